@@ -1,0 +1,74 @@
+"""Pieces shared by every command: exit codes, output, error mapping."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import click
+
+from linkhealth.errors import ConfigError, InputError, LinkhealthError
+
+EXIT_OK = 0
+EXIT_FAILING = 1
+EXIT_USAGE = 2
+EXIT_PARTIAL = 3
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class UsageError(click.ClickException):
+    exit_code = EXIT_USAGE
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Turn domain errors into clean messages with the contract's exit codes."""
+    try:
+        yield
+    except (InputError, ConfigError) as exc:
+        raise UsageError(str(exc)) from exc
+    except LinkhealthError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def emit(text: str, output: str | None) -> None:
+    """Print to stdout, or write atomically to ``output``."""
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    from linkhealth.fsutil import atomic_write_text
+
+    try:
+        atomic_write_text(Path(output), text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+def format_option(choices: list[str], default: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices, case_sensitive=False),
+        default=default,
+        show_default=True,
+        help="Output format on stdout (or --output).",
+    )
+
+
+def output_option() -> Callable[[Callable[P, R]], Callable[P, R]]:
+    return click.option(
+        "--output",
+        "-o",
+        type=click.Path(dir_okay=False, writable=True),
+        default=None,
+        help="Write the output to FILE instead of stdout (atomically).",
+    )
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,216 @@
+"""The project's shared data types.
+
+A link exists twice: as written in a file (:class:`Occurrence`, with its exact
+span) and as checked (:class:`CheckResult`, keyed by the normalised URL and
+holding every occurrence). Verdicts are a closed enum with predicates; the
+HTTP status and the error kind are separate fields.
+
+These types are the JSON contract of ``extract --format json`` and
+``check --format json`` (see DESIGN.md); change them only compatibly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+class Verdict(StrEnum):
+    """What linkhealth concluded about one URL."""
+
+    OK = "ok"
+    REDIRECTED = "redirected"
+    BROKEN = "broken"
+    INVALID = "invalid"
+    BLOCKED = "blocked"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+    UNSAFE = "unsafe"
+    EXCLUDED = "excluded"
+    SKIPPED = "skipped"
+
+    def is_ok(self) -> bool:
+        return self in (Verdict.OK, Verdict.REDIRECTED)
+
+    def is_failing(self, *, strict: bool = False) -> bool:
+        """Whether this verdict fails the run (``blocked`` only with ``--strict``)."""
+        if self is Verdict.BLOCKED:
+            return strict
+        return self in _FAILING
+
+    def is_network_failure(self) -> bool:
+        """Failures that say more about the network than about the link."""
+        return self in (Verdict.TIMEOUT, Verdict.ERROR)
+
+
+_FAILING = frozenset(
+    {Verdict.BROKEN, Verdict.INVALID, Verdict.TIMEOUT, Verdict.ERROR, Verdict.UNSAFE}
+)
+
+
+class ErrorKind(StrEnum):
+    """Why a request failed below HTTP (``None`` when an HTTP status decided)."""
+
+    DNS = "dns"
+    CONNECT = "connect"
+    REFUSED = "refused"
+    RESET = "reset"
+    TIMEOUT = "timeout"
+    TLS = "tls"
+    PROTOCOL = "protocol"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    REDIRECT_LOOP = "redirect_loop"
+    POLICY = "policy"
+    BODY_TOO_LARGE = "body_too_large"
+    SOFT_404 = "soft_404"
+    FRAGMENT = "fragment"
+    BOT_CHALLENGE = "bot_challenge"
+    MALFORMED = "malformed"
+    NOT_FOUND = "not_found"
+    OTHER = "other"
+
+
+class LinkKind(StrEnum):
+    INLINE = "inline"
+    REFERENCE = "reference"
+    AUTOLINK = "autolink"
+    BARE = "bare"
+    HTML = "html"
+    IMAGE = "image"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Occurrence(_Model):
+    """One place a link is written. Spans are 1-based; columns count characters.
+
+    ``end_column`` is exclusive: for a one-line span, ``line_text[column-1:end_column-1]``
+    is the URL exactly as written in the source.
+    """
+
+    url: str
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str | None = None
+    kind: LinkKind
+    section: str | None = None
+    in_comment: bool = False
+
+
+class Finding(_Model):
+    """A lint finding: a malformed or suspicious link, with a concrete suggestion."""
+
+    file: str
+    line: int
+    column: int
+    rule: str
+    message: str
+    suggestion: str | None = None
+    severity: Severity = Severity.ERROR
+    # The text as written (for malformed links: what would have been the URL).
+    raw: str | None = None
+    end_line: int | None = None
+    end_column: int | None = None
+    section: str | None = None
+
+
+class Redirect(_Model):
+    url: str
+    status: int
+
+
+class PageMeta(_Model):
+    """What a careful person would write about a page. Every value is sanitised text."""
+
+    title: str | None = None
+    description: str | None = None
+    site_name: str | None = None
+    canonical_url: str | None = None
+    lang: str | None = None
+    content_type: str | None = None
+    published: str | None = None
+    image: str | None = None
+
+
+class CheckResult(_Model):
+    """The verdict on one unique URL, with every place it occurs."""
+
+    url: str
+    verdict: Verdict
+    http_status: int | None = None
+    detail: str = ""
+    error_kind: ErrorKind | None = None
+    final_url: str | None = None
+    redirects: list[Redirect] = Field(default_factory=list)
+    permanent: bool = False
+    attempts: int = 0
+    elapsed_ms: float = 0.0
+    checked_at: datetime | None = None
+    from_cache: bool = False
+    failing_runs: int = 0
+    failing_since: datetime | None = None
+    flaky: bool = False
+    title: str | None = None
+    description: str | None = None
+    site_name: str | None = None
+    canonical_url: str | None = None
+    content_type: str | None = None
+    lang: str | None = None
+    published: str | None = None
+    image: str | None = None
+    suggestion: str | None = None
+    suggestion_ok: bool | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    occurrences: list[Occurrence] = Field(default_factory=list)
+
+    def apply_meta(self, meta: PageMeta) -> None:
+        for name in PageMeta.model_fields:
+            setattr(self, name, getattr(meta, name))
+
+    def meta(self) -> PageMeta:
+        return PageMeta(**{name: getattr(self, name) for name in PageMeta.model_fields})
+
+
+class ToolInfo(_Model):
+    name: str = "linkhealth"
+    version: str
+
+
+class Summary(_Model):
+    occurrences: int
+    urls: int
+    by_verdict: dict[str, int]
+    failing: int
+
+
+class RunReport(_Model):
+    """The aggregate every report format renders (``check --format json``)."""
+
+    schema_version: int = SCHEMA_VERSION
+    tool: ToolInfo
+    run_id: int | None = None
+    started_at: datetime
+    finished_at: datetime | None = None
+    partial: bool = False
+    network: Literal["ok", "outage"] = "ok"
+    summary: Summary
+    results: list[CheckResult] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    # Failing count of past runs, oldest first, for the HTML chart.
+    history: list[int] = Field(default_factory=list)
