@@ -126,3 +126,150 @@ class Settings(BaseModel):
 
     def store_path(self) -> Path:
         return Path(self.store)
+
+
+# --------------------------------------------------------------------------- loading
+
+CONFIG_FILE_NAME = "linkhealth.toml"
+ENV_PREFIX = "LINKHEALTH_"
+
+
+def find_config_file(start: Path) -> Path | None:
+    """Walk up from ``start``: the first ``linkhealth.toml``, or ``pyproject.toml``
+    holding a ``[tool.linkhealth]`` table."""
+    import tomllib
+
+    folder = start.resolve()
+    for candidate in (folder, *folder.parents):
+        own = candidate / CONFIG_FILE_NAME
+        if own.is_file():
+            return own
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+            if isinstance(data.get("tool"), dict) and "linkhealth" in data["tool"]:
+                return pyproject
+    return None
+
+
+def read_config_file(path: Path) -> dict[str, object]:
+    """The raw ``[tool.linkhealth]`` (or whole ``linkhealth.toml``) table."""
+    import tomllib
+
+    from linkhealth.errors import ConfigError
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 (byte {exc.start})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        table = tool.get("linkhealth", {}) if isinstance(tool, dict) else {}
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [tool.linkhealth] must be a table")
+        return table
+    return data
+
+
+def _closest(name: str, valid: list[str]) -> str:
+    import difflib
+
+    match = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def _check_keys(table: dict[str, object], model: type[BaseModel], where: str) -> None:
+    from linkhealth.errors import ConfigError
+
+    valid = sorted(model.model_fields)
+    for key in table:
+        normal = key.replace("-", "_")
+        if normal not in model.model_fields:
+            raise ConfigError(f"{where}: unknown key {key!r}{_closest(normal, valid)}")
+
+
+def _normalise_table(table: dict[str, object], where: str) -> dict[str, object]:
+    _check_keys(table, Settings, where)
+    out = {key.replace("-", "_"): value for key, value in table.items()}
+    hosts = out.get("hosts")
+    if isinstance(hosts, dict):
+        for host, sub in hosts.items():
+            if isinstance(sub, dict):
+                _check_keys(sub, HostSettings, f"{where}: hosts.{host}")
+                hosts[host] = {k.replace("-", "_"): v for k, v in sub.items()}
+    return out
+
+
+def _env_value(name: str, raw: str) -> object:
+    """Parse one ``LINKHEALTH_*`` value by the type of its field."""
+    field = Settings.model_fields[name]
+    default = field.get_default(call_default_factory=True)
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, list):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    if isinstance(default, dict):
+        pairs = [part.split("=", 1) for part in raw.split(",") if "=" in part]
+        return {key.strip(): value.strip() for key, value in pairs}
+    return raw
+
+
+def settings_from_env(env: dict[str, str]) -> dict[str, object]:
+    from linkhealth.errors import ConfigError
+
+    out: dict[str, object] = {}
+    valid = sorted(Settings.model_fields)
+    for key, raw in env.items():
+        if not key.startswith(ENV_PREFIX) or key == ENV_PREFIX + "CONFIG":
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if name not in Settings.model_fields or name == "hosts":
+            raise ConfigError(f"unknown environment variable {key}{_closest(name, valid)}")
+        out[name] = _env_value(name, raw)
+    return out
+
+
+def load_settings(
+    overrides: dict[str, object],
+    *,
+    config_file: Path | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> tuple[Settings, Path | None]:
+    """Settings from flags (``overrides``, ``None`` values ignored) > environment > file > defaults.
+
+    Returns the settings and the config file used, if any.
+    """
+    import os
+
+    from pydantic import ValidationError
+
+    from linkhealth.errors import ConfigError
+
+    environ = dict(os.environ) if env is None else env
+    if config_file is None and environ.get(ENV_PREFIX + "CONFIG"):
+        config_file = Path(environ[ENV_PREFIX + "CONFIG"])
+    if config_file is None:
+        config_file = find_config_file(cwd or Path.cwd())
+    elif not config_file.is_file():
+        raise ConfigError(f"config file {config_file} does not exist")
+    merged: dict[str, object] = {}
+    if config_file is not None:
+        merged.update(_normalise_table(read_config_file(config_file), str(config_file)))
+    merged.update(settings_from_env(environ))
+    merged.update({key: value for key, value in overrides.items() if value is not None})
+    try:
+        return Settings.model_validate(merged), config_file
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        source = f" (from {config_file})" if config_file else ""
+        raise ConfigError(f"invalid configuration{source}: {problems}") from exc
