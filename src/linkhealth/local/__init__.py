@@ -1,0 +1,21 @@
+"""Links that never leave the repository: relative files and ``#heading`` anchors.
+
+``is_local`` says which links belong here, ``LocalChecker`` judges one link
+(offline, never reading outside the root), ``check_occurrences`` turns a whole
+extraction into one :class:`~linkhealth.models.CheckResult` per target, and
+``github_slug``/``heading_anchors`` compute the anchors GitHub renders.
+"""
+
+from linkhealth.local.anchors import github_slug, heading_anchors
+from linkhealth.local.checker import MARKDOWN_SUFFIXES, LocalChecker, LocalVerdict, is_local
+from linkhealth.local.results import check_occurrences
+
+__all__ = [
+    "MARKDOWN_SUFFIXES",
+    "LocalChecker",
+    "LocalVerdict",
+    "check_occurrences",
+    "github_slug",
+    "heading_anchors",
+    "is_local",
+]

@@ -1,0 +1,73 @@
+"""Local links as :class:`~linkhealth.models.CheckResult` rows, one per target."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from linkhealth.config import DEFAULT_DIRECTORY_INDEXES
+from linkhealth.local.checker import LocalChecker, LocalVerdict, is_local
+from linkhealth.models import CheckResult, LinkKind, Occurrence
+
+__all__ = ["check_occurrences"]
+
+# Kinds that are never local even if the text looks like a path (linkify hosts, e-mail).
+_NETWORK_KINDS = frozenset({LinkKind.AUTOLINK, LinkKind.BARE})
+
+
+def check_occurrences(
+    occurrences: Sequence[Occurrence],
+    root: Path,
+    *,
+    base_url: str | None = None,
+    directory_indexes: Sequence[str] = DEFAULT_DIRECTORY_INDEXES,
+    checker: LocalChecker | None = None,
+) -> list[CheckResult]:
+    """Check every local occurrence; one :class:`CheckResult` per unique target.
+
+    Occurrences that are not local (see :func:`is_local`; autolinks and bare
+    URLs never are) are ignored, so the caller may pass the whole extraction.
+
+    ``CheckResult.url`` is the link resolved to a repository-relative POSIX
+    path plus ``#fragment`` (decoded) — ``docs/setup.md#install`` whether it
+    was written ``../docs/setup.md#install``, ``./setup.md#install`` or
+    ``/docs/setup.md#install`` — so different spellings of one target share a
+    row and keep all their occurrences (file:line:col). A link that escapes
+    the root keys as ``../…``. With ``base_url`` a root-relative link keys as
+    the mapped absolute URL and comes back ``skipped``: the caller checks it
+    over HTTP. ``suggestion`` is relative to the first occurrence's file.
+
+    Results are in order of first occurrence. ``occurrence.file`` is opened
+    relative to the current directory, as the parser read it.
+    """
+    local = checker or LocalChecker(root, base_url=base_url, directory_indexes=directory_indexes)
+    checked_at = datetime.now(UTC)
+    results: dict[str, CheckResult] = {}
+    memo: dict[tuple[str, str], LocalVerdict] = {}
+    for occurrence in occurrences:
+        if occurrence.kind in _NETWORK_KINDS or not is_local(occurrence.url):
+            continue
+        source = Path(occurrence.file)
+        memo_key = (os.path.dirname(os.path.abspath(source)), occurrence.url)
+        if occurrence.url.lstrip().startswith(("#", "?")) or occurrence.url.strip() == "":
+            memo_key = (os.path.abspath(source), occurrence.url)  # same-file links
+        verdict = memo.get(memo_key)
+        if verdict is None:
+            verdict = local.check(occurrence.url, source)
+            memo[memo_key] = verdict
+        key = verdict.resolved if verdict.resolved is not None else occurrence.url
+        result = results.get(key)
+        if result is None:
+            result = CheckResult(
+                url=key,
+                verdict=verdict.verdict,
+                detail=verdict.detail,
+                error_kind=verdict.error_kind,
+                suggestion=verdict.suggestion,
+                checked_at=checked_at,
+            )
+            results[key] = result
+        result.occurrences.append(occurrence)
+    return list(results.values())
