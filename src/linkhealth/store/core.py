@@ -1,0 +1,600 @@
+"""The SQLite store: runs, one row per URL per run, and the queries the pipeline needs.
+
+See the package docstring (:mod:`linkhealth.store`) for the public API.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from linkhealth import __version__
+from linkhealth.errors import StoreError
+from linkhealth.models import CheckResult, Finding, RunReport, Summary, ToolInfo, Verdict
+from linkhealth.store.history import HISTORY_WINDOW, PastResult, fails_run, is_flaky, streak
+from linkhealth.store.schema import SCHEMA_VERSION, migrate, user_version
+
+DEFAULT_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another one
+DEFAULT_KEEP_RUNS = 90  # runs kept by prune()
+HISTORY_RUNS = 30  # past runs in RunReport.history
+T = TypeVar("T")
+
+_CHUNK = 500  # URLs per IN (...) query, well under SQLite's variable limit
+
+_CORRUPT_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+
+_RESULT_COLUMNS = (
+    "run_id",
+    "url",
+    "verdict",
+    "http_status",
+    "detail",
+    "error_kind",
+    "final_url",
+    "redirects",
+    "attempts",
+    "elapsed_ms",
+    "checked_at",
+    "from_cache",
+    "failing_runs",
+    "failing_since",
+    "flaky",
+    "fails",
+    "title",
+    "description",
+    "site_name",
+    "canonical_url",
+    "content_type",
+    "lang",
+    "etag",
+    "last_modified",
+    "suggestion",
+    "occurrences",
+    "payload",
+)
+_INSERT_RESULT = (
+    f"INSERT OR REPLACE INTO results ({', '.join(_RESULT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _RESULT_COLUMNS)})"
+)
+
+
+class _Unusable(Exception):
+    """The file is there but cannot be used as is: move it aside and start afresh."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+
+
+def _ts(value: datetime) -> str:
+    """A datetime as sortable UTC ISO text (naive values are taken as UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _parse_ts(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _unique(urls: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(urls))
+
+
+class Store:
+    """A link-health store in one SQLite file. Open with :meth:`Store.open`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, warnings: list[str]) -> None:
+        self._conn: sqlite3.Connection | None = conn
+        self.path = path
+        self.warnings = warnings
+        self._lock = threading.RLock()
+        self._run_rules: dict[int, tuple[int, bool]] = {}
+
+    # ---------------------------------------------------------------- opening
+
+    @classmethod
+    def open(cls, path: Path | str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Store:
+        """Open (or create) the store at ``path``, migrating it to the current schema.
+
+        A corrupt file, or one written by a newer linkhealth, is moved aside and a
+        fresh store is used; ``store.warnings`` then says so. Anything else that
+        prevents opening raises :class:`StoreError` naming the path.
+        """
+        target = Path(path)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the folder for the store {target}: {exc.strerror or exc}"
+            ) from exc
+        if target.is_dir():
+            raise StoreError(f"the store path {target} is a directory, not a file")
+        warnings: list[str] = []
+        try:
+            conn = _connect(target, busy_timeout)
+        except _Unusable as problem:
+            aside = _move_aside(target, problem.kind)
+            warnings.append(
+                f"store {target} {problem.reason}; moved it to {aside} and started a fresh store"
+            )
+            try:
+                conn = _connect(target, busy_timeout)
+            except _Unusable as again:
+                raise StoreError(f"cannot use the store {target}: {again.reason}") from again
+        return cls(conn, target, warnings)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (the last one to close also folds the WAL into the file)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def checkpoint(self) -> bool:
+        """Fold the WAL into the main file and truncate it; ``True`` if nothing was left over.
+
+        Call at the end of a run so that the single ``state.sqlite`` file is
+        complete when CI caches it (a concurrent reader can make it partial).
+        """
+        row = self._read(lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
+        return row is None or int(row[0]) == 0
+
+    # ------------------------------------------------------------------ runs
+
+    def begin_run(
+        self,
+        started_at: datetime,
+        *,
+        settings_digest: str = "",
+        paths: Sequence[str] = (),
+        fail_after: int = 1,
+        strict: bool = False,
+        tool_version: str = __version__,
+    ) -> int:
+        """Record the start of a run and return its id.
+
+        ``fail_after`` and ``strict`` are kept so that the run's failing count can
+        be rebuilt by :meth:`last_run` even if the run never finishes.
+        """
+
+        def insert(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "INSERT INTO runs (started_at, settings_digest, paths, fail_after, strict,"
+                " tool_version) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    _ts(started_at),
+                    settings_digest,
+                    json.dumps(list(paths)),
+                    fail_after,
+                    int(strict),
+                    tool_version,
+                ),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+        run_id = self._write(insert)
+        self._run_rules[run_id] = (fail_after, strict)
+        return run_id
+
+    def record(self, run_id: int, results: Sequence[CheckResult]) -> None:
+        """Store one batch of results of ``run_id`` in one transaction.
+
+        Call it as results arrive (every few dozen results or every second) so
+        that an interrupted run keeps what it finished. Recording a URL twice in
+        a run keeps the later result.
+        """
+        if not results:
+            return
+        fail_after, strict = self._rules(run_id)
+        rows = [
+            _result_row(run_id, result, fails_run(result, fail_after, strict)) for result in results
+        ]
+        self._write(lambda conn: conn.executemany(_INSERT_RESULT, rows))
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        finished_at: datetime,
+        partial: bool,
+        network: str,
+        summary: Summary | None = None,
+        findings: Sequence[Finding] = (),
+    ) -> None:
+        """Mark a run finished. ``summary`` and ``findings``, when given, are kept as is
+        so that ``report`` re-renders them exactly; without a summary the failing count
+        is computed from the recorded results."""
+
+        def update(conn: sqlite3.Connection) -> None:
+            failing = summary.failing if summary is not None else None
+            cursor = conn.execute(
+                "UPDATE runs SET finished_at = ?, partial = ?, network = ?, summary = ?,"
+                " findings = ?, failing = COALESCE(?, (SELECT COALESCE(SUM(fails), 0)"
+                " FROM results WHERE run_id = runs.id)) WHERE id = ?",
+                (
+                    _ts(finished_at),
+                    int(partial),
+                    network,
+                    summary.model_dump_json() if summary is not None else None,
+                    json.dumps([finding.model_dump(mode="json") for finding in findings]),
+                    failing,
+                    run_id,
+                ),
+            )
+            if cursor.rowcount != 1:
+                raise StoreError(f"store {self.path} has no run {run_id}")
+
+        self._write(update)
+
+    def prune(self, keep_runs: int = DEFAULT_KEEP_RUNS) -> int:
+        """Delete all but the newest ``keep_runs`` runs and their results; return how many went.
+
+        Streaks survive pruning: each result keeps its ``failing_runs`` and ``failing_since``.
+        """
+        if keep_runs < 1:
+            raise ValueError("keep_runs must be at least 1")
+
+        def delete(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "DELETE FROM runs WHERE id NOT IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?)",
+                (keep_runs,),
+            )
+            return cursor.rowcount
+
+        return self._write(delete)
+
+    # --------------------------------------------------------------- lookups
+
+    def fresh_results(
+        self, urls: Iterable[str], max_age: timedelta, now: datetime
+    ) -> dict[str, CheckResult]:
+        """Latest results that are ok or redirected and were checked less than ``max_age``
+        before ``now``, by URL. Failures are never fresh; a URL whose latest result is a
+        failure is not fresh even if an older ok result is young.
+
+        Age counts from the result's ``checked_at`` (the request), so a result reused
+        with ``from_cache`` must keep its original ``checked_at``."""
+        if max_age <= timedelta(0):
+            return {}
+        now = _aware(now)
+        fresh: dict[str, CheckResult] = {}
+        for url, result in self._latest(urls).items():
+            if not result.verdict.is_ok() or result.checked_at is None:
+                continue
+            if now - _aware(result.checked_at) < max_age:
+                fresh[url] = result
+        return fresh
+
+    def validators(self, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+        """``(etag, last_modified)`` by URL, for URLs whose latest result is ok and has one."""
+        found: dict[str, tuple[str | None, str | None]] = {}
+        for url, result in self._latest(urls).items():
+            if result.verdict.is_ok() and (result.etag or result.last_modified):
+                found[url] = (result.etag, result.last_modified)
+        return found
+
+    def latest_result(self, url: str) -> CheckResult | None:
+        """The latest stored result of ``url`` (any verdict): metadata to keep after a 304."""
+        return self._latest([url]).get(url)
+
+    def _latest(self, urls: Iterable[str]) -> dict[str, CheckResult]:
+        wanted = _unique(urls)
+
+        def query(conn: sqlite3.Connection) -> dict[str, CheckResult]:
+            latest: dict[str, CheckResult] = {}
+            for chunk in _chunks(wanted):
+                marks = ", ".join("?" for _ in chunk)
+                rows = conn.execute(
+                    "SELECT r.url, r.payload FROM results AS r"
+                    f" WHERE r.url IN ({marks}) AND r.run_id ="
+                    " (SELECT MAX(x.run_id) FROM results AS x WHERE x.url = r.url)",
+                    tuple(chunk),
+                ).fetchall()
+                for url, payload in rows:
+                    latest[url] = CheckResult.model_validate_json(payload)
+            return latest
+
+        return self._read(query)
+
+    # --------------------------------------------------------------- history
+
+    def apply_history(
+        self,
+        results: list[CheckResult],
+        *,
+        fail_after: int,
+        now: datetime,
+        outage: bool,
+        run_id: int | None = None,
+    ) -> None:
+        """Fill ``failing_runs``, ``failing_since`` and ``flaky`` of ``results`` from history.
+
+        Call it on each batch before :meth:`record`. ``run_id`` is the current run:
+        only earlier runs are read (without it, every recorded run is). Outage runs
+        are never read, and with ``outage=True`` this run does not count: streaks
+        are carried over unchanged. ``fail_after`` is validated here; whether a
+        link fails the run is :func:`~linkhealth.store.history.fails_run`.
+        """
+        if fail_after < 1:
+            raise ValueError("fail_after must be at least 1")
+        pasts = self._pasts([result.url for result in results], run_id)
+        for result in results:
+            past = pasts.get(result.url, [])
+            at = _aware(result.checked_at) if result.checked_at is not None else _aware(now)
+            result.failing_runs, result.failing_since = streak(
+                result.verdict, at, past, outage=outage
+            )
+            result.flaky = is_flaky(None if outage else result.verdict, past)
+
+    def _pasts(self, urls: Iterable[str], run_id: int | None) -> dict[str, list[PastResult]]:
+        wanted = _unique(urls)
+        before = run_id if run_id is not None else -1
+
+        def query(conn: sqlite3.Connection) -> dict[str, list[PastResult]]:
+            pasts: dict[str, list[PastResult]] = {}
+            for chunk in _chunks(wanted):
+                marks = ", ".join("?" for _ in chunk)
+                rows = conn.execute(
+                    "SELECT url, verdict, at, failing_runs, failing_since FROM ("
+                    " SELECT r.url, r.verdict, r.failing_runs, r.failing_since, r.run_id,"
+                    "  COALESCE(r.checked_at, runs.started_at) AS at,"
+                    "  ROW_NUMBER() OVER (PARTITION BY r.url ORDER BY r.run_id DESC) AS n"
+                    " FROM results AS r JOIN runs ON runs.id = r.run_id"
+                    f" WHERE r.url IN ({marks}) AND (? < 0 OR r.run_id < ?)"
+                    "  AND COALESCE(runs.network, 'ok') != 'outage'"
+                    ") WHERE n <= ? ORDER BY url, run_id DESC",
+                    (*chunk, before, before, HISTORY_WINDOW),
+                ).fetchall()
+                for url, verdict, at, failing_runs, failing_since in rows:
+                    try:
+                        parsed = Verdict(verdict)
+                    except ValueError:
+                        continue
+                    pasts.setdefault(url, []).append(
+                        PastResult(
+                            verdict=parsed,
+                            at=datetime.fromisoformat(at),
+                            failing_runs=int(failing_runs),
+                            failing_since=_parse_ts(failing_since),
+                        )
+                    )
+            return pasts
+
+        return self._read(query)
+
+    def failing_history(self, limit: int) -> list[int]:
+        """The failing count of the newest ``limit`` runs, oldest first."""
+        return self._history(limit, None)
+
+    def _history(self, limit: int, upto: int | None) -> list[int]:
+        def query(conn: sqlite3.Connection) -> list[int]:
+            rows = conn.execute(
+                "SELECT COALESCE(failing, (SELECT COALESCE(SUM(fails), 0) FROM results"
+                " WHERE run_id = runs.id)) FROM runs WHERE (? IS NULL OR id <= ?)"
+                " ORDER BY id DESC LIMIT ?",
+                (upto, upto, max(limit, 0)),
+            ).fetchall()
+            return [int(row[0]) for row in reversed(rows)]
+
+        return self._read(query)
+
+    def last_run(self) -> RunReport | None:
+        """Rebuild the report of the newest run (finished or not) without any request.
+
+        A run that never finished is ``partial``. Results come in the order they were
+        recorded; ``history`` holds the failing counts of up to 30 runs, this one last.
+        """
+
+        def query(conn: sqlite3.Connection) -> tuple[Any, list[str]] | None:
+            run = conn.execute(
+                "SELECT id, started_at, finished_at, partial, network, fail_after, strict,"
+                " tool_version, summary, findings FROM runs ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            if run is None:
+                return None
+            payloads = conn.execute(
+                "SELECT payload FROM results WHERE run_id = ? ORDER BY rowid", (run[0],)
+            ).fetchall()
+            return run, [row[0] for row in payloads]
+
+        found = self._read(query)
+        if found is None:
+            return None
+        run, payloads = found
+        (run_id, started, finished, partial, network, fail_after, strict, version, summary_json,
+         findings_json) = run  # fmt: skip
+        results = [CheckResult.model_validate_json(payload) for payload in payloads]
+        if summary_json:
+            summary = Summary.model_validate_json(summary_json)
+        else:
+            summary = _summarise(results, int(fail_after), bool(strict))
+        return RunReport(
+            tool=ToolInfo(version=version or __version__),
+            run_id=run_id,
+            started_at=datetime.fromisoformat(started),
+            finished_at=_parse_ts(finished),
+            partial=bool(partial) or finished is None,
+            network="outage" if network == "outage" else "ok",
+            summary=summary,
+            results=results,
+            findings=[Finding.model_validate(item) for item in json.loads(findings_json)],
+            history=self._history(HISTORY_RUNS, run_id),
+        )
+
+    # ------------------------------------------------------------- plumbing
+
+    def _rules(self, run_id: int) -> tuple[int, bool]:
+        if run_id not in self._run_rules:
+            row = self._read(
+                lambda c: c.execute(
+                    "SELECT fail_after, strict FROM runs WHERE id = ?", (run_id,)
+                ).fetchone()
+            )
+            if row is None:
+                raise StoreError(f"store {self.path} has no run {run_id}")
+            self._run_rules[run_id] = (int(row[0]), bool(row[1]))
+        return self._run_rules[run_id]
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"store {self.path} is closed")
+        return self._conn
+
+    def _read(self, action: Callable[[sqlite3.Connection], T]) -> T:
+        with self._lock:
+            conn = self._connection()
+            try:
+                return action(conn)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read the store {self.path}: {exc}") from exc
+
+    def _write(self, action: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``action`` in one ``BEGIN IMMEDIATE`` transaction (waits up to the busy timeout)."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    value = action(conn)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+                return value
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot write to the store {self.path}: {exc}") from exc
+
+
+def _summarise(results: Sequence[CheckResult], fail_after: int, strict: bool) -> Summary:
+    by_verdict: dict[str, int] = {}
+    for result in results:
+        by_verdict[result.verdict.value] = by_verdict.get(result.verdict.value, 0) + 1
+    return Summary(
+        occurrences=sum(len(result.occurrences) for result in results),
+        urls=len(results),
+        by_verdict=by_verdict,
+        failing=sum(1 for result in results if fails_run(result, fail_after, strict)),
+    )
+
+
+def _result_row(run_id: int, result: CheckResult, fails: bool) -> tuple[object, ...]:
+    dumped = result.model_dump(mode="json")
+    return (
+        run_id,
+        result.url,
+        result.verdict.value,
+        result.http_status,
+        result.detail,
+        result.error_kind.value if result.error_kind is not None else None,
+        result.final_url,
+        json.dumps(dumped["redirects"]),
+        result.attempts,
+        result.elapsed_ms,
+        _ts(result.checked_at) if result.checked_at is not None else None,
+        int(result.from_cache),
+        result.failing_runs,
+        _ts(result.failing_since) if result.failing_since is not None else None,
+        int(result.flaky),
+        int(fails),
+        result.title,
+        result.description,
+        result.site_name,
+        result.canonical_url,
+        result.content_type,
+        result.lang,
+        result.etag,
+        result.last_modified,
+        result.suggestion,
+        json.dumps(dumped["occurrences"], ensure_ascii=False),
+        json.dumps(dumped, ensure_ascii=False),
+    )
+
+
+def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    """Connect, set the pragmas, check the file and migrate it; raise ``_Unusable`` if it
+    must be moved aside, :class:`StoreError` for anything else."""
+    try:
+        conn = sqlite3.connect(
+            path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the store {path}: {exc}") from exc
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000):d}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        version = user_version(conn)
+        if version > SCHEMA_VERSION:
+            raise _Unusable(
+                "future",
+                f"has schema version {version}, newer than this linkhealth knows"
+                f" ({SCHEMA_VERSION})",
+            )
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:
+            raise _Unusable("corrupt", f"failed its integrity check ({problems[0]})")
+        if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise StoreError(
+                f"{path} is an SQLite database but not a linkhealth store; choose another --store"
+            )
+        migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if (exc.sqlite_errorcode & 0xFF) in _CORRUPT_CODES:
+            raise _Unusable("corrupt", f"is not a readable SQLite database ({exc})") from exc
+        raise StoreError(f"cannot open the store {path}: {exc}") from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _move_aside(path: Path, kind: str) -> Path:
+    """Rename ``path`` (and its -wal/-shm files) to ``<name>.<kind>-<UTC timestamp>``."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.{kind}-{stamp}")
+    counter = 1
+    while aside.exists():
+        aside = path.with_name(f"{path.name}.{kind}-{stamp}-{counter}")
+        counter += 1
+    try:
+        path.rename(aside)
+        for suffix in ("-wal", "-shm"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                side.rename(aside.with_name(aside.name + suffix))
+    except OSError as exc:
+        raise StoreError(
+            f"store {path} is unusable and cannot be moved aside: {exc.strerror or exc}"
+        ) from exc
+    return aside

@@ -1,0 +1,134 @@
+"""The store's schema as an ordered list of named migrations.
+
+``PRAGMA user_version`` holds how many migrations a file has received. Each
+migration runs in its own ``BEGIN IMMEDIATE`` transaction together with the
+``user_version`` bump and a row in ``schema_migrations``, so a crash leaves the
+file at the previous version, never half-way. Two processes opening a new file
+at once are safe: the version is re-read inside the write lock.
+
+Append new migrations at the end; never edit or reorder a released one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        "0001_runs_and_results",
+        (
+            """
+            CREATE TABLE schema_migrations (
+                version INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                applied_at TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE runs (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                started_at TEXT NOT NULL,
+                finished_at TEXT,
+                partial INTEGER NOT NULL DEFAULT 1,
+                network TEXT,
+                settings_digest TEXT NOT NULL DEFAULT '',
+                paths TEXT NOT NULL DEFAULT '[]',
+                fail_after INTEGER NOT NULL DEFAULT 1,
+                strict INTEGER NOT NULL DEFAULT 0,
+                tool_version TEXT NOT NULL DEFAULT '',
+                summary TEXT,
+                findings TEXT NOT NULL DEFAULT '[]'
+            )
+            """,
+            """
+            CREATE TABLE results (
+                run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                url TEXT NOT NULL,
+                verdict TEXT NOT NULL,
+                http_status INTEGER,
+                detail TEXT NOT NULL DEFAULT '',
+                error_kind TEXT,
+                final_url TEXT,
+                redirects TEXT NOT NULL DEFAULT '[]',
+                attempts INTEGER NOT NULL DEFAULT 0,
+                elapsed_ms REAL NOT NULL DEFAULT 0,
+                checked_at TEXT,
+                from_cache INTEGER NOT NULL DEFAULT 0,
+                failing_runs INTEGER NOT NULL DEFAULT 0,
+                failing_since TEXT,
+                flaky INTEGER NOT NULL DEFAULT 0,
+                fails INTEGER NOT NULL DEFAULT 0,
+                title TEXT,
+                description TEXT,
+                site_name TEXT,
+                canonical_url TEXT,
+                content_type TEXT,
+                lang TEXT,
+                etag TEXT,
+                last_modified TEXT,
+                suggestion TEXT,
+                occurrences TEXT NOT NULL DEFAULT '[]',
+                payload TEXT NOT NULL,
+                PRIMARY KEY (run_id, url)
+            )
+            """,
+        ),
+    ),
+    Migration(
+        "0002_index_results_by_url",
+        ("CREATE INDEX results_by_url ON results (url, run_id DESC)",),
+    ),
+    Migration(
+        "0003_runs_failing_count",
+        ("ALTER TABLE runs ADD COLUMN failing INTEGER",),
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("PRAGMA user_version").fetchone()
+    return int(row[0])
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:
+    """Apply the migrations this file lacks; return the names applied.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``) so that the
+    explicit transactions here are the only ones.
+    """
+    applied: list[str] = []
+    for version, migration in enumerate(migrations, start=1):
+        if user_version(conn) >= version:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while we waited for the lock.
+            if user_version(conn) >= version:
+                conn.execute("ROLLBACK")
+                continue
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (version, migration.name, datetime.now(UTC).isoformat()),
+            )
+            conn.execute(f"PRAGMA user_version = {version:d}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        applied.append(migration.name)
+    return applied
