@@ -1,0 +1,126 @@
+"""Reports: one aggregate (:class:`~linkhealth.models.RunReport`), one small module per format.
+
+>>> text = render(report, "markdown")          # doctest: +SKIP
+>>> paths = write_reports(report, Path("reports"), ["junit", "sarif"])  # doctest: +SKIP
+
+Which links fail is decided once (:mod:`linkhealth.report.view`); escaping for each
+format lives in :mod:`linkhealth.report.escape`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from linkhealth.errors import ConfigError, ReportWriteError
+from linkhealth.fsutil import atomic_write_text
+from linkhealth.models import RunReport
+from linkhealth.report import csvfmt, github, html, jsonfmt, junit, markdown, sarif, text
+from linkhealth.report.view import View, result_is_failing
+
+__all__ = [
+    "ALWAYS_WRITTEN",
+    "FORMATS",
+    "OPTIONAL_FILES",
+    "broken_links_md",
+    "enrichment_md",
+    "render",
+    "result_is_failing",
+    "write_reports",
+]
+
+_RENDERERS: dict[str, Callable[[View], str]] = {
+    "text": text.render,
+    "json": lambda view: jsonfmt.render(view.report),
+    "markdown": markdown.render,
+    "junit": junit.render,
+    "sarif": sarif.render,
+    "github": github.render,
+    "csv": csvfmt.render,
+    "html": html.render,
+}
+
+#: Every format ``render`` (and ``--format``) knows.
+FORMATS: tuple[str, ...] = tuple(_RENDERERS)
+
+#: Files ``write_reports`` always writes.
+ALWAYS_WRITTEN: tuple[str, ...] = ("broken-links.md", "enrichment.md", "results.json")
+
+#: Extra files on request, by format name.
+OPTIONAL_FILES: dict[str, str] = {
+    "junit": "junit.xml",
+    "sarif": "results.sarif",
+    "html": "index.html",
+    "csv": "results.csv",
+}
+
+
+def render(report: RunReport, fmt: str, *, strict: bool = False, fail_after: int = 1) -> str:
+    """Render ``report`` in format ``fmt`` (one of :data:`FORMATS`)."""
+    try:
+        renderer = _RENDERERS[fmt]
+    except KeyError:
+        raise ConfigError(
+            f"unknown report format {fmt!r}; choose one of: {', '.join(FORMATS)}"
+        ) from None
+    return renderer(View(report, strict=strict, fail_after=max(fail_after, 1)))
+
+
+def broken_links_md(report: RunReport, *, strict: bool = False, fail_after: int = 1) -> str:
+    """``reports/broken-links.md``: failing links grouped by file and section."""
+    return markdown.broken_links(View(report, strict=strict, fail_after=max(fail_after, 1)))
+
+
+def enrichment_md(report: RunReport) -> str:
+    """``reports/enrichment.md``: every link grouped by file and section, with its metadata."""
+    return markdown.enrichment(View(report))
+
+
+def write_reports(
+    report: RunReport,
+    directory: Path,
+    formats: Sequence[str] = (),
+    *,
+    strict: bool = False,
+    fail_after: int = 1,
+) -> list[Path]:
+    """Write ``broken-links.md``, ``enrichment.md``, ``results.json`` and the files for
+    ``formats`` (``junit``, ``sarif``, ``html``, ``csv``) into ``directory``.
+
+    Every file is rendered first, then written atomically (temp file in the same folder,
+    then rename). On failure the previous reports are intact, no temp file is left, and
+    :class:`ReportWriteError` names the path and the reason. Returns the paths written.
+    """
+    unknown = [f for f in formats if f not in OPTIONAL_FILES and f != "json"]
+    if unknown:
+        raise ConfigError(
+            f"unknown report file format {unknown[0]!r}; choose from: {', '.join(OPTIONAL_FILES)}"
+        )
+    view = View(report, strict=strict, fail_after=max(fail_after, 1))
+    contents: dict[str, str] = {
+        "broken-links.md": markdown.broken_links(view),
+        "enrichment.md": markdown.enrichment(View(report)),
+        "results.json": jsonfmt.render(report),
+    }
+    for fmt in dict.fromkeys(formats):
+        if fmt in OPTIONAL_FILES:
+            contents[OPTIONAL_FILES[fmt]] = _RENDERERS[fmt](view)
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportWriteError(_reason(directory, exc)) from exc
+    written: list[Path] = []
+    for name, body in contents.items():
+        path = directory / name
+        try:
+            atomic_write_text(path, body)
+        except (OSError, UnicodeError) as exc:
+            raise ReportWriteError(_reason(path, exc)) from exc
+        written.append(path)
+    return written
+
+
+def _reason(path: Path, exc: BaseException) -> str:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return f"cannot write report {path}: {reason}"

@@ -1,0 +1,10 @@
+"""``--format json`` and ``results.json``: the model itself, as DESIGN.md describes it."""
+
+from __future__ import annotations
+
+from linkhealth.models import RunReport
+from linkhealth.report import escape
+
+
+def render(report: RunReport) -> str:
+    return escape.json_text(report.model_dump(mode="json")) + "\n"

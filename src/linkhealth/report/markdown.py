@@ -1,0 +1,155 @@
+"""Markdown: the step summary (``--format markdown``), ``broken-links.md`` and ``enrichment.md``.
+
+Every piece of fetched or user text goes through :mod:`escape`'s Markdown functions,
+so that no title, URL or detail can open a link, HTML, a heading, a code fence or a
+table cell. Output is capped (``$GITHUB_STEP_SUMMARY`` takes at most 1 MiB per step).
+"""
+
+from __future__ import annotations
+
+from linkhealth.models import Finding, RunReport
+from linkhealth.report import escape
+from linkhealth.report.view import Row, View, group, since, status_text, verdict_label
+
+CELL_LIMIT = 300
+TITLE_LIMIT = 200
+DESCRIPTION_LIMIT = 400
+MAX_ROWS = 1000  # failing rows in the step summary; the rest are counted
+
+
+def _cell(text: str | None, limit: int = CELL_LIMIT) -> str:
+    return escape.md_text(text or "", limit)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    return lines
+
+
+def _status_notes(report: RunReport) -> list[str]:
+    notes = []
+    if report.partial:
+        notes.append("> **Partial run**: interrupted before every link was checked.")
+    if report.network == "outage":
+        notes.append("> **Network outage**: nearly every host failed; links were not judged.")
+    return notes
+
+
+def _summary_table(view: View) -> list[str]:
+    rows = [[v, str(n)] for v, n in view.by_verdict().items() if n]
+    rows.append(["**failing**", str(view.failing_count())])
+    return _table(["verdict", "URLs"], rows)
+
+
+def _findings(findings: list[Finding]) -> list[str]:
+    if not findings:
+        return []
+    rows = [
+        [
+            _cell(f.file),
+            str(f.line),
+            f.severity.value,
+            _cell(f.rule),
+            _cell(f.message),
+            _cell(f.suggestion),
+        ]
+        for f in findings
+    ]
+    return [
+        "",
+        "## Lint findings",
+        "",
+        *_table(["file", "line", "severity", "rule", "message", "suggestion"], rows),
+    ]
+
+
+def _failing_cells(row: Row, view: View) -> list[str]:
+    r = row.result
+    now = view.report.finished_at or view.report.started_at
+    return [
+        str(row.line),
+        _cell(r.url),
+        _cell(verdict_label(r)),
+        _cell(status_text(r)),
+        _cell(r.detail),
+        _cell(r.suggestion),
+        _cell(since(r, now)),
+    ]
+
+
+_FAILING_HEADER = ["line", "URL", "verdict", "status", "detail", "suggestion", "failing since"]
+
+
+def render(view: View) -> str:
+    """The step summary: a summary table, then failing links by file."""
+    report = view.report
+    lines = ["# linkhealth", ""]
+    notes = _status_notes(report)
+    if notes:
+        lines += [*notes, ""]
+    lines.append(
+        f"{report.summary.urls} URLs in {report.summary.occurrences} places, "
+        f"**{view.failing_count()} failing**."
+    )
+    lines += ["", *_summary_table(view)]
+    failing = view.failing_rows()
+    if failing:
+        lines += ["", "## Failing links"]
+        shown = failing[:MAX_ROWS]
+        for file, sections in group(shown):
+            rows = [_failing_cells(row, view) for _, rs in sections for row in rs]
+            lines += ["", f"### {_cell(file or '(no file)')}", "", *_table(_FAILING_HEADER, rows)]
+        if len(failing) > len(shown):
+            lines += ["", f"…and {len(failing) - len(shown)} more failing places."]
+    lines += _findings(view.failing_findings())
+    return "\n".join(lines) + "\n"
+
+
+def broken_links(view: View) -> str:
+    """``reports/broken-links.md``: failing links by file and section."""
+    report = view.report
+    lines = ["# Broken links", ""]
+    notes = _status_notes(report)
+    if notes:
+        lines += [*notes, ""]
+    failing = view.failing_rows()
+    if not failing:
+        lines.append("No failing links.")
+    else:
+        lines.append(f"{view.failing_count()} failing URLs in {len(failing)} places.")
+    header = ["line", "URL", "verdict", "detail", "suggestion", "failing since"]
+    for file, sections in group(failing):
+        lines += ["", f"## {_cell(file or '(no file)')}"]
+        for section, rows in sections:
+            if section:
+                lines += ["", f"### {_cell(section)}"]
+            cells = [[c for i, c in enumerate(_failing_cells(row, view)) if i != 3] for row in rows]
+            lines += ["", *_table(header, cells)]
+    lines += _findings(view.failing_findings())
+    return "\n".join(lines) + "\n"
+
+
+def enrichment(view: View) -> str:
+    """``reports/enrichment.md``: every link by file and section, with its metadata."""
+    lines = ["# Links and their pages", ""]
+    rows_all = view.rows()
+    lines.append(f"{view.report.summary.urls} URLs in {len(rows_all)} places.")
+    header = ["line", "link", "title", "description", "verdict"]
+    for file, sections in group(rows_all):
+        lines += ["", f"## {_cell(file or '(no file)')}"]
+        for section, rows in sections:
+            if section:
+                lines += ["", f"### {_cell(section)}"]
+            cells = [
+                [
+                    str(row.line),
+                    escape.md_link(row.result.url, row.result.url, CELL_LIMIT),
+                    _cell(row.result.title, TITLE_LIMIT),
+                    _cell(row.result.description, DESCRIPTION_LIMIT),
+                    _cell(verdict_label(row.result)),
+                ]
+                for row in rows
+            ]
+            lines += ["", *_table(header, cells)]
+    return "\n".join(lines) + "\n"

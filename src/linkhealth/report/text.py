@@ -1,0 +1,73 @@
+"""``--format text``: for a terminal. Failing links first, grouped by file, then a summary.
+
+Every piece of fetched or user text goes through :func:`escape.terminal`, so the
+output holds no escape sequence or control character from a page or a list.
+"""
+
+from __future__ import annotations
+
+from linkhealth.report import escape
+from linkhealth.report.view import View, location, since, status_text, verdict_label
+
+DETAIL_LIMIT = 200
+
+
+def render(view: View) -> str:
+    report = view.report
+    now = report.finished_at or report.started_at
+    lines: list[str] = []
+    current = None
+    for row in view.failing_rows():
+        if row.file != current:
+            current = row.file
+            if lines:
+                lines.append("")
+            lines.append(escape.terminal(row.file or "(no file)"))
+        r = row.result
+        parts = [
+            escape.terminal(location(row.file, row.line, row.column)),
+            verdict_label(r),
+            status_text(r),
+            escape.terminal(r.url),
+        ]
+        detail = escape.shorten(escape.terminal(r.detail), DETAIL_LIMIT)
+        if detail:
+            parts.append(detail)
+        if r.suggestion:
+            parts.append(f"(suggestion: {escape.terminal(r.suggestion)})")
+        if r.failing_since is not None:
+            parts.append(f"[failing since {since(r, now)}]")
+        lines.append("  " + " ".join(parts))
+    findings = view.findings()
+    if findings:
+        if lines:
+            lines.append("")
+        lines.append("lint findings")
+        for f in findings:
+            text = (
+                f"  {escape.terminal(location(f.file, f.line, f.column))} "
+                f"{f.severity.value} {escape.terminal(f.rule)} {escape.terminal(f.message)}"
+            )
+            if f.suggestion:
+                text += f" (suggestion: {escape.terminal(f.suggestion)})"
+            lines.append(text)
+    if lines:
+        lines.append("")
+    lines.append(summary_line(view))
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(view: View) -> str:
+    report = view.report
+    counts = ", ".join(f"{n} {v}" for v, n in view.by_verdict().items() if n)
+    text = (
+        f"{report.summary.urls} URLs in {report.summary.occurrences} places"
+        f"{': ' + counts if counts else ''}; {view.failing_count()} failing"
+    )
+    if report.findings:
+        text += f", {len(view.failing_findings())} lint errors"
+    if report.network == "outage":
+        text += " (network outage: links not judged)"
+    if report.partial:
+        text += " (partial run)"
+    return text

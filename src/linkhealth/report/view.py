@@ -1,0 +1,159 @@
+"""What every renderer needs from the aggregate: which results fail, in which order.
+
+Renderers never decide "is this failing?" themselves; they ask :class:`View`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from linkhealth.models import CheckResult, Finding, Occurrence, RunReport, Severity, Verdict
+
+
+def result_is_failing(
+    result: CheckResult, *, strict: bool = False, fail_after: int = 1, outage: bool = False
+) -> bool:
+    """Whether ``result`` fails the run.
+
+    Its verdict must fail (``blocked`` only with ``strict``), and it must have failed
+    ``fail_after`` consecutive runs (``failing_runs == 0`` means the history is unknown:
+    failing). In an outage run, network-level failures (timeout, error) do not fail.
+    """
+    if not result.verdict.is_failing(strict=strict):
+        return False
+    if outage and result.verdict.is_network_failure():
+        return False
+    return result.failing_runs == 0 or result.failing_runs >= fail_after
+
+
+@dataclass(frozen=True)
+class Row:
+    """One occurrence of one result: a line in a report."""
+
+    result: CheckResult
+    occurrence: Occurrence | None
+    failing: bool
+
+    @property
+    def file(self) -> str:
+        return self.occurrence.file if self.occurrence else ""
+
+    @property
+    def line(self) -> int:
+        return self.occurrence.line if self.occurrence else 0
+
+    @property
+    def column(self) -> int:
+        return self.occurrence.column if self.occurrence else 0
+
+    @property
+    def section(self) -> str:
+        return (self.occurrence.section if self.occurrence else None) or ""
+
+    @property
+    def state(self) -> str:
+        """``failure``, ``skipped`` or ``passed`` (JUnit's three outcomes)."""
+        if self.failing:
+            return "failure"
+        if self.result.verdict.is_ok():
+            return "passed"
+        return "skipped"
+
+
+@dataclass(frozen=True)
+class View:
+    report: RunReport
+    strict: bool = False
+    fail_after: int = 1
+
+    @property
+    def outage(self) -> bool:
+        return self.report.network == "outage"
+
+    def is_failing(self, result: CheckResult) -> bool:
+        return result_is_failing(
+            result, strict=self.strict, fail_after=self.fail_after, outage=self.outage
+        )
+
+    def rows(self) -> list[Row]:
+        """Every occurrence of every result, in file, line, column order.
+
+        A result without occurrences still gets one row (a link is never dropped).
+        """
+        rows: list[Row] = []
+        for result in self.report.results:
+            failing = self.is_failing(result)
+            if not result.occurrences:
+                rows.append(Row(result, None, failing))
+            rows.extend(Row(result, occ, failing) for occ in result.occurrences)
+        rows.sort(key=lambda r: (r.file, r.line, r.column, r.result.url))
+        return rows
+
+    def failing_rows(self) -> list[Row]:
+        return [row for row in self.rows() if row.failing]
+
+    def failing_results(self) -> list[CheckResult]:
+        return [r for r in self.report.results if self.is_failing(r)]
+
+    def findings(self) -> list[Finding]:
+        return sorted(self.report.findings, key=lambda f: (f.file, f.line, f.column, f.rule))
+
+    def failing_findings(self) -> list[Finding]:
+        return [f for f in self.findings() if f.severity is Severity.ERROR]
+
+    def by_verdict(self) -> dict[str, int]:
+        """Unique URLs per verdict, every verdict listed, in the enum's order."""
+        counts = {v.value: 0 for v in Verdict}
+        for result in self.report.results:
+            counts[result.verdict.value] += 1
+        return counts
+
+    def failing_count(self) -> int:
+        return len(self.failing_results())
+
+
+def group(rows: list[Row]) -> Iterator[tuple[str, Iterator[tuple[str, list[Row]]]]]:
+    """Rows grouped by file, then by section (in order of first appearance)."""
+    files: dict[str, dict[str, list[Row]]] = {}
+    for row in rows:
+        files.setdefault(row.file, {}).setdefault(row.section, []).append(row)
+    for file, sections in files.items():
+        yield file, iter(sections.items())
+
+
+def since(result: CheckResult, now: datetime) -> str:
+    """``2025-01-02 (3 days)``: when this link started failing, or ``""``."""
+    if result.failing_since is None:
+        return ""
+    start = result.failing_since
+    try:
+        days = (now - start).days
+    except TypeError:  # one aware, one naive timestamp
+        days = (now.replace(tzinfo=None) - start.replace(tzinfo=None)).days
+    age = "today" if days < 1 else ("1 day" if days == 1 else f"{days} days")
+    return f"{start.date().isoformat()} ({age})"
+
+
+def status_text(result: CheckResult) -> str:
+    """The HTTP status, or the error kind, or ``-``."""
+    if result.http_status is not None:
+        return str(result.http_status)
+    if result.error_kind is not None:
+        return result.error_kind.value
+    return "-"
+
+
+def verdict_label(result: CheckResult) -> str:
+    """The verdict, with ``permanent`` and ``flaky`` marks."""
+    label = result.verdict.value
+    if result.verdict is Verdict.REDIRECTED and result.permanent:
+        label += " (permanent)"
+    if result.flaky:
+        label += ", flaky"
+    return label
+
+
+def location(file: str, line: int, column: int) -> str:
+    return f"{file}:{line}:{column}" if line else file
