@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import errno
 import os
+import posixpath
 import re
 import stat
 from collections.abc import Sequence
@@ -94,6 +95,14 @@ def _split(url: str) -> tuple[str, str | None]:
     return path, (fragment if hash_mark else None)
 
 
+def _url_path(path: str) -> str:
+    """A root-relative URL path with its dot segments applied (never above ``/``)."""
+    normalised = posixpath.normpath(path)
+    if path.endswith("/") and normalised != "/":
+        normalised += "/"
+    return normalised
+
+
 def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
@@ -133,7 +142,9 @@ class LocalChecker:
             return LocalVerdict(Verdict.SKIPPED, "not a local link", resolved=url)
         path_part, raw_fragment = _split(url)
         if path_part.startswith("/") and self.base_url is not None:
-            mapped = self.base_url + path_part + (f"#{raw_fragment}" if raw_fragment else "")
+            mapped = (
+                self.base_url + _url_path(path_part) + (f"#{raw_fragment}" if raw_fragment else "")
+            )
             return LocalVerdict(
                 Verdict.SKIPPED,
                 f"root-relative link mapped to {mapped} (checked over HTTP)",
