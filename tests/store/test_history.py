@@ -1,0 +1,173 @@
+"""Failing streaks, --fail-after, failing_since, flaky links and outage runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from linkhealth.models import CheckResult, Verdict
+from linkhealth.store import Store, fails_run
+from linkhealth.store.history import PastResult, is_flaky, prior_streak, streak
+
+T0 = datetime(2026, 1, 10, 3, 0, tzinfo=UTC)
+MakeResult = Callable[..., CheckResult]
+URL = "https://a.example/page"
+
+
+def _night(
+    store: Store,
+    make: MakeResult,
+    day: int,
+    verdicts: Sequence[str],
+    *,
+    outage: bool = False,
+    fail_after: int = 1,
+) -> list[CheckResult]:
+    """One nightly run as the pipeline does it: history applied per batch, then recorded."""
+    when = T0 + timedelta(days=day)
+    run = store.begin_run(when, fail_after=fail_after)
+    results = [make(f"{URL}{i}", v, checked_at=when) for i, v in enumerate(verdicts)]
+    store.apply_history(results, fail_after=fail_after, now=when, outage=outage, run_id=run)
+    store.record(run, results)
+    store.finish_run(run, finished_at=when, partial=False, network="outage" if outage else "ok")
+    return results
+
+
+def _one(store: Store, make: MakeResult, day: int, verdict: str, **kw: bool | int) -> CheckResult:
+    return _night(store, make, day, [verdict], **kw)[0]  # type: ignore[arg-type]
+
+
+def test_fail_after_two_fails_only_on_the_second_failing_run(
+    store: Store, result: MakeResult
+) -> None:
+    first = _one(store, result, 0, "broken", fail_after=2)
+    assert first.failing_runs == 1
+    assert not fails_run(first, 2, strict=False)
+    second = _one(store, result, 1, "broken", fail_after=2)
+    assert second.failing_runs == 2
+    assert fails_run(second, 2, strict=False)
+    report = store.last_run()
+    assert report is not None and report.summary.failing == 1
+    assert store.failing_history(10) == [0, 1]
+
+
+def test_recovery_resets_the_streak(store: Store, result: MakeResult) -> None:
+    _one(store, result, 0, "broken")
+    _one(store, result, 1, "timeout")
+    ok = _one(store, result, 2, "ok")
+    assert (ok.failing_runs, ok.failing_since) == (0, None)
+    again = _one(store, result, 3, "error")
+    assert again.failing_runs == 1
+    assert again.failing_since == T0 + timedelta(days=3)
+
+
+def test_failing_since_is_the_start_of_the_streak(store: Store, result: MakeResult) -> None:
+    _one(store, result, 0, "ok")
+    for day in (1, 2, 3):
+        latest = _one(store, result, day, "broken")
+    assert latest.failing_runs == 3
+    assert latest.failing_since == T0 + timedelta(days=1)
+    stored = store.latest_result(f"{URL}0")
+    assert stored is not None and stored.failing_since == T0 + timedelta(days=1)
+
+
+def test_outage_runs_count_for_nothing(store: Store, result: MakeResult) -> None:
+    _one(store, result, 0, "broken")
+    during = _one(store, result, 1, "timeout", outage=True)
+    assert during.failing_runs == 1  # carried over, not incremented
+    after = _one(store, result, 2, "broken")
+    assert after.failing_runs == 2
+    assert after.failing_since == T0
+    # An outage on a healthy link neither starts a streak nor breaks one.
+    _one(store, result, 3, "ok")
+    _one(store, result, 4, "error", outage=True)
+    fresh_failure = _one(store, result, 5, "broken")
+    assert fresh_failure.failing_runs == 1
+
+
+def test_outage_between_ok_runs_does_not_make_a_link_flaky(
+    store: Store, result: MakeResult
+) -> None:
+    for day in range(6):
+        last = _one(store, result, day, "timeout" if day % 2 else "ok", outage=bool(day % 2))
+    assert last.flaky is False
+
+
+def test_flaky_after_two_flips(store: Store, result: MakeResult) -> None:
+    assert _one(store, result, 0, "ok").flaky is False
+    assert _one(store, result, 1, "broken").flaky is False  # one flip
+    assert _one(store, result, 2, "ok").flaky is True  # two flips
+    # Ten steady runs later the flips have left the window.
+    for day in range(3, 13):
+        steady = _one(store, result, day, "ok")
+    assert steady.flaky is False
+
+
+def test_history_reads_only_earlier_runs(store: Store, result: MakeResult) -> None:
+    _one(store, result, 0, "broken")
+    run = store.begin_run(T0 + timedelta(days=1))
+    batch = [result(f"{URL}0", "broken")]
+    store.record(run, batch)  # recorded first (e.g. a retried batch)...
+    store.apply_history(batch, fail_after=1, now=T0, outage=False, run_id=run)
+    assert batch[0].failing_runs == 2  # ...still counts this run once
+
+
+def test_streak_survives_pruning(store: Store, result: MakeResult) -> None:
+    for day in range(40):
+        last = _one(store, result, day, "broken")
+    assert last.failing_runs == 40  # longer than the 30-result window
+    store.prune(keep_runs=3)
+    after = _one(store, result, 40, "broken")
+    assert after.failing_runs == 41
+    assert after.failing_since == T0
+
+
+def test_blocked_builds_a_streak_but_fails_only_when_strict(
+    store: Store, result: MakeResult
+) -> None:
+    _one(store, result, 0, "blocked")
+    second = _one(store, result, 1, "blocked")
+    assert second.failing_runs == 2
+    assert not fails_run(second, 2, strict=False)
+    assert fails_run(second, 2, strict=True)
+
+
+@pytest.mark.parametrize(
+    ("verdict", "failing_runs", "fail_after", "strict", "expected"),
+    [
+        (Verdict.BROKEN, 0, 1, False, True),  # no history applied: its own run counts
+        (Verdict.BROKEN, 1, 2, False, False),
+        (Verdict.BROKEN, 2, 2, False, True),
+        (Verdict.OK, 5, 1, False, False),
+        (Verdict.SKIPPED, 0, 1, True, False),
+        (Verdict.BLOCKED, 3, 1, False, False),
+        (Verdict.BLOCKED, 3, 3, True, True),
+        (Verdict.INVALID, 1, 1, False, True),
+    ],
+)
+def test_fails_run_table(
+    verdict: Verdict, failing_runs: int, fail_after: int, strict: bool, expected: bool
+) -> None:
+    result = CheckResult(url="https://x.example/", verdict=verdict, failing_runs=failing_runs)
+    assert fails_run(result, fail_after, strict) is expected
+
+
+def _past(*verdicts: str) -> list[PastResult]:
+    return [
+        PastResult(verdict=Verdict(v), at=T0 - timedelta(days=n)) for n, v in enumerate(verdicts)
+    ]
+
+
+def test_pure_streak_and_flaky_rules() -> None:
+    assert prior_streak(_past("broken", "timeout", "ok", "broken")) == (2, T0 - timedelta(days=1))
+    assert prior_streak(_past("ok", "broken")) == (0, None)
+    assert prior_streak(_past("skipped", "broken")) == (0, None)
+    assert streak(Verdict.OK, T0, _past("broken"), outage=False) == (0, None)
+    assert streak(Verdict.ERROR, T0, [], outage=False) == (1, T0)
+    assert streak(Verdict.ERROR, T0, [], outage=True) == (0, None)
+    assert is_flaky(Verdict.OK, _past("broken", "ok")) is True
+    assert is_flaky(Verdict.OK, _past("skipped", "broken", "skipped", "ok")) is True
+    assert is_flaky(Verdict.OK, _past("ok", "ok", "broken", "broken")) is False
+    assert is_flaky(None, _past("broken", "ok")) is False

@@ -1,0 +1,327 @@
+"""Opening, migrating, recovering and querying the store."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from datetime import timedelta
+from pathlib import Path
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from linkhealth.errors import StoreError
+from linkhealth.models import CheckResult, ErrorKind, Finding, Redirect, Summary, Verdict
+from linkhealth.store import MIGRATIONS, SCHEMA_VERSION, Store
+from linkhealth.store.schema import migrate
+
+T0 = datetime(2026, 1, 10, 3, 0, tzinfo=UTC)  # the conftest's default checked_at
+MakeResult = Callable[..., CheckResult]
+
+
+def _version(path: Path) -> int:
+    with closing(sqlite3.connect(path)) as conn:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _migration_names(path: Path) -> list[str]:
+    with closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute("SELECT name FROM schema_migrations ORDER BY version").fetchall()
+    return [row[0] for row in rows]
+
+
+# ---------------------------------------------------------------- migrations
+
+
+def test_new_store_gets_every_named_migration(store_path: Path) -> None:
+    assert not store_path.parent.exists()
+    with Store.open(store_path) as store:
+        assert store.warnings == []
+    assert SCHEMA_VERSION == len(MIGRATIONS) >= 2
+    assert _version(store_path) == SCHEMA_VERSION
+    assert _migration_names(store_path) == [m.name for m in MIGRATIONS]
+    with closing(sqlite3.connect(store_path)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_empty_file_is_migrated(store_path: Path) -> None:
+    store_path.parent.mkdir(parents=True)
+    store_path.write_bytes(b"")
+    with Store.open(store_path) as store:
+        assert store.warnings == []
+    assert _version(store_path) == SCHEMA_VERSION
+
+
+def test_upgrade_from_previous_version_keeps_data(store_path: Path, result: MakeResult) -> None:
+    store_path.parent.mkdir(parents=True)
+    conn = sqlite3.connect(store_path, isolation_level=None)
+    applied = migrate(conn, MIGRATIONS[:-1])
+    assert applied == [m.name for m in MIGRATIONS[:-1]]
+    conn.execute(
+        "INSERT INTO runs (started_at, tool_version) VALUES (?, '0.0.9')", (T0.isoformat(),)
+    )
+    conn.close()
+    assert _version(store_path) == SCHEMA_VERSION - 1
+
+    with Store.open(store_path) as store:
+        store.record(1, [result("https://a.example/")])
+        assert store.latest_result("https://a.example/") is not None
+        report = store.last_run()
+    assert report is not None and report.run_id == 1 and report.tool.version == "0.0.9"
+    assert _version(store_path) == SCHEMA_VERSION
+    assert _migration_names(store_path)[-1] == MIGRATIONS[-1].name
+    # The last migration did its work: the column it adds exists.
+    with closing(sqlite3.connect(store_path)) as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(runs)")]
+    assert "failing" in columns
+
+
+def test_failed_migration_leaves_the_previous_version(tmp_path: Path) -> None:
+    from linkhealth.store.schema import Migration
+
+    path = tmp_path / "s.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
+    broken = (*MIGRATIONS[:1], Migration("0002_broken", ("CREATE INDEX x ON nowhere (y)",)))
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(conn, broken)
+    assert not conn.in_transaction
+    assert int(conn.execute("PRAGMA user_version").fetchone()[0]) == 1
+    conn.close()
+
+
+# ------------------------------------------------------------- recovery
+
+
+def test_garbage_file_is_moved_aside_with_a_warning(store_path: Path) -> None:
+    store_path.parent.mkdir(parents=True)
+    store_path.write_bytes(b"this is not sqlite at all, just text\n" * 200)
+    with Store.open(store_path) as store:
+        assert len(store.warnings) == 1
+        assert "moved it to" in store.warnings[0] and str(store_path) in store.warnings[0]
+        assert store.last_run() is None
+    aside = list(store_path.parent.glob("state.sqlite.corrupt-*"))
+    assert len(aside) == 1
+    assert aside[0].read_bytes().startswith(b"this is not sqlite")
+    assert _version(store_path) == SCHEMA_VERSION
+
+
+def test_truncated_file_is_moved_aside(store_path: Path, result: MakeResult) -> None:
+    with Store.open(store_path) as store:
+        run = store.begin_run(T0)
+        for batch in range(20):
+            store.record(
+                run,
+                [result(f"https://h.example/{batch}/{i}", title="t" * 300) for i in range(20)],
+            )
+        store.finish_run(run, finished_at=T0, partial=False, network="ok")
+        store.checkpoint()
+    data = store_path.read_bytes()
+    assert len(data) > 40_000
+    store_path.write_bytes(data[: len(data) // 2 + 100])
+    with Store.open(store_path) as store:
+        assert any("corrupt" in w for w in store.warnings)
+        assert store.last_run() is None
+    assert len(list(store_path.parent.glob("state.sqlite.corrupt-*"))) == 1
+
+
+def test_future_schema_is_moved_aside(store_path: Path) -> None:
+    with Store.open(store_path):
+        pass
+    with closing(sqlite3.connect(store_path)) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    with Store.open(store_path) as store:
+        assert len(store.warnings) == 1
+        assert f"schema version {SCHEMA_VERSION + 5}" in store.warnings[0]
+    aside = sorted(p.name for p in store_path.parent.glob("state.sqlite.future-*"))
+    assert len(aside) == 1, aside  # the connection above was closed: no -wal/-shm left
+    assert _version(store_path) == SCHEMA_VERSION
+
+
+def test_foreign_database_is_an_error_not_moved(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE mine (x)")
+    with pytest.raises(StoreError, match="not a linkhealth store"):
+        Store.open(path)
+    assert path.exists() and list(tmp_path.iterdir()) == [path]
+
+
+def test_directory_path_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match=str(tmp_path)):
+        Store.open(tmp_path)
+
+
+def test_unwritable_parent_is_a_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot create the folder"):
+        Store.open(blocker / "sub" / "state.sqlite")
+
+
+def test_closed_store_raises_store_error(store_path: Path) -> None:
+    store = Store.open(store_path)
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.begin_run(T0)
+
+
+# ---------------------------------------------------------------- queries
+
+
+def test_record_keeps_every_field_for_an_exact_rerender(store: Store, result: MakeResult) -> None:
+    rich = result(
+        "https://a.example/old",
+        Verdict.REDIRECTED,
+        http_status=200,
+        detail="301 → /new",
+        final_url="https://a.example/new",
+        redirects=[Redirect(url="https://a.example/new", status=301)],
+        permanent=True,
+        attempts=2,
+        elapsed_ms=12.5,
+        title="A <b>title</b> ‮",
+        description="desc",
+        site_name="A",
+        lang="en",
+        etag='"v1"',
+        last_modified="Sat, 10 Jan 2026 03:00:00 GMT",
+        suggestion="https://a.example/new",
+        failing_runs=0,
+    )
+    broken = result(
+        "https://b.example/", Verdict.BROKEN, http_status=404, error_kind=ErrorKind.NOT_FOUND
+    )
+    finding = Finding(file="lists/a.md", line=37, column=1, rule="space-in-url", message="m")
+    run = store.begin_run(T0, settings_digest="abc", paths=["lists/"])
+    store.record(run, [rich])
+    store.record(run, [broken])
+    summary = Summary(occurrences=2, urls=2, by_verdict={"redirected": 1, "broken": 1}, failing=1)
+    store.finish_run(
+        run, finished_at=T0 + timedelta(seconds=5), partial=False, network="ok",
+        summary=summary, findings=[finding],
+    )  # fmt: skip
+    report = store.last_run()
+    assert report is not None
+    assert report.results == [rich, broken]
+    assert report.summary == summary
+    assert report.findings == [finding]
+    assert report.partial is False and report.network == "ok"
+    assert report.finished_at == T0 + timedelta(seconds=5)
+    assert report.history == [1]
+
+
+def test_unfinished_run_is_partial_and_summarised(store: Store, result: MakeResult) -> None:
+    run = store.begin_run(T0, fail_after=1)
+    store.record(run, [result("https://a.example/"), result("https://b.example/", "timeout")])
+    report = store.last_run()
+    assert report is not None and report.partial is True and report.finished_at is None
+    assert report.summary.urls == 2 and report.summary.occurrences == 2
+    assert report.summary.by_verdict == {"ok": 1, "timeout": 1}
+    assert report.summary.failing == 1
+    assert store.failing_history(10) == [1]
+
+
+def test_fresh_results_within_max_age_then_expired(store: Store, result: MakeResult) -> None:
+    run = store.begin_run(T0)
+    store.record(
+        run,
+        [
+            result("https://ok.example/", checked_at=T0),
+            result("https://moved.example/", Verdict.REDIRECTED, checked_at=T0),
+            result("https://gone.example/", Verdict.BROKEN, checked_at=T0),
+            result("https://slow.example/", Verdict.TIMEOUT, checked_at=T0),
+            result("https://wall.example/", Verdict.BLOCKED, checked_at=T0),
+        ],
+    )
+    urls = [
+        "https://ok.example/",
+        "https://moved.example/",
+        "https://gone.example/",
+        "https://slow.example/",
+        "https://wall.example/",
+        "https://never.example/",
+    ]
+    day = timedelta(days=1)
+    fresh = store.fresh_results(urls, day, T0 + timedelta(hours=23))
+    assert sorted(fresh) == ["https://moved.example/", "https://ok.example/"]
+    assert fresh["https://ok.example/"].checked_at == T0
+    assert store.fresh_results(urls, day, T0 + day) == {}
+    assert store.fresh_results(urls, timedelta(0), T0) == {}
+
+
+def test_latest_failure_hides_an_older_fresh_ok(store: Store, result: MakeResult) -> None:
+    first = store.begin_run(T0)
+    store.record(first, [result("https://a.example/", checked_at=T0)])
+    second = store.begin_run(T0 + timedelta(hours=1))
+    store.record(second, [result("https://a.example/", "broken", checked_at=T0)])
+    assert store.fresh_results(["https://a.example/"], timedelta(days=1), T0) == {}
+
+
+def test_cached_reuse_does_not_extend_freshness(store: Store, result: MakeResult) -> None:
+    first = store.begin_run(T0)
+    store.record(first, [result("https://a.example/", checked_at=T0)])
+    later = T0 + timedelta(hours=20)
+    reused = store.fresh_results(["https://a.example/"], timedelta(days=1), later)
+    assert list(reused) == ["https://a.example/"]
+    cached = reused["https://a.example/"]
+    cached.from_cache = True
+    second = store.begin_run(later)
+    store.record(second, [cached])
+    assert (
+        store.fresh_results(["https://a.example/"], timedelta(days=1), T0 + timedelta(days=1)) == {}
+    )
+
+
+def test_validators_and_latest_result(store: Store, result: MakeResult) -> None:
+    run = store.begin_run(T0)
+    store.record(
+        run,
+        [
+            result("https://e.example/", etag='"abc"', title="Kept title"),
+            result("https://lm.example/", last_modified="Sat, 10 Jan 2026 03:00:00 GMT"),
+            result("https://none.example/"),
+            result("https://bad.example/", "broken", etag='"x"'),
+        ],
+    )
+    urls = ["https://e.example/", "https://lm.example/", "https://none.example/",
+            "https://bad.example/"]  # fmt: skip
+    assert store.validators(urls) == {
+        "https://e.example/": ('"abc"', None),
+        "https://lm.example/": (None, "Sat, 10 Jan 2026 03:00:00 GMT"),
+    }
+    latest = store.latest_result("https://e.example/")
+    assert latest is not None and latest.title == "Kept title"
+    assert store.latest_result("https://unknown.example/") is None
+
+
+def test_many_urls_are_queried_in_chunks(store: Store, result: MakeResult) -> None:
+    urls = [f"https://h.example/{i}" for i in range(1_234)]
+    run = store.begin_run(T0)
+    store.record(run, [result(url) for url in urls])
+    assert len(store.fresh_results(urls, timedelta(days=1), T0)) == len(urls)
+
+
+def test_prune_keeps_the_newest_runs(store: Store, result: MakeResult) -> None:
+    for n in range(5):
+        run = store.begin_run(T0 + timedelta(days=n))
+        store.record(run, [result("https://a.example/", "broken")])
+    assert store.prune(keep_runs=2) == 3
+    assert len(store.failing_history(10)) == 2
+
+
+def test_checkpoint_leaves_one_complete_file(store_path: Path, result: MakeResult) -> None:
+    store = Store.open(store_path)
+    run = store.begin_run(T0)
+    store.record(run, [result(f"https://h.example/{i}") for i in range(50)])
+    wal = store_path.with_name(store_path.name + "-wal")
+    assert wal.exists() and wal.stat().st_size > 0
+    assert store.checkpoint() is True
+    assert wal.stat().st_size == 0
+    # A copy of the main file alone (what a CI cache keeps) holds the run.
+    copy = store_path.with_name("copy.sqlite")
+    copy.write_bytes(store_path.read_bytes())
+    with closing(sqlite3.connect(copy)) as conn:
+        assert conn.execute("SELECT count(*) FROM results").fetchone()[0] == 50
+    store.close()
