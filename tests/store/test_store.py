@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
-from datetime import timedelta
-from pathlib import Path
-
 from collections.abc import Callable
-from datetime import UTC, datetime
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
