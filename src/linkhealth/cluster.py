@@ -1,0 +1,304 @@
+"""Run the checker on a Dask cluster, politeness kept per host.
+
+::
+
+    URLs ─► group by host ─► shards (balanced by expected work, biggest first)
+         ─► one Dask task per shard: ``asyncio.run(fetch_all(shard))`` in a worker process
+         ─► results stream back to the driver as shards complete ─► ``on_result``
+
+Every URL of one host lands in the same shard, so the per-host slot (concurrency,
+interval, backoff, ``Retry-After``) lives in exactly one event loop at a time, as in
+one process. Workers return plain :class:`~linkhealth.fetch.FetchResult` records; the
+driver alone writes the store and the reports.
+
+Only this module imports Dask, and only :func:`cluster_fetcher` does so, so a run
+without ``--workers``/``--cluster`` never imports it (the dependency is the
+``cluster`` extra). The sharding functions are pure and importable without Dask.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from linkhealth.config import Settings
+from linkhealth.errors import ConfigError, LinkhealthError
+
+if TYPE_CHECKING:
+    from linkhealth.fetch import FetchResult
+    from linkhealth.pipeline import Fetcher
+
+log = logging.getLogger(__name__)
+
+#: Seconds to wait for a scheduler (``--cluster``) or local workers before giving up.
+DEFAULT_CONNECT_TIMEOUT = 10.0
+#: Shards per worker slot. One keeps every host of a worker's share in one event loop
+#: (best for latency-bound work); more gives finer retries and balancing.
+DEFAULT_SHARDS_PER_WORKER = 1
+#: Task retries: a shard whose worker died is run once more elsewhere.
+DEFAULT_TASK_RETRIES = 1
+
+Validators = Mapping[str, tuple[str | None, str | None]]
+
+
+class ClusterError(LinkhealthError):
+    """The cluster could not run the work (no workers, or a shard failed everywhere)."""
+
+
+# --------------------------------------------------------------------------- sharding
+
+
+def host_of(url: str) -> str:
+    """The host name a URL is sharded by (lower case; empty when the URL has none)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+@dataclass
+class Shard:
+    """A group of whole hosts, and the positions of their URLs in the input."""
+
+    hosts: list[str] = field(default_factory=list)
+    indexes: list[int] = field(default_factory=list)
+    cost: float = 0.0
+
+    def urls(self, urls: Sequence[str]) -> list[str]:
+        return [urls[i] for i in self.indexes]
+
+
+def host_costs(urls: Sequence[str], weights: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Expected work per host: ``weights[host]`` (seconds, from history) when known,
+    otherwise its URL count times the mean seconds per URL of the weighted hosts
+    (1.0 when nothing is weighted, i.e. the cost is the URL count)."""
+    counts: dict[str, int] = {}
+    for url in urls:
+        host = host_of(url)
+        counts[host] = counts.get(host, 0) + 1
+    weights = weights or {}
+    known = [(weights[h], n) for h, n in counts.items() if h in weights and weights[h] > 0]
+    per_url = sum(w for w, _ in known) / sum(n for _, n in known) if known else 1.0
+    return {
+        host: (weights[host] if weights.get(host, 0) > 0 else n * per_url)
+        for host, n in counts.items()
+    }
+
+
+def plan_shards(
+    urls: Sequence[str], n_shards: int, weights: Mapping[str, float] | None = None
+) -> list[Shard]:
+    """Split ``urls`` into at most ``n_shards`` shards of whole hosts, balanced by cost.
+
+    Longest-processing-time first: hosts sorted by cost (biggest first) each go to the
+    lightest shard so far. Shards come back biggest first; inside a shard the URLs are
+    ordered biggest host first, each host's URLs in input order. Empty shards are dropped.
+    """
+    if n_shards < 1:
+        raise ValueError("n_shards must be at least 1")
+    by_host: dict[str, list[int]] = {}
+    for index, url in enumerate(urls):
+        by_host.setdefault(host_of(url), []).append(index)
+    costs = host_costs(urls, weights)
+    order = sorted(by_host, key=lambda h: (-costs[h], h))
+    shards = [Shard() for _ in range(min(n_shards, len(order)))]
+    heap = [(0.0, i) for i in range(len(shards))]
+    for host in order:
+        cost, i = heapq.heappop(heap)
+        shard = shards[i]
+        shard.hosts.append(host)
+        shard.indexes.extend(by_host[host])
+        shard.cost = cost + costs[host]
+        heapq.heappush(heap, (shard.cost, i))
+    return sorted(shards, key=lambda s: -s.cost)
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+def settings_payload(settings: Settings) -> dict[str, Any]:
+    """Settings as plain data for the wire (no cluster keys: a worker never recurses)."""
+    data = settings.model_dump(mode="json")
+    data["workers"] = None
+    data["cluster"] = None
+    return data
+
+
+def run_shard(
+    settings_data: dict[str, Any],
+    urls: list[str],
+    validators: dict[str, tuple[str | None, str | None]],
+) -> list[FetchResult]:
+    """Dask task: check one shard with the ordinary async checker, in the worker."""
+    from linkhealth.fetch import fetch_all
+
+    settings = Settings.model_validate(settings_data)
+    return asyncio.run(fetch_all(urls, settings, validators=validators))
+
+
+# --------------------------------------------------------------------------- driver side
+
+
+@dataclass
+class ClusterFetcher:
+    """A :class:`~linkhealth.pipeline.Fetcher` that sends shards to a Dask client."""
+
+    client: Any  # distributed.Client (asynchronous)
+    shards_per_worker: int = DEFAULT_SHARDS_PER_WORKER
+    retries: int = DEFAULT_TASK_RETRIES
+    weights: Mapping[str, float] | None = None
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    #: Shards run in the driver because they failed on the cluster (for the report).
+    fallbacks: int = 0
+
+    async def _workers(self) -> dict[str, Any]:
+        identity = await self.client.scheduler.identity(n_workers=-1)
+        workers = identity.get("workers", {})
+        return workers if isinstance(workers, dict) else {}
+
+    async def slots(self) -> int:
+        """How many tasks the cluster runs at once (its worker threads)."""
+        workers = await self._workers()
+        if not workers:
+            try:
+                await self.client.wait_for_workers(1, timeout=self.connect_timeout)
+            except TimeoutError as exc:
+                raise ClusterError(
+                    f"the Dask cluster has no workers (waited {self.connect_timeout:g} s)"
+                ) from exc
+            workers = await self._workers()
+        return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+
+    async def __call__(
+        self,
+        urls: Sequence[str],
+        settings: Settings,
+        *,
+        on_result: Callable[[FetchResult], None] | None = None,
+        validators: Validators | None = None,
+    ) -> list[FetchResult]:
+        from distributed import as_completed
+
+        urls = list(urls)
+        if not urls:
+            return []
+        shards = plan_shards(urls, await self.slots() * self.shards_per_worker, self.weights)
+        payload = settings_payload(settings)
+        validators = validators or {}
+        futures: dict[Any, Shard] = {}
+        for rank, shard in enumerate(shards):
+            shard_urls = shard.urls(urls)
+            subset = {u: validators[u] for u in shard_urls if u in validators}
+            future = self.client.submit(
+                run_shard,
+                payload,
+                shard_urls,
+                subset,
+                retries=self.retries,
+                priority=len(shards) - rank,  # biggest shard first
+                pure=False,
+                key=f"linkhealth-shard-{rank}-{id(self):x}-{len(futures)}",
+            )
+            futures[future] = shard
+        results: list[FetchResult | None] = [None] * len(urls)
+        try:
+            async for future in as_completed(list(futures)):  # type: ignore[no-untyped-call]
+                shard = futures[future]
+                try:
+                    items = await future
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    # Lost after its retries (a worker died twice, a bad host): check the
+                    # shard here, so no link is dropped. Its hosts are on no other worker.
+                    log.warning(
+                        "shard of %d URLs failed on the cluster (%s); checking it locally",
+                        len(shard.indexes),
+                        exc,
+                    )
+                    self.fallbacks += 1
+                    items = await self._local(shard.urls(urls), settings, validators)
+                for index, item in zip(shard.indexes, items, strict=True):
+                    results[index] = item
+                    if on_result is not None:
+                        on_result(item)
+        finally:
+            pending = [f for f in futures if not f.done()]
+            if pending:
+                await self.client.cancel(pending)
+        missing = [urls[i] for i, r in enumerate(results) if r is None]
+        if missing:
+            raise ClusterError(f"{len(missing)} URLs came back without a result")
+        return [r for r in results if r is not None]
+
+    @staticmethod
+    async def _local(
+        urls: list[str], settings: Settings, validators: Validators
+    ) -> list[FetchResult]:
+        from linkhealth.fetch import fetch_all
+
+        subset = {u: validators[u] for u in urls if u in validators}
+        return await fetch_all(urls, settings, validators=subset)
+
+
+async def connect(address: str, timeout: float = DEFAULT_CONNECT_TIMEOUT) -> Any:
+    """An asynchronous client of the scheduler at ``address``; ConfigError if unreachable."""
+    from distributed import Client
+
+    try:
+        return await asyncio.wait_for(
+            Client(address, asynchronous=True, timeout=timeout),  # type: ignore[no-untyped-call]
+            timeout + 1,
+        )
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise ConfigError(
+            f"cannot reach the Dask scheduler at {address} within {timeout:g} s: {reason}"
+        ) from exc
+
+
+@asynccontextmanager
+async def cluster_fetcher(
+    settings: Settings,
+    *,
+    weights: Mapping[str, float] | None = None,
+    shards_per_worker: int = DEFAULT_SHARDS_PER_WORKER,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+) -> AsyncIterator[Fetcher]:
+    """A fetcher backed by a local cluster (``settings.workers``) or by the scheduler at
+    ``settings.cluster``. Closes what it opened on exit."""
+    from distributed import Client, LocalCluster
+
+    cluster: Any = None
+    if settings.cluster:
+        client = await connect(settings.cluster, connect_timeout)
+    elif settings.workers:
+        cluster = await LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=settings.workers,
+            processes=True,
+            threads_per_worker=1,
+            asynchronous=True,
+            dashboard_address=None,
+            worker_dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = await Client(cluster, asynchronous=True)  # type: ignore[no-untyped-call]
+    else:
+        raise ConfigError("cluster_fetcher needs settings.workers or settings.cluster")
+    try:
+        yield ClusterFetcher(
+            client,
+            shards_per_worker=shards_per_worker,
+            weights=weights,
+            connect_timeout=connect_timeout,
+        )
+    finally:
+        await client.close()
+        if cluster is not None:
+            await cluster.close()
