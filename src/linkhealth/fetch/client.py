@@ -1,0 +1,260 @@
+"""The HTTP client: httpx's API over aiohttp (``httpx-aiohttp``'s transport).
+
+Measured on this machine (see bench/RESULTS.md): httpx's own httpcore pool costs
+several ms of CPU per request when shared; httpx over aiohttp costs well under
+one. aiohttp also gives the two hooks the address guard needs: a resolver (for
+``--resolve`` and resolved-address checks) and a socket factory (the last check
+before connect).
+
+One :meth:`Client.attempt` follows redirects itself (never httpx's), re-checking
+every hop, and reads a bounded, decoded body only from the final response.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+from collections.abc import Mapping
+from types import TracebackType
+
+import aiohttp
+import certifi
+import httpx
+from httpx_aiohttp import AiohttpTransport
+
+from linkhealth.config import Settings
+from linkhealth.errors import ConfigError
+from linkhealth.fetch.classify import (
+    CHALLENGE_SNIFF_BYTES,
+    DANGEROUS_SCHEMES,
+    HTTP_SCHEMES,
+    REDIRECT_STATUSES,
+    THROTTLE_STATUSES,
+    parse_retry_after,
+)
+from linkhealth.fetch.decode import ACCEPT_ENCODING, BoundedDecoder
+from linkhealth.fetch.guard import (
+    Guard,
+    GuardResolver,
+    env_proxy_hosts,
+    is_canonical_ip,
+    make_socket_factory,
+)
+from linkhealth.fetch.result import KEPT_HEADERS, Outcome
+from linkhealth.models import ErrorKind, Redirect
+
+ACCEPT_HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
+_HEAD_END = re.compile(rb"</head\s*>", re.I)
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+# After </head>, keep at most this much of what already arrived (the first heading).
+AFTER_HEAD_BYTES = 4096
+
+
+def build_ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """The default trust store (system + certifi) plus ``ca_bundle``."""
+    ctx = ssl.create_default_context()
+    ctx.load_verify_locations(cafile=certifi.where())
+    if ca_bundle:
+        try:
+            ctx.load_verify_locations(cafile=ca_bundle)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"ca-bundle {ca_bundle}: cannot load certificates ({exc})") from exc
+    return ctx
+
+
+def is_html(content_type: str | None) -> bool:
+    if not content_type:
+        return True  # unlabelled: treat as HTML (metadata will sniff)
+    return content_type.split(";", 1)[0].strip().lower() in _HTML_TYPES
+
+
+class Client:
+    """One run's HTTP machinery: an aiohttp session behind an httpx client."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        trusted = env_proxy_hosts() if settings.use_env_proxy else set()
+        self.guard = Guard(
+            allow_private=settings.allow_private,
+            resolve=settings.resolve,
+            trusted_hosts=trusted,
+        )
+        self._ssl = build_ssl_context(settings.ca_bundle)
+        self._session: aiohttp.ClientSession | None = None
+        self._http: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Client:
+        s = self.settings
+        connector = aiohttp.TCPConnector(
+            limit=s.max_concurrency,
+            limit_per_host=0,  # per-host limits are the scheduler's job
+            ssl=self._ssl,
+            resolver=GuardResolver(self.guard),
+            socket_factory=make_socket_factory(self.guard),
+            ttl_dns_cache=300,
+            keepalive_timeout=15,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            trust_env=s.use_env_proxy,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,
+        )
+        self._http = httpx.AsyncClient(
+            transport=AiohttpTransport(client=self._session),
+            trust_env=False,  # env proxies are aiohttp's job, and only on request
+            follow_redirects=False,
+            timeout=httpx.Timeout(
+                s.timeout, connect=s.connect_timeout, read=s.read_timeout, pool=s.timeout
+            ),
+            headers={
+                "User-Agent": s.user_agent,
+                "Accept": ACCEPT_HTML,
+                "Accept-Encoding": ACCEPT_ENCODING,
+                **s.headers,
+            },
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._http is not None:
+            await self._http.aclose()  # closes the transport and the session
+
+    async def attempt(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        want_full_body: bool,
+    ) -> Outcome:
+        """One attempt at ``url``: follow redirects, read the final body. Never raises
+        for network errors (they are put on the outcome); cancellation propagates."""
+        out = Outcome(url=url)
+        try:
+            await self._follow(out, url, headers, want_full_body)
+        except Exception as exc:  # classified by type in classify.py
+            out.error = exc
+        return out
+
+    async def _follow(
+        self, out: Outcome, url: str, headers: Mapping[str, str], want_full_body: bool
+    ) -> None:
+        assert self._http is not None
+        max_redirects = self.settings.max_redirects
+        current = httpx.URL(url)
+        seen = {current.copy_with(fragment=None)}
+        hop_headers = dict(headers)
+        while True:
+            host = current.host
+            self.guard.check_literal_host(host)
+            if not is_canonical_ip(host) and _looks_numeric(host):
+                # A legacy IPv4 form the policy allows: connect to its canonical address.
+                from linkhealth.fetch.guard import parse_ip
+
+                ip = parse_ip(host)
+                if ip is not None:
+                    current = current.copy_with(host=str(ip))
+            request = self._http.build_request("GET", current, headers=hop_headers)
+            response = await self._http.send(request, stream=True)
+            try:
+                status = response.status_code
+                location = response.headers.get("location")
+                if status in REDIRECT_STATUSES and location:
+                    out.redirects.append(Redirect(url=str(current), status=status))
+                    try:
+                        target = current.join(location)
+                    except httpx.InvalidURL:
+                        out.redirect_problem = (
+                            ErrorKind.PROTOCOL,
+                            f"HTTP {status} to an invalid Location {location[:200]!r}",
+                        )
+                        out.final_url = str(current)
+                        return
+                    problem = _redirect_problem(target, seen, len(out.redirects), max_redirects)
+                    if problem is not None:
+                        out.redirect_problem = problem
+                        out.final_url = str(target)
+                        out.status = status
+                        return
+                    seen.add(target.copy_with(fragment=None))
+                    current = target
+                    # Conditional headers belong to the first URL only.
+                    hop_headers.pop("If-None-Match", None)
+                    hop_headers.pop("If-Modified-Since", None)
+                    continue
+                await self._final(out, response, current, want_full_body)
+                return
+            finally:
+                await response.aclose()
+
+    async def _final(
+        self, out: Outcome, response: httpx.Response, url: httpx.URL, want_full_body: bool
+    ) -> None:
+        status = response.status_code
+        raw_headers = response.headers
+        out.status = status
+        out.final_url = str(url)
+        out.headers = {k: raw_headers[k] for k in KEPT_HEADERS if k in raw_headers}
+        if status in THROTTLE_STATUSES:
+            out.retry_after = parse_retry_after(raw_headers.get("retry-after"))
+        content_type = raw_headers.get("content-type")
+        if 200 <= status <= 299:
+            if is_html(content_type):
+                body, truncated = await _read_body(
+                    response, self.settings.max_body_bytes, stop_at_head=not want_full_body
+                )
+                out.body = body
+                out.truncated = truncated
+        elif status in (403, 429, 503) and is_html(content_type):
+            # Only to recognise bot-challenge pages; never returned as the body.
+            out.sniff, _ = await _read_body(response, CHALLENGE_SNIFF_BYTES, stop_at_head=True)
+
+
+def _looks_numeric(host: str) -> bool:
+    return bool(host) and host[-1].isdigit() and all(c.isalnum() or c == "." for c in host)
+
+
+def _redirect_problem(
+    target: httpx.URL, seen: set[httpx.URL], hops: int, max_redirects: int
+) -> tuple[ErrorKind, str] | None:
+    scheme = target.scheme.lower()
+    if scheme in DANGEROUS_SCHEMES:
+        return ErrorKind.POLICY, f"redirect to a dangerous {scheme}: URL"
+    if scheme not in HTTP_SCHEMES:
+        return ErrorKind.PROTOCOL, f"redirect to a non-HTTP URL ({scheme}:)"
+    if target.copy_with(fragment=None) in seen:
+        return ErrorKind.REDIRECT_LOOP, f"redirect loop back to {target}"
+    if hops > max_redirects:
+        return ErrorKind.TOO_MANY_REDIRECTS, f"more than {max_redirects} redirects"
+    return None
+
+
+async def _read_body(
+    response: httpx.Response, cap: int, *, stop_at_head: bool
+) -> tuple[bytes, bool]:
+    """Read and decode at most ``cap`` bytes; for HTML stop a little after ``</head>``.
+
+    Returns (body, truncated): truncated when the decoded body reached ``cap``.
+    """
+    decoder = BoundedDecoder(response.headers.get("content-encoding"))
+    buf = bytearray()
+    scan_from = 0
+    async for chunk in response.aiter_raw():
+        data = decoder.feed(chunk, cap - len(buf))
+        if not data:
+            continue
+        buf += data
+        if len(buf) >= cap:
+            return bytes(buf[:cap]), True
+        if stop_at_head:
+            match = _HEAD_END.search(buf, scan_from)
+            if match is not None:
+                # Keep what already arrived after </head> (up to a little), never wait for more.
+                return bytes(buf[: match.end() + AFTER_HEAD_BYTES]), False
+            scan_from = max(0, len(buf) - 8)
+    return bytes(buf), False
