@@ -87,7 +87,7 @@ figcaption { font-weight: 600; margin-bottom: 6px; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border-bottom: 1px solid #d0d7de; padding: 4px 8px; text-align: left;
   vertical-align: top; overflow-wrap: anywhere; }
-th { cursor: pointer; background: #f6f8fa; user-select: none; }
+th { cursor: pointer; background: #f6f8fa; user-select: none; white-space: nowrap; }
 th[aria-sort=ascending]::after { content: " \\25B2"; }
 th[aria-sort=descending]::after { content: " \\25BC"; }
 tr.failing td:first-child { border-left: 4px solid #cf222e; }
