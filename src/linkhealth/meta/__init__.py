@@ -1,0 +1,22 @@
+"""Page metadata: what a careful person would write about a link.
+
+Public API::
+
+    decode_body(body, content_type) -> str
+    extract_meta(body, content_type, url) -> PageMeta
+    page_anchors(body, content_type) -> set[str]
+    heading_text(body, content_type) -> str | None
+    quirks.followup_url(url, meta, body, content_type) -> str | None
+    quirks.merge_followup(primary, followup_url, body, content_type) -> PageMeta
+
+Only this package imports selectolax. ``body`` is what the fetcher kept: the
+content-decoded first bytes of the response (the head and a little more).
+"""
+
+from __future__ import annotations
+
+from linkhealth.meta import quirks
+from linkhealth.meta.charset import decode_body
+from linkhealth.meta.extract import extract_meta, heading_text, page_anchors
+
+__all__ = ["decode_body", "extract_meta", "heading_text", "page_anchors", "quirks"]

@@ -1,0 +1,214 @@
+"""The parsed head of one page: a bounded parse with selectolax, read once into plain data.
+
+Only the head region and a little of the body is parsed (:data:`BODY_EXTRA_CHARS`
+after ``</head>``), and the region is cut where block elements nest deeper
+than :data:`MAX_BLOCK_DEPTH` — HTML tree building is quadratic in nesting
+depth, so 40,000 nested ``<div>`` must never reach the parser.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from linkhealth.meta import selectors as sel
+from linkhealth.meta.urls import resolve_http_url
+
+BODY_EXTRA_CHARS = 16 * 1024  # body text parsed after </head>, for <h1> and the first paragraph
+MAX_REGION_CHARS = 512 * 1024
+MAX_BLOCK_DEPTH = 256
+MAX_ELEMENTS = 2000  # <meta>/<link> elements read
+MAX_JSONLD_SCRIPTS = 20
+MAX_JSONLD_CHARS = 256 * 1024
+MAX_TEXT_CHARS = 64 * 1024  # raw characters kept from one element's text before sanitising
+
+_HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
+# Elements whose start tag makes the HTML tree builder walk the stack of open
+# elements; <p>/<li>/<dd>/<dt> close their own siblings and do not nest by accident.
+_BLOCK_TAG = re.compile(
+    r"<(/?)(?:div|section|article|aside|nav|header|footer|main|ul|ol|dl|blockquote|fieldset"
+    r"|figure|figcaption|form|table|details|summary|address|center|menu|hgroup|dialog|search"
+    r"|pre|listing|h[1-6])[\s/>]",
+    re.IGNORECASE,
+)
+# Entities that survived one round of decoding (``&amp;amp;``, ``&amp;#39;``): decoded once more.
+_DOUBLE_ENCODED = re.compile(r"&(?:amp|quot|apos|lt|gt|nbsp|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
+
+
+def deep_nesting_offset(text: str, limit: int = MAX_BLOCK_DEPTH) -> int | None:
+    """The offset where block elements first nest deeper than ``limit``, or ``None``."""
+    depth = 0
+    for match in _BLOCK_TAG.finditer(text):
+        if match.group(1):
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            if depth > limit:
+                return match.start()
+    return None
+
+
+def head_region(text: str) -> str:
+    """The part of a page worth parsing for metadata."""
+    end = _HEAD_END.search(text, 0, MAX_REGION_CHARS)
+    stop = min(end.end() + BODY_EXTRA_CHARS, MAX_REGION_CHARS) if end else MAX_REGION_CHARS
+    region = text[:stop]
+    deep = deep_nesting_offset(region)
+    return region[:deep] if deep is not None else region
+
+
+def node_text(node: LexborNode) -> str:
+    """An element's text, entities decoded once more if they were encoded twice."""
+    return unescape_twice(node.text(deep=True, separator="")[:MAX_TEXT_CHARS])
+
+
+def unescape_twice(value: str) -> str:
+    if "&" not in value:
+        return value
+    return _DOUBLE_ENCODED.sub(lambda m: html.unescape(m.group(0)), value)
+
+
+def _in_foreign_content(node: LexborNode) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.tag in ("svg", "math"):
+            return True
+        parent = parent.parent
+    return False
+
+
+@dataclass
+class Page:
+    """Everything the field functions read, gathered in one pass over the parsed region."""
+
+    url: str
+    base_url: str
+    metas: dict[str, str] = field(default_factory=dict)
+    links: list[dict[str, str]] = field(default_factory=list)
+    title: str | None = None
+    h1: list[str] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)
+    html_lang: str | None = None
+    jsonld: list[dict[str, Any]] = field(default_factory=list)
+
+    def meta(self, keys: tuple[str, ...]) -> str | None:
+        """The first non-empty ``<meta>`` content among ``keys``."""
+        for key in keys:
+            value = self.metas.get(key)
+            if value and value.strip():
+                return value
+        return None
+
+    def link_hrefs(self, rels: tuple[str, ...], type_: str | None = None) -> Iterator[str]:
+        """``href`` of each ``<link>`` whose ``rel`` holds one of ``rels`` (and of ``type_``)."""
+        for attrs in self.links:
+            tokens = attrs.get("rel", "").lower().split()
+            if not any(rel in tokens for rel in rels):
+                continue
+            if type_ is not None and attrs.get("type", "").strip().lower() != type_:
+                continue
+            href = attrs.get("href", "")
+            if href.strip():
+                yield href
+
+
+def parse_page(text: str, url: str) -> Page:
+    tree = LexborHTMLParser(head_region(text))
+    page = Page(url=url, base_url=url)
+    for node in tree.css("meta")[:MAX_ELEMENTS]:
+        _add_meta(page.metas, node.attributes)
+    for node in tree.css("link")[:MAX_ELEMENTS]:
+        page.links.append({k.lower(): v for k, v in node.attributes.items() if v is not None})
+    base = tree.css_first("base[href]")
+    if base is not None:
+        page.base_url = _join_base(url, base.attributes.get("href") or "")
+    root = tree.css_first("html")
+    if root is not None:
+        attrs = root.attributes
+        page.html_lang = attrs.get("lang") or attrs.get("xml:lang")
+    page.title = _document_title(tree)
+    page.h1 = [node_text(n) for n in tree.css("h1")[:10] if not _in_foreign_content(n)]
+    body = tree.body
+    if body is not None:
+        page.paragraphs = [node_text(n) for n in body.css("p")[: sel.PARAGRAPH_MAX_SCANNED]]
+    page.jsonld = list(_jsonld_objects(tree))
+    return page
+
+
+def _add_meta(metas: dict[str, str], attrs: dict[str, str | None]) -> None:
+    content = attrs.get("content")
+    if content is None:
+        return
+    content = unescape_twice(content[:MAX_TEXT_CHARS])
+    keys: list[str] = []
+    for attr, prefix in (("property", ""), ("name", ""), ("itemprop", "itemprop:")):
+        value = attrs.get(attr)
+        if value:
+            keys.extend(prefix + token for token in value.lower().split())
+    equiv = attrs.get("http-equiv")
+    if equiv:
+        keys.append("http-equiv:" + equiv.strip().lower())
+    for key in keys:
+        metas.setdefault(key, content)
+
+
+def _join_base(url: str, href: str) -> str:
+    return resolve_http_url(url, href) or url
+
+
+def _document_title(tree: LexborHTMLParser) -> str | None:
+    """The first ``<title>`` in the HTML namespace (never an SVG/MathML one)."""
+    head = tree.head
+    if head is not None:
+        first = head.css_first("title")
+        if first is not None:
+            return node_text(first)
+    for node in tree.css("title")[:50]:
+        if not _in_foreign_content(node):
+            return node_text(node)
+    return None
+
+
+def _jsonld_objects(tree: LexborHTMLParser) -> Iterator[dict[str, Any]]:
+    scripts = [
+        node
+        for node in tree.css("script[type]")
+        if (node.attributes.get("type") or "").strip().lower().startswith("application/ld+json")
+    ]
+    for node in scripts[:MAX_JSONLD_SCRIPTS]:
+        raw = node.text(deep=True, separator="")
+        if len(raw) > MAX_JSONLD_CHARS:
+            continue
+        try:
+            data = json.loads(raw.strip().removesuffix(";"))
+        except (ValueError, RecursionError):
+            continue
+        yield from _flatten_jsonld(data, depth=0)
+
+
+def _flatten_jsonld(data: object, depth: int) -> Iterator[dict[str, Any]]:
+    """Top-level objects, list items and ``@graph`` members, at most a few levels deep."""
+    if depth > 3:
+        return
+    if isinstance(data, list):
+        for item in data[:50]:
+            yield from _flatten_jsonld(item, depth + 1)
+    elif isinstance(data, dict):
+        graph = data.get("@graph")
+        if isinstance(graph, list):
+            yield from _flatten_jsonld(graph, depth + 1)
+        if "@type" in data or "headline" in data or "name" in data:
+            yield data
+
+
+def jsonld_types(obj: dict[str, Any]) -> list[str]:
+    """The object's ``@type`` values without a schema.org prefix."""
+    value = obj.get("@type")
+    values = value if isinstance(value, list) else [value]
+    return [v.rsplit("/", 1)[-1].rsplit(":", 1)[-1] for v in values if isinstance(v, str)]

@@ -1,0 +1,104 @@
+"""Entry points: fetched bytes to :class:`PageMeta`, to anchors, to the first heading."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from selectolax.lexbor import LexborHTMLParser
+
+from linkhealth.meta import quirks
+from linkhealth.meta.charset import decode_body
+from linkhealth.meta.document import MAX_REGION_CHARS, deep_nesting_offset, parse_page
+from linkhealth.meta.fields import page_meta
+from linkhealth.meta.kinds import page_kind, reported_type
+from linkhealth.meta.pdf import pdf_title
+from linkhealth.models import PageMeta
+from linkhealth.sanitize import DEFAULT_TITLE_MAX, clean_text
+
+MAX_ANCHORS = 100_000
+
+
+def extract_meta(body: bytes, content_type: str | None, url: str) -> PageMeta:
+    """The page's metadata; never raises.
+
+    HTML gets every field (then the host's :data:`~linkhealth.meta.quirks.TITLE_RULES`);
+    a PDF gets its document-information title when it is in ``body``; anything
+    else only ``content_type``. A page whose metadata cannot be read at all (a
+    bug, not bad input) also gets ``content_type`` only.
+    """
+    try:
+        return _extract(body, content_type, url)
+    except Exception:  # hostile bytes must never cost the run; tests call _extract directly
+        return PageMeta(content_type=_safe_type(body, content_type))
+
+
+def _extract(body: bytes, content_type: str | None, url: str) -> PageMeta:
+    kind = page_kind(body, content_type)
+    if kind == "html":
+        page = parse_page(decode_body(body, content_type), url)
+        return quirks.refine(url, page_meta(page, content_type))
+    meta = PageMeta(content_type=clean_text(reported_type(body, content_type), 255))
+    if kind == "pdf":
+        meta.content_type = meta.content_type or "application/pdf"
+        meta.title = clean_text(pdf_title(body), DEFAULT_TITLE_MAX)
+    return meta
+
+
+def _safe_type(body: bytes, content_type: str | None) -> str | None:
+    try:
+        return clean_text(reported_type(body, content_type), 255)
+    except Exception:  # pragma: no cover - reported_type is total
+        return None
+
+
+def heading_text(body: bytes, content_type: str | None) -> str | None:
+    """The first ``<h1>`` of an HTML page, sanitised (for soft-404 detection), or ``None``."""
+    if page_kind(body, content_type) != "html":
+        return None
+    page = parse_page(decode_body(body, content_type), "")
+    for raw in page.h1:
+        text = clean_text(raw, DEFAULT_TITLE_MAX)
+        if text:
+            return text
+    return None
+
+
+def page_anchors(body: bytes, content_type: str | None) -> set[str]:
+    """Every ``id`` and ``<a name>`` in the bytes read (exact values, for fragment checks)."""
+    if page_kind(body, content_type) != "html":
+        return set()
+    text = decode_body(body, content_type)[:MAX_REGION_CHARS]
+    if deep_nesting_offset(text) is not None:
+        # Tree building is quadratic in nesting depth; a tokenizer is linear.
+        return _anchors_by_tokenizer(text)
+    tree = LexborHTMLParser(text)
+    anchors: set[str] = set()
+    for node in tree.css("[id], a[name]"):
+        attrs = node.attributes
+        for key in ("id", "name") if node.tag == "a" else ("id",):
+            value = attrs.get(key)
+            if value:
+                anchors.add(value)
+        if len(anchors) >= MAX_ANCHORS:
+            break
+    return anchors
+
+
+class _AnchorCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if len(self.anchors) >= MAX_ANCHORS:
+            return
+        for key, value in attrs:
+            if value and (key == "id" or (key == "name" and tag == "a")):
+                self.anchors.add(value)
+
+
+def _anchors_by_tokenizer(text: str) -> set[str]:
+    collector = _AnchorCollector()
+    collector.feed(text)
+    collector.close()
+    return collector.anchors

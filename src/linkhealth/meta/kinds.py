@@ -1,0 +1,63 @@
+"""What kind of response a body is: HTML, PDF or something else (from the header, then bytes)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from linkhealth.meta import selectors as sel
+
+PageKind = Literal["html", "pdf", "other"]
+
+_MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
+_HTML_START = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|title|meta|link|script|base|style)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+# Servers that do not know a file's type say so; the bytes may then be sniffed.
+_UNKNOWN_TYPES = (
+    "application/octet-stream",
+    "binary/octet-stream",
+    "application/download",
+    "application/force-download",
+    "application/x-download",
+    "application/unknown",
+)
+
+
+def media_type(content_type: str | None) -> str | None:
+    """``text/html`` from ``text/html; charset=utf-8``; ``None`` if absent or malformed."""
+    if not content_type:
+        return None
+    value = content_type.split(";", 1)[0].strip().lower()
+    return value if _MEDIA_TYPE.match(value) else None
+
+
+def sniff(body: bytes) -> str | None:
+    """The media type the first bytes show (only HTML and PDF are recognised)."""
+    head = body[:1024].removeprefix(b"\xef\xbb\xbf")
+    if head.lstrip().startswith(b"%PDF-"):
+        return "application/pdf"
+    if _HTML_START.match(head):
+        return "text/html"
+    return None
+
+
+def page_kind(body: bytes, content_type: str | None) -> PageKind:
+    media = media_type(content_type)
+    if media in sel.HTML_CONTENT_TYPES:
+        return "html"
+    if media in sel.PDF_CONTENT_TYPES:
+        return "pdf"
+    if media is None or media in _UNKNOWN_TYPES:
+        sniffed = sniff(body)
+        if sniffed == "application/pdf":
+            return "pdf"
+        if sniffed == "text/html" and media is None:
+            return "html"
+    return "other"
+
+
+def reported_type(body: bytes, content_type: str | None) -> str | None:
+    """The media type to report: the header's, else what the bytes show."""
+    return media_type(content_type) or sniff(body)
