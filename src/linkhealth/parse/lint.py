@@ -1,0 +1,255 @@
+"""Lint rules over the text that markdown-it did *not* turn into links.
+
+A link that failed to parse (``[t](https://simonwil lison.net/…)``,
+``[t] (url)``, ``[t](url``, ``htps://x.org``) is left as plain text by a CommonMark
+parser. These scanners look at an inline token's source outside the ranges that
+rules consumed (links, code spans, autolinks, inline HTML) and report each
+malformed link once, with the span of its destination and a concrete URL as the
+suggestion. Each hit also carries a *suppress* range: bare-URL detection must not
+report a fragment such as ``https://simonwil`` from inside it.
+
+Rules (kebab-case ids): ``url-whitespace``, ``scheme-typo``, ``missing-scheme``,
+``missing-host``, ``space-before-paren``, ``unbalanced-brackets``,
+``empty-destination``, ``unsafe-scheme`` (errors) and ``duplicate-url`` (warning).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from linkhealth.models import Severity
+from linkhealth.parse.urls import Diagnosis, diagnose, scheme_typo
+
+RULES: dict[str, str] = {
+    "url-whitespace": "whitespace inside a link destination",
+    "scheme-typo": "misspelt http(s):// prefix",
+    "missing-scheme": "a destination that is a host name without a scheme",
+    "missing-host": "an http(s) URL without a host",
+    "space-before-paren": "[text] (url): a space between the brackets and the parenthesis",
+    "unbalanced-brackets": "unbalanced [ ] or ( ) around a URL",
+    "empty-destination": "a link with an empty destination",
+    "unsafe-scheme": "javascript:, data: or vbscript: link",
+    "duplicate-url": "the same URL more than once in a file (warning)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TextHit:
+    """A malformed link found in text; offsets are into the scanned string."""
+
+    rule: str
+    message: str
+    suggestion: str | None
+    start: int
+    end: int
+    suppress_start: int
+    suppress_end: int
+    severity: Severity = Severity.ERROR
+
+
+_SPACE_PAREN_RE = re.compile(r"\[([^\[\]\n]+)\][ \t]+\(([^()\s]+)\)")
+_MISSING_CLOSE_BRACKET_RE = re.compile(
+    r"\[[^\[\]\n]*?\((\s*[A-Za-z][\w+.-]*:[^()\s]+)\)(?![^\[\n]*\])"
+)
+_TYPO_WORD_RE = re.compile(r"(?<![\w/.:@\\-])[A-Za-z]{3,8}(?::[/\\]*|;[/\\]*|//)(?=[\w.-])")
+_URLISH_RE = re.compile(r"^(?:[A-Za-z][\w+.-]*:|www\.|[\w-]+(?:\.[\w-]+)+(?:[/?#]|$))")
+_TRAILING = ".,;:!?'\"*_~"
+_WS_RE = re.compile(r"\s+")
+
+InRange = Callable[[int], bool]
+
+
+def _fix(dest: str) -> Diagnosis | None:
+    """The diagnosis of a destination, else ``None`` when it is a fine URL."""
+    return diagnose(dest, destination=True)
+
+
+def _suggest(dest: str) -> str | None:
+    """A concrete URL for a destination as the author meant it."""
+    diag = _fix(dest)
+    if diag is not None:
+        return diag.suggestion
+    return dest or None
+
+
+def _whitespace_fix(dest: str) -> str:
+    """Join an http(s) URL broken by a space; percent-encode spaces in a path."""
+    joined = _WS_RE.sub("", dest)
+    if re.match(r"^[A-Za-z][\w+.-]*[:/]", joined):
+        diag = _fix(joined)
+        return diag.suggestion if diag is not None and diag.suggestion else joined
+    return quote(dest, safe="/#?&=%:@+!$,;~*'()[]")
+
+
+def _failed_links(text: str, hard: InRange) -> list[TextHit]:
+    hits: list[TextHit] = []
+    idx = text.find("](")
+    while idx != -1:
+        if hard(idx):
+            idx = text.find("](", idx + 2)
+            continue
+        line_start = text.rfind("\n", 0, idx) + 1
+        line_end = text.find("\n", idx)
+        if line_end == -1:
+            line_end = len(text)
+        open_bracket = text.rfind("[", line_start, idx)
+        pos = idx + 2
+        depth = 0
+        close = -1
+        while pos < line_end:
+            ch = text[pos]
+            if ch == "\\":
+                pos += 2
+                continue
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                if depth == 0:
+                    close = pos
+                    break
+                depth -= 1
+            pos += 1
+        inner_end = close if close != -1 else line_end
+        raw_inner = text[idx + 2 : inner_end]
+        lead = len(raw_inner) - len(raw_inner.lstrip())
+        dest = raw_inner.strip()
+        d_start = idx + 2 + lead
+        d_end = d_start + len(dest)
+        sup_start = open_bracket if open_bracket != -1 else idx
+        sup_end = close + 1 if close != -1 else line_end
+        if dest.startswith("<") and dest.endswith(">"):
+            dest, d_start, d_end = dest[1:-1], d_start + 1, d_end - 1
+        if close == -1 or open_bracket == -1:
+            which = "missing ')'" if close == -1 else "missing '['"
+            hits.append(
+                TextHit(
+                    "unbalanced-brackets",
+                    f"unbalanced link: {which}",
+                    _suggest(dest.split()[0] if dest.split() else dest),
+                    d_start,
+                    d_end,
+                    sup_start,
+                    sup_end,
+                )
+            )
+        elif _WS_RE.search(dest):
+            title = re.match(r'^(\S+)\s+(["\'(]).*$', dest, re.S)
+            if title is not None and title.group(1):
+                # url "title" where the title is broken: the URL itself is what matters
+                url = title.group(1)
+                diag = _fix(url)
+                hits.append(
+                    TextHit(
+                        diag.rule if diag else "unbalanced-brackets",
+                        diag.message if diag else "malformed link title",
+                        diag.suggestion if diag else url,
+                        d_start,
+                        d_start + len(url),
+                        sup_start,
+                        sup_end,
+                    )
+                )
+            else:
+                hits.append(
+                    TextHit(
+                        "url-whitespace",
+                        "whitespace inside the link destination",
+                        _whitespace_fix(dest),
+                        d_start,
+                        d_end,
+                        sup_start,
+                        sup_end,
+                    )
+                )
+        else:
+            diag = _fix(dest)
+            hits.append(
+                TextHit(
+                    diag.rule if diag else "unbalanced-brackets",
+                    diag.message if diag else "malformed link (unbalanced brackets or parentheses)",
+                    diag.suggestion if diag else dest or None,
+                    d_start,
+                    d_end,
+                    sup_start,
+                    sup_end,
+                )
+            )
+        idx = text.find("](", max(idx + 2, sup_end))
+    return hits
+
+
+def _space_before_paren(text: str, hard: InRange) -> list[TextHit]:
+    hits: list[TextHit] = []
+    for m in _SPACE_PAREN_RE.finditer(text):
+        url = m.group(2)
+        if hard(m.start()) or not _URLISH_RE.match(url):
+            continue
+        hits.append(
+            TextHit(
+                "space-before-paren",
+                "space between ] and ( — not a link",
+                _suggest(url),
+                m.start(2),
+                m.end(2),
+                m.start(),
+                m.end(),
+            )
+        )
+    return hits
+
+
+def _missing_close_bracket(text: str, hard: InRange) -> list[TextHit]:
+    hits: list[TextHit] = []
+    for m in _MISSING_CLOSE_BRACKET_RE.finditer(text):
+        if hard(m.start()):
+            continue
+        url = m.group(1).strip()
+        start = m.end(1) - len(url)
+        hits.append(
+            TextHit(
+                "unbalanced-brackets",
+                "unbalanced link: missing ']'",
+                _suggest(url),
+                start,
+                m.end(1),
+                m.start(),
+                m.end(),
+            )
+        )
+    return hits
+
+
+def _scheme_typos(text: str, hard: InRange) -> list[TextHit]:
+    hits: list[TextHit] = []
+    for m in _TYPO_WORD_RE.finditer(text):
+        if hard(m.start()):
+            continue
+        end = m.end()
+        while end < len(text) and not text[end].isspace() and text[end] not in "<>[]()":
+            end += 1
+        word = text[m.start() : end].rstrip(_TRAILING)
+        diag = scheme_typo(word)
+        if diag is None:
+            continue
+        s, e = m.start(), m.start() + len(word)
+        hits.append(TextHit(diag.rule, diag.message, diag.suggestion, s, e, s, e))
+    return hits
+
+
+def scan_text(text: str, hard: InRange) -> list[TextHit]:
+    """Every malformed link in ``text`` outside the ranges where ``hard(pos)`` is true."""
+    hits: list[TextHit] = []
+    if "](" in text:
+        hits.extend(_failed_links(text, hard))
+    if "]" in text and "(" in text:
+        hits.extend(_space_before_paren(text, hard))
+        hits.extend(_missing_close_bracket(text, hard))
+    if ":" in text or "//" in text:
+        taken = [(h.suppress_start, h.suppress_end) for h in hits]
+        for hit in _scheme_typos(text, hard):
+            if not any(a <= hit.start < b for a, b in taken):
+                hits.append(hit)
+    return hits

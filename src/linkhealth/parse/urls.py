@@ -1,0 +1,234 @@
+"""URLs as written: the dedupe key, fragments, and the malformed-destination rules.
+
+``diagnose`` decides whether a destination is a well-formed link or a lint
+finding (scheme typo, missing scheme, whitespace, unsafe scheme, empty). It is
+pure and never raises; every suggestion it returns is a concrete URL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import idna
+
+from linkhealth.models import Severity
+
+UNSAFE_SCHEMES = frozenset({"javascript", "vbscript", "data"})
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
+# Known schemes that are close to "http" by edit distance but are not typos.
+_REAL_SCHEMES = frozenset(
+    {"ftp", "ftps", "sftp", "ssh", "git", "file", "mailto", "tel", "irc", "ircs", "news", "nntp"}
+    | {"ws", "wss", "smb", "ldap", "sip", "sips", "xmpp", "urn", "svn", "hdfs", "s3", "gs"}
+)
+# File extensions that look like top-level domains in ``docs/x.md``-style paths.
+_FILE_EXTS = frozenset(
+    [
+        "md",
+        "markdown",
+        "mdx",
+        "html",
+        "htm",
+        "xhtml",
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "svg",
+        "webp",
+        "ico",
+        "pdf",
+        "txt",
+        "json",
+        "yaml",
+        "yml",
+        "toml",
+        "py",
+        "js",
+        "ts",
+        "css",
+        "scss",
+        "xml",
+        "csv",
+        "rst",
+        "ipynb",
+        "zip",
+        "gz",
+        "tar",
+        "sh",
+        "rb",
+        "go",
+        "rs",
+        "java",
+        "c",
+        "h",
+        "cpp",
+        "mp4",
+        "mp3",
+        "wav",
+        "ini",
+        "cfg",
+        "lock",
+        "php",
+        "asp",
+        "aspx",
+        "jsp",
+    ]
+)
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+# A scheme-like word followed by a separator: "htps://", "http//", "https:/", "http:\\".
+_TYPO_RE = re.compile(
+    r"^(?P<scheme>[A-Za-z]{3,8})(?P<sep>:[/\\]*|;[/\\]*|[/\\]{2,3})(?P<rest>.*)$", re.S
+)
+_HOSTLIKE_RE = re.compile(r"^(?:localhost|[\w-]+(?:\.[\w-]+)*\.[A-Za-z][\w-]*)(?::\d+)?(?:[/?#]|$)")
+_DOMAIN_RE = re.compile(
+    r"^(?:www\.[\w-]+(?:\.[\w-]+)*|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?P<tld>[A-Za-z]{2,24}))"
+    r"(?::\d+)?(?:[/?#]|$)"
+)
+_WS_RE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """Why a destination is not a well-formed link, and what it should be."""
+
+    rule: str
+    message: str
+    suggestion: str | None
+    severity: Severity = Severity.ERROR
+
+
+def split_fragment(url: str) -> tuple[str, str | None]:
+    """``("https://x/a", "b")`` for ``https://x/a#b``; the fragment is ``None`` when absent."""
+    base, sep, fragment = url.partition("#")
+    return (base, fragment) if sep else (url, None)
+
+
+def _ascii_host(host: str) -> str:
+    if host.isascii():
+        return host
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        try:
+            return host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return host
+
+
+def normalise_url(url: str) -> str:
+    """The dedupe key of a URL: lowercase scheme and host, IDN as punycode, no default
+    port, ``/`` for an empty path; query and fragment kept. Never raises."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        scheme = parts.scheme.lower()
+        netloc = parts.netloc
+        if netloc:
+            userinfo, at, _ = netloc.rpartition("@")
+            host = parts.hostname or ""
+            port = parts.port  # ValueError for an unparsable port: keep the text
+            ascii_host = _ascii_host(host).lower().rstrip(".") if host else ""
+            if ":" in ascii_host:  # IPv6 literal
+                ascii_host = f"[{ascii_host}]"
+            if port is not None and DEFAULT_PORTS.get(scheme) != port:
+                ascii_host = f"{ascii_host}:{port}"
+            netloc = f"{userinfo}{at}{ascii_host}"
+        path = parts.path
+        if netloc and not path:
+            path = "/"
+        return urlunsplit((scheme, netloc, path, parts.query, parts.fragment)) + (
+            "#" if text.endswith("#") and not parts.fragment else ""
+        )
+    except ValueError:
+        return text
+
+
+def _distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (Levenshtein plus transpositions)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def intended_scheme(scheme: str) -> str | None:
+    """``https``/``http`` when ``scheme`` looks like a misspelling of one, else ``None``."""
+    low = scheme.lower()
+    if low in ("http", "https"):
+        return low
+    if low in _REAL_SCHEMES or not 3 <= len(low) <= 8 or not low.isalpha():
+        return None
+    d_https, d_http = _distance(low, "https"), _distance(low, "http")
+    limit = 1 if len(low) <= 4 else 2
+    if min(d_https, d_http) > limit or low[0] not in "ht":
+        return None
+    if d_https < d_http or (d_https == d_http and low.endswith("s")):
+        return "https"
+    return "http"
+
+
+def scheme_typo(text: str) -> Diagnosis | None:
+    """A misspelt ``http(s)://`` prefix (``htps://``, ``http//``, ``https:/``, ``hhttps://``,
+    ``http:\\\\``) followed by something host-like; ``None`` when the prefix is fine."""
+    m = _TYPO_RE.match(text)
+    if m is None:
+        return None
+    scheme, sep, rest = m.group("scheme"), m.group("sep"), m.group("rest")
+    fixed = intended_scheme(scheme)
+    if fixed is None:
+        return None
+    if scheme == fixed and sep == "://":
+        return None
+    if ":" not in sep and ";" not in sep and scheme.lower() != fixed:
+        return None  # "abcd//x": neither the scheme nor the separator says "http"
+    host = rest.lstrip("/\\")
+    if not _HOSTLIKE_RE.match(host):
+        return None
+    suggestion = f"{fixed}://{_WS_RE.sub('', host)}"
+    return Diagnosis("scheme-typo", f"misspelt scheme {scheme + sep!r}", suggestion)
+
+
+def diagnose(url: str, *, destination: bool = True) -> Diagnosis | None:
+    """Why ``url`` is not a well-formed link, or ``None`` when it is.
+
+    ``destination`` is true for link destinations (``[t](url)``, ``href``), where a
+    scheme-less host such as ``github.com/x`` is a mistake rather than a relative path.
+    """
+    text = url.strip()
+    if not text:
+        return Diagnosis("empty-destination", "empty link destination", None)
+    m = _SCHEME_RE.match(text)
+    scheme = m.group(1).lower() if m else None
+    # Browsers ignore control characters and spaces inside a scheme: "java\tscript:".
+    squeezed = re.sub(r"[\x00-\x20]+", "", text).lower()
+    for bad in UNSAFE_SCHEMES:
+        if squeezed.startswith(bad + ":"):
+            return Diagnosis("unsafe-scheme", f"dangerous {bad}: link", None)
+    typo = scheme_typo(text)
+    if typo is not None:
+        return typo
+    if scheme in ("http", "https"):
+        rest = text[len(scheme) + 1 :]
+        if _WS_RE.search(text):
+            joined = _WS_RE.sub("", text)
+            return Diagnosis("url-whitespace", "whitespace inside the URL", joined)
+        if not rest.startswith("//") or not urlsplit(text).netloc:
+            return Diagnosis("missing-host", "URL without a host", None)
+        return None
+    if scheme is None and destination and not text.startswith(("/", ".", "#", "?")):
+        d = _DOMAIN_RE.match(text)
+        if d is not None:
+            tld = d.group("tld")
+            if tld is None or tld.lower() not in _FILE_EXTS:
+                suggestion = "https://" + _WS_RE.sub("", text)
+                return Diagnosis("missing-scheme", "link without a scheme", suggestion)
+    return None
