@@ -30,6 +30,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from html.parser import HTMLParser
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -70,7 +71,16 @@ def github_slug(text: str) -> str:
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     md.use(front_matter_plugin)
+    # Inline parsing is the costly half and only headings (and HTML) need it:
+    # it is run on demand in _events, with the references of the block pass.
+    md.disable("inline")
     return md
+
+
+def _inline_children(md: MarkdownIt, token: Token, env: dict[str, Any]) -> list[Token]:
+    children: list[Token] = []
+    md.inline.parse(token.content, md, env, children)
+    return children
 
 
 def _inline_text(children: Iterable[Token]) -> str:
@@ -129,11 +139,13 @@ def _html_events(html: str) -> list[tuple[str, str]]:
 
 def _events(markdown_text: str) -> Iterator[tuple[str, str]]:
     """("heading", text) and ("id", explicit anchor) in document order."""
-    tokens = _markdown().parse(markdown_text)
+    md = _markdown()
+    env: dict[str, Any] = {}
+    tokens = md.parse(markdown_text, env)
     for index, token in enumerate(tokens):
         if token.type == "heading_open":
             inline = tokens[index + 1]
-            children = inline.children or []
+            children = _inline_children(md, inline, env)
             # Raw HTML inside the heading may define ids too (``## <a id="x"></a>Title``).
             for child in children:
                 if child.type == "html_inline":
@@ -146,8 +158,12 @@ def _events(markdown_text: str) -> Iterator[tuple[str, str]]:
             yield ("heading", text)
         elif token.type == "html_block":
             yield from _html_events(token.content)
-        elif token.type == "inline" and (index == 0 or tokens[index - 1].type != "heading_open"):
-            for child in token.children or []:
+        elif (
+            token.type == "inline"
+            and "<" in token.content
+            and (index == 0 or tokens[index - 1].type != "heading_open")
+        ):
+            for child in _inline_children(md, token, env):
                 if child.type == "html_inline":
                     yield from (e for e in _html_events(child.content) if e[0] == "id")
 

@@ -132,10 +132,12 @@ class LocalChecker:
         self.directory_indexes = tuple(directory_indexes)
         self._anchor_cache: dict[str, list[str] | OSError] = {}
         self._listing_cache: dict[str, list[str]] = {}
+        self._near_file: dict[tuple[str, str], str | None] = {}
+        self._near_anchor: dict[tuple[str, str], str | None] = {}
 
     # -- public -----------------------------------------------------------------
 
-    def check(self, url: str, source_file: Path) -> LocalVerdict:
+    def check(self, url: str, source_file: str | Path) -> LocalVerdict:
         """The verdict on ``url`` as written in ``source_file``."""
         url = url.strip()
         if not is_local(url):
@@ -151,7 +153,7 @@ class LocalChecker:
                 resolved=mapped,
             )
         try:
-            target = self._target(url, path_part, raw_fragment, Path(source_file))
+            target = self._target(url, path_part, raw_fragment, source_file)
         except ValueError as exc:
             return LocalVerdict(
                 Verdict.INVALID,
@@ -178,7 +180,7 @@ class LocalChecker:
     # -- resolution -------------------------------------------------------------
 
     def _target(
-        self, url: str, path_part: str, raw_fragment: str | None, source_file: Path
+        self, url: str, path_part: str, raw_fragment: str | None, source_file: str | Path
     ) -> _Target:
         source = os.path.abspath(source_file)
         decoded = unquote(path_part, errors="strict")
@@ -191,7 +193,9 @@ class LocalChecker:
         else:
             lexical = os.path.normpath(os.path.join(os.path.dirname(source), decoded))
         fragment = unquote(raw_fragment, errors="replace") if raw_fragment is not None else None
-        key = Path(os.path.relpath(lexical, self._root)).as_posix()
+        key = os.path.relpath(lexical, self._root)
+        if os.sep != "/":
+            key = key.replace(os.sep, "/")
         return _Target(path_part, fragment, raw_fragment, lexical, key)
 
     def _resolved(self, target: _Target) -> str:
@@ -260,7 +264,7 @@ class LocalChecker:
         fragment = target.fragment
         if fragment is None or fragment.lower() in _ALWAYS_OK_FRAGMENTS:
             return LocalVerdict(Verdict.OK, f"exists: {where}", resolved=resolved)
-        if Path(real).suffix.lower() not in MARKDOWN_SUFFIXES:
+        if os.path.splitext(real)[1].lower() not in MARKDOWN_SUFFIXES:
             return LocalVerdict(
                 Verdict.OK,
                 f"exists: {where}; fragment #{fragment} not checked (not a Markdown file)",
@@ -276,7 +280,10 @@ class LocalChecker:
             )
         if fragment in found:
             return LocalVerdict(Verdict.OK, f"#{fragment} found in {where}", resolved=resolved)
-        closest = self._closest_anchor(fragment, found)
+        near_key = (real, fragment)
+        if near_key not in self._near_anchor:
+            self._near_anchor[near_key] = self._closest_anchor(fragment, found)
+        closest = self._near_anchor[near_key]
         detail = f"no heading or anchor #{fragment} in {file_key}"
         if closest is not None and closest.lower() == fragment.lower():
             detail += f" (anchors are case-sensitive; the heading renders as #{closest})"
@@ -316,6 +323,15 @@ class LocalChecker:
         matches = difflib.get_close_matches(lowered, anchors, n=1, cutoff=SUGGESTION_CUTOFF)
         return matches[0] if matches else None
 
+    @staticmethod
+    def _closest_name(name: str, candidates: list[str]) -> str | None:
+        lowered = name.lower()
+        for candidate in candidates:
+            if candidate.lower() == lowered:
+                return candidate
+        close = difflib.get_close_matches(name, candidates, n=1, cutoff=SUGGESTION_CUTOFF)
+        return close[0] if close else None
+
     def _listing(self, directory: str) -> list[str]:
         cached = self._listing_cache.get(directory)
         if cached is None:
@@ -332,14 +348,12 @@ class LocalChecker:
         parent_real = os.path.realpath(parent)
         if not name or not _inside(parent_real, self._root_real):
             return None
-        candidates = self._listing(parent_real)
-        by_lower = {c.lower(): c for c in candidates}
-        match = by_lower.get(name.lower())
+        near_key = (parent_real, name)
+        if near_key not in self._near_file:
+            self._near_file[near_key] = self._closest_name(name, self._listing(parent_real))
+        match = self._near_file[near_key]
         if match is None:
-            close = difflib.get_close_matches(name, candidates, n=1, cutoff=SUGGESTION_CUTOFF)
-            if not close:
-                return None
-            match = close[0]
+            return None
         head, _, _ = target.path_part.rstrip("/").rpartition("/")
         encoded = quote(match, safe=_PATH_SAFE)
         suggestion = f"{head}/{encoded}" if head or target.path_part.startswith("/") else encoded

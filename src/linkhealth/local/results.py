@@ -49,10 +49,9 @@ def check_occurrences(
     for occurrence in occurrences:
         if occurrence.kind in _NETWORK_KINDS or not is_local(occurrence.url):
             continue
-        source = Path(occurrence.file)
-        memo_key = (os.path.dirname(os.path.abspath(source)), occurrence.url)
-        if occurrence.url.lstrip().startswith(("#", "?")) or occurrence.url.strip() == "":
-            memo_key = (os.path.abspath(source), occurrence.url)  # same-file links
+        source = os.path.abspath(occurrence.file)
+        same_file = occurrence.url.lstrip().startswith(("#", "?"))
+        memo_key = (source if same_file else os.path.dirname(source), occurrence.url)
         verdict = memo.get(memo_key)
         if verdict is None:
             verdict = local.check(occurrence.url, source)
