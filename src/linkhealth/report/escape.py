@@ -228,11 +228,12 @@ def gh_property(text: str) -> str:
 # --- CSV -----------------------------------------------------------------------------
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_CELL_LIMIT = 32_000  # spreadsheets hold at most 32,767 characters in a cell
 
 
 def csv_cell(text: str) -> str:
-    """A CSV cell: one line, and never read as a formula by a spreadsheet."""
-    text = one_line(text)
+    """A CSV cell: one line, cut to fit a spreadsheet cell, never read as a formula."""
+    text = shorten(one_line(text), CSV_CELL_LIMIT)
     if text.startswith(_FORMULA_START):
         text = "'" + text
     return text

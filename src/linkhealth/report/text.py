@@ -10,6 +10,7 @@ from linkhealth.report import escape
 from linkhealth.report.view import View, location, since, status_text, verdict_label
 
 DETAIL_LIMIT = 200
+URL_LIMIT = 300
 
 
 def render(view: View) -> str:
@@ -28,13 +29,14 @@ def render(view: View) -> str:
             escape.terminal(location(row.file, row.line, row.column)),
             verdict_label(r),
             status_text(r),
-            escape.terminal(r.url),
+            escape.shorten(escape.terminal(r.url), URL_LIMIT),
         ]
         detail = escape.shorten(escape.terminal(r.detail), DETAIL_LIMIT)
         if detail:
             parts.append(detail)
         if r.suggestion:
-            parts.append(f"(suggestion: {escape.terminal(r.suggestion)})")
+            suggestion = escape.shorten(escape.terminal(r.suggestion), URL_LIMIT)
+            parts.append(f"(suggestion: {suggestion})")
         if r.failing_since is not None:
             parts.append(f"[failing since {since(r, now)}]")
         lines.append("  " + " ".join(parts))
@@ -46,10 +48,11 @@ def render(view: View) -> str:
         for f in findings:
             text = (
                 f"  {escape.terminal(location(f.file, f.line, f.column))} "
-                f"{f.severity.value} {escape.terminal(f.rule)} {escape.terminal(f.message)}"
+                f"{f.severity.value} {escape.terminal(f.rule)} "
+                f"{escape.shorten(escape.terminal(f.message), DETAIL_LIMIT)}"
             )
             if f.suggestion:
-                text += f" (suggestion: {escape.terminal(f.suggestion)})"
+                text += f" (suggestion: {escape.shorten(escape.terminal(f.suggestion), URL_LIMIT)})"
             lines.append(text)
     if lines:
         lines.append("")
