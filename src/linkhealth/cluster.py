@@ -284,8 +284,8 @@ async def cluster_fetcher(
             processes=True,
             threads_per_worker=1,
             asynchronous=True,
-            dashboard_address=None,
-            worker_dashboard_address=None,
+            dashboard_address=":0",
+            worker_dashboard_address=":0",
             silence_logs=logging.ERROR,
         )
         client = await Client(cluster, asynchronous=True)  # type: ignore[no-untyped-call]
