@@ -104,6 +104,7 @@ def test_no_suggestion_when_nothing_is_close(repo: Path) -> None:
     result = checker.check("docs/setup.md#zzzzqqqq", repo / "README.md")
     assert (result.verdict, result.suggestion) == (Verdict.BROKEN, None)
     assert checker.check("docs/qqqq.md", repo / "README.md").suggestion is None
+    assert checker.check("docs/leak.md", repo / "README.md").suggestion is None
 
 
 def test_directory_index_symlinked_out_of_the_root_does_not_count(repo: Path) -> None:

@@ -18,6 +18,7 @@ from markdown_it import MarkdownIt
 from linkhealth.local import LocalChecker, check_occurrences, is_local
 from linkhealth.local import checker as checker_module
 from linkhealth.models import ErrorKind, LinkKind, Occurrence, Verdict
+from linkhealth.parse import extract_text, read_markdown
 
 TREE = Path(__file__).parent / "tree"
 
@@ -262,3 +263,23 @@ def test_check_occurrences_with_base_url_keys_by_absolute_url(repo: Path) -> Non
         "https://docs.example.org/docs/",
         "https://docs.example.org/",
     }
+
+
+def test_with_the_project_parser(repo: Path) -> None:
+    """The occurrences ``linkhealth.parse`` extracts get the verdicts of the table."""
+    occurrences: list[Occurrence] = []
+    for path in sorted(repo.rglob("*.md")):
+        if path.is_symlink() or not path.resolve().is_relative_to(repo.resolve()):
+            continue
+        occurrences += extract_text(read_markdown(path), str(path)).occurrences
+    written = {(Path(o.file).relative_to(repo).as_posix(), o.url) for o in occurrences}
+    assert written == set(EXPECTED) | NOT_LOCAL
+    results = check_occurrences(occurrences, repo)
+    seen = 0
+    for result in results:
+        for occurrence in result.occurrences:
+            key = (Path(occurrence.file).relative_to(repo).as_posix(), occurrence.url)
+            verdict, _, resolved = EXPECTED[key]
+            assert (result.verdict, result.url) == (verdict, resolved), key
+            seen += 1
+    assert seen == len(EXPECTED)

@@ -36,8 +36,10 @@ MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd", ".mkdn", ".
 _ALWAYS_OK_FRAGMENTS = frozenset({"", "top"})
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _EMAIL = re.compile(r"^[^/\s@]+@[^/\s@]+\.[^/\s@]+$")
-# Closest-match threshold for suggestions (difflib ratio).
+# Closest-match thresholds for suggestions (difflib ratio). File names share
+# their suffix, so they need a stricter bar to avoid far-fetched suggestions.
 SUGGESTION_CUTOFF = 0.5
+FILE_SUGGESTION_CUTOFF = 0.6
 # Characters left as they are when a suggested path is percent-encoded.
 _PATH_SAFE = "/!$&'()*+,;=:@-._~"
 
@@ -329,7 +331,7 @@ class LocalChecker:
         for candidate in candidates:
             if candidate.lower() == lowered:
                 return candidate
-        close = difflib.get_close_matches(name, candidates, n=1, cutoff=SUGGESTION_CUTOFF)
+        close = difflib.get_close_matches(name, candidates, n=1, cutoff=FILE_SUGGESTION_CUTOFF)
         return close[0] if close else None
 
     def _listing(self, directory: str) -> list[str]:
