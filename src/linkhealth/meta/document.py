@@ -99,11 +99,14 @@ class Page:
 
     def meta(self, keys: tuple[str, ...]) -> str | None:
         """The first non-empty ``<meta>`` content among ``keys``."""
+        return next(self.meta_values(keys), None)
+
+    def meta_values(self, keys: tuple[str, ...]) -> Iterator[str]:
+        """Each non-empty ``<meta>`` content among ``keys``, in order."""
         for key in keys:
             value = self.metas.get(key)
             if value and value.strip():
-                return value
-        return None
+                yield value
 
     def link_hrefs(self, rels: tuple[str, ...], type_: str | None = None) -> Iterator[str]:
         """``href`` of each ``<link>`` whose ``rel`` holds one of ``rels`` (and of ``type_``)."""

@@ -155,7 +155,7 @@ def jsonld_site_name(page: Page) -> str | None:
 
 def extract_canonical_url(page: Page) -> str | None:
     """``<link rel=canonical>`` → og:url, resolved against the page; http(s) only."""
-    candidates = [*page.link_hrefs(sel.CANONICAL_LINK_RELS), page.meta(sel.CANONICAL_META)]
+    candidates = [*page.link_hrefs(sel.CANONICAL_LINK_RELS), *page.meta_values(sel.CANONICAL_META)]
     for href in candidates:
         url = resolve_http_url(page.base_url, href)
         if url:
@@ -234,7 +234,7 @@ def normalise_date(raw: object) -> str | None:
 def extract_image(page: Page) -> str | None:
     """og:image → twitter:image → JSON-LD image → ``<link rel=image_src>``; http(s) only."""
     candidates = [
-        page.meta(sel.IMAGE_META),
+        *page.meta_values(sel.IMAGE_META),
         *_jsonld_images(page),
         *page.link_hrefs(sel.IMAGE_LINK_RELS),
     ]
