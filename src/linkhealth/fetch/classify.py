@@ -29,6 +29,7 @@ import httpx
 from linkhealth.errors import ConfigError
 from linkhealth.fetch.decode import DecodeError, UnsupportedEncoding
 from linkhealth.fetch.guard import AddressBlocked
+from linkhealth.fetch.hosts import HostThrottled
 from linkhealth.fetch.result import Outcome
 from linkhealth.models import ErrorKind, Verdict
 
@@ -133,6 +134,8 @@ def classify_exception(exc: BaseException) -> tuple[Verdict, ErrorKind, str]:
     for e in _chain(exc):
         if isinstance(e, AddressBlocked):
             return Verdict.UNSAFE, ErrorKind.POLICY, f"blocked by address policy: {e}"
+    if _has(exc, HostThrottled):
+        return Verdict.BLOCKED, ErrorKind.OTHER, f"rate limited: {_reason(exc, HostThrottled)}"
     if _has(exc, (ssl.SSLError, ssl.CertificateError, aiohttp.ClientSSLError)):
         return Verdict.ERROR, ErrorKind.TLS, f"TLS failure: {_reason(exc, ssl.SSLError)}"
     if _has(exc, aiohttp.ClientConnectorDNSError):
@@ -191,7 +194,7 @@ def is_retryable(outcome: Outcome) -> bool:
 
     Never 404/410 or other definite answers, DNS, TLS, policy blocks or redirect problems.
     """
-    if outcome.redirect_problem is not None:
+    if outcome.redirect_problem is not None or outcome.exhausted:
         return False
     if outcome.error is not None:
         _, kind, _ = classify_exception(outcome.error)

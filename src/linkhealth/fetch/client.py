@@ -6,8 +6,10 @@ one. aiohttp also gives the two hooks the address guard needs: a resolver (for
 ``--resolve`` and resolved-address checks) and a socket factory (the last check
 before connect).
 
-One :meth:`Client.attempt` follows redirects itself (never httpx's), re-checking
-every hop, and reads a bounded, decoded body only from the final response.
+httpx builds each request (default headers, timeouts); the request goes straight
+to the transport. One :meth:`Client.attempt` follows redirects itself (never
+httpx's), re-checking every hop, and reads a bounded, decoded body only from the
+final response.
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ class Client:
         self._ssl = build_ssl_context(settings.ca_bundle)
         self._session: aiohttp.ClientSession | None = None
         self._http: httpx.AsyncClient | None = None
+        self._transport: AiohttpTransport | None = None
 
     async def __aenter__(self) -> Client:
         s = self.settings
@@ -100,8 +103,9 @@ class Client:
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=False,
         )
+        self._transport = AiohttpTransport(client=self._session)
         self._http = httpx.AsyncClient(
-            transport=AiohttpTransport(client=self._session),
+            transport=self._transport,
             trust_env=False,  # env proxies are aiohttp's job, and only on request
             follow_redirects=False,
             timeout=httpx.Timeout(
@@ -144,7 +148,8 @@ class Client:
     async def _follow(
         self, out: Outcome, url: str, headers: Mapping[str, str], want_full_body: bool
     ) -> None:
-        assert self._http is not None
+        assert self._http is not None and self._transport is not None
+        transport = self._transport
         max_redirects = self.settings.max_redirects
         current = httpx.URL(url)
         seen = {current.copy_with(fragment=None)}
@@ -160,7 +165,9 @@ class Client:
                 if ip is not None:
                     current = current.copy_with(host=str(ip))
             request = self._http.build_request("GET", current, headers=hop_headers)
-            response = await self._http.send(request, stream=True)
+            # Straight to the transport: the client's send() would parse every
+            # Location itself (and raise on odd ones) to prepare a redirect we follow.
+            response = await transport.handle_async_request(request)
             try:
                 status = response.status_code
                 location = response.headers.get("location")

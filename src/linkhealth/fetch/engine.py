@@ -20,7 +20,7 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -40,7 +40,7 @@ from linkhealth.fetch.classify import (
 )
 from linkhealth.fetch.client import Client
 from linkhealth.fetch.guard import AddressBlocked, Guard
-from linkhealth.fetch.hosts import HostSlot, PriorityLimiter
+from linkhealth.fetch.hosts import HostSlot, HostThrottled, PriorityLimiter
 from linkhealth.fetch.result import FetchResult, Outcome, Validators
 from linkhealth.models import ErrorKind, Verdict
 
@@ -201,6 +201,12 @@ class _Run:
             nonlocal attempts, last
             wait = plan.slot.reserve()
             if wait > 0:
+                if time.monotonic() + wait >= deadline:
+                    # The host is throttling beyond this URL's budget: stop here.
+                    if last is not None:
+                        return replace(last, exhausted=True)
+                    why = HostThrottled(f"{plan.slot.name} asked us to wait {wait:.0f} s")
+                    return Outcome(url=url, error=why, exhausted=True)
                 await asyncio.sleep(wait)
             attempts += 1
             async with self.limiter.slot(plan.priority):

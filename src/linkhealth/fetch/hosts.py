@@ -21,6 +21,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 
+class HostThrottled(Exception):
+    """The host's next free start is beyond this URL's deadline (it keeps throttling)."""
+
+
 class HostSlot:
     """Per-host politeness state."""
 
@@ -71,7 +75,8 @@ class HostSlot:
         doubles while the host keeps throttling (capped).
         """
         if retry_after is not None:
-            delay = retry_after
+            # Beyond the cap the URL gives up; the host is not paused that long.
+            delay = min(retry_after, self.backoff_cap)
         else:
             self._backoff = min(max(base, self._backoff * 2), self.backoff_cap)
             delay = self._backoff * (1.0 + self._rng.random() * 0.25)

@@ -72,3 +72,5 @@ class Outcome:
     # Set for redirect problems (loop, too many, bad target) decided without an exception.
     redirect_problem: tuple[ErrorKind, str] | None = None
     retry_after: float | None = None
+    # No further attempt fits in the URL's deadline (the host is throttling us).
+    exhausted: bool = False

@@ -1,0 +1,334 @@
+"""fetch_all against real servers on loopback (127.0.0.2, 127.0.0.3 … as separate hosts)."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from datetime import UTC
+
+from linkhealth.config import HostSettings
+from linkhealth.models import ErrorKind, Verdict
+from support.fetchkit import fast, one, run
+from support.servers import Reply, Request, ServerPool, html_page, unused_port
+
+PAGE = html_page("Hello", "<h1 id='intro'>Intro</h1>" + "<p>filler</p>" * 50)
+
+
+def test_200_ok_reads_head_only(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2").route("/", Reply(200, body=PAGE, headers={"ETag": '"v1"'}))
+    r = one(a.url("/"), fast())
+    assert r.verdict is Verdict.OK
+    assert r.http_status == 200
+    assert r.attempts == 1
+    assert r.body.startswith(b"<!doctype html>")
+    assert b"</head>" in r.body and not r.truncated
+    assert r.content_type == "text/html; charset=utf-8"
+    assert r.etag == '"v1"' and r.headers["etag"] == '"v1"'
+    assert r.checked_at is not None and r.checked_at.tzinfo is UTC
+    assert r.final_url == a.url("/")
+
+
+def test_redirect_chain_301_302_307_308(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    a.route("/a", Reply(301, headers={"Location": "/b"}))
+    a.route("/b", Reply(302, headers={"Location": "/c"}))
+    a.route("/c", Reply(307, headers={"Location": a.url("/d")}))
+    a.route("/d", Reply(308, headers={"Location": "/final"}))
+    a.route("/final", Reply(200, body=PAGE))
+    a.route("/t1", Reply(302, headers={"Location": "/t2"}))
+    a.route("/t2", Reply(307, headers={"Location": "/final"}))
+    r, t = run([a.url("/a"), a.url("/t1")], fast())
+    assert r.verdict is Verdict.REDIRECTED
+    assert [h.status for h in r.redirects] == [301, 302, 307, 308]
+    assert [h.url for h in r.redirects] == [a.url(p) for p in ("/a", "/b", "/c", "/d")]
+    assert r.final_url == a.url("/final") and r.permanent
+    assert b"<title>Hello</title>" in r.body
+    assert t.verdict is Verdict.REDIRECTED and not t.permanent
+    # Redirect bodies are not the result's body; every hop was requested once.
+    assert a.hits("/a") == a.hits("/b") == a.hits("/final") - 1 == 1
+
+
+def test_cross_host_redirect(pool: ServerPool) -> None:
+    b = pool.host("127.0.0.3").route("/there", Reply(200, body=PAGE))
+    a = pool.host("127.0.0.2").route("/go", Reply(301, headers={"Location": b.url("/there")}))
+    r = one(a.url("/go"), fast())
+    assert r.verdict is Verdict.REDIRECTED
+    assert r.final_url == b.url("/there")
+    assert b.hits("/there") == 1
+
+
+def test_redirect_loop_and_too_many(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    a.route("/l1", Reply(302, headers={"Location": "/l2"}))
+    a.route("/l2", Reply(302, headers={"Location": "/l1"}))
+    for i in range(12):
+        a.route(f"/n{i}", Reply(302, headers={"Location": f"/n{i + 1}"}))
+    a.route("/n12", Reply(200, body=PAGE))
+    loop, many, ok = run([a.url("/l1"), a.url("/n0"), a.url("/n2")], fast(max_redirects=10))
+    assert loop.verdict is Verdict.BROKEN and loop.error_kind is ErrorKind.REDIRECT_LOOP
+    assert loop.attempts == 1 and a.hits("/l1") == 1
+    assert many.verdict is Verdict.BROKEN and many.error_kind is ErrorKind.TOO_MANY_REDIRECTS
+    assert ok.verdict is Verdict.REDIRECTED and len(ok.redirects) == 10
+
+
+def test_definite_errors_are_not_retried(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    a.route("/gone", Reply(410))
+    r404, r410 = run([a.url("/missing"), a.url("/gone")], fast())
+    assert (r404.verdict, r404.http_status, r404.attempts) == (Verdict.BROKEN, 404, 1)
+    assert (r410.verdict, r410.http_status, r410.attempts) == (Verdict.BROKEN, 410, 1)
+    assert a.hits("/missing") == 1 and a.hits("/gone") == 1
+    assert r404.body == b""
+
+
+def test_500_is_broken_after_retries(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2").route("/err", Reply(500))
+    r = one(a.url("/err"), fast(retries=2))
+    assert r.verdict is Verdict.BROKEN and r.http_status == 500
+    assert r.attempts == 3 and a.hits("/err") == 3
+
+
+def test_503_then_200(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2").route("/", [Reply(503), Reply(200, body=PAGE)])
+    r = one(a.url("/"), fast())
+    assert r.verdict is Verdict.OK and r.attempts == 2 and a.hits("/") == 2
+
+
+def test_429_retry_after_is_honoured(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    a.route("/", [Reply(429, headers={"Retry-After": "1"}), Reply(200, body=PAGE)])
+    r = one(a.url("/"), fast())
+    assert r.verdict is Verdict.OK and r.attempts == 2
+    first, second = a.requests
+    assert second.at - first.at >= 0.95
+
+
+def test_429_that_never_clears_is_blocked(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    a.route("/long", Reply(429, headers={"Retry-After": "120"}))
+    a.route("/always", Reply(429))
+    long = one(a.url("/long"), fast(retry_after_max=5))
+    assert long.verdict is Verdict.BLOCKED and long.attempts == 1  # 120 s > limit: no wait
+    always = one(a.url("/always"), fast(retry_after_max=5))
+    assert always.verdict is Verdict.BLOCKED and always.attempts == 3
+
+
+def test_head_405_host_is_fine_because_we_get(pool: ServerPool) -> None:
+    def handler(req: Request) -> Reply:
+        return Reply(405) if req.method == "HEAD" else Reply(200, body=PAGE)
+
+    a = pool.host("127.0.0.2").route("/", handler)
+    r = one(a.url("/"), fast())
+    assert r.verdict is Verdict.OK
+    assert [q.method for q in a.requests] == ["GET"]
+
+
+def test_403_unless_browser_is_blocked_and_host_headers_apply(
+    pool: ServerPool, monkeypatch: object
+) -> None:
+    def handler(req: Request) -> Reply:
+        if "Mozilla" in req.headers.get("user-agent", ""):
+            ok = req.headers.get("x-token") == "s3cret"
+            return Reply(200 if ok else 401, body=PAGE)
+        return Reply(403, body=html_page("Forbidden"))
+
+    a = pool.host("127.0.0.2").route("/", handler)
+    b = pool.host("127.0.0.3").route("/", handler)
+    import os
+
+    os.environ["LH_TEST_TOKEN"] = "s3cret"
+    try:
+        settings = fast(
+            hosts={
+                "127.0.0.3": HostSettings(
+                    headers={"User-Agent": "Mozilla/5.0", "X-Token": "env:LH_TEST_TOKEN"}
+                )
+            }
+        )
+        plain, browser = run([a.url("/"), b.url("/")], settings)
+    finally:
+        del os.environ["LH_TEST_TOKEN"]
+    assert plain.verdict is Verdict.BLOCKED and plain.http_status == 403
+    assert plain.attempts == 1
+    assert a.requests[0].headers["user-agent"].startswith("linkhealth/")
+    assert browser.verdict is Verdict.OK
+
+
+def test_bot_challenges_are_blocked(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    a.route("/cf", Reply(403, headers={"cf-mitigated": "challenge"}, body=html_page("x")))
+    a.route("/moment", Reply(503, body=html_page("Just a moment...")))
+    a.route("/ok-moment", Reply(200, body=html_page("Just a moment…")))
+    cf, moment, ok_moment = run([a.url("/cf"), a.url("/moment"), a.url("/ok-moment")], fast())
+    for r in (cf, moment, ok_moment):
+        assert r.verdict is Verdict.BLOCKED, r
+        assert r.error_kind is ErrorKind.BOT_CHALLENGE
+    assert a.hits("/moment") == 1  # a challenge is not retried
+
+
+def test_slow_server_ends_at_the_attempt_deadline(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2").route("/", Reply(200, body=PAGE, delay=5))
+    started = time.monotonic()
+    r = one(a.url("/"), fast(timeout=0.5, retries=0))
+    assert time.monotonic() - started < 2.0
+    assert r.verdict is Verdict.TIMEOUT and r.error_kind is ErrorKind.TIMEOUT
+
+
+def test_drip_feed_ends_at_the_url_deadline(pool: ServerPool) -> None:
+    body = b"<html><head><title>" + b"x" * 500
+    a = pool.host("127.0.0.2").route("/", Reply(200, body=body, drip=0.05))
+    started = time.monotonic()
+    r = one(a.url("/"), fast(timeout=1.0, read_timeout=1.0, url_deadline=1.5, retries=3))
+    elapsed = time.monotonic() - started
+    assert r.verdict is Verdict.TIMEOUT
+    assert 1.0 <= elapsed < 2.5
+    assert r.attempts == 2  # the second attempt was cut by the URL deadline
+
+
+def test_accept_then_silence_times_out(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2").route("/", Reply(silence=True))
+    started = time.monotonic()
+    r = one(a.url("/"), fast(timeout=0.4, retries=1))
+    assert time.monotonic() - started < 2.0
+    assert r.verdict is Verdict.TIMEOUT and r.attempts == 2 and a.hits("/") == 2
+
+
+def test_refused_port_is_error_after_retries() -> None:
+    port = unused_port("127.0.0.2")
+    r = one(f"http://127.0.0.2:{port}/", fast(retries=1))
+    assert r.verdict is Verdict.ERROR and r.error_kind is ErrorKind.REFUSED
+    assert r.attempts == 2 and r.http_status is None
+
+
+def test_reset_mid_body(pool: ServerPool) -> None:
+    body = b"<html><head><title>t" + b"x" * 5000
+    a = pool.host("127.0.0.2").route("/", Reply(200, body=body, reset_after=100))
+    r = one(a.url("/"), fast(retries=1))
+    assert r.verdict is Verdict.ERROR and r.error_kind is ErrorKind.RESET, r
+    assert a.hits("/") == 2
+
+
+def test_ten_megabyte_body_is_capped(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    a.route("/big", Reply(200, stream_size=10 * 1024 * 1024))
+    a.route("/pdf", Reply(200, stream_size=10 * 1024 * 1024, content_type="application/pdf"))
+    big, pdf = run([a.url("/big"), a.url("/pdf")], fast(max_body_bytes=256 * 1024))
+    assert big.verdict is Verdict.OK and big.truncated
+    assert len(big.body) == 256 * 1024
+    assert pdf.verdict is Verdict.OK and pdf.body == b"" and not pdf.truncated
+
+
+def test_gzip_body_is_decoded(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2").route("/", Reply(200, body=PAGE, gzip=True))
+    r = one(a.url("/"), fast())
+    assert r.verdict is Verdict.OK
+    assert r.body.startswith(b"<!doctype html>") and b"<title>Hello</title>" in r.body
+    assert "gzip" in a.requests[0].headers["accept-encoding"]
+
+
+def test_gzip_and_brotli_bombs_stay_capped(pool: ServerPool) -> None:
+    import gzip
+
+    import brotli
+
+    zeros = b"<html>" + b"\0" * (64 * 1024 * 1024)
+    a = pool.host("127.0.0.2")
+    a.route("/gz", Reply(200, body=gzip.compress(zeros, 9), raw_encoding="gzip"))
+    a.route("/br", Reply(200, body=brotli.compress(zeros, quality=5), raw_encoding="br"))
+    cap = 64 * 1024
+    gz, br = run([a.url("/gz"), a.url("/br")], fast(max_body_bytes=cap))
+    for r in (gz, br):
+        assert r.verdict is Verdict.OK and r.truncated
+        assert len(r.body) == cap and r.body.startswith(b"<html>")
+
+
+def test_tls_with_test_ca_and_untrusted_cert(pool: ServerPool) -> None:
+    good = pool.host("127.0.0.2", tls=True).route("/", Reply(200, body=PAGE))
+    bad = pool.host("127.0.0.3", tls="untrusted").route("/", Reply(200, body=PAGE))
+    ok, untrusted = run([good.url("/"), bad.url("/")], fast(ca_bundle=pool.ca_file))
+    assert ok.verdict is Verdict.OK and ok.final_url is not None
+    assert ok.final_url.startswith("https://")
+    assert untrusted.verdict is Verdict.ERROR and untrusted.error_kind is ErrorKind.TLS
+    assert untrusted.attempts == 1 and bad.hits() == 0
+    # Without the bundle the test CA is not trusted either.
+    assert one(good.url("/"), fast()).error_kind is ErrorKind.TLS
+
+
+def test_per_host_concurrency_is_never_exceeded(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    b = pool.host("127.0.0.3")
+    for h in (a, b):
+        for i in range(24):
+            h.route(f"/p{i}", Reply(200, body=PAGE, delay=0.05))
+    settings = fast(host_concurrency=3, hosts={"127.0.0.3": HostSettings(concurrency=2)})
+    urls = [h.url(f"/p{i}") for i in range(24) for h in (a, b)]
+    results = run(urls, settings)
+    assert all(r.verdict is Verdict.OK for r in results)
+    assert [r.url for r in results] == urls
+    assert a.max_in_flight == 3 and a.max_connections <= 3
+    assert b.max_in_flight == 2 and b.max_connections <= 2
+
+
+def test_host_interval_spaces_request_starts(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    for i in range(5):
+        a.route(f"/p{i}", Reply(200, body=PAGE))
+    run([a.url(f"/p{i}") for i in range(5)], fast(host_interval=0.1, host_jitter=0.0))
+    starts = sorted(r.at for r in a.requests)
+    gaps = [b - a_ for a_, b in itertools.pairwise(starts)]
+    assert min(gaps) >= 0.09
+
+
+def test_busiest_host_starts_first(pool: ServerPool) -> None:
+    small = pool.host("127.0.0.2").route("/", Reply(200, body=PAGE))
+    big = pool.host("127.0.0.3")
+    for i in range(3):
+        big.route(f"/p{i}", Reply(200, body=PAGE))
+    urls = [small.url("/"), *(big.url(f"/p{i}") for i in range(3))]
+    seen: list[str] = []
+    run(urls, fast(max_concurrency=1), on_result=lambda r: seen.append(r.url))
+    assert seen[:3] == urls[1:] and seen[3] == urls[0]
+
+
+def test_conditional_request_gives_not_modified(pool: ServerPool) -> None:
+    def handler(req: Request) -> Reply:
+        if req.headers.get("if-none-match") == '"v1"':
+            return Reply(304, content_type=None)
+        return Reply(200, body=PAGE, headers={"ETag": '"v1"'})
+
+    a = pool.host("127.0.0.2").route("/", handler)
+    fresh = one(a.url("/"), fast())
+    again = one(a.url("/"), fast(), validators={a.url("/"): ('"v1"', None)})
+    assert fresh.verdict is Verdict.OK and not fresh.not_modified
+    assert again.verdict is Verdict.OK and again.not_modified and again.http_status == 304
+
+
+def test_accept_ranges_and_filters(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    a.route("/teapot", Reply(418))
+    a.route("/skip", Reply(200))
+    urls = [a.url("/teapot"), a.url("/skip"), "mailto:me@example.org", "tel:+100", "ftp://x/y"]
+    teapot, skip, mail, tel, ftp = run(urls, fast(accept="200-299,418", exclude=["/skip$"]))
+    assert teapot.verdict is Verdict.OK
+    assert skip.verdict is Verdict.EXCLUDED and a.hits("/skip") == 0
+    assert {mail.verdict, tel.verdict, ftp.verdict} == {Verdict.SKIPPED}
+    only = run([a.url("/teapot"), a.url("/skip")], fast(include=["teapot"]))
+    assert only[1].verdict is Verdict.EXCLUDED
+
+
+def test_redirect_to_root_is_a_soft_404(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    a.route("/blog/2019/post", Reply(301, headers={"Location": "/"}))
+    a.route("/", Reply(200, body=PAGE))
+    r = one(a.url("/blog/2019/post"), fast())
+    assert r.verdict is Verdict.BROKEN and r.error_kind is ErrorKind.SOFT_404
+
+
+def test_unresolvable_hosts_look_like_an_outage() -> None:
+    from linkhealth.fetch import is_outage
+
+    urls = [f"http://host{i}.invalid/page" for i in range(3)]
+    results = run(urls, fast())
+    assert all(r.verdict is Verdict.BROKEN and r.error_kind is ErrorKind.DNS for r in results)
+    assert all(r.attempts == 1 for r in results)  # DNS failures are not retried
+    assert is_outage(results, 0.9)

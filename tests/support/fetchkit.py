@@ -1,0 +1,34 @@
+"""Helpers for tests that run ``fetch_all`` against the loopback servers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from linkhealth.config import Settings
+from linkhealth.fetch import FetchResult, fetch_all
+
+
+def fast(**overrides: Any) -> Settings:
+    """Settings with small timeouts so failure cases end quickly (loopback allowed)."""
+    values: dict[str, Any] = {
+        "allow_private": True,
+        "timeout": 2.0,
+        "connect_timeout": 1.0,
+        "read_timeout": 2.0,
+        "url_deadline": 5.0,
+        "retries": 2,
+        "backoff_base": 0.01,
+        "host_interval": 0.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def run(urls: Sequence[str], settings: Settings, **kw: Any) -> list[FetchResult]:
+    return asyncio.run(fetch_all(list(urls), settings, **kw))
+
+
+def one(url: str, settings: Settings, **kw: Any) -> FetchResult:
+    return run([url], settings, **kw)[0]
