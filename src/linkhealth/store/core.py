@@ -6,8 +6,10 @@ See the package docstring (:mod:`linkhealth.store`) for the public API.
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +20,7 @@ from linkhealth import __version__
 from linkhealth.errors import StoreError
 from linkhealth.models import CheckResult, Finding, RunReport, Summary, ToolInfo, Verdict
 from linkhealth.store.history import HISTORY_WINDOW, PastResult, fails_run, is_flaky, streak
-from linkhealth.store.schema import SCHEMA_VERSION, migrate, user_version
+from linkhealth.store.schema import SCHEMA_VERSION, NotAStore, migrate, user_version
 
 DEFAULT_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another one
 DEFAULT_KEEP_RUNS = 90  # runs kept by prune()
@@ -550,7 +552,7 @@ def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
         raise StoreError(f"cannot open the store {path}: {exc}") from exc
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000):d}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(conn, busy_timeout)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         version = user_version(conn)
@@ -563,11 +565,12 @@ def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
         problems = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
         if problems != ["ok"]:
             raise _Unusable("corrupt", f"failed its integrity check ({problems[0]})")
-        if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        try:
+            migrate(conn)
+        except NotAStore as exc:
             raise StoreError(
                 f"{path} is an SQLite database but not a linkhealth store; choose another --store"
-            )
-        migrate(conn)
+            ) from exc
     except sqlite3.DatabaseError as exc:
         conn.close()
         if (exc.sqlite_errorcode & 0xFF) in _CORRUPT_CODES:
@@ -577,6 +580,27 @@ def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _enable_wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
+    """Switch to WAL (persistent in the file), retrying while another opener holds the lock.
+
+    Changing the journal mode can fail with SQLITE_BUSY without waiting on the busy
+    handler when several processes open a new file at once, so wait here.
+    """
+    deadline = time.monotonic() + busy_timeout
+    pause = 0.005
+    while True:
+        if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+            return
+        try:
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            return
+        except sqlite3.OperationalError as exc:
+            if (exc.sqlite_errorcode & 0xFF) != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(pause * (1 + random.random()))
+        pause = min(pause * 2, 0.1)
 
 
 def _move_aside(path: Path, kind: str) -> Path:

@@ -97,6 +97,10 @@ MIGRATIONS: tuple[Migration, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+class NotAStore(Exception):
+    """The file is an SQLite database with tables but no linkhealth schema version."""
+
+
 def user_version(conn: sqlite3.Connection) -> int:
     row = conn.execute("PRAGMA user_version").fetchone()
     return int(row[0])
@@ -118,6 +122,8 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIO
             if user_version(conn) >= version:
                 conn.execute("ROLLBACK")
                 continue
+            if version == 1 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                raise NotAStore("the file holds tables but no linkhealth schema")
             for statement in migration.statements:
                 conn.execute(statement)
             conn.execute(
