@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 from linkhealth.config import CommentMode
 from linkhealth.errors import InputError
 from linkhealth.fsutil import atomic_write_bytes
-from linkhealth.models import CheckResult, Finding, LinkKind, Occurrence, Verdict
+from linkhealth.models import CheckResult, Finding, LinkKind, Occurrence, Severity, Verdict
 from linkhealth.sanitize import clean_text
 
 DEFAULT_TITLE_LIMIT = 150
@@ -108,6 +108,7 @@ def md_inline(text: str, limit: int | None = None) -> str:
     if not cleaned:
         return ""
     out = _MD_SPECIAL.sub(r"\\\1", cleaned)
+    out = out.replace("\\{%", "\\{\\%")  # Liquid/Jinja tags: `{%` never appears
     # Keep GFM autolinks (scheme:, www., e-mail) from turning text into links.
     out = _MD_SCHEME.sub(r"\\:", out)
     out = _MD_WWW.sub(r"\1\\.", out)
@@ -383,15 +384,21 @@ def _replace_url(content: str, occ: Occurrence, new_url: str) -> _Edit | None:
 
 
 def _finding_fix(
-    content: str,
     finding: Finding,
     results: Mapping[str, CheckResult],
 ) -> tuple[CheckResult | None, str | None]:
-    """The invalid result for ``finding`` and the checked-OK suggestion, if any."""
+    """The ``invalid`` result for a malformed link and its checked-OK suggestion, if any.
+
+    Other findings (duplicates, warnings) are not links to rewrite: ``(None, None)``.
+    """
     raw = finding.raw
     result = results.get(raw) if raw is not None else None
+    if result is not None and result.verdict is not Verdict.INVALID:
+        result = None
+    if result is None and finding.severity is not Severity.ERROR:
+        return None, None
     suggestion = finding.suggestion
-    if suggestion is None or not is_web_url(suggestion):
+    if suggestion is None or suggestion == raw or not is_web_url(suggestion):
         return result, None
     ok = bool(result is not None and result.suggestion_ok and result.suggestion == suggestion)
     if not ok:
@@ -461,7 +468,7 @@ class _LineRewriter:
         start, end = finding.column - 1, (finding.end_column or finding.column) - 1
         if finding.raw is None or content[start:end] != finding.raw:
             return
-        result, suggestion = _finding_fix(content, finding, self.results)
+        result, suggestion = _finding_fix(finding, self.results)
         if result is None and suggestion is None:
             return
         closing = end
