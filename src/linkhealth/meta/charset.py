@@ -81,9 +81,14 @@ _ENCODINGS: dict[str, tuple[str, str]] = {
 }
 
 #: Every accepted label (lower case) -> the Python codec that decodes it.
-LABELS: dict[str, str] = {label: codec for codec, labels in _ENCODINGS.values() for label in labels}
+LABELS: dict[str, str] = {
+    label: codec for codec, labels in _ENCODINGS.values() for label in labels.split()
+}
 #: The Python codecs linkhealth will ever decode with (canonical codec names).
 ALLOWED_CODECS: frozenset[str] = frozenset(codecs.lookup(c).name for c, _ in _ENCODINGS.values())
+
+# UTF-16 without a BOM is recognised by its zero bytes, never guessed by the detector.
+_DETECTABLE = sorted(c for c in ALLOWED_CODECS if not c.startswith("utf-16"))
 
 DEFAULT_FALLBACK = "cp1252"  # what browsers use for unlabelled, non-UTF-8 pages
 PRESCAN_BYTES = 16 * 1024
@@ -166,7 +171,7 @@ def detect(body: bytes) -> str | None:
     """charset-normalizer's best allowed guess over the text (markup removed), or ``None``."""
     sample = _TAG.sub(b" ", body[:DETECT_BYTES])
     try:
-        matches = from_bytes(sample, cp_isolation=sorted(ALLOWED_CODECS))
+        matches = from_bytes(sample, cp_isolation=_DETECTABLE)
     except Exception:  # the detector is a heuristic; a failure of it is not ours to raise
         return None
     for match in matches:
@@ -176,7 +181,7 @@ def detect(body: bytes) -> str | None:
             continue
         if name == "ascii":
             return "utf-8"
-        if name in ALLOWED_CODECS:
+        if name in _DETECTABLE:
             return name
     return None
 

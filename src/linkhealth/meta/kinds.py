@@ -6,6 +6,7 @@ import re
 from typing import Literal
 
 from linkhealth.meta import selectors as sel
+from linkhealth.meta.charset import bom_encoding, utf16_without_bom
 
 PageKind = Literal["html", "pdf", "other"]
 
@@ -36,6 +37,10 @@ def media_type(content_type: str | None) -> str | None:
 def sniff(body: bytes) -> str | None:
     """The media type the first bytes show (only HTML and PDF are recognised)."""
     head = body[:1024].removeprefix(b"\xef\xbb\xbf")
+    utf16 = bom_encoding(head) or utf16_without_bom(head)
+    if utf16 and utf16.startswith("utf-16"):
+        bom = 2 if bom_encoding(head) else 0
+        head = head[bom:].decode(utf16, errors="replace").encode("ascii", errors="replace")
     if head.lstrip().startswith(b"%PDF-"):
         return "application/pdf"
     if _HTML_START.match(head):
