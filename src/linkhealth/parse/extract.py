@@ -37,7 +37,7 @@ from linkhealth.parse.urls import diagnose, normalise_url
 _MD = build_parser()
 _LINKIFY = LinkifyIt(options={"fuzzy_link": False, "fuzzy_email": True, "fuzzy_ip": False})
 _LINKIFY.add("//", None).add("ftp:", None)
-_LINKIFY_WWW = LinkifyIt(options={"fuzzy_link": True, "fuzzy_email": False, "fuzzy_ip": False})
+_WWW_RE = re.compile(r"(?<![\w.@/-])www\.", re.I)
 _BARE_HINT = re.compile(r":|www\.|@", re.I)
 _HTML_ATTR_RE = re.compile(
     r"<(?P<tag>a|img)\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*?\s(?P<attr>href|src)\s*=\s*"
@@ -458,13 +458,14 @@ def _bare_matches(run: str) -> list[tuple[int, int, str]]:
         url = raw if mt.schema else "mailto:" + raw
         found.append((mt.index, mt.last_index, url))
     if "www." in run.lower():
-        for mt in _LINKIFY_WWW.match(run) or []:
-            raw = run[mt.index : mt.last_index]
-            if mt.schema or not raw.lower().startswith("www."):
+        for w in _WWW_RE.finditer(run):
+            p = w.start()
+            if any(s <= p < e for s, e, _ in found):
                 continue
-            if any(s < mt.last_index and mt.index < e for s, e, _ in found):
-                continue
-            found.append((mt.index, mt.last_index, "http://" + raw))
+            mt = _LINKIFY.match_at_start("http://" + run[p:])
+            if mt is not None and mt.last_index > len("http://www."):
+                end = p + mt.last_index - len("http://")
+                found.append((p, end, "http://" + run[p:end]))
     return found
 
 

@@ -78,7 +78,7 @@ def _suggest(dest: str) -> str | None:
 def _whitespace_fix(dest: str) -> str:
     """Join an http(s) URL broken by a space; percent-encode spaces in a path."""
     joined = _WS_RE.sub("", dest)
-    if re.match(r"^[A-Za-z][\w+.-]*[:/]", joined):
+    if re.match(r"^[A-Za-z][\w+.-]*:", joined):
         diag = _fix(joined)
         return diag.suggestion if diag is not None and diag.suggestion else joined
     return quote(dest, safe="/#?&=%:@+!$,;~*'()[]")
@@ -244,7 +244,7 @@ def scan_text(text: str, hard: InRange) -> list[TextHit]:
     hits: list[TextHit] = []
     if "](" in text:
         hits.extend(_failed_links(text, hard))
-    if "]" in text and "(" in text:
+    if "[" in text and "(" in text:
         hits.extend(_space_before_paren(text, hard))
         hits.extend(_missing_close_bracket(text, hard))
     if ":" in text or "//" in text:

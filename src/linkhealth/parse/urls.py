@@ -81,7 +81,7 @@ _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 _TYPO_RE = re.compile(
     r"^(?P<scheme>[A-Za-z]{3,8})(?P<sep>:[/\\]*|;[/\\]*|[/\\]{2,3})(?P<rest>.*)$", re.S
 )
-_HOSTLIKE_RE = re.compile(r"^(?:localhost|[\w-]+(?:\.[\w-]+)*\.[A-Za-z][\w-]*)(?::\d+)?(?:[/?#]|$)")
+_HOSTLIKE_RE = re.compile(r"^(?:localhost|[\w-]+(?:\.[\w-]+)*\.[A-Za-z][\w-]*)(?::\d+)?(?:[/?#\\]|$)")
 _DOMAIN_RE = re.compile(
     r"^(?:www\.[\w-]+(?:\.[\w-]+)*|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?P<tld>[A-Za-z]{2,24}))"
     r"(?::\d+)?(?:[/?#]|$)"
@@ -190,7 +190,7 @@ def scheme_typo(text: str) -> Diagnosis | None:
         return None
     if ":" not in sep and ";" not in sep and scheme.lower() != fixed:
         return None  # "abcd//x": neither the scheme nor the separator says "http"
-    host = rest.lstrip("/\\")
+    host = rest.lstrip("/\\").replace("\\", "/")
     if not _HOSTLIKE_RE.match(host):
         return None
     suggestion = f"{fixed}://{_WS_RE.sub('', host)}"
