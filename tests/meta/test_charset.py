@@ -117,7 +117,7 @@ def test_header_wins_over_meta() -> None:
 )
 def test_only_real_text_encodings(bogus: str) -> None:
     assert lookup(bogus) is None
-    body = '<meta charset="{0}"><title>Caf\u00e9 +AGEAYg-</title>'.format(bogus).encode()
+    body = f'<meta charset="{bogus}"><title>Caf\u00e9 +AGEAYg-</title>'.encode()
     # The header and meta are ignored; UTF-8 is recognised from the bytes.
     assert choose_encoding(body, f"text/html; charset={bogus}") == "utf-8"
     assert decode_body(body, f"text/html; charset={bogus}").endswith("<title>Café +AGEAYg-</title>")

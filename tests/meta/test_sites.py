@@ -1,4 +1,4 @@
-"""Table-driven: fixture heads that mimic real sites → the title and description a person would write."""
+"""Table-driven: heads that mimic real sites → the title and description a person would write."""
 
 from __future__ import annotations
 
@@ -60,8 +60,9 @@ CASES: list[tuple[str, str | None, str, dict[str, str | None]]] = [
         {
             "title": "Let's build GPT: from scratch, in code, spelled out.",
             "description": (
-                'We build a Generatively Pretrained Transformer (GPT), following the paper "Attention'
-                " is All You Need\" and OpenAI's GPT-2 / GPT-3. We talk about connections t..."
+                "We build a Generatively Pretrained Transformer (GPT), following the paper "
+                '"Attention is All You Need" and OpenAI\'s GPT-2 / GPT-3. '
+                "We talk about connections t..."
             ),
             "site_name": "YouTube",
             "published": "2023-01-17",
@@ -75,7 +76,8 @@ CASES: list[tuple[str, str | None, str, dict[str, str | None]]] = [
         {
             "title": "Understanding LoRA: Low-Rank Adaptation Explained",
             "description": (
-                "How a pair of small matrices lets you fine-tune a billion-parameter model on one GPU"
+                "How a pair of small matrices lets you fine-tune a billion-parameter model "
+                "on one GPU"
             ),
             "site_name": "Medium",
             "published": "2023-06-02",
@@ -89,8 +91,9 @@ CASES: list[tuple[str, str | None, str, dict[str, str | None]]] = [
         {
             "title": "Things we learned about LLMs in 2024",
             "description": (
-                "A lot has happened in the world of Large Language Models over the course of 2024. "
-                "Here’s a review of things we figured out about the field in the past twelve months."
+                "A lot has happened in the world of Large Language Models over the course of "
+                "2024. Here’s a review of things we figured out about the field in the past "
+                "twelve months."
             ),
             "site_name": "Simon Willison’s Newsletter",
             "published": "2024-12-31",
@@ -209,7 +212,7 @@ def test_site_name_trimmed_from_title(
 
 
 def test_github_issue_keeps_its_title_without_site() -> None:
-    body = b"<html><head><title>Bug in parser \xc2\xb7 Issue #12 \xc2\xb7 owner/repo \xc2\xb7 GitHub</title>"
+    body = "<html><head><title>Bug in parser · Issue #12 · owner/repo · GitHub</title>".encode()
     meta = extract_meta(body, "text/html; charset=utf-8", "https://github.com/owner/repo/issues/12")
     assert meta.title == "Bug in parser · Issue #12 · owner/repo"
 
