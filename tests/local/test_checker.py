@@ -146,3 +146,16 @@ def test_a_directory_named_like_markdown_is_not_read(repo: Path) -> None:
     (repo / "odd.md" / "index.md").write_text("# Inside\n", encoding="utf-8")
     result = LocalChecker(repo).check("odd.md#inside", repo / "README.md")
     assert result.verdict is Verdict.OK
+
+
+def test_root_named_through_a_symlink(repo: Path) -> None:
+    alias = repo.parent / "checkout"
+    os.symlink(repo, alias, target_is_directory=True)
+    via_alias = LocalChecker(alias)
+    # the file named by its real path, the root by the alias — and the other way round
+    result = via_alias.check("docs/setup.md#installing", repo / "README.md")
+    assert (result.verdict, result.resolved) == (Verdict.OK, "docs/setup.md#installing")
+    result = LocalChecker(repo).check("../README.md#usage", alias / "docs" / "setup.md")
+    assert (result.verdict, result.resolved) == (Verdict.OK, "README.md#usage")
+    escaping = via_alias.check("../../x.md", repo / "docs" / "setup.md")
+    assert escaping.verdict is Verdict.UNSAFE

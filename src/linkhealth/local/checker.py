@@ -89,6 +89,7 @@ class _Target:
     raw_fragment: str | None
     lexical: str  # absolute, normalised, symlinks not followed
     key: str  # repository-relative POSIX path (may start with ``..`` when escaping)
+    root: str  # the spelling of the root ``lexical`` is measured against
 
 
 def _split(url: str) -> tuple[str, str | None]:
@@ -185,20 +186,27 @@ class LocalChecker:
         self, url: str, path_part: str, raw_fragment: str | None, source_file: str | Path
     ) -> _Target:
         source = os.path.abspath(source_file)
+        root = self._root
+        if not _inside(source, root):
+            # The file was named through another spelling of the root (a symlinked
+            # checkout, /tmp vs /private/tmp): measure from the real paths instead.
+            real_source = os.path.realpath(source)
+            if _inside(real_source, self._root_real):
+                source, root = real_source, self._root_real
         decoded = unquote(path_part, errors="strict")
         if "\x00" in decoded:
             raise ValueError("the path contains a NUL character")
         if not decoded:
             lexical = source
         elif decoded.startswith("/"):
-            lexical = os.path.normpath(os.path.join(self._root, decoded.lstrip("/")))
+            lexical = os.path.normpath(os.path.join(root, decoded.lstrip("/")))
         else:
             lexical = os.path.normpath(os.path.join(os.path.dirname(source), decoded))
         fragment = unquote(raw_fragment, errors="replace") if raw_fragment is not None else None
-        key = os.path.relpath(lexical, self._root)
+        key = os.path.relpath(lexical, root)
         if os.sep != "/":
             key = key.replace(os.sep, "/")
-        return _Target(path_part, fragment, raw_fragment, lexical, key)
+        return _Target(path_part, fragment, raw_fragment, lexical, key, root)
 
     def _resolved(self, target: _Target) -> str:
         if target.raw_fragment is None:
@@ -207,7 +215,7 @@ class LocalChecker:
 
     def _judge(self, target: _Target) -> LocalVerdict:
         resolved = self._resolved(target)
-        if not _inside(target.lexical, self._root):
+        if not _inside(target.lexical, target.root):
             return LocalVerdict(
                 Verdict.UNSAFE,
                 f"the link leaves the repository root ({target.key})",
