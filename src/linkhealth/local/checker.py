@@ -117,13 +117,14 @@ class LocalChecker:
     (GitHub shows a folder's README). ``base_url`` maps root-relative links
     (``/docs/x``) to ``base_url + path`` for an HTTP check instead.
 
-    Anchors are computed once per file and cached for the checker's lifetime;
-    so are the verdicts on file targets, so reuse one checker for a whole run.
+    Anchors (one Markdown parse per file), directory listings and suggestions
+    are cached for the checker's lifetime: reuse one checker for a whole run.
+    ``source_file`` arguments are taken relative to the current directory.
     """
 
     def __init__(
         self,
-        root: Path,
+        root: Path | str,
         *,
         base_url: str | None = None,
         directory_indexes: Sequence[str] = DEFAULT_DIRECTORY_INDEXES,
@@ -156,7 +157,7 @@ class LocalChecker:
                 resolved=mapped,
             )
         try:
-            target = self._target(url, path_part, raw_fragment, source_file)
+            target = self._target(path_part, raw_fragment, source_file)
         except ValueError as exc:
             return LocalVerdict(
                 Verdict.INVALID,
@@ -182,9 +183,7 @@ class LocalChecker:
 
     # -- resolution -------------------------------------------------------------
 
-    def _target(
-        self, url: str, path_part: str, raw_fragment: str | None, source_file: str | Path
-    ) -> _Target:
+    def _target(self, path_part: str, raw_fragment: str | None, source_file: str | Path) -> _Target:
         source = os.path.abspath(source_file)
         root = self._root
         if not _inside(source, root):
