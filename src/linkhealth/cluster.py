@@ -24,6 +24,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -119,6 +120,34 @@ def plan_shards(
     return sorted(shards, key=lambda s: -s.cost)
 
 
+def history_weights(store_path: str | Path, urls: Sequence[str]) -> dict[str, float]:
+    """Expected seconds per host from the store's last timings (``elapsed_ms``).
+
+    A host with timings for some of its URLs is scaled to all of them (mean x count);
+    hosts without any are left out (``host_costs`` estimates them). No store file, or
+    one that cannot be read, gives no weights: balancing then goes by URL counts.
+    """
+    from linkhealth.errors import StoreError
+    from linkhealth.store import Store
+
+    path = Path(store_path)
+    if not path.is_file():
+        return {}
+    known: dict[str, list[float]] = {}
+    counts: dict[str, int] = {}
+    try:
+        with Store.open(path) as store:
+            for url in urls:
+                host = host_of(url)
+                counts[host] = counts.get(host, 0) + 1
+                previous = store.latest_result(url)
+                if previous is not None and previous.elapsed_ms:
+                    known.setdefault(host, []).append(previous.elapsed_ms / 1000)
+    except StoreError:
+        return {}
+    return {host: sum(times) / len(times) * counts[host] for host, times in known.items()}
+
+
 # --------------------------------------------------------------------------- worker side
 
 
@@ -153,6 +182,8 @@ class ClusterFetcher:
     shards_per_worker: int = DEFAULT_SHARDS_PER_WORKER
     retries: int = DEFAULT_TASK_RETRIES
     weights: Mapping[str, float] | None = None
+    #: When no ``weights`` are given, read them from ``settings.store``'s timings.
+    use_history: bool = True
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     #: Shards run in the driver because they failed on the cluster (for the report).
     fallbacks: int = 0
@@ -188,7 +219,10 @@ class ClusterFetcher:
         urls = list(urls)
         if not urls:
             return []
-        shards = plan_shards(urls, await self.slots() * self.shards_per_worker, self.weights)
+        weights = self.weights
+        if weights is None and self.use_history:
+            weights = await asyncio.to_thread(history_weights, settings.store, urls)
+        shards = plan_shards(urls, await self.slots() * self.shards_per_worker, weights)
         payload = settings_payload(settings)
         validators = validators or {}
         futures: dict[Any, Shard] = {}

@@ -168,3 +168,50 @@ def test_cli_unreachable_cluster_exits_2(tmp_path: Any, monkeypatch: Any) -> Non
     )
     assert result.exit_code == 2, result.output
     assert "tcp://127.0.0.1:9" in result.output
+
+
+def _report_view(result: Any) -> tuple[Any, ...]:
+    return (
+        result.url,
+        result.verdict,
+        result.http_status,
+        result.detail,
+        result.final_url,
+        [(r.url, r.status) for r in result.redirects],
+        result.title,
+        result.description,
+        result.content_type,
+        [(o.file, o.line, o.column) for o in result.occurrences],
+    )
+
+
+def test_whole_check_same_report_on_the_cluster(
+    hosts: Hosts, scheduler_address: str, tmp_path: Any
+) -> None:
+    from linkhealth.pipeline import run_check
+
+    hosts.set_delay(0.0)
+    urls = _workload(hosts, {HOSTS[0]: 12, HOSTS[1]: 6, HOSTS[2]: 3})
+    listing = tmp_path / "list.md"
+    listing.write_text("# Links\n\n" + "".join(f"- <{u}>\n" for u in urls), encoding="utf-8")
+
+    def settings(name: str, **extra: Any) -> Settings:
+        return _settings(store=str(tmp_path / f"{name}.sqlite"), no_reports=True, **extra)
+
+    alone = asyncio.run(run_check(settings("alone"), paths=[str(listing)], root=tmp_path))
+
+    async def on_cluster() -> Any:
+        cluster_settings = settings("cluster", cluster=scheduler_address)
+        async with cluster_fetcher(cluster_settings) as fetcher:
+            return await run_check(
+                cluster_settings, paths=[str(listing)], root=tmp_path, fetcher=fetcher
+            )
+
+    clustered = asyncio.run(on_cluster())
+    assert not clustered.report.partial
+    assert clustered.report.summary == alone.report.summary
+    assert [_report_view(r) for r in clustered.report.results] == [
+        _report_view(r) for r in alone.report.results
+    ]
+    titles = [r.title for r in clustered.report.results if r.verdict.value == "ok"]
+    assert titles and all(t and t.startswith("Page ") for t in titles)

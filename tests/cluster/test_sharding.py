@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -116,3 +117,28 @@ def test_one_process_run_does_not_import_dask() -> None:
         [sys.executable, "-c", code2], capture_output=True, text=True, timeout=60, check=True
     )
     assert out2.stdout.strip() == "False"
+
+
+def test_history_weights_from_the_store(tmp_path: Any) -> None:
+    from datetime import UTC, datetime
+
+    from linkhealth.cluster import history_weights
+    from linkhealth.models import CheckResult, Verdict
+    from linkhealth.store import Store
+
+    path = tmp_path / "state.sqlite"
+    assert history_weights(path, ["https://a.test/1"]) == {}  # no store: no weights
+    with Store.open(path) as store:
+        run = store.begin_run(datetime.now(UTC), paths=["x"])
+        store.record(
+            run,
+            [
+                CheckResult(url="https://a.test/1", verdict=Verdict.OK, elapsed_ms=2000),
+                CheckResult(url="https://a.test/2", verdict=Verdict.OK, elapsed_ms=4000),
+                CheckResult(url="https://b.test/1", verdict=Verdict.OK, elapsed_ms=100),
+            ],
+        )
+    urls = [f"https://a.test/{i}" for i in range(1, 5)] + ["https://b.test/1", "https://c.test/"]
+    weights = history_weights(path, urls)
+    # a.test: mean 3 s over 4 URLs; b.test: 0.1 s; c.test has no history
+    assert weights == pytest.approx({"a.test": 12.0, "b.test": 0.1})
