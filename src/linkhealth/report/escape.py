@@ -97,7 +97,8 @@ terminal_escape = terminal
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#!(){}&~@$])")
 _MD_SCHEME = re.compile(r"(?i)([a-z][a-z0-9+.-]*):(?=//)")
 _MD_WWW = re.compile(r"(?i)\b(www)\.")
-_MD_LINE_START = re.compile(r"^([-+=>:]|\d+(?=[.)]))")
+_MD_LINE_START = re.compile(r"^([-+=])")
+_MD_ORDERED = re.compile(r"^(\d+)\.")
 
 
 def md_text(text: str, limit: int | None = None) -> str:
@@ -114,7 +115,7 @@ def md_text(text: str, limit: int | None = None) -> str:
     text = _MD_SCHEME.sub(r"\1\\:", text)
     text = _MD_WWW.sub(r"\1\\.", text)
     text = _MD_LINE_START.sub(r"\\\1", text)
-    return text
+    return _MD_ORDERED.sub(r"\1\\.", text)
 
 
 _SAFE_LINK_SCHEMES = frozenset({"http", "https"})

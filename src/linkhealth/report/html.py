@@ -34,7 +34,8 @@ COLORS: dict[str, str] = {
     Verdict.SKIPPED: "#d0d7de",
 }
 
-# Sorts the table when a header is clicked: by data-sort (numbers numerically).
+# Sorts a table when a header is clicked, by data-sort (numbers numerically);
+# ``#sort=N`` in the address sorts the first table by column N on load.
 SCRIPT = """
 document.querySelectorAll("table.sortable th").forEach(function (th, col) {
   th.addEventListener("click", function () {
@@ -57,6 +58,12 @@ document.querySelectorAll("table.sortable th").forEach(function (th, col) {
     rows.forEach(function (r) { body.appendChild(r); });
   });
 });
+var wanted = /^#sort=([0-9]+)$/.exec(location.hash);
+var first = document.querySelectorAll("table.sortable")[0];
+if (wanted && first && first.tHead.rows[0].cells[wanted[1]]) {
+  first.tHead.rows[0].cells[wanted[1]].click();
+}
+document.documentElement.setAttribute("data-sortable", "ready");
 """
 SCRIPT_HASH = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
 CSP = (

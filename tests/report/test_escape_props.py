@@ -1,0 +1,165 @@
+"""Property tests (hypothesis) for each escaper in ``linkhealth.report.escape``."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from jinja2 import Environment
+from markdown_it import MarkdownIt
+
+from linkhealth.report import escape
+
+# Text biased towards the characters that matter: Markdown/HTML punctuation, controls,
+# escape sequences, bidi marks, surrogates, whitespace.
+SPECIAL = list("\\`*_[]<>|#!(){}&~@$:/.-+=\"' \t\n\r\x00\x07\x1b\x7f\x85\x9b\x9d\u202e\u2066")
+special_text = st.lists(
+    st.one_of(
+        st.sampled_from(SPECIAL),
+        st.sampled_from(["https://", "www.", "javascript:", "\x1b[2J", "\x1b]8;;", "```", "&amp;"]),
+        st.characters(),
+    ),
+    max_size=40,
+).map("".join)
+PROPS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_MD = MarkdownIt("gfm-like")
+
+
+def _expected_text(s: str) -> str:
+    return escape.one_line(s)
+
+
+@PROPS
+@given(special_text)
+@example("1. x")
+@example("- x")
+@example("    code")
+@example("a  ")
+@example("\\")
+@example("---")
+@example("1) x")
+@example("> q")
+def test_md_text_renders_as_plain_text(s: str) -> None:
+    out = escape.md_text(s)
+    assert "\n" not in out
+    tokens = _MD.parse("x " + out)
+    assert [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"]
+    children = tokens[1].children or []
+    assert {c.type for c in children} <= {"text", "text_special"}
+    assert "".join(c.content for c in children) == ("x " + _expected_text(s)).strip()
+    if out:  # at the start of a line, too: no list, heading, quote, rule or code block
+        alone = _MD.parse(out)
+        assert [t.type for t in alone] == ["paragraph_open", "inline", "paragraph_close"]
+        assert {c.type for c in alone[1].children or []} <= {"text", "text_special"}
+
+
+@PROPS
+@given(st.lists(special_text, min_size=1, max_size=4))
+def test_md_text_never_breaks_a_table_row(cells: list[str]) -> None:
+    n = len(cells)
+    row = "| " + " | ".join(escape.md_text(c) or "-" for c in cells) + " |"
+    table = "| " + " | ".join(f"h{i}" for i in range(n)) + " |\n|" + "---|" * n + "\n" + row
+    tokens = _MD.parse(table)
+    assert sum(t.type == "td_open" for t in tokens) == n
+    assert sum(t.type == "tr_open" for t in tokens) == 2
+
+
+@PROPS
+@given(special_text)
+def test_md_url_is_a_single_http_link_or_none(s: str) -> None:
+    url = "https://example.com/" + s
+    dest = escape.md_url(url)
+    assert dest is not None
+    tokens = _MD.parse(f"[t]({dest})")
+    links = [c for c in tokens[1].children or [] if c.type == "link_open"]
+    assert len(links) == 1
+    assert str(links[0].attrs["href"]).startswith("https://example.com/")
+    assert escape.md_url("javascript:" + s) is None
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.data = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.data += data
+
+
+_ENV = Environment(autoescape=True)
+
+
+@PROPS
+@given(special_text)
+def test_html_text_autoescaped_is_text(s: str) -> None:
+    out = _ENV.from_string("<p title='{{ v }}'>{{ v }}</p>").render(v=escape.html_text(s))
+    parser = _Collect()
+    parser.feed(out)
+    parser.close()
+    assert parser.tags == ["p"]
+    assert parser.data == escape.html_text(s)
+
+
+@PROPS
+@given(special_text)
+def test_xml_text_is_well_formed(s: str) -> None:
+    el = ET.Element("a", {"attr": escape.xml_text(s)})
+    el.text = escape.xml_text(s)
+    parsed = ET.fromstring(ET.tostring(el, "unicode").encode())
+    assert parsed.text in (escape.xml_text(s).replace("\r", "\n"), None) or parsed.text == (
+        escape.xml_text(s).replace("\r\n", "\n").replace("\r", "\n")
+    )
+
+
+@PROPS
+@given(st.recursive(special_text, lambda inner: st.lists(inner, max_size=3), max_leaves=5))
+def test_json_text_is_valid_utf8_and_round_trips(value: object) -> None:
+    out = escape.json_text({"v": value})
+    out.encode("utf-8")
+    assert not re.search("[\x00-\x1f\x7f-\x9f\u202a-\u202e]", out.replace("\n", ""))
+    loaded = json.loads(out)["v"]
+    assert json.loads(escape.json_text({"v": loaded}))["v"] == loaded
+
+
+@PROPS
+@given(special_text)
+def test_terminal_has_no_control_or_escape(s: str) -> None:
+    out = escape.terminal(s)
+    assert not _CONTROL.search(out)
+    assert "\x1b" not in out and "\n" not in out
+    out.encode("utf-8")
+
+
+def _gh_unescape(s: str) -> str:
+    for enc, ch in (("%0D", "\r"), ("%0A", "\n"), ("%3A", ":"), ("%2C", ","), ("%25", "%")):
+        s = s.replace(enc, ch)
+    return s
+
+
+@PROPS
+@given(special_text)
+def test_github_property_and_data(s: str) -> None:
+    prop, data = escape.gh_property(s), escape.gh_data(s)
+    assert not set(prop) & {",", ":", "\n", "\r"}
+    assert not set(data) & {"\n", "\r"}
+    assert "\x1b" not in prop + data
+    # Reversible for text without controls or escape sequences.
+    plain = "".join(ch for ch in s if not _CONTROL.match(ch))
+    assert _gh_unescape(escape.gh_property(plain)) == escape.clean(plain)
+
+
+@PROPS
+@given(special_text)
+def test_csv_cell_is_never_a_formula(s: str) -> None:
+    out = escape.csv_cell(s)
+    assert not out.startswith(("=", "+", "-", "@"))
+    assert not _CONTROL.search(out)
