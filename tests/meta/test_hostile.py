@@ -183,9 +183,7 @@ _HTML_BITS = st.sampled_from(
     parts=st.lists(st.one_of(_HTML_BITS, st.text(max_size=20)), max_size=40),
     content_type=CONTENT_TYPES,
 )
-def test_extract_never_raises_on_html_like_input(
-    parts: list[str], content_type: str | None
-) -> None:
+def test_never_raises_on_html_like_input(parts: list[str], content_type: str | None) -> None:
     body = "".join(parts).encode("utf-8", "surrogatepass")
     meta = _extract(body, content_type, URL)
     _assert_clean(meta.title, meta.description, meta.site_name, meta.lang)
