@@ -9,9 +9,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from linkhealth.models import CheckResult, Verdict
 from linkhealth.store import Store
@@ -20,15 +23,29 @@ WRITER = Path(__file__).with_name("writer.py")
 DEADLINE = 60.0  # seconds; every loop below stops by then
 
 
-def _writer(
-    path: Path, label: str, batches: int, size: int, pause: float = 0.0
-) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(WRITER), str(path), label, str(batches), str(size), str(pause)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+Spawn = Callable[[Path, str, int, int], "subprocess.Popen[str]"]
+
+
+@pytest.fixture
+def spawn() -> Iterator[Spawn]:
+    """Start writer processes; whatever happens, none outlives the test."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def start(path: Path, label: str, batches: int, size: int) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [sys.executable, str(WRITER), str(path), label, str(batches), str(size)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=DEADLINE)
 
 
 def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -36,9 +53,9 @@ def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
         return conn.execute(sql).fetchall()
 
 
-def test_killed_writer_loses_at_most_one_batch(store_path: Path) -> None:
+def test_killed_writer_loses_at_most_one_batch(store_path: Path, spawn: Spawn) -> None:
     size = 100
-    proc = _writer(store_path, "kill", batches=100_000, size=size)
+    proc = spawn(store_path, "kill", 100_000, size)
     assert proc.stdout is not None
     committed = 0
     started = time.monotonic()
@@ -64,9 +81,9 @@ def test_killed_writer_loses_at_most_one_batch(store_path: Path) -> None:
     assert stored % size == 0  # a batch is all or nothing
 
 
-def test_two_processes_write_concurrently(store_path: Path) -> None:
+def test_two_processes_write_concurrently(store_path: Path, spawn: Spawn) -> None:
     batches, size = 40, 25
-    procs = [_writer(store_path, label, batches, size) for label in ("one", "two")]
+    procs = [spawn(store_path, label, batches, size) for label in ("one", "two")]
     for proc in procs:
         out, err = proc.communicate(timeout=DEADLINE)
         assert proc.returncode == 0, err

@@ -1,6 +1,6 @@
 """A store writer run as a separate process by the durability tests.
 
-usage: writer.py STORE LABEL BATCHES BATCH_SIZE [PAUSE_SECONDS]
+usage: writer.py STORE LABEL BATCHES BATCH_SIZE
 
 Prints ``<run_id> <batches committed>`` after every committed batch.
 """
@@ -8,7 +8,6 @@ Prints ``<run_id> <batches committed>`` after every committed batch.
 from __future__ import annotations
 
 import sys
-import time
 from datetime import UTC, datetime
 
 from linkhealth.models import CheckResult, Verdict
@@ -17,7 +16,6 @@ from linkhealth.store import Store
 
 def main() -> None:
     path, label, batches, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    pause = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
     with Store.open(path) as store:
         now = datetime.now(UTC)
         run_id = store.begin_run(now, paths=[label])
@@ -34,8 +32,6 @@ def main() -> None:
             ]
             store.record(run_id, results)
             print(run_id, batch + 1, flush=True)
-            if pause:
-                time.sleep(pause)
         store.finish_run(run_id, finished_at=datetime.now(UTC), partial=False, network="ok")
         store.checkpoint()
 
