@@ -303,10 +303,16 @@ async def cluster_fetcher(
     *,
     weights: Mapping[str, float] | None = None,
     shards_per_worker: int = DEFAULT_SHARDS_PER_WORKER,
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    connect_timeout: float | None = None,
 ) -> AsyncIterator[Fetcher]:
     """A fetcher backed by a local cluster (``settings.workers``) or by the scheduler at
-    ``settings.cluster``. Closes what it opened on exit."""
+    ``settings.cluster``. Closes what it opened on exit.
+
+    ``weights`` (expected seconds per host) override the store's timings;
+    ``connect_timeout`` defaults to :data:`DEFAULT_CONNECT_TIMEOUT`.
+    """
+    if connect_timeout is None:
+        connect_timeout = DEFAULT_CONNECT_TIMEOUT
     from distributed import Client, LocalCluster
 
     cluster: Any = None
