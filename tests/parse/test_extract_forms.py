@@ -13,52 +13,106 @@ K = LinkKind
 # (markdown, [(kind, url, as_written)])
 CASES: list[tuple[str, list[tuple[LinkKind, str, str]]]] = [
     ("[t](https://a.example/x)", [(K.INLINE, "https://a.example/x", "https://a.example/x")]),
-    ('[t](https://a.example/x "Title")', [(K.INLINE, "https://a.example/x", "https://a.example/x")]),
+    (
+        '[t](https://a.example/x "Title")',
+        [(K.INLINE, "https://a.example/x", "https://a.example/x")],
+    ),
     ("[t](<https://a.example/x y>)", []),  # angle destination with a space: lint, not a link
     ("[t](<https://a.example/x>)", [(K.INLINE, "https://a.example/x", "https://a.example/x")]),
     (
         "[t](https://en.wikipedia.org/wiki/Foo_(bar))",
-        [(K.INLINE, "https://en.wikipedia.org/wiki/Foo_(bar)", "https://en.wikipedia.org/wiki/Foo_(bar)")],
+        [
+            (
+                K.INLINE,
+                "https://en.wikipedia.org/wiki/Foo_(bar)",
+                "https://en.wikipedia.org/wiki/Foo_(bar)",
+            )
+        ],
     ),
-    (r"[t](https://a.example/a\)b)", [(K.INLINE, "https://a.example/a)b", r"https://a.example/a\)b")]),
-    ("[t](https://a.example/?a=1&amp;b=2)", [(K.INLINE, "https://a.example/?a=1&b=2", "https://a.example/?a=1&amp;b=2")]),
-    ("![alt](https://a.example/i.png)", [(K.IMAGE, "https://a.example/i.png", "https://a.example/i.png")]),
-    ("[![alt](https://a.example/i.png)](https://b.example/)", [
-        (K.IMAGE, "https://a.example/i.png", "https://a.example/i.png"),
-        (K.INLINE, "https://b.example/", "https://b.example/"),
-    ]),
-    ("<https://a.example/auto>", [(K.AUTOLINK, "https://a.example/auto", "https://a.example/auto")]),
+    (
+        r"[t](https://a.example/a\)b)",
+        [(K.INLINE, "https://a.example/a)b", r"https://a.example/a\)b")],
+    ),
+    (
+        "[t](https://a.example/?a=1&amp;b=2)",
+        [(K.INLINE, "https://a.example/?a=1&b=2", "https://a.example/?a=1&amp;b=2")],
+    ),
+    (
+        "![alt](https://a.example/i.png)",
+        [(K.IMAGE, "https://a.example/i.png", "https://a.example/i.png")],
+    ),
+    (
+        "[![alt](https://a.example/i.png)](https://b.example/)",
+        [
+            (K.IMAGE, "https://a.example/i.png", "https://a.example/i.png"),
+            (K.INLINE, "https://b.example/", "https://b.example/"),
+        ],
+    ),
+    (
+        "<https://a.example/auto>",
+        [(K.AUTOLINK, "https://a.example/auto", "https://a.example/auto")],
+    ),
     ("<me@a.example>", [(K.AUTOLINK, "mailto:me@a.example", "me@a.example")]),
     ("see https://a.example/x.", [(K.BARE, "https://a.example/x", "https://a.example/x")]),
     ("(https://a.example/x)", [(K.BARE, "https://a.example/x", "https://a.example/x")]),
-    ("see https://a.example/w_(b), ok", [(K.BARE, "https://a.example/w_(b)", "https://a.example/w_(b)")]),
+    (
+        "see https://a.example/w_(b), ok",
+        [(K.BARE, "https://a.example/w_(b)", "https://a.example/w_(b)")],
+    ),
     ("go to www.a.example/p now", [(K.BARE, "http://www.a.example/p", "www.a.example/p")]),
     ("[t](mailto:me@a.example)", [(K.INLINE, "mailto:me@a.example", "mailto:me@a.example")]),
     ("[t](docs/x.md)", [(K.INLINE, "docs/x.md", "docs/x.md")]),
     ("[t](#anchor)", [(K.INLINE, "#anchor", "#anchor")]),
-    ('<a href="https://a.example/h">x</a>', [(K.HTML, "https://a.example/h", "https://a.example/h")]),
-    ("text <a href='https://a.example/h?a=1&amp;b'>x</a> more", [
-        (K.HTML, "https://a.example/h?a=1&b", "https://a.example/h?a=1&amp;b"),
-    ]),
-    ('<div>\n<img src="https://a.example/i.png">\n</div>', [
-        (K.HTML, "https://a.example/i.png", "https://a.example/i.png"),
-    ]),
-    ("| a | b |\n|---|---|\n| [x](https://a.example/1) | https://a.example/2 |", [
-        (K.INLINE, "https://a.example/1", "https://a.example/1"),
-        (K.BARE, "https://a.example/2", "https://a.example/2"),
-    ]),
-    ("- a\n  - b\n    - [t](https://a.example/deep)", [(K.INLINE, "https://a.example/deep", "https://a.example/deep")]),
-    ("> quote\n> > [t](https://a.example/q)", [(K.INLINE, "https://a.example/q", "https://a.example/q")]),
-    ("para\n\tand [t](https://a.example/tab)", [(K.INLINE, "https://a.example/tab", "https://a.example/tab")]),
-    ("ünïcödé → [t](https://bücher.example/ü)", [(K.INLINE, "https://bücher.example/ü", "https://bücher.example/ü")]),
+    (
+        '<a href="https://a.example/h">x</a>',
+        [(K.HTML, "https://a.example/h", "https://a.example/h")],
+    ),
+    (
+        "text <a href='https://a.example/h?a=1&amp;b'>x</a> more",
+        [
+            (K.HTML, "https://a.example/h?a=1&b", "https://a.example/h?a=1&amp;b"),
+        ],
+    ),
+    (
+        '<div>\n<img src="https://a.example/i.png">\n</div>',
+        [
+            (K.HTML, "https://a.example/i.png", "https://a.example/i.png"),
+        ],
+    ),
+    (
+        "| a | b |\n|---|---|\n| [x](https://a.example/1) | https://a.example/2 |",
+        [
+            (K.INLINE, "https://a.example/1", "https://a.example/1"),
+            (K.BARE, "https://a.example/2", "https://a.example/2"),
+        ],
+    ),
+    (
+        "- a\n  - b\n    - [t](https://a.example/deep)",
+        [(K.INLINE, "https://a.example/deep", "https://a.example/deep")],
+    ),
+    (
+        "> quote\n> > [t](https://a.example/q)",
+        [(K.INLINE, "https://a.example/q", "https://a.example/q")],
+    ),
+    (
+        "para\n\tand [t](https://a.example/tab)",
+        [(K.INLINE, "https://a.example/tab", "https://a.example/tab")],
+    ),
+    (
+        "ünïcödé → [t](https://bücher.example/ü)",
+        [(K.INLINE, "https://bücher.example/ü", "https://bücher.example/ü")],
+    ),
     ("`https://a.example/code`", []),
     ("```\nhttps://a.example/fenced [t](https://a.example/f)\n```", []),
     ("    https://a.example/indented", []),
     ("[undefined label] and [also][nope]", []),
-    ("[t](https://a.example/one) and https://a.example/two", [
-        (K.INLINE, "https://a.example/one", "https://a.example/one"),
-        (K.BARE, "https://a.example/two", "https://a.example/two"),
-    ]),
+    (
+        "[t](https://a.example/one) and https://a.example/two",
+        [
+            (K.INLINE, "https://a.example/one", "https://a.example/one"),
+            (K.BARE, "https://a.example/two", "https://a.example/two"),
+        ],
+    ),
 ]
 
 
@@ -79,7 +133,7 @@ def test_link_forms(markdown: str, expected: list[tuple[LinkKind, str, str]]) ->
 
 
 def test_reference_link_reported_at_use_with_resolved_url() -> None:
-    md = "Intro [the doc][d] and [d] again.\n\n[d]: https://a.example/ref \"T\"\n"
+    md = 'Intro [the doc][d] and [d] again.\n\n[d]: https://a.example/ref "T"\n'
     occ = extract_text(md, "t.md").occurrences
     assert [(o.kind, o.url, o.line) for o in occ] == [
         (LinkKind.REFERENCE, "https://a.example/ref", 1),
@@ -127,7 +181,10 @@ def test_sections_are_headings_or_list_titles() -> None:
 
 
 WHOLE = "<!--\n# Draft\n\n- [a](https://a.example/1)\n-->\n"
-PARTIAL = "# Live\n\n[b](https://a.example/2)\n\n<!-- [c](https://a.example/3) -->\n\nx <!-- https://a.example/4 --> y\n"
+PARTIAL = (
+    "# Live\n\n[b](https://a.example/2)\n\n<!-- [c](https://a.example/3) -->\n\n"
+    "x <!-- https://a.example/4 --> y\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -141,7 +198,11 @@ PARTIAL = "# Live\n\n[b](https://a.example/2)\n\n<!-- [c](https://a.example/3) -
         (
             PARTIAL,
             CommentMode.INCLUDE,
-            [("https://a.example/2", False), ("https://a.example/3", True), ("https://a.example/4", True)],
+            [
+                ("https://a.example/2", False),
+                ("https://a.example/3", True),
+                ("https://a.example/4", True),
+            ],
         ),
     ],
 )

@@ -24,23 +24,48 @@ CASES = [
     ("[t](http:\\\\a.example\\x)", "scheme-typo", "http:\\\\a.example\\x", "http://a.example/x"),
     ("see htps://a.example/x.", "scheme-typo", "htps://a.example/x", "https://a.example/x"),
     ("- hhttps://a.example/y", "scheme-typo", "hhttps://a.example/y", "https://a.example/y"),
-    ("<a href=\"htps://a.example/h\">h</a>", "scheme-typo", "htps://a.example/h", "https://a.example/h"),
+    (
+        '<a href="htps://a.example/h">h</a>',
+        "scheme-typo",
+        "htps://a.example/h",
+        "https://a.example/h",
+    ),
     # a host without a scheme in a destination
     ("[t](github.com/x/y)", "missing-scheme", "github.com/x/y", "https://github.com/x/y"),
     ("[t](www.x.org)", "missing-scheme", "www.x.org", "https://www.x.org"),
     # [text] (url)
-    ("[t] (https://a.example/p)", "space-before-paren", "https://a.example/p", "https://a.example/p"),
+    (
+        "[t] (https://a.example/p)",
+        "space-before-paren",
+        "https://a.example/p",
+        "https://a.example/p",
+    ),
     # unbalanced brackets and parentheses
-    ("[t](https://a.example/p", "unbalanced-brackets", "https://a.example/p", "https://a.example/p"),
-    ("t](https://a.example/p)", "unbalanced-brackets", "https://a.example/p", "https://a.example/p"),
-    ("[t(https://a.example/p)", "unbalanced-brackets", "https://a.example/p", "https://a.example/p"),
+    (
+        "[t](https://a.example/p",
+        "unbalanced-brackets",
+        "https://a.example/p",
+        "https://a.example/p",
+    ),
+    (
+        "t](https://a.example/p)",
+        "unbalanced-brackets",
+        "https://a.example/p",
+        "https://a.example/p",
+    ),
+    (
+        "[t(https://a.example/p)",
+        "unbalanced-brackets",
+        "https://a.example/p",
+        "https://a.example/p",
+    ),
     # empty destination
     ("[t]()", "empty-destination", "", None),
     ("[t](<>)", "empty-destination", "", None),
     # dangerous schemes
     ("[t](javascript:alert(1))", "unsafe-scheme", "javascript:alert(1)", None),
     ("[t](data:text/html;base64,AAAA)", "unsafe-scheme", "data:text/html;base64,AAAA", None),
-    ("<a href=\"vbscript:x\">v</a>", "unsafe-scheme", "vbscript:x", None),
+    ('<a href="vbscript:x">v</a>', "unsafe-scheme", "vbscript:x", None),
     ("[t](https://)", "missing-host", "https://", None),
 ]
 

@@ -6,7 +6,8 @@ end a line just like ``\\n``; the parser works on the text with line ends
 normalised to ``\\n``, which changes no line number and no column (a line end is
 never inside a span). Columns are 1-based and count characters (code points),
 so for a one-line span ``source_lines[line - 1][column - 1 : end_column - 1]``
-is the text as written, whatever the file's line ends.
+is the text as written, whatever the file's line ends. As CommonMark requires,
+U+0000 is read as U+FFFD (one character for one, so no position moves).
 """
 
 from __future__ import annotations
@@ -43,8 +44,11 @@ def read_markdown(path: Path) -> str:
 
 
 def normalise_newlines(text: str) -> str:
-    """``text`` without a leading BOM, with ``\\r\\n`` and ``\\r`` turned into ``\\n``."""
+    """``text`` without a leading BOM, with ``\\r\\n`` and ``\\r`` turned into ``\\n``
+    and U+0000 into U+FFFD."""
     text = text.removeprefix(BOM)
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text

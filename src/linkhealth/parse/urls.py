@@ -81,7 +81,9 @@ _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 _TYPO_RE = re.compile(
     r"^(?P<scheme>[A-Za-z]{3,8})(?P<sep>:[/\\]*|;[/\\]*|[/\\]{2,3})(?P<rest>.*)$", re.S
 )
-_HOSTLIKE_RE = re.compile(r"^(?:localhost|[\w-]+(?:\.[\w-]+)*\.[A-Za-z][\w-]*)(?::\d+)?(?:[/?#\\]|$)")
+_HOSTLIKE_RE = re.compile(
+    r"^(?:localhost|[\w-]+(?:\.[\w-]+)*\.[A-Za-z][\w-]*)(?::\d+)?(?:[/?#\\]|$)"
+)
 _DOMAIN_RE = re.compile(
     r"^(?:www\.[\w-]+(?:\.[\w-]+)*|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?P<tld>[A-Za-z]{2,24}))"
     r"(?::\d+)?(?:[/?#]|$)"
