@@ -167,3 +167,45 @@ def test_fix_typos_end_to_end(site: Site, tmp_path: Path, monkeypatch: pytest.Mo
     assert target.read_text() == f"<!--\n- [Things]({TYPO_FIX}) — {description}\n-->\n"
     again = runner.invoke(cli, [*base, "--check", "--fix-typos"], catch_exceptions=False)
     assert again.exit_code == 0, again.output
+
+
+def test_fix_redirects_end_to_end(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    final = "https://tridao.me/blog/"
+    site.server.route("/moved-away", Reply(301, headers={"Location": final}))
+    site.server.route("/elsewhere", Reply(302, headers={"Location": final}))
+    target = tmp_path / "list.md"
+    text = "- [A](https://tridao.me/moved-away)\r\n- [B](https://tridao.me/elsewhere)\r\n"
+    target.write_bytes(text.encode())
+    base = ["annotate", "list.md", "--store", "tmp/x.sqlite", *site.args()]
+    runner = CliRunner()
+    kept = runner.invoke(cli, [*base, "--write"], catch_exceptions=False)
+    assert kept.exit_code == 0, kept.output
+    _, description = site.page_for(final)
+    assert (
+        target.read_bytes()
+        == (
+            f"- [A](https://tridao.me/moved-away) — {description}\r\n"
+            f"- [B](https://tridao.me/elsewhere) — {description}\r\n"
+        ).encode()
+    )
+    fixed = runner.invoke(cli, [*base, "--write", "--fix-redirects"], catch_exceptions=False)
+    assert fixed.exit_code == 0, fixed.output
+    # only the permanent redirect is replaced
+    assert (
+        target.read_bytes()
+        == (
+            f"- [A]({final}) — {description}\r\n"
+            f"- [B](https://tridao.me/elsewhere) — {description}\r\n"
+        ).encode()
+    )
+
+
+def test_write_and_check_together_is_a_usage_error(tmp_path: Path) -> None:
+    target = tmp_path / "list.md"
+    target.write_text("- https://a.example/\n")
+    result = CliRunner().invoke(cli, ["annotate", str(target), "--write", "--check"])
+    assert result.exit_code == 2 and "cannot be used together" in result.output
+    assert target.read_text() == "- https://a.example/\n"
