@@ -10,6 +10,7 @@ import random
 import sqlite3
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,8 +50,6 @@ _RESULT_COLUMNS = (
     "flaky",
     "fails",
     "title",
-    "description",
-    "site_name",
     "canonical_url",
     "content_type",
     "lang",
@@ -322,7 +321,7 @@ class Store:
                     tuple(chunk),
                 ).fetchall()
                 for url, payload in rows:
-                    latest[url] = CheckResult.model_validate_json(payload)
+                    latest[url] = _unpack(payload)
             return latest
 
         return self._read(query)
@@ -416,7 +415,7 @@ class Store:
         recorded; ``history`` holds the failing counts of up to 30 runs, this one last.
         """
 
-        def query(conn: sqlite3.Connection) -> tuple[Any, list[str]] | None:
+        def query(conn: sqlite3.Connection) -> tuple[Any, list[bytes]] | None:
             run = conn.execute(
                 "SELECT id, started_at, finished_at, partial, network, fail_after, strict,"
                 " tool_version, summary, findings FROM runs ORDER BY id DESC LIMIT 1"
@@ -434,7 +433,7 @@ class Store:
         run, payloads = found
         (run_id, started, finished, partial, network, fail_after, strict, version, summary_json,
          findings_json) = run  # fmt: skip
-        results = [CheckResult.model_validate_json(payload) for payload in payloads]
+        results = [_unpack(payload) for payload in payloads]
         if summary_json:
             summary = Summary.model_validate_json(summary_json)
         else:
@@ -509,7 +508,6 @@ def _summarise(results: Sequence[CheckResult], fail_after: int, strict: bool) ->
 
 
 def _result_row(run_id: int, result: CheckResult, fails: bool) -> tuple[object, ...]:
-    dumped = result.model_dump(mode="json")
     return (
         run_id,
         result.url,
@@ -518,7 +516,7 @@ def _result_row(run_id: int, result: CheckResult, fails: bool) -> tuple[object, 
         result.detail,
         result.error_kind.value if result.error_kind is not None else None,
         result.final_url,
-        json.dumps(dumped["redirects"]),
+        json.dumps([hop.model_dump(mode="json") for hop in result.redirects]),
         result.attempts,
         result.elapsed_ms,
         _ts(result.checked_at) if result.checked_at is not None else None,
@@ -528,17 +526,23 @@ def _result_row(run_id: int, result: CheckResult, fails: bool) -> tuple[object, 
         int(result.flaky),
         int(fails),
         result.title,
-        result.description,
-        result.site_name,
         result.canonical_url,
         result.content_type,
         result.lang,
         result.etag,
         result.last_modified,
         result.suggestion,
-        json.dumps(dumped["occurrences"], ensure_ascii=False),
-        json.dumps(dumped, ensure_ascii=False),
+        len(result.occurrences),
+        _pack(result),
     )
+
+
+def _pack(result: CheckResult) -> bytes:
+    return zlib.compress(result.model_dump_json(exclude_defaults=True).encode(), 6)
+
+
+def _unpack(payload: bytes) -> CheckResult:
+    return CheckResult.model_validate_json(zlib.decompress(payload))
 
 
 def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:

@@ -7,6 +7,10 @@ file at the previous version, never half-way. Two processes opening a new file
 at once are safe: the version is re-read inside the write lock.
 
 Append new migrations at the end; never edit or reorder a released one.
+
+``results`` keeps the fields people query as columns (``occurrences`` there is
+a count) and the whole :class:`~linkhealth.models.CheckResult` as zlib-compressed
+JSON in ``payload`` (defaults left out), from which results are rebuilt exactly.
 """
 
 from __future__ import annotations
@@ -69,16 +73,14 @@ MIGRATIONS: tuple[Migration, ...] = (
                 flaky INTEGER NOT NULL DEFAULT 0,
                 fails INTEGER NOT NULL DEFAULT 0,
                 title TEXT,
-                description TEXT,
-                site_name TEXT,
                 canonical_url TEXT,
                 content_type TEXT,
                 lang TEXT,
                 etag TEXT,
                 last_modified TEXT,
                 suggestion TEXT,
-                occurrences TEXT NOT NULL DEFAULT '[]',
-                payload TEXT NOT NULL,
+                occurrences INTEGER NOT NULL DEFAULT 0,
+                payload BLOB NOT NULL,
                 PRIMARY KEY (run_id, url)
             )
             """,
