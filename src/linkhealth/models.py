@@ -75,6 +75,12 @@ class ErrorKind(StrEnum):
     OTHER = "other"
 
 
+#: Error kinds that say "the network did not carry the request", not "the link is bad".
+NETWORK_ERROR_KINDS = frozenset(
+    {ErrorKind.DNS, ErrorKind.CONNECT, ErrorKind.REFUSED, ErrorKind.RESET, ErrorKind.TIMEOUT}
+)
+
+
 class LinkKind(StrEnum):
     INLINE = "inline"
     REFERENCE = "reference"
@@ -178,6 +184,26 @@ class CheckResult(_Model):
     etag: str | None = None
     last_modified: str | None = None
     occurrences: list[Occurrence] = Field(default_factory=list)
+
+    def is_network_level(self) -> bool:
+        """Failed before any HTTP answer, for a reason the network may be to blame for."""
+        return self.http_status is None and self.error_kind in NETWORK_ERROR_KINDS
+
+    def fails_run(self, *, strict: bool = False, fail_after: int = 1, outage: bool = False) -> bool:
+        """Whether this result fails the run: the one place that decides it.
+
+        A failing verdict (``blocked`` only with ``strict``) seen in ``fail_after`` runs
+        in a row; a result without history counts its own run. ``invalid`` and
+        ``unsafe`` never heal by waiting, so they fail at once. In an outage run,
+        failures the network is to blame for fail nothing.
+        """
+        if not self.verdict.is_failing(strict=strict):
+            return False
+        if outage and self.is_network_level():
+            return False
+        if self.verdict in (Verdict.INVALID, Verdict.UNSAFE):
+            return True
+        return max(self.failing_runs, 1) >= fail_after
 
     def apply_meta(self, meta: PageMeta) -> None:
         for name in PageMeta.model_fields:

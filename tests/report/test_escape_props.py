@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
@@ -152,8 +153,8 @@ def test_github_property_and_data(s: str) -> None:
     assert not set(prop) & {",", ":", "\n", "\r"}
     assert not set(data) & {"\n", "\r"}
     assert "\x1b" not in prop + data
-    # Reversible for text without controls or escape sequences.
-    plain = "".join(ch for ch in s if not _CONTROL.match(ch))
+    # Reversible for text without controls, invisible format characters or escapes.
+    plain = "".join(ch for ch in s if not _CONTROL.match(ch) and unicodedata.category(ch) != "Cf")
     assert _gh_unescape(escape.gh_property(plain)) == escape.clean(plain)
 
 

@@ -27,8 +27,9 @@ SARIF_SCHEMA = json.loads((HERE / "sarif-schema-2.1.0.trimmed.json").read_text()
 @pytest.mark.parametrize(
     ("verdict", "runs", "strict", "fail_after", "expected"),
     [
-        (Verdict.BROKEN, 0, False, 1, True),  # history unknown: failing
-        (Verdict.BROKEN, 0, False, 3, True),
+        (Verdict.BROKEN, 0, False, 1, True),  # history unknown: this run counts
+        (Verdict.BROKEN, 0, False, 3, False),  # no history counts as this one run
+        (Verdict.INVALID, 1, False, 3, True),  # a typo never heals by waiting
         (Verdict.BROKEN, 1, False, 2, False),  # first failing run of two needed
         (Verdict.BROKEN, 2, False, 2, True),
         (Verdict.BLOCKED, 5, False, 1, False),

@@ -18,14 +18,10 @@ def result_is_failing(
     """Whether ``result`` fails the run.
 
     Its verdict must fail (``blocked`` only with ``strict``), and it must have failed
-    ``fail_after`` consecutive runs (``failing_runs == 0`` means the history is unknown:
-    failing). In an outage run, network-level failures (timeout, error) do not fail.
+    ``fail_after`` consecutive runs (see :meth:`CheckResult.fails_run`). In an outage
+    run, failures the network is to blame for (DNS, connect, timeout) do not fail.
     """
-    if not result.verdict.is_failing(strict=strict):
-        return False
-    if outage and result.verdict.is_network_failure():
-        return False
-    return result.failing_runs == 0 or result.failing_runs >= fail_after
+    return result.fails_run(strict=strict, fail_after=fail_after, outage=outage)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,206 @@
+"""`linkhealth check`: the full run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from linkhealth.cli.common import (
+    EXIT_FAILING,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    UsageError,
+    domain_errors,
+    emit,
+    format_option,
+    output_option,
+)
+from linkhealth.cli.options import network_options, settings_from_params
+from linkhealth.config import Settings
+from linkhealth.errors import ReportWriteError
+from linkhealth.models import CheckResult, RunReport
+from linkhealth.pipeline import ProgressCallback, RunOutcome, run_check
+from linkhealth.report import FORMATS, render, write_reports
+
+EXTRA_REPORTS = ("junit", "sarif", "html", "csv")
+
+
+def exit_code_for(report: RunReport) -> int:
+    if report.partial or report.network == "outage":
+        return EXIT_PARTIAL
+    return EXIT_FAILING if report.summary.failing else EXIT_OK
+
+
+def run_with_signals(
+    settings: Settings, paths: list[str], progress: ProgressCallback | None
+) -> RunOutcome:
+    """Run the check; the first SIGINT/SIGTERM stops it gracefully, a second SIGINT exits now."""
+
+    async def main() -> RunOutcome:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        hits = 0
+
+        def on_signal() -> None:
+            nonlocal hits
+            hits += 1
+            if hits == 1:
+                stop.set()
+            else:
+                os._exit(130)
+
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, on_signal)
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+        try:
+            if settings.workers or settings.cluster:
+                from linkhealth.cluster import cluster_fetcher
+
+                async with cluster_fetcher(settings) as fetcher:
+                    return await run_check(
+                        settings, paths=paths, stop=stop, progress=progress, fetcher=fetcher
+                    )
+            return await run_check(settings, paths=paths, stop=stop, progress=progress)
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+
+    return asyncio.run(main())
+
+
+def _progress_bar(enabled: bool) -> tuple[ProgressCallback | None, Callable[[], None]]:
+    if not enabled:
+        return None, lambda: None
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    bar = Progress(
+        TextColumn("checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("check", total=None, rate="")
+    bar.start()
+
+    def update(done: int, total: int, result: CheckResult | None) -> None:
+        elapsed = bar.tasks[0].elapsed or 0.0
+        rate = f"{done / elapsed:.1f}/s" if elapsed > 0 else ""
+        bar.update(task, completed=done, total=total, rate=rate)
+
+    return update, bar.stop
+
+
+def _verbose(inner: ProgressCallback | None) -> ProgressCallback:
+    from linkhealth.report.escape import terminal_escape
+
+    def update(done: int, total: int, result: CheckResult | None) -> None:
+        if inner is not None:
+            inner(done, total, result)
+        if result is not None:
+            status = result.http_status if result.http_status is not None else "-"
+            click.echo(
+                f"[{done}/{total}] {result.verdict.value} {status} "
+                f"{terminal_escape(result.url)} {result.elapsed_ms:.0f}ms",
+                err=True,
+            )
+
+    return update
+
+
+@click.command("check")
+@click.argument("paths", nargs=-1)
+@format_option(list(FORMATS), "text")
+@output_option()
+@network_options
+@click.option("--no-reports/--reports", default=None, help="Do not write reports/.")
+@click.option("--reports-dir", default=None, help="Folder for reports (default reports/).")
+@click.option(
+    "--report-format",
+    "report_formats",
+    multiple=True,
+    type=click.Choice(EXTRA_REPORTS),
+    help="Also write this report (junit.xml, results.sarif, index.html, results.csv).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar, results only.")
+@click.option("--verbose", "-v", is_flag=True, help="One line per request on stderr.")
+def command(
+    paths: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    quiet: bool,
+    verbose: bool,
+    **params: Any,
+) -> None:
+    """Check every link in PATH... (default lists/) and write reports/.
+
+    \b
+    Examples:
+      linkhealth check                         # lists/, reports in reports/
+      linkhealth check docs/ README.md --format json -o results.json
+      linkhealth check --fail-after 2 --max-age 12h
+      linkhealth check --resolve example.com=127.0.0.1:8080 --allow-private
+
+    Exit codes: 0 nothing failing, 1 failing links, 2 usage or input error,
+    3 the run could not judge the links (no network, interrupted).
+    """
+    with domain_errors():
+        extra = {
+            "no_reports": params.pop("no_reports", None),
+            "reports_dir": params.pop("reports_dir", None),
+            "report_formats": list(params.pop("report_formats", ())) or None,
+        }
+        settings = settings_from_params(params, **extra)
+        targets = list(paths) or list(settings.paths)
+        show_bar = not quiet and not verbose and sys.stderr.isatty() and fmt == "text"
+        progress, stop_bar = _progress_bar(show_bar)
+        if verbose:
+            progress = _verbose(progress)
+        try:
+            outcome = run_with_signals(settings, targets, progress)
+        finally:
+            stop_bar()
+        for warning in outcome.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        report = outcome.report
+        if not settings.no_reports:
+            try:
+                write_reports(
+                    report,
+                    Path(settings.reports_dir),
+                    settings.report_formats,
+                    strict=settings.strict,
+                    fail_after=settings.fail_after,
+                )
+            except ReportWriteError as exc:
+                raise UsageError(str(exc)) from exc
+        emit(render(report, fmt, strict=settings.strict, fail_after=settings.fail_after), output)
+        if report.network == "outage":
+            click.echo(
+                "network outage: nearly every host failed at the network level; "
+                "no link was marked broken (exit 3)",
+                err=True,
+            )
+        elif report.partial:
+            click.echo("run interrupted: reports are partial (exit 3)", err=True)
+    click.get_current_context().exit(exit_code_for(report))

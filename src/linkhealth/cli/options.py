@@ -1,0 +1,254 @@
+"""Option bundles shared by the commands that touch the network (`check`, `annotate`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from linkhealth.config import CommentMode, Settings, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _resolve_pairs(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str] | None:
+    if not values:
+        return None
+    out: dict[str, str] = {}
+    for value in values:
+        host, sep, addr = value.partition("=")
+        if not sep or not host or not addr:
+            raise click.BadParameter(f"expected HOST=ADDR[:PORT], got {value!r}")
+        out[host.strip().lower()] = addr.strip()
+    return out
+
+
+def _header_pairs(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str] | None:
+    if not values:
+        return None
+    out: dict[str, str] = {}
+    for value in values:
+        name, sep, content = value.partition(":")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected 'Name: value', got {value!r}")
+        out[name.strip()] = content.strip()
+    return out
+
+
+def _multi(values: tuple[str, ...]) -> list[str] | None:
+    return list(values) if values else None
+
+
+_COMMON: list[Callable[[F], F]] = [
+    click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Config file (default: linkhealth.toml or pyproject.toml "
+        "[tool.linkhealth], found walking up).",
+    ),
+    click.option(
+        "--comments",
+        type=click.Choice([m.value for m in CommentMode]),
+        default=None,
+        help="Links inside HTML comments: auto (a file that is one comment is read "
+        "inside), include, skip.",
+    ),
+    click.option(
+        "--glob",
+        "globs",
+        multiple=True,
+        help="File patterns when PATH is a folder (default *.md, *.markdown).",
+    ),
+    click.option(
+        "--max-concurrency",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Requests in flight at once, all hosts (default 128).",
+    ),
+    click.option(
+        "--host-concurrency",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Requests in flight at once per host (default 4).",
+    ),
+    click.option(
+        "--host-interval",
+        type=click.FloatRange(min=0),
+        default=None,
+        help="Minimum seconds between request starts on one host (default 0.05).",
+    ),
+    click.option(
+        "--timeout",
+        type=click.FloatRange(min=0.001),
+        default=None,
+        help="Seconds per attempt, total (default 20).",
+    ),
+    click.option(
+        "--url-deadline",
+        type=click.FloatRange(min=0.001),
+        default=None,
+        help="Seconds per URL over all attempts and waits (default 60).",
+    ),
+    click.option(
+        "--retries",
+        type=click.IntRange(min=0),
+        default=None,
+        help="Retries after the first attempt on 408/429/5xx, timeouts, resets (default 2).",
+    ),
+    click.option(
+        "--max-redirects",
+        type=click.IntRange(min=0),
+        default=None,
+        help="Redirect hops followed (default 10).",
+    ),
+    click.option(
+        "--check-fragments/--no-check-fragments",
+        default=None,
+        help="Check that #fragments exist in the page.",
+    ),
+    click.option(
+        "--allow-private/--no-allow-private",
+        default=None,
+        help="Allow loopback, private and link-local addresses (off by default).",
+    ),
+    click.option(
+        "--use-env-proxy/--no-use-env-proxy",
+        default=None,
+        help="Use HTTP(S)_PROXY from the environment (off by default).",
+    ),
+    click.option(
+        "--resolve",
+        "resolve",
+        multiple=True,
+        callback=_resolve_pairs,
+        metavar="HOST=ADDR[:PORT]",
+        help="Send HOST's requests to ADDR (like curl).",
+    ),
+    click.option(
+        "--ca-bundle",
+        type=click.Path(exists=True, dir_okay=False),
+        default=None,
+        help="Extra trusted CA certificates (PEM).",
+    ),
+    click.option("--user-agent", default=None, help="User-Agent header."),
+    click.option(
+        "--header",
+        "headers",
+        multiple=True,
+        callback=_header_pairs,
+        metavar="'NAME: VALUE'",
+        help="Extra request header (repeatable).",
+    ),
+    click.option(
+        "--accept",
+        default=None,
+        metavar="RANGES",
+        help="Status codes counted as ok, e.g. '200-299,429' (default 200-299).",
+    ),
+    click.option(
+        "--exclude",
+        "exclude",
+        multiple=True,
+        metavar="REGEX",
+        help="Skip URLs matching REGEX (repeatable).",
+    ),
+    click.option(
+        "--include",
+        "include",
+        multiple=True,
+        metavar="REGEX",
+        help="Only check URLs matching REGEX (repeatable).",
+    ),
+    click.option("--store", default=None, help="History store (default .linkhealth/state.sqlite)."),
+    click.option(
+        "--max-age",
+        default=None,
+        metavar="DURATION",
+        help="Reuse OK results younger than this, e.g. 1d, 12h, 0 (default 1d).",
+    ),
+    click.option(
+        "--fail-after",
+        type=click.IntRange(min=1),
+        default=None,
+        help="A link fails the run after N consecutive failing runs (default 1).",
+    ),
+    click.option(
+        "--strict/--no-strict",
+        default=None,
+        help="Count 'blocked' (401/403/429, bot walls) as failing.",
+    ),
+    click.option(
+        "--base-url", default=None, help="Site URL that root-relative links (/docs/x) map to."
+    ),
+    click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Run on a local Dask cluster of N worker processes.",
+    ),
+    click.option(
+        "--cluster",
+        default=None,
+        envvar="LINKHEALTH_CLUSTER",
+        help="Dask scheduler address, e.g. tcp://host:8786.",
+    ),
+]
+
+
+def network_options(func: F) -> F:
+    for option in reversed(_COMMON):
+        func = option(func)
+    return func
+
+
+_KEYS = {
+    "comments": "comments",
+    "globs": "glob",
+    "max_concurrency": "max_concurrency",
+    "host_concurrency": "host_concurrency",
+    "host_interval": "host_interval",
+    "timeout": "timeout",
+    "url_deadline": "url_deadline",
+    "retries": "retries",
+    "max_redirects": "max_redirects",
+    "check_fragments": "check_fragments",
+    "allow_private": "allow_private",
+    "use_env_proxy": "use_env_proxy",
+    "resolve": "resolve",
+    "ca_bundle": "ca_bundle",
+    "user_agent": "user_agent",
+    "headers": "headers",
+    "accept": "accept",
+    "exclude": "exclude",
+    "include": "include",
+    "store": "store",
+    "max_age": "max_age",
+    "fail_after": "fail_after",
+    "strict": "strict",
+    "base_url": "base_url",
+    "workers": "workers",
+    "cluster": "cluster",
+}
+
+
+def settings_from_params(params: dict[str, Any], **extra: Any) -> Settings:
+    """Build Settings from a command's parameters (flags > env > file > defaults)."""
+    overrides: dict[str, object] = {}
+    for param, key in _KEYS.items():
+        if param not in params:
+            continue
+        value = params[param]
+        if isinstance(value, tuple):
+            value = _multi(value)
+        overrides[key] = value
+    overrides.update(extra)
+    settings, _ = load_settings(overrides, config_file=params.get("config_file"))
+    return settings
