@@ -28,7 +28,7 @@ from linkhealth.config import Settings
 from linkhealth.duration import parse_duration
 from linkhealth.fetch import FetchResult, fetch_all
 from linkhealth.fetch.classify import is_outage, missing_fragment, soft_404
-from linkhealth.local import check_occurrences, is_local
+from linkhealth.local import check_occurrences, default_root, is_local
 from linkhealth.meta import extract_meta, page_anchors
 from linkhealth.meta.quirks import followup_url, merge_followup
 from linkhealth.models import (
@@ -345,7 +345,7 @@ async def run_check(
         local_results = (
             check_occurrences(
                 plan.local,
-                root or Path(settings.root or Path.cwd()),
+                root or (Path(settings.root) if settings.root else default_root(Path.cwd())),
                 base_url=settings.base_url,
                 directory_indexes=settings.directory_indexes,
             )

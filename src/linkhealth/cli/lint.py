@@ -16,6 +16,7 @@ from linkhealth.cli.common import (
 )
 from linkhealth.cli.extract import parse_options
 from linkhealth.cli.options import settings_from_params
+from linkhealth.local import as_findings, check_occurrences, default_root
 from linkhealth.models import Finding, Severity
 from linkhealth.parse import extract_paths
 from linkhealth.report import escape
@@ -73,7 +74,9 @@ def command(
 
     Each finding is `file:line:col rule message (suggestion)`. Rules: url-whitespace,
     scheme-typo, missing-scheme, missing-host, space-before-paren, unbalanced-brackets,
-    empty-destination, unsafe-scheme (errors) and duplicate-url (warning).
+    empty-destination, unsafe-scheme (errors) and duplicate-url (warning); relative
+    links are checked against the repository's files and headings: broken-local-link,
+    missing-anchor, unsafe-local-link (errors).
     Exit 1 when any error is found, 2 when a path cannot be read.
 
     \b
@@ -86,7 +89,16 @@ def command(
             {"comments": comments, "globs": globs, "config_file": config_file}
         )
         result = extract_paths(list(paths), settings)
-    findings = result.findings
+        root = Path(settings.root) if settings.root else default_root(Path.cwd())
+        local = check_occurrences(
+            result.occurrences,
+            root,
+            base_url=settings.base_url,
+            directory_indexes=settings.directory_indexes,
+        )
+    findings = sorted(
+        [*result.findings, *as_findings(local)], key=lambda f: (f.file, f.line, f.column)
+    )
     emit(RENDERERS[fmt.lower()](findings), output)
     errors = sum(1 for f in findings if f.severity is Severity.ERROR)
     warnings = len(findings) - errors

@@ -8,13 +8,16 @@ extraction into one :class:`~linkhealth.models.CheckResult` per target, and
 
 from linkhealth.local.anchors import github_slug, heading_anchors
 from linkhealth.local.checker import MARKDOWN_SUFFIXES, LocalChecker, LocalVerdict, is_local
-from linkhealth.local.results import check_occurrences
+from linkhealth.local.results import LOCAL_RULES, as_findings, check_occurrences, default_root
 
 __all__ = [
+    "LOCAL_RULES",
     "MARKDOWN_SUFFIXES",
     "LocalChecker",
     "LocalVerdict",
+    "as_findings",
     "check_occurrences",
+    "default_root",
     "github_slug",
     "heading_anchors",
     "is_local",

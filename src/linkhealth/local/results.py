@@ -9,9 +9,17 @@ from pathlib import Path
 
 from linkhealth.config import DEFAULT_DIRECTORY_INDEXES
 from linkhealth.local.checker import LocalChecker, LocalVerdict, is_local
-from linkhealth.models import CheckResult, LinkKind, Occurrence
+from linkhealth.models import (
+    CheckResult,
+    ErrorKind,
+    Finding,
+    LinkKind,
+    Occurrence,
+    Severity,
+    Verdict,
+)
 
-__all__ = ["check_occurrences"]
+__all__ = ["LOCAL_RULES", "as_findings", "check_occurrences", "default_root"]
 
 # Kinds that are never local even if the text looks like a path (linkify hosts, e-mail).
 _NETWORK_KINDS = frozenset({LinkKind.AUTOLINK, LinkKind.BARE})
@@ -70,3 +78,50 @@ def check_occurrences(
             results[key] = result
         result.occurrences.append(occurrence)
     return list(results.values())
+
+
+#: Lint rule id for each failing local verdict.
+LOCAL_RULES = {
+    Verdict.BROKEN: "broken-local-link",
+    Verdict.UNSAFE: "unsafe-local-link",
+    Verdict.INVALID: "invalid-local-link",
+    Verdict.ERROR: "unreadable-local-link",
+}
+
+
+def as_findings(results: Sequence[CheckResult]) -> list[Finding]:
+    """Failing local results as lint findings, one per occurrence (for ``lint``)."""
+    findings: list[Finding] = []
+    for result in results:
+        rule = LOCAL_RULES.get(result.verdict)
+        if rule is None:
+            continue
+        if result.error_kind is ErrorKind.FRAGMENT:
+            rule = "missing-anchor"
+        for occ in result.occurrences:
+            findings.append(
+                Finding(
+                    file=occ.file,
+                    line=occ.line,
+                    column=occ.column,
+                    end_line=occ.end_line,
+                    end_column=occ.end_column,
+                    rule=rule,
+                    message=result.detail or f"{occ.url}: {result.verdict.value}",
+                    suggestion=result.suggestion,
+                    severity=Severity.ERROR,
+                    raw=occ.url,
+                    section=occ.section,
+                )
+            )
+    findings.sort(key=lambda f: (f.file, f.line, f.column))
+    return findings
+
+
+def default_root(start: Path) -> Path:
+    """The repository root: the nearest folder above ``start`` holding ``.git``, else ``start``."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start
