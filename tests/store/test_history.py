@@ -171,3 +171,33 @@ def test_pure_streak_and_flaky_rules() -> None:
     assert is_flaky(Verdict.OK, _past("skipped", "broken", "skipped", "ok")) is True
     assert is_flaky(Verdict.OK, _past("ok", "ok", "broken", "broken")) is False
     assert is_flaky(None, _past("broken", "ok")) is False
+
+
+def _night_history_last(
+    store: Store, make: MakeResult, day: int, verdicts: Sequence[str], *, fail_after: int
+) -> list[CheckResult]:
+    """The other order: record as results arrive, apply history at the end (no run_id)."""
+    when = T0 + timedelta(days=day)
+    run = store.begin_run(when)
+    results = [make(f"{URL}{i}", v, checked_at=when) for i, v in enumerate(verdicts)]
+    store.record(run, results[:1])
+    store.record(run, results[1:])
+    store.apply_history(results, fail_after=fail_after, now=when, outage=False)
+    store.finish_run(run, finished_at=when, partial=False, network="ok")
+    return results
+
+
+def test_history_applied_after_recording_updates_the_stored_rows(
+    store: Store, result: MakeResult
+) -> None:
+    first = _night_history_last(store, result, 0, ["broken", "ok"], fail_after=2)
+    assert first[0].failing_runs == 1  # this run is not read as its own history
+    assert store.failing_history(5) == [0]  # fail_after=2: the first failure does not fail
+    second = _night_history_last(store, result, 1, ["broken", "broken"], fail_after=2)
+    assert [r.failing_runs for r in second] == [2, 1]
+    assert store.failing_history(5) == [0, 1]
+    report = store.last_run()
+    assert report is not None
+    assert report.results == second  # order and history fields kept for `report`
+    assert report.results[0].failing_since == T0
+    assert report.summary.failing == 1

@@ -65,6 +65,12 @@ _INSERT_RESULT = (
 )
 
 
+_UPDATE_RESULT = (
+    f"UPDATE results SET {', '.join(f'{name} = ?' for name in _RESULT_COLUMNS[2:])}"
+    " WHERE run_id = ? AND url = ?"
+)
+
+
 class _Unusable(Exception):
     """The file is there but cannot be used as is: move it aside and start afresh."""
 
@@ -339,14 +345,20 @@ class Store:
     ) -> None:
         """Fill ``failing_runs``, ``failing_since`` and ``flaky`` of ``results`` from history.
 
-        Call it on each batch before :meth:`record`. ``run_id`` is the current run:
-        only earlier runs are read (without it, every recorded run is). Outage runs
-        are never read, and with ``outage=True`` this run does not count: streaks
-        are carried over unchanged. ``fail_after`` is validated here; whether a
-        link fails the run is :func:`~linkhealth.store.history.fails_run`.
+        ``run_id`` is the current run (default: the last run begun through this
+        ``Store`` object): only earlier runs are read. Outage runs are never read,
+        and with ``outage=True`` this run does not count: streaks are carried over.
+
+        It may be called before :meth:`record` (per batch) or after it, at the end of
+        the run once ``outage`` is known: rows of the current run already stored for
+        these URLs are then updated in one transaction, so the store (and
+        :meth:`last_run`) holds the history fields and the right failing count
+        for ``fail_after``.
         """
         if fail_after < 1:
             raise ValueError("fail_after must be at least 1")
+        if run_id is None and self._run_rules:
+            run_id = max(self._run_rules)
         pasts = self._pasts([result.url for result in results], run_id)
         for result in results:
             past = pasts.get(result.url, [])
@@ -355,6 +367,24 @@ class Store:
                 result.verdict, at, past, outage=outage
             )
             result.flaky = is_flaky(None if outage else result.verdict, past)
+        if run_id is not None and results:
+            self._update_history(run_id, results, fail_after)
+
+    def _update_history(self, run_id: int, results: Sequence[CheckResult], fail_after: int) -> None:
+        strict = self._rules(run_id)[1]
+        self._run_rules[run_id] = (fail_after, strict)
+        by_url = {result.url: result for result in results}
+
+        rows = []
+        for result in by_url.values():
+            row = _result_row(run_id, result, fails_run(result, fail_after, strict))
+            rows.append((*row[2:], run_id, result.url))
+
+        def update(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE runs SET fail_after = ? WHERE id = ?", (fail_after, run_id))
+            conn.executemany(_UPDATE_RESULT, rows)  # rows not recorded yet are left alone
+
+        self._write(update)
 
     def _pasts(self, urls: Iterable[str], run_id: int | None) -> dict[str, list[PastResult]]:
         wanted = _unique(urls)
