@@ -30,6 +30,7 @@ DEFAULT_RETRY_AFTER_MAX = 60.0
 DEFAULT_BACKOFF_BASE = 0.5
 DEFAULT_MAX_AGE = "1d"
 DEFAULT_FAIL_AFTER = 1
+DEFAULT_KEEP_RUNS = 90  # runs kept in the store; older ones are pruned (streaks survive)
 DEFAULT_STORE = ".linkhealth/state.sqlite"
 DEFAULT_REPORTS_DIR = "reports"
 DEFAULT_USER_AGENT = (
@@ -102,6 +103,7 @@ class Settings(BaseModel):
     store: str = DEFAULT_STORE
     max_age: str = DEFAULT_MAX_AGE
     fail_after: int = Field(default=DEFAULT_FAIL_AFTER, ge=1)
+    keep_runs: int = Field(default=DEFAULT_KEEP_RUNS, ge=2)
     strict: bool = False
 
     reports_dir: str = DEFAULT_REPORTS_DIR
@@ -114,6 +116,8 @@ class Settings(BaseModel):
 
     workers: int | None = Field(default=None, ge=1)
     cluster: str | None = None
+
+    changed_since: str | None = None  # git revision: only links on lines changed since it
 
     def host(self, hostname: str) -> HostSettings:
         """The overrides for one host (exact name, then parent domains)."""

@@ -22,12 +22,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from linkhealth import __version__
 from linkhealth.config import Settings
 from linkhealth.duration import parse_duration
 from linkhealth.fetch import FetchResult, fetch_all
 from linkhealth.fetch.classify import is_outage, missing_fragment, soft_404
+from linkhealth.ignore import IGNORE_FILE_NAME, UrlIgnore, load_url_ignore
 from linkhealth.local import check_occurrences, default_root, is_local
 from linkhealth.meta import extract_meta, page_anchors
 from linkhealth.meta.quirks import followup_url, merge_followup
@@ -124,8 +126,11 @@ def _compiled(patterns: Iterable[str]) -> list[re.Pattern[str]]:
     return [re.compile(p) for p in patterns]
 
 
-def plan_run(parsed: ParseResult, settings: Settings) -> Plan:
-    """Group occurrences by normalised URL and decide how each is judged."""
+def plan_run(parsed: ParseResult, settings: Settings, ignore: UrlIgnore | None = None) -> Plan:
+    """Group occurrences by normalised URL and decide how each is judged.
+
+    ``ignore`` (``.linkhealthignore``) and excluded hosts make a URL ``excluded``.
+    """
     excludes = _compiled(settings.exclude)
     includes = _compiled(settings.include)
     by_url: dict[str, CheckResult] = {}
@@ -157,6 +162,12 @@ def plan_run(parsed: ParseResult, settings: Settings) -> Plan:
         ):
             result.verdict = Verdict.EXCLUDED
             result.detail = "matched an exclude pattern"
+        elif ignore and ignore.matches(key):
+            result.verdict = Verdict.EXCLUDED
+            result.detail = f"matched a pattern in {IGNORE_FILE_NAME}"
+        elif settings.hosts and settings.host(urlsplit(key).hostname or "").exclude:
+            result.verdict = Verdict.EXCLUDED
+            result.detail = "host excluded in the configuration"
         else:
             base, fragment = split_fragment(key)
             target = targets.setdefault(base, _Target(fetch_url=base))
@@ -330,7 +341,8 @@ async def run_check(
     started = utcnow()
     if parsed is None:
         parsed = extract_paths(list(paths or settings.paths), settings)
-    plan = plan_run(parsed, settings)
+    root = root or (Path(settings.root) if settings.root else default_root(Path.cwd()))
+    plan = plan_run(parsed, settings, load_url_ignore(root))
     max_age = parse_duration(settings.max_age)
     warnings: list[str] = []
 
@@ -339,13 +351,18 @@ async def run_check(
     store = Store.open(Path(settings.store))
     warnings.extend(store.warnings)
     try:
-        run_id = store.begin_run(started, paths=list(paths or settings.paths))
+        run_id = store.begin_run(
+            started,
+            paths=list(paths or settings.paths),
+            fail_after=settings.fail_after,
+            strict=settings.strict,
+        )
         batcher = _Batcher(store, run_id)
 
         local_results = (
             check_occurrences(
                 plan.local,
-                root or (Path(settings.root) if settings.root else default_root(Path.cwd())),
+                root,
                 base_url=settings.base_url,
                 directory_indexes=settings.directory_indexes,
             )

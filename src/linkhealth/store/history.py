@@ -44,11 +44,10 @@ def fails_run(result: CheckResult, fail_after: int, strict: bool) -> bool:
     """Whether ``result`` fails the run: a failing verdict seen in ``fail_after`` runs in a row.
 
     A failing result always counts its own run, so ``fail_after=1`` fails on the
-    first failure even when no history was applied.
+    first failure even when no history was applied. The rule itself lives in
+    :meth:`CheckResult.fails_run`, shared with the reports and the pipeline.
     """
-    if not result.verdict.is_failing(strict=strict):
-        return False
-    return max(result.failing_runs, 1) >= fail_after
+    return result.fails_run(strict=strict, fail_after=fail_after)
 
 
 def prior_streak(past: Sequence[PastResult]) -> tuple[int, datetime | None]:

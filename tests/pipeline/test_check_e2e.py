@@ -1,0 +1,214 @@
+"""`linkhealth check` end to end against loopback hosts: verdicts, exit codes, reports,
+the cache between runs, revalidation, --fail-after, typos, outage, `report`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from linkhealth.cli import cli
+from support.servers import HostServer, Reply, Request, ServerPool, html_page, unused_port
+
+
+@pytest.fixture
+def pool() -> Iterator[ServerPool]:
+    with ServerPool(lifetime=60) as p:
+        yield p
+
+
+def run(tmp_path: Path, *args: str) -> Result:
+    base = [
+        "--store",
+        str(tmp_path / "state.sqlite"),
+        "--reports-dir",
+        str(tmp_path / "reports"),
+        "--allow-private",
+        "--timeout",
+        "3",
+        "--retries",
+        "0",
+        "--host-interval",
+        "0",
+    ]
+    return CliRunner().invoke(cli, ["check", *args, *base])
+
+
+def write_list(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "list.md"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def resolve(host: HostServer, name: str) -> list[str]:
+    return ["--resolve", f"{name}={host.target}"]
+
+
+def site(pool: ServerPool) -> HostServer:
+    a = pool.host("127.0.0.2")
+    a.route("/ok", Reply(200, body=html_page("Good page", "<p>fine</p>")))
+    a.route("/gone", Reply(404, body=html_page("Not Found")))
+    return a
+
+
+def test_check_verdicts_json_exit_code_and_reports(pool: ServerPool, tmp_path: Path) -> None:
+    a = site(pool)
+    port = a.port
+    lst = write_list(
+        tmp_path,
+        "# Reading\n\n"
+        f"- [good](http://site-a.test:{port}/ok)\n"
+        f"- http://site-a.test:{port}/gone\n"
+        f"- again http://site-a.test:{port}/ok\n"
+        "- [mail](mailto:someone@example.org)\n",
+    )
+    result = run(tmp_path, str(lst), "--format", "json", *resolve(a, "site-a.test"))
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert set(data) >= {
+        "schema_version",
+        "tool",
+        "started_at",
+        "finished_at",
+        "partial",
+        "network",
+        "summary",
+        "results",
+        "findings",
+    }
+    assert data["network"] == "ok" and data["partial"] is False
+    by_url = {r["url"]: r for r in data["results"]}
+    ok = by_url[f"http://site-a.test:{port}/ok"]
+    assert ok["verdict"] == "ok" and ok["http_status"] == 200
+    assert ok["title"] == "Good page"
+    assert [o["line"] for o in ok["occurrences"]] == [3, 5]  # deduped, every place kept
+    gone = by_url[f"http://site-a.test:{port}/gone"]
+    assert gone["verdict"] == "broken" and gone["http_status"] == 404
+    assert by_url["mailto:someone@example.org"]["verdict"] == "skipped"
+    assert data["summary"]["failing"] == 1
+    assert data["summary"]["occurrences"] == 4
+    assert a.hits("/ok") == 1  # one GET per unique URL
+    broken_md = (tmp_path / "reports" / "broken-links.md").read_text()
+    assert "/gone" in broken_md and "| 4 |" in broken_md
+    assert (
+        json.loads((tmp_path / "reports" / "results.json").read_text())["summary"]["failing"] == 1
+    )
+    assert "Good page" in (tmp_path / "reports" / "enrichment.md").read_text()
+
+
+def test_all_ok_exits_zero_and_text_output(pool: ServerPool, tmp_path: Path) -> None:
+    a = site(pool)
+    lst = write_list(tmp_path, f"- http://site-a.test:{a.port}/ok\n")
+    result = run(tmp_path, str(lst), *resolve(a, "site-a.test"))
+    assert result.exit_code == 0, result.output
+    assert "1 ok" in result.stdout
+
+
+def test_second_run_inside_max_age_sends_no_request_for_ok_links(
+    pool: ServerPool, tmp_path: Path
+) -> None:
+    a = site(pool)
+    lst = write_list(
+        tmp_path, f"- http://site-a.test:{a.port}/ok\n- http://site-a.test:{a.port}/gone\n"
+    )
+    first = run(tmp_path, str(lst), *resolve(a, "site-a.test"))
+    assert first.exit_code == 1
+    assert (a.hits("/ok"), a.hits("/gone")) == (1, 1)
+    second = run(tmp_path, str(lst), "--format", "json", *resolve(a, "site-a.test"))
+    assert second.exit_code == 1
+    assert a.hits("/ok") == 1  # reused from the store
+    assert a.hits("/gone") == 2  # failures are always re-checked
+    by_url = {r["url"]: r for r in json.loads(second.stdout)["results"]}
+    cached = by_url[f"http://site-a.test:{a.port}/ok"]
+    assert cached["from_cache"] is True and cached["title"] == "Good page"
+
+
+def test_revalidation_304_keeps_stored_metadata(pool: ServerPool, tmp_path: Path) -> None:
+    a = pool.host("127.0.0.2")
+    seen: list[Request] = []
+
+    def page(req: Request) -> Reply:
+        seen.append(req)
+        if req.headers.get("if-none-match") == '"v1"':
+            return Reply(304, content_type=None, headers={"ETag": '"v1"'})
+        return Reply(200, body=html_page("Versioned"), headers={"ETag": '"v1"'})
+
+    a.route("/v", page)
+    lst = write_list(tmp_path, f"- http://site-a.test:{a.port}/v\n")
+    assert run(tmp_path, str(lst), *resolve(a, "site-a.test")).exit_code == 0
+    second = run(
+        tmp_path, str(lst), "--max-age", "0", "--format", "json", *resolve(a, "site-a.test")
+    )
+    assert second.exit_code == 0, second.output
+    assert seen[-1].headers.get("if-none-match") == '"v1"'
+    (only,) = json.loads(second.stdout)["results"]
+    assert only["verdict"] == "ok" and only["title"] == "Versioned"
+    assert only["from_cache"] is False
+
+
+def test_fail_after_two_fails_on_the_second_failing_run(pool: ServerPool, tmp_path: Path) -> None:
+    a = site(pool)
+    lst = write_list(tmp_path, f"- http://site-a.test:{a.port}/gone\n")
+    args = (str(lst), "--fail-after", "2", "--format", "json", *resolve(a, "site-a.test"))
+    first = run(tmp_path, *args)
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["results"][0]["failing_runs"] == 1
+    second = run(tmp_path, *args)
+    assert second.exit_code == 1
+    assert json.loads(second.stdout)["results"][0]["failing_runs"] == 2
+
+
+def test_typo_is_invalid_and_its_suggestion_is_checked(pool: ServerPool, tmp_path: Path) -> None:
+    a = pool.host("127.0.0.3")
+    a.route("/2024/x/", Reply(200, body=html_page("Fixed")))
+    lst = write_list(tmp_path, f"- [t](http://simonwil lison.test:{a.port}/2024/x/)\n")
+    result = run(tmp_path, str(lst), "--format", "json", *resolve(a, "simonwillison.test"))
+    assert result.exit_code == 1, result.output
+    (invalid,) = [r for r in json.loads(result.stdout)["results"] if r["verdict"] == "invalid"]
+    assert invalid["suggestion"] == f"http://simonwillison.test:{a.port}/2024/x/"
+    assert invalid["suggestion_ok"] is True
+    assert invalid["occurrences"][0]["line"] == 1
+    assert a.hits("/2024/x/") == 1
+
+
+def test_every_host_unreachable_is_an_outage_not_broken_links(tmp_path: Path) -> None:
+    lines = [f"- http://host{i}.test/page\n" for i in range(6)]
+    lst = write_list(tmp_path, "".join(lines))
+    resolves: list[str] = []
+    for i in range(6):
+        resolves += ["--resolve", f"host{i}.test=127.0.0.1:{unused_port()}"]
+    result = run(tmp_path, str(lst), "--format", "json", *resolves)
+    assert result.exit_code == 3, result.output
+    data = json.loads(result.stdout)
+    assert data["network"] == "outage"
+    assert data["summary"]["failing"] == 0
+    assert "broken" not in data["summary"]["by_verdict"]
+
+
+def test_report_rerenders_the_last_run_without_a_request(pool: ServerPool, tmp_path: Path) -> None:
+    a = site(pool)
+    lst = write_list(tmp_path, f"- http://site-a.test:{a.port}/gone\n")
+    assert run(tmp_path, str(lst), *resolve(a, "site-a.test")).exit_code == 1
+    hits = a.hits()
+    result = CliRunner().invoke(
+        cli, ["report", "--store", str(tmp_path / "state.sqlite"), "--format", "github"]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stdout.startswith("::error file=")
+    assert "line=1" in result.stdout
+    assert a.hits() == hits
+
+
+def test_report_without_a_store_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["report", "--store", str(tmp_path / "none.sqlite")])
+    assert result.exit_code == 2
+    assert "no store" in result.output
+
+
+def test_missing_path_is_exit_2(tmp_path: Path) -> None:
+    result = run(tmp_path, str(tmp_path / "nope.md"))
+    assert result.exit_code == 2
+    assert "nope.md" in result.output
