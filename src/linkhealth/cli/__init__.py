@@ -5,6 +5,11 @@ from __future__ import annotations
 import click
 
 from linkhealth import __version__
+from linkhealth.cli import annotate as _annotate
+from linkhealth.cli import check as _check
+from linkhealth.cli import extract as _extract
+from linkhealth.cli import lint as _lint
+from linkhealth.cli import report as _report
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -22,21 +27,16 @@ def cli() -> None:
     """
 
 
-def _register() -> None:
-    # Each command lives in its own module; import them here so `cli` knows them.
-    import importlib
-
-    for name in ("extract", "lint", "check", "report", "annotate"):
-        try:
-            module = importlib.import_module(f"linkhealth.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"linkhealth.cli.{name}":
-                raise
-            continue
-        cli.add_command(module.command)
-
-
-_register()
+# Each command lives in its own module exposing ``command``. Unknown command and
+# option names get click's "Did you mean ...?" (click >= 8.2 suggests both).
+for _command in (
+    _extract.command,
+    _lint.command,
+    _check.command,
+    _report.command,
+    _annotate.command,
+):
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from linkhealth.cli.common import (
     format_option,
     output_option,
 )
-from linkhealth.cli.options import network_options, settings_from_params
+from linkhealth.cli.options import changed_since_option, network_options, settings_from_params
 from linkhealth.config import Settings
 from linkhealth.errors import ReportWriteError
 from linkhealth.models import CheckResult, RunReport
@@ -133,6 +133,7 @@ def _verbose(inner: ProgressCallback | None) -> ProgressCallback:
 @format_option(list(FORMATS), "text")
 @output_option()
 @network_options
+@changed_since_option
 @click.option("--no-reports/--reports", default=None, help="Do not write reports/.")
 @click.option("--reports-dir", default=None, help="Folder for reports (default reports/).")
 @click.option(
@@ -159,6 +160,7 @@ def command(
       linkhealth check                         # lists/, reports in reports/
       linkhealth check docs/ README.md --format json -o results.json
       linkhealth check --fail-after 2 --max-age 12h
+      linkhealth check --changed-since origin/main   # a pull request's lines only
       linkhealth check --resolve example.com=127.0.0.1:8080 --allow-private
 
     Exit codes: 0 nothing failing, 1 failing links, 2 usage or input error,

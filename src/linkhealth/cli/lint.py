@@ -15,7 +15,7 @@ from linkhealth.cli.common import (
     output_option,
 )
 from linkhealth.cli.extract import parse_options
-from linkhealth.cli.options import settings_from_params
+from linkhealth.cli.options import changed_since_option, settings_from_params
 from linkhealth.local import as_findings, check_occurrences, default_root
 from linkhealth.models import Finding, Severity
 from linkhealth.parse import extract_paths
@@ -62,6 +62,7 @@ RENDERERS = {"text": render_text, "json": render_json, "github": render_github}
 @parse_options
 @format_option(list(RENDERERS), "text")
 @output_option()
+@changed_since_option
 def command(
     paths: tuple[str, ...],
     comments: str | None,
@@ -69,6 +70,7 @@ def command(
     config_file: Path | None,
     fmt: str,
     output: str | None,
+    changed_since: str | None,
 ) -> None:
     """Find malformed links with a suggested fix (no network; fit for pre-commit).
 
@@ -83,10 +85,16 @@ def command(
     Examples:
       linkhealth lint lists/
       linkhealth lint README.md docs/ --format github
+      linkhealth lint --changed-since origin/main    # a pull request's lines only
     """
     with domain_errors():
         settings = settings_from_params(
-            {"comments": comments, "globs": globs, "config_file": config_file}
+            {
+                "comments": comments,
+                "globs": globs,
+                "config_file": config_file,
+                "changed_since": changed_since,
+            }
         )
         result = extract_paths(list(paths), settings)
         root = Path(settings.root) if settings.root else default_root(Path.cwd())

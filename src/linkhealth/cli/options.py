@@ -203,6 +203,18 @@ _COMMON: list[Callable[[F], F]] = [
 ]
 
 
+def changed_since_option(func: F) -> F:
+    """``--changed-since REF`` (``check`` and ``lint``): only lines changed since a git revision."""
+    return click.option(
+        "--changed-since",
+        "changed_since",
+        default=None,
+        metavar="REF",
+        help="Only links on lines changed since git revision REF (uncommitted and "
+        "untracked files included), e.g. origin/main in a pull request.",
+    )(func)
+
+
 def network_options(func: F) -> F:
     for option in reversed(_COMMON):
         func = option(func)
@@ -236,6 +248,7 @@ _KEYS = {
     "base_url": "base_url",
     "workers": "workers",
     "cluster": "cluster",
+    "changed_since": "changed_since",
 }
 
 

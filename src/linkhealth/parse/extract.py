@@ -23,11 +23,13 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from linkify_it import LinkifyIt
 from markdown_it.token import Token
 
 from linkhealth.config import CommentMode, Settings
+from linkhealth.ignore import ignored_lines, load_url_ignore, marker_ends
 from linkhealth.models import Finding, LinkKind, Occurrence, Severity
 from linkhealth.parse.lint import TextHit, scan_text
 from linkhealth.parse.markdown import ENV_KEY, HTML, LinkRecord, Recorder, build_parser
@@ -209,6 +211,10 @@ class _FileParser:
             self._parse(0, len(self.text), in_comment=False, section=None)
         elif self.comments is not CommentMode.SKIP:
             self._parse(whole[0], whole[1], in_comment=True, section=None)
+        skip = ignored_lines(self.text)
+        if skip:
+            self.occurrences = [o for o in self.occurrences if o.line not in skip]
+            self.findings = [f for f in self.findings if f.line not in skip]
         self._duplicates()
         self.occurrences.sort(key=lambda o: (o.line, o.column))
         self.findings.sort(key=lambda f: (f.line, f.column, f.rule))
@@ -433,6 +439,10 @@ def _whole_comment(text: str) -> tuple[int, int] | None:
     if not text.startswith("<!--", start):
         return None
     close = text.find("-->", start + 4)
+    # An inline ignore marker inside the draft does not end the draft's comment.
+    markers = marker_ends(text) if "linkhealth-ignore-" in text else set()
+    while close != -1 and close + 3 in markers:
+        close = text.find("-->", close + 3)
     if close == -1:
         return start + 4, len(text)
     if text[close + 3 :].strip():
@@ -531,4 +541,24 @@ def extract_paths(paths: Sequence[str], settings: Settings) -> ParseResult:
         result.extend(
             extract_text(read_markdown(path), path.as_posix(), comments=settings.comments)
         )
+    from linkhealth.local import default_root
+
+    root = Path(settings.root) if settings.root else default_root(Path.cwd())
+    url_ignore = load_url_ignore(root)
+    if url_ignore:
+        result.findings = [
+            f
+            for f in result.findings
+            if not (f.rule == "duplicate-url" and f.raw and url_ignore.matches(f.raw))
+        ]
+    if settings.changed_since:
+        from linkhealth.gitchanges import changed_lines
+
+        changes = changed_lines(settings.changed_since, result.files)
+        result.occurrences = [
+            o for o in result.occurrences if changes.changed(o.file, o.line, o.end_line)
+        ]
+        result.findings = [
+            f for f in result.findings if changes.changed(f.file, f.line, f.end_line)
+        ]
     return result
