@@ -1,0 +1,228 @@
+"""The composite action and the workflow, run as GitHub would run their shell steps.
+
+Not GitHub itself: each ``run:`` step of ``action.yml`` runs in bash (``-eo pipefail``,
+as the runner does) with ``${{ ... }}`` expressions substituted, ``GITHUB_OUTPUT`` and
+``GITHUB_STEP_SUMMARY`` pointed at temporary files, and ``linkhealth`` from this venv
+(the install step is skipped: the fresh-clone test proves installing). ``uses:`` steps
+(setup-python, cache, upload-artifact) are GitHub's own and are checked for their inputs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from support.servers import Reply, ServerPool, html_page, unused_port
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPR = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")
+BIN = str(Path(sys.executable).parent)
+
+
+def load(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+@dataclass
+class StepRun:
+    name: str
+    code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class ActionRun:
+    steps: list[StepRun] = field(default_factory=list)
+    summary: str = ""
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def step(self, name: str) -> StepRun:
+        return next(s for s in self.steps if s.name == name)
+
+
+def substitute(text: str, context: dict[str, str]) -> str:
+    def one(match: re.Match[str]) -> str:
+        expr = match.group(1)
+        assert expr in context, f"unknown expression in action.yml: {expr}"
+        return context[expr]
+
+    return EXPR.sub(one, text)
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    out = {}
+    for line in path.read_text().splitlines():
+        key, _, value = line.partition("=")
+        out[key] = value
+    return out
+
+
+def run_action(workspace: Path, inputs: dict[str, str]) -> ActionRun:
+    action = load(ROOT / "action.yml")
+    values = {name: str(spec.get("default", "")) for name, spec in action["inputs"].items()}
+    assert set(inputs) <= set(values), "unknown input"
+    values.update(inputs)
+    context = {f"inputs.{k}": v for k, v in values.items()}
+    context.update(
+        {
+            "github.action_path": str(ROOT),
+            "github.run_id": "4242",
+            "runner.os": "Linux",
+        }
+    )
+    summary = workspace.parent / "step-summary.md"
+    summary.write_text("")
+    run = ActionRun()
+    for index, step in enumerate(action["runs"]["steps"]):
+        if "run" not in step or step.get("id") == "install":
+            continue
+        assert step.get("shell") == "bash"
+        assert step.get("if", "always()") == "always()"
+        outputs = workspace.parent / f"output-{index}.txt"
+        outputs.write_text("")
+        env = {
+            **os.environ,
+            "PATH": BIN + os.pathsep + os.environ.get("PATH", ""),
+            "GITHUB_OUTPUT": str(outputs),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_ACTIONS": "true",
+        }
+        env.pop("NO_COLOR", None)
+        for key, value in (step.get("env") or {}).items():
+            env[key] = substitute(str(value), context)
+        script = substitute(step["run"], context)
+        done = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+            cwd=workspace,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        name = step.get("id") or step.get("name", f"step {index}")
+        run.steps.append(StepRun(name, done.returncode, done.stdout, done.stderr))
+        if "id" in step:
+            got = read_outputs(outputs)
+            run.outputs[step["id"]] = got
+            for key, value in got.items():
+                context[f"steps.{step['id']}.outputs.{key}"] = value
+        if done.returncode != 0:
+            break  # GitHub stops the job at the first failing step
+    run.summary = summary.read_text()
+    return run
+
+
+@pytest.fixture
+def pool() -> Iterator[ServerPool]:
+    with ServerPool(lifetime=60) as p:
+        yield p
+
+
+NET_ARGS = "--allow-private --retries 0 --host-interval 0 --timeout 3"
+
+
+def test_action_shape() -> None:
+    action = load(ROOT / "action.yml")
+    assert action["runs"]["using"] == "composite"
+    assert {"paths", "args", "fail-after", "fail-on-outage"} <= set(action["inputs"])
+    assert action["inputs"]["fail-on-outage"]["default"] == "false"
+    uses = [s["uses"].split("@")[0] for s in action["runs"]["steps"] if "uses" in s]
+    assert uses == [
+        "actions/setup-python",
+        "actions/cache/restore",
+        "actions/cache/save",
+        "actions/upload-artifact",
+    ]
+    by_use = {s["uses"].split("@")[0]: s for s in action["runs"]["steps"] if "uses" in s}
+    assert by_use["actions/cache/restore"]["with"]["path"] == ".linkhealth/"
+    assert by_use["actions/cache/save"]["with"]["path"] == ".linkhealth/"
+    assert by_use["actions/cache/save"]["if"] == "always()"
+    assert by_use["actions/upload-artifact"]["with"]["path"] == "reports/"
+    install = next(s for s in action["runs"]["steps"] if s.get("id") == "install")
+    assert "pip install" in install["run"] and "LH_ACTION_PATH" in install["run"]
+
+
+def test_action_run_with_a_broken_link(pool: ServerPool, tmp_path: Path) -> None:
+    site = pool.host("127.0.0.2")
+    site.route("/ok", Reply(200, body=html_page("Fine page")))
+    site.route("/gone", Reply(404, body=html_page("Not Found")))
+    workspace = tmp_path / "repo"
+    (workspace / "lists").mkdir(parents=True)
+    (workspace / "lists" / "links.md").write_text(
+        f"# Links\n\n- {site.url('/ok')}\n- [gone]({site.url('/gone')})\n"
+    )
+    run = run_action(workspace, {"paths": "lists/", "args": NET_ARGS})
+    check = run.step("check")
+    assert check.code == 0  # the check step records the code; the verdict step fails
+    assert run.outputs["check"]["exit-code"] == "1"
+    annotations = [line for line in check.stdout.splitlines() if line.startswith("::")]
+    assert len(annotations) == 1
+    assert annotations[0].startswith("::error file=lists/links.md,line=4,col=")
+    assert "404" in annotations[0]
+    # The Markdown summary names the broken link and its place.
+    # (the report escapes "http:" so GitHub does not autolink fetched text)
+    row = next(line for line in run.summary.splitlines() if f"{site.port}/gone" in line)
+    assert row.startswith("| 4 |") and "| broken | 404 |" in row
+    assert "lists/links.md" in run.summary
+    assert "**1 failing**" in run.summary
+    assert (workspace / "reports" / "broken-links.md").is_file()  # the artifact's content
+    assert (workspace / ".linkhealth" / "state.sqlite").is_file()  # what the cache saves
+    verdict = run.steps[-1]
+    assert verdict.name == "Verdict" and verdict.code == 1
+
+
+def test_action_run_all_ok_passes(pool: ServerPool, tmp_path: Path) -> None:
+    site = pool.host("127.0.0.3")
+    site.route("/ok", Reply(200, body=html_page("Fine page")))
+    workspace = tmp_path / "repo"
+    (workspace / "docs").mkdir(parents=True)
+    (workspace / "docs" / "a.md").write_text(f"- {site.url('/ok')}\n")
+    run = run_action(workspace, {"paths": "docs/", "args": NET_ARGS, "fail-after": "2"})
+    assert run.outputs["check"]["exit-code"] == "0"
+    assert [s.code for s in run.steps] == [0, 0, 0]
+    assert "::" not in run.step("check").stdout
+    assert "Fine page" in run.summary or "ok" in run.summary.lower()
+
+
+@pytest.mark.parametrize(("fail_on_outage", "job_code"), [("false", 0), ("true", 3)])
+def test_outage_fails_the_job_only_when_asked(
+    tmp_path: Path, fail_on_outage: str, job_code: int
+) -> None:
+    workspace = tmp_path / "repo"
+    (workspace / "lists").mkdir(parents=True)
+    hosts = [f"127.0.0.{n}" for n in (5, 6, 7)]
+    (workspace / "lists" / "l.md").write_text(
+        "".join(f"- http://{h}:{unused_port(h)}/x\n" for h in hosts)
+    )
+    run = run_action(
+        workspace, {"args": NET_ARGS, "fail-on-outage": fail_on_outage, "paths": "lists/"}
+    )
+    assert run.outputs["check"]["exit-code"] == "3"
+    verdict = run.steps[-1]
+    assert verdict.code == job_code
+    level = "::error::" if job_code else "::warning::"
+    assert level in verdict.stdout
+    assert "could not judge" in verdict.stdout
+    assert "::error file=" not in run.step("check").stdout  # no link marked broken
+
+
+def test_usage_error_fails_the_job(tmp_path: Path) -> None:
+    workspace = tmp_path / "repo"
+    workspace.mkdir()
+    run = run_action(workspace, {"paths": "missing/"})
+    assert run.outputs["check"]["exit-code"] == "2"
+    assert "recorded no run" in run.summary
+    assert run.steps[-1].code == 2
