@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,33 @@ def _progress_bar(enabled: bool) -> tuple[ProgressCallback | None, Callable[[], 
     return update, bar.stop
 
 
+VERDICT_STYLES = {
+    "ok": "green",
+    "redirected": "green",
+    "excluded": "dim",
+    "skipped": "dim",
+    "blocked": "yellow",
+}
+
+
+def closing_summary(outcome: RunOutcome, seconds: float) -> str:
+    """One line of rich markup: counts per verdict, time, requests, cache hits."""
+    from rich.markup import escape as markup_escape
+
+    summary = outcome.report.summary
+    counts = ", ".join(
+        f"[{VERDICT_STYLES.get(verdict, 'bold red')}]{count} {markup_escape(verdict)}[/]"
+        for verdict, count in sorted(summary.by_verdict.items(), key=lambda kv: -kv[1])
+    )
+    failing = (
+        f"[bold red]{summary.failing} failing[/]" if summary.failing else "[green]none failing[/]"
+    )
+    return (
+        f"{summary.urls} URLs in {summary.occurrences} places: {counts or 'none'}; {failing} "
+        f"· {seconds:.1f} s, {outcome.requests} requests, {outcome.cache_hits} cache hits"
+    )
+
+
 def _verbose(inner: ProgressCallback | None) -> ProgressCallback:
     from linkhealth.report.escape import terminal_escape
 
@@ -178,10 +206,12 @@ def command(
         progress, stop_bar = _progress_bar(show_bar)
         if verbose:
             progress = _verbose(progress)
+        started = time.monotonic()
         try:
             outcome = run_with_signals(settings, targets, progress)
         finally:
             stop_bar()
+        seconds = time.monotonic() - started
         for warning in outcome.warnings:
             click.echo(f"warning: {warning}", err=True)
         report = outcome.report
@@ -205,4 +235,11 @@ def command(
             )
         elif report.partial:
             click.echo("run interrupted: reports are partial (exit 3)", err=True)
+        if not quiet and (verbose or sys.stderr.isatty()):
+            from rich.console import Console
+
+            # rich drops colour when NO_COLOR is set or stderr is not a terminal.
+            Console(stderr=True, highlight=False).print(
+                closing_summary(outcome, seconds), soft_wrap=True
+            )
     click.get_current_context().exit(exit_code_for(report))
