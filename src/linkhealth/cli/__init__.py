@@ -20,7 +20,7 @@ def cli() -> None:
     """Keep Markdown link lists healthy.
 
     \b
-    Jobs:
+    Examples (the three jobs):
       linkhealth lint lists/            offline typo check (pre-commit)
       linkhealth check lists/           check every link, write reports/
       linkhealth annotate x.md --write  turn bare URLs into [Title](url) — description

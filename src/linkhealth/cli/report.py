@@ -17,7 +17,12 @@ from linkhealth.store import Store
 @format_option(list(FORMATS), "text")
 @output_option()
 @click.option("--store", default=None, help="History store (default .linkhealth/state.sqlite).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file (default: linkhealth.toml or pyproject.toml [tool.linkhealth]).",
+)
 @click.option("--strict/--no-strict", default=None, help="Count 'blocked' as failing.")
 def command(
     fmt: str,
