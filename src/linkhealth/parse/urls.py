@@ -199,6 +199,15 @@ def scheme_typo(text: str) -> Diagnosis | None:
     return Diagnosis("scheme-typo", f"misspelt scheme {scheme + sep!r}", suggestion)
 
 
+def _netloc(url: str) -> str:
+    """The authority of ``url``; empty when it has none or it cannot be split
+    (``http://[`` makes :func:`urlsplit` raise)."""
+    try:
+        return urlsplit(url).netloc
+    except ValueError:
+        return ""
+
+
 def diagnose(url: str, *, destination: bool = True) -> Diagnosis | None:
     """Why ``url`` is not a well-formed link, or ``None`` when it is.
 
@@ -223,7 +232,7 @@ def diagnose(url: str, *, destination: bool = True) -> Diagnosis | None:
         if _WS_RE.search(text):
             joined = _WS_RE.sub("", text)
             return Diagnosis("url-whitespace", "whitespace inside the URL", joined)
-        if not rest.startswith("//") or not urlsplit(text).netloc:
+        if not rest.startswith("//") or not _netloc(text):
             return Diagnosis("missing-host", "URL without a host", None)
         return None
     if scheme is None and destination and not text.startswith(("/", ".", "#", "?")):
