@@ -26,6 +26,8 @@ DEFAULT_URL_DEADLINE = 60.0  # seconds per URL, all attempts and waits
 DEFAULT_RETRIES = 2
 DEFAULT_MAX_REDIRECTS = 10
 DEFAULT_MAX_BODY_BYTES = 512 * 1024
+# A list larger than this is refused: parsing keeps ~5 KB of tokens per link in memory.
+DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
 DEFAULT_RETRY_AFTER_MAX = 60.0
 DEFAULT_BACKOFF_BASE = 0.5
 DEFAULT_MAX_AGE = "1d"
@@ -73,6 +75,7 @@ class Settings(BaseModel):
     paths: list[str] = Field(default_factory=lambda: list(DEFAULT_PATHS))
     glob: list[str] = Field(default_factory=lambda: list(DEFAULT_GLOB))
     comments: CommentMode = CommentMode.AUTO
+    max_file_bytes: int = Field(default=DEFAULT_MAX_FILE_BYTES, ge=1)
 
     max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
     host_concurrency: int = Field(default=DEFAULT_HOST_CONCURRENCY, ge=1)

@@ -539,7 +539,11 @@ def extract_paths(paths: Sequence[str], settings: Settings) -> ParseResult:
     result = ParseResult()
     for path in discover(list(paths) or settings.paths, settings.glob):
         result.extend(
-            extract_text(read_markdown(path), path.as_posix(), comments=settings.comments)
+            extract_text(
+                read_markdown(path, max_bytes=settings.max_file_bytes),
+                path.as_posix(),
+                comments=settings.comments,
+            )
         )
     from linkhealth.local import default_root
 

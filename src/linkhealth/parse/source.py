@@ -25,15 +25,22 @@ BOM = "\ufeff"
 _GLOB_CHARS = frozenset("*?[")
 
 
-def read_markdown(path: Path) -> str:
+def read_markdown(path: Path, *, max_bytes: int | None = None) -> str:
     """The text of ``path`` (UTF-8, leading BOM removed, line ends kept as written).
 
     Raises :class:`InputError` naming the file (and the byte offset for bad UTF-8).
+    A file over ``max_bytes`` is refused before it is read (memory stays bounded).
     """
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if max_bytes is not None and size > max_bytes:
+                raise InputError(_too_big(path, size, max_bytes))
+            data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if max_bytes is not None and len(data) > max_bytes:  # it grew while we read it
+        raise InputError(_too_big(path, len(data), max_bytes))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -41,6 +48,13 @@ def read_markdown(path: Path) -> str:
             f"{path}: not valid UTF-8 at byte offset {exc.start} (byte 0x{data[exc.start]:02x})"
         ) from exc
     return text.removeprefix(BOM)
+
+
+def _too_big(path: Path, size: int, limit: int) -> str:
+    return (
+        f"{path}: {size:,} bytes is over the limit of {limit:,} bytes for a Markdown file; "
+        "not read (raise max-file-bytes in the config or LINKHEALTH_MAX_FILE_BYTES)"
+    )
 
 
 def normalise_newlines(text: str) -> str:
