@@ -57,8 +57,11 @@ MALFORMED_RULES = frozenset(
         "space-before-paren",
         "unbalanced-brackets",
         "empty-destination",
+        "missing-host",
     }
 )
+#: Lint rules whose finding is a link refused by policy: it becomes an ``unsafe`` result.
+UNSAFE_RULES = frozenset({"unsafe-scheme"})
 UNSAFE_SCHEMES = frozenset({"javascript", "vbscript", "data"})
 HTTP_SCHEMES = frozenset({"http", "https"})
 BATCH_SIZE = 50
@@ -176,6 +179,13 @@ def plan_run(parsed: ParseResult, settings: Settings, ignore: UrlIgnore | None =
 
     suggestion_of: dict[str, list[CheckResult]] = {}
     for finding in parsed.findings:
+        if finding.rule in UNSAFE_RULES:
+            result = _invalid_result(finding)
+            result.verdict = Verdict.UNSAFE
+            result.error_kind = ErrorKind.POLICY
+            result.suggestion = None
+            order.append(result)
+            continue
         if finding.rule not in MALFORMED_RULES:
             continue
         result = _invalid_result(finding)

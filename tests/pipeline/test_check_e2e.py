@@ -212,3 +212,22 @@ def test_missing_path_is_exit_2(tmp_path: Path) -> None:
     result = run(tmp_path, str(tmp_path / "nope.md"))
     assert result.exit_code == 2
     assert "nope.md" in result.output
+
+
+def test_dangerous_schemes_are_unsafe_results_and_fail_the_run(tmp_path: Path) -> None:
+    lst = write_list(
+        tmp_path,
+        "- [x](javascript:alert(1))\n- [y]( JAVASCRIPT:alert(1))\n- [d](data:text/html,hi)\n",
+    )
+    result = run(tmp_path, str(lst), "--format", "json")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert [r["verdict"] for r in data["results"]] == ["unsafe"] * 3
+    assert data["summary"]["failing"] == 3
+    github = run(tmp_path, str(lst), "--format", "github")
+    # Each place is annotated once (as its result), not again as a lint finding.
+    assert [line.split(",")[1] for line in github.stdout.splitlines()] == [
+        "line=1",
+        "line=2",
+        "line=3",
+    ]

@@ -94,7 +94,16 @@ class View:
         return [r for r in self.report.results if self.is_failing(r)]
 
     def findings(self) -> list[Finding]:
-        return sorted(self.report.findings, key=lambda f: (f.file, f.line, f.column, f.rule))
+        """Lint findings, less those already shown as an ``invalid``/``unsafe`` result
+        at the same place (a typo is reported once, not twice)."""
+        shown = {
+            (occ.file, occ.line, occ.column)
+            for result in self.report.results
+            if result.verdict in (Verdict.INVALID, Verdict.UNSAFE)
+            for occ in result.occurrences
+        }
+        kept = [f for f in self.report.findings if (f.file, f.line, f.column) not in shown]
+        return sorted(kept, key=lambda f: (f.file, f.line, f.column, f.rule))
 
     def failing_findings(self) -> list[Finding]:
         return [f for f in self.findings() if f.severity is Severity.ERROR]
