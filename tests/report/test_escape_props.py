@@ -45,6 +45,7 @@ def _expected_text(s: str) -> str:
 @example("---")
 @example("1) x")
 @example("> q")
+@example("0www.AC")
 def test_md_text_renders_as_plain_text(s: str) -> None:
     out = escape.md_text(s)
     assert "\n" not in out

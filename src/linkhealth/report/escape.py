@@ -96,7 +96,7 @@ terminal_escape = terminal
 # code, tables, entities, Liquid/Jinja braces, GFM strikethrough and autolinks).
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#!(){}&~@$])")
 _MD_SCHEME = re.compile(r"(?i)([a-z][a-z0-9+.-]*):(?=//)")
-_MD_WWW = re.compile(r"(?i)\b(www)\.")
+_MD_WWW = re.compile(r"(?i)(www)\.")  # linkify-it also links "0www.x" mid-word
 _MD_LINE_START = re.compile(r"^([-+=])")
 _MD_ORDERED = re.compile(r"^(\d+)\.")
 
