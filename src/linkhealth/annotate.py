@@ -94,7 +94,7 @@ class AnnotateChange:
 # backslash-escaped; CommonMark allows a backslash before any ASCII punctuation.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#{}&~$])")
 _MD_SCHEME = re.compile(r":(?=//)")
-_MD_WWW = re.compile(r"(?i)\b(www)\.")
+_MD_WWW = re.compile(r"(?i)(www)\.")  # linkify-it also links "0www.x" mid-word
 _MD_AT = re.compile(r"@")
 
 
