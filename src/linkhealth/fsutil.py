@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -12,9 +13,16 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> N
     """Write ``data`` to ``path`` through a temp file in the same folder, then rename.
 
     On any failure the previous file is intact and the temp file is removed.
-    A symlink at ``path`` is written through (its target is replaced).
+    A symlink at ``path`` is written through (its target is replaced). A device or a
+    FIFO at ``path`` is written into, never replaced.
     """
     target = Path(os.path.realpath(path))
+    if _is_special(target):
+        # A device or a pipe (``--output /dev/null``, ``/dev/stdout``): write into it.
+        # Renaming over it would replace the device node with a regular file.
+        with open(target, "wb") as handle:
+            handle.write(data)
+        return
     folder = target.parent
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
@@ -35,6 +43,14 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> N
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
+
+
+def _is_special(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def atomic_write_text(path: Path, text: str, *, mode: int | None = None) -> None:
