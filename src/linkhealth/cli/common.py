@@ -34,6 +34,18 @@ def domain_errors() -> Iterator[None]:
         raise UsageError(str(exc)) from exc
     except LinkhealthError as exc:
         raise UsageError(str(exc)) from exc
+    except BaseExceptionGroup as group:
+        # A domain error raised inside a task group (a store write failing in a fetch
+        # callback) arrives wrapped; report its message, not a traceback.
+        found, _ = group.split(LinkhealthError)
+        if found is None:
+            raise
+        raise UsageError(str(_first_leaf(found))) from group
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def emit(text: str, output: str | None) -> None:
