@@ -89,7 +89,7 @@ class Client:
     async def __aenter__(self) -> Client:
         s = self.settings
         connector = aiohttp.TCPConnector(
-            limit=s.max_concurrency,
+            limit=0,  # the scheduler limits concurrency; idle keep-alives must not count
             limit_per_host=0,  # per-host limits are the scheduler's job
             ssl=self._ssl,
             resolver=GuardResolver(self.guard),
