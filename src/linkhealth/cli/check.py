@@ -141,6 +141,7 @@ def closing_summary(outcome: RunOutcome, seconds: float) -> str:
 
 def _verbose(inner: ProgressCallback | None) -> ProgressCallback:
     from linkhealth.report.escape import terminal_escape
+    from linkhealth.report.redact import redact_text
 
     def update(done: int, total: int, result: CheckResult | None) -> None:
         if inner is not None:
@@ -149,7 +150,7 @@ def _verbose(inner: ProgressCallback | None) -> ProgressCallback:
             status = result.http_status if result.http_status is not None else "-"
             click.echo(
                 f"[{done}/{total}] {result.verdict.value} {status} "
-                f"{terminal_escape(result.url)} {result.elapsed_ms:.0f}ms",
+                f"{terminal_escape(redact_text(result.url))} {result.elapsed_ms:.0f}ms",
                 err=True,
             )
 

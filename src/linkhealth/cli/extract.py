@@ -14,6 +14,7 @@ from linkhealth.config import CommentMode
 from linkhealth.models import Occurrence
 from linkhealth.parse import extract_paths
 from linkhealth.report import escape
+from linkhealth.report.redact import redact_text
 
 CSV_FIELDS = (
     "url", "file", "line", "column", "end_line", "end_column", "text", "kind", "section",
@@ -103,7 +104,7 @@ def command(
             {"comments": comments, "globs": globs, "config_file": config_file}
         )
         result = extract_paths(list(paths), settings)
-    emit(RENDERERS[fmt.lower()](result.occurrences), output)
+    emit(redact_text(RENDERERS[fmt.lower()](result.occurrences)), output)
     malformed = sum(1 for f in result.findings if f.severity.value == "error")
     if malformed:
         click.echo(

@@ -20,6 +20,7 @@ from linkhealth.local import as_findings, check_occurrences, default_root
 from linkhealth.models import Finding, Severity
 from linkhealth.parse import extract_paths
 from linkhealth.report import escape
+from linkhealth.report.redact import redact_text
 
 
 def render_text(findings: list[Finding]) -> str:
@@ -107,7 +108,7 @@ def command(
     findings = sorted(
         [*result.findings, *as_findings(local)], key=lambda f: (f.file, f.line, f.column)
     )
-    emit(RENDERERS[fmt.lower()](findings), output)
+    emit(redact_text(RENDERERS[fmt.lower()](findings)), output)
     errors = sum(1 for f in findings if f.severity is Severity.ERROR)
     warnings = len(findings) - errors
     if fmt.lower() == "text":

@@ -16,6 +16,7 @@ from linkhealth.errors import ConfigError, ReportWriteError
 from linkhealth.fsutil import atomic_write_text
 from linkhealth.models import RunReport
 from linkhealth.report import csvfmt, github, html, jsonfmt, junit, markdown, sarif, text
+from linkhealth.report.redact import redact_report
 from linkhealth.report.view import View, result_is_failing
 
 __all__ = [
@@ -63,17 +64,19 @@ def render(report: RunReport, fmt: str, *, strict: bool = False, fail_after: int
         raise ConfigError(
             f"unknown report format {fmt!r}; choose one of: {', '.join(FORMATS)}"
         ) from None
+    report = redact_report(report)
     return renderer(View(report, strict=strict, fail_after=max(fail_after, 1)))
 
 
 def broken_links_md(report: RunReport, *, strict: bool = False, fail_after: int = 1) -> str:
     """``reports/broken-links.md``: failing links grouped by file and section."""
-    return markdown.broken_links(View(report, strict=strict, fail_after=max(fail_after, 1)))
+    view = View(redact_report(report), strict=strict, fail_after=max(fail_after, 1))
+    return markdown.broken_links(view)
 
 
 def enrichment_md(report: RunReport) -> str:
     """``reports/enrichment.md``: every link grouped by file and section, with its metadata."""
-    return markdown.enrichment(View(report))
+    return markdown.enrichment(View(redact_report(report)))
 
 
 def write_reports(
@@ -96,6 +99,7 @@ def write_reports(
         raise ConfigError(
             f"unknown report file format {unknown[0]!r}; choose from: {', '.join(OPTIONAL_FILES)}"
         )
+    report = redact_report(report)
     view = View(report, strict=strict, fail_after=max(fail_after, 1))
     contents: dict[str, str] = {
         "broken-links.md": markdown.broken_links(view),

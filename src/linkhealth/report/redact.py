@@ -1,0 +1,44 @@
+"""Credentials in URLs (``https://user:token@host/``) never reach an output.
+
+The real URL is kept for fetching and in the store (the cache key); every rendered
+report goes through :func:`redact_report` once, in :func:`linkhealth.report.render`
+and :func:`linkhealth.report.write_reports`, so no format can forget it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from linkhealth.models import RunReport
+
+#: ``scheme://userinfo@`` — the userinfo runs to the last ``@`` before the path.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#\s@]*(?:@[^/?#\s@]*)*@")
+REDACTED = "***"
+
+
+def redact_text(text: str) -> str:
+    """``text`` with the userinfo of every URL in it replaced by ``***``."""
+    if "@" not in text:
+        return text
+    return _USERINFO.sub(rf"\g<1>{REDACTED}@", text)
+
+
+def _walk(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: _walk(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_walk(v) for v in value]
+    return value
+
+
+def redact_report(report: RunReport) -> RunReport:
+    """A copy of ``report`` in which no string holds URL credentials (the same object
+    when there is nothing to redact)."""
+    data = report.model_dump()
+    cleaned = _walk(data)
+    if cleaned == data:
+        return report
+    return RunReport.model_validate(cleaned)

@@ -1,0 +1,74 @@
+"""Credentials in URLs (``https://user:token@host/``) are used for fetching but never
+appear in any output: every stdout format, every report file, ``--verbose`` lines,
+``extract`` and ``lint``."""
+
+from __future__ import annotations
+
+import pytest
+
+from faults.faultkit import run_cli
+from linkhealth.report.redact import redact_text
+from support.servers import Reply, Request, ServerPool, html_page
+
+SECRET = "s3cr3t-T0KEN"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://user:pw@host/x", "https://***@host/x"),
+        ("see http://TOKEN@h.example:8080/a?b=c@d", "see http://***@h.example:8080/a?b=c@d"),
+        ("https://a:b@c@host/", "https://***@host/"),
+        (
+            "https://host/path@x and mail me@example.com",
+            "https://host/path@x and mail me@example.com",
+        ),
+        ("no url here", "no url here"),
+    ],
+)
+def test_redact_text(text: str, expected: str) -> None:
+    assert redact_text(text) == expected
+
+
+def test_credentials_never_reach_an_output(tmp_path: object) -> None:
+    from pathlib import Path
+
+    work = Path(str(tmp_path))
+    seen: list[str] = []
+    with ServerPool(lifetime=60) as pool:
+        host = pool.host("127.0.0.1")
+
+        def page(req: Request) -> Reply:
+            seen.append(req.headers.get("authorization", ""))
+            return Reply(200, body=html_page("Private page"))
+
+        host.route("/private", page)
+        host.route("/gone", Reply(404))
+        base = host.url("/").removeprefix("http://")
+        lines = [
+            f"- http://alice:{SECRET}@{base}private",
+            f"- [gone](http://{SECRET}@{base}gone)",
+            f"- [typo](htps://bob:{SECRET}@{base}x)",
+        ]
+        (work / "list.md").write_text("\n".join(lines) + "\n")
+        outputs = []
+        for fmt in ("text", "json", "markdown", "github"):
+            ran = run_cli(
+                "check", "list.md", "--allow-private", "--store", "s.sqlite", "--verbose",
+                "--format", fmt, *[a for f in ("junit", "sarif", "html", "csv") for a in ("--report-format", f)],
+                cwd=work,
+            )  # fmt: skip
+            assert ran.code == 1, ran.stderr
+            outputs += [ran.stdout, ran.stderr]
+    assert seen and all(h.startswith("Basic ") for h in seen)  # the credentials were used
+    outputs += [p.read_text() for p in (work / "reports").iterdir()]
+    for command in ("extract", "lint"):
+        for fmt in ("text", "json"):
+            ran = run_cli(command, "list.md", "--format", fmt, cwd=work)
+            outputs += [ran.stdout, ran.stderr]
+    report = run_cli("report", "--store", "s.sqlite", "--format", "json", cwd=work)
+    outputs += [report.stdout]
+    everything = "\n".join(outputs)
+    assert "***@" in everything
+    assert SECRET not in everything
+    assert "alice" not in everything and "bob:" not in everything
