@@ -11,6 +11,7 @@ from linkhealth.report.redact import redact_text
 from support.servers import Reply, Request, ServerPool, html_page
 
 SECRET = "s3cr3t-T0KEN"
+EXTRA = [a for f in ("junit", "sarif", "html", "csv") for a in ("--report-format", f)]
 
 
 @pytest.mark.parametrize(
@@ -55,7 +56,7 @@ def test_credentials_never_reach_an_output(tmp_path: object) -> None:
         for fmt in ("text", "json", "markdown", "github"):
             ran = run_cli(
                 "check", "list.md", "--allow-private", "--store", "s.sqlite", "--verbose",
-                "--format", fmt, *[a for f in ("junit", "sarif", "html", "csv") for a in ("--report-format", f)],
+                "--format", fmt, *EXTRA,
                 cwd=work,
             )  # fmt: skip
             assert ran.code == 1, ran.stderr
