@@ -18,6 +18,7 @@ Exception kinds, most specific first::
 from __future__ import annotations
 
 import re
+import socket
 import ssl
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
@@ -138,7 +139,7 @@ def classify_exception(exc: BaseException) -> tuple[Verdict, ErrorKind, str]:
         return Verdict.BLOCKED, ErrorKind.OTHER, f"rate limited: {_reason(exc, HostThrottled)}"
     if _has(exc, (ssl.SSLError, ssl.CertificateError, aiohttp.ClientSSLError)):
         return Verdict.ERROR, ErrorKind.TLS, f"TLS failure: {_reason(exc, ssl.SSLError)}"
-    if _has(exc, aiohttp.ClientConnectorDNSError):
+    if _has(exc, (aiohttp.ClientConnectorDNSError, socket.gaierror)):
         return Verdict.BROKEN, ErrorKind.DNS, f"host name does not resolve: {_reason(exc)}"
     if _has(exc, ConnectionRefusedError):
         return Verdict.ERROR, ErrorKind.REFUSED, "connection refused"

@@ -1,0 +1,344 @@
+"""Pure functions of the fetch stage: tables of cases, no network."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import ipaddress
+import socket
+import ssl
+import zlib
+
+import aiohttp
+import brotli
+import httpx
+import pytest
+
+from linkhealth.errors import ConfigError
+from linkhealth.fetch import FetchResult, is_outage, missing_fragment, soft_404
+from linkhealth.fetch.classify import (
+    StatusRanges,
+    classify_exception,
+    classify_status,
+    is_challenge,
+    is_retryable,
+    parse_retry_after,
+)
+from linkhealth.fetch.decode import BoundedDecoder, UnsupportedEncoding
+from linkhealth.fetch.guard import AddressBlocked, Guard, is_blocked, parse_ip
+from linkhealth.fetch.hosts import HostSlot, PriorityLimiter
+from linkhealth.fetch.result import Outcome
+from linkhealth.models import ErrorKind, Redirect, Verdict
+
+
+@pytest.mark.parametrize(
+    ("address", "blocked"),
+    [
+        ("127.0.0.1", True),
+        ("10.1.2.3", True),
+        ("172.16.0.1", True),
+        ("192.168.1.1", True),
+        ("169.254.169.254", True),  # cloud metadata
+        ("100.64.0.1", True),  # CGNAT
+        ("224.0.0.1", True),
+        ("0.0.0.0", True),
+        ("240.0.0.1", True),
+        ("::1", True),
+        ("::", True),
+        ("fe80::1", True),
+        ("fc00::1", True),
+        ("ff02::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("::ffff:10.0.0.1", True),
+        ("64:ff9b::7f00:1", True),  # NAT64 of 127.0.0.1
+        ("2002:c0a8:0101::1", True),  # 6to4 of 192.168.1.1
+        ("8.8.8.8", False),
+        ("93.184.216.34", False),
+        ("2606:4700::1111", False),
+        ("64:ff9b::808:808", False),  # NAT64 of 8.8.8.8
+        ("2002:808:808::1", False),  # 6to4 of 8.8.8.8
+        ("::ffff:8.8.8.8", False),
+    ],
+)
+def test_is_blocked(address: str, blocked: bool) -> None:
+    assert is_blocked(ipaddress.ip_address(address)) is blocked
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("2130706433", "127.0.0.1"),
+        ("0x7f.1", "127.0.0.1"),
+        ("0x7f000001", "127.0.0.1"),
+        ("127.1", "127.0.0.1"),
+        ("017700000001", "127.0.0.1"),
+        ("[::ffff:127.0.0.1]", "::ffff:7f00:1"),
+        ("::1", "::1"),
+        ("example.com", None),
+        ("1e100.net", None),
+        ("deadbeef", None),
+    ],
+)
+def test_parse_ip_reads_legacy_forms(host: str, expected: str | None) -> None:
+    ip = parse_ip(host)
+    assert (str(ip) if ip else None) == expected
+
+
+def test_guard_literal_hosts_and_resolve_trust() -> None:
+    guard = Guard(allow_private=False, resolve={"good.test": "127.0.0.2:8080"})
+    guard.check_literal_host("good.test")
+    guard.check_literal_host("8.8.8.8")
+    for host in ("127.0.0.1", "2130706433", "[::ffff:127.0.0.1]", "10.0.0.1"):
+        with pytest.raises(AddressBlocked):
+            guard.check_literal_host(host)
+    assert guard.allows(ipaddress.ip_address("127.0.0.2"))  # named in resolve
+    assert not guard.allows(ipaddress.ip_address("127.0.0.3"))
+    Guard(allow_private=True, resolve={}).check_literal_host("127.0.0.1")
+
+
+@pytest.mark.parametrize("target", ["nope", "127.0.0.1:99999", "127.0.0.1:x"])
+def test_bad_resolve_targets_are_config_errors(target: str) -> None:
+    with pytest.raises(ConfigError):
+        Guard(allow_private=False, resolve={"a.test": target})
+
+
+def test_status_ranges() -> None:
+    ranges = StatusRanges("200-299, 429")
+    assert 200 in ranges and 299 in ranges and 429 in ranges
+    assert 300 not in ranges and 404 not in ranges
+    for bad in ("", "abc", "300-200", "99"):
+        with pytest.raises(ConfigError):
+            StatusRanges(bad)
+
+
+ACCEPT = StatusRanges("200-299")
+
+
+@pytest.mark.parametrize(
+    ("status", "verdict"),
+    [
+        (200, Verdict.OK),
+        (204, Verdict.OK),
+        (304, Verdict.OK),
+        (401, Verdict.BLOCKED),
+        (403, Verdict.BLOCKED),
+        (999, Verdict.BLOCKED),
+        (429, Verdict.BLOCKED),
+        (404, Verdict.BROKEN),
+        (410, Verdict.BROKEN),
+        (400, Verdict.BROKEN),
+        (500, Verdict.BROKEN),
+        (503, Verdict.BROKEN),
+        (301, Verdict.BROKEN),  # a redirect without Location
+    ],
+)
+def test_classify_status(status: int, verdict: Verdict) -> None:
+    assert classify_status(status, {}, b"", ACCEPT, redirected=False)[0] is verdict
+
+
+def test_challenge_detection() -> None:
+    assert is_challenge({"cf-mitigated": "challenge"}, b"")
+    assert is_challenge({}, b"<html><head><title>Just a moment...</title>")
+    assert is_challenge({}, "<title>Just a moment…</title>".encode())
+    assert not is_challenge({}, b"<title>Just a moment of your time: a poem</title>")
+    assert not is_challenge({}, b"<title>A normal page</title>")
+
+
+def _oserror_chain(inner: BaseException) -> BaseException:
+    """What httpx-aiohttp raises: httpx error from aiohttp error from the OS error."""
+    try:
+        try:
+            raise inner
+        except BaseException as exc:
+            raise aiohttp.ClientOSError(str(exc)) from exc
+    except aiohttp.ClientOSError as exc:
+        try:
+            raise httpx.ConnectError("wrapped") from exc
+        except httpx.ConnectError as outer:
+            return outer
+
+
+@pytest.mark.parametrize(
+    ("inner", "verdict", "kind", "retry"),
+    [
+        (ConnectionRefusedError(), Verdict.ERROR, ErrorKind.REFUSED, True),
+        (ConnectionResetError(), Verdict.ERROR, ErrorKind.RESET, True),
+        (TimeoutError(), Verdict.TIMEOUT, ErrorKind.TIMEOUT, True),
+        (ssl.SSLCertVerificationError("bad cert"), Verdict.ERROR, ErrorKind.TLS, False),
+        (AddressBlocked("x", ["127.0.0.1"]), Verdict.UNSAFE, ErrorKind.POLICY, False),
+        (socket.gaierror("no such host"), Verdict.BROKEN, ErrorKind.DNS, False),
+        (OSError("no route"), Verdict.ERROR, ErrorKind.CONNECT, True),
+    ],
+)
+def test_exceptions_classified_along_the_chain(
+    inner: BaseException, verdict: Verdict, kind: ErrorKind, retry: bool
+) -> None:
+    exc = _oserror_chain(inner)
+    assert classify_exception(exc)[:2] == (verdict, kind)
+    assert is_retryable(Outcome(url="http://x/", error=exc)) is retry
+
+
+def test_dns_errors_are_broken_and_not_retried() -> None:
+    key = type("K", (), {"ssl": False, "host": "x.invalid", "port": 80})()
+    dns = aiohttp.ClientConnectorDNSError(key, OSError("Name or service not known"))  # type: ignore[arg-type]
+    assert classify_exception(dns)[:2] == (Verdict.BROKEN, ErrorKind.DNS)
+    assert not is_retryable(Outcome(url="http://x.invalid/", error=dns))
+
+
+@pytest.mark.parametrize(
+    ("status", "retry"),
+    [
+        (408, True),
+        (429, True),
+        (500, True),
+        (502, True),
+        (503, True),
+        (404, False),
+        (410, False),
+        (403, False),
+        (200, False),
+    ],
+)
+def test_is_retryable_statuses(status: int, retry: bool) -> None:
+    assert is_retryable(Outcome(url="http://x/", status=status)) is retry
+
+
+def test_redirect_problems_and_exhausted_outcomes_are_final() -> None:
+    loop = Outcome(url="http://x/", status=302, redirect_problem=(ErrorKind.REDIRECT_LOOP, "loop"))
+    assert not is_retryable(loop)
+    assert not is_retryable(Outcome(url="http://x/", status=503, exhausted=True))
+
+
+def test_parse_retry_after() -> None:
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
+    assert parse_retry_after("Thu, 01 Jan 1970 00:01:40 GMT", now=40.0) == pytest.approx(60.0)
+
+
+def _result(url: str, status: int = 200, final: str | None = None, hops: int = 0) -> FetchResult:
+    return FetchResult(
+        url,
+        Verdict.REDIRECTED if hops else Verdict.OK,
+        http_status=status,
+        final_url=final or url,
+        redirects=[Redirect(url=url, status=301)] * hops,
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "final", "hops", "title", "soft"),
+    [
+        ("https://a.org/post/1", None, 0, "Page not found", True),
+        ("https://a.org/post/1", None, 0, "404 – Example", True),
+        ("https://a.org/post/1", None, 0, "Oops! That page doesn't exist", True),
+        ("https://a.org/post/1", None, 0, "Finding Nemo: a review", False),
+        ("https://a.org/post/1", None, 0, "HTTP status 4040 explained", False),
+        ("https://a.org/post/1", "https://a.org/", 1, "Home", True),
+        ("https://a.org/post/1", "https://a.org/index.html", 1, "Home", True),
+        ("http://a.org/", "https://a.org/", 1, "Home", False),
+        ("https://a.org/post/1", "https://a.org/posts/1", 1, "Post", False),
+        ("https://a.org/post/1", None, 0, None, False),
+    ],
+)
+def test_soft_404(url: str, final: str | None, hops: int, title: str | None, soft: bool) -> None:
+    reason = soft_404(_result(url, final=final, hops=hops), title, url)
+    assert (reason is not None) is soft
+    if reason:
+        assert reason.startswith("soft 404")
+
+
+def test_soft_404_ignores_non_2xx() -> None:
+    assert soft_404(_result("https://a.org/x", status=404), "Not Found", "https://a.org/x") is None
+
+
+@pytest.mark.parametrize(
+    ("fragment", "missing"),
+    [
+        ("intro", False),
+        ("#intro", False),
+        ("caf%C3%A9", False),
+        ("nope", True),
+        ("", False),
+        (":~:text=hello", False),
+        ("/route/x", False),
+        ("!/hashbang", False),
+        ("top", False),
+    ],
+)
+def test_missing_fragment(fragment: str, missing: bool) -> None:
+    assert missing_fragment(fragment, {"intro", "café"}) is missing
+
+
+def _net_fail(url: str) -> FetchResult:
+    return FetchResult(url, Verdict.BROKEN, error_kind=ErrorKind.DNS)
+
+
+def test_is_outage() -> None:
+    down = [_net_fail(f"https://h{i}.org/") for i in range(10)]
+    assert is_outage(down, 0.9)
+    one_up = [*down[:8], FetchResult("https://up.org/", Verdict.OK, http_status=200)]
+    assert not is_outage(one_up, 0.9)
+    assert not is_outage(down[:1], 0.9)  # one dead host is a dead host, not an outage
+    four_oh_four = [
+        FetchResult(f"https://h{i}.org/", Verdict.BROKEN, http_status=404) for i in range(5)
+    ]
+    assert not is_outage(four_oh_four, 0.9)
+    skipped = [FetchResult("mailto:x@y.z", Verdict.SKIPPED), *down]
+    assert is_outage(skipped, 0.9)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])
+def test_bounded_decoder_caps_bombs(encoding: str) -> None:
+    plain = b"\0" * (32 * 1024 * 1024)
+    packed = {
+        "gzip": lambda: gzip.compress(plain),
+        "deflate": lambda: zlib.compress(plain),
+        "br": lambda: brotli.compress(plain, quality=4),
+    }[encoding]()
+    decoder = BoundedDecoder(encoding)
+    out = decoder.feed(packed, 1000)
+    assert len(out) == 1000
+
+
+def test_bounded_decoder_streams_and_rejects_unknown() -> None:
+    data = gzip.compress(b"hello world " * 1000)
+    decoder = BoundedDecoder("gzip")
+    out = b"".join(decoder.feed(data[i : i + 7], 10**6) for i in range(0, len(data), 7))
+    assert out == b"hello world " * 1000
+    raw = zlib.compressobj(wbits=-15)
+    deflated = raw.compress(b"raw deflate") + raw.flush()
+    assert BoundedDecoder("deflate").feed(deflated, 100) == b"raw deflate"
+    with pytest.raises(UnsupportedEncoding):
+        BoundedDecoder("zstd-unknown")
+
+
+def test_host_slot_interval_and_throttle() -> None:
+    slot = HostSlot("a", concurrency=2, interval=1.0, jitter=0.0, backoff_cap=10.0)
+    assert slot.reserve() == 0.0
+    assert slot.reserve() == pytest.approx(1.0, abs=0.05)
+    first = slot.throttled(None, 0.5)
+    second = slot.throttled(None, 0.5)
+    assert 0.5 <= first < second  # backoff grows while the host keeps throttling
+    assert slot.throttled(120.0, 0.5) == 10.0  # Retry-After is capped for the host
+
+
+def test_priority_limiter_serves_busiest_first() -> None:
+    async def scenario() -> list[str]:
+        limiter = PriorityLimiter(1)
+        order: list[str] = []
+        await limiter.acquire(0)
+
+        async def waiter(name: str, priority: int) -> None:
+            async with limiter.slot(priority):
+                order.append(name)
+
+        tasks = [
+            asyncio.create_task(waiter(n, p))
+            for n, p in [("small", -1), ("big", -50), ("mid", -10)]
+        ]
+        await asyncio.sleep(0)
+        limiter.release()
+        await asyncio.gather(*tasks)
+        return order
+
+    assert asyncio.run(scenario()) == ["big", "mid", "small"]
