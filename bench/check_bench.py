@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--no-meta", action="store_true", help="fetch only, no metadata")
     args = parser.parse_args()
 
     urls = generate_urls(args.links, args.hosts, args.seed)
@@ -141,7 +142,7 @@ def main() -> None:
             retries=0,
         )
         bound = lower_bound(urls, settings, args.seed)
-        on_result = meta_extractor()
+        on_result = None if args.no_meta else meta_extractor()
         t0 = time.perf_counter()
         c0 = resource.getrusage(resource.RUSAGE_SELF)
         results = asyncio.run(fetch_all(urls, settings, on_result=on_result))
