@@ -222,6 +222,17 @@ def _invalid_result(finding: Finding) -> CheckResult:
     )
 
 
+def _mark_not_judged(results: Iterable[CheckResult]) -> None:
+    """In an outage, a link the network failed to reach was not judged: never ``broken``.
+
+    The error kind and detail stay, so the report still says what happened.
+    """
+    for result in results:
+        if result.is_network_level():
+            result.verdict = Verdict.SKIPPED
+            result.detail = f"not judged (network outage): {result.detail}"
+
+
 def _reuse(result: CheckResult, cached: CheckResult) -> None:
     """Take a stored result's findings, keeping this run's URL and occurrences."""
     for name in CheckResult.model_fields:
@@ -434,6 +445,8 @@ async def run_check(
 
         outage = is_outage(list(fetched.values()), settings.outage_ratio) if fetched else False
         partial = not finished or outage
+        if outage:
+            _mark_not_judged(plan.results)
         for url, results in plan.suggestion_of.items():
             base, _ = split_fragment(url)
             item = fetched.get(base)

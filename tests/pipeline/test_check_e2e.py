@@ -185,7 +185,10 @@ def test_every_host_unreachable_is_an_outage_not_broken_links(tmp_path: Path) ->
     data = json.loads(result.stdout)
     assert data["network"] == "outage"
     assert data["summary"]["failing"] == 0
-    assert "broken" not in data["summary"]["by_verdict"]
+    assert data["summary"]["by_verdict"] == {"skipped": 6}
+    for r in data["results"]:
+        assert r["error_kind"] == "refused"
+        assert r["detail"].startswith("not judged (network outage)")
 
 
 def test_report_rerenders_the_last_run_without_a_request(pool: ServerPool, tmp_path: Path) -> None:
