@@ -107,6 +107,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str
                 ran = run_cli(
                     "check", "list.md", "--allow-private", "--store", "state.sqlite",
                     "--max-age", "0", "--retries", "0", "--format", fmt, "--verbose",
+                    "--host-interval", "0",
                     *[a for f in ("junit", "sarif", "html", "csv") for a in ("--report-format", f)],
                     cwd=work,
                 )  # fmt: skip

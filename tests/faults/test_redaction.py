@@ -56,6 +56,7 @@ def test_credentials_never_reach_an_output(tmp_path: object) -> None:
         for fmt in ("text", "json", "markdown", "github"):
             ran = run_cli(
                 "check", "list.md", "--allow-private", "--store", "s.sqlite", "--verbose",
+                "--host-interval", "0",
                 "--format", fmt, *EXTRA,
                 cwd=work,
             )  # fmt: skip
