@@ -332,3 +332,14 @@ def test_unresolvable_hosts_look_like_an_outage() -> None:
     assert all(r.verdict is Verdict.BROKEN and r.error_kind is ErrorKind.DNS for r in results)
     assert all(r.attempts == 1 for r in results)  # DNS failures are not retried
     assert is_outage(results, 0.9)
+
+
+def test_fragment_checks_read_past_the_head(pool: ServerPool) -> None:
+    page = html_page("Long", "<p>x</p>" * 1000 + "<h2 id='deep'>Deep</h2>")
+    a = pool.host("127.0.0.2").route("/", Reply(200, body=page))
+    head_only = one(a.url("/"), fast())
+    assert b"</head>" in head_only.body and b"id='deep'" not in head_only.body
+    assert b"id='deep'" in one(a.url("/"), fast(check_fragments=True)).body
+    chosen = run([a.url("/")], fast(check_fragments=True), full_body=set())[0]
+    assert b"id='deep'" not in chosen.body
+    assert b"id='deep'" in run([a.url("/")], fast(), full_body={a.url("/")})[0].body

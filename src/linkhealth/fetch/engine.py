@@ -19,7 +19,7 @@ import random
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -144,11 +144,15 @@ def _precheck(url: str, settings: Settings, filters: _Filters, guard: Guard) -> 
     return host.lower().rstrip(".")
 
 
-def _wants_full_body(url: str, settings: Settings) -> bool:
+def _wants_full_body(url: str, settings: Settings, full_body: Container[str] | None) -> bool:
+    """Whether to read past ``</head>`` (anchors for ``--check-fragments`` live in the body)."""
+    if full_body is not None:
+        return url in full_body
     if not settings.check_fragments:
         return False
+    # Callers usually fetch the URL without its fragment: read every page in full.
     frag = urlsplit(url).fragment
-    return bool(frag) and not frag.startswith(("/", "!")) and ":~:" not in frag
+    return not frag or not (frag.startswith(("/", "!")) or ":~:" in frag)
 
 
 class _Run:
@@ -160,6 +164,7 @@ class _Run:
         results: list[FetchResult | None],
         on_result: OnResult | None,
         validators: Mapping[str, Validators],
+        full_body: Container[str] | None,
     ) -> None:
         self.settings = settings
         self.client = client
@@ -167,6 +172,7 @@ class _Run:
         self.results = results
         self.on_result = on_result
         self.validators = validators
+        self.full_body = full_body
         self.limiter = PriorityLimiter(settings.max_concurrency)
         self.rng = random.Random()
 
@@ -193,7 +199,7 @@ class _Run:
                 headers["If-None-Match"] = etag
             if modified:
                 headers["If-Modified-Since"] = modified
-        want_full = _wants_full_body(url, s)
+        want_full = _wants_full_body(url, s, self.full_body)
         attempts = 0
         last: Outcome | None = None
 
@@ -299,13 +305,17 @@ async def fetch_all(
     *,
     on_result: OnResult | None = None,
     validators: Mapping[str, Validators] | None = None,
+    full_body: Container[str] | None = None,
 ) -> list[FetchResult]:
     """Check every URL once; results in input order.
 
     The caller passes unique, normalised URLs. ``on_result`` is called as each
     result is final (in completion order). ``validators`` maps a URL to its
     previous (ETag, Last-Modified) for a conditional request; a 304 answer gives
-    ``not_modified=True``. Raises :class:`~linkhealth.errors.ConfigError` for bad
+    ``not_modified=True``. HTML bodies stop shortly after ``</head>``, except for the
+    URLs in ``full_body`` (read up to ``max_body_bytes``); when ``full_body`` is
+    ``None`` and ``settings.check_fragments`` is on, every page is read in full.
+    Raises :class:`~linkhealth.errors.ConfigError` for bad
     settings (accept ranges, regexes, ``resolve``, ``ca_bundle``, unset ``env:`` headers).
     """
     default_accept = StatusRanges(settings.accept)
@@ -336,7 +346,7 @@ async def fetch_all(
             _HostPlan(slot, deque(indexes), _host_headers(settings, host), accept, -len(indexes))
         )
 
-    run = _Run(settings, client, urls, results, on_result, validators or {})
+    run = _Run(settings, client, urls, results, on_result, validators or {}, full_body)
     for i, result in early:
         run.emit(i, result)
     if plans:
