@@ -14,10 +14,11 @@ def fast(**overrides: Any) -> Settings:
     """Settings with small timeouts so failure cases end quickly (loopback allowed)."""
     values: dict[str, Any] = {
         "allow_private": True,
-        "timeout": 2.0,
-        "connect_timeout": 1.0,
-        "read_timeout": 2.0,
-        "url_deadline": 5.0,
+        # Generous enough for a loaded 2-core CI box; timeout tests set their own.
+        "timeout": 5.0,
+        "connect_timeout": 3.0,
+        "read_timeout": 5.0,
+        "url_deadline": 10.0,
         "retries": 2,
         "backoff_base": 0.01,
         "host_interval": 0.0,
