@@ -121,10 +121,16 @@ VERDICT_STYLES = {
 }
 
 
-def closing_summary(outcome: RunOutcome, seconds: float) -> str:
-    """One line of rich markup: counts per verdict, time, requests, cache hits."""
+def closing_summary(outcome: RunOutcome, seconds: float, *, counts_shown: bool = False) -> str:
+    """One line of rich markup: counts per verdict, time, requests, cache hits.
+
+    With ``counts_shown`` (the text report on the same terminal already counted the
+    verdicts) only the time, requests and cache hits are added.
+    """
     from rich.markup import escape as markup_escape
 
+    if counts_shown:
+        return f"{seconds:.1f} s, {outcome.requests} requests, {outcome.cache_hits} cache hits"
     summary = outcome.report.summary
     counts = ", ".join(
         f"[{VERDICT_STYLES.get(verdict, 'bold red')}]{count} {markup_escape(verdict)}[/]"
@@ -240,7 +246,8 @@ def command(
             from rich.console import Console
 
             # rich drops colour when NO_COLOR is set or stderr is not a terminal.
+            shown = fmt.lower() == "text" and output is None and sys.stdout.isatty()
             Console(stderr=True, highlight=False).print(
-                closing_summary(outcome, seconds), soft_wrap=True
+                closing_summary(outcome, seconds, counts_shown=shown), soft_wrap=True
             )
     click.get_current_context().exit(exit_code_for(report))
