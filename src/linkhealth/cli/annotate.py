@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +14,12 @@ from linkhealth.annotate import (
     annotate_file,
     write_change,
 )
+from linkhealth.cli.check import run_with_signals
 from linkhealth.cli.common import EXIT_FAILING, EXIT_PARTIAL, EXIT_USAGE, domain_errors
 from linkhealth.cli.options import network_options, settings_from_params
-from linkhealth.config import Settings
 from linkhealth.errors import LinkhealthError
 from linkhealth.models import CheckResult, LinkKind, Occurrence, Severity
 from linkhealth.parse import ParseResult, extract_paths
-from linkhealth.pipeline import RunOutcome, run_check
 
 
 def _with_suggestions(parsed: ParseResult) -> ParseResult:
@@ -44,38 +40,6 @@ def _with_suggestions(parsed: ParseResult) -> ParseResult:
         if f.suggestion and f.severity is Severity.ERROR and f.suggestion != f.raw
     ]
     return ParseResult(parsed.occurrences + extra, parsed.findings, parsed.files)
-
-
-def _run(settings: Settings, paths: list[str], parsed: ParseResult) -> RunOutcome:
-    """Check what has no fresh stored result; SIGINT/SIGTERM stop it (nothing is written)."""
-
-    async def main() -> RunOutcome:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        hits = 0
-
-        def on_signal() -> None:
-            nonlocal hits
-            hits += 1
-            if hits == 1:
-                stop.set()
-            else:
-                os._exit(130)
-
-        installed = []
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, on_signal)
-                installed.append(sig)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass
-        try:
-            return await run_check(settings, paths=paths, stop=stop, parsed=parsed)
-        finally:
-            for sig in installed:
-                loop.remove_signal_handler(sig)
-
-    return asyncio.run(main())
 
 
 @click.command("annotate")
@@ -129,7 +93,7 @@ def command(
         parsed = extract_paths(targets, settings)
         if fix_typos:
             parsed = _with_suggestions(parsed)
-        outcome = _run(settings, targets, parsed)
+        outcome = run_with_signals(settings, targets, None, parsed=parsed)
     for warning in outcome.warnings:
         click.echo(f"warning: {warning}", err=True)
     report = outcome.report

@@ -27,6 +27,7 @@ from linkhealth.cli.options import changed_since_option, network_options, settin
 from linkhealth.config import Settings
 from linkhealth.errors import ReportWriteError
 from linkhealth.models import CheckResult, RunReport
+from linkhealth.parse import ParseResult
 from linkhealth.pipeline import ProgressCallback, RunOutcome, run_check
 from linkhealth.report import FORMATS, render, write_reports
 
@@ -40,9 +41,16 @@ def exit_code_for(report: RunReport) -> int:
 
 
 def run_with_signals(
-    settings: Settings, paths: list[str], progress: ProgressCallback | None
+    settings: Settings,
+    paths: list[str],
+    progress: ProgressCallback | None,
+    *,
+    parsed: ParseResult | None = None,
 ) -> RunOutcome:
-    """Run the check; the first SIGINT/SIGTERM stops it gracefully, a second SIGINT exits now."""
+    """Run the check; the first SIGINT/SIGTERM stops it gracefully, a second SIGINT exits now.
+
+    ``check`` and ``annotate`` both run through here (``parsed`` lets annotate add links).
+    """
 
     async def main() -> RunOutcome:
         stop = asyncio.Event()
@@ -70,9 +78,16 @@ def run_with_signals(
 
                 async with cluster_fetcher(settings) as fetcher:
                     return await run_check(
-                        settings, paths=paths, stop=stop, progress=progress, fetcher=fetcher
+                        settings,
+                        paths=paths,
+                        stop=stop,
+                        progress=progress,
+                        parsed=parsed,
+                        fetcher=fetcher,
                     )
-            return await run_check(settings, paths=paths, stop=stop, progress=progress)
+            return await run_check(
+                settings, paths=paths, stop=stop, progress=progress, parsed=parsed
+            )
         finally:
             for sig in installed:
                 loop.remove_signal_handler(sig)
