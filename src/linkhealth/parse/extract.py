@@ -406,6 +406,13 @@ class _FileParser:
 
     # ---- file-wide rules ------------------------------------------------------
 
+    def _written(self, occ: Occurrence) -> str:
+        """The occurrence's span as written (``www.x.org``, not ``http://www.x.org``)."""
+        starts = self.index.starts
+        return self.text[
+            starts[occ.line - 1] + occ.column - 1 : starts[occ.end_line - 1] + occ.end_column - 1
+        ]
+
     def _duplicates(self) -> None:
         groups: dict[str, list[Occurrence]] = defaultdict(list)
         for occ in self.occurrences:
@@ -427,7 +434,7 @@ class _FileParser:
                         message=message,
                         suggestion=None,
                         severity=Severity.WARNING,
-                        raw=o.url,
+                        raw=self._written(o),
                         section=o.section,
                     )
                 )
