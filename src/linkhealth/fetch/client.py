@@ -14,6 +14,7 @@ final response.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import ssl
 from collections.abc import Mapping
@@ -50,6 +51,12 @@ _HEAD_END = re.compile(rb"</head\s*>", re.I)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 # After </head>, keep at most this much of what already arrived (the first heading).
 AFTER_HEAD_BYTES = 4096
+
+
+def connection_limit_per_host(settings: Settings) -> int:
+    """The most connections open to one host at once: the largest host concurrency."""
+    overrides = (h.concurrency for h in settings.hosts.values() if h.concurrency)
+    return max([settings.host_concurrency, *overrides])
 
 
 def build_ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
@@ -90,7 +97,10 @@ class Client:
         s = self.settings
         connector = aiohttp.TCPConnector(
             limit=0,  # the scheduler limits concurrency; idle keep-alives must not count
-            limit_per_host=0,  # per-host limits are the scheduler's job
+            # The scheduler runs at most host-concurrency workers per host, but a
+            # redirect from another host's worker lands here too: aiohttp's own cap
+            # keeps the sockets open to any one host within the largest host limit.
+            limit_per_host=connection_limit_per_host(s),
             ssl=self._ssl,
             resolver=GuardResolver(self.guard),
             socket_factory=make_socket_factory(self.guard),
@@ -198,6 +208,10 @@ class Client:
                 return
             finally:
                 await response.aclose()
+                # A connection dropped with its body unread is closed by the event loop
+                # on its next turn: let that happen before the next hop or URL connects,
+                # or the host briefly sees one socket more than its limit.
+                await asyncio.sleep(0)
 
     async def _final(
         self, out: Outcome, response: httpx.Response, url: httpx.URL, want_full_body: bool
