@@ -51,6 +51,9 @@ _HEAD_END = re.compile(rb"</head\s*>", re.I)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 # After </head>, keep at most this much of what already arrived (the first heading).
 AFTER_HEAD_BYTES = 4096
+# Of a PDF, read this much: the document-information /Title is usually near the start.
+PDF_READ_BYTES = 64 * 1024
+_PDF_TYPES = ("application/pdf", "application/x-pdf")
 
 
 def connection_limit_per_host(settings: Settings) -> int:
@@ -75,6 +78,12 @@ def is_html(content_type: str | None) -> bool:
     if not content_type:
         return True  # unlabelled: treat as HTML (metadata will sniff)
     return content_type.split(";", 1)[0].strip().lower() in _HTML_TYPES
+
+
+def is_pdf(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    return content_type.split(";", 1)[0].strip().lower() in _PDF_TYPES
 
 
 class Client:
@@ -231,6 +240,10 @@ class Client:
                 )
                 out.body = body
                 out.truncated = truncated
+            elif is_pdf(content_type):
+                # Only the start: metadata looks for the document's /Title there.
+                cap = min(PDF_READ_BYTES, self.settings.max_body_bytes)
+                out.body, out.truncated = await _read_body(response, cap, stop_at_head=False)
         elif status in (403, 429, 503) and is_html(content_type):
             # Only to recognise bot-challenge pages; never returned as the body.
             out.sniff, _ = await _read_body(response, CHALLENGE_SNIFF_BYTES, stop_at_head=True)

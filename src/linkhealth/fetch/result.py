@@ -31,9 +31,10 @@ class FetchResult:
     """The verdict on one URL, as far as the network can tell.
 
     ``body`` is content-decoded, capped at ``settings.max_body_bytes`` and, for HTML,
-    stopped shortly after ``</head>`` (unless fragments must be checked); it is
-    empty for redirects, errors and non-HTML content. ``truncated`` is true when the
-    decoded body reached the cap.
+    stopped shortly after ``</head>`` (unless fragments must be checked); for a PDF
+    it is the first ``PDF_READ_BYTES`` (where the document's title usually is); it is
+    empty for redirects, errors and other content. ``truncated`` is true when the
+    decoded body reached its cap.
     """
 
     url: str
