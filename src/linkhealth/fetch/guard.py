@@ -11,7 +11,14 @@ that embeds one (IPv4-mapped ``::ffff:a.b.c.d``, NAT64 ``64:ff9b::/96``, 6to4
 * :func:`make_socket_factory` re-checks the socket address just before connect
   (covers IP-literal hosts, which aiohttp does not pass to the resolver);
 * :func:`check_literal_host` refuses IP-literal hosts (including the legacy
-  forms ``2130706433`` and ``0x7f.1``) before any request is built.
+  forms ``2130706433`` and ``0x7f.1``) and the names ``localhost`` and
+  ``*.localhost`` (loopback by definition, RFC 6761; no DNS is asked) before any
+  request is built.
+
+A name with several addresses is refused as a whole when *any* of them is
+blocked: which record a client ends up using is the attacker's choice (order,
+happy eyeballs, a failing first address), so a public record next to a private
+one is no reason to connect.
 
 Addresses the user names in ``settings.resolve`` are trusted: the user chose
 them explicitly, like curl's ``--resolve``. Tests rely on this to stand a
@@ -130,13 +137,23 @@ class Guard:
         return self.allow_private or ip in self.trusted_addresses or not is_blocked(ip)
 
     def check_literal_host(self, host: str) -> None:
-        """Raise :class:`AddressBlocked` for an IP-literal ``host`` the policy refuses."""
-        if host.lower().rstrip(".") in self.resolve:
+        """Raise :class:`AddressBlocked` for an IP-literal or ``localhost`` ``host``
+        the policy refuses (names are otherwise checked when resolved)."""
+        key = host.lower().rstrip(".")
+        if key in self.resolve or self.allow_private:
             return
+        if is_localhost_name(key):
+            raise AddressBlocked(host, ["loopback by name"])
         ip = parse_ip(host)
         if ip is None or self.allow_private or not is_blocked(ip):
             return
         raise AddressBlocked(host, [str(ip)])
+
+
+def is_localhost_name(host: str) -> bool:
+    """``localhost`` and every name under it (RFC 6761 §6.3), any case, trailing dot."""
+    key = host.lower().rstrip(".")
+    return key == "localhost" or key.endswith(".localhost")
 
 
 def parse_resolve_target(name: str, target: str) -> tuple[str, int | None]:
@@ -207,17 +224,25 @@ class GuardResolver(AbstractResolver):
                     flags=socket.AI_NUMERICHOST,
                 )
             ]
-        infos = await self._inner.resolve(host, port, family)
         guard = self._guard
-        if guard.allow_private or key in guard.trusted_hosts:
+        trusted = guard.allow_private or key in guard.trusted_hosts
+        if not trusted and is_localhost_name(key):
+            raise AddressBlocked(host, ["loopback by name"])
+        infos = await self._inner.resolve(host, port, family)
+        if trusted:
             return infos
-        allowed = [i for i in infos if guard.allows(ipaddress.ip_address(i["host"]))]
-        if not allowed:
-            raise AddressBlocked(host, [i["host"] for i in infos])
-        return allowed
+        # Any blocked record blocks the name: the attacker picks which one is used.
+        refused = [i["host"] for i in infos if not guard.allows(_address(i["host"]))]
+        if refused or not infos:
+            raise AddressBlocked(host, refused)
+        return infos
 
     async def close(self) -> None:
         await self._inner.close()
+
+
+def _address(text: str) -> IPAddress:
+    return ipaddress.ip_address(text.split("%", 1)[0])
 
 
 def make_socket_factory(
