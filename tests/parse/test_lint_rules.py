@@ -16,6 +16,13 @@ CASES = [
         "https://simonwillison.net/2024/Dec/31/llms-in-2024/",
     ),
     ("[t](docs/my file.md)", "url-whitespace", "docs/my file.md", "docs/my%20file.md"),
+    # a bare URL split inside its host name (not extracted as a bogus https://exa)
+    (
+        "- https://exa mple.org/typo, then",
+        "url-whitespace",
+        "https://exa mple.org/typo",
+        "https://example.org/typo",
+    ),
     # scheme typos, in destinations and in text
     ("[t](htps://a.example/x)", "scheme-typo", "htps://a.example/x", "https://a.example/x"),
     ("[t](http//a.example/x)", "scheme-typo", "http//a.example/x", "http://a.example/x"),
@@ -109,3 +116,25 @@ def test_duplicates_are_warnings_naming_every_place() -> None:
         ("duplicate-url", 2, Severity.WARNING),
     ]
     assert all("lines 1, 2" in f.message for f in findings)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see http://localhost and more",
+        "run http://localhost test.py",
+        "ok https://example.org/x and text.org",
+        "http://intranet then www.example.org",
+    ],
+)
+def test_split_host_rule_leaves_prose_alone(text: str) -> None:
+    result = extract_text(text, "x.md")
+    assert not [f for f in result.findings if f.rule == "url-whitespace"]
+    assert result.occurrences, "the bare URL itself is still a link"
+
+
+def test_split_bare_host_is_not_also_a_link() -> None:
+    result = extract_text("- https://exa mple.org/typo\n", "x.md")
+    assert result.occurrences == []
+    (finding,) = result.findings
+    assert finding.rule == "url-whitespace"

@@ -57,6 +57,13 @@ _MISSING_CLOSE_BRACKET_RE = re.compile(
 _TYPO_WORD_RE = re.compile(r"(?<![\w/.:@\\-])[A-Za-z]{3,8}(?::[/\\]*|;[/\\]*|//)(?=[\w.-])")
 _URLISH_RE = re.compile(r"^(?:[A-Za-z][\w+.-]*:|www\.|[\w-]+(?:\.[\w-]+)+(?:[/?#]|$))")
 _TRAILING = ".,;:!?'\"*_~"
+# A bare URL split by one space inside its host: "https://simonwil lison.net/x". The part
+# before the space has no dot (so it is no real host), the part after completes a host.
+_SPLIT_HOST_RE = re.compile(
+    r"(?<![\w/.:@\\-])(https?://)([A-Za-z0-9-]+)[ \t]([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+    r"\.[A-Za-z]{2,}(?::\d+)?)(?=[/?#]|[\s)\]>]|$)([^\s<>()\[\]]*)",
+    re.IGNORECASE,
+)
 _WS_RE = re.compile(r"\s+")
 
 InRange = Callable[[int], bool]
@@ -239,6 +246,23 @@ def _scheme_typos(text: str, hard: InRange) -> list[TextHit]:
     return hits
 
 
+def _split_bare_hosts(text: str, hard: InRange) -> list[TextHit]:
+    """Bare URLs with a space inside the host name (the first part alone is no host)."""
+    hits: list[TextHit] = []
+    for m in _SPLIT_HOST_RE.finditer(text):
+        if hard(m.start()):
+            continue
+        scheme, left, right, rest = m.group(1), m.group(2), m.group(3), m.group(4)
+        if left.lower() == "localhost":
+            continue
+        rest = rest.rstrip(_TRAILING)
+        s, e = m.start(), m.start(4) + len(rest)
+        suggestion = f"{scheme}{left}{right}{rest}"
+        message = "whitespace inside the URL's host name"
+        hits.append(TextHit("url-whitespace", message, suggestion, s, e, s, e))
+    return hits
+
+
 def scan_text(text: str, hard: InRange) -> list[TextHit]:
     """Every malformed link in ``text`` outside the ranges where ``hard(pos)`` is true."""
     hits: list[TextHit] = []
@@ -247,6 +271,11 @@ def scan_text(text: str, hard: InRange) -> list[TextHit]:
     if "[" in text and "(" in text:
         hits.extend(_space_before_paren(text, hard))
         hits.extend(_missing_close_bracket(text, hard))
+    if "://" in text:
+        taken = [(h.suppress_start, h.suppress_end) for h in hits]
+        for hit in _split_bare_hosts(text, hard):
+            if not any(a <= hit.start < b for a, b in taken):
+                hits.append(hit)
     if ":" in text or "//" in text:
         taken = [(h.suppress_start, h.suppress_end) for h in hits]
         for hit in _scheme_typos(text, hard):
