@@ -384,3 +384,20 @@ def test_env_proxy_is_ignored_unless_asked_for(
     # Literal private addresses and localhost names are refused before any proxy sees them.
     assert [r.verdict for r in via[1:]] == [Verdict.UNSAFE, Verdict.UNSAFE]
     assert proxy.hits() == 1
+
+
+def test_socket_factory_still_checks_when_a_proxy_is_trusted() -> None:
+    guard = Guard(allow_private=False, resolve={}, trusted_hosts={"127.0.0.4", "proxy.test"})
+    factory = make_socket_factory(guard)
+    stream = socket.SOCK_STREAM
+    with factory((socket.AF_INET, stream, 6, "", ("127.0.0.4", 3128))) as ok:
+        assert ok.family == socket.AF_INET  # the proxy, given by address
+    for addr in ("127.0.0.3", "169.254.169.254"):  # anything else on the way stays blocked
+        with pytest.raises(AddressBlocked):
+            factory((socket.AF_INET, stream, 6, "", (addr, 80)))
+
+    # A proxy given by name: the addresses it resolves to become trusted.
+    resolver = GuardResolver(guard, FakeResolver({"proxy.test": [["10.9.9.9"]]}))
+    asyncio.run(resolver.resolve("proxy.test", 3128))
+    with factory((socket.AF_INET, stream, 6, "", ("10.9.9.9", 3128))):
+        pass

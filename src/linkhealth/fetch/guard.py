@@ -132,6 +132,10 @@ class Guard:
         self.trusted_addresses: set[IPAddress] = set()
         for addr, _ in self.resolve.values():
             self.trusted_addresses.add(ipaddress.ip_address(addr))
+        for host in self.trusted_hosts:  # a proxy given by address
+            ip = parse_ip(host)
+            if ip is not None:
+                self.trusted_addresses.add(ip)
 
     def allows(self, ip: IPAddress) -> bool:
         return self.allow_private or ip in self.trusted_addresses or not is_blocked(ip)
@@ -230,6 +234,8 @@ class GuardResolver(AbstractResolver):
             raise AddressBlocked(host, ["loopback by name"])
         infos = await self._inner.resolve(host, port, family)
         if trusted:
+            if key in guard.trusted_hosts:  # a proxy by name: its addresses are trusted too
+                guard.trusted_addresses.update(_address(i["host"]) for i in infos)
             return infos
         # Any blocked record blocks the name: the attacker picks which one is used.
         refused = [i["host"] for i in infos if not guard.allows(_address(i["host"]))]
@@ -252,8 +258,8 @@ def make_socket_factory(
 
     def factory(addr_info: tuple[int, int, int, str, tuple[object, ...]]) -> socket.socket:
         family, type_, proto, _, sockaddr = addr_info
-        if not guard.allow_private and not guard.trusted_hosts:
-            ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        if not guard.allow_private:
+            ip = _address(str(sockaddr[0]))
             if not guard.allows(ip):
                 raise AddressBlocked(str(sockaddr[0]), [str(ip)])
         return socket.socket(family=family, type=type_, proto=proto)
