@@ -231,7 +231,10 @@ def render(view: View) -> str:
             "file": _t(row.file),
             "line": row.line,
             "url": _t(row.result.url),
-            "href": _href(row.result.url),
+            # A malformed or refused URL is shown, never offered as a link to click.
+            "href": None
+            if row.result.verdict in (Verdict.INVALID, Verdict.UNSAFE)
+            else _href(row.result.url),
             "verdict": verdict_label(row.result),
             "color": COLORS.get(row.result.verdict, "#999"),
             "status": _t(status_text(row.result)),
