@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linkhealth.meta import extract_meta, heading_text, page_anchors
-from linkhealth.meta.document import MAX_BLOCK_DEPTH, deep_nesting_offset, head_region
+from linkhealth.meta.document import (
+    MAX_BLOCK_DEPTH,
+    crowded_tag_offset,
+    deep_nesting_offset,
+    drop_crowded_tags,
+    head_region,
+)
 from linkhealth.meta.extract import _anchors_by_tokenizer, _extract
 from linkhealth.sanitize import (
     DEFAULT_DESCRIPTION_MAX,
@@ -218,3 +224,21 @@ def test_sanitize_properties(text: str, limit: int) -> None:
 def test_sanitize_cap_on_long_text(text: str) -> None:
     out = clean_text(text, 120)
     assert out is None or len(out) <= 120
+
+
+@pytest.mark.parametrize("attr", ["a{i}=x", "a{i}", "a{i}='v v'"])
+def test_a_tag_with_forty_thousand_attributes_is_dropped_before_parsing(attr: str) -> None:
+    # lexbor is quadratic in attributes per tag (40k took 2.7 s); such a tag is dropped.
+    crowded = "<meta " + " ".join(attr.format(i=i) for i in range(40_000)) + ">"
+    text = f"<html><head>{crowded}<title>Still here</title></head><body><p id=z>x</p></body>"
+    assert crowded_tag_offset(text) == len("<html><head>")
+    assert crowded not in head_region(text)
+    body = text.encode()
+    assert extract_meta(body, "text/html", URL).title == "Still here"
+    assert page_anchors(body, "text/html") == {"z"}
+
+
+def test_ordinary_long_tags_are_kept() -> None:
+    long_content = "<meta name=description content='" + "word " * 5_000 + "'>"
+    assert crowded_tag_offset(long_content) is None
+    assert drop_crowded_tags(long_content) == long_content

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -23,6 +24,8 @@ from linkhealth.meta.urls import resolve_http_url
 BODY_EXTRA_CHARS = 16 * 1024  # body text parsed after </head>, for <h1> and the first paragraph
 MAX_REGION_CHARS = 512 * 1024
 MAX_BLOCK_DEPTH = 256
+MAX_TAG_ATTRIBUTES = 256  # lexbor's attribute handling is quadratic in attributes per tag
+_LONG_TAG_CHARS = 2048  # only tags this long can hold that many attributes
 MAX_ELEMENTS = 2000  # <meta>/<link> elements read
 MAX_JSONLD_SCRIPTS = 20
 MAX_JSONLD_CHARS = 256 * 1024
@@ -54,11 +57,41 @@ def deep_nesting_offset(text: str, limit: int = MAX_BLOCK_DEPTH) -> int | None:
     return None
 
 
+_LONG_TAG = re.compile(rf"<[A-Za-z][^>]{{{_LONG_TAG_CHARS},}}>")
+_ATTRIBUTE = re.compile(r"""\s+[^\s=/>"']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?""")
+
+
+def _crowded(tag: str, limit: int) -> bool:
+    """Whether ``tag`` holds more than ``limit`` attributes (stops counting there)."""
+    return next(islice(_ATTRIBUTE.finditer(tag), limit, None), None) is not None
+
+
+def crowded_tag_offset(text: str, limit: int = MAX_TAG_ATTRIBUTES) -> int | None:
+    """The offset of the first tag with more than ``limit`` attributes, or ``None``."""
+    for match in _LONG_TAG.finditer(text):
+        if _crowded(match.group(0), limit):
+            return match.start()
+    return None
+
+
+def drop_crowded_tags(text: str, limit: int = MAX_TAG_ATTRIBUTES) -> str:
+    """``text`` without the tags that hold more than ``limit`` attributes (no page needs them)."""
+    if crowded_tag_offset(text, limit) is None:
+        return text
+    return _LONG_TAG.sub(lambda m: "" if _crowded(m.group(0), limit) else m.group(0), text)
+
+
+def hostile_offset(text: str) -> int | None:
+    """Where the parser would slow down beyond linear time: deep nesting or a crowded tag."""
+    offsets = [o for o in (deep_nesting_offset(text), crowded_tag_offset(text)) if o is not None]
+    return min(offsets) if offsets else None
+
+
 def head_region(text: str) -> str:
     """The part of a page worth parsing for metadata."""
     end = _HEAD_END.search(text, 0, MAX_REGION_CHARS)
     stop = min(end.end() + BODY_EXTRA_CHARS, MAX_REGION_CHARS) if end else MAX_REGION_CHARS
-    region = text[:stop]
+    region = drop_crowded_tags(text[:stop])
     deep = deep_nesting_offset(region)
     return region[:deep] if deep is not None else region
 

@@ -8,7 +8,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from linkhealth.meta import quirks
 from linkhealth.meta.charset import decode_body
-from linkhealth.meta.document import MAX_REGION_CHARS, deep_nesting_offset, parse_page
+from linkhealth.meta.document import MAX_REGION_CHARS, hostile_offset, parse_page
 from linkhealth.meta.fields import page_meta
 from linkhealth.meta.kinds import page_kind, reported_type
 from linkhealth.meta.pdf import pdf_title
@@ -68,8 +68,9 @@ def page_anchors(body: bytes, content_type: str | None) -> set[str]:
     if page_kind(body, content_type) != "html":
         return set()
     text = decode_body(body, content_type)[:MAX_REGION_CHARS]
-    if deep_nesting_offset(text) is not None:
-        # Tree building is quadratic in nesting depth; a tokenizer is linear.
+    if hostile_offset(text) is not None:
+        # Tree building is quadratic in nesting depth and in attributes per tag;
+        # the standard library's tokenizer is linear.
         return _anchors_by_tokenizer(text)
     tree = LexborHTMLParser(text)
     anchors: set[str] = set()
