@@ -199,6 +199,22 @@ def plan_run(parsed: ParseResult, settings: Settings, ignore: UrlIgnore | None =
     return Plan(results=order, targets=targets, local=local, suggestion_of=suggestion_of)
 
 
+def _adopt_mapped(plan: Plan, local_results: Iterable[CheckResult]) -> list[CheckResult]:
+    """Root-relative links mapped to ``--base-url`` are checked over HTTP like any URL."""
+    adopted: list[CheckResult] = []
+    for result in local_results:
+        if result.verdict is not Verdict.SKIPPED or _scheme(result.url) not in HTTP_SCHEMES:
+            continue
+        key = normalise_url(result.url)
+        result.url = key
+        base, fragment = split_fragment(key)
+        target = plan.targets.setdefault(base, _Target(fetch_url=base))
+        target.results.append(result)
+        target.fragments[key] = fragment
+        adopted.append(result)
+    return adopted
+
+
 def _invalid_result(finding: Finding) -> CheckResult:
     raw = finding.raw if finding.raw is not None else ""
     occ = Occurrence(
@@ -391,7 +407,8 @@ async def run_check(
             else []
         )
         plan.results.extend(local_results)
-        batcher.add(local_results)
+        mapped = _adopt_mapped(plan, local_results)
+        batcher.add([r for r in local_results if r not in mapped])
 
         total = len(plan.targets)
         done = 0

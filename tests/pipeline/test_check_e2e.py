@@ -234,3 +234,24 @@ def test_dangerous_schemes_are_unsafe_results_and_fail_the_run(tmp_path: Path) -
         "line=2",
         "line=3",
     ]
+
+
+def test_base_url_maps_root_relative_links_to_the_site(pool: ServerPool, tmp_path: Path) -> None:
+    a = site(pool)
+    lst = write_list(tmp_path, "- [ok](/ok)\n- [gone](/gone)\n")
+    result = run(
+        tmp_path,
+        str(lst),
+        "--format",
+        "json",
+        "--base-url",
+        f"http://docs.test:{a.port}",
+        *resolve(a, "docs.test"),
+    )
+    assert result.exit_code == 1, result.output
+    verdicts = {r["url"]: r["verdict"] for r in json.loads(result.stdout)["results"]}
+    assert verdicts == {
+        f"http://docs.test:{a.port}/ok": "ok",
+        f"http://docs.test:{a.port}/gone": "broken",
+    }
+    assert (a.hits("/ok"), a.hits("/gone")) == (1, 1)
