@@ -45,6 +45,16 @@ def _multi(values: tuple[str, ...]) -> list[str] | None:
     return list(values) if values else None
 
 
+def _default(key: str) -> str:
+    value = Settings.model_fields[key].get_default(call_default_factory=True)
+    return ", ".join(value) if isinstance(value, list) else str(value)
+
+
+def _setting(flag: str, key: str, help: str, **kwargs: Any) -> Callable[[F], F]:
+    """An option for one Settings key; its help names the default from ``config.py``."""
+    return click.option(flag, default=None, help=f"{help} (default {_default(key)}).", **kwargs)
+
+
 _COMMON: list[Callable[[F], F]] = [
     click.option(
         "--config",
@@ -67,47 +77,41 @@ _COMMON: list[Callable[[F], F]] = [
         multiple=True,
         help="File patterns when PATH is a folder (default *.md, *.markdown).",
     ),
-    click.option(
+    _setting(
         "--max-concurrency",
+        "max_concurrency",
+        "Requests in flight at once, all hosts",
         type=click.IntRange(min=1),
-        default=None,
-        help="Requests in flight at once, all hosts (default 128).",
     ),
-    click.option(
+    _setting(
         "--host-concurrency",
+        "host_concurrency",
+        "Requests in flight at once per host",
         type=click.IntRange(min=1),
-        default=None,
-        help="Requests in flight at once per host (default 4).",
     ),
-    click.option(
+    _setting(
         "--host-interval",
+        "host_interval",
+        "Minimum seconds between request starts on one host",
         type=click.FloatRange(min=0),
-        default=None,
-        help="Minimum seconds between request starts on one host (default 0.05).",
     ),
-    click.option(
-        "--timeout",
-        type=click.FloatRange(min=0.001),
-        default=None,
-        help="Seconds per attempt, total (default 20).",
+    _setting(
+        "--timeout", "timeout", "Seconds per attempt, total", type=click.FloatRange(min=0.001)
     ),
-    click.option(
+    _setting(
         "--url-deadline",
+        "url_deadline",
+        "Seconds per URL over all attempts and waits",
         type=click.FloatRange(min=0.001),
-        default=None,
-        help="Seconds per URL over all attempts and waits (default 60).",
     ),
-    click.option(
+    _setting(
         "--retries",
+        "retries",
+        "Retries after the first attempt on 408/429/5xx, timeouts, resets",
         type=click.IntRange(min=0),
-        default=None,
-        help="Retries after the first attempt on 408/429/5xx, timeouts, resets (default 2).",
     ),
-    click.option(
-        "--max-redirects",
-        type=click.IntRange(min=0),
-        default=None,
-        help="Redirect hops followed (default 10).",
+    _setting(
+        "--max-redirects", "max_redirects", "Redirect hops followed", type=click.IntRange(min=0)
     ),
     click.option(
         "--check-fragments/--no-check-fragments",
@@ -147,11 +151,8 @@ _COMMON: list[Callable[[F], F]] = [
         metavar="'NAME: VALUE'",
         help="Extra request header (repeatable).",
     ),
-    click.option(
-        "--accept",
-        default=None,
-        metavar="RANGES",
-        help="Status codes counted as ok, e.g. '200-299,429' (default 200-299).",
+    _setting(
+        "--accept", "accept", "Status codes counted as ok, e.g. '200-299,429'", metavar="RANGES"
     ),
     click.option(
         "--exclude",
@@ -167,18 +168,18 @@ _COMMON: list[Callable[[F], F]] = [
         metavar="REGEX",
         help="Only check URLs matching REGEX (repeatable).",
     ),
-    click.option("--store", default=None, help="History store (default .linkhealth/state.sqlite)."),
-    click.option(
+    _setting("--store", "store", "History store"),
+    _setting(
         "--max-age",
-        default=None,
+        "max_age",
+        "Reuse OK results younger than this, e.g. 1d, 12h, 0",
         metavar="DURATION",
-        help="Reuse OK results younger than this, e.g. 1d, 12h, 0 (default 1d).",
     ),
-    click.option(
+    _setting(
         "--fail-after",
+        "fail_after",
+        "A link fails the run after N consecutive failing runs",
         type=click.IntRange(min=1),
-        default=None,
-        help="A link fails the run after N consecutive failing runs (default 1).",
     ),
     click.option(
         "--strict/--no-strict",
