@@ -19,8 +19,11 @@ without ``--workers``/``--cluster`` never imports it (the dependency is the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -39,6 +42,12 @@ log = logging.getLogger(__name__)
 
 #: Seconds to wait for a scheduler (``--cluster``) or local workers before giving up.
 DEFAULT_CONNECT_TIMEOUT = 10.0
+#: Seconds a ``LocalCluster`` (``--workers``) may take to start its worker processes
+#: and connect a client. Spawning workers on a loaded 2-core machine takes seconds;
+#: past this the start is treated as hung and reported as a :class:`ClusterError`.
+DEFAULT_START_TIMEOUT = 60.0
+#: Seconds to let a cluster close before giving up on it (its processes are killed).
+CLOSE_TIMEOUT = 20.0
 #: Shards per worker slot. One keeps every host of a worker's share in one event loop
 #: (best for latency-bound work); more gives finer retries and balancing.
 DEFAULT_SHARDS_PER_WORKER = 1
@@ -297,6 +306,82 @@ async def connect(address: str, timeout: float = DEFAULT_CONNECT_TIMEOUT) -> Any
         ) from exc
 
 
+async def start_local(n_workers: int, timeout: float = DEFAULT_START_TIMEOUT) -> tuple[Any, Any]:
+    """A ``LocalCluster`` of ``n_workers`` processes and an asynchronous client of it.
+
+    Bounded: if the workers or the client are not up within ``timeout`` seconds, the
+    half-started cluster is closed and :class:`ClusterError` says so (never a hang).
+    """
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=n_workers,
+        processes=True,
+        threads_per_worker=1,
+        asynchronous=True,
+        dashboard_address=":0",
+        worker_dashboard_address=":0",
+        silence_logs=logging.ERROR,
+    )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    client: Any = None
+    try:
+        await asyncio.wait_for(_awaited(cluster), timeout)
+        left = max(0.1, deadline - loop.time())
+        client = await asyncio.wait_for(
+            Client(cluster, asynchronous=True, timeout=left),  # type: ignore[no-untyped-call]
+            left + 1,
+        )
+        left = max(0.1, deadline - loop.time())
+        await client.wait_for_workers(n_workers, timeout=left)
+    except (TimeoutError, OSError) as exc:
+        await _abort_start(client, cluster)
+        raise ClusterError(
+            f"the local Dask cluster of {n_workers} worker(s) did not start within "
+            f"{timeout:g} s (a loaded machine, or a worker stuck in start-up)"
+        ) from exc
+    except BaseException:
+        await _abort_start(client, cluster)
+        raise
+    return cluster, client
+
+
+async def _abort_start(client: Any, cluster: Any) -> None:
+    """Tear down a half-started local cluster. Dask cannot close a cluster whose nanny
+    is still starting (it asserts on the nanny's state), and a nanny waits for its
+    worker to stop: so this cluster's worker processes are killed first, then each nanny is
+    closed, then the cluster."""
+    nannies = {id(n): n for n in getattr(cluster, "workers", {}).values()}
+    nannies.update((id(n), n) for n in getattr(cluster, "_created", ()))  # not yet listed
+    for nanny in nannies.values():
+        pid = getattr(nanny, "pid", None)  # this cluster's worker processes only
+        if isinstance(pid, int):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    for nanny in nannies.values():
+        try:
+            await asyncio.wait_for(nanny.close(), 5)
+        except Exception as exc:
+            log.warning("closing a starting Dask nanny failed: %r", exc)
+    await _close_quietly(client, cluster)
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable
+
+
+async def _close_quietly(client: Any, cluster: Any) -> None:
+    """Close a client and a cluster, each bounded by :data:`CLOSE_TIMEOUT`."""
+    for thing in (client, cluster):
+        if thing is None:
+            continue
+        try:
+            await asyncio.wait_for(thing.close(), CLOSE_TIMEOUT)
+        except Exception as exc:  # closing is best effort; the error that led here wins
+            log.warning("closing %s failed: %s", type(thing).__name__, exc)
+
+
 @asynccontextmanager
 async def cluster_fetcher(
     settings: Settings,
@@ -304,31 +389,24 @@ async def cluster_fetcher(
     weights: Mapping[str, float] | None = None,
     shards_per_worker: int = DEFAULT_SHARDS_PER_WORKER,
     connect_timeout: float | None = None,
+    start_timeout: float | None = None,
 ) -> AsyncIterator[Fetcher]:
     """A fetcher backed by a local cluster (``settings.workers``) or by the scheduler at
     ``settings.cluster``. Closes what it opened on exit.
 
     ``weights`` (expected seconds per host) override the store's timings;
-    ``connect_timeout`` defaults to :data:`DEFAULT_CONNECT_TIMEOUT`.
+    ``connect_timeout`` defaults to :data:`DEFAULT_CONNECT_TIMEOUT`, ``start_timeout``
+    (a local cluster's start) to :data:`DEFAULT_START_TIMEOUT`.
     """
     if connect_timeout is None:
         connect_timeout = DEFAULT_CONNECT_TIMEOUT
-    from distributed import Client, LocalCluster
-
+    if start_timeout is None:
+        start_timeout = DEFAULT_START_TIMEOUT
     cluster: Any = None
     if settings.cluster:
         client = await connect(settings.cluster, connect_timeout)
     elif settings.workers:
-        cluster = await LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=settings.workers,
-            processes=True,
-            threads_per_worker=1,
-            asynchronous=True,
-            dashboard_address=":0",
-            worker_dashboard_address=":0",
-            silence_logs=logging.ERROR,
-        )
-        client = await Client(cluster, asynchronous=True)  # type: ignore[no-untyped-call]
+        cluster, client = await start_local(settings.workers, start_timeout)
     else:
         raise ConfigError("cluster_fetcher needs settings.workers or settings.cluster")
     try:
@@ -339,6 +417,4 @@ async def cluster_fetcher(
             connect_timeout=connect_timeout,
         )
     finally:
-        await client.close()
-        if cluster is not None:
-            await cluster.close()
+        await _close_quietly(client, cluster)
