@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from linkify_it import LinkifyIt
 from markdown_it.token import Token
@@ -32,11 +33,19 @@ from linkhealth.config import CommentMode, Settings
 from linkhealth.ignore import ignored_lines, load_url_ignore, marker_ends
 from linkhealth.models import Finding, LinkKind, Occurrence, Severity
 from linkhealth.parse.lint import TextHit, scan_text
-from linkhealth.parse.markdown import ENV_KEY, HTML, LinkRecord, Recorder, build_parser
+from linkhealth.parse.markdown import (
+    ENV_KEY,
+    HTML,
+    LinkRecord,
+    Recorder,
+    build_parser,
+    parse_inline,
+)
 from linkhealth.parse.source import LineIndex, discover, normalise_newlines, read_markdown
 from linkhealth.parse.urls import diagnose, normalise_url
 
 _MD = build_parser()
+_DONE = Token("done", "", 0)  # stands in for a processed block token
 _LINKIFY = LinkifyIt(options={"fuzzy_link": False, "fuzzy_email": True, "fuzzy_ip": False})
 _LINKIFY.add("//", None).add("ftp:", None)
 _WWW_RE = re.compile(r"(?<![\w.@/-])www\.", re.I)
@@ -223,7 +232,11 @@ class _FileParser:
         src = self.text[start:end]
         doc = _Doc(start, src.split("\n"), LineIndex(src).starts, in_comment)
         rec = Recorder()
-        tokens = _MD.parse(src, {ENV_KEY: rec})
+        env: dict[str, Any] = {ENV_KEY: rec}
+        # Block tokens only; each inline token is parsed when the loop reaches it (or
+        # looks ahead at it) and dropped once processed, so the inline tokens of the
+        # whole document never exist at once.
+        tokens: list[Token] = _MD.parse(src, env)
         stack: list[tuple[int, str]] = [(-1, section)] if section else []
         changes: list[tuple[int, str | None]] = [(0, section)]
         last_line = 0
@@ -235,8 +248,8 @@ class _FileParser:
             if tok.map:
                 last_line = tok.map[0]
             t = tok.type
-            if t == "heading_open" or (t == "paragraph_open" and _introduces_list(tokens, i)):
-                title = _plain(tokens[i + 1])
+            if t == "heading_open" or (t == "paragraph_open" and _introduces_list(tokens, i, env)):
+                title = _plain(tokens[i + 1], env)
                 while stack and stack[-1][0] >= tok.level:
                     stack.pop()
                 if title:
@@ -249,11 +262,12 @@ class _FileParser:
                 if len(stack) != before:
                     changes.append((last_line, current()))
             elif t == "inline":
-                self._inline(tok, doc, rec, last_line, current())
+                self._inline(tok, parse_inline(_MD, env, tok), doc, rec, last_line, current())
             elif t == "html_block" and tok.map:
                 a = start + doc.starts[tok.map[0]]
                 b = start + doc.starts[tok.map[1]] - 1 if tok.map[1] < len(doc.starts) else end
                 self._html(a, b, doc, current())
+            tokens[i] = _DONE  # nothing looks back: let the token and its children go
         # Definitions nobody uses are still links in the file.
         change_lines = [c[0] for c in changes]
         for key, d in rec.refdefs.items():
@@ -265,9 +279,16 @@ class _FileParser:
                 LinkKind.REFERENCE, d.url, start + d.start, start + d.end, None, sec, in_comment
             )
 
-    def _inline(self, tok: Token, doc: _Doc, rec: Recorder, line: int, section: str | None) -> None:
+    def _inline(
+        self,
+        tok: Token,
+        children: list[Token],
+        doc: _Doc,
+        rec: Recorder,
+        line: int,
+        section: str | None,
+    ) -> None:
         content = tok.content
-        children = tok.children or []
         first_line = tok.map[0] if tok.map else line
         mapper: _Mapper | None = None
 
@@ -486,10 +507,11 @@ def _bare_matches(run: str) -> list[tuple[int, int, str]]:
     return found
 
 
-def _plain(tok: Token) -> str:
+def _plain(tok: Token, env: dict[str, Any]) -> str:
     if tok.type != "inline":
         return ""
-    parts = [c.content for c in tok.children or [] if c.type in ("text", "code_inline")]
+    children = parse_inline(_MD, env, tok)
+    parts = [c.content for c in children if c.type in ("text", "code_inline")]
     text = "".join(parts) if parts else tok.content
     return " ".join(text.split())
 
@@ -512,7 +534,7 @@ def _link_text(children: list[Token], j: int) -> str | None:
     return text or None
 
 
-def _introduces_list(tokens: list[Token], i: int) -> bool:
+def _introduces_list(tokens: list[Token], i: int, env: dict[str, Any]) -> bool:
     """A one-line plain paragraph right before a list: the list's title."""
     if i + 3 >= len(tokens):
         return False
@@ -526,7 +548,7 @@ def _introduces_list(tokens: list[Token], i: int) -> bool:
         or (_BARE_HINT.search(content) and ("://" in content or "www." in content.lower()))
     ):
         return False
-    return not any(c.type in ("link_open", "image") for c in inline.children or [])
+    return not any(c.type in ("link_open", "image") for c in parse_inline(_MD, env, inline))
 
 
 def extract_text(text: str, file: str, *, comments: CommentMode = CommentMode.AUTO) -> ParseResult:

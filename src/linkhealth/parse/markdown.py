@@ -21,7 +21,9 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import isStrSpace, normalizeReference
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
+from markdown_it.rules_core.text_join import text_join
 from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
 
 ENV_KEY = "_linkhealth"
 
@@ -204,31 +206,43 @@ def _record_definition(state: StateBlock, start_line: int, rec: Recorder) -> Non
     rec.refdefs[key] = RefDef(start, end, res.str, src[pos + 1 : i])
 
 
-def _core_inline(state: StateCore) -> None:
-    """markdown-it's core ``inline`` rule, keeping each token's consumed ranges in
-    ``token.meta["lh_ranges"]`` (later core rules may replace ``children``)."""
-    rec: Recorder | None = state.env.get(ENV_KEY)
-    for token in state.tokens:
-        if token.type == "inline":
-            if token.children is None:
-                token.children = []
-            if rec is not None:
-                rec.current = []
-            state.md.inline.parse(token.content, state.md, state.env, token.children)
-            if rec is not None:
-                token.meta["lh_ranges"] = rec.current
+def parse_inline(md: MarkdownIt, env: dict[str, Any], token: Token) -> list[Token]:
+    """The children of one ``inline`` block token, parsed as markdown-it's core
+    ``inline`` and ``text_join`` rules would parse them, keeping the consumed
+    ranges in ``token.meta["lh_ranges"]``.
+
+    The parser from :func:`build_parser` leaves inline tokens unparsed, so a
+    caller parses each one when it gets to it and can drop the children once it
+    is done (the whole document's inline tokens are never held at once). Inline
+    parsing reads only the finished block pass (``env["references"]``), so the
+    order in which tokens are parsed changes nothing.
+    """
+    if "lh_ranges" in token.meta:
+        return token.children or []
+    rec: Recorder | None = env.get(ENV_KEY)
+    if token.children is None:
+        token.children = []
+    if rec is not None:
+        rec.current = []
+    md.inline.parse(token.content, md, env, token.children)
+    token.meta["lh_ranges"] = rec.current if rec is not None else []
+    text_join(StateCore("", md, env, [token]))
+    return token.children or []
 
 
 def build_parser() -> MarkdownIt:
     """CommonMark with GFM tables and strikethrough, HTML on, every link allowed
-    through (unsafe schemes become lint findings, not silently dropped text)."""
+    through (unsafe schemes become lint findings, not silently dropped text).
+    ``parse`` returns block tokens only: parse each inline one with
+    :func:`parse_inline`."""
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]
     for name in ("link", "image", "backticks", "autolink", "html_inline"):
         rule = next(r.fn for r in md.inline.ruler.__rules__ if r.name == name)
         md.inline.ruler.at(name, _wrap_inline(name, rule))
-    md.core.ruler.at("inline", _core_inline)
+    # Inline content is parsed token by token with parse_inline (see there).
+    md.core.ruler.disable(["inline", "text_join"])
     ref = next(r for r in md.block.ruler.__rules__ if r.name == "reference")
     md.block.ruler.at("reference", _reference_rule(ref.fn), {"alt": list(ref.alt)})
     return md
