@@ -230,7 +230,9 @@ class _FileParser:
 
     def _parse(self, start: int, end: int, *, in_comment: bool, section: str | None) -> None:
         src = self.text[start:end]
-        doc = _Doc(start, src.split("\n"), LineIndex(src).starts, in_comment)
+        whole = start == 0 and end == len(self.text)  # the file's own line index fits
+        starts = self.index.starts if whole else LineIndex(src).starts
+        doc = _Doc(start, src.split("\n"), starts, in_comment)
         rec = Recorder()
         env: dict[str, Any] = {ENV_KEY: rec}
         # Block tokens only; each inline token is parsed when the loop reaches it (or
