@@ -92,11 +92,11 @@ class _Mapper:
     def __init__(self, content: str, first_line: int, doc: _Doc) -> None:
         self.cstarts: list[int] = []
         self.dstarts: list[int] = []
-        lines = doc.lines
+        n_lines = len(doc.starts)
         offset = 0
         for i, c in enumerate(content.split("\n")):
-            ln = min(first_line + i, len(lines) - 1)
-            s = lines[ln]
+            ln = min(first_line + i, n_lines - 1)
+            s = doc.line(ln)
             cr = c.rstrip()
             sr = s.rstrip()
             if cr and sr.endswith(cr):
@@ -124,10 +124,16 @@ class _Doc:
     """One parsed region: the file, or the inside of a comment."""
 
     base: int
-    lines: list[str]
-    starts: list[int]
+    src: str
+    starts: list[int]  # offset in ``src`` of each line (no list of line strings is kept)
     in_comment: bool
     cursor: dict[int, int] = field(default_factory=dict)
+
+    def line(self, ln: int) -> str:
+        """Line ``ln`` (0-based) of ``src``, without its ``\\n``."""
+        starts = self.starts
+        end = starts[ln + 1] - 1 if ln + 1 < len(starts) else len(self.src)
+        return self.src[starts[ln] : end]
 
 
 class _FileParser:
@@ -232,7 +238,7 @@ class _FileParser:
         src = self.text[start:end]
         whole = start == 0 and end == len(self.text)  # the file's own line index fits
         starts = self.index.starts if whole else LineIndex(src).starts
-        doc = _Doc(start, src.split("\n"), starts, in_comment)
+        doc = _Doc(start, src, starts, in_comment)
         rec = Recorder()
         env: dict[str, Any] = {ENV_KEY: rec}
         # Block tokens only; each inline token is parsed when the loop reaches it (or
