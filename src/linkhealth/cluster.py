@@ -222,7 +222,9 @@ class ClusterFetcher:
         *,
         on_result: Callable[[FetchResult], None] | None = None,
         validators: Validators | None = None,
+        on_throttle: Callable[[str, float], None] | None = None,
     ) -> list[FetchResult]:
+        """Fetch ``urls`` on the workers; ``on_throttle`` is ignored (workers cannot report it)."""
         from distributed import as_completed
 
         urls = list(urls)

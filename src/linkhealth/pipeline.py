@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from linkhealth import __version__
 from linkhealth.config import Settings
 from linkhealth.duration import parse_duration
-from linkhealth.fetch import FetchResult, fetch_all
+from linkhealth.fetch import FetchResult, OnThrottle, fetch_all
 from linkhealth.fetch.classify import is_outage, missing_fragment, soft_404
 from linkhealth.ignore import IGNORE_FILE_NAME, UrlIgnore, load_url_ignore
 from linkhealth.local import check_occurrences, default_root, is_local
@@ -81,6 +81,7 @@ class Fetcher(Protocol):
         *,
         on_result: Callable[[FetchResult], None] | None = None,
         validators: Mapping[str, tuple[str | None, str | None]] | None = None,
+        on_throttle: OnThrottle | None = None,
     ) -> Awaitable[list[FetchResult]]: ...
 
 
@@ -342,12 +343,13 @@ async def _fetch_until_stopped(
     validators: dict[str, tuple[str | None, str | None]],
     stop: asyncio.Event | None,
     fetcher: Fetcher = fetch_all,
+    on_throttle: OnThrottle | None = None,
 ) -> bool:
     """Fetch ``urls``; returns False when ``stop`` interrupted the work."""
     if not urls:
         return True
     task = asyncio.ensure_future(
-        fetcher(urls, settings, on_result=on_result, validators=validators)
+        fetcher(urls, settings, on_result=on_result, validators=validators, on_throttle=on_throttle)
     )
     if stop is None:
         await task
@@ -373,8 +375,13 @@ async def run_check(
     parsed: ParseResult | None = None,
     root: Path | None = None,
     fetcher: Fetcher = fetch_all,
+    on_throttle: OnThrottle | None = None,
 ) -> RunOutcome:
-    """Run a whole check and return the aggregate every report renders."""
+    """Run a whole check and return the aggregate every report renders.
+
+    ``on_throttle(host, seconds)`` hears when a host throttles (429/503) and pauses;
+    a fetcher may ignore it (the cluster's workers cannot report it).
+    """
     started = utcnow()
     if parsed is None:
         parsed = extract_paths(list(paths or settings.paths), settings)
@@ -453,12 +460,12 @@ async def run_check(
             tick(target.results[0] if target.results else None)
 
         finished = await _fetch_until_stopped(
-            pending, settings, on_result, validators, stop, fetcher
+            pending, settings, on_result, validators, stop, fetcher, on_throttle
         )
         requests = sum(item.attempts for item in fetched.values())
 
         if finished and followups:
-            finished = await _run_followups(followups, plan, settings, stop, fetcher)
+            finished = await _run_followups(followups, plan, settings, stop, fetcher, on_throttle)
 
         outage = is_outage(list(fetched.values()), settings.outage_ratio) if fetched else False
         partial = not finished or outage
@@ -507,6 +514,7 @@ async def _run_followups(
     settings: Settings,
     stop: asyncio.Event | None,
     fetcher: Fetcher,
+    on_throttle: OnThrottle | None = None,
 ) -> bool:
     """Fetch known-site follow-ups (arXiv abstract, oEmbed) and merge their metadata."""
 
@@ -521,7 +529,9 @@ async def _run_followups(
         for result in target.results:
             result.apply_meta(merged)
 
-    return await _fetch_until_stopped(list(followups), settings, on_followup, {}, stop, fetcher)
+    return await _fetch_until_stopped(
+        list(followups), settings, on_followup, {}, stop, fetcher, on_throttle
+    )
 
 
 def build_report(

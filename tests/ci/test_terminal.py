@@ -142,3 +142,18 @@ def test_piped_output_is_results_only_and_verbose_adds_requests(
     assert any(f"broken 404 {site.url('/gone')}" in line for line in request_lines)
     assert "7 requests, 0 cache hits" in verbose.stderr
     assert "\x1b" not in verbose.stderr
+
+
+def test_the_bar_names_a_host_that_is_throttling(tmp_path: Path) -> None:
+    with ServerPool(lifetime=60) as pool:
+        slow = pool.host("127.0.0.2")
+        slow.route("/", [Reply(429, headers={"Retry-After": "3"}), Reply(200, body=html_page())])
+        calm = pool.host("127.0.0.3").route("/", Reply(200, body=html_page()))
+        (tmp_path / "l.md").write_text(f"- {slow.url('/')}\n- {calm.url('/')}\n")
+        args = [*ARGS, "--max-age", "0"]
+        args[args.index("--retries") + 1] = "1"
+        code, screen = run_in_terminal(tmp_path, args)
+    assert code == 0
+    assert re.search(r"waiting: 127\.0\.0\.2 [123]s", screen)
+    assert not re.search(r"waiting:[^\r\n\x1b]*127\.0\.0\.3", screen)  # it never throttled
+    assert re.search(r"2 URLs in 2 places: .*2 ok", screen)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from linkhealth.cli.common import (
 from linkhealth.cli.options import changed_since_option, network_options, settings_from_params
 from linkhealth.config import Settings
 from linkhealth.errors import ReportWriteError
+from linkhealth.fetch import OnThrottle, ThrottleBoard
 from linkhealth.models import CheckResult, RunReport
 from linkhealth.parse import ParseResult
 from linkhealth.pipeline import ProgressCallback, RunOutcome, run_check
@@ -46,6 +48,7 @@ def run_with_signals(
     progress: ProgressCallback | None,
     *,
     parsed: ParseResult | None = None,
+    on_throttle: OnThrottle | None = None,
 ) -> RunOutcome:
     """Run the check; the first SIGINT/SIGTERM stops it gracefully, a second SIGINT exits now.
 
@@ -84,9 +87,15 @@ def run_with_signals(
                         progress=progress,
                         parsed=parsed,
                         fetcher=fetcher,
+                        on_throttle=on_throttle,
                     )
             return await run_check(
-                settings, paths=paths, stop=stop, progress=progress, parsed=parsed
+                settings,
+                paths=paths,
+                stop=stop,
+                progress=progress,
+                parsed=parsed,
+                on_throttle=on_throttle,
             )
         finally:
             for sig in installed:
@@ -95,17 +104,54 @@ def run_with_signals(
     return asyncio.run(main())
 
 
-def _progress_bar(enabled: bool) -> tuple[ProgressCallback | None, Callable[[], None]]:
+WAITS_SHOWN = 3
+HOST_CHARS = 40
+
+
+def throttle_text(waiting: Mapping[str, float], limit: int = WAITS_SHOWN) -> str:
+    """``waiting: example.com 12s, api.x.org 3s (+2 more)`` for hosts paused by 429/503.
+
+    Plain text (host names made terminal-safe); print it without markup interpretation.
+    Empty when no host is waiting.
+    """
+    from linkhealth.report.escape import shorten, terminal
+
+    if not waiting:
+        return ""
+    ranked = sorted(waiting.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(
+        f"{shorten(terminal(host), HOST_CHARS)} {math.ceil(seconds)}s"
+        for host, seconds in ranked[:limit]
+    )
+    more = f" (+{len(ranked) - limit} more)" if len(ranked) > limit else ""
+    return f"waiting: {shown}{more}"
+
+
+def _progress_bar(
+    enabled: bool,
+) -> tuple[ProgressCallback | None, Callable[[], None], OnThrottle | None]:
     if not enabled:
-        return None, lambda: None
+        return None, lambda: None, None
     from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        ProgressColumn,
+        Task,
         TextColumn,
         TimeElapsedColumn,
     )
+    from rich.text import Text
+
+    board = ThrottleBoard()
+
+    class WaitsColumn(ProgressColumn):
+        """Hosts paused by 429/503, re-read on every refresh so the seconds count down."""
+
+        def render(self, task: Task) -> Text:
+            # Text(), not markup: host names are fetched data.
+            return Text(throttle_text(board.waiting()), style="yellow")
 
     bar = Progress(
         TextColumn("checking"),
@@ -113,6 +159,7 @@ def _progress_bar(enabled: bool) -> tuple[ProgressCallback | None, Callable[[], 
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
+        WaitsColumn(),
         console=Console(stderr=True),
         transient=True,
     )
@@ -124,7 +171,7 @@ def _progress_bar(enabled: bool) -> tuple[ProgressCallback | None, Callable[[], 
         rate = f"{done / elapsed:.1f}/s" if elapsed > 0 else ""
         bar.update(task, completed=done, total=total, rate=rate)
 
-    return update, bar.stop
+    return update, bar.stop, board.note
 
 
 VERDICT_STYLES = {
@@ -225,12 +272,12 @@ def command(
         settings = settings_from_params(params, **extra)
         targets = list(paths) or list(settings.paths)
         show_bar = not quiet and not verbose and sys.stderr.isatty() and fmt == "text"
-        progress, stop_bar = _progress_bar(show_bar)
+        progress, stop_bar, on_throttle = _progress_bar(show_bar)
         if verbose:
             progress = _verbose(progress)
         started = time.monotonic()
         try:
-            outcome = run_with_signals(settings, targets, progress)
+            outcome = run_with_signals(settings, targets, progress, on_throttle=on_throttle)
         finally:
             stop_bar()
         seconds = time.monotonic() - started

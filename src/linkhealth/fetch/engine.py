@@ -40,7 +40,7 @@ from linkhealth.fetch.classify import (
 )
 from linkhealth.fetch.client import Client
 from linkhealth.fetch.guard import AddressBlocked, Guard
-from linkhealth.fetch.hosts import HostSlot, HostThrottled, PriorityLimiter
+from linkhealth.fetch.hosts import HostSlot, HostThrottled, OnThrottle, PriorityLimiter
 from linkhealth.fetch.result import FetchResult, Outcome, Validators
 from linkhealth.models import ErrorKind, Verdict
 
@@ -165,8 +165,10 @@ class _Run:
         on_result: OnResult | None,
         validators: Mapping[str, Validators],
         full_body: Container[str] | None,
+        on_throttle: OnThrottle | None = None,
     ) -> None:
         self.settings = settings
+        self.on_throttle = on_throttle
         self.client = client
         self.urls = urls
         self.results = results
@@ -220,7 +222,9 @@ class _Run:
                 outcome = await self._attempt_with_deadline(url, headers, want_full, budget)
             last = outcome
             if outcome.status in THROTTLE_STATUSES:
-                plan.slot.throttled(outcome.retry_after, s.backoff_base)
+                delay = plan.slot.throttled(outcome.retry_after, s.backoff_base)
+                if self.on_throttle is not None:
+                    self.on_throttle(plan.slot.name, delay)
             elif outcome.status is not None:
                 plan.slot.succeeded()
             return outcome
@@ -306,6 +310,7 @@ async def fetch_all(
     on_result: OnResult | None = None,
     validators: Mapping[str, Validators] | None = None,
     full_body: Container[str] | None = None,
+    on_throttle: OnThrottle | None = None,
 ) -> list[FetchResult]:
     """Check every URL once; results in input order.
 
@@ -315,6 +320,8 @@ async def fetch_all(
     ``not_modified=True``. HTML bodies stop shortly after ``</head>``, except for the
     URLs in ``full_body`` (read up to ``max_body_bytes``); when ``full_body`` is
     ``None`` and ``settings.check_fragments`` is on, every page is read in full.
+    ``on_throttle(host, seconds)`` is called when a host answers 429/503 and its
+    later starts are pushed back (see :class:`~linkhealth.fetch.hosts.ThrottleBoard`).
     Raises :class:`~linkhealth.errors.ConfigError` for bad
     settings (accept ranges, regexes, ``resolve``, ``ca_bundle``, unset ``env:`` headers).
     """
@@ -346,7 +353,7 @@ async def fetch_all(
             _HostPlan(slot, deque(indexes), _host_headers(settings, host), accept, -len(indexes))
         )
 
-    run = _Run(settings, client, urls, results, on_result, validators or {}, full_body)
+    run = _Run(settings, client, urls, results, on_result, validators or {}, full_body, on_throttle)
     for i, result in early:
         run.emit(i, result)
     if plans:

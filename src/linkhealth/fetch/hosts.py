@@ -17,8 +17,12 @@ import heapq
 import itertools
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+
+#: Called as ``on_throttle(host, seconds)`` when a host answers 429/503 and its next
+#: request start is pushed back by ``seconds`` (``Retry-After`` or backoff).
+OnThrottle = Callable[[str, float], None]
 
 
 class HostThrottled(Exception):
@@ -86,6 +90,30 @@ class HostSlot:
     def succeeded(self) -> None:
         """A normal answer: the backoff decays."""
         self._backoff /= 2
+
+
+class ThrottleBoard:
+    """A read-only view of the hosts that are waiting because they throttled us.
+
+    Pass :meth:`note` as ``on_throttle`` to :func:`~linkhealth.fetch.fetch_all`; read
+    :meth:`waiting` from anywhere (e.g. a progress bar refreshing from another thread).
+    Only backoff/``Retry-After`` pauses are recorded, never the normal request interval.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._until: dict[str, float] = {}
+
+    def note(self, host: str, seconds: float) -> None:
+        """Record that ``host`` pauses for ``seconds`` from now (the longest pause wins)."""
+        until = self._clock() + max(0.0, seconds)
+        self._until[host] = max(self._until.get(host, 0.0), until)
+
+    def waiting(self) -> dict[str, float]:
+        """``{host: seconds until its next start}`` for hosts still paused, longest first."""
+        now = self._clock()
+        left = {h: until - now for h, until in dict(self._until).items() if until > now}
+        return dict(sorted(left.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 class PriorityLimiter:
