@@ -425,11 +425,14 @@ def test_html_parser_bombs_are_bounded_and_never_stall_the_loop(pool: ServerPool
     urls = [a.url(f"/b{i}") for i in range(len(BOMBS))]
     titles: dict[str, str | None] = {}
     lags: list[float] = []
+    cpu: list[float] = []
 
     def on_result(r: FetchResult) -> None:
         # What the pipeline does with each result, on the event loop.
+        start = time.process_time()
         titles[r.url] = extract_meta(r.body, r.content_type, r.url).title
         page_anchors(r.body, r.content_type)
+        cpu.append(time.process_time() - start)
 
     async def main() -> list[FetchResult]:
         loop = asyncio.get_running_loop()
@@ -454,8 +457,12 @@ def test_html_parser_bombs_are_bounded_and_never_stall_the_loop(pool: ServerPool
     assert all(r.verdict is Verdict.OK for r in results)
     assert [titles[u] for u in urls] == [f"Bomb {i}" for i in range(len(BOMBS))]
     assert all(len(r.body) > 80_000 for r in results)  # the bombs were really read
-    assert max(lags) < 1.0, f"event loop stalled {max(lags):.2f} s"
-    assert elapsed < 15.0
+    # CPU seconds per page (about 0.25 s at most on a quiet machine; lexbor alone took
+    # 2.3 s on the nested divs before the depth cut) say the work is bounded; the wall-clock
+    # lag bound is generous because a loaded CI machine stretches every tick.
+    assert max(cpu) < 1.5, f"one page took {max(cpu):.2f} s of CPU"
+    assert max(lags) < 5.0, f"event loop stalled {max(lags):.2f} s"
+    assert elapsed < 30.0
 
 
 def test_non_html_bodies_never_become_titles(pool: ServerPool) -> None:
