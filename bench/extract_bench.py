@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -21,15 +22,16 @@ from pathlib import Path
 def _child(path: str) -> None:
     from linkhealth.parse import extract_text, read_markdown
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     text = read_markdown(Path(path))
     result = extract_text(text, path)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         json.dumps(
             {
                 "seconds": round(elapsed, 2),
+                "cpu_seconds": round(cpu, 2),
                 "peak_rss_mib": round(peak_kib / 1024, 1),
                 "occurrences": len(result.occurrences),
                 "findings": len(result.findings),
@@ -63,10 +65,12 @@ def main() -> int:
             check=True,
         )
     stats = json.loads(proc.stdout)
+    load = os.getloadavg()[0]  # wall time means little on a busy machine: say how busy
     print(
         f"extract: {size / 1e6:.1f} MB, {args.links} links -> {stats['occurrences']} occurrences "
-        f"({stats['findings']} findings) in {stats['seconds']} s, "
-        f"peak RSS {stats['peak_rss_mib']} MiB"
+        f"({stats['findings']} findings) in {stats['seconds']} s "
+        f"({stats['cpu_seconds']} s CPU), peak RSS {stats['peak_rss_mib']} MiB, "
+        f"load average {load:.1f}"
     )
     return 0 if stats["occurrences"] == args.links else 1
 
