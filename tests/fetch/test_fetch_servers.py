@@ -170,7 +170,7 @@ def test_slow_server_ends_at_the_attempt_deadline(pool: ServerPool) -> None:
     a = pool.host("127.0.0.2").route("/", Reply(200, body=PAGE, delay=5))
     started = time.monotonic()
     r = one(a.url("/"), fast(timeout=0.5, retries=0))
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0  # long before the 5 s answer (loaded CI margin)
     assert r.verdict is Verdict.TIMEOUT and r.error_kind is ErrorKind.TIMEOUT
 
 
@@ -181,7 +181,7 @@ def test_drip_feed_ends_at_the_url_deadline(pool: ServerPool) -> None:
     r = one(a.url("/"), fast(timeout=1.0, read_timeout=1.0, url_deadline=1.5, retries=3))
     elapsed = time.monotonic() - started
     assert r.verdict is Verdict.TIMEOUT
-    assert 1.0 <= elapsed < 2.5
+    assert 1.0 <= elapsed < 4.0  # the drip would take 25 s; margin for a loaded machine
     assert r.attempts == 2  # the second attempt was cut by the URL deadline
 
 
@@ -189,7 +189,7 @@ def test_accept_then_silence_times_out(pool: ServerPool) -> None:
     a = pool.host("127.0.0.2").route("/", Reply(silence=True))
     started = time.monotonic()
     r = one(a.url("/"), fast(timeout=0.4, retries=1))
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0  # silence is endless; margin for a loaded machine
     assert r.verdict is Verdict.TIMEOUT and r.attempts == 2 and a.hits("/") == 2
 
 
