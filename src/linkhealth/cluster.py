@@ -196,6 +196,11 @@ class ClusterFetcher:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     #: Shards run in the driver because they failed on the cluster (for the report).
     fallbacks: int = 0
+    #: Seconds the whole fetch may take on the cluster (None: no bound beyond each
+    #: URL's own deadline). Past it the unfinished shards are cancelled and a
+    #: :class:`ClusterError` says how many URLs were left: a stuck worker (alive, so
+    #: Dask does not reschedule its task) then cannot hang the driver.
+    deadline: float | None = None
 
     async def _workers(self) -> dict[str, Any]:
         identity = await self.client.scheduler.identity(n_workers=-1)
@@ -225,8 +230,6 @@ class ClusterFetcher:
         on_throttle: Callable[[str, float], None] | None = None,
     ) -> list[FetchResult]:
         """Fetch ``urls`` on the workers; ``on_throttle`` is ignored (workers cannot report it)."""
-        from distributed import as_completed
-
         urls = list(urls)
         if not urls:
             return []
@@ -253,26 +256,14 @@ class ClusterFetcher:
             futures[future] = shard
         results: list[FetchResult | None] = [None] * len(urls)
         try:
-            async for future in as_completed(list(futures)):  # type: ignore[no-untyped-call]
-                shard = futures[future]
-                try:
-                    items = await future
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    # Lost after its retries (a worker died twice, a bad host): check the
-                    # shard here, so no link is dropped. Its hosts are on no other worker.
-                    log.warning(
-                        "shard of %d URLs failed on the cluster (%s); checking it locally",
-                        len(shard.indexes),
-                        exc,
-                    )
-                    self.fallbacks += 1
-                    items = await self._local(shard.urls(urls), settings, validators)
-                for index, item in zip(shard.indexes, items, strict=True):
-                    results[index] = item
-                    if on_result is not None:
-                        on_result(item)
+            async with asyncio.timeout(self.deadline):
+                await self._collect(futures, urls, settings, validators, results, on_result)
+        except TimeoutError as exc:
+            left = sum(1 for r in results if r is None)
+            raise ClusterError(
+                f"the cluster did not finish within {self.deadline:g} s: "
+                f"{left} of {len(urls)} URLs were left unchecked"
+            ) from exc
         finally:
             pending = [f for f in futures if not f.done()]
             if pending:
@@ -281,6 +272,39 @@ class ClusterFetcher:
         if missing:
             raise ClusterError(f"{len(missing)} URLs came back without a result")
         return [r for r in results if r is not None]
+
+    async def _collect(
+        self,
+        futures: dict[Any, Shard],
+        urls: list[str],
+        settings: Settings,
+        validators: Validators,
+        results: list[FetchResult | None],
+        on_result: Callable[[FetchResult], None] | None,
+    ) -> None:
+        """Fill ``results`` as the shards complete (a failed one is checked here)."""
+        from distributed import as_completed
+
+        async for future in as_completed(list(futures)):  # type: ignore[no-untyped-call]
+            shard = futures[future]
+            try:
+                items = await future
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # Lost after its retries (a worker died twice, a bad host): check the
+                # shard here, so no link is dropped. Its hosts are on no other worker.
+                log.warning(
+                    "shard of %d URLs failed on the cluster (%s); checking it locally",
+                    len(shard.indexes),
+                    exc,
+                )
+                self.fallbacks += 1
+                items = await self._local(shard.urls(urls), settings, validators)
+            for index, item in zip(shard.indexes, items, strict=True):
+                results[index] = item
+                if on_result is not None:
+                    on_result(item)
 
     @staticmethod
     async def _local(
@@ -392,13 +416,15 @@ async def cluster_fetcher(
     shards_per_worker: int = DEFAULT_SHARDS_PER_WORKER,
     connect_timeout: float | None = None,
     start_timeout: float | None = None,
+    deadline: float | None = None,
 ) -> AsyncIterator[Fetcher]:
     """A fetcher backed by a local cluster (``settings.workers``) or by the scheduler at
     ``settings.cluster``. Closes what it opened on exit.
 
     ``weights`` (expected seconds per host) override the store's timings;
     ``connect_timeout`` defaults to :data:`DEFAULT_CONNECT_TIMEOUT`, ``start_timeout``
-    (a local cluster's start) to :data:`DEFAULT_START_TIMEOUT`.
+    (a local cluster's start) to :data:`DEFAULT_START_TIMEOUT`; ``deadline`` bounds each
+    fetch (see :attr:`ClusterFetcher.deadline`).
     """
     if connect_timeout is None:
         connect_timeout = DEFAULT_CONNECT_TIMEOUT
@@ -417,6 +443,7 @@ async def cluster_fetcher(
             shards_per_worker=shards_per_worker,
             weights=weights,
             connect_timeout=connect_timeout,
+            deadline=deadline,
         )
     finally:
         await _close_quietly(client, cluster)
