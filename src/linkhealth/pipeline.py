@@ -452,11 +452,15 @@ async def run_check(
                 return
             fetched[item.url] = item
             meta = _apply_fetch(target, item, settings, store)
+            extra = None
             if meta is not None and item.verdict.is_ok() and not item.not_modified:
                 extra = followup_url(item.final_url or item.url, meta, item.body, item.content_type)
-                if extra:
-                    followups[extra] = item.url
-            batcher.add(target.results)
+            if extra:
+                # Stored once the follow-up's metadata is merged (the cache and `report`
+                # must show the arXiv abstract's title, not the PDF's).
+                followups[extra] = item.url
+            else:
+                batcher.add(target.results)
             tick(target.results[0] if target.results else None)
 
         finished = await _fetch_until_stopped(
@@ -465,7 +469,9 @@ async def run_check(
         requests = sum(item.attempts for item in fetched.values())
 
         if finished and followups:
-            finished = await _run_followups(followups, plan, settings, stop, fetcher, on_throttle)
+            finished = await _run_followups(followups, plan, settings, stop, on_throttle)
+        for origin in followups.values():
+            batcher.add(plan.targets[origin].results)
 
         outage = is_outage(list(fetched.values()), settings.outage_ratio) if fetched else False
         partial = not finished or outage
@@ -513,7 +519,6 @@ async def _run_followups(
     plan: Plan,
     settings: Settings,
     stop: asyncio.Event | None,
-    fetcher: Fetcher,
     on_throttle: OnThrottle | None = None,
 ) -> bool:
     """Fetch known-site follow-ups (arXiv abstract, oEmbed) and merge their metadata."""
@@ -529,8 +534,26 @@ async def _run_followups(
         for result in target.results:
             result.apply_meta(merged)
 
+    async def fetch_followups(
+        urls: Sequence[str],
+        settings: Settings,
+        *,
+        on_result: Callable[[FetchResult], None] | None = None,
+        validators: Mapping[str, tuple[str | None, str | None]] | None = None,
+        on_throttle: OnThrottle | None = None,
+    ) -> list[FetchResult]:
+        # Few URLs, fetched here even on a cluster; their JSON bodies (oEmbed) are read.
+        return await fetch_all(
+            urls,
+            settings,
+            on_result=on_result,
+            validators=validators,
+            on_throttle=on_throttle,
+            full_body=set(urls),
+        )
+
     return await _fetch_until_stopped(
-        list(followups), settings, on_followup, {}, stop, fetcher, on_throttle
+        list(followups), settings, on_followup, {}, stop, fetch_followups, on_throttle
     )
 
 

@@ -53,6 +53,7 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 AFTER_HEAD_BYTES = 4096
 # Of a PDF, read this much: the document-information /Title is usually near the start.
 PDF_READ_BYTES = 64 * 1024
+JSON_READ_BYTES = 64 * 1024  # a JSON body is read only when asked for (oEmbed follow-ups)
 _PDF_TYPES = ("application/pdf", "application/x-pdf")
 
 
@@ -78,6 +79,13 @@ def is_html(content_type: str | None) -> bool:
     if not content_type:
         return True  # unlabelled: treat as HTML (metadata will sniff)
     return content_type.split(";", 1)[0].strip().lower() in _HTML_TYPES
+
+
+def is_json(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
 
 
 def is_pdf(content_type: str | None) -> bool:
@@ -243,6 +251,9 @@ class Client:
             elif is_pdf(content_type):
                 # Only the start: metadata looks for the document's /Title there.
                 cap = min(PDF_READ_BYTES, self.settings.max_body_bytes)
+                out.body, out.truncated = await _read_body(response, cap, stop_at_head=False)
+            elif want_full_body and is_json(content_type):
+                cap = min(JSON_READ_BYTES, self.settings.max_body_bytes)
                 out.body, out.truncated = await _read_body(response, cap, stop_at_head=False)
         elif status in (403, 429, 503) and is_html(content_type):
             # Only to recognise bot-challenge pages; never returned as the body.
