@@ -51,7 +51,8 @@ def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
 def emit(text: str, output: str | None) -> None:
     """Print to stdout, or write atomically to ``output``."""
     if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
+        if text:  # nothing to show (e.g. lint without findings): no blank line either
+            click.echo(text, nl=not text.endswith("\n"))
         return
     from linkhealth.fsutil import atomic_write_text
 
