@@ -142,6 +142,13 @@ def test_piped_output_is_results_only_and_verbose_adds_requests(
     assert any(f"broken 404 {site.url('/gone')}" in line for line in request_lines)
     assert "7 requests, 0 cache hits" in verbose.stderr
     assert "\x1b" not in verbose.stderr
+    again = subprocess.run(
+        [LINKHEALTH, *ARGS, "-v"], cwd=cwd, env=env(), capture_output=True, text=True, timeout=60
+    )
+    lines = [line for line in again.stderr.splitlines() if line.startswith("[")]
+    # OK results are reused without a request, and -v says so instead of an old timing.
+    assert sum(line.endswith(" cached") for line in lines) == 6
+    assert any(line.startswith("[") and "/gone" in line and line.endswith("ms") for line in lines)
 
 
 def test_the_bar_names_a_host_that_is_throttling(tmp_path: Path) -> None:

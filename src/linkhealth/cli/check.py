@@ -216,9 +216,11 @@ def _verbose(inner: ProgressCallback | None) -> ProgressCallback:
             inner(done, total, result)
         if result is not None:
             status = result.http_status if result.http_status is not None else "-"
+            # A reused result made no request: say so rather than repeat an old timing.
+            took = "cached" if result.from_cache else f"{result.elapsed_ms:.0f}ms"
             click.echo(
                 f"[{done}/{total}] {result.verdict.value} {status} "
-                f"{terminal_escape(redact_text(result.url))} {result.elapsed_ms:.0f}ms",
+                f"{terminal_escape(redact_text(result.url))} {took}",
                 err=True,
             )
 
