@@ -322,10 +322,13 @@ class _Batcher:
     def __init__(self, store: Store | None, run_id: int | None) -> None:
         self.store, self.run_id = store, run_id
         self.pending: list[CheckResult] = []
+        self.seen: set[int] = set()
         self.last = time.monotonic()
 
     def add(self, results: Iterable[CheckResult]) -> None:
-        self.pending.extend(results)
+        for result in results:
+            self.seen.add(id(result))
+            self.pending.append(result)
         if len(self.pending) >= BATCH_SIZE or time.monotonic() - self.last > BATCH_SECONDS:
             self.flush()
 
@@ -490,6 +493,9 @@ async def run_check(
                 for result in plan.targets[url].results:
                     result.verdict = Verdict.SKIPPED
                     result.detail = "not checked: the run was interrupted"
+        # Everything else (invalid, unsafe, skipped, excluded) is part of the run too:
+        # `report` must re-render exactly what `check` showed.
+        batcher.add([r for r in plan.results if id(r) not in batcher.seen])
         batcher.flush()
 
         finished_at = utcnow()
@@ -506,7 +512,15 @@ async def run_check(
             outage=outage,
             run_id=run_id,
         )
-        store.finish_run(run_id, finished_at=finished_at, partial=partial, network=report.network)
+        store.finish_run(
+            run_id,
+            finished_at=finished_at,
+            partial=partial,
+            network=report.network,
+            summary=report.summary,
+            findings=report.findings,
+        )
+        store.prune(keep_runs=settings.keep_runs)
         report.history = store.failing_history(30)
         store.checkpoint()
     finally:

@@ -255,3 +255,44 @@ def test_base_url_maps_root_relative_links_to_the_site(pool: ServerPool, tmp_pat
         f"http://docs.test:{a.port}/gone": "broken",
     }
     assert (a.hits("/ok"), a.hits("/gone")) == (1, 1)
+
+
+def test_report_shows_exactly_what_check_showed(pool: ServerPool, tmp_path: Path) -> None:
+    a = site(pool)
+    lst = write_list(
+        tmp_path,
+        f"- http://site-a.test:{a.port}/ok\n"
+        f"- [t](http://site-a.test:{a.port}/go ne)\n"
+        "- [mail](mailto:x@example.org)\n"
+        "- [js](javascript:alert(1))\n"
+        f"- http://site-a.test:{a.port}/ok again\n",
+    )
+    checked = run(tmp_path, str(lst), "--format", "json", *resolve(a, "site-a.test"))
+    assert checked.exit_code == 1, checked.output
+    reported = CliRunner().invoke(
+        cli, ["report", "--store", str(tmp_path / "state.sqlite"), "--format", "json"]
+    )
+    assert reported.exit_code == 1, reported.output
+    before, after = json.loads(checked.stdout), json.loads(reported.stdout)
+    assert after["summary"] == before["summary"]
+    assert sorted((r["url"], r["verdict"]) for r in after["results"]) == sorted(
+        (r["url"], r["verdict"]) for r in before["results"]
+    )
+    assert after["findings"] == before["findings"]
+
+
+def test_old_runs_are_pruned_to_keep_runs(pool: ServerPool, tmp_path: Path) -> None:
+    import sqlite3
+
+    a = site(pool)
+    lst = write_list(tmp_path, f"- http://site-a.test:{a.port}/gone\n")
+    (tmp_path / "linkhealth.toml").write_text("keep-runs = 2\n", encoding="utf-8")
+    config = ["--config", str(tmp_path / "linkhealth.toml")]
+    for _ in range(3):
+        assert run(tmp_path, str(lst), *config, *resolve(a, "site-a.test")).exit_code == 1
+    with sqlite3.connect(tmp_path / "state.sqlite") as conn:
+        (runs,) = conn.execute("SELECT COUNT(*) FROM runs").fetchone()
+    assert runs == 2
+    # The streak survives pruning: the fourth failing run in a row.
+    out = run(tmp_path, str(lst), *config, "--format", "json", *resolve(a, "site-a.test"))
+    assert json.loads(out.stdout)["results"][0]["failing_runs"] == 4
