@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from linkhealth import __version__
 
@@ -122,6 +122,18 @@ class Settings(BaseModel):
 
     changed_since: str | None = None  # git revision: only links on lines changed since it
 
+    @field_validator("max_age")
+    @classmethod
+    def _max_age_is_a_duration(cls, value: str) -> str:
+        from linkhealth.duration import parse_duration
+        from linkhealth.errors import ConfigError
+
+        try:
+            parse_duration(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
     def host(self, hostname: str) -> HostSettings:
         """The overrides for one host (exact name, then parent domains)."""
         name = hostname.lower().rstrip(".")
@@ -185,21 +197,28 @@ def read_config_file(path: Path) -> dict[str, object]:
     return data
 
 
-def _closest(name: str, valid: list[str]) -> str:
+def _closest_key(name: str, valid: list[str], *, cutoff: float = 0.5) -> str | None:
     import difflib
 
-    match = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
-    return f" (did you mean {match[0]!r}?)" if match else ""
+    match = difflib.get_close_matches(name, valid, n=1, cutoff=cutoff)
+    return match[0] if match else None
+
+
+def _kebab(key: str) -> str:
+    return key.replace("_", "-")
 
 
 def _check_keys(table: dict[str, object], model: type[BaseModel], where: str) -> None:
+    """Unknown keys are errors naming the closest valid key, spelt as files spell keys."""
     from linkhealth.errors import ConfigError
 
     valid = sorted(model.model_fields)
     for key in table:
         normal = key.replace("-", "_")
         if normal not in model.model_fields:
-            raise ConfigError(f"{where}: unknown key {key!r}{_closest(normal, valid)}")
+            close = _closest_key(normal, valid)
+            hint = f" (did you mean {_kebab(close)!r}?)" if close else ""
+            raise ConfigError(f"{where}: unknown key {key!r}{hint}")
 
 
 def _normalise_table(table: dict[str, object], where: str) -> dict[str, object]:
@@ -209,7 +228,7 @@ def _normalise_table(table: dict[str, object], where: str) -> dict[str, object]:
     if isinstance(hosts, dict):
         for host, sub in hosts.items():
             if isinstance(sub, dict):
-                _check_keys(sub, HostSettings, f"{where}: hosts.{host}")
+                _check_keys(sub, HostSettings, f'{where}: [hosts."{host}"]')
                 hosts[host] = {k.replace("-", "_"): v for k, v in sub.items()}
     return out
 
@@ -238,7 +257,15 @@ def settings_from_env(env: dict[str, str]) -> dict[str, object]:
             continue
         name = key[len(ENV_PREFIX) :].lower()
         if name not in Settings.model_fields or name == "hosts":
-            raise ConfigError(f"unknown environment variable {key}{_closest(name, valid)}")
+            # A near miss is a typo worth stopping for; anything else (LINKHEALTH_TOKEN
+            # named by a host header's env:NAME, say) is not ours to judge.
+            close = _closest_key(name, valid, cutoff=0.75)
+            if close is not None and close != "hosts":
+                raise ConfigError(
+                    f"unknown environment variable {key} "
+                    f"(did you mean {ENV_PREFIX + close.upper()}?)"
+                )
+            continue
         out[name] = _env_value(name, raw)
     return out
 
@@ -268,15 +295,23 @@ def load_settings(
     elif not config_file.is_file():
         raise ConfigError(f"config file {config_file} does not exist")
     merged: dict[str, object] = {}
+    source: dict[str, str] = {}  # key -> where its value came from, for error messages
     if config_file is not None:
-        merged.update(_normalise_table(read_config_file(config_file), str(config_file)))
-    merged.update(settings_from_env(environ))
-    merged.update({key: value for key, value in overrides.items() if value is not None})
+        table = _normalise_table(read_config_file(config_file), str(config_file))
+        merged.update(table)
+        source.update({key: f"{_kebab(key)} in {config_file}" for key in table})
+    from_env = settings_from_env(environ)
+    merged.update(from_env)
+    source.update({key: f"{ENV_PREFIX}{key.upper()}" for key in from_env})
+    flags = {key: value for key, value in overrides.items() if value is not None}
+    merged.update(flags)
+    source.update({key: f"--{_kebab(key)}" for key in flags})
     try:
         return Settings.model_validate(merged), config_file
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        source = f" (from {config_file})" if config_file else ""
-        raise ConfigError(f"invalid configuration{source}: {problems}") from exc
+        problems = []
+        for err in exc.errors():
+            key = str(err["loc"][0]) if err["loc"] else ""
+            where = source.get(key, _kebab(".".join(str(p) for p in err["loc"])))
+            problems.append(f"{where}: {err['msg']}")
+        raise ConfigError(f"invalid configuration: {'; '.join(problems)}") from exc

@@ -9,6 +9,7 @@ import pytest
 from linkhealth.config import (
     DEFAULT_HOST_CONCURRENCY,
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_RETRIES,
     Settings,
     find_config_file,
     load_settings,
@@ -60,8 +61,8 @@ def test_env_lists_and_maps() -> None:
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
-        ("max-concurency = 3\n", "did you mean 'max_concurrency'"),
-        ("[hosts.'a.com']\nconcurency = 2\n", "did you mean 'concurrency'"),
+        ("max-concurency = 3\n", "did you mean 'max-concurrency'"),
+        ("[hosts.'a.com']\nconcurency = 2\n", '[hosts."a.com"]: unknown key'),
         ("retries = 'many'\n", "retries"),
         ("retries = \n", "not valid TOML"),
     ],
@@ -74,8 +75,34 @@ def test_bad_files_name_the_problem(tmp_path: Path, text: str, needle: str) -> N
 
 
 def test_unknown_env_variable_is_named() -> None:
-    with pytest.raises(ConfigError, match=r"LINKHEALTH_RETRYS.*did you mean 'retries'"):
+    with pytest.raises(ConfigError, match=r"LINKHEALTH_RETRYS.*did you mean LINKHEALTH_RETRIES"):
         load_settings({}, env={"LINKHEALTH_RETRYS": "2"}, cwd=Path("/"))
+
+
+def test_unrelated_linkhealth_variables_are_left_alone() -> None:
+    # A host header may name env:LINKHEALTH_TOKEN; that is no misspelt setting.
+    settings, _ = load_settings({}, env={"LINKHEALTH_TOKEN": "s3cret"}, cwd=Path("/"))
+    assert settings.retries == DEFAULT_RETRIES
+
+
+@pytest.mark.parametrize(
+    ("file_text", "env", "flags", "needle"),
+    [
+        ("fail-after = 'x'\n", {}, {}, "fail-after in "),
+        ("", {"LINKHEALTH_FAIL_AFTER": "abc"}, {}, "LINKHEALTH_FAIL_AFTER: "),
+        ("", {}, {"retries": -1}, "--retries: "),
+        ("max-age = '12x'\n", {}, {}, "max-age in "),
+    ],
+)
+def test_a_bad_value_names_where_it_came_from(
+    tmp_path: Path, file_text: str, env: dict[str, str], flags: dict[str, object], needle: str
+) -> None:
+    (tmp_path / "linkhealth.toml").write_text(file_text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(flags, env=env, cwd=tmp_path)
+    assert needle in str(info.value)
+    if "LINKHEALTH" in needle or "--" in needle:
+        assert "linkhealth.toml" not in str(info.value)
 
 
 def test_missing_explicit_config(tmp_path: Path) -> None:
