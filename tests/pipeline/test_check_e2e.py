@@ -104,7 +104,7 @@ def test_all_ok_exits_zero_and_text_output(pool: ServerPool, tmp_path: Path) -> 
     lst = write_list(tmp_path, f"- http://site-a.test:{a.port}/ok\n")
     result = run(tmp_path, str(lst), *resolve(a, "site-a.test"))
     assert result.exit_code == 0, result.output
-    assert "1 ok" in result.stdout
+    assert "1 URL in 1 place: 1 ok; 0 failing" in result.stdout
 
 
 def test_second_run_inside_max_age_sends_no_request_for_ok_links(

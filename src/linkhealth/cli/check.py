@@ -32,6 +32,7 @@ from linkhealth.models import CheckResult, RunReport
 from linkhealth.parse import ParseResult
 from linkhealth.pipeline import ProgressCallback, RunOutcome, run_check
 from linkhealth.report import FORMATS, render, write_reports
+from linkhealth.report.view import plural
 
 EXTRA_REPORTS = ("junit", "sarif", "html", "csv")
 
@@ -202,7 +203,8 @@ def closing_summary(outcome: RunOutcome, seconds: float, *, counts_shown: bool =
         f"[bold red]{summary.failing} failing[/]" if summary.failing else "[green]none failing[/]"
     )
     return (
-        f"{summary.urls} URLs in {summary.occurrences} places: {counts or 'none'}; {failing} "
+        f"{plural(summary.urls, 'URL')} in {plural(summary.occurrences, 'place')}: "
+        f"{counts or 'none'}; {failing} "
         f"· {seconds:.1f} s, {outcome.requests} requests, {outcome.cache_hits} cache hits"
     )
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from linkhealth.models import Finding, RunReport
 from linkhealth.report import escape
-from linkhealth.report.view import Row, View, group, since, status_text, verdict_label
+from linkhealth.report.view import (
+    Row,
+    View,
+    group,
+    plural,
+    since,
+    status_text,
+    verdict_label,
+)
 
 CELL_LIMIT = 300
 TITLE_LIMIT = 200
@@ -89,7 +97,7 @@ def render(view: View) -> str:
     if notes:
         lines += [*notes, ""]
     lines.append(
-        f"{report.summary.urls} URLs in {report.summary.occurrences} places, "
+        f"{plural(report.summary.urls, 'URL')} in {plural(report.summary.occurrences, 'place')}, "
         f"**{view.failing_count()} failing**."
     )
     lines += ["", *_summary_table(view)]
@@ -117,7 +125,10 @@ def broken_links(view: View) -> str:
     if not failing:
         lines.append("No failing links.")
     else:
-        lines.append(f"{view.failing_count()} failing URLs in {len(failing)} places.")
+        n = view.failing_count()
+        lines.append(
+            f"{n} failing {'URL' if n == 1 else 'URLs'} in {plural(len(failing), 'place')}."
+        )
     header = ["line", "URL", "verdict", "detail", "suggestion", "failing since"]
     for file, sections in group(failing):
         lines += ["", f"## {_cell(file or '(no file)')}"]
@@ -134,7 +145,7 @@ def enrichment(view: View) -> str:
     """``reports/enrichment.md``: every link by file and section, with its metadata."""
     lines = ["# Links and their pages", ""]
     rows_all = view.rows()
-    lines.append(f"{view.report.summary.urls} URLs in {len(rows_all)} places.")
+    lines.append(f"{plural(view.report.summary.urls, 'URL')} in {plural(len(rows_all), 'place')}.")
     header = ["line", "link", "title", "description", "verdict"]
     for file, sections in group(rows_all):
         lines += ["", f"## {_cell(file or '(no file)')}"]

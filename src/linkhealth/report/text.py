@@ -7,7 +7,14 @@ output holds no escape sequence or control character from a page or a list.
 from __future__ import annotations
 
 from linkhealth.report import escape
-from linkhealth.report.view import View, location, since, status_text, verdict_label
+from linkhealth.report.view import (
+    View,
+    location,
+    plural,
+    since,
+    status_text,
+    verdict_label,
+)
 
 DETAIL_LIMIT = 200
 URL_LIMIT = 300
@@ -64,13 +71,13 @@ def summary_line(view: View) -> str:
     report = view.report
     counts = ", ".join(f"{n} {v}" for v, n in view.by_verdict().items() if n)
     text = (
-        f"{report.summary.urls} URLs in {report.summary.occurrences} places"
+        f"{plural(report.summary.urls, 'URL')} in {plural(report.summary.occurrences, 'place')}"
         f"{': ' + counts if counts else ''}; {view.failing_count()} failing"
     )
     if report.findings:
-        text += f", {len(view.failing_findings())} lint errors"
+        text += f", {plural(len(view.failing_findings()), 'lint error')}"
     if report.network == "outage":
-        text += " (network outage: links not judged)"
-    if report.partial:
+        text += " (network outage: links not judged; partial run)"
+    elif report.partial:
         text += " (partial run)"
     return text

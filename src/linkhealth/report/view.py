@@ -141,6 +141,11 @@ def since(result: CheckResult, now: datetime) -> str:
     return f"{start.date().isoformat()} ({age})"
 
 
+def plural(count: int, word: str) -> str:
+    """``1 URL``, ``2 URLs``; ``1 place``, ``3 places``."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def status_text(result: CheckResult) -> str:
     """The HTTP status, or the error kind, or ``-``."""
     if result.http_status is not None:
