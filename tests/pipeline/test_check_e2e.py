@@ -296,3 +296,14 @@ def test_old_runs_are_pruned_to_keep_runs(pool: ServerPool, tmp_path: Path) -> N
     # The streak survives pruning: the fourth failing run in a row.
     out = run(tmp_path, str(lst), *config, "--format", "json", *resolve(a, "site-a.test"))
     assert json.loads(out.stdout)["results"][0]["failing_runs"] == 4
+
+
+def test_output_into_a_new_folder_is_created(pool: ServerPool, tmp_path: Path) -> None:
+    a = site(pool)
+    lst = write_list(tmp_path, f"- http://site-a.test:{a.port}/ok\n")
+    target = tmp_path / "out" / "deeper" / "results.sarif"
+    result = run(
+        tmp_path, str(lst), "--format", "sarif", "-o", str(target), *resolve(a, "site-a.test")
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(target.read_text())["version"] == "2.1.0"

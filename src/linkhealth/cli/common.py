@@ -57,6 +57,7 @@ def emit(text: str, output: str | None) -> None:
     from linkhealth.fsutil import atomic_write_text
 
     try:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)  # as --reports-dir does
         atomic_write_text(Path(output), text)
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc

@@ -217,7 +217,7 @@ class LocalChecker:
         if not _inside(target.lexical, target.root):
             return LocalVerdict(
                 Verdict.UNSAFE,
-                f"the link leaves the repository root ({target.key})",
+                f"the link leaves the repository root (it resolves to {target.key})",
                 error_kind=ErrorKind.POLICY,
                 resolved=resolved,
             )
