@@ -7,8 +7,9 @@ Inline markers (HTML comments, invisible when the Markdown is rendered)::
     <!-- linkhealth-ignore-end -->           ... to here (inclusive)
 
 Links on ignored lines produce no occurrence and no finding. A start without an
-end ignores the rest of the file. Markers are found line by line in the raw text,
-so they work inside a file that is entirely one HTML comment too.
+end ignores the rest of the file, and says so (an ``unclosed-ignore`` warning).
+Markers are found line by line in the raw text, so they work inside a file that
+is entirely one HTML comment too.
 
 ``.linkhealthignore`` (at the repository root) holds URL patterns, one per line:
 blank lines and lines starting with ``#`` are skipped; ``re:PATTERN`` is a
@@ -55,6 +56,20 @@ def ignored_lines(text: str) -> set[int]:
     if start is not None:
         out.update(range(start, len(lines) + 1))
     return out
+
+
+def unclosed_start(text: str) -> int | None:
+    """The 1-based line of a ``linkhealth-ignore-start`` that no ``-end`` closes, if any."""
+    if "linkhealth-ignore-start" not in text:
+        return None
+    start: int | None = None
+    for number, line in enumerate(text.split("\n"), start=1):
+        for match in MARKER_RE.finditer(line):
+            if match.group(1) == "start" and start is None:
+                start = number
+            elif match.group(1) == "end":
+                start = None
+    return start
 
 
 def marker_ends(text: str) -> set[int]:

@@ -204,3 +204,19 @@ def test_changed_since_outside_git_is_a_usage_error(
     result = CliRunner().invoke(cli, ["lint", "l.md", "--changed-since", "HEAD"])
     assert result.exit_code == 2
     assert "not inside a git repository" in result.output
+
+
+def test_an_unclosed_ignore_start_is_a_warning_not_silence() -> None:
+    from linkhealth.parse import extract_text
+
+    text = (
+        "- http://a.example/x\n<!-- linkhealth-ignore-start -->\n"
+        "- http://b.example/y\n- http://c.example/z\n"
+    )
+    result = extract_text(text, "l.md")
+    assert [o.url for o in result.occurrences] == ["http://a.example/x"]
+    (warning,) = result.findings
+    assert (warning.rule, warning.line, warning.severity.value) == ("unclosed-ignore", 2, "warning")
+    assert "2 link(s)" in warning.message
+    closed = text + "<!-- linkhealth-ignore-end -->\n"
+    assert extract_text(closed, "l.md").findings == []

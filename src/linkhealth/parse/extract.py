@@ -30,7 +30,7 @@ from linkify_it import LinkifyIt
 from markdown_it.token import Token
 
 from linkhealth.config import CommentMode, Settings
-from linkhealth.ignore import ignored_lines, load_url_ignore, marker_ends
+from linkhealth.ignore import ignored_lines, load_url_ignore, marker_ends, unclosed_start
 from linkhealth.models import Finding, LinkKind, Occurrence, Severity
 from linkhealth.parse.lint import TextHit, scan_text
 from linkhealth.parse.markdown import (
@@ -228,8 +228,25 @@ class _FileParser:
             self._parse(whole[0], whole[1], in_comment=True, section=None)
         skip = ignored_lines(self.text)
         if skip:
+            dropped = sum(1 for o in self.occurrences if o.line in skip)
             self.occurrences = [o for o in self.occurrences if o.line not in skip]
             self.findings = [f for f in self.findings if f.line not in skip]
+            open_line = unclosed_start(self.text)
+            if open_line is not None:
+                # Never a silently dropped link: a forgotten -end is worth a warning.
+                self.findings.append(
+                    Finding(
+                        file=self.file,
+                        line=open_line,
+                        column=1,
+                        rule="unclosed-ignore",
+                        message=(
+                            "linkhealth-ignore-start without a linkhealth-ignore-end: "
+                            f"{dropped} link(s) to the end of the file are ignored"
+                        ),
+                        severity=Severity.WARNING,
+                    )
+                )
         self._duplicates()
         self.occurrences.sort(key=lambda o: (o.line, o.column))
         self.findings.sort(key=lambda f: (f.line, f.column, f.rule))

@@ -33,6 +33,7 @@ RULES: dict[str, str] = {
     "empty-destination": "a link with an empty destination",
     "unsafe-scheme": "javascript:, data: or vbscript: link",
     "duplicate-url": "the same URL more than once in a file (warning)",
+    "unclosed-ignore": "an ignore-start marker with no -end: the rest is ignored (warning)",
 }
 
 
