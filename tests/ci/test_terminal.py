@@ -4,22 +4,17 @@ NO_COLOR, per-request lines with -v."""
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import re
-import select
-import struct
 import subprocess
 import sys
-import termios
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from support.servers import Reply, ServerPool, html_page
+from support.terminal import run_on_pty
 
 LINKHEALTH = str(Path(sys.executable).parent / "linkhealth")
 COLOUR = re.compile(r"\x1b\[(?:\d+;)*(?:3[0-7]|9[0-7]|38;[25])[;m]")
@@ -61,29 +56,7 @@ def env(**extra: str) -> dict[str, str]:
 
 def run_in_terminal(cwd: Path, args: list[str], **extra: str) -> tuple[int, str]:
     """Run linkhealth with stdin/stdout/stderr on a 120x30 pseudo-terminal."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
-    proc = subprocess.Popen(
-        [LINKHEALTH, *args], cwd=cwd, env=env(**extra), stdin=slave, stdout=slave, stderr=slave
-    )
-    os.close(slave)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.2)
-        if ready:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif proc.poll() is not None:
-            break
-    os.close(master)
-    code = proc.wait(10)
-    return code, b"".join(chunks).decode("utf-8", "replace")
+    return run_on_pty([LINKHEALTH, *args], cwd=cwd, env=env(**extra))
 
 
 def test_terminal_shows_progress_and_a_coloured_summary(

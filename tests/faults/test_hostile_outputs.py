@@ -13,12 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import pty
 import re
-import select
-import subprocess
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -29,6 +24,7 @@ from markdown_it import MarkdownIt
 
 from faults.faultkit import CONTROL, DEADLINE, child_env, cli_argv, run_cli
 from support.servers import Reply, ServerPool
+from support.terminal import run_on_pty
 
 HOSTILE = {
     "md-breakout": "](javascript:alert(1))",
@@ -123,37 +119,15 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str
 
 def _run_on_a_terminal(work: Path) -> str:
     """``check --format text`` with stdout and stderr on a pseudo-terminal."""
-    main, child = pty.openpty()
-    proc = subprocess.Popen(
+    _, shown = run_on_pty(
         cli_argv("check", "list.md", "--allow-private", "--store", "state.sqlite", "--no-reports"),
         cwd=work,
         env=child_env(TERM="xterm-256color", COLUMNS="200"),
-        stdin=subprocess.DEVNULL,
-        stdout=child,
-        stderr=child,
+        columns=200,
+        deadline=DEADLINE,
+        stdin_tty=False,
     )
-    os.close(child)
-    chunks: list[bytes] = []
-    end = time.monotonic() + DEADLINE
-    try:
-        while time.monotonic() < end:
-            ready, _, _ = select.select([main], [], [], 0.5)
-            if ready:
-                try:
-                    data = os.read(main, 65536)
-                except OSError:  # EIO: the child closed the terminal
-                    break
-                if not data:
-                    break
-                chunks.append(data)
-            elif proc.poll() is not None:
-                break
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=DEADLINE)
-        os.close(main)
-    return b"".join(chunks).decode("utf-8", "replace")
+    return shown
 
 
 # --- structure of each format ----------------------------------------------------------
