@@ -218,11 +218,11 @@ def test_whole_check_same_report_on_the_cluster(
 
 
 def test_deadline_bounds_a_stuck_shard(hosts: Hosts, scheduler_address: str) -> None:
-    """A shard that does not finish (here: a host answering in 3 s, far beyond the
+    """A shard that does not finish (here: a host answering in 6 s, far beyond the
     deadline) is cancelled and reported, not waited for."""
     from linkhealth.cluster import ClusterError
 
-    hosts.set_delay(3.0)
+    hosts.set_delay(6.0)
     urls = _workload(hosts, {HOSTS[0]: 4})
     settings = _settings(cluster=scheduler_address)
 
@@ -234,6 +234,6 @@ def test_deadline_bounds_a_stuck_shard(hosts: Hosts, scheduler_address: str) -> 
     try:
         with pytest.raises(ClusterError, match=r"within 1 s: 4 of 4 URLs were left unchecked"):
             asyncio.run(run())
-        assert time.monotonic() - started < 3.0  # not the 3 s the first answer takes
+        assert time.monotonic() - started < 5.0  # not the 6 s the first answer takes
     finally:
         hosts.set_delay(0.0)

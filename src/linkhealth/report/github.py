@@ -41,7 +41,8 @@ def render(view: View) -> str:
         if r.suggestion:
             msg += f". Suggestion: {r.suggestion}"
         if r.failing_since is not None:
-            msg += f". Failing since {since(r, now)}"
+            # A warning does not fail the run, so it does not say "failing".
+            msg += f". {'Failing' if row.failing else 'Not ok'} since {since(r, now)}"
         if r.flaky:
             msg += ". Flaky: it has flipped between ok and failing in recent runs"
         occ = row.occurrence
