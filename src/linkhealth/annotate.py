@@ -43,6 +43,7 @@ from linkhealth.config import CommentMode
 from linkhealth.errors import InputError
 from linkhealth.fsutil import atomic_write_bytes
 from linkhealth.models import CheckResult, Finding, LinkKind, Occurrence, Severity, Verdict
+from linkhealth.report.escape import md_text
 from linkhealth.sanitize import clean_text
 
 DEFAULT_TITLE_LIMIT = 150
@@ -89,30 +90,19 @@ class AnnotateChange:
 
 # --- escaping ------------------------------------------------------------------------
 
-# Punctuation that can open or close an inline construct (links, images, HTML, code,
-# emphasis, strikethrough, tables, entities, Liquid/Jinja braces, math) is
-# backslash-escaped; CommonMark allows a backslash before any ASCII punctuation.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#{}&~$])")
-_MD_SCHEME = re.compile(r":(?=//)")
-_MD_WWW = re.compile(r"(?i)(www)\.")  # linkify-it also links "0www.x" mid-word
-_MD_AT = re.compile(r"@")
-
 
 def md_inline(text: str, limit: int | None = None) -> str:
     """Inline Markdown that renders as ``text`` (sanitised, one line) and opens nothing.
 
+    The reports' escaper (:func:`linkhealth.report.escape.md_text`) plus one rule of
+    annotate's own: the list is often a Jekyll page, so ``{%`` never appears either.
     Safe inside link text, after other inline text, and inside an HTML comment
     (``>`` is always escaped, so ``-->`` cannot appear).
     """
     cleaned = clean_text(text, limit) if limit is not None else clean_text(text)
     if not cleaned:
         return ""
-    out = _MD_SPECIAL.sub(r"\\\1", cleaned)
-    out = out.replace("\\{%", "\\{\\%")  # Liquid/Jinja tags: `{%` never appears
-    # Keep GFM autolinks (scheme:, www., e-mail) from turning text into links.
-    out = _MD_SCHEME.sub(r"\\:", out)
-    out = _MD_WWW.sub(r"\1\\.", out)
-    return _MD_AT.sub(r"\\@", out)
+    return md_text(cleaned).replace("\\{%", "\\{\\%")
 
 
 _INVISIBLE_IN_URL = frozenset(
