@@ -19,6 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 
+#: Schemes whose links are never fetched or emitted as live links (verdict ``unsafe``).
+UNSAFE_SCHEMES = frozenset({"javascript", "vbscript", "data"})
+#: Schemes checked over the network.
+HTTP_SCHEMES = frozenset({"http", "https"})
+
 
 class Verdict(StrEnum):
     """What linkhealth concluded about one URL."""

@@ -34,6 +34,8 @@ from linkhealth.local import check_occurrences, default_root, is_local
 from linkhealth.meta import extract_meta, page_anchors
 from linkhealth.meta.quirks import followup_url, merge_followup
 from linkhealth.models import (
+    HTTP_SCHEMES,
+    UNSAFE_SCHEMES,
     CheckResult,
     ErrorKind,
     Finding,
@@ -62,8 +64,6 @@ MALFORMED_RULES = frozenset(
 )
 #: Lint rules whose finding is a link refused by policy: it becomes an ``unsafe`` result.
 UNSAFE_RULES = frozenset({"unsafe-scheme"})
-UNSAFE_SCHEMES = frozenset({"javascript", "vbscript", "data"})
-HTTP_SCHEMES = frozenset({"http", "https"})
 BATCH_SIZE = 50
 BATCH_SECONDS = 1.0
 HTML_TYPES = ("text/html", "application/xhtml+xml")

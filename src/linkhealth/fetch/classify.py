@@ -32,7 +32,7 @@ from linkhealth.fetch.decode import DecodeError, UnsupportedEncoding
 from linkhealth.fetch.guard import AddressBlocked
 from linkhealth.fetch.hosts import HostThrottled
 from linkhealth.fetch.result import Outcome
-from linkhealth.models import ErrorKind, Verdict
+from linkhealth.models import UNSAFE_SCHEMES, ErrorKind, Verdict
 
 if TYPE_CHECKING:
     from linkhealth.fetch.result import FetchResult
@@ -42,8 +42,7 @@ PERMANENT_REDIRECTS = frozenset({301, 308})
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 BLOCKED_STATUSES = frozenset({401, 403, 999})
 THROTTLE_STATUSES = frozenset({429, 503})
-DANGEROUS_SCHEMES = frozenset({"javascript", "data", "vbscript"})
-HTTP_SCHEMES = frozenset({"http", "https"})
+DANGEROUS_SCHEMES = UNSAFE_SCHEMES
 RETRYABLE_KINDS = frozenset(
     {ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.REFUSED, ErrorKind.CONNECT}
 )

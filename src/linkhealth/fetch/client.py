@@ -30,7 +30,6 @@ from linkhealth.errors import ConfigError
 from linkhealth.fetch.classify import (
     CHALLENGE_SNIFF_BYTES,
     DANGEROUS_SCHEMES,
-    HTTP_SCHEMES,
     REDIRECT_STATUSES,
     THROTTLE_STATUSES,
     parse_retry_after,
@@ -44,7 +43,7 @@ from linkhealth.fetch.guard import (
     make_socket_factory,
 )
 from linkhealth.fetch.result import KEPT_HEADERS, Outcome
-from linkhealth.models import ErrorKind, Redirect
+from linkhealth.models import HTTP_SCHEMES, ErrorKind, Redirect
 
 ACCEPT_HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 _HEAD_END = re.compile(rb"</head\s*>", re.I)

@@ -30,7 +30,6 @@ from linkhealth.config import Settings
 from linkhealth.errors import ConfigError
 from linkhealth.fetch.classify import (
     DANGEROUS_SCHEMES,
-    HTTP_SCHEMES,
     PERMANENT_REDIRECTS,
     THROTTLE_STATUSES,
     StatusRanges,
@@ -42,7 +41,7 @@ from linkhealth.fetch.client import Client
 from linkhealth.fetch.guard import AddressBlocked, Guard
 from linkhealth.fetch.hosts import HostSlot, HostThrottled, OnThrottle, PriorityLimiter
 from linkhealth.fetch.result import FetchResult, Outcome, Validators
-from linkhealth.models import ErrorKind, Verdict
+from linkhealth.models import HTTP_SCHEMES, ErrorKind, Verdict
 
 OnResult = Callable[[FetchResult], None]
 

@@ -13,9 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import idna
 
-from linkhealth.models import Severity
+from linkhealth.models import UNSAFE_SCHEMES, Severity
 
-UNSAFE_SCHEMES = frozenset({"javascript", "vbscript", "data"})
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
 # Known schemes that are close to "http" by edit distance but are not typos.
 _REAL_SCHEMES = frozenset(
