@@ -122,6 +122,18 @@ class Settings(BaseModel):
 
     changed_since: str | None = None  # git revision: only links on lines changed since it
 
+    @field_validator("exclude", "include")
+    @classmethod
+    def _patterns_compile(cls, value: list[str]) -> list[str]:
+        import re
+
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression ({exc})") from None
+        return value
+
     @field_validator("max_age")
     @classmethod
     def _max_age_is_a_duration(cls, value: str) -> str:

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from linkhealth import __version__
 from linkhealth.config import Settings
 from linkhealth.duration import parse_duration
+from linkhealth.errors import ConfigError
 from linkhealth.fetch import FetchResult, OnThrottle, fetch_all
 from linkhealth.fetch.classify import is_outage, missing_fragment, soft_404
 from linkhealth.ignore import IGNORE_FILE_NAME, UrlIgnore, load_url_ignore
@@ -393,9 +394,13 @@ async def run_check(
     max_age = parse_duration(settings.max_age)
     warnings: list[str] = []
 
+    store_path = Path(settings.store)
+    if store_path.exists() and any(store_path.resolve() == Path(f).resolve() for f in parsed.files):
+        # A store that cannot be read is moved aside: never do that to the user's list.
+        raise ConfigError(f"the store path {store_path} is one of the lists being checked")
     store: Store | None = None
     run_id: int | None = None
-    store = Store.open(Path(settings.store))
+    store = Store.open(store_path)
     warnings.extend(store.warnings)
     try:
         run_id = store.begin_run(

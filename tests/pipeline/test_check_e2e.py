@@ -307,3 +307,20 @@ def test_output_into_a_new_folder_is_created(pool: ServerPool, tmp_path: Path) -
     )
     assert result.exit_code == 0, result.output
     assert json.loads(target.read_text())["version"] == "2.1.0"
+
+
+def test_a_bad_exclude_pattern_is_a_usage_error(tmp_path: Path) -> None:
+    lst = write_list(tmp_path, "- http://a.test/x\n")
+    result = run(tmp_path, str(lst), "--exclude", "(")
+    assert result.exit_code == 2
+    assert "--exclude" in result.output and "not a valid regular expression" in result.output
+
+
+def test_the_store_is_never_pointed_at_a_list(tmp_path: Path) -> None:
+    lst = write_list(tmp_path, "- http://a.test/x\n")
+    before = lst.read_bytes()
+    result = CliRunner().invoke(cli, ["check", str(lst), "--no-reports", "--store", str(lst)])
+    assert result.exit_code == 2
+    assert "is one of the lists being checked" in result.output
+    assert lst.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["list.md"]
