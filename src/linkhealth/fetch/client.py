@@ -54,6 +54,26 @@ AFTER_HEAD_BYTES = 4096
 PDF_READ_BYTES = 64 * 1024
 JSON_READ_BYTES = 64 * 1024  # a JSON body is read only when asked for (oEmbed follow-ups)
 _PDF_TYPES = ("application/pdf", "application/x-pdf")
+# A head with neither </head> nor <title> in its first max_body_bytes (a shop page opening
+# with a megabyte of inline script) is read on, streaming, up to LATE_READ_BYTES decoded
+# bytes, for its <title>: past the cap only <title>, <meta>, <link> and <base> are kept,
+# at most LATE_KEEP_BYTES of them, so the body stays under max_body_bytes + LATE_KEEP_BYTES.
+LATE_READ_BYTES = 4 * 1024 * 1024
+LATE_KEEP_BYTES = 64 * 1024
+_LATE_HOLD = 8 * 1024  # an unfinished tag at a chunk's end is held back this far, no further
+_HEAD_SEEN = re.compile(rb"<title[\s>/]|</head\s*>|<body[\s>/]", re.I)
+# Elements whose content is not markup: skipped whole (their content can be megabytes).
+_RAW_OPEN = re.compile(
+    rb"<(script|style|noscript|textarea|xmp|iframe|noembed|noframes|template)(?=[\s>/])[^>]*>"
+    rb"|<!--",
+    re.I,
+)
+_LATE_TOKEN = re.compile(
+    rb"<(script|style|noscript|textarea|xmp|iframe|noembed|noframes|template)(?=[\s>/])[^>]*>"
+    rb"|<!--|<(?:meta|link|base)(?=[\s>/])[^>]*>|<title(?=[\s>/])[^>]*>|</head\s*>"
+    rb"|<body(?=[\s>/])[^>]*>",
+    re.I,
+)
 
 
 def connection_limit_per_host(settings: Settings) -> int:
@@ -243,7 +263,10 @@ class Client:
         if 200 <= status <= 299:
             if is_html(content_type):
                 body, truncated = await _read_body(
-                    response, self.settings.max_body_bytes, stop_at_head=not want_full_body
+                    response,
+                    self.settings.max_body_bytes,
+                    stop_at_head=not want_full_body,
+                    late_head=not want_full_body,
                 )
                 out.body = body
                 out.truncated = truncated
@@ -279,26 +302,156 @@ def _redirect_problem(
 
 
 async def _read_body(
-    response: httpx.Response, cap: int, *, stop_at_head: bool
+    response: httpx.Response, cap: int, *, stop_at_head: bool, late_head: bool = False
 ) -> tuple[bytes, bool]:
     """Read and decode at most ``cap`` bytes; for HTML stop a little after ``</head>``.
 
-    Returns (body, truncated): truncated when the decoded body reached ``cap``.
+    Returns (body, truncated): truncated when the decoded body reached ``cap``. An
+    HTML head with neither ``</head>`` nor ``<title>`` in its first ``cap`` bytes is
+    read on by :class:`_LateHead` when ``late_head`` (see :data:`LATE_READ_BYTES`).
     """
-    decoder = BoundedDecoder(response.headers.get("content-encoding"))
+    encoding = (response.headers.get("content-encoding") or "").strip().lower()
+    decoder = BoundedDecoder(encoding)
+    limit = max(cap, LATE_READ_BYTES) if late_head else cap
+    # One compressed chunk never decodes to more than ``cap`` (the memory bound); a
+    # decoder that reached its limit may have dropped input, so the read ends there.
+    step_max = cap if encoding not in ("", "identity") else limit
     buf = bytearray()
+    late: _LateHead | None = None
+    read = 0
     scan_from = 0
     async for chunk in response.aiter_raw():
-        data = decoder.feed(chunk, cap - len(buf))
+        step = min(step_max, limit - read)
+        data = decoder.feed(chunk, step)
         if not data:
             continue
+        if len(data) >= step:
+            limit = read + len(data)
+        read += len(data)
+        if late is not None:
+            late.feed(data)
+            if late.done or read >= limit:
+                return late.body(), not late.found
+            continue
         buf += data
-        if len(buf) >= cap:
-            return bytes(buf[:cap]), True
         if stop_at_head:
-            match = _HEAD_END.search(buf, scan_from)
+            match = _HEAD_END.search(buf, scan_from, cap)
             if match is not None:
                 # Keep what already arrived after </head> (up to a little), never wait for more.
-                return bytes(buf[: match.end() + AFTER_HEAD_BYTES]), False
-            scan_from = max(0, len(buf) - 8)
+                return bytes(buf[: min(match.end() + AFTER_HEAD_BYTES, cap)]), False
+            scan_from = max(0, min(len(buf), cap) - 8)
+        if len(buf) >= cap:
+            if not late_head or read >= limit or _HEAD_SEEN.search(buf, 0, cap):
+                return bytes(buf[:cap]), True
+            late = _LateHead(bytes(buf[:cap]))
+            late.feed(bytes(buf[cap:]))
+            del buf[:]
+            if late.done:
+                return late.body(), not late.found
+    if late is not None:
+        return late.body(), not late.found
     return bytes(buf), False
+
+
+class _LateHead:
+    """The head of a page read past the cap: the first ``cap`` bytes, then only the
+    ``<title>``, ``<meta>``, ``<link>`` and ``<base>`` tags that follow, until ``<title>``
+    closes, ``</head>`` or ``<body>`` is seen, or :data:`LATE_KEEP_BYTES` are kept.
+
+    Script, style and comment contents are skipped without being kept; an element left
+    open by the cap is cut at its start so what follows parses as markup again.
+    """
+
+    def __init__(self, prefix: bytes) -> None:
+        self.kept = bytearray()
+        self.pending = b""
+        self.raw_end: re.Pattern[bytes] | None = None  # inside an element skipped whole
+        self.in_title = False
+        self.found = False
+        self.done = False
+        self.prefix = self._cut(prefix)
+
+    def _cut(self, prefix: bytes) -> bytes:
+        pos, opened = 0, 0
+        while True:
+            if self.raw_end is None:
+                start = _RAW_OPEN.search(prefix, pos)
+                if start is None:
+                    break
+                self.raw_end, pos = _raw_end(start.group(1)), start.end()
+                opened = start.end() if start.group(1) else start.start()
+            else:
+                end = self.raw_end.search(prefix, pos)
+                if end is None:  # the cap fell inside it: keep only its start tag
+                    return prefix[:opened]
+                self.raw_end, pos = None, end.end()
+        lt = prefix.rfind(b"<")
+        if lt > prefix.rfind(b">"):  # a tag cut by the cap: read it again whole
+            if len(prefix) - lt <= _LATE_HOLD:
+                self.pending = prefix[lt:]
+            return prefix[:lt]
+        return prefix
+
+    def feed(self, data: bytes) -> None:
+        """Scan one more decoded chunk; after ``</title>``, only the rest of that chunk."""
+        self._scan(data)
+        self.done = self.done or (self.found and not self.in_title)
+
+    def _scan(self, data: bytes) -> None:
+        text, pos = self.pending + data, 0
+        self.pending = b""
+        while not self.done:
+            if self.raw_end is not None:
+                end = self.raw_end.search(text, pos)
+                if end is None:
+                    tail = max(pos, len(text) - 16)  # its end tag may be split
+                    if self.in_title:
+                        self._keep(text[pos:tail])
+                    self.pending = text[tail:]
+                    return
+                if self.in_title:
+                    self._keep(text[pos : end.end()])
+                    self.in_title = False
+                elif self.raw_end.pattern != b"-->":
+                    self._keep(end.group(0))
+                self.raw_end, pos = None, end.end()
+                continue
+            token = _LATE_TOKEN.search(text, pos)
+            if token is None:
+                lt = text.rfind(b"<", pos)
+                hold = lt if lt >= 0 and len(text) - lt <= _LATE_HOLD else len(text)
+                self.pending = text[hold:]
+                return
+            self._take(token)
+            pos = token.end()
+
+    def _take(self, token: re.Match[bytes]) -> None:
+        tag = token.group(0)
+        name = token.group(1)
+        if name or tag == b"<!--":
+            if name:
+                self._keep(tag)
+            self.raw_end = _raw_end(name)
+            return
+        self._keep(tag)
+        lowered = tag[:6].lower()
+        if lowered.startswith(b"<title"):
+            self.found = self.in_title = True
+            self.raw_end = _raw_end(b"title")
+        elif lowered.startswith((b"</head", b"<body")):
+            self.found = self.done = True
+
+    def _keep(self, data: bytes) -> None:
+        room = LATE_KEEP_BYTES - len(self.kept)
+        self.kept += data[:room]
+        if len(data) >= room:
+            self.done = True
+
+    def body(self) -> bytes:
+        return self.prefix + bytes(self.kept)
+
+
+def _raw_end(name: bytes | None) -> re.Pattern[bytes]:
+    if not name:
+        return re.compile(rb"-->")
+    return re.compile(rb"</" + re.escape(name) + rb"\s*>", re.I)
