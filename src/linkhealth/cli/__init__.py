@@ -1,20 +1,75 @@
-"""The command line: thin click commands over the library. Only this package prints or exits."""
+"""The command line: thin click commands over the library. Only this package prints or exits.
+
+Start-up is kept light: a command's module (and with it the network stack, rich,
+the report formats) is imported only when that command runs or shows its own help.
+``--version`` and ``--help`` import click and this module, nothing else.
+"""
 
 from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, MutableMapping
 
 import click
 
 from linkhealth import __version__
-from linkhealth.cli import annotate as _annotate
-from linkhealth.cli import check as _check
-from linkhealth.cli import extract as _extract
-from linkhealth.cli import lint as _lint
-from linkhealth.cli import report as _report
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+# name -> (module exposing ``command``, the one-line summary in the command list).
+# The summary lives here only: the list in --help is written without importing a
+# command, and a command gets its ``short_help`` from here when it is loaded.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "annotate": ("linkhealth.cli.annotate", "Turn bare URLs into [Title](url) — description."),
+    "check": ("linkhealth.cli.check", "Check every link, write reports/ (the nightly job)."),
+    "extract": (
+        "linkhealth.cli.extract",
+        "List every link with its exact file:line:col (offline).",
+    ),
+    "lint": (
+        "linkhealth.cli.lint",
+        "Find malformed links and typos with a suggested fix (offline).",
+    ),
+    "report": ("linkhealth.cli.report", "Re-render the last run from the store (offline)."),
+}
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+
+class _Commands(MutableMapping[str, click.Command]):
+    """The group's commands, each imported on first use. Iterating lists every name
+    (so click's "Did you mean ...?" still knows them all) without importing any."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            module, summary = COMMANDS[name]
+            command: click.Command = importlib.import_module(module).command
+            command.short_help = summary
+            self._loaded[name] = command
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**dict.fromkeys(COMMANDS), **self._loaded})
+
+    def __len__(self) -> int:
+        return len({**dict.fromkeys(COMMANDS), **self._loaded})
+
+
+class _LazyGroup(click.Group):
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx) if name in COMMANDS]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=_LazyGroup, commands=_Commands(), context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "--version", prog_name="linkhealth")
 def cli() -> None:
     """Keep Markdown link lists healthy.
@@ -25,18 +80,6 @@ def cli() -> None:
       linkhealth check lists/           check every link, write reports/
       linkhealth annotate x.md --write  turn bare URLs into [Title](url) — description
     """
-
-
-# Each command lives in its own module exposing ``command``. Unknown command and
-# option names get click's "Did you mean ...?" (click >= 8.2 suggests both).
-for _command in (
-    _extract.command,
-    _lint.command,
-    _check.command,
-    _report.command,
-    _annotate.command,
-):
-    cli.add_command(_command)
 
 
 def main() -> None:

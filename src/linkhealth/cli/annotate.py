@@ -42,10 +42,7 @@ def _with_suggestions(parsed: ParseResult) -> ParseResult:
     return ParseResult(parsed.occurrences + extra, parsed.findings, parsed.files)
 
 
-@click.command(
-    "annotate",
-    short_help="Turn bare URLs into [Title](url) — description.",
-)
+@click.command("annotate")
 @click.argument("paths", nargs=-1)
 @click.option("--write", "write", is_flag=True, help="Write the annotated files (atomically).")
 @click.option(

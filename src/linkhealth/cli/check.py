@@ -229,7 +229,7 @@ def _verbose(inner: ProgressCallback | None) -> ProgressCallback:
     return update
 
 
-@click.command("check", short_help="Check every link, write reports/ (the nightly job).")
+@click.command("check")
 @click.argument("paths", nargs=-1)
 @format_option(list(FORMATS), "text")
 @output_option()

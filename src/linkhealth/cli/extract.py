@@ -76,7 +76,7 @@ def render_csv(occurrences: list[Occurrence]) -> str:
 RENDERERS = {"text": render_text, "json": render_json, "csv": render_csv}
 
 
-@click.command("extract", short_help="List every link with its exact file:line:col (offline).")
+@click.command("extract")
 @parse_options
 @format_option(list(RENDERERS), "text")
 @output_option()

@@ -59,7 +59,7 @@ def render_github(findings: list[Finding]) -> str:
 RENDERERS = {"text": render_text, "json": render_json, "github": render_github}
 
 
-@click.command("lint", short_help="Find malformed links and typos with a suggested fix (offline).")
+@click.command("lint")
 @parse_options
 @format_option(list(RENDERERS), "text")
 @output_option()

@@ -13,7 +13,7 @@ from linkhealth.report import FORMATS, render
 from linkhealth.store import Store
 
 
-@click.command("report", short_help="Re-render the last run from the store (offline).")
+@click.command("report")
 @format_option(list(FORMATS), "text")
 @output_option()
 @click.option("--store", default=None, help="History store (default .linkhealth/state.sqlite).")
