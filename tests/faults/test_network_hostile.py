@@ -204,6 +204,31 @@ def test_redirect_and_error_bodies_that_are_bombs_are_never_read(pool: ServerPoo
     assert elapsed < 10.0
 
 
+def _many_codings(count: int, per_line: int = 1300) -> Callable[[socket.socket], None]:
+    """A 200 whose Content-Encoding lists ``gzip`` ``count`` times, over as many header
+    lines as the client's per-line limit needs (it joins them into one list)."""
+    lines = [
+        b"Content-Encoding: " + b", ".join([b"gzip"] * min(per_line, count - start))
+        for start in range(0, count, per_line)
+    ]
+    body = gzip.compress(PAGE)
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + b"\r\n".join(lines)
+    return send(head + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+
+
+def test_a_long_content_coding_list_is_refused_before_any_decoder_is_built(
+    raw: Callable[[str, Callable[[socket.socket], None]], RawServer],
+) -> None:
+    """Issue 20: ``gzip`` listed 160,000 times built one decompressor per token (790 MB).
+    The number of codings is capped and counted before the header is even split."""
+    server = raw("127.0.0.5", _many_codings(160_000))
+    r, elapsed, peak = measured(lambda: one(server.url("/"), fast(retries=0)))
+    assert r.verdict is Verdict.ERROR and r.error_kind is ErrorKind.PROTOCOL, r.detail
+    assert "160000 content-codings listed" in r.detail, r.detail
+    assert peak < MEMORY_BOUND, f"peak {peak / MiB:.1f} MiB"
+    assert elapsed < 10.0
+
+
 def _endless(title: bytes) -> Callable[[socket.socket], None]:
     def handler(sock: socket.socket) -> None:
         sock.sendall(

@@ -24,7 +24,7 @@ from linkhealth.fetch.classify import (
     is_retryable,
     parse_retry_after,
 )
-from linkhealth.fetch.decode import BoundedDecoder, UnsupportedEncoding
+from linkhealth.fetch.decode import MAX_CODINGS, BoundedDecoder, UnsupportedEncoding
 from linkhealth.fetch.guard import AddressBlocked, Guard, is_blocked, parse_ip
 from linkhealth.fetch.hosts import HostSlot, PriorityLimiter
 from linkhealth.fetch.result import Outcome
@@ -52,9 +52,14 @@ from linkhealth.models import ErrorKind, Redirect, Verdict
         ("::ffff:10.0.0.1", True),
         ("64:ff9b::7f00:1", True),  # NAT64 of 127.0.0.1
         ("2002:c0a8:0101::1", True),  # 6to4 of 192.168.1.1
+        ("fec0::1", True),  # site-local (deprecated, "global" to Python's tables)
+        ("feff:ffff::1", True),  # the top of fec0::/10
+        ("5f00::1", True),  # reserved, outside global unicast 2000::/3
+        ("4000::1", True),  # unassigned, outside 2000::/3
         ("8.8.8.8", False),
         ("93.184.216.34", False),
         ("2606:4700::1111", False),
+        ("2a00:1450:4001::1", False),
         ("64:ff9b::808:808", False),  # NAT64 of 8.8.8.8
         ("2002:808:808::1", False),  # 6to4 of 8.8.8.8
         ("::ffff:8.8.8.8", False),
@@ -342,3 +347,16 @@ def test_priority_limiter_serves_busiest_first() -> None:
         return order
 
     assert asyncio.run(scenario()) == ["big", "mid", "small"]
+
+
+def test_content_coding_chain_is_capped_before_it_is_split() -> None:
+    """Issue 20: one decompressor per listed coding made a 1 MB header cost 790 MB."""
+    body = b"<title>x</title>"
+    packed = body
+    for _ in range(MAX_CODINGS):
+        packed = gzip.compress(packed)
+    assert BoundedDecoder(", ".join(["gzip"] * MAX_CODINGS)).feed(packed, 100) == body
+    with pytest.raises(UnsupportedEncoding, match=f"{MAX_CODINGS + 1} content-codings"):
+        BoundedDecoder(", ".join(["identity"] * (MAX_CODINGS + 1)))
+    with pytest.raises(UnsupportedEncoding, match="160000 content-codings"):
+        BoundedDecoder(", ".join(["gzip"] * 160_000))

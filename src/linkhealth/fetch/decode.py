@@ -15,6 +15,10 @@ import brotli
 
 # What we advertise in Accept-Encoding: exactly what we can decode with a cap.
 ACCEPT_ENCODING = "gzip, deflate, br"
+# At most this many content-codings in one response. Real servers apply one (two when
+# misconfigured); each costs a decompressor, so a header listing ``gzip`` a hundred
+# thousand times must be refused before it is split, not decoded stage by stage.
+MAX_CODINGS = 4
 
 
 class UnsupportedEncoding(ValueError):
@@ -88,7 +92,14 @@ class BoundedDecoder:
     """Decodes a ``Content-Encoding`` chain; ``feed`` never returns more than ``limit``."""
 
     def __init__(self, content_encoding: str | None) -> None:
-        names = [n.strip().lower() for n in (content_encoding or "").split(",") if n.strip()]
+        header = content_encoding or ""
+        # Counted before anything is split or built: the header is the server's to size.
+        listed = header.count(",") + 1
+        if listed > MAX_CODINGS:
+            raise UnsupportedEncoding(
+                f"{listed} content-codings listed; at most {MAX_CODINGS} are decoded"
+            )
+        names = [n.strip().lower() for n in header.split(",") if n.strip()]
         # Encodings are listed in the order applied, so they are undone in reverse.
         self._stages = [_stage(n) for n in reversed(names) if n != "identity"]
 
