@@ -121,6 +121,7 @@ HOSTILE_DNS = {
     "v6-loopback.test": [["::1"]],
     "ula.test": [["fd12:3456::1"]],
     "link-local6.test": [["fe80::1"]],
+    "site-local6.test": [["fec0::1"]],  # deprecated site-local (RFC 3879)
     # One public (127.0.0.2 is trusted here, standing for public) and one private record.
     "mixed.test": [["127.0.0.2", "10.0.0.1"]],
     "mixed6.test": [["127.0.0.2", "::1"]],
@@ -148,6 +149,8 @@ LITERAL_URLS = [
     "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 of 169.254.169.254
     "http://[2002:7f00:1::1]/",  # 6to4 of 127.0.0.1
     "http://[2002:c0a8:101::1]/",  # 6to4 of 192.168.1.1
+    "http://[fec0::1]/",  # site-local IPv6
+    "http://[fef0::254]/",  # site-local IPv6, the top of fec0::/10
     "http://10.0.0.1/",
     "http://172.16.5.4/",
     "http://192.168.1.1/",

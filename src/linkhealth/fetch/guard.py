@@ -1,8 +1,9 @@
 """The address guard: which addresses linkhealth may connect to.
 
 By default no connection goes to a loopback, private, link-local, multicast,
-reserved, unspecified or shared (CGNAT 100.64/10) address, nor to an IPv6 form
-that embeds one (IPv4-mapped ``::ffff:a.b.c.d``, NAT64 ``64:ff9b::/96``, 6to4
+reserved, unspecified or shared (CGNAT 100.64/10) address, nor to an IPv6
+address outside global unicast ``2000::/3`` (site-local ``fec0::/10`` included),
+nor to an IPv6 form that embeds one (IPv4-mapped ``::ffff:a.b.c.d``, NAT64 ``64:ff9b::/96``, 6to4
 ``2002::/16``). The check runs on the *resolved* address, at connect time:
 
 * :class:`GuardResolver` (aiohttp's resolver interface) resolves every host
@@ -43,6 +44,10 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _SHARED = ipaddress.IPv4Network("100.64.0.0/10")
+# IPv6 global unicast (RFC 4291 2.4): the only IPv6 block public hosts live in. Anything
+# outside it (site-local fec0::/10, ULA, link-local, reserved blocks) is never public,
+# whatever the running Python's special-purpose tables say (fec0::/10 is "global" there).
+_GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
 _LEGACY_V4 = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}$", re.I)
 
 
@@ -62,6 +67,8 @@ def is_blocked(ip: IPAddress) -> bool:
         embedded = _embedded_v4(ip)
         if embedded is not None:
             return is_blocked(embedded)
+        if ip not in _GLOBAL_UNICAST_V6:
+            return True
     elif ip in _SHARED:
         return True
     return (
