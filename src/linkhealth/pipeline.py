@@ -61,6 +61,7 @@ MALFORMED_RULES = frozenset(
         "unbalanced-brackets",
         "empty-destination",
         "missing-host",
+        "invalid-host",
     }
 )
 #: Lint rules whose finding is a link refused by policy: it becomes an ``unsafe`` result.

@@ -74,6 +74,10 @@ CASES = [
     ("[t](data:text/html;base64,AAAA)", "unsafe-scheme", "data:text/html;base64,AAAA", None),
     ('<a href="vbscript:x">v</a>', "unsafe-scheme", "vbscript:x", None),
     ("[t](https://)", "missing-host", "https://", None),
+    # an xn-- label that is not Punycode (issue 20: the client raised IDNAError on it)
+    ("[t](http://xn--127-0.0.0.1/)", "invalid-host", "http://xn--127-0.0.0.1/", None),
+    ("<http://a.XN--A.example/>", "invalid-host", "http://a.XN--A.example/", None),
+    ("see http://xn--abc-.example/ now", "invalid-host", "http://xn--abc-.example/", None),
 ]
 
 
@@ -102,6 +106,9 @@ def test_rule(markdown: str, rule: str, raw: str, suggestion: str | None) -> Non
         "[t](https://a.example/x)",
         "[1] (2019) and [sic] (see below)",
         "version 1.2.3 and a:b and foo//bar",
+        # real IDNs: German, and an emoji name browsers accept (IDNA2003 only)
+        "[t](https://xn--bcher-kva.example/) and <http://XN--LS8H.la/>",
+        "[t](http://under_score.example/)",  # DNS decides; no IDNA rule for ASCII labels
     ],
 )
 def test_fine_links_are_not_findings(markdown: str) -> None:

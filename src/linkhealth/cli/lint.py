@@ -76,10 +76,10 @@ def command(
     """Find malformed links with a suggested fix (no network; fit for pre-commit).
 
     Each finding is `file:line:col rule message (suggestion)`. Rules: url-whitespace,
-    scheme-typo, missing-scheme, missing-host, space-before-paren, unbalanced-brackets,
-    empty-destination, unsafe-scheme (errors), duplicate-url and unclosed-ignore
-    (warnings); relative links are checked against the repository's files and
-    headings: broken-local-link, missing-anchor, unsafe-local-link (errors).
+    scheme-typo, missing-scheme, missing-host, invalid-host, space-before-paren,
+    unbalanced-brackets, empty-destination, unsafe-scheme (errors), duplicate-url and
+    unclosed-ignore (warnings); relative links are checked against the repository's
+    files and headings: broken-local-link, missing-anchor, unsafe-local-link (errors).
     Exit 1 when any error is found, 2 when a path cannot be read.
 
     \b

@@ -9,7 +9,7 @@ suggestion. Each hit also carries a *suppress* range: bare-URL detection must no
 report a fragment such as ``https://simonwil`` from inside it.
 
 Rules (kebab-case ids): ``url-whitespace``, ``scheme-typo``, ``missing-scheme``,
-``missing-host``, ``space-before-paren``, ``unbalanced-brackets``,
+``missing-host``, ``invalid-host``, ``space-before-paren``, ``unbalanced-brackets``,
 ``empty-destination``, ``unsafe-scheme`` (errors) and ``duplicate-url`` (warning).
 """
 
@@ -28,6 +28,7 @@ RULES: dict[str, str] = {
     "scheme-typo": "misspelt http(s):// prefix",
     "missing-scheme": "a destination that is a host name without a scheme",
     "missing-host": "an http(s) URL without a host",
+    "invalid-host": "a host name with an xn-- label that is not valid Punycode",
     "space-before-paren": "[text] (url): a space between the brackets and the parenthesis",
     "unbalanced-brackets": "unbalanced [ ] or ( ) around a URL",
     "empty-destination": "a link with an empty destination",

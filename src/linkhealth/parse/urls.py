@@ -8,6 +8,7 @@ pure and never raises; every suggestion it returns is a concrete URL.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -118,6 +119,34 @@ def _ascii_host(host: str) -> str:
             return host
 
 
+def bad_host_label(host: str) -> str | None:
+    """The first label of ``host`` that no resolver can use, or ``None``.
+
+    A label spelt ``xn--…`` claims to be Punycode (an IDNA A-label): it must decode, to
+    text that is not plain ASCII and holds no control, space or unassigned character,
+    and encode back to itself. Browsers refuse any other ``xn--`` label, and so does the
+    HTTP client (``xn--127-0.0.0.1`` makes it raise). Other ASCII labels are left to
+    DNS (``a_b.example`` resolves in practice); IP literals have no labels.
+    """
+    if ":" in host:
+        return None
+    for label in host.split("."):
+        if label[:4].lower() != "xn--":
+            continue
+        encoded = label[4:].lower()
+        try:
+            decoded = encoded.encode("ascii").decode("punycode")
+        except (UnicodeError, IndexError, ValueError):
+            return label
+        if (
+            decoded.isascii()
+            or decoded.encode("punycode").decode("ascii") != encoded
+            or any(unicodedata.category(c)[0] in "CZ" for c in decoded)
+        ):
+            return label
+    return None
+
+
 def normalise_url(url: str) -> str:
     """The dedupe key of a URL: lowercase scheme and host, IDN as punycode, no default
     port, ``/`` for an empty path; query and fragment kept. Never raises."""
@@ -207,6 +236,17 @@ def _netloc(url: str) -> str:
         return ""
 
 
+def _host_diagnosis(url: str) -> Diagnosis | None:
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return None
+    label = bad_host_label(host)
+    if label is None:
+        return None
+    return Diagnosis("invalid-host", f"host label {label!r} is not valid Punycode (IDNA)", None)
+
+
 def diagnose(url: str, *, destination: bool = True) -> Diagnosis | None:
     """Why ``url`` is not a well-formed link, or ``None`` when it is.
 
@@ -233,7 +273,7 @@ def diagnose(url: str, *, destination: bool = True) -> Diagnosis | None:
             return Diagnosis("url-whitespace", "whitespace inside the URL", joined)
         if not rest.startswith("//") or not _netloc(text):
             return Diagnosis("missing-host", "URL without a host", None)
-        return None
+        return _host_diagnosis(text)
     if scheme is None and destination and not text.startswith(("/", ".", "#", "?")):
         d = _DOMAIN_RE.match(text)
         if d is not None:
