@@ -41,6 +41,7 @@ DEFAULT_USER_AGENT = (
 DEFAULT_ACCEPT = "200-299"
 DEFAULT_OUTAGE_RATIO = 0.9  # share of hosts failing at the network level
 DEFAULT_DIRECTORY_INDEXES = ("README.md", "index.md")
+DEFAULT_ARCHIVE_ENDPOINT = "https://archive.org"  # the Wayback Machine's APIs
 
 
 class CommentMode(StrEnum):
@@ -121,6 +122,27 @@ class Settings(BaseModel):
     cluster: str | None = None
 
     changed_since: str | None = None  # git revision: only links on lines changed since it
+
+    archive: bool = False  # look up archived copies of failing links (check --archive)
+    archive_endpoint: str = DEFAULT_ARCHIVE_ENDPOINT
+
+    @field_validator("archive_endpoint")
+    @classmethod
+    def _endpoint_is_a_base_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(value.strip())
+            _ = parts.port
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a URL ({exc})") from None
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"{value!r} is not an http(s) base URL like {DEFAULT_ARCHIVE_ENDPOINT}"
+            )
+        if parts.query or parts.fragment:
+            raise ValueError(f"{value!r}: a base URL has no query or fragment")
+        return value.strip().rstrip("/")
 
     @field_validator("exclude", "include")
     @classmethod

@@ -186,6 +186,10 @@ class CheckResult(_Model):
     image: str | None = None
     suggestion: str | None = None
     suggestion_ok: bool | None = None
+    # An archived copy of a failing link (``check --archive``): the snapshot's address
+    # and when it was captured.
+    archive_url: str | None = None
+    archived_at: datetime | None = None
     etag: str | None = None
     last_modified: str | None = None
     occurrences: list[Occurrence] = Field(default_factory=list)

@@ -25,6 +25,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from linkhealth import __version__
+from linkhealth.archive import find_copies
 from linkhealth.config import Settings
 from linkhealth.duration import parse_duration
 from linkhealth.errors import ConfigError
@@ -508,6 +509,13 @@ async def run_check(
         store.apply_history(
             plan.results, fail_after=settings.fail_after, now=finished_at, outage=outage
         )
+        if settings.archive and not outage and finished:
+            archived = await find_copies(
+                plan.results, settings, store, run_id=run_id, now=finished_at, stop=stop
+            )
+            warnings.extend(archived.warnings)
+            requests += archived.requests
+            store.record(run_id, [r for r in plan.results if r.archive_url])
         report = build_report(
             plan.results,
             parsed,

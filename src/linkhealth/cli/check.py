@@ -244,6 +244,11 @@ def _verbose(inner: ProgressCallback | None) -> ProgressCallback:
     type=click.Choice(EXTRA_REPORTS),
     help="Also write this report (junit.xml, results.sarif, index.html, results.csv).",
 )
+@click.option(
+    "--archive/--no-archive",
+    default=None,
+    help="Look up a Wayback Machine copy of every failing link (archive_url in the reports).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, results only.")
 @click.option("--verbose", "-v", is_flag=True, help="One line per request on stderr.")
 def command(
@@ -262,6 +267,7 @@ def command(
       linkhealth check docs/ README.md --format json -o results.json
       linkhealth check --fail-after 2 --max-age 12h
       linkhealth check --changed-since origin/main   # a pull request's lines only
+      linkhealth check --archive               # archived copies of dead links
       linkhealth check --resolve example.com=127.0.0.1:8080 --allow-private
 
     Exit codes: 0 nothing failing, 1 failing links, 2 usage or input error,
@@ -272,6 +278,7 @@ def command(
             "no_reports": params.pop("no_reports", None),
             "reports_dir": params.pop("reports_dir", None),
             "report_formats": list(params.pop("report_formats", ())) or None,
+            "archive": params.pop("archive", None),
         }
         settings = settings_from_params(params, **extra)
         targets = list(paths) or list(settings.paths)

@@ -52,7 +52,9 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 AFTER_HEAD_BYTES = 4096
 # Of a PDF, read this much: the document-information /Title is usually near the start.
 PDF_READ_BYTES = 64 * 1024
-JSON_READ_BYTES = 64 * 1024  # a JSON body is read only when asked for (oEmbed follow-ups)
+# A JSON or plain-text body is read only when asked for (oEmbed follow-ups, archive
+# look-ups: the Wayback CDX API answers text/plain lines).
+JSON_READ_BYTES = 64 * 1024
 _PDF_TYPES = ("application/pdf", "application/x-pdf")
 # A head with neither </head> nor <title> in its first max_body_bytes (a shop page opening
 # with a megabyte of inline script) is read on, streaming, up to LATE_READ_BYTES decoded
@@ -105,6 +107,10 @@ def is_json(content_type: str | None) -> bool:
         return False
     kind = content_type.split(";", 1)[0].strip().lower()
     return kind == "application/json" or kind.endswith("+json")
+
+
+def is_plain_text(content_type: str | None) -> bool:
+    return bool(content_type) and str(content_type).split(";", 1)[0].strip().lower() == "text/plain"
 
 
 def is_pdf(content_type: str | None) -> bool:
@@ -274,7 +280,7 @@ class Client:
                 # Only the start: metadata looks for the document's /Title there.
                 cap = min(PDF_READ_BYTES, self.settings.max_body_bytes)
                 out.body, out.truncated = await _read_body(response, cap, stop_at_head=False)
-            elif want_full_body and is_json(content_type):
+            elif want_full_body and (is_json(content_type) or is_plain_text(content_type)):
                 cap = min(JSON_READ_BYTES, self.settings.max_body_bytes)
                 out.body, out.truncated = await _read_body(response, cap, stop_at_head=False)
         elif status in (403, 429, 503) and is_html(content_type):

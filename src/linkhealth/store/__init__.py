@@ -9,6 +9,9 @@ Only this package imports :mod:`sqlite3`. The public API::
         fresh = store.fresh_results(urls, max_age, now)      # dict[str, CheckResult]
         tags = store.validators(urls)                        # dict[str, (etag, last_modified)]
         old = store.latest_result(url)                       # CheckResult | None
+        seen = store.last_ok(urls, before_run=run_id)        # dict[str, datetime]
+        cached = store.archive_lookups([(url, before)])      # dict[key, ArchiveLookup]
+        store.save_archive_lookups([ArchiveLookup(...)])     # Wayback look-ups, found or not
         run_id = store.begin_run(started_at, settings_digest="…", paths=[…],
                                  fail_after=1, strict=False)  # -> int
         store.apply_history(batch, fail_after=2, now=now, outage=False, run_id=run_id)
@@ -43,7 +46,13 @@ flips between ok and failing in the link's last ten results. An outage run is
 recorded but is never read as history, and in it streaks are carried over.
 """
 
-from linkhealth.store.core import DEFAULT_BUSY_TIMEOUT, DEFAULT_KEEP_RUNS, HISTORY_RUNS, Store
+from linkhealth.store.core import (
+    DEFAULT_BUSY_TIMEOUT,
+    DEFAULT_KEEP_RUNS,
+    HISTORY_RUNS,
+    ArchiveLookup,
+    Store,
+)
 from linkhealth.store.history import FLAKY_MIN_FLIPS, FLAKY_WINDOW, fails_run
 from linkhealth.store.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -55,6 +64,7 @@ __all__ = [
     "HISTORY_RUNS",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "ArchiveLookup",
     "Store",
     "fails_run",
 ]

@@ -12,6 +12,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -69,6 +70,21 @@ _UPDATE_RESULT = (
     f"UPDATE results SET {', '.join(f'{name} = ?' for name in _RESULT_COLUMNS[2:])}"
     " WHERE run_id = ? AND url = ?"
 )
+
+
+@dataclass(frozen=True)
+class ArchiveLookup:
+    """One Wayback Machine look-up: the copy found for ``url`` before ``before``, or none.
+
+    ``before`` is the ISO time the copy must predate ('' = the newest copy);
+    ``archive_url``/``archived_at`` are ``None`` when the archive had no usable copy.
+    """
+
+    url: str
+    before: str
+    looked_at: datetime
+    archive_url: str | None
+    archived_at: datetime | None
 
 
 class _Unusable(Exception):
@@ -312,6 +328,74 @@ class Store:
     def latest_result(self, url: str) -> CheckResult | None:
         """The latest stored result of ``url`` (any verdict): metadata to keep after a 304."""
         return self._latest([url]).get(url)
+
+    def last_ok(self, urls: Iterable[str], *, before_run: int | None = None) -> dict[str, datetime]:
+        """When each URL was last seen ok or redirected (its request's time), by URL.
+
+        Only runs before ``before_run`` count (default: every run). URLs never seen ok
+        are absent.
+        """
+        wanted = _unique(urls)
+        upto = before_run if before_run is not None else -1
+
+        def query(conn: sqlite3.Connection) -> dict[str, datetime]:
+            found: dict[str, datetime] = {}
+            for chunk in _chunks(wanted):
+                marks = ", ".join("?" for _ in chunk)
+                rows = conn.execute(
+                    "SELECT url, MAX(checked_at) FROM results"
+                    f" WHERE url IN ({marks}) AND verdict IN ('ok', 'redirected')"
+                    " AND checked_at IS NOT NULL AND (? < 0 OR run_id < ?) GROUP BY url",
+                    (*chunk, upto, upto),
+                ).fetchall()
+                found.update({url: _aware(datetime.fromisoformat(at)) for url, at in rows if at})
+            return found
+
+        return self._read(query)
+
+    def archive_lookups(
+        self, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], ArchiveLookup]:
+        """Cached Wayback Machine look-ups by ``(url, before)`` (``before`` '' = newest)."""
+        wanted = list(dict.fromkeys(keys))
+
+        def query(conn: sqlite3.Connection) -> dict[tuple[str, str], ArchiveLookup]:
+            found: dict[tuple[str, str], ArchiveLookup] = {}
+            for url, before in wanted:
+                row = conn.execute(
+                    "SELECT looked_at, archive_url, archived_at FROM archive_lookups"
+                    " WHERE url = ? AND before = ?",
+                    (url, before),
+                ).fetchone()
+                if row is not None:
+                    found[(url, before)] = ArchiveLookup(
+                        url, before, _aware(datetime.fromisoformat(row[0])), row[1],
+                        _parse_ts(row[2]),
+                    )  # fmt: skip
+            return found
+
+        return self._read(query)
+
+    def save_archive_lookups(self, lookups: Sequence[ArchiveLookup]) -> None:
+        """Keep look-ups (found or not) in one transaction; a key seen again is replaced."""
+        rows = [
+            (
+                item.url,
+                item.before,
+                _ts(item.looked_at),
+                item.archive_url,
+                _ts(item.archived_at) if item.archived_at is not None else None,
+            )
+            for item in lookups
+        ]
+        if rows:
+            self._write(
+                lambda conn: conn.executemany(
+                    "INSERT OR REPLACE INTO archive_lookups"
+                    " (url, before, looked_at, archive_url, archived_at) VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+            )
 
     def _latest(self, urls: Iterable[str]) -> dict[str, CheckResult]:
         wanted = _unique(urls)

@@ -94,6 +94,23 @@ MIGRATIONS: tuple[Migration, ...] = (
         "0003_runs_failing_count",
         ("ALTER TABLE runs ADD COLUMN failing INTEGER",),
     ),
+    Migration(
+        "0004_archive_lookups",
+        (
+            # One Wayback Machine look-up per URL and date it must predate ('' = newest).
+            # A miss is kept too (archive_url NULL): it is not asked again for a while.
+            """
+            CREATE TABLE archive_lookups (
+                url TEXT NOT NULL,
+                before TEXT NOT NULL DEFAULT '',
+                looked_at TEXT NOT NULL,
+                archive_url TEXT,
+                archived_at TEXT,
+                PRIMARY KEY (url, before)
+            )
+            """,
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
