@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,22 +14,11 @@ from support.wayback import Wayback
 
 
 @pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    with ServerPool(lifetime=60) as p:
-        yield p
-
-
-@pytest.fixture
 def site(pool: ServerPool) -> HostServer:
     a = pool.host("127.0.0.2")
     a.route("/ok", Reply(200, body=html_page("Good page")))
     a.route("/gone", Reply(404, body=html_page("Not Found")))
     return a
-
-
-@pytest.fixture
-def wb(pool: ServerPool) -> Wayback:
-    return Wayback(pool.host("127.0.0.5"), name="archive.test")
 
 
 def run(tmp_path: Path, site: HostServer, wb: Wayback, *args: str) -> Result:

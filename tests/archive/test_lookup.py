@@ -30,17 +30,6 @@ NOW = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
 GONE = "https://gone.test/post"
 
 
-@pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    with ServerPool(lifetime=60) as p:
-        yield p
-
-
-@pytest.fixture
-def wb(pool: ServerPool) -> Wayback:
-    return Wayback(pool.host("127.0.0.5"), name="archive.test")
-
-
 def settings_for(wb: Wayback, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "archive": True,

@@ -116,6 +116,18 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
         yield items[start : start + _CHUNK]
 
 
+def _rows_by_url(
+    conn: sqlite3.Connection, sql: str, urls: Sequence[str], *params: object
+) -> list[Any]:
+    """Rows of ``sql`` (whose ``{urls}`` stands for the URL placeholders) over ``urls``,
+    asked in chunks; ``params`` follow the URLs."""
+    rows: list[Any] = []
+    for chunk in _chunks(urls):
+        marks = ", ".join("?" for _ in chunk)
+        rows.extend(conn.execute(sql.format(urls=marks), (*chunk, *params)).fetchall())
+    return rows
+
+
 def _unique(urls: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(urls))
 
@@ -339,17 +351,16 @@ class Store:
         upto = before_run if before_run is not None else -1
 
         def query(conn: sqlite3.Connection) -> dict[str, datetime]:
-            found: dict[str, datetime] = {}
-            for chunk in _chunks(wanted):
-                marks = ", ".join("?" for _ in chunk)
-                rows = conn.execute(
-                    "SELECT url, MAX(checked_at) FROM results"
-                    f" WHERE url IN ({marks}) AND verdict IN ('ok', 'redirected')"
-                    " AND checked_at IS NOT NULL AND (? < 0 OR run_id < ?) GROUP BY url",
-                    (*chunk, upto, upto),
-                ).fetchall()
-                found.update({url: _aware(datetime.fromisoformat(at)) for url, at in rows if at})
-            return found
+            rows = _rows_by_url(
+                conn,
+                "SELECT url, MAX(checked_at) FROM results WHERE url IN ({urls})"
+                " AND verdict IN ('ok', 'redirected') AND checked_at IS NOT NULL"
+                " AND (? < 0 OR run_id < ?) GROUP BY url",
+                wanted,
+                upto,
+                upto,
+            )
+            return {url: _aware(datetime.fromisoformat(at)) for url, at in rows if at}
 
         return self._read(query)
 
@@ -401,18 +412,13 @@ class Store:
         wanted = _unique(urls)
 
         def query(conn: sqlite3.Connection) -> dict[str, CheckResult]:
-            latest: dict[str, CheckResult] = {}
-            for chunk in _chunks(wanted):
-                marks = ", ".join("?" for _ in chunk)
-                rows = conn.execute(
-                    "SELECT r.url, r.payload FROM results AS r"
-                    f" WHERE r.url IN ({marks}) AND r.run_id ="
-                    " (SELECT MAX(x.run_id) FROM results AS x WHERE x.url = r.url)",
-                    tuple(chunk),
-                ).fetchall()
-                for url, payload in rows:
-                    latest[url] = _unpack(payload)
-            return latest
+            rows = _rows_by_url(
+                conn,
+                "SELECT r.url, r.payload FROM results AS r WHERE r.url IN ({urls}) AND r.run_id ="
+                " (SELECT MAX(x.run_id) FROM results AS x WHERE x.url = r.url)",
+                wanted,
+            )
+            return {url: _unpack(payload) for url, payload in rows}
 
         return self._read(query)
 
