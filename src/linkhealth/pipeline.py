@@ -31,7 +31,7 @@ from linkhealth.duration import parse_duration
 from linkhealth.errors import ConfigError
 from linkhealth.fetch import FetchResult, OnThrottle, fetch_all
 from linkhealth.fetch.classify import is_outage, missing_fragment, soft_404
-from linkhealth.ignore import IGNORE_FILE_NAME, UrlIgnore, load_url_ignore
+from linkhealth.inputs import IGNORE_FILE_NAME, UrlIgnore, extract_paths, load_url_ignore
 from linkhealth.local import check_occurrences, default_root, is_local
 from linkhealth.meta import extract_meta, page_anchors
 from linkhealth.meta.quirks import followup_url, merge_followup
@@ -49,7 +49,7 @@ from linkhealth.models import (
     ToolInfo,
     Verdict,
 )
-from linkhealth.parse import ParseResult, extract_paths, normalise_url, split_fragment
+from linkhealth.parse import ParseResult, normalise_url, split_fragment
 from linkhealth.store import Store
 
 #: Lint rules whose finding is a malformed link: it becomes an ``invalid`` result.

@@ -13,8 +13,9 @@ from click.testing import CliRunner
 from linkhealth.cli import cli
 from linkhealth.config import Settings
 from linkhealth.errors import ConfigError
-from linkhealth.ignore import UrlIgnore, ignored_lines
-from linkhealth.parse import extract_paths, extract_text
+from linkhealth.inputs import UrlIgnore, extract_paths
+from linkhealth.parse import extract_text
+from linkhealth.parse.ignore_markers import ignored_lines
 
 SEED = Path(__file__).resolve().parents[2] / "lists" / "reading-list.md"
 

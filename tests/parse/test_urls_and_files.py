@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from linkhealth.cli import cli
 from linkhealth.config import Settings
 from linkhealth.errors import InputError
-from linkhealth.parse import discover, extract_paths, normalise_url, read_markdown, split_fragment
+from linkhealth.inputs import discover, extract_paths
+from linkhealth.parse import normalise_url, read_markdown, split_fragment
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,9 @@ from linkhealth.cli.check import run_with_signals
 from linkhealth.cli.common import EXIT_FAILING, EXIT_PARTIAL, EXIT_USAGE, domain_errors
 from linkhealth.cli.options import network_options, settings_from_params
 from linkhealth.errors import LinkhealthError
+from linkhealth.inputs import extract_paths
 from linkhealth.models import CheckResult, LinkKind, Occurrence, Severity
-from linkhealth.parse import ParseResult, extract_paths
+from linkhealth.parse import ParseResult
 
 
 def _with_suggestions(parsed: ParseResult) -> ParseResult:

@@ -11,8 +11,8 @@ import click
 from linkhealth.cli.common import EXIT_OK, domain_errors, emit, format_option, output_option
 from linkhealth.cli.options import settings_from_params
 from linkhealth.config import CommentMode
+from linkhealth.inputs import extract_paths
 from linkhealth.models import Occurrence
-from linkhealth.parse import extract_paths
 from linkhealth.report import escape
 from linkhealth.report.redact import redact_text
 

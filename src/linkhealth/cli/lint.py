@@ -16,9 +16,9 @@ from linkhealth.cli.common import (
 )
 from linkhealth.cli.extract import parse_options
 from linkhealth.cli.options import changed_since_option, settings_from_params
+from linkhealth.inputs import extract_paths
 from linkhealth.local import as_findings, check_occurrences, default_root
 from linkhealth.models import Finding, Severity
-from linkhealth.parse import extract_paths
 from linkhealth.report import escape
 from linkhealth.report.redact import redact_text
 

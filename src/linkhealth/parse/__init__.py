@@ -1,9 +1,10 @@
 """Markdown → link occurrences with exact spans, and offline lint findings.
 
-No network, no printing. The public API:
+No network, no printing, no file discovery (that is :mod:`linkhealth.inputs`,
+the stage above). The public API:
 
-- :func:`read_markdown`, :func:`discover` — find and read the lists;
-- :func:`extract_text` (pure) and :func:`extract_paths` → :class:`ParseResult`;
+- :func:`read_markdown` — read one list;
+- :func:`extract_text` (pure) → :class:`ParseResult`;
 - :func:`normalise_url` (the dedupe key) and :func:`split_fragment`;
 - :func:`diagnose` — is one destination well-formed, and if not, the fix.
 """
@@ -11,9 +12,9 @@ No network, no printing. The public API:
 from __future__ import annotations
 
 from linkhealth.config import CommentMode
-from linkhealth.parse.extract import ParseResult, extract_paths, extract_text
+from linkhealth.parse.extract import ParseResult, extract_text
 from linkhealth.parse.lint import RULES
-from linkhealth.parse.source import discover, read_markdown
+from linkhealth.parse.source import read_markdown
 from linkhealth.parse.urls import Diagnosis, diagnose, normalise_url, split_fragment
 
 __all__ = [
@@ -22,8 +23,6 @@ __all__ = [
     "Diagnosis",
     "ParseResult",
     "diagnose",
-    "discover",
-    "extract_paths",
     "extract_text",
     "normalise_url",
     "read_markdown",

@@ -21,17 +21,15 @@ import html
 import re
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from linkify_it import LinkifyIt
 from markdown_it.token import Token
 
-from linkhealth.config import CommentMode, Settings
-from linkhealth.ignore import ignored_lines, load_url_ignore, marker_ends, unclosed_start
+from linkhealth.config import CommentMode
 from linkhealth.models import Finding, LinkKind, Occurrence, Severity
+from linkhealth.parse.ignore_markers import ignored_lines, marker_ends, unclosed_start
 from linkhealth.parse.lint import TextHit, scan_text
 from linkhealth.parse.markdown import (
     ENV_KEY,
@@ -41,7 +39,7 @@ from linkhealth.parse.markdown import (
     build_parser,
     parse_inline,
 )
-from linkhealth.parse.source import LineIndex, discover, normalise_newlines, read_markdown
+from linkhealth.parse.source import LineIndex, normalise_newlines
 from linkhealth.parse.urls import diagnose, normalise_url
 
 _MD = build_parser()
@@ -584,39 +582,3 @@ def extract_text(text: str, file: str, *, comments: CommentMode = CommentMode.AU
     parser = _FileParser(text, file, comments)
     parser.run()
     return ParseResult(parser.occurrences, parser.findings, [file])
-
-
-def extract_paths(paths: Sequence[str], settings: Settings) -> ParseResult:
-    """Discover and parse the Markdown files named by ``paths`` (``settings.paths`` when
-    empty). Raises :class:`~linkhealth.errors.InputError` for a missing path or an
-    unreadable, non-UTF-8 file."""
-    result = ParseResult()
-    for path in discover(list(paths) or settings.paths, settings.glob):
-        result.extend(
-            extract_text(
-                read_markdown(path, max_bytes=settings.max_file_bytes),
-                path.as_posix(),
-                comments=settings.comments,
-            )
-        )
-    from linkhealth.local import default_root
-
-    root = Path(settings.root) if settings.root else default_root(Path.cwd())
-    url_ignore = load_url_ignore(root)
-    if url_ignore:
-        result.findings = [
-            f
-            for f in result.findings
-            if not (f.rule == "duplicate-url" and f.raw and url_ignore.matches(f.raw))
-        ]
-    if settings.changed_since:
-        from linkhealth.gitchanges import changed_lines
-
-        changes = changed_lines(settings.changed_since, result.files)
-        result.occurrences = [
-            o for o in result.occurrences if changes.changed(o.file, o.line, o.end_line)
-        ]
-        result.findings = [
-            f for f in result.findings if changes.changed(f.file, f.line, f.end_line)
-        ]
-    return result

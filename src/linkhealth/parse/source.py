@@ -1,4 +1,4 @@
-"""Reading Markdown files, finding them, and turning offsets into line/column.
+"""Reading Markdown files and turning offsets into line/column.
 
 Positions. A leading byte-order mark is removed before anything else: column 1
 of line 1 is the first character after the BOM. ``\\r\\n`` and a lone ``\\r``
@@ -12,17 +12,13 @@ U+0000 is read as U+FFFD (one character for one, so no position moves).
 
 from __future__ import annotations
 
-import fnmatch
-import glob as globlib
 import os
 from bisect import bisect_right
-from collections.abc import Sequence
 from pathlib import Path
 
 from linkhealth.errors import InputError
 
 BOM = "\ufeff"
-_GLOB_CHARS = frozenset("*?[")
 
 
 def read_markdown(path: Path, *, max_bytes: int | None = None) -> str:
@@ -66,58 +62,6 @@ def normalise_newlines(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
-
-
-def _matches(name: str, globs: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatch(name, g) for g in globs)
-
-
-def _walk(root: Path, globs: Sequence[str]) -> list[Path]:
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        # Hidden directories (.git, .venv, …) are never lists; walk in a stable order.
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found.extend(Path(dirpath, f) for f in sorted(filenames) if _matches(f, globs))
-    return found
-
-
-def discover(paths: Sequence[str], globs: Sequence[str]) -> list[Path]:
-    """The Markdown files named by ``paths``: files as given, directories walked for
-    names matching ``globs``, and glob patterns expanded. Order: arguments in order,
-    each directory or pattern sorted; duplicates dropped. A path that does not exist
-    (or a pattern that matches nothing) raises :class:`InputError`."""
-    out: list[Path] = []
-    seen: set[Path] = set()
-
-    def add(p: Path) -> None:
-        key = Path(os.path.normpath(p))
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            for f in _walk(p, globs):
-                add(f)
-        elif p.is_file():
-            add(p)
-        elif _GLOB_CHARS & set(raw):
-            matches = sorted(globlib.glob(raw, recursive=True))
-            if not matches:
-                raise InputError(f"{raw}: no files match this pattern")
-            for m in matches:
-                mp = Path(m)
-                if mp.is_dir():
-                    for f in _walk(mp, globs):
-                        add(f)
-                elif mp.is_file():
-                    add(mp)
-        elif p.exists():
-            raise InputError(f"{raw}: not a regular file or directory")
-        else:
-            raise InputError(f"{raw}: no such file or directory")
-    return out
 
 
 class LineIndex:

@@ -1,0 +1,54 @@
+"""The input stage: which files a run reads, and what of them it keeps.
+
+:func:`extract_paths` finds the Markdown files (:mod:`.discover`), reads and
+parses each (:mod:`linkhealth.parse`), drops duplicate-URL findings for URLs in
+``.linkhealthignore`` (:mod:`.ignore`) and, with ``--changed-since``, keeps only
+links on changed lines (:mod:`.gitchanges`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from linkhealth.config import Settings
+from linkhealth.inputs.discover import discover
+from linkhealth.inputs.ignore import load_url_ignore
+from linkhealth.parse.extract import ParseResult, extract_text
+from linkhealth.parse.source import read_markdown
+
+
+def extract_paths(paths: Sequence[str], settings: Settings) -> ParseResult:
+    """Discover and parse the Markdown files named by ``paths`` (``settings.paths`` when
+    empty). Raises :class:`~linkhealth.errors.InputError` for a missing path or an
+    unreadable, non-UTF-8 file."""
+    result = ParseResult()
+    for path in discover(list(paths) or settings.paths, settings.glob):
+        result.extend(
+            extract_text(
+                read_markdown(path, max_bytes=settings.max_file_bytes),
+                path.as_posix(),
+                comments=settings.comments,
+            )
+        )
+    from linkhealth.local import default_root
+
+    root = Path(settings.root) if settings.root else default_root(Path.cwd())
+    url_ignore = load_url_ignore(root)
+    if url_ignore:
+        result.findings = [
+            f
+            for f in result.findings
+            if not (f.rule == "duplicate-url" and f.raw and url_ignore.matches(f.raw))
+        ]
+    if settings.changed_since:
+        from linkhealth.inputs.gitchanges import changed_lines
+
+        changes = changed_lines(settings.changed_since, result.files)
+        result.occurrences = [
+            o for o in result.occurrences if changes.changed(o.file, o.line, o.end_line)
+        ]
+        result.findings = [
+            f for f in result.findings if changes.changed(f.file, f.line, f.end_line)
+        ]
+    return result
