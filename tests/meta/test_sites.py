@@ -190,7 +190,9 @@ def test_every_fixture_has_a_title_and_only_http_urls() -> None:
     ("title", "site", "url", "expected"),
     [
         ("Page | Site", "Site", "https://x.example/", "Page"),
-        ("Site - Page", "Site", "https://x.example/", "Page"),
+        ("Site - A Page", "Site", "https://x.example/", "A Page"),
+        # never cut down to a single word the title did not start with
+        ("Site - Page", "Site", "https://x.example/", "Site - Page"),
         ("Issue 12 · owner/repo · GitHub", None, "https://github.com/o/r/issues/12", None),
         ("Deep dive – The Verge", None, "https://www.theverge.com/x", "Deep dive"),
         ("Hugging Face – The AI community", None, "https://huggingface.co/", None),

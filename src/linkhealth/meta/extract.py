@@ -9,7 +9,7 @@ from selectolax.lexbor import LexborHTMLParser
 from linkhealth.meta import quirks
 from linkhealth.meta.charset import decode_body
 from linkhealth.meta.document import MAX_REGION_CHARS, hostile_offset, parse_page
-from linkhealth.meta.fields import page_meta
+from linkhealth.meta.fields import Fallbacks, fallback_key, page_fields
 from linkhealth.meta.kinds import page_kind, reported_type
 from linkhealth.meta.pdf import pdf_title
 from linkhealth.models import PageMeta
@@ -18,25 +18,41 @@ from linkhealth.sanitize import DEFAULT_TITLE_MAX, clean_text
 MAX_ANCHORS = 100_000
 
 
-def extract_meta(body: bytes, content_type: str | None, url: str) -> PageMeta:
+def extract_meta(
+    body: bytes,
+    content_type: str | None,
+    url: str,
+    fallbacks: dict[str, Fallbacks] | None = None,
+) -> PageMeta:
     """The page's metadata; never raises.
 
     HTML gets every field (then the host's :data:`~linkhealth.meta.quirks.TITLE_RULES`);
     a PDF gets its document-information title when it is in ``body``; anything
     else only ``content_type``. A page whose metadata cannot be read at all (a
-    bug, not bad input) also gets ``content_type`` only.
+    bug, not bad input) also gets ``content_type`` only. When ``fallbacks`` is
+    given, an HTML page's next title and description candidates are put there
+    under :func:`~linkhealth.meta.sitewide.fallback_key` of ``url`` (only when it
+    has some), for :func:`~linkhealth.meta.sitewide.reject_sitewide` after the fetch.
     """
     try:
-        return _extract(body, content_type, url)
+        return _extract(body, content_type, url, fallbacks)
     except Exception:  # hostile bytes must never cost the run; tests call _extract directly
         return PageMeta(content_type=_safe_type(body, content_type))
 
 
-def _extract(body: bytes, content_type: str | None, url: str) -> PageMeta:
+def _extract(
+    body: bytes,
+    content_type: str | None,
+    url: str,
+    fallbacks: dict[str, Fallbacks] | None = None,
+) -> PageMeta:
     kind = page_kind(body, content_type)
     if kind == "html":
         page = parse_page(decode_body(body, content_type), url)
-        return quirks.refine(url, page_meta(page, content_type))
+        meta, more = page_fields(page, content_type)
+        if fallbacks is not None and (more.titles or more.descriptions):
+            fallbacks[fallback_key(url)] = more
+        return quirks.refine(url, meta)
     meta = PageMeta(content_type=clean_text(reported_type(body, content_type), 255))
     if kind == "pdf":
         meta.content_type = meta.content_type or "application/pdf"

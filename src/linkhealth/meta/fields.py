@@ -7,13 +7,15 @@ the order and the clean-up. Every returned value is sanitised.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from linkhealth.meta import selectors as sel
 from linkhealth.meta.document import Page, jsonld_types
 from linkhealth.meta.kinds import media_type
+from linkhealth.meta.notices import not_about_page
 from linkhealth.meta.urls import host_of, resolve_http_url
 from linkhealth.models import PageMeta
 from linkhealth.sanitize import (
@@ -29,21 +31,65 @@ _ALNUM = re.compile(r"[\W_]+")
 _YEARS = range(1900, 2101)
 
 
+@dataclass(frozen=True)
+class Fallbacks:
+    """What a page offers after its chosen title and description, best first (for the
+    site-wide pass, :mod:`linkhealth.meta.sitewide`)."""
+
+    titles: tuple[str, ...] = ()
+    descriptions: tuple[str, ...] = ()
+
+
+def fallback_key(url: str) -> str:
+    """The key under which a page's :class:`Fallbacks` are kept: its URL, no fragment."""
+    return url.split("#", 1)[0]
+
+
 # --- title -------------------------------------------------------------------
 
 
 def extract_title(page: Page, site_name: str | None = None) -> str | None:
-    """og:title → twitter:title → JSON-LD headline/name → ``<title>`` → the single ``<h1>``.
+    """The first of :func:`title_candidates`."""
+    return next(iter(title_candidates(page, site_name)), None)
 
-    Each candidate loses a leading or trailing site name (" | Site", "Site - ")
-    when it repeats the site name, a JSON-LD site/publisher name or the host.
+
+def title_candidates(page: Page, site_name: str | None = None) -> list[str]:
+    """og:title → twitter:title → citation_title → JSON-LD headline/name → dc.title →
+    ``<title>`` → the single ``<h1>`` (only when nothing before it is usable).
+
+    Each loses the site name and byline it carries (:func:`trim_site_name`); notices
+    and placeholders are skipped. At most ``MAX_CANDIDATES + 1``, distinct, best first:
+    the first is the title, the rest are what the site-wide pass falls through to.
     """
-    names = site_names(page, site_name)
-    for raw in (page.meta(sel.TITLE_META), jsonld_title(page), page.title, single_h1(page)):
-        text = clean_text(raw, DEFAULT_TITLE_MAX * 4)
-        if text:
-            return truncate(trim_site_name(text, names), DEFAULT_TITLE_MAX)
-    return None
+    names, authors = site_names(page, site_name), author_names(page)
+    raws = (
+        *page.meta_values(sel.TITLE_META),
+        *page.meta_values(sel.TITLE_CITATION_META),
+        jsonld_title(page),
+        *page.meta_values(sel.TITLE_DC_META),
+        page.title,
+    )
+    found = _candidates(raws, DEFAULT_TITLE_MAX, lambda t: trim_site_name(t, names, authors))
+    return found or _candidates((single_h1(page),), DEFAULT_TITLE_MAX, lambda t: t)
+
+
+def _candidates(
+    raws: Iterable[str | None], limit: int, transform: Callable[[str], str]
+) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for raw in raws:
+        text = clean_text(raw, limit * 4)
+        if not text or not_about_page(text):
+            continue
+        text = truncate(transform(text), limit)
+        key = _norm(text)
+        if key and key not in seen and not not_about_page(text):
+            seen.add(key)
+            out.append(text)
+            if len(out) > sel.MAX_CANDIDATES:
+                break
+    return out
 
 
 def single_h1(page: Page) -> str | None:
@@ -60,52 +106,98 @@ def jsonld_title(page: Page) -> str | None:
 
 
 def site_names(page: Page, site_name: str | None) -> list[str]:
-    """Every name the site goes by: declared names, then the host and its main label."""
+    """Every name the site goes by: declared names, then the host and its labels."""
     names = [site_name or "", jsonld_site_name(page) or ""]
-    host = host_of(page.url)
-    if host:
-        labels = host.split(".")
-        names.append(host)
-        if len(labels) >= 2:
-            names.append(labels[-2])
-            names.append(".".join(labels[-2:]))
-    return [name for name in names if name]
+    names += [v.strip().lstrip("@") for v in page.meta_values(sel.SITE_NAME_META)]
+    names += [v.strip().lstrip("@") for v in page.meta_values(sel.SITE_AFFIX_META)]
+    return [name for name in names if name] + host_names(host_of(page.url))
+
+
+def host_names(host: str) -> list[str]:
+    """The host, its registrable-looking tail and each label that can name a site."""
+    if not host:
+        return []
+    labels = host.split(".")
+    names = [host]
+    if len(labels) >= 2:
+        names.append(".".join(labels[-2:]))
+    names += [label for label in labels[:-1] if label not in sel.HOST_LABELS_NOT_A_NAME]
+    return names
+
+
+def author_names(page: Page) -> list[str]:
+    names = list(page.meta_values(sel.AUTHOR_META))
+    for obj in jsonld_main_objects(page)[:1]:
+        author = obj.get("author")
+        for item in author if isinstance(author, list) else [author]:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                names.append(item["name"])
+    return names
 
 
 def _norm(text: str) -> str:
     return _ALNUM.sub("", text.casefold())
 
 
-def trim_site_name(title: str, names: list[str]) -> str:
-    """``title`` without a leading or trailing part that only repeats one of ``names``."""
+_BYLINE = re.compile(r"^by\s+(?:[@A-Z\u00c0-\u024f][^\s]*\s*){1,4}$")
+
+
+def trim_site_name(title: str, names: list[str], authors: Iterable[str] = ()) -> str:
+    """``title`` without leading or trailing parts that only name the site or the author.
+
+    Stacked affixes go one by one (``Title | by Author | Medium``). A cut that would
+    leave nothing, or a single word the title did not start with, is not made.
+    """
     keys = {_norm(name) for name in names} - {""}
-    if not keys:
-        return title
-    changed = True
-    while changed:
-        changed = False
-        for sep in sel.TITLE_SEPARATORS:
-            head, found, tail = title.rpartition(sep)
-            if found and _norm(tail) in keys and _norm(head):
-                title, changed = head.strip(), True
-                break
-            head, found, tail = title.partition(sep)
-            if found and _norm(head) in keys and _norm(tail):
-                title, changed = tail.strip(), True
-                break
-    return title
+    bylines = {_norm(name) for name in authors} - {""}
+    first_word = title.split(maxsplit=1)[0].casefold() if title.strip() else ""
+    while True:
+        cut = _trim_once(title, keys, bylines)
+        if cut is None or not _norm(cut):
+            return title
+        if " " not in cut.strip() and cut.strip().casefold() != first_word:
+            return title
+        title = cut
+
+
+def _trim_once(title: str, keys: set[str], bylines: set[str]) -> str | None:
+    for sep in sel.TITLE_SEPARATORS:
+        if sep not in title:
+            continue
+        head, _, tail = title.rpartition(sep)
+        tail = tail.strip()
+        if _norm(tail) in keys or _norm(tail) in bylines or _BYLINE.match(tail):
+            return head.strip()
+        head, _, tail = title.partition(sep)
+        if _norm(head) in keys:
+            return tail.strip()
+    return None
 
 
 # --- description ---------------------------------------------------------------
 
 
-def extract_description(page: Page) -> str | None:
-    """og:description → twitter:description → meta description → JSON-LD → first paragraph."""
-    for raw in (page.meta(sel.DESCRIPTION_META), jsonld_description(page)):
-        text = clean_text(raw, DEFAULT_DESCRIPTION_MAX)
-        if text:
-            return text
-    return first_paragraph(page)
+def extract_description(page: Page, title: str | None = None) -> str | None:
+    """The first of :func:`description_candidates`."""
+    return next(iter(description_candidates(page, title)), None)
+
+
+def description_candidates(page: Page, title: str | None = None) -> list[str]:
+    """og:description → twitter:description → meta description → citation_abstract →
+    JSON-LD description → dc.description → the first paragraph of 80+ characters.
+
+    Notices, placeholders and a repeat of ``title`` are skipped.
+    """
+    raws = (
+        *page.meta_values(sel.DESCRIPTION_META),
+        *page.meta_values(sel.DESCRIPTION_CITATION_META),
+        jsonld_description(page),
+        *page.meta_values(sel.DESCRIPTION_DC_META),
+        first_paragraph(page),
+    )
+    found = _candidates(raws, DEFAULT_DESCRIPTION_MAX, lambda t: t)
+    same = _norm(title) if title else None
+    return [text for text in found if _norm(text) != same]
 
 
 def jsonld_description(page: Page) -> str | None:
@@ -120,7 +212,7 @@ def jsonld_description(page: Page) -> str | None:
 def first_paragraph(page: Page) -> str | None:
     for raw in page.paragraphs:
         text = clean_text(raw, DEFAULT_DESCRIPTION_MAX)
-        if text and len(text) >= sel.PARAGRAPH_MIN_CHARS:
+        if text and len(text) >= sel.PARAGRAPH_MIN_CHARS and not not_about_page(text):
             return text
     return None
 
@@ -285,10 +377,18 @@ def _jsonld_value(page: Page, keys: tuple[str, ...]) -> str | None:
 
 def page_meta(page: Page, content_type: str | None) -> PageMeta:
     """Every field of an HTML page (no site quirks applied)."""
+    return page_fields(page, content_type)[0]
+
+
+def page_fields(page: Page, content_type: str | None) -> tuple[PageMeta, Fallbacks]:
+    """Every field of an HTML page, and the title and description candidates after them."""
     site_name = extract_site_name(page)
-    return PageMeta(
-        title=extract_title(page, site_name),
-        description=extract_description(page),
+    titles = title_candidates(page, site_name)
+    title = titles[0] if titles else None
+    descriptions = description_candidates(page, title)
+    meta = PageMeta(
+        title=title,
+        description=descriptions[0] if descriptions else None,
         site_name=site_name,
         canonical_url=extract_canonical_url(page),
         lang=extract_lang(page),
@@ -296,3 +396,4 @@ def page_meta(page: Page, content_type: str | None) -> PageMeta:
         published=extract_published(page),
         image=extract_image(page),
     )
+    return meta, Fallbacks(tuple(titles[1:]), tuple(descriptions[1:]))

@@ -1,0 +1,141 @@
+"""After the fetch, across results: what several pages of one host share is the site's,
+not the page's.
+
+* A title or description identical on two or more different pages of a host in the
+  run (Hugging Face's mission statement as every page's description, a single-page
+  app's ``<title>React App</title>``) is rejected: the result falls through to its
+  next candidate (:class:`Fallbacks`, kept per page by :func:`extract_meta`), or to
+  nothing when it has none.
+* An affix every titled page of the host carries, on two or more pages
+  (``… — Requests 2.32.3 documentation``), is trimmed like a declared site name.
+
+Pages are told apart by their canonical URL (else the final URL) without query,
+fragment and trailing slash, so the same page linked twice never counts as two.
+:func:`sitewide_choices` is pure; :func:`reject_sitewide` applies it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from urllib.parse import urlsplit
+
+from linkhealth.meta import selectors as sel
+from linkhealth.meta.fields import Fallbacks, fallback_key, trim_site_name
+from linkhealth.meta.urls import host_of
+from linkhealth.models import CheckResult
+
+MIN_PAGES = 2  # pages of one host sharing a value before it is the site's
+
+
+def page_identity(result: CheckResult) -> str:
+    url = result.canonical_url or result.final_url or result.url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    return f"{(parts.hostname or '').removeprefix('www.')}{parts.path.rstrip('/')}"
+
+
+def _same(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def sitewide_choices(
+    results: Sequence[CheckResult], fallbacks: Mapping[str, Fallbacks]
+) -> dict[str, dict[str, str | None]]:
+    """``{result.url: {field: new value}}`` for the results whose title or description
+    their host shares (or whose title carries the host's common affix)."""
+    by_host: dict[str, list[CheckResult]] = defaultdict(list)
+    for result in results:
+        if result.title or result.description:
+            by_host[host_of(result.final_url or result.url)].append(result)
+    changes: dict[str, dict[str, str | None]] = {}
+    for group in by_host.values():
+        if len({page_identity(r) for r in group}) < MIN_PAGES:
+            continue
+        titles = _fall_through(group, "title", fallbacks)
+        descriptions = _fall_through(group, "description", fallbacks)
+        titles = _trim_common_affix(group, titles)
+        for result in group:
+            change = {
+                name: value
+                for name, value in (
+                    ("title", titles[result.url]),
+                    ("description", descriptions[result.url]),
+                )
+                if value != getattr(result, name)
+            }
+            if change:
+                changes[result.url] = change
+    return changes
+
+
+def _shared(values: Mapping[str, str | None], pages: Mapping[str, str]) -> set[str]:
+    """Values (compared as :func:`_same`) that at least MIN_PAGES different pages carry."""
+    holders: dict[str, set[str]] = defaultdict(set)
+    for url, value in values.items():
+        if value:
+            holders[_same(value)].add(pages[url])
+    return {value for value, owners in holders.items() if len(owners) >= MIN_PAGES}
+
+
+def _fall_through(
+    group: Sequence[CheckResult], name: str, fallbacks: Mapping[str, Fallbacks]
+) -> dict[str, str | None]:
+    pages = {r.url: page_identity(r) for r in group}
+    chosen: dict[str, str | None] = {r.url: getattr(r, name) for r in group}
+    rejected = _shared(chosen, pages)
+    if not rejected:
+        return chosen
+    for result in group:
+        value = chosen[result.url]
+        if value is None or _same(value) not in rejected:
+            continue
+        offered = fallbacks.get(fallback_key(result.final_url or result.url), Fallbacks())
+        others = offered.titles if name == "title" else offered.descriptions
+        chosen[result.url] = next((o for o in others if _same(o) not in rejected), None)
+    return chosen
+
+
+def _affixes(title: str) -> set[str]:
+    found: set[str] = set()
+    for sep in sel.TITLE_SEPARATORS:
+        if sep in title:
+            found.add(_same(title.rpartition(sep)[2]))
+            found.add(_same(title.partition(sep)[0]))
+    return found - {""}
+
+
+def _trim_common_affix(
+    group: Sequence[CheckResult], titles: dict[str, str | None]
+) -> dict[str, str | None]:
+    titled = {url: title for url, title in titles.items() if title}
+    pages = {r.url: page_identity(r) for r in group}
+    if len({pages[url] for url in titled}) < MIN_PAGES:
+        return titles
+    holders: dict[str, set[str]] = defaultdict(set)
+    for url, title in titled.items():
+        for affix in _affixes(title):
+            holders[affix].add(url)
+    common = [a for a, urls in holders.items() if len(urls) == len(titled)]
+    if not common:
+        return titles
+    return {url: trim_site_name(t, common) if t else t for url, t in titles.items()}
+
+
+def reject_sitewide(
+    results: Sequence[CheckResult], fallbacks: Mapping[str, Fallbacks]
+) -> list[CheckResult]:
+    """Apply :func:`sitewide_choices` to ``results``; the results it changed."""
+    changes = sitewide_choices(results, fallbacks)
+    changed = []
+    for result in results:
+        for name, value in changes.get(result.url, {}).items():
+            setattr(result, name, value)
+        if result.url in changes:
+            changed.append(result)
+    return changed
+
+
+__all__ = ["Fallbacks", "fallback_key", "reject_sitewide", "sitewide_choices"]
