@@ -18,17 +18,24 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser
 
 from linkhealth.meta.charset import decode_body
 from linkhealth.meta.document import parse_page
 from linkhealth.meta.fields import normalise_date, page_meta
 from linkhealth.meta.kinds import page_kind
+from linkhealth.meta.notices import not_about_page
 from linkhealth.meta.urls import host_of, resolve_http_url
 from linkhealth.models import PageMeta
 from linkhealth.sanitize import DEFAULT_DESCRIPTION_MAX, DEFAULT_TITLE_MAX, clean_text
 
 MAX_OEMBED_BYTES = 256 * 1024
+MAX_PRODUCT_TITLE_HTML = 4096  # HTML parsed from the product title element's start
+_HANDLE_IN_URL = re.compile(
+    r"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/([A-Za-z0-9_]{1,15})/?$"
+)
 OEMBED_TYPE = "application/json+oembed"
 _NO_BASE = (
     "https://invalid./"  # oEmbed URLs are absolute; a relative one resolves to nothing useful
@@ -46,12 +53,20 @@ class Followup:
 
 @dataclass(frozen=True)
 class OEmbedEndpoint:
-    """A site's oEmbed endpoint; ``{url}`` is the canonical page URL, percent-encoded."""
+    """A site's oEmbed endpoint; ``{url}`` is the canonical page URL, percent-encoded.
+
+    ``reader`` says how the JSON becomes metadata: ``"media"`` (title; the author, a
+    channel or an account, as the site; else the provider), ``"post"`` (X/Twitter:
+    ``Author (@handle)`` as the title, the post's text as the description).
+    ``site_template``, when set, is the site name (``r/{sub}``) from the page URL.
+    """
 
     name: str
     pattern: re.Pattern[str]
     page_template: str
     endpoint_template: str
+    reader: str = "media"
+    site_template: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,14 +84,41 @@ class FollowupPage:
 
 @dataclass(frozen=True)
 class TitleRule:
-    """A host whose titles pack more than the title (GitHub: ``owner/repo: description``)."""
+    """Hosts whose titles pack more than the title (GitHub: ``owner/repo: description``).
 
-    host: str
+    ``title`` must match the extracted title; its ``title`` group becomes the title
+    and its optional ``rest`` group the description when the page has none.
+    ``description_drop`` removes boilerplate from the description (an empty
+    result is no description).
+    """
+
+    hosts: tuple[str, ...]
     title: re.Pattern[str]
-    description_suffix: re.Pattern[str] | None = None
+    description_drop: tuple[re.Pattern[str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    """A shop whose ``<title>`` may be a store banner: the product title element, read
+    from the same page in full (a follow-up), names the product instead."""
+
+    name: str
+    pattern: re.Pattern[str]
+    banner: re.Pattern[str]
+    page_template: str
+    element: re.Pattern[str]  # where the product title element starts in the HTML
 
 
 _ARXIV_ID = r"(?:\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(?:v\d+)?"
+# An X/Twitter handle that is not one of the site's own paths.
+_X_HANDLE = (
+    r"(?!(?:home|search|explore|i|settings|hashtag|intent|share|login|signup|notifications"
+    r"|messages|tos|privacy|compose|account|logout)(?:[/?#]|$))(?P<handle>[A-Za-z0-9_]{1,15})"
+)
+_AMAZON_TLD = (
+    r"(?:com|ca|de|fr|it|es|nl|se|pl|in|sg|ae|sa|eg|com\.(?:au|br|mx|tr|be)|co\.(?:uk|jp))"
+)
+_AMAZON_HOST = rf"amazon\.{_AMAZON_TLD}"
 
 FOLLOWUPS: tuple[Followup, ...] = (
     Followup(
@@ -106,6 +148,80 @@ OEMBED_ENDPOINTS: tuple[OEmbedEndpoint, ...] = (
         "https://vimeo.com/{id}",
         "https://vimeo.com/api/oembed.json?url={url}",
     ),
+    # X/Twitter pages say "JavaScript is disabled" to a crawler; the public oEmbed
+    # endpoint gives the author and, for a post, its text (developer.x.com, oEmbed API).
+    OEmbedEndpoint(
+        "x-post",
+        re.compile(
+            rf"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/{_X_HANDLE}"
+            r"/status(?:es)?/(?P<id>\d{1,20})(?![0-9])",
+            re.IGNORECASE,
+        ),
+        "https://twitter.com/{handle}/status/{id}",
+        "https://publish.twitter.com/oembed?url={url}&omit_script=true&dnt=true",
+        reader="post",
+    ),
+    OEmbedEndpoint(
+        "x-profile",
+        re.compile(
+            rf"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/{_X_HANDLE}/?(?:[?#].*)?$",
+            re.IGNORECASE,
+        ),
+        "https://twitter.com/{handle}",
+        "https://publish.twitter.com/oembed?url={url}&omit_script=true&dnt=true",
+        reader="post",
+    ),
+    OEmbedEndpoint(
+        "tiktok",
+        re.compile(
+            r"^https?://(?:www\.|m\.)?tiktok\.com/@(?P<user>[A-Za-z0-9_.]{1,24})"
+            r"/video/(?P<id>\d{1,20})(?![0-9])",
+            re.IGNORECASE,
+        ),
+        "https://www.tiktok.com/@{user}/video/{id}",
+        "https://www.tiktok.com/oembed?url={url}",
+    ),
+    OEmbedEndpoint(
+        "spotify",
+        re.compile(
+            r"^https?://open\.spotify\.com/(?:intl-[a-z]{2}(?:-[a-z]{2})?/)?"
+            r"(?P<kind>track|album|playlist|episode|show|artist)/(?P<id>[A-Za-z0-9]{22})(?![A-Za-z0-9])",
+            re.IGNORECASE,
+        ),
+        "https://open.spotify.com/{kind}/{id}",
+        "https://open.spotify.com/oembed?url={url}",
+    ),
+    OEmbedEndpoint(
+        "reddit",
+        re.compile(
+            r"^https?://(?:www\.|old\.|new\.|np\.)?reddit\.com/r/(?P<sub>[A-Za-z0-9_]{2,21})"
+            r"/comments/(?P<id>[a-z0-9]{1,12})(?:/(?P<slug>[^/?#]{0,200}))?",
+            re.IGNORECASE,
+        ),
+        "https://www.reddit.com/r/{sub}/comments/{id}/",
+        "https://www.reddit.com/oembed?url={url}",
+        site_template="r/{sub}",
+    ),
+)
+
+PRODUCT_PAGES: tuple[ProductPage, ...] = (
+    ProductPage(
+        "amazon",
+        re.compile(
+            rf"^https?://(?:www\.|smile\.)?(?P<host>{_AMAZON_HOST})/(?:[^/?#]+/)?"
+            r"(?:dp|gp/product|gp/aw/d)/(?P<asin>[A-Z0-9]{10})(?![A-Za-z0-9])",
+            re.IGNORECASE,
+        ),
+        # "Amazon.com", "Amazon.com. Spend less. Smile more.", "Amazon.co.uk: Low
+        # Prices in Electronics, Books…": the store, not the product.
+        re.compile(
+            rf"^\s*amazon(?:\.{_AMAZON_TLD})?\s*(?:$|[.!]|:\s*(?:online shopping|low prices)"
+            r"|\|\s*(?:online shopping|official site))",
+            re.IGNORECASE,
+        ),
+        "https://{host}/dp/{asin}",
+        re.compile(r"<span[^>]*\bid\s*=\s*[\"']?productTitle\b", re.IGNORECASE),
+    ),
 )
 
 FOLLOWUP_PAGES: tuple[FollowupPage, ...] = (
@@ -122,9 +238,26 @@ FOLLOWUP_PAGES: tuple[FollowupPage, ...] = (
 
 TITLE_RULES: tuple[TitleRule, ...] = (
     TitleRule(
-        "github.com",
+        ("github.com",),
         re.compile(r"^(?P<title>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)(?::\s+(?P<rest>.+))?$"),
-        re.compile(r"\s+-\s+[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"),
+        (
+            re.compile(r"\s+-\s+[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"),
+            # The sentence GitHub appends to every repository's description.
+            re.compile(
+                r"\s*Contribute to [A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+ development by creating an"
+                r" account on GitHub\.?\s*$"
+            ),
+        ),
+    ),
+    # When oEmbed is not reachable: 'Name on X: "the post"' (the " / X" already trimmed).
+    TitleRule(
+        ("x.com", "twitter.com", "mobile.twitter.com"),
+        re.compile(r'^(?P<title>.{1,100}?) on (?:X|Twitter): [“"](?P<rest>.+)[”"]$', re.DOTALL),
+    ),
+    # "Amazon.com: Walnut Desk, 120 cm : Home & Kitchen": the product between store and aisle.
+    TitleRule(
+        tuple(f"amazon.{tld}" for tld in ("com", "co.uk", "de", "fr", "ca", "co.jp", "in", "es")),
+        re.compile(r"^Amazon\.[a-z.]{2,6}\s*:\s*(?P<title>.+?)(?:\s+:\s+[^:]{1,60})?$"),
     ),
 )
 
@@ -138,6 +271,9 @@ def followup_url(url: str, meta: PageMeta, body: bytes, content_type: str | None
     endpoint = oembed_endpoint(url)
     if endpoint:
         return endpoint
+    product = product_page(url, meta)
+    if product:
+        return product
     if meta.title is None:
         advertised = advertised_oembed(url, body, content_type)
         if advertised and advertised != url:
@@ -151,6 +287,26 @@ def oembed_endpoint(url: str) -> str | None:
         if match:
             page = site.page_template.format(**match.groupdict())
             return site.endpoint_template.format(url=quote(page, safe=""))
+    return None
+
+
+def _endpoint_of(followup: str) -> tuple[OEmbedEndpoint, dict[str, str]] | None:
+    """The known endpoint a follow-up URL calls, and the groups of the page it asks about."""
+    for site in OEMBED_ENDPOINTS:
+        if followup.startswith(site.endpoint_template.split("?", 1)[0] + "?"):
+            page = parse_qs(urlsplit(followup).query).get("url", [""])[0]
+            match = site.pattern.match(page)
+            if match:
+                return site, {k: v for k, v in match.groupdict().items() if v is not None}
+    return None
+
+
+def product_page(url: str, meta: PageMeta) -> str | None:
+    """The full product page to read when a shop's ``<title>`` is only its banner."""
+    for shop in PRODUCT_PAGES:
+        match = shop.pattern.match(url)
+        if match and (meta.title is None or shop.banner.match(meta.title)):
+            return shop.page_template.format(**match.groupdict())
     return None
 
 
@@ -173,13 +329,37 @@ def merge_followup(
     for rule in FOLLOWUP_PAGES:
         if rule.pattern.match(followup_url):
             return _merge_page(primary, rule, followup_url, body, content_type)
+    for shop in PRODUCT_PAGES:
+        if shop.pattern.match(followup_url):
+            return _merge_product(primary, shop, body, content_type)
     if _looks_like_json(body, content_type):
-        return _merge_oembed(primary, body)
+        return _merge_oembed(primary, body, _endpoint_of(followup_url))
     other = _html_meta(body, content_type, followup_url)
     merged = primary.model_copy()
     for name in ("title", "description", "site_name", "lang", "published", "image"):
         if getattr(merged, name) is None:
             setattr(merged, name, getattr(other, name))
+    return merged
+
+
+def _merge_product(
+    primary: PageMeta, shop: ProductPage, body: bytes, content_type: str | None
+) -> PageMeta:
+    if page_kind(body, content_type) != "html":
+        return primary
+    text = decode_body(body, content_type)
+    start = shop.element.search(text)
+    if start is None:
+        return primary
+    node = LexborHTMLParser(text[start.start() : start.start() + MAX_PRODUCT_TITLE_HTML])
+    element = node.css_first("#productTitle")
+    title = clean_text(
+        element.text(deep=True, separator=" ") if element else None, DEFAULT_TITLE_MAX
+    )
+    if not title or not_about_page(title):
+        return primary
+    merged = primary.model_copy()
+    merged.title = title
     return merged
 
 
@@ -214,7 +394,9 @@ def _merge_page(
     return merged
 
 
-def _merge_oembed(primary: PageMeta, body: bytes) -> PageMeta:
+def _merge_oembed(
+    primary: PageMeta, body: bytes, known: tuple[OEmbedEndpoint, dict[str, str]] | None
+) -> PageMeta:
     """oEmbed: title; author_name as the site (a channel, an account), else provider_name."""
     if len(body) > MAX_OEMBED_BYTES:
         return primary
@@ -225,15 +407,44 @@ def _merge_oembed(primary: PageMeta, body: bytes) -> PageMeta:
     if not isinstance(data, dict):
         return primary
     merged = primary.model_copy()
-    merged.title = clean_text(data.get("title"), DEFAULT_TITLE_MAX) or primary.title
-    author = clean_text(data.get("author_name"), DEFAULT_TITLE_MAX)
-    provider = clean_text(data.get("provider_name"), DEFAULT_TITLE_MAX)
+    author = clean_text(_text(data, "author_name"), DEFAULT_TITLE_MAX)
+    provider = clean_text(_text(data, "provider_name"), DEFAULT_TITLE_MAX)
+    if known is not None and known[0].reader == "post":
+        return _merge_post(merged, data, author, provider)
+    merged.title = clean_text(_text(data, "title"), DEFAULT_TITLE_MAX) or primary.title
     merged.site_name = author or provider or primary.site_name
+    if known is not None and known[0].site_template:
+        merged.site_name = known[0].site_template.format(**known[1])
     if merged.image is None:
-        thumb = data.get("thumbnail_url")
-        merged.image = resolve_http_url(
-            "https://invalid./", thumb if isinstance(thumb, str) else None
+        merged.image = resolve_http_url(_NO_BASE, _text(data, "thumbnail_url"))
+    return merged
+
+
+def _text(data: dict[str, object], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _merge_post(
+    merged: PageMeta, data: dict[str, object], author: str | None, provider: str | None
+) -> PageMeta:
+    """X/Twitter: ``Author (@handle)``; a post's text (the embed's first paragraph)."""
+    author_url = _text(data, "author_url") or ""
+    handle = _HANDLE_IN_URL.search(author_url)
+    if author and handle:
+        merged.title = f"{author} (@{handle.group(1)})"
+    elif author:
+        merged.title = author
+    html = _text(data, "html")
+    if html and len(html) <= MAX_OEMBED_BYTES:
+        paragraph = LexborHTMLParser(html).css_first("blockquote p")
+        text = clean_text(
+            paragraph.text(deep=True, separator="") if paragraph else None,
+            DEFAULT_DESCRIPTION_MAX,
         )
+        if text and not not_about_page(text):
+            merged.description = text
+    merged.site_name = "X" if provider in (None, "Twitter", "X") else provider
     return merged
 
 
@@ -241,16 +452,19 @@ def refine(url: str, meta: PageMeta) -> PageMeta:
     """Apply :data:`TITLE_RULES` for the page's host to freshly extracted metadata."""
     host = host_of(url)
     for rule in TITLE_RULES:
-        if host != rule.host or meta.title is None:
+        if host not in rule.hosts:
             continue
-        match = rule.title.match(meta.title)
+        if meta.description:
+            for drop in rule.description_drop:
+                meta.description = drop.sub("", meta.description)
+            meta.description = meta.description.strip() or None
+        match = rule.title.match(meta.title or "")
         if not match:
             continue
-        meta.title = match.group("title")
-        if meta.description and rule.description_suffix is not None:
-            meta.description = rule.description_suffix.sub("", meta.description) or None
-        if meta.description is None and match.group("rest"):
-            meta.description = clean_text(match.group("rest"), DEFAULT_DESCRIPTION_MAX)
+        meta.title = match.group("title").strip()
+        rest = match.groupdict().get("rest")
+        if meta.description is None and rest:
+            meta.description = clean_text(rest, DEFAULT_DESCRIPTION_MAX)
     return meta
 
 
@@ -258,6 +472,7 @@ __all__ = [
     "FOLLOWUPS",
     "FOLLOWUP_PAGES",
     "OEMBED_ENDPOINTS",
+    "PRODUCT_PAGES",
     "TITLE_RULES",
     "followup_url",
     "merge_followup",
