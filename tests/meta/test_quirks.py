@@ -159,3 +159,210 @@ def test_merge_generic_page_fills_only_missing_fields() -> None:
     body = b'<title>Other</title><meta name="description" content="From the other page">'
     merged = merge_followup(primary, "https://other.example/", body, "text/html")
     assert (merged.title, merged.description) == ("Own", "From the other page")
+
+
+# --- issue 17: one case per quirk-table entry, against page shapes written here -------
+
+X_NOTICE = (
+    "We've detected that JavaScript is disabled in this browser. Please enable JavaScript "
+    "or switch to a supported browser to continue using x.com."
+)
+X_PAGE = (
+    '<html><head><title>Ada Example on X: "Shipping the parser today. Thread below." / X'
+    f'</title><meta name="description" content="{X_NOTICE}"></head><body></body></html>'
+).encode()
+X_POST_OEMBED = {
+    "url": "https://twitter.com/adaexample/status/1790000000000000001",
+    "author_name": "Ada Example",
+    "author_url": "https://twitter.com/adaexample",
+    "html": '<blockquote class="twitter-tweet"><p lang="en" dir="ltr">Shipping the parser '
+    'today. Thread below. <a href="https://t.co/abc">pic.twitter.com/abc</a></p>&mdash; Ada '
+    'Example (@adaexample) <a href="https://twitter.com/adaexample/status/1">May 1</a>'
+    "</blockquote>",
+    "type": "rich",
+    "provider_name": "Twitter",
+    "version": "1.0",
+}
+X_PROFILE_OEMBED = {
+    "url": "https://twitter.com/adaexample",
+    "author_name": "Ada Example",
+    "author_url": "https://twitter.com/adaexample",
+    "html": '<a class="twitter-timeline" href="https://twitter.com/adaexample">Tweets by '
+    "adaexample</a>",
+    "type": "rich",
+    "provider_name": "Twitter",
+}
+TIKTOK_OEMBED = {
+    "title": "Three knots every climber should know #climbing",
+    "author_name": "Rope Lab",
+    "author_unique_id": "ropelab",
+    "provider_name": "TikTok",
+    "type": "video",
+    "thumbnail_url": "https://p16.tiktokcdn.example/thumb.jpg",
+}
+SPOTIFY_OEMBED = {
+    "title": "Deep Work Focus Mix",
+    "provider_name": "Spotify",
+    "type": "rich",
+    "thumbnail_url": "https://i.scdn.example/image/ab67",
+}
+REDDIT_OEMBED = {
+    "title": "What finally made backpropagation click for you?",
+    "author_name": "gradient_fan",
+    "provider_name": "reddit",
+    "type": "rich",
+}
+
+# (entry name, page URL, expected follow-up URL start, oEmbed JSON, expected fields)
+OEMBED_CASES = [
+    (
+        "x-post",
+        "https://x.com/adaexample/status/1790000000000000001?s=20",
+        "https://publish.twitter.com/oembed?url=https%3A%2F%2Ftwitter.com%2Fadaexample%2F"
+        "status%2F1790000000000000001&",
+        X_POST_OEMBED,
+        {
+            "title": "Ada Example (@adaexample)",
+            "description": "Shipping the parser today. Thread below. pic.twitter.com/abc",
+            "site_name": "X",
+        },
+    ),
+    (
+        "x-profile",
+        "https://twitter.com/adaexample",
+        "https://publish.twitter.com/oembed?url=https%3A%2F%2Ftwitter.com%2Fadaexample&",
+        X_PROFILE_OEMBED,
+        {"title": "Ada Example (@adaexample)", "site_name": "X"},
+    ),
+    (
+        "tiktok",
+        "https://www.tiktok.com/@ropelab/video/7300000000000000001?lang=en",
+        "https://www.tiktok.com/oembed?url=https%3A%2F%2Fwww.tiktok.com%2F%40ropelab%2Fvideo"
+        "%2F7300000000000000001",
+        TIKTOK_OEMBED,
+        {"title": "Three knots every climber should know #climbing", "site_name": "Rope Lab"},
+    ),
+    (
+        "spotify",
+        "https://open.spotify.com/intl-de/playlist/37i9dQZF1DX8NTLI2TtZa6?si=abc",
+        "https://open.spotify.com/oembed?url=https%3A%2F%2Fopen.spotify.com%2Fplaylist%2F"
+        "37i9dQZF1DX8NTLI2TtZa6",
+        SPOTIFY_OEMBED,
+        {"title": "Deep Work Focus Mix", "site_name": "Spotify"},
+    ),
+    (
+        "reddit",
+        "https://old.reddit.com/r/MachineLearning/comments/1abcde/what_finally_made/",
+        "https://www.reddit.com/oembed?url=https%3A%2F%2Fwww.reddit.com%2Fr%2FMachineLearning"
+        "%2Fcomments%2F1abcde%2F",
+        REDDIT_OEMBED,
+        {
+            "title": "What finally made backpropagation click for you?",
+            "site_name": "r/MachineLearning",
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "endpoint", "data", "expected"), OEMBED_CASES, ids=[c[0] for c in OEMBED_CASES]
+)
+def test_oembed_quirks(
+    name: str, url: str, endpoint: str, data: dict[str, str], expected: dict[str, str]
+) -> None:
+    page = X_PAGE if name.startswith("x-") else b"<html><head><title>App</title></head></html>"
+    primary = extract_meta(page, "text/html", url)
+    follow = followup_url(url, primary, page, "text/html")
+    assert follow is not None and follow.startswith(endpoint), follow
+    merged = merge_followup(primary, follow, json.dumps(data).encode(), "application/json")
+    assert {k: getattr(merged, k) for k in expected} == expected
+
+
+def test_x_page_without_oembed_reads_like_a_person_wrote_it() -> None:
+    meta = extract_meta(X_PAGE, "text/html", "https://x.com/adaexample/status/1790000000000000001")
+    assert meta.title == "Ada Example"
+    assert meta.description == "Shipping the parser today. Thread below."
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://x.com/home",
+        "https://x.com/search?q=x",
+        "https://x.com/i/flow/login",
+        "https://twitter.com/explore",
+        "https://x.com/adaexample/likes",
+    ],
+)
+def test_x_site_paths_are_not_accounts(url: str) -> None:
+    meta = PageMeta(title="X", content_type="text/html")
+    assert followup_url(url, meta, b"", "text/html") is None
+
+
+GITHUB_PAGE = (
+    b"<html><head><title>GitHub - ada/ropes: Ropes for text editors, in Rust.</title>"
+    b'<meta property="og:title" content="GitHub - ada/ropes: Ropes for text editors, in Rust.">'
+    b'<meta property="og:description" content="Ropes for text editors, in Rust. Contribute to '
+    b'ada/ropes development by creating an account on GitHub.">'
+    b'<meta property="og:site_name" content="GitHub"></head></html>'
+)
+
+
+def test_github_contribute_sentence_dropped() -> None:
+    meta = extract_meta(GITHUB_PAGE, "text/html", "https://github.com/ada/ropes")
+    assert (meta.title, meta.description) == ("ada/ropes", "Ropes for text editors, in Rust.")
+    bare = GITHUB_PAGE.replace(b"Ropes for text editors, in Rust. Contribute", b"Contribute")
+    bare = bare.replace(b": Ropes for text editors, in Rust.", b"")
+    meta = extract_meta(bare, "text/html", "https://github.com/ada/empty")
+    assert (meta.title, meta.description) == ("ada/ropes", None)
+
+
+def amazon_page(title: str, product: str | None, filler: int = 300_000) -> bytes:
+    """A shop page shape: banner <title>, then a long body before the product title span."""
+    span = (
+        f'<span id="productTitle" class="a-size-large product-title-word-break">\n   {product}'
+        "   \n</span>"
+        if product
+        else ""
+    )
+    return (
+        f"<html><head><title>{title}</title></head><body>"
+        + '<div class="nav">'
+        + "<a href='/x'>Deals</a>" * (filler // 24)
+        + "</div>"
+        + f'<div id="titleSection"><h1 id="title">{span}</h1></div></body></html>'
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("title", "followed"),
+    [
+        ("Amazon.com", True),
+        ("Amazon.com. Spend less. Smile more.", True),
+        ("Amazon.co.uk: Low Prices in Electronics, Books, Sports Equipment & more", True),
+        ("Amazon.com: Walnut Desk, 120 cm : Home & Kitchen", False),
+    ],
+)
+def test_amazon_banner_title_reads_the_product_title_element(title: str, followed: bool) -> None:
+    url = "https://www.amazon.com/Walnut-Desk-120/dp/B0TESTDESK/ref=sr_1_1?keywords=desk"
+    head = amazon_page(title, None)
+    primary = extract_meta(head, "text/html", url)
+    follow = followup_url(url, primary, head, "text/html")
+    if not followed:
+        assert follow is None
+        assert primary.title == "Walnut Desk, 120 cm"
+        return
+    assert follow == "https://www.amazon.com/dp/B0TESTDESK"
+    full = amazon_page(title, "Walnut Desk, 120 cm, Oiled")
+    merged = merge_followup(primary, follow, full, "text/html; charset=utf-8")
+    assert merged.title == "Walnut Desk, 120 cm, Oiled"
+    # A full page without the element keeps what the page had.
+    assert merge_followup(primary, follow, head, "text/html").title == primary.title
+
+
+def test_every_quirk_entry_has_a_case_here() -> None:
+    from linkhealth.meta import quirks
+
+    named = {e.name for e in quirks.OEMBED_ENDPOINTS} | {s.name for s in quirks.PRODUCT_PAGES}
+    covered = {c[0] for c in OEMBED_CASES} | {"youtube", "vimeo", "amazon"}
+    assert named <= covered

@@ -219,7 +219,7 @@ PRODUCT_PAGES: tuple[ProductPage, ...] = (
             r"|\|\s*(?:online shopping|official site))",
             re.IGNORECASE,
         ),
-        "https://{host}/dp/{asin}",
+        "https://www.{host}/dp/{asin}",
         re.compile(r"<span[^>]*\bid\s*=\s*[\"']?productTitle\b", re.IGNORECASE),
     ),
 )
@@ -239,7 +239,9 @@ FOLLOWUP_PAGES: tuple[FollowupPage, ...] = (
 TITLE_RULES: tuple[TitleRule, ...] = (
     TitleRule(
         ("github.com",),
-        re.compile(r"^(?P<title>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)(?::\s+(?P<rest>.+))?$"),
+        re.compile(
+            r"^(?:GitHub - )?(?P<title>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)(?::\s+(?P<rest>.+))?$"
+        ),
         (
             re.compile(r"\s+-\s+[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"),
             # The sentence GitHub appends to every repository's description.
@@ -257,7 +259,11 @@ TITLE_RULES: tuple[TitleRule, ...] = (
     # "Amazon.com: Walnut Desk, 120 cm : Home & Kitchen": the product between store and aisle.
     TitleRule(
         tuple(f"amazon.{tld}" for tld in ("com", "co.uk", "de", "fr", "ca", "co.jp", "in", "es")),
-        re.compile(r"^Amazon\.[a-z.]{2,6}\s*:\s*(?P<title>.+?)(?:\s+:\s+[^:]{1,60})?$"),
+        re.compile(
+            r"^Amazon\.[a-z.]{2,6}\s*:(?!\s*(?:online shopping|low prices)\b)\s*"
+            r"(?P<title>.+?)(?:\s+:\s+[^:]{1,60})?$",
+            re.IGNORECASE,
+        ),
     ),
 )
 
