@@ -89,6 +89,8 @@ def build_report(title: str = "A benign title", url_extra: str = "") -> RunRepor
             title=title,
             description=f"desc {title}",
             suggestion=f"https://example.org/moved?{title}",
+            archive_url=f"https://web.archive.org/web/20250101000000/{bad_url}",
+            archived_at=datetime(2025, 1, 1, tzinfo=UTC),
             occurrences=[
                 occ(bad_url, 9, section=title),
                 occ(bad_url, 12, 5, file="lists/other list.md", section="Misc"),

@@ -31,6 +31,8 @@ COLUMNS = (
     "description",
     "elapsed_ms",
     "checked_at",
+    "archive_url",
+    "archived_at",
 )
 
 
@@ -64,6 +66,8 @@ def render(view: View) -> str:
                 escape.csv_cell(r.description or ""),
                 f"{r.elapsed_ms:.0f}",
                 r.checked_at.isoformat() if r.checked_at else "",
+                escape.csv_cell(r.archive_url or ""),
+                r.archived_at.isoformat() if r.archived_at else "",
             ]
         )
     return buf.getvalue()

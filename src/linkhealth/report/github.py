@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from linkhealth.models import Severity, Verdict
 from linkhealth.report import escape
-from linkhealth.report.view import View, since, status_text
+from linkhealth.report.view import View, archive_note, since, status_text
 
 MESSAGE_LIMIT = 500
 
@@ -45,6 +45,8 @@ def render(view: View) -> str:
             msg += f". {'Failing' if row.failing else 'Not ok'} since {since(r, now)}"
         if r.flaky:
             msg += ". Flaky: it has flipped between ok and failing in recent runs"
+        if note := archive_note(r):
+            msg += f". {note[0].upper()}{note[1:]}"
         occ = row.occurrence
         out.append(
             _command(

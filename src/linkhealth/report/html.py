@@ -144,7 +144,8 @@ finished {{ finished }}{% endif %}</div>
 <h2>Links</h2>
 <table class="sortable" id="links">
 <thead><tr><th>file</th><th>line</th><th>URL</th><th>verdict</th><th>status</th>
-<th>title</th><th>detail</th><th>suggestion</th><th>failing since</th></tr></thead>
+<th>title</th><th>detail</th><th>suggestion</th><th>failing since</th><th>archived copy</th>
+</tr></thead>
 <tbody>
 {% for row in rows %}<tr{% if row.failing %} class="failing"{% endif %}>
 <td>{{ row.file }}</td><td data-sort="{{ row.line }}">{{ row.line }}</td>
@@ -152,7 +153,9 @@ finished {{ finished }}{% endif %}</div>
 {%- else %}{{ row.url }}{% endif %}</td>
 <td class="verdict" style="color: {{ row.color }}">{{ row.verdict }}</td>
 <td>{{ row.status }}</td><td>{{ row.title }}</td><td>{{ row.detail }}</td>
-<td>{{ row.suggestion }}</td><td>{{ row.since }}</td></tr>
+<td>{{ row.suggestion }}</td><td>{{ row.since }}</td>
+<td>{% if row.archive_href %}<a href="{{ row.archive_href }}" rel="noopener noreferrer nofollow">
+{{- row.archived }}</a>{% endif %}</td></tr>
 {% endfor %}</tbody>
 </table>
 {% if findings %}<h2>Lint findings</h2>
@@ -242,6 +245,10 @@ def render(view: View) -> str:
             "detail": _t(row.result.detail),
             "suggestion": _t(row.result.suggestion),
             "since": since(row.result, now),
+            "archive_href": _href(row.result.archive_url) if row.result.archive_url else None,
+            "archived": row.result.archived_at.date().isoformat()
+            if row.result.archived_at
+            else "undated",
         }
         for row in sorted(view.rows(), key=lambda r: (not r.failing, r.file, r.line, r.column))
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from linkhealth.report import escape
-from linkhealth.report.view import Row, View, since, status_text
+from linkhealth.report.view import Row, View, archive_note, since, status_text
 
 MESSAGE_LIMIT = 1000
 
@@ -43,6 +43,8 @@ def _case(suite: ET.Element, row: Row, view: View) -> None:
             body.append(f"failing since: {since(r, now)}")
         if r.flaky:
             body.append("flaky: flips between ok and failing in recent runs")
+        if note := archive_note(r):
+            body.append(note)
         failure = ET.SubElement(case, "failure", {"message": _x(message), "type": r.verdict.value})
         failure.text = "\n".join(_x(line) for line in body)
     elif row.state == "skipped":

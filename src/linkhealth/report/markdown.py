@@ -86,6 +86,19 @@ def _failing_cells(row: Row, view: View) -> list[str]:
     ]
 
 
+def _archived(rows: list[Row], heading: str) -> list[str]:
+    """One line per failing link with an archived copy (``check --archive``)."""
+    lines = []
+    for row in rows:
+        r = row.result
+        if r.archive_url:
+            when = r.archived_at.date().isoformat() if r.archived_at else "undated"
+            where = _cell(f"{row.file}:{row.line}" if row.line else row.file)
+            copy = escape.md_link(f"archived copy ({when})", r.archive_url, CELL_LIMIT)
+            lines.append(f"- {where}: {_cell(r.url)} → {copy}")
+    return ["", heading, "", *lines] if lines else []
+
+
 _FAILING_HEADER = ["line", "URL", "verdict", "status", "detail", "suggestion", "failing since"]
 
 
@@ -110,6 +123,7 @@ def render(view: View) -> str:
             lines += ["", f"### {_cell(file or '(no file)')}", "", *_table(_FAILING_HEADER, rows)]
         if len(failing) > len(shown):
             lines += ["", f"…and {len(failing) - len(shown)} more failing places."]
+        lines += _archived(shown, "## Archived copies")
     lines += _findings(view.failing_findings())
     return "\n".join(lines) + "\n"
 
@@ -137,6 +151,7 @@ def broken_links(view: View) -> str:
                 lines += ["", f"### {_cell(section)}"]
             cells = [[c for i, c in enumerate(_failing_cells(row, view)) if i != 3] for row in rows]
             lines += ["", *_table(header, cells)]
+    lines += _archived(failing, "## Archived copies")
     lines += _findings(view.failing_findings())
     return "\n".join(lines) + "\n"
 

@@ -6,9 +6,9 @@ import hashlib
 from typing import Any
 from urllib.parse import quote
 
-from linkhealth.models import Severity, Verdict
+from linkhealth.models import CheckResult, Occurrence, Severity, Verdict
 from linkhealth.report import escape
-from linkhealth.report.view import View, since, status_text
+from linkhealth.report.view import View, archive_note, since, status_text
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/linkhealth/linkhealth"
@@ -38,6 +38,33 @@ def _text(text: str) -> str:
 def _uri(path: str) -> str:
     """A relative URI reference for a file path (spaces and the like percent-encoded)."""
     return quote(escape.one_line(path).replace("\\", "/"), safe="/")
+
+
+def _region(line: int, column: int, end_line: int, end_column: int) -> dict[str, int]:
+    return {
+        "startLine": max(line, 1),
+        "startColumn": max(column, 1),
+        "endLine": max(end_line, line, 1),
+        "endColumn": max(end_column, 1),
+    }
+
+
+def _archive_fix(r: CheckResult, occ: Occurrence | None) -> list[dict[str, Any]]:
+    """A fix replacing the link's destination with its archived copy (``check --archive``)."""
+    if not r.archive_url or occ is None or occ.end_line != occ.line or occ.line < 1:
+        return []
+    when = r.archived_at.date().isoformat() if r.archived_at else "undated"
+    change = {
+        "artifactLocation": {"uri": _uri(occ.file), "uriBaseId": "%SRCROOT%"},
+        "replacements": [
+            {
+                "deletedRegion": _region(occ.line, occ.column, occ.end_line, occ.end_column),
+                "insertedContent": {"text": escape.one_line(r.archive_url)},
+            }
+        ],
+    }
+    description = f"Link the Wayback Machine's copy of {when} instead"
+    return [{"description": {"text": description}, "artifactChanges": [change]}]
 
 
 def render(view: View) -> str:
@@ -75,6 +102,8 @@ def render(view: View) -> str:
             message += f". Suggestion: {r.suggestion}"
         if r.failing_since is not None:
             message += f". Failing since {since(r, now)}"
+        if note := archive_note(r):
+            message += f". {note[0].upper()}{note[1:]}"
         result: dict[str, Any] = {
             "ruleId": rule_id(r.verdict),
             "ruleIndex": index[rule_id(r.verdict)],
@@ -96,15 +125,12 @@ def render(view: View) -> str:
                 {
                     "physicalLocation": {
                         "artifactLocation": {"uri": _uri(occ.file), "uriBaseId": "%SRCROOT%"},
-                        "region": {
-                            "startLine": max(occ.line, 1),
-                            "startColumn": max(occ.column, 1),
-                            "endLine": max(occ.end_line, occ.line, 1),
-                            "endColumn": max(occ.end_column, 1),
-                        },
+                        "region": _region(occ.line, occ.column, occ.end_line, occ.end_column),
                     }
                 }
             ]
+        if fixes := _archive_fix(r, occ):
+            result["fixes"] = fixes
         results.append(result)
     for f in view.failing_findings():
         results.append(
@@ -121,12 +147,9 @@ def render(view: View) -> str:
                     {
                         "physicalLocation": {
                             "artifactLocation": {"uri": _uri(f.file), "uriBaseId": "%SRCROOT%"},
-                            "region": {
-                                "startLine": max(f.line, 1),
-                                "startColumn": max(f.column, 1),
-                                "endLine": max(f.end_line or f.line, 1),
-                                "endColumn": max(f.end_column or f.column, 1),
-                            },
+                            "region": _region(
+                                f.line, f.column, f.end_line or f.line, f.end_column or f.column
+                            ),
                         }
                     }
                 ],

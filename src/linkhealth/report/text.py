@@ -9,6 +9,7 @@ from __future__ import annotations
 from linkhealth.report import escape
 from linkhealth.report.view import (
     View,
+    archive_note,
     location,
     plural,
     since,
@@ -47,6 +48,8 @@ def render(view: View) -> str:
         if r.failing_since is not None:
             parts.append(f"[failing since {since(r, now)}]")
         lines.append("  " + " ".join(parts))
+        if note := archive_note(r):
+            lines.append("    " + escape.shorten(escape.terminal(note), URL_LIMIT))
     findings = view.findings()
     if findings:
         if lines:

@@ -165,5 +165,14 @@ def verdict_label(result: CheckResult) -> str:
     return label
 
 
+def archive_note(result: CheckResult) -> str:
+    """``archived copy (2024-03-01): https://web.archive.org/web/…`` (``check --archive``),
+    or ``""`` without one. Plain text: each format escapes it."""
+    if not result.archive_url:
+        return ""
+    when = result.archived_at.date().isoformat() if result.archived_at else "undated"
+    return f"archived copy ({when}): {result.archive_url}"
+
+
 def location(file: str, line: int, column: int) -> str:
     return f"{file}:{line}:{column}" if line else file
