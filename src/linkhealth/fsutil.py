@@ -1,25 +1,92 @@
-"""File-system helpers: atomic writes that never leave a half-written file."""
+"""File-system helpers: where linkhealth may write, and atomic writes that never leave a
+half-written file.
+
+The write rule (one place: :func:`write_target`). A file is written only where its path
+leads *after* following symlinks, and only when that place stays inside the folder the
+write is confined to: the repository root (:func:`default_root`) for a path named inside
+the repository, else the folder the path was named in. A symlink committed as
+``reports/broken-links.md -> ~/.bashrc`` or ``lists/x.md -> /etc/...``, or a folder
+symlinked out of the repository, is refused (:class:`OutsideWriteError`); nothing is
+written anywhere. Symlinks that stay inside are written through (their target is
+replaced). A path named under ``/dev`` (``--output /dev/stdout``) is written into as it is.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
 from pathlib import Path
 
+_DEVICES = "/dev"
 
-def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> None:
+
+class OutsideWriteError(PermissionError):
+    """A write would follow a symlink out of the folder it is confined to."""
+
+
+def default_root(start: Path) -> Path:
+    """The repository root: the nearest folder above ``start`` holding ``.git``, else ``start``."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def write_target(path: Path, root: Path | None = None) -> Path:
+    """Where a write to ``path`` lands (symlinks followed), if that is allowed.
+
+    ``root`` is the repository root (default: :func:`default_root` of the working
+    folder). Raises :class:`OutsideWriteError` (an ``OSError``; its ``strerror`` says
+    why) when the place lies outside the folder the write is confined to.
+    """
+    named = os.path.abspath(path)
+    if _inside(named, _DEVICES):
+        return Path(named)
+    repo = str(root if root is not None else default_root(Path.cwd()))
+    repo_real = os.path.realpath(repo)
+    if _inside(named, os.path.abspath(repo)) or _inside(named, repo_real):
+        folder, where = repo_real, "the repository"
+    else:
+        folder = os.path.realpath(os.path.dirname(named))
+        where = "the folder it is named in"
+    real = os.path.realpath(named)
+    if not _inside(real, folder):
+        raise OutsideWriteError(
+            errno.EPERM,
+            f"it leads through a symlink to {real}, outside {where} ({folder}); "
+            "linkhealth never writes through such a symlink",
+        )
+    return Path(real)
+
+
+def make_folder(folder: Path, root: Path | None = None) -> None:
+    """Create ``folder`` and its parents, under :func:`write_target`'s rule (a folder
+    symlinked out of the repository gets nothing created below it)."""
+    write_target(folder, root)
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def atomic_write_bytes(
+    path: Path, data: bytes, *, mode: int | None = None, root: Path | None = None
+) -> None:
     """Write ``data`` to ``path`` through a temp file in the same folder, then rename.
 
-    On any failure the previous file is intact and the temp file is removed.
-    A symlink at ``path`` is written through (its target is replaced). A device or a
-    FIFO at ``path`` is written into, never replaced.
+    On any failure the previous file is intact and the temp file is removed. Where the
+    write may land is :func:`write_target`'s rule (``root``: the repository root). A
+    device or a FIFO there is written into, never replaced.
     """
-    target = Path(os.path.realpath(path))
-    if _is_special(target):
+    target = write_target(path, root)
+    if _is_special(target) or _inside(str(target), _DEVICES):
         # A device or a pipe (``--output /dev/null``, ``/dev/stdout``): write into it.
-        # Renaming over it would replace the device node with a regular file.
+        # Renaming over it would replace the device node (or /dev/stdout's link).
         with open(target, "wb") as handle:
             handle.write(data)
         return
@@ -53,5 +120,7 @@ def _is_special(path: Path) -> bool:
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
-def atomic_write_text(path: Path, text: str, *, mode: int | None = None) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
+def atomic_write_text(
+    path: Path, text: str, *, mode: int | None = None, root: Path | None = None
+) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), mode=mode, root=root)

@@ -4,9 +4,13 @@ hosts) run through the real CLI, as the nightly job would run it."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
-from faults.faultkit import run_cli
+import pytest
+
+from faults.faultkit import Ran, run_cli
+from support.servers import Reply, ServerPool, html_page
 
 
 def test_a_host_with_a_bad_punycode_label_is_invalid_and_linted(tmp_path: Path) -> None:
@@ -27,3 +31,106 @@ def test_a_host_with_a_bad_punycode_label_is_invalid_and_linted(tmp_path: Path) 
     lint = run_cli("lint", "l.md", cwd=tmp_path)
     assert lint.code == 1
     assert "l.md:1:3 invalid-host" in lint.stdout and "bcher" not in lint.stdout, lint.stdout
+
+
+# ---------------------------------------------------------------- writes and symlinks
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[tuple[Path, Path, str]]:
+    """(repository, a folder outside it, the URL of a loopback page the list names)."""
+    with ServerPool(lifetime=60) as pool:
+        host = pool.host("127.0.0.1").route("/p", Reply(200, body=html_page("Page")))
+        root, outside = tmp_path / "repo", tmp_path / "outside"
+        (root / ".git").mkdir(parents=True)
+        outside.mkdir()
+        (root / "lists").mkdir()
+        (root / "lists" / "l.md").write_text(f"- {host.url('/p')}\n", encoding="utf-8")
+        yield root, outside, host.url("/p")
+
+
+def _check(root: Path, *extra: str) -> Ran:
+    return run_cli("check", "lists", "--allow-private", "--store", ".lh/s.sqlite", *extra,
+                   cwd=root)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["broken-links.md", "enrichment.md", "results.json", "index.html"])
+def test_a_report_file_symlinked_out_of_the_repository_is_refused(
+    repo: tuple[Path, Path, str], name: str
+) -> None:
+    root, outside, _ = repo
+    secret = outside / "secret.txt"
+    secret.write_text("keep me\n", encoding="utf-8")
+    (root / "reports").mkdir()
+    (root / "reports" / name).symlink_to(secret)
+    ran = _check(root, "--report-format", "html")
+    assert ran.code == 2, (ran.code, ran.stderr)
+    assert f"reports/{name}" in ran.stderr and "outside the repository" in ran.stderr
+    assert secret.read_text(encoding="utf-8") == "keep me\n"
+    assert (root / "reports" / name).is_symlink()  # refused, not replaced
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+
+
+def test_a_reports_folder_symlinked_out_gets_nothing_written_below_it(
+    repo: tuple[Path, Path, str],
+) -> None:
+    root, outside, _ = repo
+    (root / "reports").symlink_to(outside, target_is_directory=True)
+    ran = _check(root)
+    assert ran.code == 2 and "outside the repository" in ran.stderr, ran.stderr
+    assert list(outside.iterdir()) == []
+    ran = _check(root, "--reports-dir", "reports/sub")
+    assert ran.code == 2 and list(outside.iterdir()) == [], ran.stderr
+
+
+def test_output_symlinked_out_is_refused_and_dev_stdout_still_works(
+    repo: tuple[Path, Path, str],
+) -> None:
+    root, outside, url = repo
+    secret = outside / "secret.txt"
+    secret.write_text("keep me\n", encoding="utf-8")
+    (root / "out.json").symlink_to(secret)
+    ran = _check(root, "--no-reports", "--format", "json", "--output", "out.json")
+    assert ran.code == 2 and "cannot write out.json" in ran.stderr, ran.stderr
+    assert secret.read_text(encoding="utf-8") == "keep me\n"
+    # a symlink that stays inside the repository is written through
+    (root / "real.json").write_text("", encoding="utf-8")
+    (root / "inside.json").symlink_to("real.json")
+    ran = _check(root, "--no-reports", "--format", "json", "--output", "inside.json")
+    assert ran.code == 0, ran.stderr
+    assert json.loads((root / "real.json").read_text(encoding="utf-8"))["results"][0]["url"] == url
+    # a device path the user names is written into (stdout is a pipe here)
+    ran = run_cli("extract", "lists", "--format", "json", "--output", "/dev/stdout", cwd=root)
+    assert ran.code == 0 and json.loads(ran.stdout)[0]["url"] == url, ran.stderr
+
+
+@pytest.mark.parametrize("state", ["missing", "empty"])
+def test_a_store_symlinked_out_is_refused_before_sqlite_touches_it(
+    repo: tuple[Path, Path, str], state: str
+) -> None:
+    root, outside, _ = repo
+    target = outside / "db"
+    if state == "empty":
+        target.write_bytes(b"")
+    (root / ".lh").mkdir()
+    (root / ".lh" / "s.sqlite").symlink_to(target)
+    ran = _check(root, "--no-reports")
+    assert ran.code == 2, ran.stderr
+    assert "cannot use the store .lh/s.sqlite" in ran.stderr and "outside" in ran.stderr
+    assert sorted(p.name for p in outside.iterdir()) == (["db"] if state == "empty" else [])
+    if state == "empty":
+        assert target.read_bytes() == b""
+
+
+def test_annotate_write_never_rewrites_a_file_outside_through_a_symlink(
+    repo: tuple[Path, Path, str],
+) -> None:
+    root, outside, url = repo
+    real = outside / "list.md"
+    real.write_text(f"- {url}\n", encoding="utf-8")
+    (root / "lists" / "x.md").symlink_to(real)
+    ran = run_cli("annotate", "lists/x.md", "--write", "--allow-private", "--store",
+                  ".lh/s.sqlite", cwd=root)  # fmt: skip
+    assert ran.code == 2 and "lists/x.md: cannot write" in ran.stderr, ran.stderr
+    assert real.read_text(encoding="utf-8") == f"- {url}\n"
+    assert sorted(p.name for p in outside.iterdir()) == ["list.md"]

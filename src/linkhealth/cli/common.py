@@ -54,10 +54,10 @@ def emit(text: str, output: str | None) -> None:
         if text:  # nothing to show (e.g. lint without findings): no blank line either
             click.echo(text, nl=not text.endswith("\n"))
         return
-    from linkhealth.fsutil import atomic_write_text
+    from linkhealth.fsutil import atomic_write_text, make_folder
 
     try:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)  # as --reports-dir does
+        make_folder(Path(output).parent)  # as --reports-dir does
         atomic_write_text(Path(output), text)
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc

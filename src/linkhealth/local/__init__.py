@@ -6,9 +6,10 @@ extraction into one :class:`~linkhealth.models.CheckResult` per target, and
 ``github_slug``/``heading_anchors`` compute the anchors GitHub renders.
 """
 
+from linkhealth.fsutil import default_root
 from linkhealth.local.anchors import github_slug, heading_anchors
 from linkhealth.local.checker import MARKDOWN_SUFFIXES, LocalChecker, LocalVerdict, is_local
-from linkhealth.local.results import LOCAL_RULES, as_findings, check_occurrences, default_root
+from linkhealth.local.results import LOCAL_RULES, as_findings, check_occurrences
 
 __all__ = [
     "LOCAL_RULES",

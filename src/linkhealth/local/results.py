@@ -19,7 +19,7 @@ from linkhealth.models import (
     Verdict,
 )
 
-__all__ = ["LOCAL_RULES", "as_findings", "check_occurrences", "default_root"]
+__all__ = ["LOCAL_RULES", "as_findings", "check_occurrences"]
 
 # Kinds that are never local even if the text looks like a path (linkify hosts, e-mail).
 _NETWORK_KINDS = frozenset({LinkKind.AUTOLINK, LinkKind.BARE})
@@ -116,12 +116,3 @@ def as_findings(results: Sequence[CheckResult]) -> list[Finding]:
             )
     findings.sort(key=lambda f: (f.file, f.line, f.column))
     return findings
-
-
-def default_root(start: Path) -> Path:
-    """The repository root: the nearest folder above ``start`` holding ``.git``, else ``start``."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    return start

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from linkhealth.errors import ConfigError, ReportWriteError
-from linkhealth.fsutil import atomic_write_text
+from linkhealth.fsutil import atomic_write_text, make_folder
 from linkhealth.models import RunReport
 from linkhealth.report import csvfmt, github, html, jsonfmt, junit, markdown, sarif, text
 from linkhealth.report.redact import redact_report
@@ -111,7 +111,7 @@ def write_reports(
             contents[OPTIONAL_FILES[fmt]] = _RENDERERS[fmt](view)
     directory = Path(directory)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        make_folder(directory)
     except OSError as exc:
         raise ReportWriteError(_reason(directory, exc)) from exc
     written: list[Path] = []

@@ -20,6 +20,7 @@ from typing import Any, Self, TypeVar
 
 from linkhealth import __version__
 from linkhealth.errors import StoreError
+from linkhealth.fsutil import OutsideWriteError, make_folder, write_target
 from linkhealth.models import CheckResult, Finding, RunReport, Summary, ToolInfo, Verdict
 from linkhealth.store.history import HISTORY_WINDOW, PastResult, fails_run, is_flaky, streak
 from linkhealth.store.schema import SCHEMA_VERSION, NotAStore, migrate, user_version
@@ -154,7 +155,10 @@ class Store:
         """
         target = Path(path)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            write_target(target)  # the store is written: never through a symlink out
+            make_folder(target.parent)
+        except OutsideWriteError as exc:
+            raise StoreError(f"cannot use the store {target}: {exc.strerror}") from exc
         except OSError as exc:
             raise StoreError(
                 f"cannot create the folder for the store {target}: {exc.strerror or exc}"
