@@ -1,0 +1,75 @@
+"""The fetch stage's seam: what fetches a batch of URLs, and stopping it on a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Protocol
+
+from linkhealth.config import Settings
+from linkhealth.fetch import FetchResult, OnThrottle, fetch_all
+
+
+class Fetcher(Protocol):
+    """What fetches a batch of URLs: :func:`linkhealth.fetch.fetch_all`, or the cluster's."""
+
+    def __call__(
+        self,
+        urls: Sequence[str],
+        settings: Settings,
+        *,
+        on_result: Callable[[FetchResult], None] | None = None,
+        validators: Mapping[str, tuple[str | None, str | None]] | None = None,
+        on_throttle: OnThrottle | None = None,
+    ) -> Awaitable[list[FetchResult]]: ...
+
+
+async def fetch_until_stopped(
+    urls: Sequence[str],
+    settings: Settings,
+    on_result: Callable[[FetchResult], None],
+    validators: Mapping[str, tuple[str | None, str | None]],
+    stop: asyncio.Event | None,
+    fetcher: Fetcher = fetch_all,
+    on_throttle: OnThrottle | None = None,
+) -> bool:
+    """Fetch ``urls``; returns False when ``stop`` interrupted the work."""
+    if not urls:
+        return True
+    task = asyncio.ensure_future(
+        fetcher(urls, settings, on_result=on_result, validators=validators, on_throttle=on_throttle)
+    )
+    if stop is None:
+        await task
+        return True
+    stopper = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        stopper.cancel()
+        task.result()
+        return True
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return False
+
+
+async def fetch_followups(
+    urls: Sequence[str],
+    settings: Settings,
+    *,
+    on_result: Callable[[FetchResult], None] | None = None,
+    validators: Mapping[str, tuple[str | None, str | None]] | None = None,
+    on_throttle: OnThrottle | None = None,
+) -> list[FetchResult]:
+    """Known-site follow-ups (arXiv abstract, oEmbed): few URLs, fetched here even on a
+    cluster, their JSON bodies (oEmbed) read in full."""
+    return await fetch_all(
+        urls,
+        settings,
+        on_result=on_result,
+        validators=validators,
+        on_throttle=on_throttle,
+        full_body=set(urls),
+    )

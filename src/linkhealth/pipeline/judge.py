@@ -1,0 +1,138 @@
+"""Judging after the fetch: metadata, soft 404s, fragments, follow-ups, outages.
+
+A fetch answers for a :class:`~linkhealth.pipeline.plan.Target`; these functions
+copy it onto every result that shares the target and decide what the answer
+means. Pure apart from parsing the fetched body; the store is the run's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from linkhealth.config import Settings
+from linkhealth.fetch import FetchResult
+from linkhealth.fetch.classify import missing_fragment, soft_404
+from linkhealth.meta import extract_meta, page_anchors
+from linkhealth.meta.quirks import followup_url, merge_followup
+from linkhealth.models import CheckResult, ErrorKind, PageMeta, Verdict
+from linkhealth.parse import split_fragment
+from linkhealth.pipeline.plan import Plan, Target
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def _content_kind(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def page_meta(target: Target, fetched: FetchResult, previous: PageMeta | None) -> PageMeta | None:
+    """The page's metadata: the stored one (``previous``) for a 304, else from the body."""
+    if fetched.not_modified:
+        return previous
+    if fetched.body and fetched.verdict.is_ok():
+        return extract_meta(
+            fetched.body, fetched.content_type, fetched.final_url or target.fetch_url
+        )
+    if fetched.content_type:
+        return PageMeta(content_type=_content_kind(fetched.content_type) or None)
+    return None
+
+
+def apply_fetch(
+    target: Target, fetched: FetchResult, settings: Settings, meta: PageMeta | None
+) -> None:
+    """Copy one fetch onto the results that share it; soft 404, fragments."""
+    verdict, detail, kind = fetched.verdict, fetched.detail, fetched.error_kind
+    if verdict.is_ok() and not fetched.not_modified:
+        reason = soft_404(fetched, meta.title if meta else None, target.fetch_url)
+        if reason:
+            verdict, detail, kind = Verdict.BROKEN, reason, ErrorKind.SOFT_404
+
+    anchors: set[str] | None = None
+    for result in target.results:
+        result.verdict = verdict
+        result.http_status = fetched.http_status
+        result.detail = detail
+        result.error_kind = kind
+        result.final_url = fetched.final_url
+        result.redirects = list(fetched.redirects)
+        result.permanent = fetched.permanent
+        result.attempts = fetched.attempts
+        result.elapsed_ms = fetched.elapsed_ms
+        result.checked_at = fetched.checked_at
+        result.etag = fetched.etag
+        result.last_modified = fetched.last_modified
+        if meta is not None:
+            result.apply_meta(meta)
+        fragment = target.fragments.get(result.url)
+        if (
+            settings.check_fragments
+            and fragment
+            and verdict.is_ok()
+            and _content_kind(fetched.content_type) in HTML_TYPES
+        ):
+            if anchors is None:
+                anchors = page_anchors(fetched.body, fetched.content_type)
+            if missing_fragment(fragment, anchors):
+                result.verdict = Verdict.BROKEN
+                result.error_kind = ErrorKind.FRAGMENT
+                result.detail = f"fragment #{fragment} not found in the page"
+
+
+def followup_of(fetched: FetchResult, meta: PageMeta | None) -> str | None:
+    """The known-site follow-up (arXiv abstract, oEmbed) that completes this page's metadata."""
+    if meta is None or not fetched.verdict.is_ok() or fetched.not_modified:
+        return None
+    return followup_url(fetched.final_url or fetched.url, meta, fetched.body, fetched.content_type)
+
+
+def merge_followup_into(target: Target, fetched: FetchResult) -> None:
+    """Merge a follow-up's metadata into the results of the page it completes."""
+    if not fetched.verdict.is_ok() or not fetched.body or not target.results:
+        return
+    merged = merge_followup(
+        target.results[0].meta(), fetched.url, fetched.body, fetched.content_type
+    )
+    for result in target.results:
+        result.apply_meta(merged)
+
+
+def take_cached(result: CheckResult, cached: CheckResult) -> None:
+    """Take a stored result's findings, keeping this run's URL and occurrences."""
+    for name in CheckResult.model_fields:
+        if name not in ("url", "occurrences"):
+            setattr(result, name, getattr(cached, name))
+    result.from_cache = True
+
+
+def mark_not_judged(results: Iterable[CheckResult]) -> None:
+    """In an outage, a link the network failed to reach was not judged: never ``broken``.
+
+    The error kind and detail stay, so the report still says what happened.
+    """
+    for result in results:
+        if result.is_network_level():
+            result.verdict = Verdict.SKIPPED
+            result.detail = f"not judged (network outage): {result.detail}"
+
+
+def judge_suggestions(plan: Plan, fetched: Mapping[str, FetchResult], reused: set[str]) -> None:
+    """Does the suggested fix of each malformed link work?"""
+    for url, results in plan.suggestion_of.items():
+        base, _ = split_fragment(url)
+        item = fetched.get(base)
+        cached_ok = base in reused
+        for result in results:
+            result.suggestion_ok = cached_ok or bool(item and item.verdict.is_ok())
+
+
+def mark_interrupted(
+    plan: Plan, pending: Iterable[str], fetched: Mapping[str, FetchResult]
+) -> None:
+    """Links the interrupted run never reached are ``skipped``, and say why."""
+    for url in pending:
+        if url in fetched:
+            continue
+        for result in plan.targets[url].results:
+            result.verdict = Verdict.SKIPPED
+            result.detail = "not checked: the run was interrupted"

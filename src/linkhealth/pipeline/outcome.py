@@ -1,0 +1,61 @@
+"""What a run produced: the :class:`RunReport` every output renders, and the run's counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from linkhealth import __version__
+from linkhealth.config import Settings
+from linkhealth.models import CheckResult, RunReport, Summary, ToolInfo
+from linkhealth.parse import ParseResult
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced, for the CLI to render and map to an exit code."""
+
+    report: RunReport
+    warnings: list[str] = field(default_factory=list)
+    requests: int = 0
+    cache_hits: int = 0
+
+    def failing(self) -> int:
+        return self.report.summary.failing
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_report(
+    results: list[CheckResult],
+    parsed: ParseResult,
+    settings: Settings,
+    *,
+    started: datetime,
+    finished: datetime | None,
+    partial: bool,
+    outage: bool,
+    run_id: int | None,
+) -> RunReport:
+    by_verdict: dict[str, int] = {}
+    failing = 0
+    for result in results:
+        by_verdict[result.verdict.value] = by_verdict.get(result.verdict.value, 0) + 1
+        if result.fails_run(strict=settings.strict, fail_after=settings.fail_after, outage=outage):
+            failing += 1
+    occurrences = sum(len(r.occurrences) for r in results)
+    return RunReport(
+        tool=ToolInfo(version=__version__),
+        run_id=run_id,
+        started_at=started,
+        finished_at=finished,
+        partial=partial,
+        network="outage" if outage else "ok",
+        summary=Summary(
+            occurrences=occurrences, urls=len(results), by_verdict=by_verdict, failing=failing
+        ),
+        results=results,
+        findings=list(parsed.findings),
+    )

@@ -1,0 +1,190 @@
+"""Planning a check run: every link grouped and judged as far as it can be before a request.
+
+Occurrences are grouped by normalised URL; unsafe schemes, non-HTTP links,
+excluded URLs and hosts are decided here; malformed links (lint findings) become
+``invalid`` results whose suggested fix is fetched too. What remains is one
+:class:`Target` per unique URL without its fragment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from linkhealth.config import Settings
+from linkhealth.inputs import IGNORE_FILE_NAME, UrlIgnore
+from linkhealth.local import is_local
+from linkhealth.models import (
+    HTTP_SCHEMES,
+    UNSAFE_SCHEMES,
+    CheckResult,
+    ErrorKind,
+    Finding,
+    LinkKind,
+    Occurrence,
+    Verdict,
+)
+from linkhealth.parse import ParseResult, normalise_url, split_fragment
+
+#: Lint rules whose finding is a malformed link: it becomes an ``invalid`` result.
+MALFORMED_RULES = frozenset(
+    {
+        "url-whitespace",
+        "scheme-typo",
+        "missing-scheme",
+        "space-before-paren",
+        "unbalanced-brackets",
+        "empty-destination",
+        "missing-host",
+        "invalid-host",
+    }
+)
+#: Lint rules whose finding is a link refused by policy: it becomes an ``unsafe`` result.
+UNSAFE_RULES = frozenset({"unsafe-scheme"})
+
+
+def scheme_of(url: str) -> str:
+    match = re.match(r"\s*([A-Za-z][A-Za-z0-9+.\-]*):", url)
+    return match.group(1).lower() if match else ""
+
+
+@dataclass
+class Target:
+    """One unique network URL (fragment removed) and the results that depend on it."""
+
+    fetch_url: str
+    results: list[CheckResult] = field(default_factory=list)
+    fragments: dict[str, str | None] = field(default_factory=dict)  # result url -> fragment
+
+
+@dataclass
+class Plan:
+    """The run's work, decided before any request."""
+
+    results: list[CheckResult]  # every result, in first-occurrence order
+    targets: dict[str, Target]  # fetch url -> target
+    local: list[Occurrence]
+    suggestion_of: dict[str, list[CheckResult]]  # suggested url -> invalid results
+
+    def add_target(self, result: CheckResult, key: str) -> None:
+        """``result`` (normalised URL ``key``) is judged by fetching ``key`` minus its fragment."""
+        base, fragment = split_fragment(key)
+        target = self.targets.setdefault(base, Target(fetch_url=base))
+        target.results.append(result)
+        target.fragments[key] = fragment
+
+
+def _compiled(patterns: Iterable[str]) -> list[re.Pattern[str]]:
+    return [re.compile(p) for p in patterns]
+
+
+def plan_run(parsed: ParseResult, settings: Settings, ignore: UrlIgnore | None = None) -> Plan:
+    """Group occurrences by normalised URL and decide how each is judged.
+
+    ``ignore`` (``.linkhealthignore``) and excluded hosts make a URL ``excluded``.
+    """
+    plan = Plan(results=[], targets={}, local=[], suggestion_of={})
+    _plan_occurrences(plan, parsed.occurrences, settings, ignore)
+    _plan_findings(plan, parsed.findings)
+    return plan
+
+
+def _plan_occurrences(
+    plan: Plan, occurrences: Iterable[Occurrence], settings: Settings, ignore: UrlIgnore | None
+) -> None:
+    excludes = _compiled(settings.exclude)
+    includes = _compiled(settings.include)
+    by_url: dict[str, CheckResult] = {}
+    for occ in occurrences:
+        scheme = scheme_of(occ.url)
+        if not scheme and is_local(occ.url):
+            plan.local.append(occ)
+            continue
+        key = normalise_url(occ.url) if scheme in HTTP_SCHEMES else occ.url.strip()
+        result = by_url.get(key)
+        if result is not None:
+            result.occurrences.append(occ)
+            continue
+        result = CheckResult(url=key, verdict=Verdict.SKIPPED, occurrences=[occ])
+        by_url[key] = result
+        plan.results.append(result)
+        if scheme in UNSAFE_SCHEMES:
+            result.verdict = Verdict.UNSAFE
+            result.error_kind = ErrorKind.POLICY
+            result.detail = f"{scheme}: links are never fetched"
+        elif scheme not in HTTP_SCHEMES:
+            result.detail = f"{scheme or 'this'} link is not checkable over HTTP"
+        elif any(p.search(key) for p in excludes) or (
+            includes and not any(p.search(key) for p in includes)
+        ):
+            result.verdict = Verdict.EXCLUDED
+            result.detail = "matched an exclude pattern"
+        elif ignore and ignore.matches(key):
+            result.verdict = Verdict.EXCLUDED
+            result.detail = f"matched a pattern in {IGNORE_FILE_NAME}"
+        elif settings.hosts and settings.host(urlsplit(key).hostname or "").exclude:
+            result.verdict = Verdict.EXCLUDED
+            result.detail = "host excluded in the configuration"
+        else:
+            plan.add_target(result, key)
+
+
+def _plan_findings(plan: Plan, findings: Iterable[Finding]) -> None:
+    """Malformed links become ``invalid`` results (their suggestion is fetched), refused
+    schemes ``unsafe`` ones."""
+    for finding in findings:
+        if finding.rule in UNSAFE_RULES:
+            result = _invalid_result(finding)
+            result.verdict = Verdict.UNSAFE
+            result.error_kind = ErrorKind.POLICY
+            result.suggestion = None
+            plan.results.append(result)
+            continue
+        if finding.rule not in MALFORMED_RULES:
+            continue
+        result = _invalid_result(finding)
+        plan.results.append(result)
+        suggestion = finding.suggestion
+        if suggestion and scheme_of(suggestion) in HTTP_SCHEMES:
+            key = normalise_url(suggestion)
+            plan.suggestion_of.setdefault(key, []).append(result)
+            base, _ = split_fragment(key)
+            plan.targets.setdefault(base, Target(fetch_url=base))
+
+
+def adopt_mapped(plan: Plan, local_results: Iterable[CheckResult]) -> list[CheckResult]:
+    """Root-relative links mapped to ``--base-url`` are checked over HTTP like any URL."""
+    adopted: list[CheckResult] = []
+    for result in local_results:
+        if result.verdict is not Verdict.SKIPPED or scheme_of(result.url) not in HTTP_SCHEMES:
+            continue
+        key = normalise_url(result.url)
+        result.url = key
+        plan.add_target(result, key)
+        adopted.append(result)
+    return adopted
+
+
+def _invalid_result(finding: Finding) -> CheckResult:
+    raw = finding.raw if finding.raw is not None else ""
+    occ = Occurrence(
+        url=raw,
+        file=finding.file,
+        line=finding.line,
+        column=finding.column,
+        end_line=finding.end_line if finding.end_line is not None else finding.line,
+        end_column=finding.end_column if finding.end_column is not None else finding.column,
+        text=None,
+        kind=LinkKind.INLINE,
+        section=finding.section,
+    )
+    return CheckResult(
+        url=raw,
+        verdict=Verdict.INVALID,
+        detail=finding.message,
+        error_kind=ErrorKind.MALFORMED,
+        suggestion=finding.suggestion,
+        occurrences=[occ],
+    )

@@ -1,0 +1,122 @@
+"""Every store call of one check run, behind one object.
+
+:class:`RunRecorder` opens the store (refusing a store path that is one of the
+lists), begins the run, hands out what earlier runs know (fresh results,
+validators, stored metadata), commits results in batches as they arrive, applies
+the history and finishes the run. The run never talks to :class:`Store` itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from linkhealth.config import Settings
+from linkhealth.errors import ConfigError
+from linkhealth.models import CheckResult, PageMeta, RunReport
+from linkhealth.store import HISTORY_RUNS, Store
+
+BATCH_SIZE = 50
+BATCH_SECONDS = 1.0
+
+
+class RunRecorder:
+    """The store side of one run: results committed in batches as they arrive."""
+
+    def __init__(self, store: Store, run_id: int) -> None:
+        self.store, self.run_id = store, run_id
+        self.pending: list[CheckResult] = []
+        self.seen: set[int] = set()
+        self.last = time.monotonic()
+
+    @classmethod
+    def begin(
+        cls, settings: Settings, *, lists: Iterable[str], paths: Sequence[str], started: datetime
+    ) -> RunRecorder:
+        """Open ``settings.store`` and begin a run; the caller must :meth:`close` it."""
+        store_path = Path(settings.store)
+        if store_path.exists() and any(store_path.resolve() == Path(f).resolve() for f in lists):
+            # A store that cannot be read is moved aside: never do that to the user's list.
+            raise ConfigError(f"the store path {store_path} is one of the lists being checked")
+        store = Store.open(store_path)
+        try:
+            run_id = store.begin_run(
+                started, paths=list(paths), fail_after=settings.fail_after, strict=settings.strict
+            )
+        except BaseException:
+            store.close()
+            raise
+        return cls(store, run_id)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What opening the store had to say (a damaged store moved aside, …)."""
+        return self.store.warnings
+
+    # -- what earlier runs know --------------------------------------------------------
+
+    def fresh(
+        self, urls: Sequence[str], max_age: timedelta, now: datetime
+    ) -> dict[str, CheckResult]:
+        """Stored OK results younger than ``max_age``, by URL."""
+        return self.store.fresh_results(urls, max_age, now)
+
+    def validators(self, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+        """The stored ETag/Last-Modified of each URL, for conditional requests."""
+        return self.store.validators(urls)
+
+    def previous_meta(self, url: str) -> PageMeta | None:
+        """The metadata stored for ``url`` (a 304 answer has no body to read)."""
+        previous = self.store.latest_result(url)
+        return previous.meta() if previous is not None else None
+
+    # -- this run's results ------------------------------------------------------------
+
+    def add(self, results: Iterable[CheckResult]) -> None:
+        """Results that are final: committed with the next batch."""
+        for result in results:
+            self.seen.add(id(result))
+            self.pending.append(result)
+        if len(self.pending) >= BATCH_SIZE or time.monotonic() - self.last > BATCH_SECONDS:
+            self.flush()
+
+    def add_rest(self, results: Iterable[CheckResult]) -> None:
+        """Every result not added yet (invalid, unsafe, skipped, excluded), then a commit:
+        ``report`` must re-render exactly what ``check`` showed."""
+        self.add([r for r in results if id(r) not in self.seen])
+        self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.store.record(self.run_id, self.pending)
+        self.pending = []
+        self.last = time.monotonic()
+
+    def record(self, results: Sequence[CheckResult]) -> None:
+        """Store ``results`` again now (they changed after they were committed)."""
+        self.store.record(self.run_id, results)
+
+    def apply_history(
+        self, results: list[CheckResult], *, fail_after: int, now: datetime, outage: bool
+    ) -> None:
+        """Failing streaks, flakiness and ``fails`` from the runs before this one."""
+        self.store.apply_history(results, fail_after=fail_after, now=now, outage=outage)
+
+    def finish(self, report: RunReport, *, finished_at: datetime, keep_runs: int) -> None:
+        """Close the run with its summary, prune old runs, give the report its history."""
+        self.store.finish_run(
+            self.run_id,
+            finished_at=finished_at,
+            partial=report.partial,
+            network=report.network,
+            summary=report.summary,
+            findings=report.findings,
+        )
+        self.store.prune(keep_runs=keep_runs)
+        report.history = self.store.failing_history(HISTORY_RUNS)
+        self.store.checkpoint()
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,285 @@
+"""One check run, stage by stage: :class:`_Run` has one method per stage.
+
+``run_check`` reads the lists (unless given them) and runs the stages in order;
+every store call goes through the run's :class:`~.recorder.RunRecorder`. A new
+stage is one method here and one line in :meth:`_Run.execute`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from linkhealth.archive import find_copies
+from linkhealth.config import Settings
+from linkhealth.duration import parse_duration
+from linkhealth.fetch import FetchResult, OnThrottle, fetch_all
+from linkhealth.fetch.classify import is_outage
+from linkhealth.inputs import extract_paths, load_url_ignore
+from linkhealth.local import check_occurrences, default_root
+from linkhealth.models import CheckResult
+from linkhealth.parse import ParseResult
+from linkhealth.pipeline.fetching import Fetcher, fetch_followups, fetch_until_stopped
+from linkhealth.pipeline.judge import (
+    apply_fetch,
+    followup_of,
+    judge_suggestions,
+    mark_interrupted,
+    mark_not_judged,
+    merge_followup_into,
+    page_meta,
+    take_cached,
+)
+from linkhealth.pipeline.outcome import RunOutcome, build_report, utcnow
+from linkhealth.pipeline.plan import Plan, adopt_mapped, plan_run
+from linkhealth.pipeline.recorder import RunRecorder
+
+ProgressCallback = Callable[[int, int, CheckResult | None], None]
+
+
+class _Run:
+    """The state of one check run, shared by its stages."""
+
+    plan: Plan
+    max_age: timedelta
+    recorder: RunRecorder
+    finished_at: datetime
+
+    def __init__(
+        self,
+        settings: Settings,
+        parsed: ParseResult,
+        root: Path,
+        *,
+        started: datetime,
+        stop: asyncio.Event | None,
+        progress: ProgressCallback | None,
+        fetcher: Fetcher,
+        on_throttle: OnThrottle | None,
+    ) -> None:
+        self.settings, self.parsed, self.root, self.started = settings, parsed, root, started
+        self.stop, self.progress, self.fetcher, self.on_throttle = (
+            stop,
+            progress,
+            fetcher,
+            on_throttle,
+        )
+        self.warnings: list[str] = []
+        self.done = 0  # targets judged, for progress
+        self.reused: set[str] = set()  # target urls answered from the store
+        self.pending: list[str] = []  # target urls to fetch
+        self.fetched: dict[str, FetchResult] = {}
+        self.followups: dict[str, str] = {}  # follow-up url -> target url
+        self.finished = True  # False once a stop interrupted the fetches
+        self.outage = False
+        self.requests = 0
+
+    async def execute(self, paths: Sequence[str]) -> RunOutcome:
+        self.make_plan()
+        self.open_store(paths)
+        try:
+            self.check_local()
+            self.reuse()
+            await self.fetch()
+            await self.follow_up()
+            self.judge()
+            self.settle()
+            await self.archive()
+            return self.record()
+        finally:
+            self.recorder.close()
+
+    def make_plan(self) -> None:
+        """Group, filter and dedupe the links; nothing is requested yet."""
+        self.plan = plan_run(self.parsed, self.settings, load_url_ignore(self.root))
+        self.max_age = parse_duration(self.settings.max_age)
+
+    def open_store(self, paths: Sequence[str]) -> None:
+        self.recorder = RunRecorder.begin(
+            self.settings, lists=self.parsed.files, paths=paths, started=self.started
+        )
+        self.warnings.extend(self.recorder.warnings)
+
+    def check_local(self) -> None:
+        """Relative links are checked on disk; those mapped to ``--base-url`` join the fetch."""
+        if not self.plan.local:
+            return
+        settings = self.settings
+        local_results = check_occurrences(
+            self.plan.local,
+            self.root,
+            base_url=settings.base_url,
+            directory_indexes=settings.directory_indexes,
+        )
+        self.plan.results.extend(local_results)
+        mapped = adopt_mapped(self.plan, local_results)
+        self.recorder.add([r for r in local_results if r not in mapped])
+
+    def reuse(self) -> None:
+        """Fresh OK results from earlier runs are reused without a request."""
+        targets = self.plan.targets
+        result_urls = [r.url for t in targets.values() for r in t.results]
+        fresh = self.recorder.fresh(result_urls, self.max_age, self.started) if self.max_age else {}
+        for url, target in targets.items():
+            if not target.results or not all(r.url in fresh for r in target.results):
+                continue
+            for result in target.results:
+                take_cached(result, fresh[result.url])
+            self.reused.add(url)
+            self.recorder.add(target.results)
+            self._tick(target.results[0])
+        self.pending = [url for url in targets if url not in self.reused]
+
+    async def fetch(self) -> None:
+        """Fetch what is left, with the stored validators (a 304 keeps the stored page)."""
+        first_url = {url: t.results[0].url for url, t in self.plan.targets.items() if t.results}
+        stored = self.recorder.validators([first_url[u] for u in self.pending if u in first_url])
+        validators = {u: stored[first_url[u]] for u in self.pending if first_url.get(u) in stored}
+        self.finished = await fetch_until_stopped(
+            self.pending,
+            self.settings,
+            self._on_result,
+            validators,
+            self.stop,
+            self.fetcher,
+            self.on_throttle,
+        )
+        self.requests = sum(item.attempts for item in self.fetched.values())
+
+    def _on_result(self, item: FetchResult) -> None:
+        target = self.plan.targets.get(item.url)
+        if target is None:
+            return
+        self.fetched[item.url] = item
+        previous = self.recorder.previous_meta(target.fetch_url) if item.not_modified else None
+        meta = page_meta(target, item, previous)
+        apply_fetch(target, item, self.settings, meta)
+        extra = followup_of(item, meta)
+        if extra:
+            # Stored once the follow-up's metadata is merged (the cache and `report`
+            # must show the arXiv abstract's title, not the PDF's).
+            self.followups[extra] = item.url
+        else:
+            self.recorder.add(target.results)
+        self._tick(target.results[0] if target.results else None)
+
+    def _tick(self, result: CheckResult | None) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, len(self.plan.targets), result)
+
+    async def follow_up(self) -> None:
+        """Known-site follow-ups (arXiv abstract, oEmbed) complete the pages' metadata."""
+        if self.finished and self.followups:
+            self.finished = await fetch_until_stopped(
+                list(self.followups),
+                self.settings,
+                self._on_followup,
+                {},
+                self.stop,
+                fetch_followups,
+                self.on_throttle,
+            )
+        for origin in self.followups.values():
+            self.recorder.add(self.plan.targets[origin].results)
+
+    def _on_followup(self, item: FetchResult) -> None:
+        origin = self.followups.get(item.url)
+        if origin is not None:
+            merge_followup_into(self.plan.targets[origin], item)
+
+    def judge(self) -> None:
+        """What the whole run means: an outage judges nothing, suggestions, interruptions."""
+        fetched = self.fetched
+        self.outage = (
+            is_outage(list(fetched.values()), self.settings.outage_ratio) if fetched else False
+        )
+        if self.outage:
+            mark_not_judged(self.plan.results)
+        judge_suggestions(self.plan, fetched, self.reused)
+        if not self.finished:
+            mark_interrupted(self.plan, self.pending, fetched)
+
+    def settle(self) -> None:
+        """Every result is stored, then read against the history of earlier runs."""
+        self.recorder.add_rest(self.plan.results)
+        self.finished_at = utcnow()
+        self.recorder.apply_history(
+            self.plan.results,
+            fail_after=self.settings.fail_after,
+            now=self.finished_at,
+            outage=self.outage,
+        )
+
+    async def archive(self) -> None:
+        """``--archive``: Wayback copies of the failing links (never a verdict)."""
+        if not self.settings.archive or self.outage or not self.finished:
+            return
+        archived = await find_copies(
+            self.plan.results,
+            self.settings,
+            self.recorder.store,
+            run_id=self.recorder.run_id,
+            now=self.finished_at,
+            stop=self.stop,
+        )
+        self.warnings.extend(archived.warnings)
+        self.requests += archived.requests
+        self.recorder.record([r for r in self.plan.results if r.archive_url])
+
+    def record(self) -> RunOutcome:
+        """The report, and the run closed in the store with its summary."""
+        report = build_report(
+            self.plan.results,
+            self.parsed,
+            self.settings,
+            started=self.started,
+            finished=self.finished_at,
+            partial=not self.finished or self.outage,
+            outage=self.outage,
+            run_id=self.recorder.run_id,
+        )
+        self.recorder.finish(
+            report, finished_at=self.finished_at, keep_runs=self.settings.keep_runs
+        )
+        return RunOutcome(
+            report=report,
+            warnings=self.warnings,
+            requests=self.requests,
+            cache_hits=len(self.reused),
+        )
+
+
+async def run_check(
+    settings: Settings,
+    *,
+    paths: Sequence[str] | None = None,
+    stop: asyncio.Event | None = None,
+    progress: ProgressCallback | None = None,
+    parsed: ParseResult | None = None,
+    root: Path | None = None,
+    fetcher: Fetcher = fetch_all,
+    on_throttle: OnThrottle | None = None,
+) -> RunOutcome:
+    """Run a whole check and return the aggregate every report renders.
+
+    ``on_throttle(host, seconds)`` hears when a host throttles (429/503) and pauses;
+    a fetcher may ignore it (the cluster's workers cannot report it).
+    """
+    started = utcnow()
+    if parsed is None:
+        parsed = extract_paths(list(paths or settings.paths), settings)
+    root = root or (Path(settings.root) if settings.root else default_root(Path.cwd()))
+    run = _Run(
+        settings,
+        parsed,
+        root,
+        started=started,
+        stop=stop,
+        progress=progress,
+        fetcher=fetcher,
+        on_throttle=on_throttle,
+    )
+    return await run.execute(list(paths or settings.paths))
