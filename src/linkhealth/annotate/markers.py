@@ -1,0 +1,42 @@
+"""Failure markers after a link: ``(broken since 2026-11-20: 404)``.
+
+A failing link gets one right after it; later runs recognise it (:data:`MARKER`)
+and update, keep or remove it when the link recovers.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from linkhealth.annotate.options import AnnotateOptions
+from linkhealth.models import CheckResult, Verdict
+
+MARKER = re.compile(
+    r"^ \((broken|invalid|timeout|error|unsafe|blocked) since (\d{4}-\d{2}-\d{2})"
+    r"(?:: [A-Za-z0-9.\-]+)?\)"
+)
+
+
+def fails(result: CheckResult, options: AnnotateOptions) -> bool:
+    if not result.verdict.is_failing(strict=options.strict):
+        return False
+    return max(result.failing_runs, 1) >= options.fail_after
+
+
+def marker_text(result: CheckResult, existing_date: str | None, options: AnnotateOptions) -> str:
+    when = result.failing_since or result.checked_at
+    day = (
+        when.date().isoformat()
+        if when is not None
+        else existing_date or (options.today or date.today()).isoformat()
+    )
+    reason = ""
+    if result.http_status is not None:
+        reason = str(result.http_status)
+    elif result.error_kind is not None:
+        reason = result.error_kind.value.replace("_", "-")
+    elif result.verdict is Verdict.INVALID:
+        reason = "malformed"
+    tail = f": {reason}" if reason else ""
+    return f" ({result.verdict.value} since {day}{tail})"
