@@ -4,7 +4,9 @@ hosts) run through the real CLI, as the nightly job would run it."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -134,3 +136,18 @@ def test_annotate_write_never_rewrites_a_file_outside_through_a_symlink(
     assert ran.code == 2 and "lists/x.md: cannot write" in ran.stderr, ran.stderr
     assert real.read_text(encoding="utf-8") == f"- {url}\n"
     assert sorted(p.name for p in outside.iterdir()) == ["list.md"]
+
+
+def test_a_foreign_sqlite_file_as_store_is_refused_unchanged(repo: tuple[Path, Path, str]) -> None:
+    """Issue 20: ``--store`` naming another program's database switched it to WAL first."""
+    root, _, _ = repo
+    other = root / "app.db"
+    with closing(sqlite3.connect(other)) as conn:
+        conn.execute("CREATE TABLE users (name TEXT)")
+        conn.execute("INSERT INTO users VALUES ('ada')")
+        conn.commit()
+    before = other.read_bytes()
+    ran = run_cli("check", "lists", "--allow-private", "--store", "app.db", cwd=root)
+    assert ran.code == 2 and "not a linkhealth store" in ran.stderr, ran.stderr
+    assert other.read_bytes() == before
+    assert not (root / "app.db-wal").exists() and not (root / "reports").exists()

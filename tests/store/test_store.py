@@ -13,7 +13,7 @@ import pytest
 from linkhealth.errors import StoreError
 from linkhealth.models import CheckResult, ErrorKind, Finding, Redirect, Summary, Verdict
 from linkhealth.store import MIGRATIONS, SCHEMA_VERSION, Store
-from linkhealth.store.schema import migrate
+from linkhealth.store.schema import APPLICATION_ID, migrate
 
 T0 = datetime(2026, 1, 10, 3, 0, tzinfo=UTC)  # the conftest's default checked_at
 MakeResult = Callable[..., CheckResult]
@@ -144,6 +144,41 @@ def test_foreign_database_is_an_error_not_moved(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="not a linkhealth store"):
         Store.open(path)
     assert path.exists() and list(tmp_path.iterdir()) == [path]
+
+
+@pytest.mark.parametrize(
+    ("setup", "why"),
+    [
+        (("CREATE TABLE mine (x)",), "tables but no linkhealth schema"),
+        (("CREATE TABLE schema_migrations (x)",), "tables but no linkhealth schema"),
+        (("PRAGMA application_id = 1179603998",), "application_id is 0x464f541e"),
+        (("PRAGMA user_version = 7",), "schema version but no tables"),
+    ],
+)
+def test_a_foreign_database_is_refused_before_anything_changes_it(
+    tmp_path: Path, setup: tuple[str, ...], why: str
+) -> None:
+    """Issue 20: it used to be switched to WAL (a change to its header) before refusal."""
+    path = tmp_path / "other.sqlite"
+    with closing(sqlite3.connect(path)) as conn:
+        for statement in setup:
+            conn.execute(statement)
+        conn.commit()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match=why):
+        Store.open(path)
+    assert path.read_bytes() == before and list(tmp_path.iterdir()) == [path]
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_a_new_store_carries_linkhealths_application_id(store_path: Path) -> None:
+    with Store.open(store_path):
+        pass
+    with closing(sqlite3.connect(store_path)) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    with Store.open(store_path) as store:  # and it opens again as ours
+        assert store.warnings == []
 
 
 def test_directory_path_is_a_store_error(tmp_path: Path) -> None:

@@ -23,7 +23,13 @@ from linkhealth.errors import StoreError
 from linkhealth.fsutil import OutsideWriteError, make_folder, write_target
 from linkhealth.models import CheckResult, Finding, RunReport, Summary, ToolInfo, Verdict
 from linkhealth.store.history import HISTORY_WINDOW, PastResult, fails_run, is_flaky, streak
-from linkhealth.store.schema import SCHEMA_VERSION, NotAStore, migrate, user_version
+from linkhealth.store.schema import (
+    SCHEMA_VERSION,
+    NotAStore,
+    foreign_reason,
+    migrate,
+    user_version,
+)
 
 DEFAULT_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another one
 DEFAULT_KEEP_RUNS = 90  # runs kept by prune()
@@ -680,6 +686,9 @@ def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
         raise StoreError(f"cannot open the store {path}: {exc}") from exc
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000):d}")
+        reason = foreign_reason(conn)  # before WAL: another program's file stays unchanged
+        if reason is not None:
+            raise NotAStore(reason)
         _enable_wal(conn, busy_timeout)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -693,12 +702,13 @@ def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
         problems = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
         if problems != ["ok"]:
             raise _Unusable("corrupt", f"failed its integrity check ({problems[0]})")
-        try:
-            migrate(conn)
-        except NotAStore as exc:
-            raise StoreError(
-                f"{path} is an SQLite database but not a linkhealth store; choose another --store"
-            ) from exc
+        migrate(conn)
+    except NotAStore as exc:
+        conn.close()
+        raise StoreError(
+            f"{path} is an SQLite database but not a linkhealth store ({exc});"
+            " choose another --store"
+        ) from exc
     except sqlite3.DatabaseError as exc:
         conn.close()
         if (exc.sqlite_errorcode & 0xFF) in _CORRUPT_CODES:

@@ -114,15 +114,35 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+#: ``PRAGMA application_id`` of a linkhealth store ("LKHT"); set when a file is created.
+#: Stores made before it was introduced have 0 and are known by ``schema_migrations``.
+APPLICATION_ID = 0x4C4B4854
 
 
 class NotAStore(Exception):
-    """The file is an SQLite database with tables but no linkhealth schema version."""
+    """The file is an SQLite database, but another program's: not a linkhealth store."""
 
 
 def user_version(conn: sqlite3.Connection) -> int:
     row = conn.execute("PRAGMA user_version").fetchone()
     return int(row[0])
+
+
+def foreign_reason(conn: sqlite3.Connection) -> str | None:
+    """Why the open file is another program's database, or ``None`` when it is a
+    linkhealth store or empty. Reads only: call it before anything changes the file
+    (journal mode included)."""
+    app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+    if app_id not in (0, APPLICATION_ID):
+        return f"its application_id is {app_id:#x}, another program's"
+    tables = {
+        str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    if not tables:
+        return None if user_version(conn) == 0 else "it has a schema version but no tables"
+    if "schema_migrations" not in tables or user_version(conn) == 0:
+        return "it holds tables but no linkhealth schema"
+    return None
 
 
 def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:
@@ -141,8 +161,11 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIO
             if user_version(conn) >= version:
                 conn.execute("ROLLBACK")
                 continue
-            if version == 1 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                raise NotAStore("the file holds tables but no linkhealth schema")
+            if version == 1:
+                reason = foreign_reason(conn)  # again, now under the write lock
+                if reason is not None:
+                    raise NotAStore(reason)
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")
             for statement in migration.statements:
                 conn.execute(statement)
             conn.execute(
