@@ -1,0 +1,259 @@
+"""linkhealth and lychee, side by side, on the realistic workload of ``bench/workload.py``.
+
+    .venv/bin/python -m bench.realistic_bench [--links 5000 --hosts 200] [--rate-limited 3]
+        [--runs lh-eq,lh-default,lychee-eq,lychee-default] [--src DIR] [--save FILE]
+        [--baseline FILE]
+
+Each run gets a fresh server (a child process, so its CPU is not counted) and a fresh
+list and store, and runs the checker as a child process on the Markdown list with
+``--timeout 5 --retries 2 --max-concurrency 64 --check-fragments`` (lychee:
+``--max-retries 2 --include-fragments``). ``*-eq`` runs use 4 requests per host and no
+interval; ``*-default`` runs use each tool's defaults.
+
+Reported per run: wall time, CPU (user + sys of the checker's process, from ``wait4``),
+peak RSS (same), requests the server answered, most requests in flight on one host, 429s
+the rate limiter sent, links left at 429, verdict counts, and verdicts that differ from
+what a correct checker says (the workload knows). ``--save`` writes every linkhealth
+verdict; ``--baseline`` compares this run's verdicts URL by URL with a saved file (before
+and after a change: they must be identical). ``--src`` runs linkhealth from another source
+tree (``PYTHONPATH``), e.g. main's code before a change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bench.workload import Workload, generate, lower_bound
+
+ROOT = Path(__file__).resolve().parent.parent
+LYCHEE = os.environ.get("LYCHEE", "/work/venv/bin/lychee")
+TIMEOUT = 5
+RETRIES = 2
+MAX_CONCURRENCY = 64
+HOST_CONCURRENCY = 4
+
+
+def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[str], Workload]:
+    """A fresh server, and the workload with its port (the busiest hosts, which get the
+    rate limits, depend only on the seed and sizes, not on the port)."""
+    limited = generate(args.links, args.hosts, args.seed, 0, args.rate_limited).rate_limited
+    cmd = [sys.executable, "-m", "bench.workload", "serve", "--hosts", str(args.hosts)]
+    cmd += ["--seed", str(args.seed), *[x for h in limited for x in ("--rate-limit", h)]]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("PORT "):
+        proc.kill()
+        raise SystemExit(f"workload server did not start: {line!r}")
+    port = int(line.split()[1])
+    return proc, generate(args.links, args.hosts, args.seed, port, args.rate_limited)
+
+
+def stop_server(proc: subprocess.Popen[str]) -> None:
+    if proc.stdin is not None:
+        proc.stdin.close()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def server_stats(port: int) -> dict[str, Any]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/__stats", timeout=10) as resp:
+        data: dict[str, Any] = json.load(resp)
+        return data
+
+
+def run_child(cmd: list[str], env: dict[str, str] | None) -> tuple[float, float, float, int]:
+    """(wall s, CPU s, peak RSS MB, exit code) of one child process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode not in (0, 1, 2, 3) or proc.returncode == 2:
+        print(err[-2000:], file=sys.stderr)
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss / 1024, proc.returncode
+
+
+def linkhealth_cmd(listfile: Path, out: Path, store: Path, eq: bool) -> list[str]:
+    cmd = [
+        sys.executable, "-m", "linkhealth", "check", str(listfile), "--format", "json",
+        "--output", str(out), "--no-reports", "--store", str(store), "--allow-private",
+        "--timeout", str(TIMEOUT), "--retries", str(RETRIES),
+        "--max-concurrency", str(MAX_CONCURRENCY), "--check-fragments", "--quiet",
+    ]  # fmt: skip
+    if eq:
+        cmd += ["--host-concurrency", str(HOST_CONCURRENCY), "--host-interval", "0"]
+    return cmd
+
+
+def lychee_cmd(listfile: Path, out: Path, eq: bool) -> list[str]:
+    cmd = [
+        LYCHEE, "--no-progress", "--format", "json", "--output", str(out),
+        "--timeout", str(TIMEOUT), "--max-retries", str(RETRIES),
+        "--max-concurrency", str(MAX_CONCURRENCY), "--include-fragments", str(listfile),
+    ]  # fmt: skip
+    if eq:
+        cmd += ["--host-concurrency", str(HOST_CONCURRENCY), "--host-request-interval", "0s"]
+    return cmd
+
+
+def linkhealth_verdicts(out: Path) -> dict[str, dict[str, Any]]:
+    data = json.loads(out.read_text())
+    return {
+        r["url"]: {"verdict": r["verdict"], "status": r["http_status"], "attempts": r["attempts"]}
+        for r in data["results"]
+    }
+
+
+def lychee_verdicts(out: Path, w: Workload) -> dict[str, dict[str, Any]]:
+    """lychee lists failures (``error_map``) and, in JSON, successes too; anything it does
+    not list as failing counts as ok."""
+    data = json.loads(out.read_text())
+    verdicts = {link.url: {"verdict": "ok", "status": None} for link in w.links}
+    failures = [*(data.get("error_map") or {}).values(), *(data.get("timeout_map") or {}).values()]
+    for entries in failures:
+        for e in entries:
+            status = e.get("status") or {}
+            text = str(status.get("text", ""))
+            code = status.get("code")
+            verdict = "timeout" if "timeout" in text.lower() else "failed"
+            verdicts[e["url"]] = {"verdict": verdict, "status": code, "text": text[:120]}
+    return verdicts
+
+
+def judge(w: Workload, verdicts: dict[str, dict[str, Any]], lychee: bool) -> dict[str, Any]:
+    wrong = []
+    for link in w.links:
+        got = verdicts.get(link.url, {}).get("verdict", "missing")
+        want = link.expected
+        if lychee:  # lychee does not tell redirected/ok apart, nor broken/timeout kinds
+            want = (
+                "ok"
+                if want in ("ok", "redirected")
+                else ("timeout" if want == "timeout" else "failed")
+            )
+        if got != want:
+            wrong.append(f"{link.kind}: {link.url} -> {got} (want {want})")
+    left_429 = sum(1 for v in verdicts.values() if v.get("status") == 429)
+    return {
+        "verdicts": dict(Counter(v["verdict"] for v in verdicts.values())),
+        "left_at_429": left_429,
+        "wrong": len(wrong),
+        "wrong_examples": wrong[:8],
+    }
+
+
+def one_run(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    proc, w = start_server(args)
+    try:
+        run_dir = tmp / name
+        run_dir.mkdir()
+        listfile = run_dir / "links.md"
+        listfile.write_text(w.markdown())
+        out = run_dir / "out.json"
+        eq = name.endswith("-eq")
+        env = dict(os.environ)
+        if args.src:
+            env["PYTHONPATH"] = str(Path(args.src).resolve())
+        if name.startswith("lh"):
+            cmd = linkhealth_cmd(listfile, out, run_dir / "state.sqlite", eq)
+        else:
+            cmd = lychee_cmd(listfile, out, eq)
+        load = os.getloadavg()[0]
+        wall, cpu, rss, code = run_child(cmd, env)
+        stats = server_stats(w.port)
+    finally:
+        stop_server(proc)
+    lychee = name.startswith("lychee")
+    verdicts = lychee_verdicts(out, w) if lychee else linkhealth_verdicts(out)
+    report: dict[str, Any] = {
+        "run": name,
+        "load_1min": round(load, 2),
+        "exit": code,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "cpu_ms_per_request": round(cpu * 1000 / max(1, stats["requests"]), 3),
+        "peak_rss_mb": round(rss, 1),
+        "requests": stats["requests"],
+        "max_in_flight_one_host": stats["max_in_flight"],
+        "rate_limit_429s": stats["rate_limited_429"],
+        **judge(w, verdicts, lychee),
+        "bound": lower_bound(
+            w,
+            host_concurrency=HOST_CONCURRENCY,
+            max_concurrency=MAX_CONCURRENCY,
+            timeout=TIMEOUT,
+            retries=RETRIES,
+        ),
+    }
+    report["wall_over_bound"] = round(wall / report["bound"]["lower_bound_s"], 2)
+    if not lychee:
+        report["_verdicts"] = verdicts
+    return report
+
+
+def compare(baseline: Path, verdicts: dict[str, dict[str, Any]]) -> list[str]:
+    before = json.loads(baseline.read_text())
+    diffs = []
+    for url in sorted(set(before) | set(verdicts)):
+        a = before.get(url, {}).get("verdict")
+        b = verdicts.get(url, {}).get("verdict")
+        if a != b:
+            diffs.append(f"{url}: {a} -> {b}")
+    return diffs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--links", type=int, default=5000)
+    parser.add_argument("--hosts", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--rate-limited", type=int, default=0, help="busiest hosts with a rate limit"
+    )
+    parser.add_argument("--runs", default="lh-eq,lychee-eq,lh-default,lychee-default")
+    parser.add_argument("--src", help="run linkhealth from this source tree (PYTHONPATH)")
+    parser.add_argument("--save", type=Path, help="write linkhealth's verdicts here (JSON)")
+    parser.add_argument(
+        "--baseline", type=Path, help="compare linkhealth's verdicts with this file"
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object per run")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="lh-realistic-") as tmp:
+        for name in args.runs.split(","):
+            report = one_run(name.strip(), args, Path(tmp))
+            verdicts = report.pop("_verdicts", None)
+            if verdicts is not None and args.save:
+                args.save.write_text(json.dumps(verdicts, indent=0, sort_keys=True))
+            if verdicts is not None and args.baseline:
+                diffs = compare(args.baseline, verdicts)
+                report["differs_from_baseline"] = len(diffs)
+                report["baseline_diffs"] = diffs[:10]
+            if args.json:
+                print(json.dumps(report), flush=True)
+                continue
+            print(f"--- {report.pop('run')}")
+            for key, value in report.items():
+                print(f"{key:>24}: {value}")
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
