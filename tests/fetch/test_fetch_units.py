@@ -7,6 +7,7 @@ import gzip
 import ipaddress
 import socket
 import ssl
+import time
 import zlib
 
 import aiohttp
@@ -26,7 +27,7 @@ from linkhealth.fetch.classify import (
 )
 from linkhealth.fetch.decode import MAX_CODINGS, BoundedDecoder, UnsupportedEncoding
 from linkhealth.fetch.guard import AddressBlocked, Guard, is_blocked, parse_ip
-from linkhealth.fetch.hosts import HostSlot, PriorityLimiter
+from linkhealth.fetch.hosts import HostState, PriorityLimiter
 from linkhealth.fetch.result import Outcome
 from linkhealth.models import ErrorKind, Redirect, Verdict
 
@@ -317,14 +318,38 @@ def test_bounded_decoder_streams_and_rejects_unknown() -> None:
         BoundedDecoder("zstd-unknown")
 
 
-def test_host_slot_interval_and_throttle() -> None:
-    slot = HostSlot("a", concurrency=2, interval=1.0, jitter=0.0, backoff_cap=10.0)
-    assert slot.reserve() == 0.0
-    assert slot.reserve() == pytest.approx(1.0, abs=0.05)
-    first = slot.throttled(None, 0.5)
-    second = slot.throttled(None, 0.5)
+def test_host_state_spaces_starts_and_pauses_when_throttled() -> None:
+    state: HostState[int] = HostState(
+        "a", concurrency=2, interval=1.0, jitter=0.0, backoff_cap=10.0
+    )
+    now = time.monotonic()
+    assert state.try_take(now)
+    assert not state.try_take(now + 0.5)  # the interval spaces request starts
+    assert state.try_take(now + 1.0)
+    assert not state.try_take(now + 5.0)  # both slots are taken
+    state.release()
+    for _ in range(6):
+        state.answered()
+    first = state.throttled(None, 0.5, now)
+    assert state.rate is None  # one 429 is a pause, not yet a rate limit
+    second = state.throttled(None, 0.5, now)
     assert 0.5 <= first < second  # backoff grows while the host keeps throttling
-    assert slot.throttled(120.0, 0.5) == 10.0  # Retry-After is capped for the host
+    assert state.rate is not None  # 429s in a cluster: the host is slowed down
+    assert state.throttled(120.0, 0.5, now) == 120.0  # Retry-After is the host's word
+    assert state.paused_until >= time.monotonic() + 119
+    assert not state.try_take(time.monotonic())  # paused as a whole
+
+
+def test_host_state_503s_back_off_the_host_only_when_several_come_in_a_row() -> None:
+    state: HostState[int] = HostState(
+        "a", concurrency=4, interval=0.0, jitter=0.0, backoff_cap=10.0
+    )
+    assert state.failed_503() is None and state.failed_503() is None
+    state.answered()  # an answer in between: two lone 503s were two URLs' trouble
+    assert state.failed_503() is None and state.failed_503() is None
+    assert state.paused_until == 0.0
+    pause = state.failed_503()
+    assert pause is not None and pause > 0 and state.paused_until > time.monotonic()
 
 
 def test_priority_limiter_serves_busiest_first() -> None:

@@ -3,7 +3,7 @@
 Public API: :func:`fetch_all`, :class:`FetchResult`, :data:`Validators`,
 :class:`ThrottleBoard` (hosts waiting after 429/503, for progress displays), and the pure
 checks in :mod:`linkhealth.fetch.classify` (``soft_404``, ``missing_fragment``,
-``is_outage``, ``is_retryable``). Only this package imports httpx, aiohttp and tenacity.
+``is_outage``, ``is_retryable``). Only this package imports httpx and aiohttp.
 """
 
 from linkhealth.fetch.classify import is_outage, missing_fragment, soft_404

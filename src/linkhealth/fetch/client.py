@@ -16,13 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 import ssl
-from collections.abc import Mapping
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import suppress
 from types import TracebackType
+from typing import Any, cast
 
 import aiohttp
 import certifi
 import httpx
+from aiohttp.resolver import ThreadedResolver
 from httpx_aiohttp import AiohttpTransport
 
 from linkhealth.config import Settings
@@ -44,6 +49,10 @@ from linkhealth.fetch.guard import (
 )
 from linkhealth.fetch.result import KEPT_HEADERS, Outcome
 from linkhealth.models import HTTP_SCHEMES, ErrorKind, Redirect
+
+#: Awaited before every request of an attempt with the host it goes to (the engine
+#: takes that host's slot: redirect hops count against the host they are sent to).
+BeforeRequest = Callable[[str], Awaitable[None]]
 
 ACCEPT_HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 _HEAD_END = re.compile(rb"</head\s*>", re.I)
@@ -119,6 +128,51 @@ def is_pdf(content_type: str | None) -> bool:
     return content_type.split(";", 1)[0].strip().lower() in _PDF_TYPES
 
 
+DNS_THREADS = 32  # look-ups at once (aiohttp shares one per host name already)
+
+
+class _DaemonLookups:
+    """The two event-loop methods aiohttp's ``ThreadedResolver`` calls, with ``getaddrinfo``
+    run in daemon threads: the same answers, but look-ups do not queue behind the loop's
+    few default threads, and one the run gave up on (no network: a resolver that times
+    out) never holds up the end of the run or of the process."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._limit = asyncio.Semaphore(DNS_THREADS)
+
+    async def getaddrinfo(self, host: str, port: int, **kw: Any) -> Any:
+        async with self._limit:
+            fut: asyncio.Future[Any] = self._loop.create_future()
+
+            def deliver(result: Any, error: BaseException | None) -> None:
+                if fut.done():
+                    return
+                if error is not None:
+                    fut.set_exception(error)
+                else:
+                    fut.set_result(result)
+
+            def work() -> None:
+                try:
+                    result, error = socket.getaddrinfo(host, port, **kw), None
+                except Exception as exc:
+                    result, error = None, exc
+                with suppress(RuntimeError):  # the loop is gone: nobody waits any more
+                    self._loop.call_soon_threadsafe(deliver, result, error)
+
+            threading.Thread(target=work, name="linkhealth-dns", daemon=True).start()
+            return await fut
+
+    def getnameinfo(self, *args: Any) -> Any:
+        return self._loop.getnameinfo(*args)
+
+
+def _resolver() -> ThreadedResolver:
+    lookups = _DaemonLookups(asyncio.get_running_loop())
+    return ThreadedResolver(loop=cast(asyncio.AbstractEventLoop, lookups))
+
+
 class Client:
     """One run's HTTP machinery: an aiohttp session behind an httpx client."""
 
@@ -144,7 +198,7 @@ class Client:
             # keeps the sockets open to any one host within the largest host limit.
             limit_per_host=connection_limit_per_host(s),
             ssl=self._ssl,
-            resolver=GuardResolver(self.guard),
+            resolver=GuardResolver(self.guard, inner=_resolver()),
             socket_factory=make_socket_factory(self.guard),
             ttl_dns_cache=300,
             keepalive_timeout=15,
@@ -187,18 +241,25 @@ class Client:
         *,
         headers: Mapping[str, str],
         want_full_body: bool,
+        before_request: BeforeRequest | None = None,
     ) -> Outcome:
         """One attempt at ``url``: follow redirects, read the final body. Never raises
-        for network errors (they are put on the outcome); cancellation propagates."""
+        for network errors (they are put on the outcome); cancellation propagates.
+        ``before_request(host)`` is awaited before each request (each redirect hop)."""
         out = Outcome(url=url)
         try:
-            await self._follow(out, url, headers, want_full_body)
+            await self._follow(out, url, headers, want_full_body, before_request)
         except Exception as exc:  # classified by type in classify.py
             out.error = exc
         return out
 
     async def _follow(
-        self, out: Outcome, url: str, headers: Mapping[str, str], want_full_body: bool
+        self,
+        out: Outcome,
+        url: str,
+        headers: Mapping[str, str],
+        want_full_body: bool,
+        before_request: BeforeRequest | None,
     ) -> None:
         assert self._http is not None and self._transport is not None
         transport = self._transport
@@ -209,6 +270,8 @@ class Client:
         while True:
             host = current.host
             self.guard.check_literal_host(host)
+            if before_request is not None:
+                await before_request(host)
             if not is_canonical_ip(host) and _looks_numeric(host):
                 # A legacy IPv4 form the policy allows: connect to its canonical address.
                 from linkhealth.fetch.guard import parse_ip

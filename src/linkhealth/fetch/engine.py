@@ -1,14 +1,26 @@
 """``fetch_all``: every URL once, as fast as politeness allows.
 
-Scheduling: URLs are grouped by host; each host runs as many workers as its
-concurrency allows, and the global limiter serves the host with the most URLs
-first. A worker waits for its host's next start time *before* asking for a
-global place, and releases that place before any retry wait.
+Scheduling: every host has a queue of URLs, each with a not-before time, and one
+pump that starts a request whenever the host has a free slot, its next start time
+has come and it is not paused (see :class:`~linkhealth.fetch.hosts.HostState`). A URL
+waiting for a retry goes back into its host's queue and frees its slot; an attempt in
+flight holds it. Every request, each redirect hop included, takes a slot of the host
+it is sent to (a hop to another host waits for that host's slot). The global limiter
+serves the host with the most URLs left first.
 
-Deadlines are asyncio timeouts around the whole attempt (``settings.timeout``)
-and around the whole URL (``settings.url_deadline``), so a server that drips
-one byte a second still ends on time. Retries go through tenacity with
-:func:`linkhealth.fetch.classify.is_retryable` as the only predicate.
+Retries: :func:`linkhealth.fetch.classify.is_retryable` is the only retry decision.
+A ``429`` (or ``503``) with ``Retry-After`` pauses the whole host; the URL waits it
+out and a 429 that says how long costs no attempt. A ``503`` without it backs off that
+URL only, unless several URLs of the host fail so in a row. A URL that its host's
+pause keeps from being requested (or retried) within its budget ends ``blocked``,
+with a detail saying why, never ``timeout`` or ``broken``.
+
+Deadlines: ``settings.timeout`` bounds each attempt (waiting for a redirect target's
+slot excluded) and ``settings.url_deadline`` the URL from its first attempt, so a
+server that drips one byte a second still ends on time.
+
+No network: when the first hosts all fail below HTTP (DNS, connect, refused, timeout)
+and none answers, the rest are not requested (an outage verdict in seconds).
 """
 
 from __future__ import annotations
@@ -18,20 +30,17 @@ import os
 import random
 import re
 import time
-from collections import deque
 from collections.abc import Callable, Container, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
-
-from tenacity import AsyncRetrying, RetryCallState, retry_if_result
 
 from linkhealth.config import Settings
 from linkhealth.errors import ConfigError
 from linkhealth.fetch.classify import (
     DANGEROUS_SCHEMES,
+    NETWORK_KINDS,
     PERMANENT_REDIRECTS,
-    THROTTLE_STATUSES,
     StatusRanges,
     classify_exception,
     classify_outcome,
@@ -39,20 +48,45 @@ from linkhealth.fetch.classify import (
 )
 from linkhealth.fetch.client import Client
 from linkhealth.fetch.guard import AddressBlocked, Guard
-from linkhealth.fetch.hosts import HostSlot, HostThrottled, OnThrottle, PriorityLimiter
+from linkhealth.fetch.hosts import (
+    HostState,
+    HostThrottled,
+    NetworkDown,
+    OnThrottle,
+    PriorityLimiter,
+)
 from linkhealth.fetch.result import FetchResult, Outcome, Validators
 from linkhealth.models import HTTP_SCHEMES, ErrorKind, Verdict
 
 OnResult = Callable[[FetchResult], None]
 
 
+# The first hosts to fail decide whether the network is down: at least this many, and
+# nearly all hosts started so far, or this many seconds without a single answer.
+OUTAGE_HOSTS = 8
+OUTAGE_GRACE = 2.0
+
+
 @dataclass(slots=True)
 class _HostPlan:
-    slot: HostSlot
-    queue: deque[int]
+    state: HostState[_Job]
     headers: dict[str, str]
     accept: StatusRanges
-    priority: int
+
+
+@dataclass(slots=True, eq=False)
+class _Job:
+    """One URL on its way through its host's queue."""
+
+    index: int
+    url: str
+    plan: _HostPlan
+    started: float = 0.0  # monotonic time of the first attempt (0: never requested)
+    deadline: float = 0.0
+    attempts: int = 0  # requests made (waited-out 429s included)
+    spent: int = 0  # attempts counted against ``settings.retries``
+    last: Outcome | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _now() -> datetime:
@@ -154,132 +188,370 @@ def _wants_full_body(url: str, settings: Settings, full_body: Container[str] | N
     return not frag or not (frag.startswith(("/", "!")) or ":~:" in frag)
 
 
+def _host_key(host: str) -> str:
+    return host.lower().rstrip(".")
+
+
+class _HopPaused(Exception):
+    """A redirect leads to a host that is paused: try the URL again after the pause."""
+
+    def __init__(self, state: HostState[_Job]) -> None:
+        super().__init__(state.name)
+        self.state = state
+
+
+class _Hold:
+    """The host slot one attempt holds: the first request's host (taken by the pump),
+    then each redirect hop's, released before the next is taken (never two at once)."""
+
+    __slots__ = ("first", "run", "state", "timer")
+
+    def __init__(self, run: _Run, state: HostState[_Job]) -> None:
+        self.run = run
+        self.state: HostState[_Job] | None = state
+        self.first = True
+        self.timer: asyncio.Timeout | None = None
+
+    async def before_request(self, host: str) -> None:
+        if self.first:
+            self.first = False
+            return
+        target = self.run.state_of(_host_key(host))
+        if self.state is not None:
+            self.state.answered()  # it answered with a redirect
+            self.release()
+        if target.paused_until > time.monotonic():
+            raise _HopPaused(target)
+        waited = time.monotonic()
+        await target.acquire()
+        self.state = target
+        waited = time.monotonic() - waited
+        timer = self.timer
+        if waited > 0.001 and timer is not None and timer.when() is not None:
+            # Waiting for another host's slot is not this URL's time.
+            timer.reschedule(timer.when() + waited)  # type: ignore[operator]
+
+    def release(self) -> None:
+        if self.state is not None:
+            self.state.release()
+            self.state = None
+
+
+class _NetWatch:
+    """Notices "no network": the first hosts to finish all failed below HTTP, none answered."""
+
+    def __init__(self, n_hosts: int, ratio: float) -> None:
+        self.need = max(2, min(OUTAGE_HOSTS, n_hosts))
+        self.enabled = n_hosts >= 2
+        self.ratio = ratio
+        self.started: set[str] = set()
+        self.failed: set[str] = set()
+        self.reached = False
+        self.down: str | None = None
+        self.since: float | None = None  # the first request's start
+
+    def note(self, host: str, outcome: Outcome) -> bool:
+        """Record one attempt's outcome; true when the network just turned out to be down."""
+        if self.reached or self.down is not None:
+            return False
+        if outcome.status is not None:
+            self.reached = True
+            return False
+        if outcome.error is None or classify_exception(outcome.error)[1] not in NETWORK_KINDS:
+            return False
+        self.failed.add(host)
+        return self.check()
+
+    def check(self) -> bool:
+        """Whether the evidence so far says "no network" (then :attr:`down` is set)."""
+        if self.reached or self.down is not None:
+            return False
+        if not self.enabled or len(self.failed) < self.need:
+            return False
+        waited = time.monotonic() - (self.since or 0.0)
+        if len(self.failed) < self.ratio * len(self.started) and waited < OUTAGE_GRACE:
+            return False
+        self.down = (
+            f"not requested: no host answered ({len(self.failed)} hosts failed "
+            "at the network level): the network looks down"
+        )
+        return True
+
+
 class _Run:
     def __init__(
         self,
         settings: Settings,
         client: Client,
-        urls: Sequence[str],
         results: list[FetchResult | None],
         on_result: OnResult | None,
         validators: Mapping[str, Validators],
         full_body: Container[str] | None,
-        on_throttle: OnThrottle | None = None,
+        on_throttle: OnThrottle | None,
+        n_hosts: int,
     ) -> None:
         self.settings = settings
         self.on_throttle = on_throttle
         self.client = client
-        self.urls = urls
         self.results = results
         self.on_result = on_result
         self.validators = validators
         self.full_body = full_body
         self.limiter = PriorityLimiter(settings.max_concurrency)
         self.rng = random.Random()
+        self.states: dict[str, HostState[_Job]] = {}
+        self.plans: list[_HostPlan] = []
+        self.watch = _NetWatch(n_hosts, settings.outage_ratio)
+        self.in_flight: dict[asyncio.Task[None], _Job] = {}
+
+    async def watchdog(self) -> None:
+        """Check for "no network" while hosts fail slowly (look-ups that time out)."""
+        while not self.watch.reached and self.watch.down is None:
+            if not any(plan.state.pending for plan in self.plans):
+                return
+            await asyncio.sleep(OUTAGE_GRACE / 8)
+            if self.watch.check():
+                self.network_down()
+
+    def state_of(self, key: str) -> HostState[_Job]:
+        """The politeness state of a host (created for hosts only redirects lead to)."""
+        state = self.states.get(key)
+        if state is None:
+            s = self.settings
+            hs = s.host(key)
+            state = HostState(
+                key,
+                concurrency=hs.concurrency or s.host_concurrency,
+                interval=s.host_interval if hs.interval is None else hs.interval,
+                jitter=s.host_jitter,
+                backoff_cap=s.retry_after_max,
+            )
+            self.states[key] = state
+        return state
 
     def emit(self, index: int, result: FetchResult) -> None:
         self.results[index] = result
         if self.on_result is not None:
             self.on_result(result)
 
-    async def worker(self, plan: _HostPlan) -> None:
-        while plan.queue:
-            index = plan.queue.popleft()
-            result = await self.check(self.urls[index], plan)
-            self.emit(index, result)
+    def finish(self, job: _Job, outcome: Outcome) -> None:
+        self.emit(job.index, self._result(job, outcome))
+        state = job.plan.state
+        state.pending -= 1
+        state.notify()
 
-    async def check(self, url: str, plan: _HostPlan) -> FetchResult:
+    async def pump(self, state: HostState[_Job], tg: asyncio.TaskGroup) -> None:
+        """Start the host's queued URLs as slots, start times and pauses allow."""
+        seen_pause = 0.0
+        while state.pending > 0:
+            now = time.monotonic()
+            if state.paused_until != seen_pause:
+                seen_pause = state.paused_until
+                self.expire(state, now)
+                continue
+            ready = state.next_ready(now)
+            if ready is None:
+                await state.changed(None)
+                continue
+            start = max(ready, state.start_time())
+            if start > now:
+                await state.changed(start - now)
+                continue
+            if not state.try_take(now):
+                await state.changed(None)  # every slot is taken: wait for a release
+                continue
+            tg.create_task(self.attempt(state.pop(now)))
+
+    def expire(self, state: HostState[_Job], now: float) -> None:
+        """Finish the queued URLs that the host's pause keeps out beyond their budget."""
+        if state.paused_until <= now:
+            return
+        budget = self.settings.url_deadline
+
+        def keep(job: _Job) -> bool:
+            limit = job.deadline if job.started else now + budget
+            if state.paused_until < limit:
+                return True
+            self.finish(job, self._throttled(job, state, now))
+            return False
+
+        state.remove(keep)
+
+    def _throttled(self, job: _Job, state: HostState[_Job], now: float) -> Outcome:
+        wait = state.paused_until - now
+        if job.started:
+            what = "retry" if job.last is None or job.last.status != 429 else "next try"
+            why = (
+                f"{state.name} is paused for {wait:.0f} s (it asked us to slow down): "
+                f"no {what} within this URL's {self.settings.url_deadline:.0f} s budget"
+            )
+        else:
+            why = (
+                f"not requested: {state.name} asked us to wait {wait:.0f} s, "
+                f"beyond this URL's {self.settings.url_deadline:.0f} s budget"
+            )
+        out = Outcome(url=job.url, error=HostThrottled(why), exhausted=True)
+        if job.last is not None:
+            out.redirects = job.last.redirects
+        return out
+
+    async def attempt(self, job: _Job) -> None:
         s = self.settings
-        started = time.monotonic()
-        deadline = started + s.url_deadline
-        headers = dict(plan.headers)
-        validators = self.validators.get(url)
+        state = job.plan.state
+        began = time.monotonic()
+        if not job.started:
+            job.started = began
+            job.deadline = began + s.url_deadline
+            job.headers = self._headers(job)
+        self.watch.started.add(state.name)
+        if self.watch.since is None:
+            self.watch.since = began
+        hold = _Hold(self, state)
+        task = asyncio.current_task()
+        if task is not None:
+            self.in_flight[task] = job
+        try:
+            async with self.limiter.slot(-state.pending):
+                budget = min(s.timeout, job.deadline - time.monotonic())
+                job.attempts += 1
+                outcome = await self._attempt_with_deadline(job, budget, hold)
+        except asyncio.CancelledError:
+            if self.watch.down is None or task is None:
+                raise
+            task.uncancel()  # cut short by network_down(): this URL ends with the rest
+            outcome = Outcome(url=job.url, error=NetworkDown(self.watch.down))
+        finally:
+            hold.release()
+            if task is not None:
+                self.in_flight.pop(task, None)
+        self.after(job, outcome, began)
+
+    def _headers(self, job: _Job) -> dict[str, str]:
+        headers = dict(job.plan.headers)
+        validators = self.validators.get(job.url)
         if validators is not None:
             etag, modified = validators
             if etag:
                 headers["If-None-Match"] = etag
             if modified:
                 headers["If-Modified-Since"] = modified
-        want_full = _wants_full_body(url, s, self.full_body)
-        attempts = 0
-        last: Outcome | None = None
+        return headers
 
-        async def one() -> Outcome:
-            nonlocal attempts, last
-            wait = plan.slot.reserve()
-            if wait > 0:
-                if time.monotonic() + wait >= deadline:
-                    # The host is throttling beyond this URL's budget: stop here.
-                    if last is not None:
-                        return replace(last, exhausted=True)
-                    why = HostThrottled(f"{plan.slot.name} asked us to wait {wait:.0f} s")
-                    return Outcome(url=url, error=why, exhausted=True)
-                await asyncio.sleep(wait)
-            attempts += 1
-            async with self.limiter.slot(plan.priority):
-                budget = min(s.timeout, deadline - time.monotonic())
-                outcome = await self._attempt_with_deadline(url, headers, want_full, budget)
-            last = outcome
-            if outcome.status in THROTTLE_STATUSES:
-                delay = plan.slot.throttled(outcome.retry_after, s.backoff_base)
-                if self.on_throttle is not None:
-                    self.on_throttle(plan.slot.name, delay)
-            elif outcome.status is not None:
-                plan.slot.succeeded()
-            return outcome
-
-        def wait(state: RetryCallState) -> float:
-            outcome: Outcome = state.outcome.result()  # type: ignore[union-attr]
-            if outcome.retry_after is not None:
-                return outcome.retry_after
-            base: float = s.backoff_base * 2.0 ** (state.attempt_number - 1)
-            return base * (1.0 + self.rng.random() * 0.5)
-
-        def stop(state: RetryCallState) -> bool:
-            if state.attempt_number > s.retries:
-                return True
-            outcome: Outcome = state.outcome.result()  # type: ignore[union-attr]
-            if outcome.retry_after is not None and outcome.retry_after > s.retry_after_max:
-                return True
-            return time.monotonic() + state.upcoming_sleep >= deadline
-
-        retrying = AsyncRetrying(
-            stop=stop,
-            wait=wait,
-            retry=retry_if_result(is_retryable),
-            retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
-            reraise=True,
-        )
-        try:
-            async with asyncio.timeout(s.url_deadline):
-                outcome: Outcome = await retrying(one)
-        except TimeoutError as exc:
-            outcome = Outcome(url=url, error=exc)
-            if last is not None:
-                outcome.redirects = last.redirects
-        return self._result(url, outcome, plan, attempts, started)
-
-    async def _attempt_with_deadline(
-        self, url: str, headers: Mapping[str, str], want_full: bool, budget: float
-    ) -> Outcome:
+    async def _attempt_with_deadline(self, job: _Job, budget: float, hold: _Hold) -> Outcome:
+        url = job.url
         if budget <= 0:
             return Outcome(url=url, error=TimeoutError("URL deadline reached"))
+        want_full = _wants_full_body(url, self.settings, self.full_body)
         try:
             async with asyncio.timeout(budget) as cm:
-                return await self.client.attempt(url, headers=headers, want_full_body=want_full)
+                hold.timer = cm
+                return await self.client.attempt(
+                    url,
+                    headers=job.headers,
+                    want_full_body=want_full,
+                    before_request=hold.before_request,
+                )
         except TimeoutError as exc:
             if cm.expired():
                 return Outcome(url=url, error=exc)
             raise
 
-    def _result(
-        self, url: str, outcome: Outcome, plan: _HostPlan, attempts: int, started: float
-    ) -> FetchResult:
-        verdict, kind, detail = classify_outcome(outcome, plan.accept)
+    def after(self, job: _Job, outcome: Outcome, began: float) -> None:
+        """Decide what the attempt's outcome means for the URL and its host."""
+        s = self.settings
+        if isinstance(outcome.error, _HopPaused):
+            job.attempts -= 1  # the paused host was never asked
+            self.requeue(job, outcome.error.state.paused_until, free=True)
+            return
+        job.last = outcome
+        state = job.plan.state
+        if self.watch.note(state.name, outcome):
+            self.network_down()
+        answered = self._answering_state(job, outcome)
+        status = outcome.status
+        retry_after = outcome.retry_after
+        if status == 429 or (status == 503 and retry_after is not None):
+            delay = answered.throttled(retry_after, s.backoff_base, began)
+            if self.on_throttle is not None:
+                self.on_throttle(answered.name, delay)
+        elif status == 503:
+            delay_or_none = answered.failed_503()
+            if delay_or_none is not None and self.on_throttle is not None:
+                self.on_throttle(answered.name, delay_or_none)
+        elif status is not None:
+            answered.answered()
+        if self.watch.down is not None or not is_retryable(outcome):
+            self.finish(job, outcome)
+            return
+        if retry_after is not None and retry_after > s.retry_after_max:
+            self.finish(job, outcome)  # longer than we wait for anyone
+            return
+        # The host said how long to wait: waiting it out is not the URL's failure.
+        free = status == 429 and retry_after is not None
+        if not free:
+            job.spent += 1
+            if job.spent > s.retries:
+                self.finish(job, outcome)
+                return
+        if retry_after is not None:
+            wait = retry_after
+        else:
+            wait = s.backoff_base * 2.0 ** (job.spent - 1) * (1.0 + self.rng.random() * 0.5)
+        self.requeue(job, time.monotonic() + wait, free=free, own=True)
+
+    def requeue(self, job: _Job, not_before: float, *, free: bool, own: bool = False) -> None:
+        """Back into its host's queue; or final when no try fits in the URL's budget."""
+        state = job.plan.state
+        paused = max(state.paused_until, not_before if not own else 0.0)
+        at = max(not_before, paused)
+        if at < job.deadline:
+            state.push(job, at)
+            return
+        last = job.last
+        if own and paused < at and last is not None and not free:
+            self.finish(job, last)  # its own backoff ran past the deadline: as it stands
+            return
+        if last is not None and last.status == 429:
+            self.finish(job, last)  # still rate limited
+            return
+        blocker = state if state.paused_until >= at or own else self._pauser(job)
+        now = time.monotonic()
+        if blocker.paused_until <= now:
+            blocker.paused_until = at  # for the message: the wait that did not fit
+        self.finish(job, self._throttled(job, blocker, now))
+
+    def _pauser(self, job: _Job) -> HostState[_Job]:
+        last = job.last
+        if last is not None and isinstance(last.error, _HopPaused):
+            return last.error.state
+        return job.plan.state
+
+    def _answering_state(self, job: _Job, outcome: Outcome) -> HostState[_Job]:
+        if outcome.final_url is None or not outcome.redirects:
+            return job.plan.state
+        host = urlsplit(outcome.final_url).hostname
+        return self.state_of(_host_key(host)) if host else job.plan.state
+
+    def network_down(self) -> None:
+        """No network: every URL still queued ends now, not requested; requests in
+        flight (a look-up that would time out) are cut short."""
+        why = self.watch.down or "the network looks down"
+        for task in list(self.in_flight):
+            task.cancel()
+        for state in list(self.states.values()):
+            for job in state.jobs():
+                out = Outcome(url=job.url, error=NetworkDown(why))
+                self.finish(job, out)
+            state.remove(lambda job: False)
+
+    def _result(self, job: _Job, outcome: Outcome) -> FetchResult:
+        url, attempts = job.url, job.attempts
+        verdict, kind, detail = classify_outcome(outcome, job.plan.accept)
         if outcome.error is not None and kind is ErrorKind.TIMEOUT and attempts > 1:
             detail = f"{detail} ({attempts} attempts)"
         ok_response = outcome.error is None and outcome.redirect_problem is None
         headers = outcome.headers
+        elapsed = time.monotonic() - job.started if job.started else 0.0
         return FetchResult(
             url=url,
             verdict=verdict,
@@ -290,7 +562,7 @@ class _Run:
             redirects=outcome.redirects,
             permanent=any(r.status in PERMANENT_REDIRECTS for r in outcome.redirects),
             attempts=attempts,
-            elapsed_ms=round((time.monotonic() - started) * 1000, 1),
+            elapsed_ms=round(elapsed * 1000, 1),
             checked_at=_now(),
             content_type=headers.get("content-type"),
             etag=headers.get("etag"),
@@ -337,29 +609,32 @@ async def fetch_all(
         else:
             by_host.setdefault(pre, []).append(i)
 
-    plans: list[_HostPlan] = []
+    run = _Run(
+        settings,
+        client,
+        results,
+        on_result,
+        validators or {},
+        full_body,
+        on_throttle,
+        len(by_host),
+    )
     for host, indexes in sorted(by_host.items(), key=lambda kv: -len(kv[1])):
         hs = settings.host(host)
-        slot = HostSlot(
-            host,
-            concurrency=hs.concurrency or settings.host_concurrency,
-            interval=settings.host_interval if hs.interval is None else hs.interval,
-            jitter=settings.host_jitter,
-            backoff_cap=settings.retry_after_max,
-        )
         accept = StatusRanges(hs.accept) if hs.accept else default_accept
-        plans.append(
-            _HostPlan(slot, deque(indexes), _host_headers(settings, host), accept, -len(indexes))
-        )
-
-    run = _Run(settings, client, urls, results, on_result, validators or {}, full_body, on_throttle)
+        plan = _HostPlan(run.state_of(host), _host_headers(settings, host), accept)
+        run.plans.append(plan)
+        for i in indexes:
+            plan.state.push(_Job(i, urls[i], plan))
+        plan.state.pending = len(indexes)
     for i, result in early:
         run.emit(i, result)
-    if plans:
+    if run.plans:
         async with client, asyncio.TaskGroup() as tg:
-            for plan in plans:
-                for _ in range(min(plan.slot.concurrency, len(plan.queue))):
-                    tg.create_task(run.worker(plan))
+            for plan in run.plans:
+                tg.create_task(run.pump(plan.state, tg))
+            if run.watch.enabled:
+                tg.create_task(run.watchdog())
     done: list[FetchResult] = []
     for i, r in enumerate(results):
         if r is None:  # pragma: no cover - every index is emitted above

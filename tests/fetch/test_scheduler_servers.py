@@ -1,0 +1,169 @@
+"""The scheduler against loopback hosts: slots per request (redirect hops included), URLs
+that wait for a retry in the queue instead of in a slot, host-wide pauses, the adaptive
+rate against a host-wide rate limit, never-requested links, and the outage short cut."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from linkhealth.fetch import is_outage
+from linkhealth.models import ErrorKind, Verdict
+from support.fetchkit import fast, run
+from support.servers import Reply, Request, ServerPool, html_page, unused_port
+
+PAGE = html_page("Fine")
+
+
+class TokenBucket:
+    """A host-wide rate limit as real sites apply it: ``rate`` requests per second with a
+    burst of ``burst``; beyond it ``429 Retry-After: 1``."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+        self.refused = 0
+        self.lock = threading.Lock()
+
+    def admit(self) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(float(self.burst), self.tokens + (now - self.at) * self.rate)
+            self.at = now
+            if self.tokens >= 1.0:
+                self.tokens -= 1.0
+                return True
+            self.refused += 1
+            return False
+
+
+def limited(bucket: TokenBucket, then: Reply | None = None) -> Reply | None:
+    if not bucket.admit():
+        return Reply(429, headers={"Retry-After": "1"}, content_type="text/plain")
+    return then
+
+
+def test_redirect_hops_take_a_slot_of_the_host_they_go_to(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    b = pool.host("127.0.0.3")
+    for i in range(12):
+        a.route(f"/r{i}", Reply(302, headers={"Location": b.url(f"/t{i}")}))
+        b.route(f"/t{i}", Reply(200, body=PAGE, delay=0.1))
+        b.route(f"/p{i}", Reply(200, body=PAGE, delay=0.1))
+    urls = [a.url(f"/r{i}") for i in range(12)] + [b.url(f"/p{i}") for i in range(12)]
+    results = run(urls, fast(host_concurrency=2))
+    assert [r.verdict for r in results] == [Verdict.REDIRECTED] * 12 + [Verdict.OK] * 12
+    assert b.hits() == 24
+    # b's own URLs and the hops from a's URLs share b's two slots.
+    assert b.max_in_flight == 2
+    assert a.max_in_flight <= 2
+
+
+def test_a_url_waiting_for_its_retry_frees_its_slot(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    a.route("/flaky", [Reply(503), Reply(200, body=PAGE)])
+    for i in range(5):
+        a.route(f"/p{i}", Reply(200, body=PAGE))
+    urls = [a.url("/flaky")] + [a.url(f"/p{i}") for i in range(5)]
+    results = run(urls, fast(host_concurrency=1, backoff_base=1.0))
+    assert all(r.verdict is Verdict.OK for r in results)
+    assert results[0].attempts == 2
+    order = [r.path for r in a.requests]
+    # One slot: the others went while /flaky waited for its retry (a 503 without
+    # Retry-After is that URL's trouble, not a reason to pause the host).
+    assert order[0] == "/flaky" and order[-1] == "/flaky"
+    assert sorted(order[1:-1]) == [f"/p{i}" for i in range(5)]
+    flaky = [r.at for r in a.requests if r.path == "/flaky"]
+    assert flaky[1] - flaky[0] >= 0.95  # its own backoff was kept
+
+
+def test_retry_after_pauses_the_whole_host(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    a.route("/busy", [Reply(503, headers={"Retry-After": "1"}), Reply(200, body=PAGE)])
+    a.route("/next", Reply(200, body=PAGE))
+    b = pool.host("127.0.0.3").route("/", Reply(200, body=PAGE))
+    results = run([a.url("/busy"), a.url("/next"), b.url("/")], fast(host_concurrency=1))
+    assert [r.verdict for r in results] == [Verdict.OK] * 3
+    first = a.requests[0]
+    nxt = next(r for r in a.requests if r.path == "/next")
+    assert first.path == "/busy" and nxt.at - first.at >= 0.95
+    assert b.requests[0].at - first.at < 0.9  # another host is not paused
+
+
+def test_503s_back_to_back_from_several_urls_pause_the_host(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    for i in range(3):
+        a.route(f"/down{i}", [Reply(503), Reply(200, body=PAGE)])
+    a.route("/later", Reply(200, body=PAGE))
+    urls = [a.url(f"/down{i}") for i in range(3)] + [a.url("/later")]
+    results = run(urls, fast(host_concurrency=1, backoff_base=0.01))
+    assert all(r.verdict is Verdict.OK for r in results)
+    third = next(r for r in a.requests if r.path == "/down2")
+    later = next(r for r in a.requests if r.path == "/later")
+    assert later.at - third.at >= 0.45  # the host backed off as a whole
+
+
+def test_rate_limited_host_converges_without_false_alarms(pool: ServerPool) -> None:
+    bucket = TokenBucket(rate=10.0, burst=5)
+    a = pool.host("127.0.0.2")
+
+    def handler(req: Request) -> Reply:
+        once = req.path.startswith("/e503/") and a.hits(req.path) == 1
+        return limited(bucket) or (Reply(503) if once else Reply(200, body=PAGE))
+
+    paths = [f"/p/{i}" for i in range(70)] + [f"/e503/{i}" for i in range(10)]
+    for p in paths:
+        a.route(p, handler)
+    results = run([a.url(p) for p in paths], fast(retries=1, url_deadline=60.0))
+    # Nothing rate limited is reported: not the pages, not the 503-once pages whose
+    # retries met the limit.
+    assert [r.verdict for r in results] == [Verdict.OK] * 80
+    assert all(r.http_status == 200 for r in results)
+    # It slowed down instead of hammering: a handful of 429s, not one per request.
+    assert bucket.refused <= 16, bucket.refused
+    assert a.hits() <= 80 + 10 + bucket.refused
+
+
+def test_a_link_never_requested_is_blocked_with_the_reason(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    a.route("/a", Reply(429, headers={"Retry-After": "999999999"}))
+    a.route("/b", Reply(200, body=PAGE))
+    first, second = run([a.url("/a"), a.url("/b")], fast(host_concurrency=1))
+    assert first.verdict is Verdict.BLOCKED and first.attempts == 1
+    assert second.verdict is Verdict.BLOCKED and second.attempts == 0
+    assert second.detail.startswith("rate limited: not requested: 127.0.0.2 asked us to wait")
+    assert "beyond this URL's 10 s budget" in second.detail
+    assert second.error_kind is not ErrorKind.TIMEOUT and second.http_status is None
+    assert a.hits("/b") == 0
+
+
+def test_no_network_ends_in_a_few_requests_whatever_the_list_size() -> None:
+    urls = [f"http://host{h}.invalid/page/{i}" for h in range(40) for i in range(30)]
+    results = run(urls, fast())
+    assert all(r.error_kind in (ErrorKind.DNS, ErrorKind.CONNECT) for r in results)
+    assert is_outage(results, 0.9)
+    # Not 1,200 look-ups: once the first hosts all failed and none answered, the rest
+    # were never requested (and the look-ups in flight were cut short).
+    never = [r for r in results if r.attempts == 0]
+    assert len(never) >= 800, len(never)
+    assert all(r.detail.startswith("cannot connect: not requested") for r in never)
+
+
+def test_nothing_accepting_connections_is_cut_short_too() -> None:
+    names = [f"host{h}.test" for h in range(20)]
+    resolve = {n: f"127.0.0.1:{unused_port()}" for n in names}
+    urls = [f"http://{n}/page/{i}" for n in names for i in range(20)]
+    results = run(urls, fast(resolve=resolve, retries=2, backoff_base=0.5))
+    assert is_outage(results, 0.9)
+    assert sum(r.attempts for r in results) <= 150
+
+
+def test_dead_hosts_among_live_ones_are_not_an_outage(pool: ServerPool) -> None:
+    live = [pool.host(f"127.0.0.{i}").route("/", Reply(200, body=PAGE)) for i in (2, 3, 4)]
+    dead = [f"http://dead{i}.invalid/x/{j}" for i in range(10) for j in range(3)]
+    results = run([*dead, *(h.url("/") for h in live)], fast())
+    assert all(r.verdict is Verdict.BROKEN and r.attempts == 1 for r in results[:30])
+    assert all(r.verdict is Verdict.OK for r in results[30:])
+    assert not is_outage(results, 0.9)
