@@ -45,6 +45,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from bench.check_bench import ROOT, generate_urls, meta_extractor
+from bench.server import stop_child
 
 from linkhealth.cluster import ClusterFetcher, cluster_fetcher, plan_shards
 from linkhealth.config import Settings
@@ -219,13 +220,7 @@ def workload(
             row["same_as_one_process"] = _view(results) == _view(baseline)
             rows.append(row)
     finally:
-        if proc.stdin is not None:
-            proc.stdin.close()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        stop_child(proc)
     counts = Counter(urlsplit(u).hostname for u in urls)
     return {
         "workload": name,

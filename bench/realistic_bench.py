@@ -33,6 +33,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench.server import stop_child
 from bench.workload import Workload, generate, lower_bound
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,16 +58,6 @@ def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[str], Workl
         raise SystemExit(f"workload server did not start: {line!r}")
     port = int(line.split()[1])
     return proc, generate(args.links, args.hosts, args.seed, port, args.rate_limited)
-
-
-def stop_server(proc: subprocess.Popen[str]) -> None:
-    if proc.stdin is not None:
-        proc.stdin.close()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def server_stats(port: int) -> dict[str, Any]:
@@ -178,7 +169,7 @@ def one_run(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         wall, cpu, rss, code = run_child(cmd, env)
         stats = server_stats(w.port)
     finally:
-        stop_server(proc)
+        stop_child(proc)
     lychee = name.startswith("lychee")
     verdicts = lychee_verdicts(out, w) if lychee else linkhealth_verdicts(out)
     report: dict[str, Any] = {

@@ -20,6 +20,7 @@ import contextlib
 import json
 import math
 import random
+import subprocess
 import sys
 import threading
 
@@ -97,6 +98,13 @@ async def serve(seed: int, port: int, lifetime: float) -> None:
         lambda r, w: handle(r, w, seed, stats), "127.0.0.1", port, backlog=1024
     )
     print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
+    async with server:
+        await until_stdin_closes(lifetime)
+    server.close()
+
+
+async def until_stdin_closes(lifetime: float) -> None:
+    """Return when stdin closes (the benchmark is done) or after ``lifetime`` seconds."""
     loop = asyncio.get_running_loop()
     done = asyncio.Event()
 
@@ -105,10 +113,19 @@ async def serve(seed: int, port: int, lifetime: float) -> None:
         loop.call_soon_threadsafe(done.set)
 
     threading.Thread(target=watch_stdin, daemon=True).start()
-    async with server:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(done.wait(), lifetime)
-    server.close()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(done.wait(), lifetime)
+
+
+def stop_child(proc: subprocess.Popen[str]) -> None:
+    """Stop a server started as a child: close its stdin, then kill it if it lingers."""
+    if proc.stdin is not None:
+        proc.stdin.close()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 def main() -> None:

@@ -36,11 +36,11 @@ import gzip
 import json
 import math
 import random
-import sys
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+
+from bench.server import until_stdin_closes
 
 MEDIAN_LATENCY = 0.050
 SIGMA = 0.5
@@ -369,16 +369,7 @@ async def serve(
     if not servers:
         raise SystemExit("no port free on every loopback address")
     print(f"PORT {app.port}", flush=True)
-    loop = asyncio.get_running_loop()
-    done = asyncio.Event()
-
-    def watch_stdin() -> None:
-        sys.stdin.read()
-        loop.call_soon_threadsafe(done.set)
-
-    threading.Thread(target=watch_stdin, daemon=True).start()
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(done.wait(), lifetime)
+    await until_stdin_closes(lifetime)
     app.stopping.set()
     for s in servers:
         s.close()
