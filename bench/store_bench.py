@@ -82,7 +82,7 @@ def main() -> int:
                         _result(n, when, n in failing)
                         for n in range(first, min(first + BATCH, args.urls))
                     ]
-                    store.apply_history(batch, fail_after=1, now=when, outage=False, run_id=run)
+                    store.apply_history(batch, now=when, outage=False, run_id=run)
                     store.record(run, batch)
                 store.finish_run(run, finished_at=when, partial=False, network="ok")
                 store.checkpoint()

@@ -36,7 +36,7 @@ from linkhealth.config import DEFAULT_ACCEPT, HostSettings, Settings
 from linkhealth.fetch import FetchResult, fetch_all
 from linkhealth.fetch.guard import AddressBlocked, Guard
 from linkhealth.meta.urls import resolve_http_url
-from linkhealth.models import CheckResult, Verdict
+from linkhealth.models import CheckResult, Judging, Verdict, fails_run
 from linkhealth.store import ArchiveLookup, Store
 
 #: The Wayback Machine serves captures (and the CDX API) from this host.
@@ -73,9 +73,9 @@ class ArchiveAnswerError(ValueError):
     """The archive answered something that is not its documented format."""
 
 
-def wants_copy(result: CheckResult, *, strict: bool, fail_after: int) -> bool:
+def wants_copy(result: CheckResult, judging: Judging) -> bool:
     """Whether ``result`` gets an archived copy: it fails the run and its page is gone."""
-    return result.verdict in GONE and result.fails_run(strict=strict, fail_after=fail_after)
+    return result.verdict in GONE and fails_run(result, judging)
 
 
 def stamp(at: datetime) -> str:
@@ -340,8 +340,9 @@ async def find_copies(
     (archive down, answers refused) for the user.
     """
     wanted: dict[str, list[CheckResult]] = {}
+    judging = settings.judging()
     for result in results:
-        if wants_copy(result, strict=settings.strict, fail_after=settings.fail_after):
+        if wants_copy(result, judging):
             wanted.setdefault(result.url, []).append(result)
     session = _Session(settings, fetch, stop)
     stats = session.stats

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from linkhealth import __version__
+from linkhealth.models import DEFAULT_ACCEPT, Judging
 
 DEFAULT_PATHS = ("lists/",)
 DEFAULT_GLOB = ("*.md", "*.markdown")
@@ -38,7 +39,6 @@ DEFAULT_REPORTS_DIR = "reports"
 DEFAULT_USER_AGENT = (
     f"linkhealth/{__version__} (+https://github.com/linkhealth/linkhealth; link checker)"
 )
-DEFAULT_ACCEPT = "200-299"
 DEFAULT_OUTAGE_RATIO = 0.9  # share of hosts failing at the network level
 DEFAULT_DIRECTORY_INDEXES = ("README.md", "index.md")
 DEFAULT_ARCHIVE_ENDPOINT = "https://archive.org"  # the Wayback Machine's APIs
@@ -179,6 +179,15 @@ class Settings(BaseModel):
 
     def store_path(self) -> Path:
         return Path(self.store)
+
+    def judging(self) -> Judging:
+        """What makes a result fail this run, as the store records it."""
+        return Judging(
+            strict=self.strict,
+            fail_after=self.fail_after,
+            accept=self.accept,
+            host_accept={host: hs.accept for host, hs in self.hosts.items() if hs.accept},
+        )
 
 
 # --------------------------------------------------------------------------- loading

@@ -198,28 +198,69 @@ class CheckResult(_Model):
         """Failed before any HTTP answer, for a reason the network may be to blame for."""
         return self.http_status is None and self.error_kind in NETWORK_ERROR_KINDS
 
-    def fails_run(self, *, strict: bool = False, fail_after: int = 1, outage: bool = False) -> bool:
-        """Whether this result fails the run: the one place that decides it.
-
-        A failing verdict (``blocked`` only with ``strict``) seen in ``fail_after`` runs
-        in a row; a result without history counts its own run. ``invalid`` and
-        ``unsafe`` never heal by waiting, so they fail at once. In an outage run,
-        failures the network is to blame for fail nothing.
-        """
-        if not self.verdict.is_failing(strict=strict):
-            return False
-        if outage and self.is_network_level():
-            return False
-        if self.verdict in (Verdict.INVALID, Verdict.UNSAFE):
-            return True
-        return max(self.failing_runs, 1) >= fail_after
-
     def apply_meta(self, meta: PageMeta) -> None:
         for name in PageMeta.model_fields:
             setattr(self, name, getattr(meta, name))
 
     def meta(self) -> PageMeta:
         return PageMeta(**{name: getattr(self, name) for name in PageMeta.model_fields})
+
+
+#: The accepted statuses when none are configured (``--accept``).
+DEFAULT_ACCEPT = "200-299"
+
+
+class Judging(_Model):
+    """How a run was judged: what makes a result fail it. Recorded with the run, so that
+    ``report`` re-renders exactly what ``check`` showed."""
+
+    strict: bool = False  # ``blocked`` fails too
+    fail_after: int = Field(default=1, ge=1)  # failing runs in a row before a link fails
+    accept: str = DEFAULT_ACCEPT  # the accepted statuses, as configured
+    host_accept: dict[str, str] = Field(default_factory=dict)  # per-host overrides
+
+    def stricter(self, *, strict: bool | None, fail_after: int | None) -> Judging:
+        """This judging made stricter by ``report``'s flags; a flag that would make it
+        more lenient raises :class:`ValueError` naming what the run used."""
+        if strict is False and self.strict:
+            raise ValueError("the run was judged with --strict; report cannot drop it")
+        if fail_after is not None and fail_after > self.fail_after:
+            raise ValueError(
+                f"the run was judged with --fail-after {self.fail_after};"
+                f" report cannot raise it to {fail_after}"
+            )
+        return self.model_copy(
+            update={
+                "strict": self.strict or bool(strict),
+                "fail_after": self.fail_after if fail_after is None else fail_after,
+            }
+        )
+
+    def differences(self, other: Judging) -> list[str]:
+        """The flags in which ``self`` differs from ``other``: ``--strict``, ``--fail-after 1``."""
+        notes = []
+        if self.strict != other.strict:
+            notes.append("--strict" if self.strict else "--no-strict")
+        if self.fail_after != other.fail_after:
+            notes.append(f"--fail-after {self.fail_after}")
+        return notes
+
+
+def fails_run(result: CheckResult, judging: Judging, *, outage: bool = False) -> bool:
+    """Whether ``result`` fails the run: the one place that decides it.
+
+    A failing verdict (``blocked`` only with ``strict``) seen in ``fail_after`` runs
+    in a row; a result without history counts its own run. ``invalid`` and
+    ``unsafe`` never heal by waiting, so they fail at once. In an outage run,
+    failures the network is to blame for fail nothing.
+    """
+    if not result.verdict.is_failing(strict=judging.strict):
+        return False
+    if outage and result.is_network_level():
+        return False
+    if result.verdict in (Verdict.INVALID, Verdict.UNSAFE):
+        return True
+    return max(result.failing_runs, 1) >= judging.fail_after
 
 
 class ToolInfo(_Model):
@@ -232,6 +273,19 @@ class Summary(_Model):
     urls: int
     by_verdict: dict[str, int]
     failing: int
+
+
+def summarise(results: list[CheckResult], judging: Judging, *, outage: bool = False) -> Summary:
+    """The run's counts: the one summary builder (the pipeline, the store, ``report``)."""
+    by_verdict: dict[str, int] = {}
+    for result in results:
+        by_verdict[result.verdict.value] = by_verdict.get(result.verdict.value, 0) + 1
+    return Summary(
+        occurrences=sum(len(result.occurrences) for result in results),
+        urls=len(results),
+        by_verdict=by_verdict,
+        failing=sum(1 for result in results if fails_run(result, judging, outage=outage)),
+    )
 
 
 class RunReport(_Model):
@@ -247,5 +301,12 @@ class RunReport(_Model):
     summary: Summary
     results: list[CheckResult] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
-    # Failing count of past runs, oldest first, for the HTML chart.
+    # Failing count of past runs, oldest first, this run not included, for the HTML chart.
     history: list[int] = Field(default_factory=list)
+    # How the run was judged. Kept in the store, not in the JSON contract.
+    judged_with: Judging = Field(default_factory=Judging, exclude=True)
+
+    def rejudged(self, judging: Judging) -> RunReport:
+        """A copy judged with ``judging``: its summary counted again by :func:`summarise`."""
+        summary = summarise(self.results, judging, outage=self.network == "outage")
+        return self.model_copy(update={"judged_with": judging, "summary": summary})

@@ -9,6 +9,7 @@ as the runner does) with ``${{ ... }}`` expressions substituted, ``GITHUB_OUTPUT
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -226,3 +227,32 @@ def test_usage_error_fails_the_job(tmp_path: Path) -> None:
     assert run.outputs["check"]["exit-code"] == "2"
     assert "recorded no run" in run.summary
     assert run.steps[-1].code == 2
+
+
+def test_job_summary_judges_as_the_run_did(pool: ServerPool, tmp_path: Path) -> None:
+    # Issue 16: with fail-after "2" and --strict in args, `report --format markdown` (the
+    # job summary) used the defaults: it counted links failing for the first time and
+    # dropped the strict `blocked` link. It must match results.json and broken-links.md.
+    site = pool.host("127.0.0.4")
+    site.route("/gone", Reply(404, body=html_page("Not Found")))
+    site.route("/forbidden", Reply(403, body=html_page("Forbidden")))
+    for name in ("late-1", "late-2"):
+        site.route(f"/{name}", Reply(200, body=html_page("Fine for now")))
+    workspace = tmp_path / "repo"
+    (workspace / "lists").mkdir(parents=True)
+    (workspace / "lists" / "links.md").write_text(
+        "".join(f"- {site.url(p)}\n" for p in ("/gone", "/forbidden", "/late-1", "/late-2"))
+    )
+    inputs = {"paths": "lists/", "args": f"{NET_ARGS} --strict --max-age 0", "fail-after": "2"}
+    run_action(workspace, inputs)
+    for name in ("late-1", "late-2"):
+        site.route(f"/{name}", Reply(404, body=html_page("Not Found")))
+    run = run_action(workspace, inputs)
+    assert run.outputs["check"]["exit-code"] == "1"
+    results = json.loads((workspace / "reports" / "results.json").read_text())
+    assert results["summary"]["failing"] == 2  # /gone and /forbidden: two runs in a row
+    broken = (workspace / "reports" / "broken-links.md").read_text()
+    assert "/forbidden" in broken and "/late-1" not in broken
+    assert "**2 failing**" in run.summary
+    assert f"{site.port}/forbidden" in run.summary
+    assert f"{site.port}/late-1" not in run.summary

@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 
 from linkhealth.errors import ConfigError, ReportWriteError
-from linkhealth.models import RunReport, Verdict
-from linkhealth.report import ALWAYS_WRITTEN, render, result_is_failing, write_reports
+from linkhealth.models import Judging, RunReport, Verdict, fails_run
+from linkhealth.report import ALWAYS_WRITTEN, render, write_reports
 from linkhealth.report.schema import results_schema
 
 HERE = Path(__file__).parent
@@ -39,11 +39,11 @@ SARIF_SCHEMA = json.loads((HERE / "sarif-schema-2.1.0.trimmed.json").read_text()
         (Verdict.UNSAFE, 1, False, 1, True),
     ],
 )
-def test_result_is_failing(
+def test_fails_run(
     report: RunReport, verdict: Verdict, runs: int, strict: bool, fail_after: int, expected: bool
 ) -> None:
     result = report.results[0].model_copy(update={"verdict": verdict, "failing_runs": runs})
-    assert result_is_failing(result, strict=strict, fail_after=fail_after) is expected
+    assert fails_run(result, Judging(strict=strict, fail_after=fail_after)) is expected
 
 
 def test_outage_does_not_fail_network_failures(report: RunReport) -> None:
@@ -73,7 +73,7 @@ def test_junit_one_testcase_per_occurrence(report: RunReport) -> None:
 
 
 def test_junit_strict_counts_blocked(report: RunReport) -> None:
-    root = ET.fromstring(render(report, "junit", strict=True))
+    root = ET.fromstring(render(report.rejudged(Judging(strict=True)), "junit"))
     blocked = [c for c in root.iter("testcase") if "linkedin" in c.get("name", "")]
     assert blocked[0].find("failure") is not None
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from linkhealth.models import RunReport
+from linkhealth.models import Judging, RunReport
 from linkhealth.report import FORMATS, broken_links_md, enrichment_md, render
 from linkhealth.report.schema import schema_text
 from report.reportdata import GOLDEN, UPDATE
@@ -44,7 +44,7 @@ def test_format_matches_golden(report: RunReport, fmt: str) -> None:
 @pytest.mark.parametrize("fmt", ["text", "markdown", "junit", "github"])
 def test_strict_fail_after_golden(report: RunReport, fmt: str) -> None:
     # --strict makes `blocked` fail; --fail-after 2 spares the timeout failing for 1 run.
-    out = render(report, fmt, strict=True, fail_after=2)
+    out = render(report.rejudged(Judging(strict=True, fail_after=2)), fmt)
     check_golden(f"report.strict-fail-after-2.{fmt}.{SUFFIX[fmt]}", out)
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from linkhealth.models import CheckResult, Verdict
-from linkhealth.store import Store, fails_run
+from linkhealth.models import CheckResult, Judging, Verdict, fails_run
+from linkhealth.store import Store
 from linkhealth.store.history import PastResult, is_flaky, prior_streak, streak
 
 T0 = datetime(2026, 1, 10, 3, 0, tzinfo=UTC)
@@ -27,9 +27,9 @@ def _night(
 ) -> list[CheckResult]:
     """One nightly run as the pipeline does it: history applied per batch, then recorded."""
     when = T0 + timedelta(days=day)
-    run = store.begin_run(when, fail_after=fail_after)
+    run = store.begin_run(when, judging=Judging(fail_after=fail_after))
     results = [make(f"{URL}{i}", v, checked_at=when) for i, v in enumerate(verdicts)]
-    store.apply_history(results, fail_after=fail_after, now=when, outage=outage, run_id=run)
+    store.apply_history(results, now=when, outage=outage, run_id=run)
     store.record(run, results)
     store.finish_run(run, finished_at=when, partial=False, network="outage" if outage else "ok")
     return results
@@ -44,10 +44,10 @@ def test_fail_after_two_fails_only_on_the_second_failing_run(
 ) -> None:
     first = _one(store, result, 0, "broken", fail_after=2)
     assert first.failing_runs == 1
-    assert not fails_run(first, 2, strict=False)
+    assert not fails_run(first, Judging(fail_after=2, strict=False))
     second = _one(store, result, 1, "broken", fail_after=2)
     assert second.failing_runs == 2
-    assert fails_run(second, 2, strict=False)
+    assert fails_run(second, Judging(fail_after=2, strict=False))
     report = store.last_run()
     assert report is not None and report.summary.failing == 1
     assert store.failing_history(10) == [0, 1]
@@ -110,7 +110,7 @@ def test_history_reads_only_earlier_runs(store: Store, result: MakeResult) -> No
     run = store.begin_run(T0 + timedelta(days=1))
     batch = [result(f"{URL}0", "broken")]
     store.record(run, batch)  # recorded first (e.g. a retried batch)...
-    store.apply_history(batch, fail_after=1, now=T0, outage=False, run_id=run)
+    store.apply_history(batch, now=T0, outage=False, run_id=run)
     assert batch[0].failing_runs == 2  # ...still counts this run once
 
 
@@ -130,8 +130,8 @@ def test_blocked_builds_a_streak_but_fails_only_when_strict(
     _one(store, result, 0, "blocked")
     second = _one(store, result, 1, "blocked")
     assert second.failing_runs == 2
-    assert not fails_run(second, 2, strict=False)
-    assert fails_run(second, 2, strict=True)
+    assert not fails_run(second, Judging(fail_after=2, strict=False))
+    assert fails_run(second, Judging(fail_after=2, strict=True))
 
 
 @pytest.mark.parametrize(
@@ -151,7 +151,7 @@ def test_fails_run_table(
     verdict: Verdict, failing_runs: int, fail_after: int, strict: bool, expected: bool
 ) -> None:
     result = CheckResult(url="https://x.example/", verdict=verdict, failing_runs=failing_runs)
-    assert fails_run(result, fail_after, strict) is expected
+    assert fails_run(result, Judging(fail_after=fail_after, strict=strict)) is expected
 
 
 def _past(*verdicts: str) -> list[PastResult]:
@@ -178,11 +178,11 @@ def _night_history_last(
 ) -> list[CheckResult]:
     """The other order: record as results arrive, apply history at the end (no run_id)."""
     when = T0 + timedelta(days=day)
-    run = store.begin_run(when)
+    run = store.begin_run(when, judging=Judging(fail_after=fail_after))
     results = [make(f"{URL}{i}", v, checked_at=when) for i, v in enumerate(verdicts)]
     store.record(run, results[:1])
     store.record(run, results[1:])
-    store.apply_history(results, fail_after=fail_after, now=when, outage=False)
+    store.apply_history(results, now=when, outage=False)
     store.finish_run(run, finished_at=when, partial=False, network="ok")
     return results
 

@@ -10,7 +10,7 @@ import re
 from datetime import date
 
 from linkhealth.annotate.options import AnnotateOptions
-from linkhealth.models import CheckResult, Verdict
+from linkhealth.models import CheckResult, Judging, Verdict, fails_run
 
 MARKER = re.compile(
     r"^ \((broken|invalid|timeout|error|unsafe|blocked) since (\d{4}-\d{2}-\d{2})"
@@ -19,9 +19,8 @@ MARKER = re.compile(
 
 
 def fails(result: CheckResult, options: AnnotateOptions) -> bool:
-    if not result.verdict.is_failing(strict=options.strict):
-        return False
-    return max(result.failing_runs, 1) >= options.fail_after
+    """Whether ``result`` gets a marker: it fails the run (:func:`fails_run`)."""
+    return fails_run(result, Judging(strict=options.strict, fail_after=options.fail_after))
 
 
 def marker_text(result: CheckResult, existing_date: str | None, options: AnnotateOptions) -> str:

@@ -297,16 +297,10 @@ def command(
         report = outcome.report
         if not settings.no_reports:
             try:
-                write_reports(
-                    report,
-                    Path(settings.reports_dir),
-                    settings.report_formats,
-                    strict=settings.strict,
-                    fail_after=settings.fail_after,
-                )
+                write_reports(report, Path(settings.reports_dir), settings.report_formats)
             except ReportWriteError as exc:
                 raise UsageError(str(exc)) from exc
-        emit(render(report, fmt, strict=settings.strict, fail_after=settings.fail_after), output)
+        emit(render(report, fmt), output)
         if report.network == "outage":
             click.echo(
                 "network outage: nearly every host failed at the network level; "

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from linkhealth import __version__
 from linkhealth.config import Settings
-from linkhealth.models import CheckResult, RunReport, Summary, ToolInfo
+from linkhealth.models import CheckResult, RunReport, ToolInfo, summarise
 from linkhealth.parse import ParseResult
 
 
@@ -39,13 +39,7 @@ def build_report(
     outage: bool,
     run_id: int | None,
 ) -> RunReport:
-    by_verdict: dict[str, int] = {}
-    failing = 0
-    for result in results:
-        by_verdict[result.verdict.value] = by_verdict.get(result.verdict.value, 0) + 1
-        if result.fails_run(strict=settings.strict, fail_after=settings.fail_after, outage=outage):
-            failing += 1
-    occurrences = sum(len(r.occurrences) for r in results)
+    judging = settings.judging()
     return RunReport(
         tool=ToolInfo(version=__version__),
         run_id=run_id,
@@ -53,9 +47,8 @@ def build_report(
         finished_at=finished,
         partial=partial,
         network="outage" if outage else "ok",
-        summary=Summary(
-            occurrences=occurrences, urls=len(results), by_verdict=by_verdict, failing=failing
-        ),
+        summary=summarise(results, judging, outage=outage),
         results=results,
         findings=list(parsed.findings),
+        judged_with=judging,
     )

@@ -42,9 +42,7 @@ class RunRecorder:
             raise ConfigError(f"the store path {store_path} is one of the lists being checked")
         store = Store.open(store_path)
         try:
-            run_id = store.begin_run(
-                started, paths=list(paths), fail_after=settings.fail_after, strict=settings.strict
-            )
+            run_id = store.begin_run(started, paths=list(paths), judging=settings.judging())
         except BaseException:
             store.close()
             raise
@@ -98,11 +96,9 @@ class RunRecorder:
         """Store ``results`` again now (they changed after they were committed)."""
         self.store.record(self.run_id, results)
 
-    def apply_history(
-        self, results: list[CheckResult], *, fail_after: int, now: datetime, outage: bool
-    ) -> None:
+    def apply_history(self, results: list[CheckResult], *, now: datetime, outage: bool) -> None:
         """Failing streaks, flakiness and ``fails`` from the runs before this one."""
-        self.store.apply_history(results, fail_after=fail_after, now=now, outage=outage)
+        self.store.apply_history(results, now=now, outage=outage)
 
     def finish(self, report: RunReport, *, finished_at: datetime, keep_runs: int) -> None:
         """Close the run with its summary, prune old runs, give the report its history."""
@@ -115,7 +111,7 @@ class RunRecorder:
             findings=report.findings,
         )
         self.store.prune(keep_runs=keep_runs)
-        report.history = self.store.failing_history(HISTORY_RUNS)
+        report.history = self.store.failing_history(HISTORY_RUNS - 1, before=self.run_id)
         self.store.checkpoint()
 
     def close(self) -> None:

@@ -206,12 +206,7 @@ class _Run:
         """Every result is stored, then read against the history of earlier runs."""
         self.recorder.add_rest(self.plan.results)
         self.finished_at = utcnow()
-        self.recorder.apply_history(
-            self.plan.results,
-            fail_after=self.settings.fail_after,
-            now=self.finished_at,
-            outage=self.outage,
-        )
+        self.recorder.apply_history(self.plan.results, now=self.finished_at, outage=self.outage)
 
     async def archive(self) -> None:
         """``--archive``: Wayback copies of the failing links (never a verdict)."""

@@ -3,7 +3,8 @@
 >>> text = render(report, "markdown")          # doctest: +SKIP
 >>> paths = write_reports(report, Path("reports"), ["junit", "sarif"])  # doctest: +SKIP
 
-Which links fail is decided once (:mod:`linkhealth.report.view`); escaping for each
+Which links fail is decided once (:func:`linkhealth.models.fails_run`, with the
+judging the report carries in ``judged_with``); escaping for each
 format lives in :mod:`linkhealth.report.escape`.
 """
 
@@ -17,7 +18,7 @@ from linkhealth.fsutil import atomic_write_text, make_folder
 from linkhealth.models import RunReport
 from linkhealth.report import csvfmt, github, html, jsonfmt, junit, markdown, sarif, text
 from linkhealth.report.redact import redact_report
-from linkhealth.report.view import View, result_is_failing
+from linkhealth.report.view import View
 
 __all__ = [
     "ALWAYS_WRITTEN",
@@ -26,7 +27,6 @@ __all__ = [
     "broken_links_md",
     "enrichment_md",
     "render",
-    "result_is_failing",
     "write_reports",
 ]
 
@@ -56,8 +56,9 @@ OPTIONAL_FILES: dict[str, str] = {
 }
 
 
-def render(report: RunReport, fmt: str, *, strict: bool = False, fail_after: int = 1) -> str:
-    """Render ``report`` in format ``fmt`` (one of :data:`FORMATS`)."""
+def render(report: RunReport, fmt: str) -> str:
+    """Render ``report`` in format ``fmt`` (one of :data:`FORMATS`), judged as
+    ``report.judged_with`` says."""
     try:
         renderer = _RENDERERS[fmt]
     except KeyError:
@@ -65,12 +66,12 @@ def render(report: RunReport, fmt: str, *, strict: bool = False, fail_after: int
             f"unknown report format {fmt!r}; choose one of: {', '.join(FORMATS)}"
         ) from None
     report = redact_report(report)
-    return renderer(View(report, strict=strict, fail_after=max(fail_after, 1)))
+    return renderer(View(report))
 
 
-def broken_links_md(report: RunReport, *, strict: bool = False, fail_after: int = 1) -> str:
+def broken_links_md(report: RunReport) -> str:
     """``reports/broken-links.md``: failing links grouped by file and section."""
-    view = View(redact_report(report), strict=strict, fail_after=max(fail_after, 1))
+    view = View(redact_report(report))
     return markdown.broken_links(view)
 
 
@@ -83,9 +84,6 @@ def write_reports(
     report: RunReport,
     directory: Path,
     formats: Sequence[str] = (),
-    *,
-    strict: bool = False,
-    fail_after: int = 1,
 ) -> list[Path]:
     """Write ``broken-links.md``, ``enrichment.md``, ``results.json`` and the files for
     ``formats`` (``junit``, ``sarif``, ``html``, ``csv``) into ``directory``.
@@ -100,7 +98,7 @@ def write_reports(
             f"unknown report file format {unknown[0]!r}; choose from: {', '.join(OPTIONAL_FILES)}"
         )
     report = redact_report(report)
-    view = View(report, strict=strict, fail_after=max(fail_after, 1))
+    view = View(report)
     contents: dict[str, str] = {
         "broken-links.md": markdown.broken_links(view),
         "enrichment.md": markdown.enrichment(View(report)),

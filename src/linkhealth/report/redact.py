@@ -41,4 +41,6 @@ def redact_report(report: RunReport) -> RunReport:
     cleaned = _walk(data)
     if cleaned == data:
         return report
-    return RunReport.model_validate(cleaned)
+    return RunReport.model_validate(cleaned).model_copy(
+        update={"judged_with": report.judged_with}  # not part of the dump
+    )

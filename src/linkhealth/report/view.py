@@ -1,6 +1,8 @@
 """What every renderer needs from the aggregate: which results fail, in which order.
 
-Renderers never decide "is this failing?" themselves; they ask :class:`View`.
+Renderers never decide "is this failing?" themselves; they ask :class:`View`, which asks
+:func:`linkhealth.models.fails_run` with the judging the run was made with
+(``report.judged_with``).
 """
 
 from __future__ import annotations
@@ -9,19 +11,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from linkhealth.models import CheckResult, Finding, Occurrence, RunReport, Severity, Verdict
-
-
-def result_is_failing(
-    result: CheckResult, *, strict: bool = False, fail_after: int = 1, outage: bool = False
-) -> bool:
-    """Whether ``result`` fails the run.
-
-    Its verdict must fail (``blocked`` only with ``strict``), and it must have failed
-    ``fail_after`` consecutive runs (see :meth:`CheckResult.fails_run`). In an outage
-    run, failures the network is to blame for (DNS, connect, timeout) do not fail.
-    """
-    return result.fails_run(strict=strict, fail_after=fail_after, outage=outage)
+from linkhealth.models import (
+    CheckResult,
+    Finding,
+    Occurrence,
+    RunReport,
+    Severity,
+    Verdict,
+    fails_run,
+)
 
 
 @dataclass(frozen=True)
@@ -61,17 +59,13 @@ class Row:
 @dataclass(frozen=True)
 class View:
     report: RunReport
-    strict: bool = False
-    fail_after: int = 1
 
     @property
     def outage(self) -> bool:
         return self.report.network == "outage"
 
     def is_failing(self, result: CheckResult) -> bool:
-        return result_is_failing(
-            result, strict=self.strict, fail_after=self.fail_after, outage=self.outage
-        )
+        return fails_run(result, self.report.judged_with, outage=self.outage)
 
     def rows(self) -> list[Row]:
         """Every occurrence of every result, in file, line, column order.

@@ -2,7 +2,7 @@
 
 Only this package imports :mod:`sqlite3`. The public API::
 
-    from linkhealth.store import Store, fails_run
+    from linkhealth.store import Store
 
     with Store.open(".linkhealth/state.sqlite") as store:   # Store.open(path: Path | str)
         for message in store.warnings: ...                   # list[str]: file moved aside, …
@@ -13,16 +13,17 @@ Only this package imports :mod:`sqlite3`. The public API::
         cached = store.archive_lookups([(url, before)])      # dict[key, ArchiveLookup]
         store.save_archive_lookups([ArchiveLookup(...)])     # Wayback look-ups, found or not
         run_id = store.begin_run(started_at, settings_digest="…", paths=[…],
-                                 fail_after=1, strict=False)  # -> int
-        store.apply_history(batch, fail_after=2, now=now, outage=False, run_id=run_id)
+                                 judging=Judging(strict=False, fail_after=1))  # -> int
+        store.apply_history(batch, now=now, outage=False, run_id=run_id)
         store.record(run_id, batch)                          # one BEGIN IMMEDIATE per batch
         store.finish_run(run_id, finished_at=…, partial=False, network="ok",
                          summary=None, findings=())
         store.prune(keep_runs=90)                            # optional retention
         store.checkpoint()                                   # WAL folded in: one complete file
-    report = store.last_run()                                # RunReport | None
-    counts = store.failing_history(30)                       # list[int], oldest first
-    fails_run(result, fail_after, strict)                    # bool, pure
+    report = store.last_run()                                # RunReport | None, judged_with set
+    counts = store.failing_history(29, before=run_id)        # list[int], oldest first
+
+Whether a result fails is :func:`linkhealth.models.fails_run` with the run's judging.
 
 Guarantees:
 
@@ -53,7 +54,7 @@ from linkhealth.store.core import (
     ArchiveLookup,
     Store,
 )
-from linkhealth.store.history import FLAKY_MIN_FLIPS, FLAKY_WINDOW, fails_run
+from linkhealth.store.history import FLAKY_MIN_FLIPS, FLAKY_WINDOW
 from linkhealth.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [
@@ -66,5 +67,4 @@ __all__ = [
     "SCHEMA_VERSION",
     "ArchiveLookup",
     "Store",
-    "fails_run",
 ]

@@ -21,8 +21,18 @@ from typing import Any, Self, TypeVar
 from linkhealth import __version__
 from linkhealth.errors import StoreError
 from linkhealth.fsutil import OutsideWriteError, make_folder, write_target
-from linkhealth.models import CheckResult, Finding, RunReport, Summary, ToolInfo, Verdict
-from linkhealth.store.history import HISTORY_WINDOW, PastResult, fails_run, is_flaky, streak
+from linkhealth.models import (
+    CheckResult,
+    Finding,
+    Judging,
+    RunReport,
+    Summary,
+    ToolInfo,
+    Verdict,
+    fails_run,
+    summarise,
+)
+from linkhealth.store.history import HISTORY_WINDOW, PastResult, is_flaky, streak
 from linkhealth.store.schema import (
     SCHEMA_VERSION,
     NotAStore,
@@ -33,7 +43,7 @@ from linkhealth.store.schema import (
 
 DEFAULT_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another one
 DEFAULT_KEEP_RUNS = 90  # runs kept by prune()
-HISTORY_RUNS = 30  # past runs in RunReport.history
+HISTORY_RUNS = 30  # runs in the HTML chart: RunReport.history (past runs) and this one
 T = TypeVar("T")
 
 _CHUNK = 500  # URLs per IN (...) query, well under SQLite's variable limit
@@ -147,7 +157,7 @@ class Store:
         self.path = path
         self.warnings = warnings
         self._lock = threading.RLock()
-        self._run_rules: dict[int, tuple[int, bool]] = {}
+        self._run_rules: dict[int, Judging] = {}
 
     # ---------------------------------------------------------------- opening
 
@@ -220,26 +230,28 @@ class Store:
         *,
         settings_digest: str = "",
         paths: Sequence[str] = (),
-        fail_after: int = 1,
-        strict: bool = False,
+        judging: Judging | None = None,
         tool_version: str = __version__,
     ) -> int:
         """Record the start of a run and return its id.
 
-        ``fail_after`` and ``strict`` are kept so that the run's failing count can
-        be rebuilt by :meth:`last_run` even if the run never finishes.
+        ``judging`` (strict, fail_after, accept ranges) is kept so that every stored
+        failing flag and :meth:`last_run` judge the run as it was judged, even if it
+        never finishes.
         """
+        rules = judging if judging is not None else Judging()
 
         def insert(conn: sqlite3.Connection) -> int:
             cursor = conn.execute(
                 "INSERT INTO runs (started_at, settings_digest, paths, fail_after, strict,"
-                " tool_version) VALUES (?, ?, ?, ?, ?, ?)",
+                " judged_with, tool_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     _ts(started_at),
                     settings_digest,
                     json.dumps(list(paths)),
-                    fail_after,
-                    int(strict),
+                    rules.fail_after,
+                    int(rules.strict),
+                    rules.model_dump_json(),
                     tool_version,
                 ),
             )
@@ -247,7 +259,7 @@ class Store:
             return cursor.lastrowid
 
         run_id = self._write(insert)
-        self._run_rules[run_id] = (fail_after, strict)
+        self._run_rules[run_id] = rules
         return run_id
 
     def record(self, run_id: int, results: Sequence[CheckResult]) -> None:
@@ -259,10 +271,8 @@ class Store:
         """
         if not results:
             return
-        fail_after, strict = self._rules(run_id)
-        rows = [
-            _result_row(run_id, result, fails_run(result, fail_after, strict)) for result in results
-        ]
+        rules = self._rules(run_id)
+        rows = [_result_row(run_id, result, fails_run(result, rules)) for result in results]
         self._write(lambda conn: conn.executemany(_INSERT_RESULT, rows))
 
     def finish_run(
@@ -438,7 +448,6 @@ class Store:
         self,
         results: list[CheckResult],
         *,
-        fail_after: int,
         now: datetime,
         outage: bool,
         run_id: int | None = None,
@@ -452,11 +461,9 @@ class Store:
         It may be called before :meth:`record` (per batch) or after it, at the end of
         the run once ``outage`` is known: rows of the current run already stored for
         these URLs are then updated in one transaction, so the store (and
-        :meth:`last_run`) holds the history fields and the right failing count
-        for ``fail_after``.
+        :meth:`last_run`) holds the history fields and the failing flags the run's
+        judging gives them.
         """
-        if fail_after < 1:
-            raise ValueError("fail_after must be at least 1")
         if run_id is None and self._run_rules:
             run_id = max(self._run_rules)
         pasts = self._pasts([result.url for result in results], run_id)
@@ -468,20 +475,17 @@ class Store:
             )
             result.flaky = is_flaky(None if outage else result.verdict, past)
         if run_id is not None and results:
-            self._update_history(run_id, results, fail_after)
+            self._update_history(run_id, results)
 
-    def _update_history(self, run_id: int, results: Sequence[CheckResult], fail_after: int) -> None:
-        strict = self._rules(run_id)[1]
-        self._run_rules[run_id] = (fail_after, strict)
+    def _update_history(self, run_id: int, results: Sequence[CheckResult]) -> None:
+        rules = self._rules(run_id)
         by_url = {result.url: result for result in results}
-
         rows = []
         for result in by_url.values():
-            row = _result_row(run_id, result, fails_run(result, fail_after, strict))
+            row = _result_row(run_id, result, fails_run(result, rules))
             rows.append((*row[2:], run_id, result.url))
 
         def update(conn: sqlite3.Connection) -> None:
-            conn.execute("UPDATE runs SET fail_after = ? WHERE id = ?", (fail_after, run_id))
             conn.executemany(_UPDATE_RESULT, rows)  # rows not recorded yet are left alone
 
         self._write(update)
@@ -522,17 +526,16 @@ class Store:
 
         return self._read(query)
 
-    def failing_history(self, limit: int) -> list[int]:
-        """The failing count of the newest ``limit`` runs, oldest first."""
-        return self._history(limit, None)
+    def failing_history(self, limit: int, *, before: int | None = None) -> list[int]:
+        """The failing count of the newest ``limit`` runs (only runs older than run
+        ``before``, when given), oldest first."""
 
-    def _history(self, limit: int, upto: int | None) -> list[int]:
         def query(conn: sqlite3.Connection) -> list[int]:
             rows = conn.execute(
                 "SELECT COALESCE(failing, (SELECT COALESCE(SUM(fails), 0) FROM results"
-                " WHERE run_id = runs.id)) FROM runs WHERE (? IS NULL OR id <= ?)"
+                " WHERE run_id = runs.id)) FROM runs WHERE (? IS NULL OR id < ?)"
                 " ORDER BY id DESC LIMIT ?",
-                (upto, upto, max(limit, 0)),
+                (before, before, max(limit, 0)),
             ).fetchall()
             return [int(row[0]) for row in reversed(rows)]
 
@@ -542,13 +545,15 @@ class Store:
         """Rebuild the report of the newest run (finished or not) without any request.
 
         A run that never finished is ``partial``. Results come in the order they were
-        recorded; ``history`` holds the failing counts of up to 30 runs, this one last.
+        recorded; ``judged_with`` is how the run was judged; ``history`` holds the failing
+        counts of the runs before it (up to 29: the HTML chart adds this one).
         """
 
         def query(conn: sqlite3.Connection) -> tuple[Any, list[bytes]] | None:
             run = conn.execute(
                 "SELECT id, started_at, finished_at, partial, network, fail_after, strict,"
-                " tool_version, summary, findings FROM runs ORDER BY id DESC LIMIT 1"
+                " judged_with, tool_version, summary, findings FROM runs"
+                " ORDER BY id DESC LIMIT 1"
             ).fetchone()
             if run is None:
                 return None
@@ -561,38 +566,41 @@ class Store:
         if found is None:
             return None
         run, payloads = found
-        (run_id, started, finished, partial, network, fail_after, strict, version, summary_json,
-         findings_json) = run  # fmt: skip
+        (run_id, started, finished, partial, network, fail_after, strict, judged_json, version,
+         summary_json, findings_json) = run  # fmt: skip
         results = [_unpack(payload) for payload in payloads]
+        judging = _judging(judged_json, fail_after, strict)
+        outage = network == "outage"
         if summary_json:
             summary = Summary.model_validate_json(summary_json)
         else:
-            summary = _summarise(results, int(fail_after), bool(strict))
+            summary = summarise(results, judging, outage=outage)
         return RunReport(
             tool=ToolInfo(version=version or __version__),
             run_id=run_id,
             started_at=datetime.fromisoformat(started),
             finished_at=_parse_ts(finished),
             partial=bool(partial) or finished is None,
-            network="outage" if network == "outage" else "ok",
+            network="outage" if outage else "ok",
             summary=summary,
             results=results,
             findings=[Finding.model_validate(item) for item in json.loads(findings_json)],
-            history=self._history(HISTORY_RUNS, run_id),
+            history=self.failing_history(HISTORY_RUNS - 1, before=run_id),
+            judged_with=judging,
         )
 
     # ------------------------------------------------------------- plumbing
 
-    def _rules(self, run_id: int) -> tuple[int, bool]:
+    def _rules(self, run_id: int) -> Judging:
         if run_id not in self._run_rules:
             row = self._read(
                 lambda c: c.execute(
-                    "SELECT fail_after, strict FROM runs WHERE id = ?", (run_id,)
+                    "SELECT judged_with, fail_after, strict FROM runs WHERE id = ?", (run_id,)
                 ).fetchone()
             )
             if row is None:
                 raise StoreError(f"store {self.path} has no run {run_id}")
-            self._run_rules[run_id] = (int(row[0]), bool(row[1]))
+            self._run_rules[run_id] = _judging(*row)
         return self._run_rules[run_id]
 
     def _connection(self) -> sqlite3.Connection:
@@ -625,16 +633,11 @@ class Store:
                 raise StoreError(f"cannot write to the store {self.path}: {exc}") from exc
 
 
-def _summarise(results: Sequence[CheckResult], fail_after: int, strict: bool) -> Summary:
-    by_verdict: dict[str, int] = {}
-    for result in results:
-        by_verdict[result.verdict.value] = by_verdict.get(result.verdict.value, 0) + 1
-    return Summary(
-        occurrences=sum(len(result.occurrences) for result in results),
-        urls=len(results),
-        by_verdict=by_verdict,
-        failing=sum(1 for result in results if fails_run(result, fail_after, strict)),
-    )
+def _judging(judged_json: str | None, fail_after: int, strict: int) -> Judging:
+    """A run's judging; runs recorded before it was kept have only the two columns."""
+    if judged_json:
+        return Judging.model_validate_json(judged_json)
+    return Judging(fail_after=int(fail_after), strict=bool(strict))
 
 
 def _result_row(run_id: int, result: CheckResult, fails: bool) -> tuple[object, ...]:

@@ -4,7 +4,7 @@ A link's history is the sequence of its results in past runs, newest first,
 without outage runs (an outage run says nothing about any link). Verdicts fall
 into three groups here: *ok* (``ok``, ``redirected``), *failing* (everything
 that fails a ``--strict`` run, so ``blocked`` builds a streak too; whether it
-fails the run is decided by :func:`fails_run`) and *neutral* (``skipped``,
+fails the run is decided by :func:`linkhealth.models.fails_run`) and *neutral* (``skipped``,
 ``excluded``), which ends a streak and is ignored when counting flips.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
 
-from linkhealth.models import CheckResult, Verdict
+from linkhealth.models import Verdict
 
 # How many past results of one URL are read to rebuild its streak and flakiness.
 HISTORY_WINDOW = 30
@@ -38,16 +38,6 @@ class PastResult:
 def counts_as_failing(verdict: Verdict) -> bool:
     """Failing for history purposes (``blocked`` included; see module docstring)."""
     return verdict.is_failing(strict=True)
-
-
-def fails_run(result: CheckResult, fail_after: int, strict: bool) -> bool:
-    """Whether ``result`` fails the run: a failing verdict seen in ``fail_after`` runs in a row.
-
-    A failing result always counts its own run, so ``fail_after=1`` fails on the
-    first failure even when no history was applied. The rule itself lives in
-    :meth:`CheckResult.fails_run`, shared with the reports and the pipeline.
-    """
-    return result.fails_run(strict=strict, fail_after=fail_after)
 
 
 def prior_streak(past: Sequence[PastResult]) -> tuple[int, datetime | None]:

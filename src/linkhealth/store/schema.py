@@ -111,6 +111,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    # How the run was judged (strict, fail_after, accept ranges) as JSON, so that
+    # ``report`` re-renders exactly that; NULL for runs recorded before it.
+    Migration(
+        "0005_runs_judged_with",
+        ("ALTER TABLE runs ADD COLUMN judged_with TEXT",),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
