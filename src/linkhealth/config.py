@@ -12,7 +12,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from linkhealth import __version__
-from linkhealth.models import DEFAULT_ACCEPT, Judging
+from linkhealth.models import DEFAULT_ACCEPT as DEFAULT_ACCEPT  # re-exported: defaults live here
+from linkhealth.models import Judging
 
 DEFAULT_PATHS = ("lists/",)
 DEFAULT_GLOB = ("*.md", "*.markdown")
