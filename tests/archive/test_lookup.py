@@ -21,7 +21,7 @@ from linkhealth.archive import (
     find_copies,
 )
 from linkhealth.config import HostSettings, Settings
-from linkhealth.models import CheckResult, ErrorKind, Verdict
+from linkhealth.models import CheckResult, ErrorKind, Judging, Verdict
 from linkhealth.store import Store
 from support.servers import Reply, Request, ServerPool
 from support.wayback import Wayback
@@ -53,7 +53,7 @@ def broken(url: str = GONE, verdict: Verdict = Verdict.BROKEN, **fields: Any) ->
 
 def seen_ok(store: Store, url: str, at: datetime) -> None:
     """An earlier run in which ``url`` answered ok at ``at``."""
-    run = store.begin_run(at, paths=["lists/"], fail_after=1, strict=False)
+    run = store.begin_run(at, paths=["lists/"], judging=Judging(fail_after=1, strict=False))
     store.record(run, [CheckResult(url=url, verdict=Verdict.OK, http_status=200, checked_at=at)])
     store.finish_run(run, finished_at=at, partial=False, network="ok")
 
@@ -61,7 +61,7 @@ def seen_ok(store: Store, url: str, at: datetime) -> None:
 def look_up(
     store: Store, settings: Settings, results: list[CheckResult], now: datetime = NOW
 ) -> ArchiveStats:
-    run = store.begin_run(now, paths=["lists/"], fail_after=1, strict=False)
+    run = store.begin_run(now, paths=["lists/"], judging=Judging(fail_after=1, strict=False))
     store.record(run, results)
     return asyncio.run(find_copies(results, settings, store, run_id=run, now=now))
 
