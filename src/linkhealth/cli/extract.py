@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import click
@@ -12,14 +10,8 @@ from linkhealth.cli.common import EXIT_OK, domain_errors, emit, format_option, o
 from linkhealth.cli.options import settings_from_params
 from linkhealth.config import CommentMode
 from linkhealth.inputs import extract_paths
-from linkhealth.models import Occurrence
-from linkhealth.report import escape
+from linkhealth.report import extractfmt
 from linkhealth.report.redact import redact_text
-
-CSV_FIELDS = (
-    "url", "file", "line", "column", "end_line", "end_column", "text", "kind", "section",
-    "in_comment",
-)  # fmt: skip
 
 
 def parse_options(func: click.decorators.FC) -> click.decorators.FC:
@@ -47,38 +39,9 @@ def parse_options(func: click.decorators.FC) -> click.decorators.FC:
     return click.argument("paths", nargs=-1, metavar="[PATH]...")(func)
 
 
-def render_text(occurrences: list[Occurrence]) -> str:
-    return "".join(
-        f"{o.file}:{o.line}:{o.column} {o.kind.value} {escape.one_line(o.url)}\n"
-        for o in occurrences
-    )
-
-
-def render_json(occurrences: list[Occurrence]) -> str:
-    return escape.json_text([o.model_dump(mode="json") for o in occurrences]) + "\n"
-
-
-def render_csv(occurrences: list[Occurrence]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
-    for o in occurrences:
-        row = o.model_dump(mode="json")
-        writer.writerow(
-            [
-                escape.csv_cell(str(row[k])) if isinstance(row[k], str) else row[k]
-                for k in CSV_FIELDS
-            ]
-        )
-    return buf.getvalue()
-
-
-RENDERERS = {"text": render_text, "json": render_json, "csv": render_csv}
-
-
 @click.command("extract")
 @parse_options
-@format_option(list(RENDERERS), "text")
+@format_option(list(extractfmt.RENDERERS), "text")
 @output_option()
 def command(
     paths: tuple[str, ...],
@@ -104,7 +67,7 @@ def command(
             {"comments": comments, "globs": globs, "config_file": config_file}
         )
         result = extract_paths(list(paths), settings)
-    emit(redact_text(RENDERERS[fmt.lower()](result.occurrences)), output)
+    emit(redact_text(extractfmt.RENDERERS[fmt.lower()](result.occurrences)), output)
     malformed = sum(1 for f in result.findings if f.severity.value == "error")
     if malformed:
         click.echo(
