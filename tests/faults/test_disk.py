@@ -141,7 +141,7 @@ def test_disk_full_in_the_store_mid_run(
 def test_list_changed_between_read_and_write_writes_nothing(
     site: HostServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import linkhealth.annotate as annotate
+    import linkhealth.annotate.paths as annotate
 
     target = tmp_path / "list.md"
     real = annotate.annotate_file
@@ -152,9 +152,6 @@ def test_list_changed_between_read_and_write_writes_nothing(
         return change
 
     monkeypatch.setattr(annotate, "annotate_file", edit_meanwhile)
-    import linkhealth.cli.annotate as cli_annotate
-
-    monkeypatch.setattr(cli_annotate, "annotate_file", edit_meanwhile, raising=False)
     code, out = invoke("annotate", "list.md", "--write", "--allow-private", "--store", "s.sqlite")
     assert code == 2 and "changed on disk" in out and "list.md" in out
     assert target.read_bytes().endswith(b"by someone else\n")

@@ -4,7 +4,8 @@ Modules: :mod:`.rewrite` (the edits on one text, and what changes — read its
 docstring), :mod:`.markers` (failure markers after a link), :mod:`.links` (where
 a link is written on its line), :mod:`.lines` (line ends, front matter, list
 items), :mod:`.escape` (untrusted text and URLs into Markdown), :mod:`.files`
-(read, diff, write back), :mod:`.options`.
+(read, diff, write back), :mod:`.options`, :mod:`.paths` (:func:`annotate_paths`:
+check the lists, then annotate them in memory).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from linkhealth.annotate.options import (
     AnnotateOptions,
     DescriptionMode,
 )
+from linkhealth.annotate.paths import AnnotateOutcome, annotate_paths
 from linkhealth.annotate.rewrite import annotate_text, rewrite
 
 __all__ = [
@@ -41,9 +43,11 @@ __all__ = [
     "SEPARATOR",
     "AnnotateChange",
     "AnnotateOptions",
+    "AnnotateOutcome",
     "DescriptionMode",
     "FileChangedError",
     "annotate_file",
+    "annotate_paths",
     "annotate_text",
     "front_matter_lines",
     "html_attribute_url",

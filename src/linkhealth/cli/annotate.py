@@ -2,45 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
 
-from linkhealth.annotate import (
-    DESCRIPTION_MODES,
-    AnnotateChange,
-    AnnotateOptions,
-    annotate_file,
-    write_change,
-)
+from linkhealth.annotate import DESCRIPTION_MODES, annotate_paths, write_change
 from linkhealth.cli.check import run_with_signals
 from linkhealth.cli.common import EXIT_FAILING, EXIT_PARTIAL, EXIT_USAGE, domain_errors
 from linkhealth.cli.options import network_options, settings_from_params
 from linkhealth.errors import LinkhealthError
-from linkhealth.inputs import extract_paths
-from linkhealth.models import CheckResult, LinkKind, Occurrence, Severity
-from linkhealth.parse import ParseResult
-
-
-def _with_suggestions(parsed: ParseResult) -> ParseResult:
-    """``parsed`` plus one occurrence per suggested fix, so that the run fetches the
-    suggested URLs' titles and descriptions too (a fixed link is annotated at once)."""
-    extra = [
-        Occurrence(
-            url=f.suggestion,
-            file=f.file,
-            line=f.line,
-            column=f.column,
-            end_line=f.end_line if f.end_line is not None else f.line,
-            end_column=f.end_column if f.end_column is not None else f.column,
-            kind=LinkKind.INLINE,
-            section=f.section,
-        )
-        for f in parsed.findings
-        if f.suggestion and f.severity is Severity.ERROR and f.suggestion != f.raw
-    ]
-    return ParseResult(parsed.occurrences + extra, parsed.findings, parsed.files)
 
 
 @click.command("annotate")
@@ -90,38 +60,28 @@ def command(
         raise click.UsageError("--write and --check cannot be used together")
     with domain_errors():
         settings = settings_from_params(params)
-        targets = list(paths) or list(settings.paths)
-        parsed = extract_paths(targets, settings)
-        if fix_typos:
-            parsed = _with_suggestions(parsed)
-        outcome = run_with_signals(settings, targets, None, parsed=parsed)
+        outcome = run_with_signals(
+            lambda stop: annotate_paths(
+                paths,
+                settings,
+                descriptions="always" if descriptions == "always" else "missing",
+                fix_redirects=fix_redirects,
+                fix_typos=fix_typos,
+                stop=stop,
+            )
+        )
     for warning in outcome.warnings:
         click.echo(f"warning: {warning}", err=True)
-    report = outcome.report
-    if report.network == "outage" or report.partial:
-        reason = "network outage" if report.network == "outage" else "run interrupted"
-        click.echo(f"{reason}: the links could not be judged; nothing annotated (exit 3)", err=True)
+    if outcome.not_judged:
+        click.echo(
+            f"{outcome.not_judged}: the links could not be judged; nothing annotated (exit 3)",
+            err=True,
+        )
         ctx.exit(EXIT_PARTIAL)
-
-    results: dict[str, CheckResult] = {r.url: r for r in report.results}
-    options = AnnotateOptions(
-        descriptions="always" if descriptions == "always" else "missing",
-        fix_redirects=fix_redirects,
-        fix_typos=fix_typos,
-        strict=settings.strict,
-        fail_after=settings.fail_after,
-        comments=settings.comments,
-    )
-    changes: list[AnnotateChange] = []
-    errors = 0
-    for file in parsed.files:
-        try:
-            changes.append(annotate_file(Path(file), results, options))
-        except LinkhealthError as exc:
-            click.echo(f"error: {exc}", err=True)
-            errors += 1
-
-    changed = [c for c in changes if c.changed]
+    for error in outcome.errors:
+        click.echo(f"error: {error}", err=True)
+    errors = len(outcome.errors)
+    changed = outcome.changed
     if write:
         for change in changed:
             try:

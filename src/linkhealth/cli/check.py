@@ -8,9 +8,9 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -25,16 +25,15 @@ from linkhealth.cli.common import (
     output_option,
 )
 from linkhealth.cli.options import changed_since_option, network_options, settings_from_params
-from linkhealth.config import Settings
 from linkhealth.errors import ReportWriteError
 from linkhealth.fetch import OnThrottle, ThrottleBoard
 from linkhealth.models import CheckResult, RunReport
-from linkhealth.parse import ParseResult
 from linkhealth.pipeline import ProgressCallback, RunOutcome, run_check
 from linkhealth.report import FORMATS, render, write_reports
 from linkhealth.report.view import plural
 
 EXTRA_REPORTS = ("junit", "sarif", "html", "csv")
+T = TypeVar("T")
 
 
 def exit_code_for(report: RunReport) -> int:
@@ -43,20 +42,11 @@ def exit_code_for(report: RunReport) -> int:
     return EXIT_FAILING if report.summary.failing else EXIT_OK
 
 
-def run_with_signals(
-    settings: Settings,
-    paths: list[str],
-    progress: ProgressCallback | None,
-    *,
-    parsed: ParseResult | None = None,
-    on_throttle: OnThrottle | None = None,
-) -> RunOutcome:
-    """Run the check; the first SIGINT/SIGTERM stops it gracefully, a second SIGINT exits now.
+def run_with_signals(job: Callable[[asyncio.Event], Awaitable[T]]) -> T:
+    """Run ``job(stop)`` in an event loop; the first SIGINT/SIGTERM sets ``stop`` (the job
+    winds down gracefully), a second SIGINT exits now. ``check`` and ``annotate`` run here."""
 
-    ``check`` and ``annotate`` both run through here (``parsed`` lets annotate add links).
-    """
-
-    async def main() -> RunOutcome:
+    async def main() -> T:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         hits = 0
@@ -77,27 +67,7 @@ def run_with_signals(
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
         try:
-            if settings.workers or settings.cluster:
-                from linkhealth.cluster import cluster_fetcher
-
-                async with cluster_fetcher(settings) as fetcher:
-                    return await run_check(
-                        settings,
-                        paths=paths,
-                        stop=stop,
-                        progress=progress,
-                        parsed=parsed,
-                        fetcher=fetcher,
-                        on_throttle=on_throttle,
-                    )
-            return await run_check(
-                settings,
-                paths=paths,
-                stop=stop,
-                progress=progress,
-                parsed=parsed,
-                on_throttle=on_throttle,
-            )
+            return await job(stop)
         finally:
             for sig in installed:
                 loop.remove_signal_handler(sig)
@@ -288,7 +258,11 @@ def command(
             progress = _verbose(progress)
         started = time.monotonic()
         try:
-            outcome = run_with_signals(settings, targets, progress, on_throttle=on_throttle)
+            outcome = run_with_signals(
+                lambda stop: run_check(
+                    settings, paths=targets, stop=stop, progress=progress, on_throttle=on_throttle
+                )
+            )
         finally:
             stop_bar()
         seconds = time.monotonic() - started

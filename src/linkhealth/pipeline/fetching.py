@@ -1,10 +1,11 @@
-"""The fetch stage's seam: what fetches a batch of URLs, and stopping it on a signal."""
+"""The fetch stage's seam: what fetches a batch of URLs (local or cluster), and stopping it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Protocol
 
 from linkhealth.config import Settings
@@ -23,6 +24,19 @@ class Fetcher(Protocol):
         validators: Mapping[str, tuple[str | None, str | None]] | None = None,
         on_throttle: OnThrottle | None = None,
     ) -> Awaitable[list[FetchResult]]: ...
+
+
+@asynccontextmanager
+async def chosen_fetcher(settings: Settings) -> AsyncIterator[Fetcher]:
+    """The fetcher ``settings`` ask for: the cluster's with ``workers``/``cluster`` (started
+    here and closed on exit; Dask is imported only then), else :func:`fetch_all`."""
+    if settings.workers or settings.cluster:
+        from linkhealth.cluster import cluster_fetcher
+
+        async with cluster_fetcher(settings) as fetcher:
+            yield fetcher
+    else:
+        yield fetch_all
 
 
 async def fetch_until_stopped(

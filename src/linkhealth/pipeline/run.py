@@ -15,13 +15,18 @@ from pathlib import Path
 from linkhealth.archive import find_copies
 from linkhealth.config import Settings
 from linkhealth.duration import parse_duration
-from linkhealth.fetch import FetchResult, OnThrottle, fetch_all
+from linkhealth.fetch import FetchResult, OnThrottle
 from linkhealth.fetch.classify import is_outage
 from linkhealth.inputs import extract_paths, load_url_ignore
 from linkhealth.local import check_occurrences, default_root
 from linkhealth.models import CheckResult
 from linkhealth.parse import ParseResult
-from linkhealth.pipeline.fetching import Fetcher, fetch_followups, fetch_until_stopped
+from linkhealth.pipeline.fetching import (
+    Fetcher,
+    chosen_fetcher,
+    fetch_followups,
+    fetch_until_stopped,
+)
 from linkhealth.pipeline.judge import (
     apply_fetch,
     followup_of,
@@ -255,14 +260,28 @@ async def run_check(
     progress: ProgressCallback | None = None,
     parsed: ParseResult | None = None,
     root: Path | None = None,
-    fetcher: Fetcher = fetch_all,
+    fetcher: Fetcher | None = None,
     on_throttle: OnThrottle | None = None,
 ) -> RunOutcome:
     """Run a whole check and return the aggregate every report renders.
 
-    ``on_throttle(host, seconds)`` hears when a host throttles (429/503) and pauses;
-    a fetcher may ignore it (the cluster's workers cannot report it).
+    Without a ``fetcher``, the one ``settings`` ask for (a cluster with
+    ``workers``/``cluster``, else the local one). ``on_throttle(host, seconds)`` hears
+    when a host throttles (429/503) and pauses; a fetcher may ignore it (the cluster's
+    workers cannot report it).
     """
+    if fetcher is None:
+        async with chosen_fetcher(settings) as chosen:
+            return await run_check(
+                settings,
+                paths=paths,
+                stop=stop,
+                progress=progress,
+                parsed=parsed,
+                root=root,
+                fetcher=chosen,
+                on_throttle=on_throttle,
+            )
     started = utcnow()
     if parsed is None:
         parsed = extract_paths(list(paths or settings.paths), settings)
