@@ -93,6 +93,13 @@ def parse_stamp(text: object) -> datetime:
         raise ArchiveAnswerError(f"not a Wayback timestamp: {text!r}") from exc
 
 
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 def web_base(endpoint: str) -> str:
     """Where captures and the CDX API live: web.archive.org for archive.org, else the
     endpoint itself (a stand-in or a private Wayback serves everything)."""
@@ -341,7 +348,10 @@ async def find_copies(
     """
     wanted: dict[str, list[CheckResult]] = {}
     judging = settings.judging()
+    archive_hosts = {_host(settings.archive_endpoint), _host(web_base(settings.archive_endpoint))}
     for result in results:
+        if _host(result.url) in archive_hosts:
+            continue  # a copy already (annotate --fix-dead archive): never a copy of a copy
         if wants_copy(result, judging):
             wanted.setdefault(result.url, []).append(result)
     session = _Session(settings, fetch, stop)

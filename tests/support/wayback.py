@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
-from support.servers import HostServer, Reply, Request
+from support.servers import HostServer, Reply, Request, html_page
 
 CDX_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
 
@@ -66,8 +66,11 @@ class Wayback:
         return f"http://{self.name}:{self.server.port}"
 
     def capture(self, url: str, timestamp: str, status: int = 200) -> Wayback:
+        """A capture of ``url``; its snapshot page is served too (``/web/<ts>/<url>``)."""
         self.captures.append(Capture(url, timestamp, status))
         self.captures.sort(key=lambda c: c.timestamp)
+        page = html_page(f"Archived: {url}")
+        self.server.route(f"/web/{timestamp}/{url}", Reply(status, body=page))
         return self
 
     def snapshot(self, c: Capture) -> str:

@@ -10,6 +10,7 @@ check the lists, then annotate them in memory).
 
 from __future__ import annotations
 
+from linkhealth.annotate.dead import FIX_DEAD_MODES, FixDead, with_kept_originals
 from linkhealth.annotate.escape import (
     html_attribute_url,
     is_web_url,
@@ -40,12 +41,14 @@ __all__ = [
     "DEFAULT_DESCRIPTION_LIMIT",
     "DEFAULT_TITLE_LIMIT",
     "DESCRIPTION_MODES",
+    "FIX_DEAD_MODES",
     "SEPARATOR",
     "AnnotateChange",
     "AnnotateOptions",
     "AnnotateOutcome",
     "DescriptionMode",
     "FileChangedError",
+    "FixDead",
     "annotate_file",
     "annotate_paths",
     "annotate_text",
@@ -58,5 +61,6 @@ __all__ = [
     "rewrite",
     "split_lines",
     "unified_diff",
+    "with_kept_originals",
     "write_change",
 ]

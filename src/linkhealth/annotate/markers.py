@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from linkhealth.annotate.dead import COPY_IN_MARKER
 from linkhealth.annotate.options import AnnotateOptions
 from linkhealth.models import CheckResult, Judging, Verdict, fails_run
 
 MARKER = re.compile(
     r"^ \((broken|invalid|timeout|error|unsafe|blocked) since (\d{4}-\d{2}-\d{2})"
-    r"(?:: [A-Za-z0-9.\-]+)?\)"
+    r"(?:: [A-Za-z0-9.\-]+)?" + COPY_IN_MARKER + r"\)"
 )
 
 

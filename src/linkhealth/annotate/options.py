@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from linkhealth.annotate.dead import FixDead
 from linkhealth.config import CommentMode
 
 DEFAULT_TITLE_LIMIT = 150
@@ -29,3 +30,6 @@ class AnnotateOptions:
     title_limit: int = DEFAULT_TITLE_LIMIT
     description_limit: int = DEFAULT_DESCRIPTION_LIMIT
     today: date | None = None  # marker date when a result carries none
+    # A failing link with an archived copy (``check --archive``): "mark" puts the copy
+    # in its marker, "archive" points the link at the copy (see annotate/dead.py).
+    fix_dead: FixDead = "mark"

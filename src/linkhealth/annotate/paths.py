@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from linkhealth.annotate.dead import FixDead, with_kept_originals
 from linkhealth.annotate.files import AnnotateChange, annotate_file
 from linkhealth.annotate.options import AnnotateOptions, DescriptionMode
 from linkhealth.config import Settings
@@ -65,6 +66,7 @@ async def annotate_paths(
     descriptions: DescriptionMode = "missing",
     fix_redirects: bool = False,
     fix_typos: bool = False,
+    fix_dead: FixDead = "mark",
     stop: asyncio.Event | None = None,
 ) -> AnnotateOutcome:
     """Check the links of the lists named by ``paths`` (``settings.paths`` when empty;
@@ -76,6 +78,7 @@ async def annotate_paths(
     parsed = extract_paths(targets, settings)
     if fix_typos:
         parsed = with_suggestions(parsed)
+    parsed = with_kept_originals(parsed)  # a link pointed at its archived copy: is it back?
     run = await run_check(settings, paths=targets, stop=stop, parsed=parsed)
     outcome = AnnotateOutcome(warnings=list(run.warnings))
     report = run.report
@@ -87,6 +90,7 @@ async def annotate_paths(
         descriptions=descriptions,
         fix_redirects=fix_redirects,
         fix_typos=fix_typos,
+        fix_dead=fix_dead,
         strict=settings.strict,
         fail_after=settings.fail_after,
         comments=settings.comments,

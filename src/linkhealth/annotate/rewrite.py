@@ -32,6 +32,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
+from linkhealth.annotate.dead import ARCHIVE_MARKER, archive_marker, original_of, with_copy
 from linkhealth.annotate.escape import is_web_url, md_autolink, md_destination, md_inline, percent
 from linkhealth.annotate.lines import (
     continues,
@@ -119,7 +120,8 @@ class _LineRewriter:
         self.results = results
         self.options = options
         self.edits: list[Edit] = []
-        self.links: list[tuple[int, int, CheckResult | None, bool]] = []  # start, end, result, bare
+        # start, end, result, starts the item, the occurrence (when its URL may be replaced)
+        self.links: list[tuple[int, int, CheckResult | None, bool, Occurrence | None]] = []
 
     # Each handler records edits on this line; ``finish`` applies them.
 
@@ -136,7 +138,7 @@ class _LineRewriter:
                     edit = replace_url(content, occ, target)
                     if edit is not None:
                         self.edits.append(edit)
-                        self.links.append((edit.start, edit.end, None, False))
+                        self.links.append((edit.start, edit.end, None, False, None))
             return
         start, end = extent
         result = _lookup(self.results, occ.url)
@@ -159,7 +161,7 @@ class _LineRewriter:
                 edit = replace_url(content, occ, target)
                 if edit is not None:
                     self.edits.append(edit)
-        self.links.append((start, end, result, starts_item))
+        self.links.append((start, end, result, starts_item, occ))
 
     def finding(self, finding: Finding) -> None:
         content = self.content
@@ -189,24 +191,27 @@ class _LineRewriter:
                 starts_item = (
                     prefix_end is not None and content[prefix_end:link_start].strip() == ""
                 )
-                self.links.append((link_start, link_end, fixed, starts_item))
+                self.links.append((link_start, link_end, fixed, starts_item, None))
             return
         if link_end is None:
             link_end = closing
         self.links.append(
-            (link_start if link_start is not None else start, link_end, result, False)
+            (link_start if link_start is not None else start, link_end, result, False, None)
         )
 
     def finish(self) -> str:
         content, options = self.content, self.options
         self.links.sort(key=lambda item: item[0])
         only_link = len(self.links) == 1
-        for _start, end, result, starts_item in self.links:
+        for _start, end, result, starts_item, occ in self.links:
+            if self._archived(end, occ):
+                continue
             match = MARKER.match(content[end:])
             marker_end = end + (match.end() if match else 0)
             failing = result is not None and fails(result, options)
             if failing and result is not None:
                 new_marker = marker_text(result, match.group(2) if match else None, options)
+                new_marker = self._dead(result, occ, new_marker, match["copy"] if match else None)
             else:
                 new_marker = ""
             old_marker = content[end:marker_end]
@@ -216,6 +221,38 @@ class _LineRewriter:
                 continue
             self._description(result, marker_end)
         return self._apply()
+
+    def _dead(
+        self, result: CheckResult, occ: Occurrence | None, marker: str, copy: str | None
+    ) -> str:
+        """A failing link's marker with its archived copy (``fix_dead``; annotate/dead.py)."""
+        if not result.archive_url:
+            return with_copy(marker, copy) if copy else marker  # no look-up this run: kept
+        if self.options.fix_dead == "archive" and occ is not None:
+            edit = replace_url(self.content, occ, result.archive_url)
+            if edit is not None:
+                self.edits.append(edit)
+                return archive_marker(written_url(self.content, occ), marker)
+        return with_copy(marker, md_destination(result.archive_url))
+
+    def _archived(self, end: int, occ: Occurrence | None) -> bool:
+        """A link pointed at its archived copy: restored when the original answers ok again,
+        its marker updated while the original still fails."""
+        match = ARCHIVE_MARKER.match(self.content, end)
+        if match is None:
+            return False
+        original = original_of(match)
+        result = _lookup(self.results, original)
+        if result is not None and result.verdict.is_ok():
+            edit = replace_url(self.content, occ, original) if occ is not None else None
+            if edit is not None:
+                self.edits += [edit, Edit(end, match.end(), "")]
+        elif result is not None and fails(result, self.options):
+            failure = marker_text(result, match["day"], self.options)
+            new_marker = archive_marker(original, failure)
+            if new_marker != match.group(0):
+                self.edits.append(Edit(end, match.end(), new_marker))
+        return True
 
     def _description(self, result: CheckResult, after: int) -> None:
         content, options = self.content, self.options

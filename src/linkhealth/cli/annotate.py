@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from linkhealth.annotate import DESCRIPTION_MODES, annotate_paths, write_change
+from linkhealth.annotate import DESCRIPTION_MODES, FIX_DEAD_MODES, annotate_paths, write_change
 from linkhealth.cli.check import run_with_signals
 from linkhealth.cli.common import EXIT_FAILING, EXIT_PARTIAL, EXIT_USAGE, domain_errors
 from linkhealth.cli.options import network_options, settings_from_params
@@ -28,6 +28,13 @@ from linkhealth.errors import LinkhealthError
 )
 @click.option("--fix-redirects", is_flag=True, help="Replace permanently redirected URLs.")
 @click.option("--fix-typos", is_flag=True, help="Apply lint fixes whose suggested URL answered OK.")
+@click.option(
+    "--fix-dead",
+    type=click.Choice(FIX_DEAD_MODES),
+    default=None,
+    help="Archived copies of failing links (looked up as by check --archive): mark adds "
+    "the copy to the failure marker, archive points the link at it until the original is back.",
+)
 @network_options
 def command(
     paths: tuple[str, ...],
@@ -36,6 +43,7 @@ def command(
     descriptions: str,
     fix_redirects: bool,
     fix_typos: bool,
+    fix_dead: str | None,
     **params: Any,
 ) -> None:
     """Turn bare URLs in PATH... (default lists/) into [Title](url) — description.
@@ -49,6 +57,7 @@ def command(
     Examples:
       linkhealth annotate lists/reading-list.md
       linkhealth annotate lists/ --write --fix-redirects
+      linkhealth annotate lists/ --write --fix-dead archive
       linkhealth annotate --check lists/
 
     Exit codes: 0 done (or nothing to change), 1 --check found changes,
@@ -59,7 +68,8 @@ def command(
     if write and check:
         raise click.UsageError("--write and --check cannot be used together")
     with domain_errors():
-        settings = settings_from_params(params)
+        # --fix-dead turns the archive look-ups on (config `archive = true` does too).
+        settings = settings_from_params(params, archive=True if fix_dead else None)
         outcome = run_with_signals(
             lambda stop: annotate_paths(
                 paths,
@@ -67,6 +77,7 @@ def command(
                 descriptions="always" if descriptions == "always" else "missing",
                 fix_redirects=fix_redirects,
                 fix_typos=fix_typos,
+                fix_dead="archive" if fix_dead == "archive" else "mark",
                 stop=stop,
             )
         )
