@@ -9,31 +9,12 @@ from click.testing import CliRunner, Result
 
 from linkhealth.cli import cli
 from support.servers import Reply, Request, ServerPool, html_page
-from support.wayback import Wayback
+from support.wayback import Wayback, loopback_flags
 
 
 def annotate(tmp_path: Path, site_target: str, wb: Wayback, *args: str) -> Result:
-    config = tmp_path / "linkhealth.toml"
-    config.write_text('[hosts."archive.test"]\ninterval = 0\n', encoding="utf-8")
-    argv = [
-        "annotate",
-        str(tmp_path / "list.md"),
-        "--config",
-        str(config),
-        "--store",
-        str(tmp_path / "state.sqlite"),
-        "--resolve",
-        f"site.test={site_target}",
-        "--resolve",
-        f"archive.test={wb.server.target}",
-        "--timeout",
-        "3",
-        "--retries",
-        "0",
-        "--host-interval",
-        "0",
-        *args,
-    ]
+    flags = loopback_flags(tmp_path, wb, **{"site.test": site_target})
+    argv = ["annotate", str(tmp_path / "list.md"), *flags, *args]
     env = {"LINKHEALTH_ARCHIVE_ENDPOINT": wb.endpoint}
     return CliRunner().invoke(cli, argv, env=env, catch_exceptions=False)
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 
 from linkhealth.cli import cli
 from support.servers import HostServer, Reply, ServerPool, html_page
-from support.wayback import Wayback
+from support.wayback import Wayback, loopback_flags
 
 
 @pytest.fixture
@@ -22,38 +22,17 @@ def site(pool: ServerPool) -> HostServer:
 
 
 def run(tmp_path: Path, site: HostServer, wb: Wayback, *args: str) -> Result:
-    config = tmp_path / "linkhealth.toml"
-    config.write_text('[hosts."archive.test"]\ninterval = 0\n', encoding="utf-8")
     lst = tmp_path / "list.md"
     lst.write_text(
         f"# Reading\n\n- [good](http://site.test:{site.port}/ok)\n"
         f"- [gone](http://site.test:{site.port}/gone)\n",
         encoding="utf-8",
     )
-    base = [
-        "check",
-        str(lst),
-        "--config",
-        str(config),
-        "--store",
-        str(tmp_path / "state.sqlite"),
-        "--reports-dir",
-        str(tmp_path / "reports"),
-        "--resolve",
-        f"site.test={site.target}",
-        "--resolve",
-        f"archive.test={wb.server.target}",
-        "--timeout",
-        "3",
-        "--retries",
-        "0",
-        "--host-interval",
-        "0",
-        "--max-age",
-        "0",
-    ]
+    flags = loopback_flags(tmp_path, wb, **{"site.test": site.target})
+    reports = ["--reports-dir", str(tmp_path / "reports"), "--max-age", "0"]
     env = {"LINKHEALTH_ARCHIVE_ENDPOINT": wb.endpoint}
-    return CliRunner().invoke(cli, [*base, *args], env=env, catch_exceptions=False)
+    argv = ["check", str(lst), *flags, *reports, *args]
+    return CliRunner().invoke(cli, argv, env=env, catch_exceptions=False)
 
 
 def by_url(result: Result) -> dict[str, dict[str, object]]:

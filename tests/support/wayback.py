@@ -27,6 +27,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from support.servers import HostServer, Reply, Request, html_page
@@ -146,3 +147,18 @@ class Wayback:
             "digest": "SHA1DIGEST",
             "length": "1234",
         }
+
+
+def loopback_flags(tmp_path: Path, wb: Wayback, **hosts: str) -> list[str]:
+    """CLI flags for a run against loopback: a store in ``tmp_path``, the archive stand-in
+    and ``hosts`` (name → addr:port) resolved, short timeouts, no retries, no waits.
+
+    The stand-in's own host gets no politeness interval (a config file says so).
+    """
+    config = tmp_path / "linkhealth.toml"
+    config.write_text('[hosts."archive.test"]\ninterval = 0\n', encoding="utf-8")
+    resolves = {**hosts, "archive.test": wb.server.target}
+    flags = ["--config", str(config), "--store", str(tmp_path / "state.sqlite")]
+    for name, target in resolves.items():
+        flags += ["--resolve", f"{name}={target}"]
+    return [*flags, *("--timeout", "3", "--retries", "0", "--host-interval", "0")]
