@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from support.servers import ServerPool
 from support.wayback import Wayback
-
-
-@pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    with ServerPool(lifetime=60) as p:
-        yield p
 
 
 @pytest.fixture

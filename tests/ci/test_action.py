@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,12 +123,6 @@ def run_action(workspace: Path, inputs: dict[str, str]) -> ActionRun:
             break  # GitHub stops the job at the first failing step
     run.summary = summary.read_text()
     return run
-
-
-@pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    with ServerPool(lifetime=60) as p:
-        yield p
 
 
 NET_ARGS = "--allow-private --retries 0 --host-interval 0 --timeout 3"

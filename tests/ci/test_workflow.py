@@ -8,13 +8,12 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
+from support.gitrepo import git
 from support.servers import Reply, ServerPool, html_page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,25 +37,6 @@ def test_nightly_job_uses_the_action_on_lists() -> None:
     action = next(s for s in steps if s.get("uses") == "./")
     assert action["with"]["paths"] == "lists/"
     assert steps[0]["uses"].startswith("actions/checkout@")
-
-
-def git(repo: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_SYSTEM": os.devnull,
-    }
-    subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, check=True)
-
-
-@pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    with ServerPool(lifetime=60) as p:
-        yield p
 
 
 def test_pull_request_job_checks_only_changed_lines(pool: ServerPool, tmp_path: Path) -> None:

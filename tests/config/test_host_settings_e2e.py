@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,12 +10,6 @@ from click.testing import CliRunner
 
 from linkhealth.cli import cli
 from support.servers import Reply, ServerPool, html_page
-
-
-@pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    with ServerPool(lifetime=60) as p:
-        yield p
 
 
 def test_host_exclude_accept_and_env_headers(

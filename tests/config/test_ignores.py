@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from linkhealth.errors import ConfigError
 from linkhealth.inputs import UrlIgnore, extract_paths
 from linkhealth.parse import extract_text
 from linkhealth.parse.ignore_markers import ignored_lines
+from support.gitrepo import git
 
 SEED = Path(__file__).resolve().parents[2] / "lists" / "reading-list.md"
 
@@ -114,22 +113,6 @@ def test_linkhealthignore_excludes_in_check_and_silences_duplicates(
 
 
 # ---------------------------------------------------------------- --changed-since
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_SYSTEM": os.devnull,
-    }
-    done = subprocess.run(
-        ["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout
 
 
 @pytest.fixture

@@ -45,12 +45,6 @@ MEMORY_BOUND = 48 * MiB  # generous: a decoded bomb alone would be 256 MiB
 # ---------------------------------------------------------------- helpers
 
 
-@pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    with ServerPool(lifetime=60) as p:
-        yield p
-
-
 def measured(fn: Callable[[], T]) -> tuple[T, float, int]:
     """(result, seconds, tracemalloc peak bytes) of ``fn()``."""
     tracemalloc.start()

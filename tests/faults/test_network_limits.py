@@ -6,22 +6,11 @@ counted by the server, so it covers sockets the client dropped and reopened.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from linkhealth.config import HostSettings
 from linkhealth.meta import extract_meta
 from linkhealth.models import Verdict
 from support.fetchkit import fast, run
 from support.servers import Reply, ServerPool, html_page
-
-
-@pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    with ServerPool(lifetime=60) as p:
-        yield p
-
 
 # Longer than the head: reading stops at </head>, so many connections are dropped.
 LONG_PAGE = html_page("Long", "<p>filler</p>" * 2000)

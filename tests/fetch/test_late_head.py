@@ -49,12 +49,6 @@ def _state_json(size: int) -> bytes:
     return "".join(rows).encode()
 
 
-@pytest.fixture
-def pool() -> ServerPool:
-    with ServerPool(lifetime=60) as p:
-        yield p  # type: ignore[misc]
-
-
 @pytest.mark.parametrize("compressed", [False, True])
 def test_title_after_a_megabyte_of_inline_script(pool: ServerPool, compressed: bool) -> None:
     body = shop_page(1 * MIB)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,12 +28,6 @@ def _page(codec: str, title: str, *, meta_only: bool) -> Reply:
     data = html.encode("cp1252" if codec == "iso-8859-1" else codec)
     ctype = "text/html" if meta_only else f"text/html; charset={codec}"
     return Reply(200, body=data, content_type=ctype)
-
-
-@pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    with ServerPool(lifetime=60) as p:
-        yield p
 
 
 @pytest.mark.parametrize("meta_only", [False, True], ids=["header-charset", "meta-charset"])

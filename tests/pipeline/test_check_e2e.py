@@ -4,20 +4,12 @@ the cache between runs, revalidation, --fail-after, typos, outage, `report`."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 
 from linkhealth.cli import cli
 from support.servers import HostServer, Reply, Request, ServerPool, html_page, unused_port
-
-
-@pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    with ServerPool(lifetime=60) as p:
-        yield p
 
 
 def run(tmp_path: Path, *args: str) -> Result:

@@ -7,20 +7,12 @@ recorded with the run); its flags may only make that stricter, and it says so.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 
 from linkhealth.cli import cli
 from support.servers import HostServer, Reply, ServerPool, html_page
-
-
-@pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    with ServerPool(lifetime=60) as p:
-        yield p
 
 
 def check(tmp_path: Path, *args: str) -> Result:

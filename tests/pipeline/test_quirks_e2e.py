@@ -5,10 +5,8 @@ keeps the merged metadata, so the next run's cache and `report` show it too."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from linkhealth.cli import cli
@@ -32,12 +30,6 @@ ABSTRACT = (
 
 def oembed_hits(host: HostServer) -> int:
     return sum(1 for r in host.requests if r.path.startswith("/oembed?"))
-
-
-@pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    with ServerPool(lifetime=60) as p:
-        yield p
 
 
 def test_youtube_and_arxiv_quirks_end_to_end(pool: ServerPool, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Fixtures for the fetch tests: a pool of loopback servers, stopped after each test."""
+"""Fixtures shared by every test folder."""
 
 from __future__ import annotations
 
@@ -11,5 +11,7 @@ from support.servers import ServerPool
 
 @pytest.fixture
 def pool() -> Iterator[ServerPool]:
+    """Loopback servers (127.0.0.2, 127.0.0.3 … as separate hosts), stopped after the test
+    and by themselves after a minute at the latest."""
     with ServerPool(lifetime=60) as p:
         yield p

@@ -1,0 +1,224 @@
+"""Planning and judging through the pipeline's ``Fetcher`` seam, without sockets.
+
+A fake fetcher answers from a table of :class:`FetchResult` records and notes what
+it was asked; the real store (a temporary SQLite file) and every stage of
+:func:`run_check` run as in ``check``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from linkhealth.config import Settings
+from linkhealth.fetch import FetchResult, OnThrottle
+from linkhealth.models import CheckResult, ErrorKind, Verdict
+from linkhealth.parse import ParseResult, extract_text
+from linkhealth.pipeline import RunOutcome, run_check
+from support.servers import html_page
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def page(url: str, title: str, body_extra: str = "") -> FetchResult:
+    return FetchResult(
+        url=url,
+        verdict=Verdict.OK,
+        http_status=200,
+        attempts=1,
+        checked_at=NOW,
+        content_type="text/html; charset=utf-8",
+        body=html_page(title, body_extra),
+        etag='"v1"',
+    )
+
+
+def down(url: str, status: int | None = None, kind: ErrorKind | None = None) -> FetchResult:
+    return FetchResult(
+        url=url,
+        verdict=Verdict.BROKEN if status else Verdict.ERROR,
+        http_status=status,
+        error_kind=kind,
+        detail=f"HTTP {status}" if status else "connection refused",
+        attempts=1,
+        checked_at=NOW,
+    )
+
+
+class FakeFetcher:
+    """Answers each URL from ``answers``; records the batches and validators asked for."""
+
+    def __init__(self, answers: Mapping[str, FetchResult], gate: asyncio.Event | None = None):
+        self.answers = dict(answers)
+        self.gate = gate  # when set: answer the first URL, then wait for it forever
+        self.batches: list[list[str]] = []
+        self.validators: dict[str, tuple[str | None, str | None]] = {}
+
+    async def __call__(
+        self,
+        urls: Sequence[str],
+        settings: Settings,
+        *,
+        on_result: Callable[[FetchResult], None] | None = None,
+        validators: Mapping[str, tuple[str | None, str | None]] | None = None,
+        on_throttle: OnThrottle | None = None,
+    ) -> list[FetchResult]:
+        self.batches.append(list(urls))
+        self.validators.update(validators or {})
+        out = []
+        for i, url in enumerate(urls):
+            if self.gate is not None and i == 1:
+                await self.gate.wait()
+            item = self.answers[url]
+            out.append(item)
+            if on_result is not None:
+                on_result(item)
+        return out
+
+    @property
+    def asked(self) -> list[str]:
+        return [u for batch in self.batches for u in batch]
+
+
+def parsed_list(text: str) -> ParseResult:
+    return extract_text(text, "list.md")
+
+
+def check(
+    tmp_path: Path,
+    text: str,
+    fetcher: FakeFetcher,
+    stop: asyncio.Event | None = None,
+    **settings: object,
+) -> RunOutcome:
+    config = Settings(store=str(tmp_path / "state.sqlite"), **settings)  # type: ignore[arg-type]
+    return asyncio.run(
+        run_check(config, parsed=parsed_list(text), root=tmp_path, fetcher=fetcher, stop=stop)
+    )
+
+
+def by_url(outcome: RunOutcome) -> dict[str, CheckResult]:
+    return {r.url: r for r in outcome.report.results}
+
+
+def test_plan_groups_and_filters_before_any_request(tmp_path: Path) -> None:
+    text = (
+        "- https://a.example/x\n"
+        "- https://A.example/x\n"  # same URL once normalised
+        "- https://a.example/page#one\n"
+        "- https://a.example/page#two\n"  # same fetch as #one
+        "- https://skip.example/y\n"
+        "- mailto:someone@example.com\n"
+        "- [bad](javascript:alert(1))\n"
+    )
+    fake = FakeFetcher(
+        {
+            "https://a.example/x": page("https://a.example/x", "X"),
+            "https://a.example/page": page("https://a.example/page", "Page"),
+        }
+    )
+    outcome = check(tmp_path, text, fake, exclude=["skip\\.example"])
+    assert sorted(fake.asked) == ["https://a.example/page", "https://a.example/x"]
+    results = by_url(outcome)
+    assert len(results["https://a.example/x"].occurrences) == 2
+    assert results["https://a.example/page#one"].verdict is Verdict.OK
+    assert results["https://a.example/page#two"].title == "Page"
+    assert results["https://skip.example/y"].verdict is Verdict.EXCLUDED
+    assert results["mailto:someone@example.com"].verdict is Verdict.SKIPPED
+    assert any(r.verdict is Verdict.UNSAFE for r in outcome.report.results)
+    assert outcome.requests == 2 and outcome.cache_hits == 0
+
+
+def test_malformed_link_is_invalid_and_its_suggestion_is_fetched(tmp_path: Path) -> None:
+    fixed = "https://a.example/fixed"
+    fake = FakeFetcher({fixed: page(fixed, "Fixed")})
+    outcome = check(tmp_path, "- [t](htps://a.example/fixed)\n", fake)
+    assert fake.asked == [fixed]
+    (invalid,) = [r for r in outcome.report.results if r.verdict is Verdict.INVALID]
+    assert invalid.suggestion == fixed and invalid.suggestion_ok is True
+    assert outcome.report.summary.failing == 1
+
+
+def test_judging_soft_404_and_missing_fragment(tmp_path: Path) -> None:
+    text = (
+        "- https://a.example/gone\n"
+        "- https://a.example/doc#present\n"
+        "- https://a.example/doc#absent\n"
+    )
+    doc = page("https://a.example/doc", "Doc", '<h2 id="present">Here</h2>')
+    fake = FakeFetcher(
+        {
+            "https://a.example/gone": page("https://a.example/gone", "Page Not Found"),
+            "https://a.example/doc": doc,
+        }
+    )
+    results = by_url(check(tmp_path, text, fake, check_fragments=True))
+    gone = results["https://a.example/gone"]
+    assert gone.verdict is Verdict.BROKEN and gone.error_kind is ErrorKind.SOFT_404
+    assert results["https://a.example/doc#present"].verdict is Verdict.OK
+    absent = results["https://a.example/doc#absent"]
+    assert absent.verdict is Verdict.BROKEN and absent.error_kind is ErrorKind.FRAGMENT
+    assert absent.detail == "fragment #absent not found in the page"
+
+
+def test_a_network_outage_judges_nothing(tmp_path: Path) -> None:
+    urls = ["https://a.example/", "https://b.example/", "https://c.example/"]
+    fake = FakeFetcher({u: down(u, kind=ErrorKind.CONNECT) for u in urls})
+    outcome = check(tmp_path, "".join(f"- {u}\n" for u in urls), fake)
+    assert outcome.report.network == "outage" and outcome.report.partial
+    for result in outcome.report.results:
+        assert result.verdict is Verdict.SKIPPED
+        assert result.detail.startswith("not judged (network outage)")
+    assert outcome.report.summary.failing == 0
+
+
+def test_an_interrupted_run_keeps_what_finished(tmp_path: Path) -> None:
+    urls = ["https://a.example/1", "https://a.example/2"]
+    stop = asyncio.Event()
+    fake = FakeFetcher({u: page(u, "T") for u in urls}, gate=asyncio.Event())
+
+    async def run() -> RunOutcome:
+        config = Settings(store=str(tmp_path / "state.sqlite"))
+        task = asyncio.ensure_future(
+            run_check(
+                config,
+                parsed=parsed_list("".join(f"- {u}\n" for u in urls)),
+                root=tmp_path,
+                fetcher=fake,
+                stop=stop,
+            )
+        )
+        while not fake.batches:
+            await asyncio.sleep(0.01)
+        stop.set()
+        return await task
+
+    outcome = asyncio.run(run())
+    results = by_url(outcome)
+    assert outcome.report.partial
+    assert results[urls[0]].verdict is Verdict.OK
+    assert results[urls[1]].verdict is Verdict.SKIPPED
+    assert results[urls[1]].detail == "not checked: the run was interrupted"
+
+
+def test_fresh_results_are_reused_and_stale_ones_revalidated(tmp_path: Path) -> None:
+    url = "https://a.example/x"
+    first = FakeFetcher({url: page(url, "The Rust Async Book")})
+    check(tmp_path, f"- {url}\n", first, max_age="100000d")
+    assert first.asked == [url]
+
+    reused = FakeFetcher({})
+    outcome = check(tmp_path, f"- {url}\n", reused, max_age="100000d")
+    assert reused.asked == [] and outcome.cache_hits == 1
+    assert by_url(outcome)[url].from_cache and by_url(outcome)[url].title == "The Rust Async Book"
+
+    not_modified = FetchResult(
+        url=url, verdict=Verdict.OK, http_status=304, attempts=1, not_modified=True
+    )
+    revalidated = FakeFetcher({url: not_modified})
+    outcome = check(tmp_path, f"- {url}\n", revalidated, max_age="0")
+    assert revalidated.validators == {url: ('"v1"', None)}
+    # A 304 has no body: the stored page's metadata is kept.
+    assert by_url(outcome)[url].title == "The Rust Async Book"
