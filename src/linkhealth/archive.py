@@ -37,6 +37,7 @@ from linkhealth.fetch import FetchResult, fetch_all
 from linkhealth.fetch.guard import AddressBlocked, Guard
 from linkhealth.meta.urls import resolve_http_url
 from linkhealth.models import CheckResult, Judging, Verdict, fails_run
+from linkhealth.statuses import parse_accept
 from linkhealth.store import ArchiveLookup, Store
 
 #: The Wayback Machine serves captures (and the CDX API) from this host.
@@ -203,7 +204,7 @@ def archive_settings(settings: Settings) -> Settings:
             "hosts": hosts,
             "exclude": [],
             "include": [],
-            "accept": DEFAULT_ACCEPT,
+            "accept": parse_accept(DEFAULT_ACCEPT),
             "check_fragments": False,
         }
     )

@@ -1,19 +1,38 @@
-"""Settings: one pydantic model, named defaults.
+"""Settings: one pydantic model, named defaults, typed values.
 
 Every default is a named constant, reused by the CLI, the docs and the tests.
 Precedence (built in the CLI): flags > ``LINKHEALTH_*`` environment > file > defaults.
+
+Values are parsed once, when the settings load: accepted statuses are
+:class:`~linkhealth.statuses.StatusRanges`, ``max_age`` a :class:`~datetime.timedelta`,
+``exclude``/``include`` compiled patterns, ``root`` the resolved folder. A bad value
+is a :class:`~linkhealth.errors.ConfigError` (exit 2) before any work. Each typed
+value serialises back to the text it was written as (the cluster ships settings as JSON).
 """
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    field_validator,
+)
 
 from linkhealth import __version__
+from linkhealth.duration import format_duration, parse_duration
+from linkhealth.errors import ConfigError
 from linkhealth.models import DEFAULT_ACCEPT as DEFAULT_ACCEPT  # re-exported: defaults live here
 from linkhealth.models import Judging
+from linkhealth.statuses import StatusRanges, parse_accept
 
 DEFAULT_PATHS = ("lists/",)
 DEFAULT_GLOB = ("*.md", "*.markdown")
@@ -56,6 +75,46 @@ class CommentMode(StrEnum):
     SKIP = "skip"
 
 
+def _accept(value: object) -> StatusRanges:
+    if isinstance(value, StatusRanges):
+        return value
+    return parse_accept(value)  # type: ignore[arg-type]  # it names a non-string itself
+
+
+def _duration(value: object) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    try:
+        return parse_duration(value)  # type: ignore[arg-type]  # it names a non-string itself
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _pattern(value: object) -> re.Pattern[str]:
+    if isinstance(value, re.Pattern):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a regular expression (a string)")
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{value!r} is not a valid regular expression ({exc})") from None
+
+
+#: Accepted statuses, parsed at load (``"200-299,429"``).
+Accept = Annotated[StatusRanges, PlainValidator(_accept), PlainSerializer(str, return_type=str)]
+#: A duration, parsed at load (``"1d"``, ``"12h"``, ``"0"``).
+Duration = Annotated[
+    timedelta, PlainValidator(_duration), PlainSerializer(format_duration, return_type=str)
+]
+#: A regular expression, compiled at load.
+Pattern = Annotated[
+    re.Pattern[str],
+    PlainValidator(_pattern),
+    PlainSerializer(lambda p: p.pattern, return_type=str),
+]
+
+
 class HostSettings(BaseModel):
     """Per-host overrides (``[tool.linkhealth.hosts."example.com"]``)."""
 
@@ -65,7 +124,7 @@ class HostSettings(BaseModel):
     interval: float | None = Field(default=None, ge=0)
     # Header values of the form ``env:NAME`` are read from the environment.
     headers: dict[str, str] = Field(default_factory=dict)
-    accept: str | None = None
+    accept: Accept | None = None
     exclude: bool = False
 
 
@@ -99,14 +158,14 @@ class Settings(BaseModel):
     ca_bundle: str | None = None
     user_agent: str = DEFAULT_USER_AGENT
     headers: dict[str, str] = Field(default_factory=dict)
-    accept: str = DEFAULT_ACCEPT
-    exclude: list[str] = Field(default_factory=list)  # regexes
-    include: list[str] = Field(default_factory=list)  # regexes; when set, only these
+    accept: Accept = Field(default_factory=lambda: parse_accept(DEFAULT_ACCEPT))
+    exclude: list[Pattern] = Field(default_factory=list)
+    include: list[Pattern] = Field(default_factory=list)  # when set, only these
     hosts: dict[str, HostSettings] = Field(default_factory=dict)
     outage_ratio: float = Field(default=DEFAULT_OUTAGE_RATIO, gt=0, le=1)
 
     store: str = DEFAULT_STORE
-    max_age: str = DEFAULT_MAX_AGE
+    max_age: Duration = Field(default_factory=lambda: parse_duration(DEFAULT_MAX_AGE))
     fail_after: int = Field(default=DEFAULT_FAIL_AFTER, ge=1)
     keep_runs: int = Field(default=DEFAULT_KEEP_RUNS, ge=2)
     strict: bool = False
@@ -117,7 +176,8 @@ class Settings(BaseModel):
 
     base_url: str | None = None
     directory_indexes: list[str] = Field(default_factory=lambda: list(DEFAULT_DIRECTORY_INDEXES))
-    root: str | None = None  # repository root for local links; default: git top or cwd
+    # Repository root for local links; resolved at load (default: git top or cwd).
+    root: Path | None = None
 
     workers: int | None = Field(default=None, ge=1)
     cluster: str | None = None
@@ -145,28 +205,18 @@ class Settings(BaseModel):
             raise ValueError(f"{value!r}: a base URL has no query or fragment")
         return value.strip().rstrip("/")
 
-    @field_validator("exclude", "include")
+    @field_validator("resolve")
     @classmethod
-    def _patterns_compile(cls, value: list[str]) -> list[str]:
-        import re
+    def _resolve_targets(cls, value: dict[str, str]) -> dict[str, str]:
+        """``HOST=ADDR[:PORT]`` pairs, checked by the guard's own parser at load."""
+        if value:
+            from linkhealth.fetch.guard import parse_resolve_target
 
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a valid regular expression ({exc})") from None
-        return value
-
-    @field_validator("max_age")
-    @classmethod
-    def _max_age_is_a_duration(cls, value: str) -> str:
-        from linkhealth.duration import parse_duration
-        from linkhealth.errors import ConfigError
-
-        try:
-            parse_duration(value)
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
+            for name, target in value.items():
+                try:
+                    parse_resolve_target(name, target)
+                except ConfigError as exc:
+                    raise ValueError(str(exc)) from None
         return value
 
     def host(self, hostname: str) -> HostSettings:
@@ -181,13 +231,22 @@ class Settings(BaseModel):
     def store_path(self) -> Path:
         return Path(self.store)
 
+    def root_folder(self) -> Path:
+        """The repository root for local links: ``root`` as loaded, else the git top
+        (or the current folder) for settings built without :func:`load_settings`."""
+        if self.root is not None:
+            return self.root
+        from linkhealth.fsutil import default_root
+
+        return default_root(Path.cwd())
+
     def judging(self) -> Judging:
         """What makes a result fail this run, as the store records it."""
         return Judging(
             strict=self.strict,
             fail_after=self.fail_after,
-            accept=self.accept,
-            host_accept={host: hs.accept for host, hs in self.hosts.items() if hs.accept},
+            accept=self.accept.text,
+            host_accept={host: hs.accept.text for host, hs in self.hosts.items() if hs.accept},
         )
 
 
@@ -351,11 +410,25 @@ def load_settings(
     merged.update(flags)
     source.update({key: f"--{_kebab(key)}" for key in flags})
     try:
-        return Settings.model_validate(merged), config_file
+        settings = Settings.model_validate(merged)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             key = str(err["loc"][0]) if err["loc"] else ""
             where = source.get(key, _kebab(".".join(str(p) for p in err["loc"])))
-            problems.append(f"{where}: {err['msg']}")
+            problems.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
         raise ConfigError(f"invalid configuration: {'; '.join(problems)}") from exc
+    settings.root = _resolved_root(settings.root, cwd or Path.cwd(), source.get("root", "root"))
+    return settings, config_file
+
+
+def _resolved_root(root: Path | None, cwd: Path, where: str) -> Path:
+    """``root`` made absolute (relative to ``cwd``), or the git top above ``cwd``."""
+    from linkhealth.fsutil import default_root
+
+    if root is None:
+        return default_root(cwd)
+    folder = (cwd / root.expanduser()).resolve()
+    if not folder.is_dir():
+        raise ConfigError(f"invalid configuration: {where}: {str(root)!r} is not a folder")
+    return folder

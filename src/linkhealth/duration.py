@@ -52,3 +52,21 @@ def parse_duration(value: str) -> timedelta:
         return timedelta(seconds=seconds)
     except OverflowError:
         raise ConfigError(f"invalid duration {value!r}: too large") from None
+
+
+def format_duration(value: timedelta) -> str:
+    """The text :func:`parse_duration` reads back as ``value``: ``1d``, ``1h30m``, ``0``,
+    ``2.5s``."""
+    seconds = value.total_seconds()
+    if seconds <= 0:
+        return "0"
+    left = int(seconds)
+    fraction = seconds - left
+    parts: list[str] = []
+    for unit, size in UNIT_SECONDS.items():
+        count, left = divmod(left, size) if unit != "s" else (left, 0)
+        if unit == "s" and fraction:
+            parts.append(f"{count + fraction:g}s")
+        elif count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from linkhealth.config import Settings
 from linkhealth.inputs import extract_paths
-from linkhealth.local import as_findings, check_occurrences, default_root
+from linkhealth.local import as_findings, check_occurrences
 from linkhealth.models import Finding, Severity
 
 
@@ -32,7 +31,7 @@ def lint_paths(paths: Sequence[str], settings: Settings) -> LintResult:
     """Parse the lists (``settings.paths`` when ``paths`` is empty) and check their
     relative links against the repository's files and headings. No network."""
     result = extract_paths(list(paths), settings)
-    root = Path(settings.root) if settings.root else default_root(Path.cwd())
+    root = settings.root_folder()
     local = check_occurrences(
         result.occurrences,
         root,

@@ -54,7 +54,7 @@ def test_precedence_flag_over_env_over_file(tmp_path: Path) -> None:
 def test_env_lists_and_maps() -> None:
     env = {"LINKHEALTH_EXCLUDE": "a\\.com, b\\.org", "LINKHEALTH_RESOLVE": "x.test=127.0.0.2"}
     settings, _ = load_settings({}, env=env, cwd=Path("/"))
-    assert settings.exclude == ["a\\.com", "b\\.org"]
+    assert [p.pattern for p in settings.exclude] == ["a\\.com", "b\\.org"]
     assert settings.resolve == {"x.test": "127.0.0.2"}
 
 

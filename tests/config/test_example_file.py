@@ -22,7 +22,7 @@ def uncommented(text: str) -> str:
 def test_example_loads_and_holds_the_defaults(tmp_path: Path) -> None:
     settings, used = load_settings({}, config_file=EXAMPLE, env={}, cwd=tmp_path)
     assert used == EXAMPLE
-    assert settings == Settings()
+    assert settings == Settings(root=tmp_path.resolve())  # the root is resolved at load
 
 
 def test_every_key_is_in_the_example(tmp_path: Path) -> None:

@@ -18,7 +18,6 @@ import pytest
 from linkhealth.errors import ConfigError
 from linkhealth.fetch import FetchResult, is_outage, missing_fragment, soft_404
 from linkhealth.fetch.classify import (
-    StatusRanges,
     classify_exception,
     classify_status,
     is_challenge,
@@ -30,6 +29,7 @@ from linkhealth.fetch.guard import AddressBlocked, Guard, is_blocked, parse_ip
 from linkhealth.fetch.hosts import HostState, PriorityLimiter
 from linkhealth.fetch.result import Outcome
 from linkhealth.models import ErrorKind, Redirect, Verdict
+from linkhealth.statuses import parse_accept
 
 
 @pytest.mark.parametrize(
@@ -109,15 +109,15 @@ def test_bad_resolve_targets_are_config_errors(target: str) -> None:
 
 
 def test_status_ranges() -> None:
-    ranges = StatusRanges("200-299, 429")
+    ranges = parse_accept("200-299, 429")
     assert 200 in ranges and 299 in ranges and 429 in ranges
     assert 300 not in ranges and 404 not in ranges
     for bad in ("", "abc", "300-200", "99"):
-        with pytest.raises(ConfigError):
-            StatusRanges(bad)
+        with pytest.raises(ValueError, match="status"):
+            parse_accept(bad)
 
 
-ACCEPT = StatusRanges("200-299")
+ACCEPT = parse_accept("200-299")
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ recorded with the run); its flags may only make that stricter, and it says so.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -90,3 +91,19 @@ def test_html_chart_counts_each_run_once(pool: ServerPool, tmp_path: Path) -> No
     rerendered = report(tmp_path, "--format", "html").stdout
     for page in ((tmp_path / "reports" / "index.html").read_text(), rerendered):
         assert re.search(r"\b2 runs\b", page) and "3 runs" not in page
+
+
+def test_bad_accept_is_a_usage_error_even_when_every_result_is_cached(
+    pool: ServerPool, tmp_path: Path
+) -> None:
+    site = pool.host("127.0.0.2")
+    site.route("/ok", Reply(200, body=html_page("Fine")))
+    lst = listed(tmp_path, site, "/ok")
+    assert check(tmp_path, lst, *resolve(site)).exit_code == 0
+    cached = check(tmp_path, lst, *resolve(site), "--format", "json")
+    assert json.loads(cached.stdout)["results"][0]["from_cache"] is True  # no request needed
+    bogus = check(tmp_path, lst, *resolve(site), "--accept", "bogus")
+    assert bogus.exit_code == 2, bogus.output
+    assert "--accept" in bogus.output and "bogus" in bogus.output
+    assert "Traceback" not in bogus.output
+    assert site.hits("/ok") == 1

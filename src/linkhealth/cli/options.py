@@ -46,7 +46,8 @@ def _multi(values: tuple[str, ...]) -> list[str] | None:
 
 
 def _default(key: str) -> str:
-    value = Settings.model_fields[key].get_default(call_default_factory=True)
+    """A setting's default as a user writes it (``1d``, ``200-299``, ``*.md, *.markdown``)."""
+    value = Settings().model_dump(mode="json", include={key})[key]
     return ", ".join(value) if isinstance(value, list) else str(value)
 
 
@@ -222,44 +223,18 @@ def network_options(func: F) -> F:
     return func
 
 
-_KEYS = {
-    "comments": "comments",
-    "globs": "glob",
-    "max_concurrency": "max_concurrency",
-    "host_concurrency": "host_concurrency",
-    "host_interval": "host_interval",
-    "timeout": "timeout",
-    "url_deadline": "url_deadline",
-    "retries": "retries",
-    "max_redirects": "max_redirects",
-    "check_fragments": "check_fragments",
-    "allow_private": "allow_private",
-    "use_env_proxy": "use_env_proxy",
-    "resolve": "resolve",
-    "ca_bundle": "ca_bundle",
-    "user_agent": "user_agent",
-    "headers": "headers",
-    "accept": "accept",
-    "exclude": "exclude",
-    "include": "include",
-    "store": "store",
-    "max_age": "max_age",
-    "fail_after": "fail_after",
-    "strict": "strict",
-    "base_url": "base_url",
-    "workers": "workers",
-    "cluster": "cluster",
-    "changed_since": "changed_since",
-}
+#: Options whose parameter name is not the setting's name; every other parameter
+#: named like a :class:`Settings` field sets that field.
+_RENAMED = {"globs": "glob"}
 
 
 def settings_from_params(params: dict[str, Any], **extra: Any) -> Settings:
     """Build Settings from a command's parameters (flags > env > file > defaults)."""
     overrides: dict[str, object] = {}
-    for param, key in _KEYS.items():
-        if param not in params:
+    for param, value in params.items():
+        key = _RENAMED.get(param, param)
+        if key not in Settings.model_fields:
             continue
-        value = params[param]
         if isinstance(value, tuple):
             value = _multi(value)
         overrides[key] = value

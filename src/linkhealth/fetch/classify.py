@@ -27,12 +27,12 @@ from urllib.parse import urlsplit
 import aiohttp
 import httpx
 
-from linkhealth.errors import ConfigError
 from linkhealth.fetch.decode import DecodeError, UnsupportedEncoding
 from linkhealth.fetch.guard import AddressBlocked
 from linkhealth.fetch.hosts import HostThrottled
 from linkhealth.fetch.result import Outcome
 from linkhealth.models import UNSAFE_SCHEMES, ErrorKind, Verdict
+from linkhealth.statuses import StatusRanges as StatusRanges  # parsed when settings load
 
 if TYPE_CHECKING:
     from linkhealth.fetch.result import FetchResult
@@ -74,38 +74,6 @@ _ROOT_PATHS = frozenset(
     {"", "/", "/index.html", "/index.htm", "/index.php", "/home", "/en", "/en/"}
 )
 _INDEX_NAME = re.compile(r"^/(?:index|default)\.[a-z]+$", re.I)
-
-
-# ---------------------------------------------------------------- accept ranges
-
-
-class StatusRanges:
-    """Accepted status codes, parsed from ``"200-299,429"``."""
-
-    __slots__ = ("_codes", "text")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        codes: set[int] = set()
-        for part in text.split(","):
-            item = part.strip()
-            if not item:
-                continue
-            lo, sep, hi = item.partition("-")
-            try:
-                first = int(lo)
-                last = int(hi) if sep else first
-            except ValueError:
-                raise ConfigError(f"accept: {item!r} is not a status or a range") from None
-            if not (100 <= first <= last <= 999):
-                raise ConfigError(f"accept: {item!r} is not a valid status range")
-            codes.update(range(first, last + 1))
-        if not codes:
-            raise ConfigError(f"accept: {text!r} names no status code")
-        self._codes = frozenset(codes)
-
-    def __contains__(self, status: object) -> bool:
-        return status in self._codes
 
 
 # ---------------------------------------------------------------- exceptions

@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import re
 import time
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -95,11 +94,8 @@ def _now() -> datetime:
 
 class _Filters:
     def __init__(self, settings: Settings) -> None:
-        try:
-            self.exclude = [re.compile(p) for p in settings.exclude]
-            self.include = [re.compile(p) for p in settings.include]
-        except re.error as exc:
-            raise ConfigError(f"exclude/include: invalid regular expression ({exc})") from exc
+        self.exclude = settings.exclude
+        self.include = settings.include
 
     def excluded(self, url: str) -> str | None:
         for p in self.exclude:
@@ -596,7 +592,6 @@ async def fetch_all(
     Raises :class:`~linkhealth.errors.ConfigError` for bad
     settings (accept ranges, regexes, ``resolve``, ``ca_bundle``, unset ``env:`` headers).
     """
-    default_accept = StatusRanges(settings.accept)
     filters = _Filters(settings)
     results: list[FetchResult | None] = [None] * len(urls)
     client = Client(settings)
@@ -621,7 +616,7 @@ async def fetch_all(
     )
     for host, indexes in sorted(by_host.items(), key=lambda kv: -len(kv[1])):
         hs = settings.host(host)
-        accept = StatusRanges(hs.accept) if hs.accept else default_accept
+        accept = hs.accept or settings.accept
         plan = _HostPlan(run.state_of(host), _host_headers(settings, host), accept)
         run.plans.append(plan)
         for i in indexes:

@@ -9,7 +9,6 @@ links on changed lines (:mod:`.gitchanges`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from linkhealth.config import Settings
 from linkhealth.inputs.discover import discover
@@ -31,9 +30,8 @@ def extract_paths(paths: Sequence[str], settings: Settings) -> ParseResult:
                 comments=settings.comments,
             )
         )
-    from linkhealth.local import default_root
 
-    root = Path(settings.root) if settings.root else default_root(Path.cwd())
+    root = settings.root_folder()
     url_ignore = load_url_ignore(root)
     if url_ignore:
         result.findings = [

@@ -76,10 +76,6 @@ class Plan:
         target.fragments[key] = fragment
 
 
-def _compiled(patterns: Iterable[str]) -> list[re.Pattern[str]]:
-    return [re.compile(p) for p in patterns]
-
-
 def plan_run(parsed: ParseResult, settings: Settings, ignore: UrlIgnore | None = None) -> Plan:
     """Group occurrences by normalised URL and decide how each is judged.
 
@@ -94,8 +90,8 @@ def plan_run(parsed: ParseResult, settings: Settings, ignore: UrlIgnore | None =
 def _plan_occurrences(
     plan: Plan, occurrences: Iterable[Occurrence], settings: Settings, ignore: UrlIgnore | None
 ) -> None:
-    excludes = _compiled(settings.exclude)
-    includes = _compiled(settings.include)
+    excludes = settings.exclude
+    includes = settings.include
     by_url: dict[str, CheckResult] = {}
     for occ in occurrences:
         scheme = scheme_of(occ.url)

@@ -14,11 +14,10 @@ from pathlib import Path
 
 from linkhealth.archive import find_copies
 from linkhealth.config import Settings
-from linkhealth.duration import parse_duration
 from linkhealth.fetch import FetchResult, OnThrottle
 from linkhealth.fetch.classify import is_outage
 from linkhealth.inputs import extract_paths, load_url_ignore
-from linkhealth.local import check_occurrences, default_root
+from linkhealth.local import check_occurrences
 from linkhealth.models import CheckResult
 from linkhealth.parse import ParseResult
 from linkhealth.pipeline.fetching import (
@@ -99,7 +98,7 @@ class _Run:
     def make_plan(self) -> None:
         """Group, filter and dedupe the links; nothing is requested yet."""
         self.plan = plan_run(self.parsed, self.settings, load_url_ignore(self.root))
-        self.max_age = parse_duration(self.settings.max_age)
+        self.max_age = self.settings.max_age
 
     def open_store(self, paths: Sequence[str]) -> None:
         self.recorder = RunRecorder.begin(
@@ -285,7 +284,7 @@ async def run_check(
     started = utcnow()
     if parsed is None:
         parsed = extract_paths(list(paths or settings.paths), settings)
-    root = root or (Path(settings.root) if settings.root else default_root(Path.cwd()))
+    root = root or settings.root_folder()
     run = _Run(
         settings,
         parsed,
