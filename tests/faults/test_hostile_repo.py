@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from faults.faultkit import Ran, run_cli
+from faults.faultkit import CONTROL, Ran, run_cli
 from support.servers import Reply, ServerPool, html_page
 
 
@@ -151,3 +151,45 @@ def test_a_foreign_sqlite_file_as_store_is_refused_unchanged(repo: tuple[Path, P
     assert ran.code == 2 and "not a linkhealth store" in ran.stderr, ran.stderr
     assert other.read_bytes() == before
     assert not (root / "app.db-wal").exists() and not (root / "reports").exists()
+
+
+# ---------------------------------------------------------------- names printed
+
+
+HOSTILE_NAME = "x\x1b]0;pwned\x07\n::error file=README.md,line=1::injected.md"
+
+
+def _forged(text: str) -> list[str]:
+    """Lines a terminal or a GitHub runner would take from a hostile name."""
+    bad = [line for line in text.splitlines() if line.strip().startswith("::error file=README")]
+    return bad + CONTROL.findall(text)
+
+
+def test_hostile_file_names_are_escaped_in_every_message_and_header(
+    repo: tuple[Path, Path, str],
+) -> None:
+    """Issue 20: a list's name reached lint/extract/check messages and annotate's diff
+    headers and status lines raw (an OSC title change and a forged ``::error`` line)."""
+    root, _, url = repo
+    (root / "lists" / HOSTILE_NAME).write_text(f"- {url}\n- htps://typo.example/\n", "utf-8")
+    bad = HOSTILE_NAME.removesuffix(".md") + "-bad.md"
+    (root / "lists" / bad).write_bytes(b"- \xff\n")  # not UTF-8: an error naming the file
+    one = f"lists/{HOSTILE_NAME}"
+    net = ("--allow-private", "--store", "s.sqlite")
+    runs = {
+        "extract": ("extract", one),
+        "lint": ("lint", one),
+        "lint-bad": ("lint", "lists"),
+        "check": ("check", one, *net, "--format", "github"),
+        "annotate": ("annotate", one, *net),
+        "annotate-check": ("annotate", one, "--check", *net),
+        "annotate-write": ("annotate", one, "--write", *net),
+    }
+    runs = {name: run_cli(*args, cwd=root) for name, args in runs.items()}
+    for name, ran in runs.items():
+        assert _forged(ran.stdout) == [] and _forged(ran.stderr) == [], (name, ran)
+        assert "injected" in ran.stdout + ran.stderr, (name, ran)  # still named
+    assert runs["lint-bad"].code == 2 and "not valid UTF-8" in runs["lint-bad"].stderr
+    assert "+++ b/lists/x]0;pwned" not in runs["annotate"].stdout  # the OSC body went too
+    assert "would annotate lists/x" in runs["annotate-check"].stderr
+    assert "annotated lists/x" in runs["annotate-write"].stderr

@@ -14,6 +14,7 @@ from linkhealth.annotate.rewrite import annotate_text
 from linkhealth.errors import InputError
 from linkhealth.fsutil import atomic_write_bytes
 from linkhealth.models import CheckResult
+from linkhealth.report.escape import terminal_escape
 
 
 class FileChangedError(InputError):
@@ -42,7 +43,8 @@ def unified_diff(old: str, new: str, display: str) -> str:
     old_lines = [c + e for c, e in split_lines(old) if c or e]
     new_lines = [c + e for c, e in split_lines(new) if c or e]
     out: list[str] = []
-    for line in difflib.unified_diff(old_lines, new_lines, f"a/{display}", f"b/{display}"):
+    name = terminal_escape(display)  # a file name is the repository's to choose
+    for line in difflib.unified_diff(old_lines, new_lines, f"a/{name}", f"b/{name}"):
         if line.endswith(("\r\n", "\n", "\r")):
             out.append(line)
         else:

@@ -8,7 +8,7 @@ import click
 
 from linkhealth.annotate import DESCRIPTION_MODES, FIX_DEAD_MODES, annotate_paths, write_change
 from linkhealth.cli.check import run_with_signals
-from linkhealth.cli.common import EXIT_FAILING, EXIT_PARTIAL, EXIT_USAGE, domain_errors
+from linkhealth.cli.common import EXIT_FAILING, EXIT_PARTIAL, EXIT_USAGE, domain_errors, notice
 from linkhealth.cli.options import network_options, settings_from_params
 from linkhealth.errors import LinkhealthError
 
@@ -82,7 +82,7 @@ def command(
             )
         )
     for warning in outcome.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        notice("warning: ", warning)
     if outcome.not_judged:
         click.echo(
             f"{outcome.not_judged}: the links could not be judged; nothing annotated (exit 3)",
@@ -90,7 +90,7 @@ def command(
         )
         ctx.exit(EXIT_PARTIAL)
     for error in outcome.errors:
-        click.echo(f"error: {error}", err=True)
+        notice("error: ", error)
     errors = len(outcome.errors)
     changed = outcome.changed
     if write:
@@ -98,13 +98,13 @@ def command(
             try:
                 write_change(change)
             except LinkhealthError as exc:
-                click.echo(f"error: {exc}", err=True)
+                notice("error: ", exc)
                 errors += 1
                 continue
-            click.echo(f"annotated {change.display}", err=True)
+            notice("annotated ", change.display)
     elif check:
         for change in changed:
-            click.echo(f"would annotate {change.display}", err=True)
+            notice("would annotate ", change.display)
     else:
         text = "".join(c.diff for c in changed)
         if text:

@@ -22,6 +22,7 @@ from linkhealth.cli.common import (
     domain_errors,
     emit,
     format_option,
+    notice,
     output_option,
 )
 from linkhealth.cli.options import changed_since_option, network_options, settings_from_params
@@ -267,7 +268,7 @@ def command(
             stop_bar()
         seconds = time.monotonic() - started
         for warning in outcome.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            notice("warning: ", warning)
         report = outcome.report
         if not settings.no_reports:
             try:

@@ -11,6 +11,7 @@ from typing import ParamSpec, TypeVar
 import click
 
 from linkhealth.errors import ConfigError, InputError, LinkhealthError
+from linkhealth.report.escape import terminal_escape
 
 EXIT_OK = 0
 EXIT_FAILING = 1
@@ -23,6 +24,16 @@ R = TypeVar("R")
 
 class UsageError(click.ClickException):
     exit_code = EXIT_USAGE
+
+    def format_message(self) -> str:
+        # Messages name files and URLs a pull request chose: escaped like fetched text.
+        return terminal_escape(self.message)
+
+
+def notice(prefix: str, text: object) -> None:
+    """``prefix`` then ``text`` on stderr, ``text`` escaped like fetched text (a file name
+    from the repository can hold escape sequences, newlines or a forged ``::error`` line)."""
+    click.echo(prefix + terminal_escape(str(text)), err=True)
 
 
 @contextmanager

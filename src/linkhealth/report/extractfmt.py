@@ -16,7 +16,7 @@ CSV_FIELDS = (
 
 def render_text(occurrences: list[Occurrence]) -> str:
     return "".join(
-        f"{o.file}:{o.line}:{o.column} {o.kind.value} {escape.one_line(o.url)}\n"
+        f"{escape.terminal(o.file)}:{o.line}:{o.column} {o.kind.value} {escape.one_line(o.url)}\n"
         for o in occurrences
     )
 

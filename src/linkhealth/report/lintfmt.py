@@ -9,7 +9,9 @@ from linkhealth.report import escape
 def render_text(findings: list[Finding]) -> str:
     lines = []
     for f in findings:
-        line = f"{f.file}:{f.line}:{f.column} {f.rule} {escape.one_line(f.message)}"
+        line = (
+            f"{escape.terminal(f.file)}:{f.line}:{f.column} {f.rule} {escape.one_line(f.message)}"
+        )
         if f.suggestion:
             line += f" ({escape.one_line(f.suggestion)})"
         lines.append(line + "\n")
