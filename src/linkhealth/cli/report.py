@@ -6,15 +6,9 @@ from pathlib import Path
 
 import click
 
+from linkhealth.cli import common
 from linkhealth.cli.check import exit_code_for
-from linkhealth.cli.common import (
-    UsageError,
-    domain_errors,
-    emit,
-    format_option,
-    notice,
-    output_option,
-)
+from linkhealth.cli.common import UsageError, domain_errors, emit, format_option, output_option
 from linkhealth.config import load_settings
 from linkhealth.models import RunReport
 from linkhealth.report import FORMATS, render
@@ -69,7 +63,7 @@ def command(
         opened = Store.open(path)
         try:
             for warning in opened.warnings:
-                notice("warning: ", warning)
+                common.notice("warning: ", warning)
             report = opened.last_run()
         finally:
             opened.close()
