@@ -57,6 +57,7 @@ def test_shared_title_falls_through_and_other_hosts_are_untouched() -> None:
     results = [
         result("https://app.example/a", "React App", None),
         result("https://app.example/b", "React App", None),
+        result("https://app.example/c", "React App", None),
         result("https://other.example/c", "React App", None),
     ]
     fallbacks = {"https://app.example/a": Fallbacks(titles=("Dashboard",))}
@@ -64,6 +65,17 @@ def test_shared_title_falls_through_and_other_hosts_are_untouched() -> None:
     assert choices == {
         "https://app.example/a": {"title": "Dashboard"},
         "https://app.example/b": {"title": None},  # nothing later to fall to
+        "https://app.example/c": {"title": None},
+    }
+    # Two pages sharing a title keep it (two links into one app); a description is
+    # boilerplate already on its second page.
+    two = [
+        result("https://app.example/a", "React App", "Web site created using create-react-app"),
+        result("https://app.example/b", "React App", "Web site created using create-react-app"),
+    ]
+    assert sitewide_choices(two, {}) == {
+        "https://app.example/a": {"description": None},
+        "https://app.example/b": {"description": None},
     }
 
 

@@ -129,6 +129,7 @@ class Page:
     paragraphs: list[str] = field(default_factory=list)
     html_lang: str | None = None
     jsonld: list[dict[str, Any]] = field(default_factory=list)
+    jsonld_main: list[dict[str, Any]] | None = None  # ranked by fields.jsonld_main_objects
 
     def meta(self, keys: tuple[str, ...]) -> str | None:
         """The first non-empty ``<meta>`` content among ``keys``."""

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from linkhealth.meta import selectors as sel
@@ -34,7 +35,8 @@ _YEARS = range(1900, 2101)
 @dataclass(frozen=True)
 class Fallbacks:
     """What a page offers after its chosen title and description, best first (for the
-    site-wide pass, :mod:`linkhealth.meta.sitewide`)."""
+    site-wide pass, :mod:`linkhealth.meta.sitewide`): titles cleaned, descriptions raw
+    (see :func:`clean_descriptions`)."""
 
     titles: tuple[str, ...] = ()
     descriptions: tuple[str, ...] = ()
@@ -61,33 +63,51 @@ def title_candidates(page: Page, site_name: str | None = None) -> list[str]:
     and placeholders are skipped. At most ``MAX_CANDIDATES + 1``, distinct, best first:
     the first is the title, the rest are what the site-wide pass falls through to.
     """
-    names, authors = site_names(page, site_name), author_names(page)
-    raws = (
-        *page.meta_values(sel.TITLE_META),
-        *page.meta_values(sel.TITLE_CITATION_META),
-        jsonld_title(page),
-        *page.meta_values(sel.TITLE_DC_META),
-        page.title,
-    )
-    found = _candidates(raws, DEFAULT_TITLE_MAX, lambda t: trim_site_name(t, names, authors))
+    keys: tuple[set[str], set[str]] | None = None
+
+    def trim(title: str) -> str:
+        nonlocal keys
+        if not any(sep in title for sep in sel.TITLE_SEPARATORS):
+            return title  # nothing to trim: the site's names are never looked up
+        if keys is None:
+            keys = _keys(site_names(page, site_name)), _keys(author_names(page))
+        return _trim_keys(title, *keys)
+
+    def raws() -> Iterator[str | None]:  # lazily: the chain stops once it has enough
+        yield from page.meta_values(sel.TITLE_META)
+        yield from page.meta_values(sel.TITLE_CITATION_META)
+        yield jsonld_title(page)
+        yield from page.meta_values(sel.TITLE_DC_META)
+        yield page.title
+
+    found = _candidates(raws(), DEFAULT_TITLE_MAX, trim)
     return found or _candidates((single_h1(page),), DEFAULT_TITLE_MAX, lambda t: t)
 
 
 def _candidates(
-    raws: Iterable[str | None], limit: int, transform: Callable[[str], str]
+    raws: Iterable[str | None],
+    limit: int,
+    transform: Callable[[str], str],
+    want: int = sel.MAX_CANDIDATES + 1,
+    skip: str | None = None,
 ) -> list[str]:
+    """Up to ``want`` distinct usable values from ``raws`` (stops reading ``raws`` there)."""
     out: list[str] = []
-    seen: set[str] = set()
+    seen: set[str] = {_same(skip)} if skip else set()
+    raw_seen: set[str] = set()
     for raw in raws:
+        if raw is None or raw in raw_seen:  # og:title and twitter:title are often one text
+            continue
+        raw_seen.add(raw)
         text = clean_text(raw, limit * 4)
-        if not text or not_about_page(text):
+        if not text:
             continue
         text = truncate(transform(text), limit)
-        key = _norm(text)
-        if key and key not in seen and not not_about_page(text):
+        key = _same(text)
+        if key not in seen and not not_about_page(text):
             seen.add(key)
             out.append(text)
-            if len(out) > sel.MAX_CANDIDATES:
+            if len(out) >= want:
                 break
     return out
 
@@ -135,8 +155,15 @@ def author_names(page: Page) -> list[str]:
     return names
 
 
+@lru_cache(maxsize=4096)  # site names and host labels repeat across a run's pages
 def _norm(text: str) -> str:
+    """Letters and digits only, case-folded: how a site's name is compared with an affix."""
     return _ALNUM.sub("", text.casefold())
+
+
+def _same(text: str) -> str:
+    """Case and runs of spaces folded: how two candidates are told apart (cheap)."""
+    return " ".join(text.casefold().split())
 
 
 _BYLINE = re.compile(r"^by\s+(?:[@A-Z\u00c0-\u024f][^\s]*\s*){1,4}$")
@@ -148,8 +175,14 @@ def trim_site_name(title: str, names: list[str], authors: Iterable[str] = ()) ->
     Stacked affixes go one by one (``Title | by Author | Medium``). A cut that would
     leave nothing, or a single word the title did not start with, is not made.
     """
-    keys = {_norm(name) for name in names} - {""}
-    bylines = {_norm(name) for name in authors} - {""}
+    return _trim_keys(title, _keys(names), _keys(authors))
+
+
+def _keys(names: Iterable[str]) -> set[str]:
+    return {_norm(name) for name in names} - {""}
+
+
+def _trim_keys(title: str, keys: set[str], bylines: set[str]) -> str:
     first_word = title.split(maxsplit=1)[0].casefold() if title.strip() else ""
     while True:
         cut = _trim_once(title, keys, bylines)
@@ -188,16 +221,26 @@ def description_candidates(page: Page, title: str | None = None) -> list[str]:
 
     Notices, placeholders and a repeat of ``title`` are skipped.
     """
-    raws = (
-        *page.meta_values(sel.DESCRIPTION_META),
-        *page.meta_values(sel.DESCRIPTION_CITATION_META),
-        jsonld_description(page),
-        *page.meta_values(sel.DESCRIPTION_DC_META),
-        first_paragraph(page),
-    )
-    found = _candidates(raws, DEFAULT_DESCRIPTION_MAX, lambda t: t)
-    same = _norm(title) if title else None
-    return [text for text in found if _norm(text) != same]
+    return clean_descriptions(description_sources(page), title)
+
+
+def clean_descriptions(raws: Iterable[str | None], title: str | None, want: int = 0) -> list[str]:
+    """The usable descriptions among ``raws``, best first (at most ``want`` when given)."""
+    limit = want or sel.MAX_CANDIDATES + 1
+    return _candidates(raws, DEFAULT_DESCRIPTION_MAX, _unchanged, limit, skip=title)
+
+
+def _unchanged(text: str) -> str:
+    return text
+
+
+def description_sources(page: Page) -> Iterator[str | None]:
+    """The description chain's raw values, lazily (later sources cost only when reached)."""
+    yield from page.meta_values(sel.DESCRIPTION_META)
+    yield from page.meta_values(sel.DESCRIPTION_CITATION_META)
+    yield jsonld_description(page)
+    yield from page.meta_values(sel.DESCRIPTION_DC_META)
+    yield first_paragraph(page)
 
 
 def jsonld_description(page: Page) -> str | None:
@@ -211,6 +254,8 @@ def jsonld_description(page: Page) -> str | None:
 
 def first_paragraph(page: Page) -> str | None:
     for raw in page.paragraphs:
+        if len(raw) < sel.PARAGRAPH_MIN_CHARS:
+            continue  # cleaning never lengthens a text: too short already
         text = clean_text(raw, DEFAULT_DESCRIPTION_MAX)
         if text and len(text) >= sel.PARAGRAPH_MIN_CHARS and not not_about_page(text):
             return text
@@ -351,7 +396,13 @@ def _jsonld_images(page: Page) -> Iterator[str]:
 
 
 def jsonld_main_objects(page: Page) -> list[dict[str, Any]]:
-    """JSON-LD objects that describe the page itself, best first."""
+    """JSON-LD objects that describe the page itself, best first (ranked once per page)."""
+    if page.jsonld_main is None:
+        page.jsonld_main = _rank_jsonld(page)
+    return page.jsonld_main
+
+
+def _rank_jsonld(page: Page) -> list[dict[str, Any]]:
     ranked: list[tuple[int, int, dict[str, Any]]] = []
     for position, obj in enumerate(page.jsonld):
         types = jsonld_types(obj)
@@ -381,14 +432,23 @@ def page_meta(page: Page, content_type: str | None) -> PageMeta:
 
 
 def page_fields(page: Page, content_type: str | None) -> tuple[PageMeta, Fallbacks]:
-    """Every field of an HTML page, and the title and description candidates after them."""
+    """Every field of an HTML page, and what the title and description fall back to.
+
+    Title fallbacks are cleaned now (they need the page's site names); description
+    fallbacks are kept raw (cut to a bound) and cleaned only if the site-wide pass
+    needs them (:func:`clean_descriptions`), which keeps extraction cheap.
+    """
     site_name = extract_site_name(page)
     titles = title_candidates(page, site_name)
     title = titles[0] if titles else None
-    descriptions = description_candidates(page, title)
+    sources = description_sources(page)
+    description = next(iter(clean_descriptions(sources, title, want=1)), None)
+    later = dict.fromkeys(
+        raw[: DEFAULT_DESCRIPTION_MAX * 2] for raw in sources if raw and raw.strip()
+    )
     meta = PageMeta(
         title=title,
-        description=descriptions[0] if descriptions else None,
+        description=description,
         site_name=site_name,
         canonical_url=extract_canonical_url(page),
         lang=extract_lang(page),
@@ -396,4 +456,4 @@ def page_fields(page: Page, content_type: str | None) -> tuple[PageMeta, Fallbac
         published=extract_published(page),
         image=extract_image(page),
     )
-    return meta, Fallbacks(tuple(titles[1:]), tuple(descriptions[1:]))
+    return meta, Fallbacks(tuple(titles[1:]), tuple(later)[: sel.MAX_CANDIDATES + 1])

@@ -164,7 +164,8 @@ OEMBED_ENDPOINTS: tuple[OEmbedEndpoint, ...] = (
     OEmbedEndpoint(
         "x-profile",
         re.compile(
-            rf"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/{_X_HANDLE}/?(?:[?#].*)?$",
+            rf"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/{_X_HANDLE}"
+            r"(?:/(?:highlights|media|with_replies|articles))?/?(?:[?#].*)?$",
             re.IGNORECASE,
         ),
         "https://twitter.com/{handle}",

@@ -59,7 +59,7 @@ SITE_AFFIX_META = (
 AUTHOR_META = ("author", "article:author", "twitter:creator", "citation_author", "dc.creator")
 # A title keeps at most this many fall-through candidates (compact: they ride along
 # with the result until the site-wide pass).
-MAX_CANDIDATES = 3
+MAX_CANDIDATES = 2
 
 CANONICAL_LINK_RELS = ("canonical",)
 CANONICAL_META = ("og:url", "twitter:url")

@@ -1,11 +1,11 @@
 """After the fetch, across results: what several pages of one host share is the site's,
 not the page's.
 
-* A title or description identical on two or more different pages of a host in the
-  run (Hugging Face's mission statement as every page's description, a single-page
-  app's ``<title>React App</title>``) is rejected: the result falls through to its
-  next candidate (:class:`Fallbacks`, kept per page by :func:`extract_meta`), or to
-  nothing when it has none.
+* A description identical on two or more different pages of a host in the run, or a
+  title on three or more (:data:`MIN_PAGES`) — Hugging Face's mission statement as
+  every page's description, a single-page app's ``<title>React App</title>`` — is
+  rejected: the result falls through to its next candidate (:class:`Fallbacks`, kept
+  per page by :func:`extract_meta`), or to nothing when it has none.
 * An affix every titled page of the host carries, on two or more pages
   (``… — Requests 2.32.3 documentation``), is trimmed like a declared site name.
 
@@ -21,11 +21,14 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 from linkhealth.meta import selectors as sel
-from linkhealth.meta.fields import Fallbacks, fallback_key, trim_site_name
+from linkhealth.meta.fields import Fallbacks, clean_descriptions, fallback_key, trim_site_name
 from linkhealth.meta.urls import host_of
 from linkhealth.models import CheckResult
 
-MIN_PAGES = 2  # pages of one host sharing a value before it is the site's
+# Pages of one host that share a value before it is the site's. A description on a
+# second page is already boilerplate; two pages may share a title (two links into one
+# single-page app), and a lost title costs more than a repeated one.
+MIN_PAGES = {"title": 3, "description": 2}
 
 
 def page_identity(result: CheckResult) -> str:
@@ -52,7 +55,7 @@ def sitewide_choices(
             by_host[host_of(result.final_url or result.url)].append(result)
     changes: dict[str, dict[str, str | None]] = {}
     for group in by_host.values():
-        if len({page_identity(r) for r in group}) < MIN_PAGES:
+        if len({page_identity(r) for r in group}) < min(MIN_PAGES.values()):
             continue
         titles = _fall_through(group, "title", fallbacks)
         descriptions = _fall_through(group, "description", fallbacks)
@@ -71,13 +74,13 @@ def sitewide_choices(
     return changes
 
 
-def _shared(values: Mapping[str, str | None], pages: Mapping[str, str]) -> set[str]:
-    """Values (compared as :func:`_same`) that at least MIN_PAGES different pages carry."""
+def _shared(values: Mapping[str, str | None], pages: Mapping[str, str], least: int) -> set[str]:
+    """Values (compared as :func:`_same`) that at least ``least`` different pages carry."""
     holders: dict[str, set[str]] = defaultdict(set)
     for url, value in values.items():
         if value:
             holders[_same(value)].add(pages[url])
-    return {value for value, owners in holders.items() if len(owners) >= MIN_PAGES}
+    return {value for value, owners in holders.items() if len(owners) >= least}
 
 
 def _fall_through(
@@ -85,7 +88,7 @@ def _fall_through(
 ) -> dict[str, str | None]:
     pages = {r.url: page_identity(r) for r in group}
     chosen: dict[str, str | None] = {r.url: getattr(r, name) for r in group}
-    rejected = _shared(chosen, pages)
+    rejected = _shared(chosen, pages, MIN_PAGES[name])
     if not rejected:
         return chosen
     for result in group:
@@ -93,7 +96,10 @@ def _fall_through(
         if value is None or _same(value) not in rejected:
             continue
         offered = fallbacks.get(fallback_key(result.final_url or result.url), Fallbacks())
-        others = offered.titles if name == "title" else offered.descriptions
+        if name == "title":
+            others = list(offered.titles)
+        else:
+            others = clean_descriptions(offered.descriptions, result.title)
         chosen[result.url] = next((o for o in others if _same(o) not in rejected), None)
     return chosen
 
@@ -112,7 +118,7 @@ def _trim_common_affix(
 ) -> dict[str, str | None]:
     titled = {url: title for url, title in titles.items() if title}
     pages = {r.url: page_identity(r) for r in group}
-    if len({pages[url] for url in titled}) < MIN_PAGES:
+    if len({pages[url] for url in titled}) < 2:
         return titles
     holders: dict[str, set[str]] = defaultdict(set)
     for url, title in titled.items():
