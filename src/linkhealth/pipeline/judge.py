@@ -14,6 +14,7 @@ from linkhealth.fetch import FetchResult
 from linkhealth.fetch.classify import missing_fragment, soft_404
 from linkhealth.meta import extract_meta, page_anchors
 from linkhealth.meta.quirks import followup_url, merge_followup
+from linkhealth.meta.sitewide import Fallbacks
 from linkhealth.models import CheckResult, ErrorKind, PageMeta, Verdict
 from linkhealth.parse import split_fragment
 from linkhealth.pipeline.plan import Plan, Target
@@ -25,13 +26,19 @@ def _content_kind(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
-def page_meta(target: Target, fetched: FetchResult, previous: PageMeta | None) -> PageMeta | None:
-    """The page's metadata: the stored one (``previous``) for a 304, else from the body."""
+def page_meta(
+    target: Target,
+    fetched: FetchResult,
+    previous: PageMeta | None,
+    fallbacks: dict[str, Fallbacks] | None = None,
+) -> PageMeta | None:
+    """The page's metadata: the stored one (``previous``) for a 304, else from the body
+    (its next title/description candidates go to ``fallbacks``, for the site-wide pass)."""
     if fetched.not_modified:
         return previous
     if fetched.body and fetched.verdict.is_ok():
         return extract_meta(
-            fetched.body, fetched.content_type, fetched.final_url or target.fetch_url
+            fetched.body, fetched.content_type, fetched.final_url or target.fetch_url, fallbacks
         )
     if fetched.content_type:
         return PageMeta(content_type=_content_kind(fetched.content_type) or None)

@@ -18,6 +18,7 @@ from linkhealth.fetch import FetchResult, OnThrottle
 from linkhealth.fetch.classify import is_outage
 from linkhealth.inputs import extract_paths, load_url_ignore
 from linkhealth.local import check_occurrences
+from linkhealth.meta.sitewide import Fallbacks, reject_sitewide
 from linkhealth.models import CheckResult
 from linkhealth.parse import ParseResult
 from linkhealth.pipeline.fetching import (
@@ -76,6 +77,7 @@ class _Run:
         self.pending: list[str] = []  # target urls to fetch
         self.fetched: dict[str, FetchResult] = {}
         self.followups: dict[str, str] = {}  # follow-up url -> target url
+        self.fallbacks: dict[str, Fallbacks] = {}  # next title/description candidates per page
         self.finished = True  # False once a stop interrupted the fetches
         self.outage = False
         self.requests = 0
@@ -158,7 +160,7 @@ class _Run:
             return
         self.fetched[item.url] = item
         previous = self.recorder.previous_meta(target.fetch_url) if item.not_modified else None
-        meta = page_meta(target, item, previous)
+        meta = page_meta(target, item, previous, self.fallbacks)
         apply_fetch(target, item, self.settings, meta)
         extra = followup_of(item, meta)
         if extra:
@@ -203,6 +205,8 @@ class _Run:
         if self.outage:
             mark_not_judged(self.plan.results)
         judge_suggestions(self.plan, fetched, self.reused)
+        # What several pages of a host share is the site's: such values fall through.
+        self.recorder.record(reject_sitewide(self.plan.results, self.fallbacks))
         if not self.finished:
             mark_interrupted(self.plan, self.pending, fetched)
 
