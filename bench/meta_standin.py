@@ -371,19 +371,9 @@ def score(paths: list[str], show: int) -> None:
         standin = StandIn(pool, urls)
         lst = Path(tmp) / "all.md"
         lst.write_text("".join(f"- {u}\n" for u in urls), encoding="utf-8")
-        proc = _run(
-            [
-                "check",
-                str(lst),
-                "--format",
-                "json",
-                "--no-reports",
-                "--store",
-                str(Path(tmp) / "s.sqlite"),
-                *standin.args(),
-            ],
-            tmp,
-        )
+        store = str(Path(tmp) / "s.sqlite")
+        args = ["check", str(lst), "--format=json", "--no-reports", f"--store={store}"]
+        proc = _run([*args, *standin.args()], tmp)
         results = {r["url"]: r for r in json.loads(proc.stdout)["results"]}
     good = titles = descs = 0
     misses = []
