@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from linkhealth.models import Severity, Verdict
 from linkhealth.report import escape
-from linkhealth.report.view import View, archive_note, since, status_text
+from linkhealth.report.view import View, archive_sentence, finding_problem, link_problem, since
 
 MESSAGE_LIMIT = 500
 
@@ -35,18 +35,13 @@ def render(view: View) -> str:
             level = "warning"  # refused us, or failing but not yet --fail-after runs
         else:
             continue
-        msg = f"{r.url}: {r.verdict.value} ({status_text(r)})"
-        if r.detail:
-            msg += f" {r.detail}"
-        if r.suggestion:
-            msg += f". Suggestion: {r.suggestion}"
+        msg = link_problem(r)
         if r.failing_since is not None:
             # A warning does not fail the run, so it does not say "failing".
             msg += f". {'Failing' if row.failing else 'Not ok'} since {since(r, now)}"
         if r.flaky:
             msg += ". Flaky: it has flipped between ok and failing in recent runs"
-        if note := archive_note(r):
-            msg += f". {note[0].upper()}{note[1:]}"
+        msg += archive_sentence(r)
         occ = row.occurrence
         out.append(
             _command(
@@ -62,7 +57,7 @@ def render(view: View) -> str:
         )
     for f in view.findings():
         level = "error" if f.severity is Severity.ERROR else "warning"
-        msg = f.message + (f". Suggestion: {f.suggestion}" if f.suggestion else "")
+        msg = finding_problem(f)
         out.append(
             _command(
                 level,

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from linkhealth.models import CheckResult, Occurrence, Severity, Verdict
+from linkhealth.models import CheckResult, Finding, Occurrence, RunReport, Severity, Verdict
 from linkhealth.report import escape
-from linkhealth.report.view import View, archive_note, since, status_text
+from linkhealth.report.view import (
+    Row,
+    View,
+    archive_sentence,
+    finding_problem,
+    link_problem,
+    since,
+)
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/linkhealth/linkhealth"
@@ -67,9 +75,8 @@ def _archive_fix(r: CheckResult, occ: Occurrence | None) -> list[dict[str, Any]]
     return [{"description": {"text": description}, "artifactChanges": [change]}]
 
 
-def render(view: View) -> str:
-    report = view.report
-    now = report.finished_at or report.started_at
+def _rules(report: RunReport) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The driver's rules (one per failing verdict, one per lint rule seen) and their index."""
     rules: list[dict[str, Any]] = [
         {
             "id": rule_id(verdict),
@@ -81,8 +88,7 @@ def render(view: View) -> str:
         for verdict, description in RULES.items()
     ]
     index = {rule["id"]: i for i, rule in enumerate(rules)}
-    lint_rules = sorted({f.rule for f in report.findings})
-    for name in lint_rules:
+    for name in sorted({f.rule for f in report.findings}):
         index[f"lint/{name}"] = len(rules)
         rules.append(
             {
@@ -92,69 +98,69 @@ def render(view: View) -> str:
                 "defaultConfiguration": {"level": "error"},
             }
         )
-    results: list[dict[str, Any]] = []
-    for row in view.failing_rows():
-        r, occ = row.result, row.occurrence
-        message = f"{r.url}: {r.verdict.value} ({status_text(r)})"
-        if r.detail:
-            message += f" {r.detail}"
-        if r.suggestion:
-            message += f". Suggestion: {r.suggestion}"
-        if r.failing_since is not None:
-            message += f". Failing since {since(r, now)}"
-        if note := archive_note(r):
-            message += f". {note[0].upper()}{note[1:]}"
-        result: dict[str, Any] = {
-            "ruleId": rule_id(r.verdict),
-            "ruleIndex": index[rule_id(r.verdict)],
-            "level": "warning" if r.verdict is Verdict.BLOCKED else "error",
-            "message": {"text": _text(message)},
-            "partialFingerprints": {
-                "linkhealth/url/v1": hashlib.sha256(r.url.encode("utf-8", "replace")).hexdigest()
-            },
-            "properties": {
-                "url": _text(r.url),
-                "verdict": r.verdict.value,
-                "httpStatus": r.http_status,
-                "failingRuns": r.failing_runs,
-                "flaky": r.flaky,
-            },
-        }
-        if occ is not None:
-            result["locations"] = [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": _uri(occ.file), "uriBaseId": "%SRCROOT%"},
-                        "region": _region(occ.line, occ.column, occ.end_line, occ.end_column),
-                    }
-                }
-            ]
-        if fixes := _archive_fix(r, occ):
-            result["fixes"] = fixes
-        results.append(result)
-    for f in view.failing_findings():
-        results.append(
-            {
-                "ruleId": f"lint/{f.rule}",
-                "ruleIndex": index[f"lint/{f.rule}"],
-                "level": "error" if f.severity is Severity.ERROR else "warning",
-                "message": {
-                    "text": _text(
-                        f.message + (f". Suggestion: {f.suggestion}" if f.suggestion else "")
-                    )
-                },
-                "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": _uri(f.file), "uriBaseId": "%SRCROOT%"},
-                            "region": _region(
-                                f.line, f.column, f.end_line or f.line, f.end_column or f.column
-                            ),
-                        }
-                    }
-                ],
+    return rules, index
+
+
+def _location(file: str, region: dict[str, int]) -> list[dict[str, Any]]:
+    return [
+        {
+            "physicalLocation": {
+                "artifactLocation": {"uri": _uri(file), "uriBaseId": "%SRCROOT%"},
+                "region": region,
             }
+        }
+    ]
+
+
+def _link_result(row: Row, index: dict[str, int], now: datetime) -> dict[str, Any]:
+    r, occ = row.result, row.occurrence
+    message = link_problem(r)
+    if r.failing_since is not None:
+        message += f". Failing since {since(r, now)}"
+    message += archive_sentence(r)
+    result: dict[str, Any] = {
+        "ruleId": rule_id(r.verdict),
+        "ruleIndex": index[rule_id(r.verdict)],
+        "level": "warning" if r.verdict is Verdict.BLOCKED else "error",
+        "message": {"text": _text(message)},
+        "partialFingerprints": {
+            "linkhealth/url/v1": hashlib.sha256(r.url.encode("utf-8", "replace")).hexdigest()
+        },
+        "properties": {
+            "url": _text(r.url),
+            "verdict": r.verdict.value,
+            "httpStatus": r.http_status,
+            "failingRuns": r.failing_runs,
+            "flaky": r.flaky,
+        },
+    }
+    if occ is not None:
+        result["locations"] = _location(
+            occ.file, _region(occ.line, occ.column, occ.end_line, occ.end_column)
         )
+    if fixes := _archive_fix(r, occ):
+        result["fixes"] = fixes
+    return result
+
+
+def _finding_result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
+    return {
+        "ruleId": f"lint/{f.rule}",
+        "ruleIndex": index[f"lint/{f.rule}"],
+        "level": "error" if f.severity is Severity.ERROR else "warning",
+        "message": {"text": _text(finding_problem(f))},
+        "locations": _location(
+            f.file, _region(f.line, f.column, f.end_line or f.line, f.end_column or f.column)
+        ),
+    }
+
+
+def render(view: View) -> str:
+    report = view.report
+    now = report.finished_at or report.started_at
+    rules, index = _rules(report)
+    results = [_link_result(row, index, now) for row in view.failing_rows()]
+    results += [_finding_result(f, index) for f in view.failing_findings()]
     invocation: dict[str, Any] = {
         "executionSuccessful": not report.partial and report.network == "ok",
         "startTimeUtc": report.started_at.isoformat(),

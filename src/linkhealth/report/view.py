@@ -168,5 +168,27 @@ def archive_note(result: CheckResult) -> str:
     return f"archived copy ({when}): {result.archive_url}"
 
 
+def link_problem(result: CheckResult) -> str:
+    """``url: verdict (status) detail. Suggestion: …``: how a CI annotation (GitHub,
+    SARIF) names a link's trouble. Plain text: each format escapes it."""
+    text = f"{result.url}: {result.verdict.value} ({status_text(result)})"
+    if result.detail:
+        text += f" {result.detail}"
+    if result.suggestion:
+        text += f". Suggestion: {result.suggestion}"
+    return text
+
+
+def archive_sentence(result: CheckResult) -> str:
+    """``. Archived copy (…): …`` to end a message with, or ``""``."""
+    note = archive_note(result)
+    return f". {note[0].upper()}{note[1:]}" if note else ""
+
+
+def finding_problem(finding: Finding) -> str:
+    """A lint finding's message, with its suggested fix. Plain text."""
+    return finding.message + (f". Suggestion: {finding.suggestion}" if finding.suggestion else "")
+
+
 def location(file: str, line: int, column: int) -> str:
     return f"{file}:{line}:{column}" if line else file
