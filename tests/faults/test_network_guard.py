@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+import linkhealth.fetch.client as client_mod
 import linkhealth.fetch.guard as guard_mod
 from linkhealth.fetch.guard import AddressBlocked, Guard, GuardResolver, make_socket_factory
 from linkhealth.models import ErrorKind, Verdict
@@ -97,6 +98,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> ConnectSpy:
 def use_resolver(monkeypatch: pytest.MonkeyPatch, resolver: FakeResolver) -> None:
     """Every GuardResolver the client builds gets ``resolver`` as its inner resolver."""
     monkeypatch.setattr(guard_mod, "DefaultResolver", lambda: resolver)
+    monkeypatch.setattr(client_mod, "_resolver", lambda: resolver)
 
 
 # Names a fake DNS answers with non-public addresses (and what they stand for).
