@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 from jinja2 import Environment
 from markupsafe import Markup
 
 from linkhealth.models import Verdict
 from linkhealth.report import escape
-from linkhealth.report.view import View, since, status_text, verdict_label
+from linkhealth.report.view import Row, View, since, status_text, verdict_label
 
 TITLE_LIMIT = 200
 DETAIL_LIMIT = 300
@@ -195,6 +196,31 @@ def _href(url: str) -> str | None:
     return dest[1:-1] if dest else None
 
 
+def _row(row: Row, now: datetime) -> dict[str, object]:
+    """One occurrence as the links table shows it (every text escaped)."""
+    return {
+        "failing": row.failing,
+        "file": _t(row.file),
+        "line": row.line,
+        "url": _t(row.result.url),
+        # A malformed or refused URL is shown, never offered as a link to click.
+        "href": None
+        if row.result.verdict in (Verdict.INVALID, Verdict.UNSAFE)
+        else _href(row.result.url),
+        "verdict": verdict_label(row.result),
+        "color": COLORS.get(row.result.verdict, "#999"),
+        "status": _t(status_text(row.result)),
+        "title": _t(row.result.title, TITLE_LIMIT),
+        "detail": _t(row.result.detail),
+        "suggestion": _t(row.result.suggestion),
+        "since": since(row.result, now),
+        "archive_href": _href(row.result.archive_url) if row.result.archive_url else None,
+        "archived": row.result.archived_at.date().isoformat()
+        if row.result.archived_at
+        else "undated",
+    }
+
+
 def render(view: View) -> str:
     report = view.report
     now = report.finished_at or report.started_at
@@ -229,27 +255,7 @@ def render(view: View) -> str:
     if report.network == "outage":
         notes.append("Network outage: nearly every host failed; links were not judged.")
     rows = [
-        {
-            "failing": row.failing,
-            "file": _t(row.file),
-            "line": row.line,
-            "url": _t(row.result.url),
-            # A malformed or refused URL is shown, never offered as a link to click.
-            "href": None
-            if row.result.verdict in (Verdict.INVALID, Verdict.UNSAFE)
-            else _href(row.result.url),
-            "verdict": verdict_label(row.result),
-            "color": COLORS.get(row.result.verdict, "#999"),
-            "status": _t(status_text(row.result)),
-            "title": _t(row.result.title, TITLE_LIMIT),
-            "detail": _t(row.result.detail),
-            "suggestion": _t(row.result.suggestion),
-            "since": since(row.result, now),
-            "archive_href": _href(row.result.archive_url) if row.result.archive_url else None,
-            "archived": row.result.archived_at.date().isoformat()
-            if row.result.archived_at
-            else "undated",
-        }
+        _row(row, now)
         for row in sorted(view.rows(), key=lambda r: (not r.failing, r.file, r.line, r.column))
     ]
     findings = [
