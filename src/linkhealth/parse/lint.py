@@ -93,6 +93,24 @@ def _whitespace_fix(dest: str) -> str:
     return quote(dest, safe="/#?&=%:@+!$,;~*'()[]")
 
 
+def _closing_paren(text: str, pos: int, line_end: int) -> int:
+    """The ``)`` that closes a destination starting at ``pos`` on its line, or -1."""
+    depth = 0
+    while pos < line_end:
+        ch = text[pos]
+        if ch == "\\":
+            pos += 2
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                return pos
+            depth -= 1
+        pos += 1
+    return -1
+
+
 def _failed_links(text: str, hard: InRange) -> list[TextHit]:
     hits: list[TextHit] = []
     idx = text.find("](")
@@ -105,22 +123,7 @@ def _failed_links(text: str, hard: InRange) -> list[TextHit]:
         if line_end == -1:
             line_end = len(text)
         open_bracket = text.rfind("[", line_start, idx)
-        pos = idx + 2
-        depth = 0
-        close = -1
-        while pos < line_end:
-            ch = text[pos]
-            if ch == "\\":
-                pos += 2
-                continue
-            if ch == "(":
-                depth += 1
-            elif ch == ")":
-                if depth == 0:
-                    close = pos
-                    break
-                depth -= 1
-            pos += 1
+        close = _closing_paren(text, idx + 2, line_end)
         inner_end = close if close != -1 else line_end
         raw_inner = text[idx + 2 : inner_end]
         lead = len(raw_inner) - len(raw_inner.lstrip())
@@ -133,61 +136,42 @@ def _failed_links(text: str, hard: InRange) -> list[TextHit]:
             dest, d_start, d_end = dest[1:-1], d_start + 1, d_end - 1
         if close == -1 or open_bracket == -1:
             which = "missing ')'" if close == -1 else "missing '['"
-            hits.append(
-                TextHit(
-                    "unbalanced-brackets",
-                    f"unbalanced link: {which}",
-                    _suggest(dest.split()[0] if dest.split() else dest),
-                    d_start,
-                    d_end,
-                    sup_start,
-                    sup_end,
-                )
-            )
-        elif _WS_RE.search(dest):
-            title = re.match(r'^(\S+)\s+(["\'(]).*$', dest, re.S)
-            if title is not None and title.group(1):
-                # url "title" where the title is broken: the URL itself is what matters
-                url = title.group(1)
-                diag = _fix(url)
-                hits.append(
-                    TextHit(
-                        diag.rule if diag else "unbalanced-brackets",
-                        diag.message if diag else "malformed link title",
-                        diag.suggestion if diag else url,
-                        d_start,
-                        d_start + len(url),
-                        sup_start,
-                        sup_end,
-                    )
-                )
-            else:
-                hits.append(
-                    TextHit(
-                        "url-whitespace",
-                        "whitespace inside the link destination",
-                        _whitespace_fix(dest),
-                        d_start,
-                        d_end,
-                        sup_start,
-                        sup_end,
-                    )
-                )
+            rule, message = "unbalanced-brackets", f"unbalanced link: {which}"
+            suggestion = _suggest(dest.split()[0] if dest.split() else dest)
         else:
-            diag = _fix(dest)
-            hits.append(
-                TextHit(
-                    diag.rule if diag else "unbalanced-brackets",
-                    diag.message if diag else "malformed link (unbalanced brackets or parentheses)",
-                    diag.suggestion if diag else dest or None,
-                    d_start,
-                    d_end,
-                    sup_start,
-                    sup_end,
-                )
-            )
+            rule, message, suggestion, d_end = _failed_destination(dest, d_start, d_end)
+        hits.append(TextHit(rule, message, suggestion, d_start, d_end, sup_start, sup_end))
         idx = text.find("](", max(idx + 2, sup_end))
     return hits
+
+
+def _failed_destination(dest: str, d_start: int, d_end: int) -> tuple[str, str, str | None, int]:
+    """Rule, message, suggestion and span end for a balanced ``[text](dest)`` that the
+    parser did not take as a link."""
+    if _WS_RE.search(dest):
+        title = re.match(r'^(\S+)\s+(["\'(]).*$', dest, re.S)
+        if title is not None and title.group(1):
+            # url "title" where the title is broken: the URL itself is what matters
+            url = title.group(1)
+            diag = _fix(url)
+            if diag:
+                return diag.rule, diag.message, diag.suggestion, d_start + len(url)
+            return "unbalanced-brackets", "malformed link title", url, d_start + len(url)
+        return (
+            "url-whitespace",
+            "whitespace inside the link destination",
+            _whitespace_fix(dest),
+            d_end,
+        )
+    diag = _fix(dest)
+    if diag:
+        return diag.rule, diag.message, diag.suggestion, d_end
+    return (
+        "unbalanced-brackets",
+        "malformed link (unbalanced brackets or parentheses)",
+        dest or None,
+        d_end,
+    )
 
 
 def _space_before_paren(text: str, hard: InRange) -> list[TextHit]:
