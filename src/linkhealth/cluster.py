@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+import importlib.util
 import logging
 import os
 import signal
@@ -316,6 +317,21 @@ class ClusterFetcher:
         return await fetch_all(urls, settings, validators=subset)
 
 
+CLUSTER_EXTRA_HINT = "pip install 'linkhealth[cluster]'"
+
+
+def require_cluster_extra() -> None:
+    """ConfigError (a usage error) when Dask's ``distributed`` is not installed."""
+    try:
+        found = importlib.util.find_spec("distributed") is not None
+    except (ImportError, ValueError):  # a ``None`` entry in sys.modules, a broken install
+        found = False
+    if not found:
+        raise ConfigError(
+            "--workers and --cluster need the cluster extra (Dask): " + CLUSTER_EXTRA_HINT
+        )
+
+
 async def connect(address: str, timeout: float = DEFAULT_CONNECT_TIMEOUT) -> Any:
     """An asynchronous client of the scheduler at ``address``; ConfigError if unreachable."""
     from distributed import Client
@@ -426,6 +442,7 @@ async def cluster_fetcher(
     (a local cluster's start) to :data:`DEFAULT_START_TIMEOUT`; ``deadline`` bounds each
     fetch (see :attr:`ClusterFetcher.deadline`).
     """
+    require_cluster_extra()
     if connect_timeout is None:
         connect_timeout = DEFAULT_CONNECT_TIMEOUT
     if start_timeout is None:
