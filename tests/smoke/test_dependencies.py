@@ -5,7 +5,7 @@ pyproject.toml allows (``uv pip install --resolution lowest-direct``), so a floo
 that does not really work fails CI: aiohttp's ``socket_factory`` (3.12), brotli's
 ``output_buffer_limit`` (1.2), the TLS context built on certifi, selectolax's head
 parsing, every report renderer (jinja2/markupsafe for HTML), click, pydantic, the
-Markdown parser stack, tenacity's retries and the Dask cluster path.
+Markdown parser stack, retries and the Dask cluster path.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def test_every_encoding_tls_and_every_report_format(pool: ServerPool, tmp_path: 
     for url, title in titles.items():
         assert (by_url[url]["verdict"], by_url[url]["title"]) == ("ok", title), by_url[url]
     assert by_url[gone]["verdict"] == "broken"
-    assert plain.hits("/flaky") == 2  # retried once (tenacity), then ok
+    assert plain.hits("/flaky") == 2  # retried once, then ok
 
     reports = tmp_path / "reports"
     names = {p.name for p in reports.iterdir()}
