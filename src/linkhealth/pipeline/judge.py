@@ -13,13 +13,13 @@ from linkhealth.config import Settings
 from linkhealth.fetch import FetchResult
 from linkhealth.fetch.classify import missing_fragment, soft_404
 from linkhealth.meta import extract_meta, page_anchors
+from linkhealth.meta.kinds import media_type
 from linkhealth.meta.quirks import followup_url, merge_followup
+from linkhealth.meta.selectors import HTML_CONTENT_TYPES
 from linkhealth.meta.sitewide import Fallbacks
 from linkhealth.models import CheckResult, ErrorKind, PageMeta, Verdict
 from linkhealth.parse import split_fragment
 from linkhealth.pipeline.plan import Plan, Target
-
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 def _content_kind(content_type: str | None) -> str:
@@ -76,7 +76,7 @@ def apply_fetch(
             settings.check_fragments
             and fragment
             and verdict.is_ok()
-            and _content_kind(fetched.content_type) in HTML_TYPES
+            and media_type(fetched.content_type) in HTML_CONTENT_TYPES
         ):
             if anchors is None:
                 anchors = page_anchors(fetched.body, fetched.content_type)
