@@ -1,9 +1,12 @@
-"""Extraction speed: a generated ~10 MB list with 100,000 links.
+"""Extraction speed: a generated ~10 MB list with 100,000 links, beside ``lychee --dump``.
 
-    python -m bench.extract_bench [--links 100000] [--bytes 10000000]
+    python -m bench.extract_bench [--links 100000] [--bytes 10000000] [--engine rust]
 
-Generates the list (seeded), then parses it in a fresh child process so that
-the peak RSS printed is the extractor's own. Record the numbers in RESULTS.md.
+Generates the list (seeded), then parses it in a fresh child process so that the
+peak RSS printed is the extractor's own, and runs ``lychee --dump`` (link
+extraction only, no request) on the same file in the same run for the ratio.
+``--engine python`` measures the markdown-it-py fallback. Record the numbers in
+RESULTS.md with the load average printed.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,12 +23,12 @@ import time
 from pathlib import Path
 
 
-def _child(path: str) -> None:
+def _child(path: str, engine: str) -> None:
     from linkhealth.parse import extract_text, read_markdown
 
     start, cpu = time.perf_counter(), time.process_time()
     text = read_markdown(Path(path))
-    result = extract_text(text, path)
+    result = extract_text(text, path, engine="python" if engine == "python" else "rust")
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
@@ -46,10 +50,12 @@ def main() -> int:
     ap.add_argument("--hosts", type=int, default=1000)
     ap.add_argument("--bytes", type=int, default=10_000_000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--engine", choices=["rust", "python"], default="rust")
+    ap.add_argument("--lychee", default=shutil.which("lychee") or "/work/venv/bin/lychee")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        _child(args.child)
+        _child(args.child, args.engine)
         return 0
     from bench.genlist import generate
 
@@ -58,8 +64,10 @@ def main() -> int:
         path = Path(tmp) / "big.md"
         path.write_text(text, encoding="utf-8")
         size = path.stat().st_size
+        lychee = _lychee(args.lychee, path)
+        engine = ["--engine", args.engine]
         proc = subprocess.run(
-            [sys.executable, "-m", "bench.extract_bench", "--child", str(path)],
+            [sys.executable, "-m", "bench.extract_bench", "--child", str(path), *engine],
             capture_output=True,
             text=True,
             check=True,
@@ -72,7 +80,38 @@ def main() -> int:
         f"({stats['cpu_seconds']} s CPU), peak RSS {stats['peak_rss_mib']} MiB, "
         f"load average {load:.1f}"
     )
+    if lychee is not None:
+        print(
+            f"lychee --dump: {lychee['links']} links in {lychee['seconds']:.2f} s "
+            f"({lychee['cpu_seconds']:.2f} s CPU), peak RSS {lychee['peak_rss_mib']:.1f} MiB; "
+            f"linkhealth/lychee: {stats['seconds'] / max(lychee['seconds'], 1e-3):.1f}x wall, "
+            f"{stats['cpu_seconds'] / max(lychee['cpu_seconds'], 1e-3):.1f}x CPU"
+        )
     return 0 if stats["occurrences"] == args.links else 1
+
+
+def _lychee(binary: str, path: Path) -> dict[str, float] | None:
+    """``lychee --dump`` on ``path``: wall and CPU seconds, peak RSS, links printed.
+    Run before the extractor's child, so the children's peak RSS is lychee's own."""
+    if not Path(binary).exists():
+        return None
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [binary, "--dump", "-v", "--no-progress", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "peak_rss_mib": after.ru_maxrss / 1024,
+        "links": float(len(proc.stdout.splitlines())),
+    }
 
 
 if __name__ == "__main__":

@@ -21,29 +21,21 @@ import html
 import re
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal
 
 from linkify_it import LinkifyIt
-from markdown_it.token import Token
 
 from linkhealth.config import CommentMode
 from linkhealth.models import Finding, LinkKind, Occurrence, Severity
+from linkhealth.parse.fallback import FallbackWalk
 from linkhealth.parse.ignore_markers import ignored_lines, marker_ends, unclosed_start
 from linkhealth.parse.lint import TextHit, scan_text
-from linkhealth.parse.markdown import (
-    ENV_KEY,
-    HTML,
-    LinkRecord,
-    Recorder,
-    build_parser,
-    parse_inline,
-)
 from linkhealth.parse.source import LineIndex, normalise_newlines
 from linkhealth.parse.urls import diagnose, normalise_url
+from linkhealth.parse.walk import RustParserUnsafe, Walk
 
-_MD = build_parser()
-_DONE = Token("done", "", 0)  # stands in for a processed block token
 _LINKIFY = LinkifyIt(options={"fuzzy_link": False, "fuzzy_email": True, "fuzzy_ip": False})
 _LINKIFY.add("//", None).add("ftp:", None)
 _WWW_RE = re.compile(r"(?<![\w.@/-])www\.", re.I)
@@ -54,13 +46,8 @@ _HTML_ATTR_RE = re.compile(
     re.I,
 )
 _COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
-_KINDS = {
-    "inline": LinkKind.INLINE,
-    "reference": LinkKind.REFERENCE,
-    "image-reference": LinkKind.REFERENCE,
-    "autolink": LinkKind.AUTOLINK,
-    "image": LinkKind.IMAGE,
-}
+#: "rust": markdown-it-pyrs (markdown-it-py where it panics); "python": markdown-it-py.
+Engine = Literal["rust", "python"]
 
 
 @dataclass
@@ -77,65 +64,11 @@ class ParseResult:
         self.files.extend(other.files)
 
 
-class _Mapper:
-    """Offsets in an inline token's ``content`` → absolute offsets in the file.
-
-    Each content line is the source line with a prefix removed (indent, list and
-    quote markers) and, for the last, trailing space trimmed; counting from the
-    line's end places it exactly. Table cells and ATX headings are searched for.
-    """
-
-    __slots__ = ("cstarts", "dstarts")
-
-    def __init__(self, content: str, first_line: int, doc: _Doc) -> None:
-        self.cstarts: list[int] = []
-        self.dstarts: list[int] = []
-        n_lines = len(doc.starts)
-        offset = 0
-        for i, c in enumerate(content.split("\n")):
-            ln = min(first_line + i, n_lines - 1)
-            s = doc.line(ln)
-            cr = c.rstrip()
-            sr = s.rstrip()
-            if cr and sr.endswith(cr):
-                k = len(sr) - len(cr)
-            elif not cr:
-                k = len(s)
-            else:
-                stripped = c.strip()
-                k = s.find(stripped, doc.cursor.get(ln, 0))
-                if k < 0:
-                    k = max(s.find(stripped), 0)
-                doc.cursor[ln] = k + len(stripped)
-                k -= len(c) - len(c.lstrip())
-            self.cstarts.append(offset)
-            self.dstarts.append(doc.base + doc.starts[ln] + k)
-            offset += len(c) + 1
-
-    def abs(self, off: int) -> int:
-        i = bisect_right(self.cstarts, off) - 1
-        return self.dstarts[i] + off - self.cstarts[i]
-
-
-@dataclass
-class _Doc:
-    """One parsed region: the file, or the inside of a comment."""
-
-    base: int
-    src: str
-    starts: list[int]  # offset in ``src`` of each line (no list of line strings is kept)
-    in_comment: bool
-    cursor: dict[int, int] = field(default_factory=dict)
-
-    def line(self, ln: int) -> str:
-        """Line ``ln`` (0-based) of ``src``, without its ``\\n``."""
-        starts = self.starts
-        end = starts[ln + 1] - 1 if ln + 1 < len(starts) else len(self.src)
-        return self.src[starts[ln] : end]
-
-
 class _FileParser:
-    def __init__(self, text: str, file: str, comments: CommentMode) -> None:
+    def __init__(
+        self, text: str, file: str, comments: CommentMode, engine: Engine = "rust"
+    ) -> None:
+        self.engine = engine
         self.text = normalise_newlines(text)
         self.file = file
         self.comments = comments
@@ -250,113 +183,34 @@ class _FileParser:
         self.findings.sort(key=lambda f: (f.line, f.column, f.rule))
 
     def _parse(self, start: int, end: int, *, in_comment: bool, section: str | None) -> None:
-        src = self.text[start:end]
-        whole = start == 0 and end == len(self.text)  # the file's own line index fits
-        starts = self.index.starts if whole else LineIndex(src).starts
-        doc = _Doc(start, src, starts, in_comment)
-        rec = Recorder()
-        env: dict[str, Any] = {ENV_KEY: rec}
-        # Block tokens only; each inline token is parsed when the loop reaches it (or
-        # looks ahead at it) and dropped once processed, so the inline tokens of the
-        # whole document never exist at once.
-        tokens: list[Token] = _MD.parse(src, env)
-        stack: list[tuple[int, str]] = [(-1, section)] if section else []
-        changes: list[tuple[int, str | None]] = [(0, section)]
-        last_line = 0
+        """Parse ``text[start:end]`` (the file, or the inside of a comment)."""
+        if self.engine == "rust":
+            mark = (len(self.occurrences), len(self.findings), set(self._reported_defs))
+            try:
+                Walk(self, start, end, in_comment=in_comment).run(section)
+                return
+            except RustParserUnsafe:
+                # markdown-it-pyrs panics on a few inputs (an unclosed ` after a [, as in
+                # "[`x") and misplaces inline nodes after a tab in a line's indentation:
+                # such a region is parsed by markdown-it-py, as every file was before.
+                pass
+            except BaseException as exc:  # a panic not foreseen: the same, late
+                if type(exc).__name__ != "PanicException":
+                    raise
+            del self.occurrences[mark[0] :], self.findings[mark[1] :]
+            self._reported_defs = mark[2]
+        FallbackWalk(self, start, end, in_comment=in_comment).run(section)
 
-        def current() -> str | None:
-            return stack[-1][1] if stack else None
-
-        for i, tok in enumerate(tokens):
-            if tok.map:
-                last_line = tok.map[0]
-            t = tok.type
-            if t == "heading_open" or (t == "paragraph_open" and _introduces_list(tokens, i, env)):
-                title = _plain(tokens[i + 1], env)
-                while stack and stack[-1][0] >= tok.level:
-                    stack.pop()
-                if title:
-                    stack.append((tok.level, title))
-                changes.append((last_line, current()))
-            elif t in ("list_item_close", "blockquote_close"):
-                before = len(stack)
-                while stack and stack[-1][0] > tok.level:
-                    stack.pop()
-                if len(stack) != before:
-                    changes.append((last_line, current()))
-            elif t == "inline":
-                self._inline(tok, parse_inline(_MD, env, tok), doc, rec, last_line, current())
-            elif t == "html_block" and tok.map:
-                a = start + doc.starts[tok.map[0]]
-                b = start + doc.starts[tok.map[1]] - 1 if tok.map[1] < len(doc.starts) else end
-                self._html(a, b, doc, current())
-            tokens[i] = _DONE  # nothing looks back: let the token and its children go
-        # Definitions nobody uses are still links in the file.
-        change_lines = [c[0] for c in changes]
-        for key, d in rec.refdefs.items():
-            if key in rec.used_refs:
-                continue
-            line = bisect_right(doc.starts, d.start) - 1
-            sec = changes[max(bisect_right(change_lines, line) - 1, 0)][1]
-            self._link(
-                LinkKind.REFERENCE, d.url, start + d.start, start + d.end, None, sec, in_comment
-            )
-
-    def _inline(
+    def _scan(
         self,
-        tok: Token,
-        children: list[Token],
-        doc: _Doc,
-        rec: Recorder,
-        line: int,
+        content: str,
+        to_file: Callable[[int], int],
+        hard: list[tuple[int, int]],
         section: str | None,
+        in_comment: bool,
     ) -> None:
-        content = tok.content
-        first_line = tok.map[0] if tok.map else line
-        mapper: _Mapper | None = None
-
-        def m() -> _Mapper:
-            nonlocal mapper
-            if mapper is None:
-                mapper = _Mapper(content, first_line, doc)
-            return mapper
-
-        for j, child in enumerate(children):
-            lr: LinkRecord | None = child.meta.get("lh") if child.meta else None
-            if lr is None:
-                continue
-            text = _link_text(children, j) if child.type == "link_open" else child.content
-            kind = _KINDS[lr.kind]
-            diag_span = None
-            if lr.ref_key is not None and lr.ref_key in rec.refdefs:
-                d = rec.refdefs[lr.ref_key]
-                diag_span = (doc.base + d.start, doc.base + d.end)
-            self._link(
-                kind,
-                lr.url,
-                m().abs(lr.start),
-                m().abs(lr.end),
-                text,
-                section,
-                doc.in_comment,
-                destination=lr.kind != "autolink",
-                diag_span=diag_span,
-            )
-
-        ranges: list[tuple[int, int, str]] = tok.meta.get("lh_ranges", [])
-        hard = _union(ranges)
-        for s, e, consumed in ranges:
-            if consumed == HTML:
-                if content.startswith("<!--", s):
-                    if self.comments is CommentMode.INCLUDE:
-                        self._parse(
-                            m().abs(s + 4),
-                            m().abs(max(e - 3, s + 4)),
-                            in_comment=True,
-                            section=section,
-                        )
-                else:
-                    self._html_tag(content, s, e, m(), section, doc.in_comment)
+        """Lint findings and bare URLs in one run of inline ``content`` outside the
+        ``hard`` ranges the parser consumed; ``to_file`` maps its offsets into the file."""
 
         def is_hard(pos: int) -> bool:
             k = bisect_right(hard, (pos, float("inf"))) - 1
@@ -370,20 +224,20 @@ class _FileParser:
                     h.rule,
                     h.message,
                     h.suggestion,
-                    m().abs(h.start),
-                    m().abs(h.end),
+                    to_file(h.start),
+                    to_file(h.end),
                     section,
                     h.severity,
                 )
         if _BARE_HINT.search(content):
-            self._bare(content, hard, hits, m(), section, doc.in_comment)
+            self._bare(content, hard, hits, to_file, section, in_comment)
 
     def _bare(
         self,
         content: str,
         hard: list[tuple[int, int]],
         hits: list[TextHit],
-        mapper: _Mapper,
+        to_file: Callable[[int], int],
         section: str | None,
         in_comment: bool,
     ) -> None:
@@ -400,8 +254,8 @@ class _FileParser:
                         self._link(
                             LinkKind.BARE,
                             url,
-                            mapper.abs(s),
-                            mapper.abs(e),
+                            to_file(s),
+                            to_file(e),
                             None,
                             section,
                             in_comment,
@@ -411,13 +265,13 @@ class _FileParser:
 
     # ---- HTML -----------------------------------------------------------------
 
-    def _html(self, a: int, b: int, doc: _Doc, section: str | None) -> None:
+    def _html(self, a: int, b: int, in_comment: bool, section: str | None) -> None:
         region = self.text[a:b]
         if "<" not in region:
             return
         comments = [(c.start(), c.end()) for c in _COMMENT_RE.finditer(region)]
         for cs, ce in comments:
-            if self.comments is CommentMode.INCLUDE and not doc.in_comment:
+            if self.comments is CommentMode.INCLUDE and not in_comment:
                 inner_end = ce - 3 if region.endswith("-->", cs, ce) else ce
                 self._parse(
                     a + cs + 4, a + max(inner_end, cs + 4), in_comment=True, section=section
@@ -425,28 +279,24 @@ class _FileParser:
         for mt in _HTML_ATTR_RE.finditer(region):
             if any(cs <= mt.start() < ce for cs, ce in comments):
                 continue
-            self._html_match(mt, a, section, doc.in_comment, None)
+            self._html_tag(region, mt.start(), mt.end(), lambda p: a + p, section, in_comment)
 
     def _html_tag(
-        self, content: str, s: int, e: int, mapper: _Mapper, section: str | None, in_comment: bool
-    ) -> None:
-        for mt in _HTML_ATTR_RE.finditer(content[s:e]):
-            self._html_match(mt, s, section, in_comment, mapper)
-
-    def _html_match(
         self,
-        mt: re.Match[str],
-        offset: int,
+        source: str,
+        s: int,
+        e: int,
+        to_file: Callable[[int], int],
         section: str | None,
         in_comment: bool,
-        mapper: _Mapper | None,
     ) -> None:
-        group = next(g for g in ("dq", "sq", "uq") if mt.group(g) is not None)
-        raw = mt.group(group)
-        s, e = offset + mt.start(group), offset + mt.end(group)
-        if mapper is not None:
-            s, e = mapper.abs(s), mapper.abs(e)
-        self._link(LinkKind.HTML, html.unescape(raw), s, e, None, section, in_comment)
+        """The ``href``/``src`` of one inline HTML tag at ``source[s:e]``."""
+        for mt in _HTML_ATTR_RE.finditer(source, s, e):
+            group = next(g for g in ("dq", "sq", "uq") if mt.group(g) is not None)
+            a, b = to_file(mt.start(group)), to_file(mt.end(group))
+            self._link(
+                LinkKind.HTML, html.unescape(mt.group(group)), a, b, None, section, in_comment
+            )
 
     # ---- file-wide rules ------------------------------------------------------
 
@@ -501,17 +351,6 @@ def _whole_comment(text: str) -> tuple[int, int] | None:
     return start + 4, close
 
 
-def _union(ranges: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for s, e, _ in sorted(ranges):
-        if out and s < out[-1][1]:
-            if e > out[-1][1]:
-                out[-1] = (out[-1][0], e)
-        else:
-            out.append((s, e))
-    return out
-
-
 def _bare_matches(run: str) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     for mt in _LINKIFY.match(run) or []:
@@ -530,55 +369,14 @@ def _bare_matches(run: str) -> list[tuple[int, int, str]]:
     return found
 
 
-def _plain(tok: Token, env: dict[str, Any]) -> str:
-    if tok.type != "inline":
-        return ""
-    children = parse_inline(_MD, env, tok)
-    parts = [c.content for c in children if c.type in ("text", "code_inline")]
-    text = "".join(parts) if parts else tok.content
-    return " ".join(text.split())
-
-
-def _link_text(children: list[Token], j: int) -> str | None:
-    depth = 0
-    parts: list[str] = []
-    for child in children[j:]:
-        if child.type == "link_open":
-            depth += 1
-        elif child.type == "link_close":
-            depth -= 1
-            if depth == 0:
-                break
-        elif child.type in ("text", "code_inline") or child.type == "image":
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-    text = "".join(parts).strip()
-    return text or None
-
-
-def _introduces_list(tokens: list[Token], i: int, env: dict[str, Any]) -> bool:
-    """A one-line plain paragraph right before a list: the list's title."""
-    if i + 3 >= len(tokens):
-        return False
-    inline, after = tokens[i + 1], tokens[i + 3]
-    if inline.type != "inline" or after.type not in ("bullet_list_open", "ordered_list_open"):
-        return False
-    content = inline.content
-    if (
-        "\n" in content
-        or len(content) > 200
-        or (_BARE_HINT.search(content) and ("://" in content or "www." in content.lower()))
-    ):
-        return False
-    return not any(c.type in ("link_open", "image") for c in parse_inline(_MD, env, inline))
-
-
-def extract_text(text: str, file: str, *, comments: CommentMode = CommentMode.AUTO) -> ParseResult:
+def extract_text(
+    text: str, file: str, *, comments: CommentMode = CommentMode.AUTO, engine: Engine = "rust"
+) -> ParseResult:
     """Every link occurrence and lint finding in ``text`` (the content of ``file``).
 
-    Pure: reads nothing, never raises on any text.
+    Pure: reads nothing, never raises on any text. ``engine="python"`` parses with
+    markdown-it-py, the fallback (same results; kept to compare the two).
     """
-    parser = _FileParser(text, file, comments)
+    parser = _FileParser(text, file, comments, engine)
     parser.run()
     return ParseResult(parser.occurrences, parser.findings, [file])

@@ -1,248 +1,598 @@
-"""markdown-it-py, instrumented to say where each link was written.
+"""markdown-it-pyrs (markdown-it's Rust port), and where each link was written.
 
-markdown-it's inline tokens carry no positions. We wrap the inline rules that
-consume source text (links, images, autolinks, code spans, inline HTML) and the
-block ``reference`` rule: each wrapper runs the original rule and, on success,
-records what it consumed as offsets into the inline token's ``content`` (or,
-for reference definitions, into the document). Destinations are re-located with
-markdown-it's own helpers (``parseLinkLabel``, ``parseLinkDestination``), so the
-spans follow exactly the parse that markdown-it made.
+The Rust parser builds the syntax tree; every node carries a byte-offset source map
+(``srcmap``). What the tree does not say, this module reads back from the source,
+inside the node's own span and following markdown-it's own rules (ported below from
+markdown-it-py, the engine used before): where a link's label ends, where its
+destination is and what it decodes to, whether it is an inline or a reference link,
+and each reference definition's destination.
 
-Bare URLs are not linkified by markdown-it here: the extractor runs linkify-it
-on the text between the consumed ranges, where it knows the offsets.
+Two things are adjusted so that the tree holds every link a reader sees:
+
+- markdown-it refuses links to ``javascript:``, ``vbscript:``, ``file:`` and
+  ``data:`` (they stay text). linkhealth reports them (``unsafe-scheme``), so the
+  copy handed to the parser has the first letter of those schemes replaced by a
+  ``q`` of the same byte length (:func:`parser_input`); URLs are always read from
+  the original text, and text taken from the tree gets the letter back
+  (:func:`restore`; a document that also has a literal ``qavascript:`` would see
+  it as ``javascript:`` in a link text or title, nowhere else).
+- markdown-it percent-encodes link destinations; the URL reported is the
+  destination as written, with backslash escapes and entities decoded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from html.entities import html5
 
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import isStrSpace, normalizeReference
-from markdown_it.rules_block import StateBlock
-from markdown_it.rules_core import StateCore
-from markdown_it.rules_core.text_join import text_join
-from markdown_it.rules_inline import StateInline
-from markdown_it.token import Token
+from markdown_it_pyrs import MarkdownIt, Node
 
-ENV_KEY = "_linkhealth"
+#: Inline node names (anything else in a block's children is a block).
+INLINE_NODES = frozenset(
+    {
+        "text",
+        "text_special",
+        "softbreak",
+        "hardbreak",
+        "link",
+        "image",
+        "autolink",
+        "code_inline",
+        "html_inline",
+        "em",
+        "strong",
+        "s",
+        "strikethrough",
+    }
+)
 
-# kinds of consumed inline ranges
-CODE = "code"
-LINK = "link"
-IMAGE = "image"
-AUTOLINK = "autolink"
-HTML = "html"
+_ENTITIES = {name.rstrip(";"): chars for name, chars in html5.items()}
+_UNESCAPE_RE = re.compile(
+    r'\\([!"#$%&\'()*+,\-./:;<=>?@[\\\]^_`{|}~])|&([a-z#][a-z0-9]{1,31});', re.IGNORECASE
+)
+_DEC_RE = re.compile(r"#([0-9]{1,8})")
+_HEX_RE = re.compile(r"#x([a-f0-9]{1,8})", re.IGNORECASE)
+_MD_WHITESPACE = {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0xA0, 0x1680, 0x202F, 0x205F, 0x3000}
+_TRIM_CHARS = "".join(
+    chr(c) for c in sorted(_MD_WHITESPACE | set(range(0x2000, 0x200B)) | {0x2028, 0x2029})
+)
+_TRIM_RE = re.compile("[" + re.escape(_TRIM_CHARS) + "]+")
+
+# A scheme markdown-it would refuse, each letter as written or as a numeric entity.
+_LETTER = r"(?:{c}|&\#0*{d};|&\#[xX]0*{h};)"
+
+
+def _scheme_re() -> re.Pattern[str]:
+    words = []
+    for word in ("javascript", "vbscript", "file", "data"):
+        letters = [
+            _LETTER.format(
+                c=f"[{ch}{ch.upper()}]",
+                d=f"(?:{ord(ch)}|{ord(ch.upper())})",
+                h=f"(?:{ord(ch):x}|{ord(ch):X}|{ord(ch.upper()):x}|{ord(ch.upper()):X})",
+            )
+            for ch in word
+        ]
+        words.append(f"(?P<{word}>{letters[0]}){''.join(letters[1:])}")
+    colon = r"(?::|\\:|&colon;|&\#0*58;|&\#[xX]0*3[aA];)"
+    return re.compile(f"(?:{'|'.join(words)}){colon}")
+
+
+_BAD_SCHEME_RE = _scheme_re()
+
+
+def _neutral_letter(unit: str) -> str:
+    """The first letter of a refused scheme, replaced by ``q`` written the same way."""
+    if not unit.startswith("&"):
+        return "Q" if unit.isupper() else "q"
+    digits = unit.rstrip(";").lstrip("&#xX")
+    hexa = unit[2] in "xX"
+    code = int(digits, 16 if hexa else 10)
+    x = ord("Q") if chr(code).isupper() else ord("q")
+    new = format(x, "x" if hexa else "d").rjust(len(digits), "0")
+    return unit[: len(unit) - 1 - len(digits)] + new + ";"
+
+
+def parser_input(text: str) -> tuple[str, bool]:
+    """``text`` as the Rust parser should see it, byte offsets unchanged, and whether a
+    refused scheme was changed (then :func:`restore` text taken from the tree).
+
+    Three differences from markdown-it-py (the engine the results are kept equal to)
+    are bridged here: refused schemes (see the module docstring); HTML comments with
+    ``--`` inside or ending in ``-`` (CommonMark 0.31 allows them, the Rust port
+    follows 0.30): their inner dashes become ``=``; and a ``<!doctype``-style
+    declaration in lower case starting an HTML block (0.31 again): its first letter
+    is upper-cased. (Inline declarations in lower case, ``<!x>``, stay a difference.)
+    """
+    changed = False
+
+    def neutral(m: re.Match[str]) -> str:
+        nonlocal changed
+        changed = True
+        name = m.lastgroup or ""
+        unit = m.group(name)
+        return _neutral_letter(unit) + m.group()[len(unit) :]
+
+    text = _BAD_SCHEME_RE.sub(neutral, text)
+    if "<!" in text:
+        text = _DECLARATION_RE.sub(lambda m: m.group(1) + m.group(2).upper(), text)
+        if "<!--" in text:
+            text = _COMMENT_RE.sub(_comment_for_030, text)
+    return text, changed
+
+
+# markdown-it-py's inline comment (CommonMark 0.31): <!-->, <!--->, or up to the first -->
+_COMMENT_RE = re.compile(r"<!---?>|<!--(?:[^-]|-[^-]|--[^>])*-->")
+_MARKER_LINE_RE = re.compile(r"[ \t>]*[-=*_ \t]*")
+_LIST_DASH_RE = re.compile(r"[ \t>]*-(?=[ \t]|$)")
+# a declaration starting an HTML block (at a line's start, after quote or list markers)
+_DECLARATION_RE = re.compile(r"^([ >]*(?:(?:[-+*]|\d{1,9}[.)]) +)?<!)([a-z])", re.M)
+
+
+def _comment_for_030(m: re.Match[str]) -> str:
+    """A one-line comment the Rust port (CommonMark 0.30) would not take as one, with
+    its inner dashes replaced: ``<!-- a -- b -->`` -> ``<!-- a == b -->``. (The short
+    forms ``<!-->`` and ``<!--->`` cannot be made one in the same length: left.)"""
+    whole = m.group()
+    body = whole[4:-3]
+    if len(whole) < 7 or not ("--" in body or body.endswith("-")):
+        return whole
+    lines = body.split("\n")
+    for i, line in enumerate(lines):
+        full = line + "-->" if i == len(lines) - 1 else line  # the line as written
+        prefix = len(full) - len(full.lstrip(" \t>"))
+        if i == 0:
+            lines[i] = line.replace("-", "=")
+        elif (
+            "|" not in full
+            and not full.startswith("<!--", prefix)
+            and not _MARKER_LINE_RE.fullmatch(full)
+        ):
+            # a later line keeps what could make a block: a list item's dash
+            keep = _LIST_DASH_RE.match(line)
+            k = keep.end() if keep else 0
+            lines[i] = line[:k] + line[k:].replace("-", "=")
+    return "<!--" + "\n".join(lines) + "-->"
+
+
+_RUN_RE = re.compile(r"`+")
+_BLANK_LINE_RE = re.compile(r"\n[ \t]*\n")
+_FENCE_LINE_RE = re.compile(r"^ {0,3}(?:```+[^`]*|~~~.*)$")
+
+
+def may_panic(src: str) -> bool:
+    """Whether markdown-it-pyrs 0.4 (markdown-it 0.6) might panic on ``src``.
+
+    Its code-span rule indexes a cache out of bounds when it revisits a backtick run
+    (as it does after reading a link label) once an earlier scan found no closer
+    (``[`x``, ``[a `b](u)``). That needs a ``[`` and, after it in the same paragraph,
+    a run of backticks with no run of the same length after it on its line or table
+    cell. Checked conservatively; such a region is parsed by markdown-it-py instead.
+    """
+    if "`" not in src or "[" not in src:
+        return False
+    for chunk in _BLANK_LINE_RE.split(src):
+        first = chunk.find("[")
+        if first == -1 or "`" not in chunk[first:]:
+            continue
+        offset = 0
+        for line in chunk.split("\n"):
+            if "`" in line and not _FENCE_LINE_RE.match(line):
+                for cell in line.split("|"):
+                    if _unmatched_run(cell):
+                        at = offset + line.find(cell)
+                        if chunk.find("[", 0, at + len(cell)) != -1:
+                            return True
+            offset += len(line) + 1
+    return False
+
+
+def _unmatched_run(cell: str) -> bool:
+    """Whether a run of backticks in ``cell`` opens no code span (CommonMark pairing)."""
+    runs = [m.end() - m.start() for m in _RUN_RE.finditer(cell)]
+    i = 0
+    while i < len(runs):
+        j = next((j for j in range(i + 1, len(runs)) if runs[j] == runs[i]), -1)
+        if j == -1:
+            return True
+        i = j + 1
+    return False
+
+
+_NEUTRAL_RE = re.compile(r"[qQ](?=(avascript|bscript|ile|ata):)", re.I)
+_FIRST = {"avascript": "j", "bscript": "v", "ile": "f", "ata": "d"}
+
+
+def restore(text: str) -> str:
+    """Text from the tree (link text, titles) as the author wrote it: the schemes
+    :func:`parser_input` changed get their first letter back."""
+    return _NEUTRAL_RE.sub(
+        lambda m: (
+            _FIRST[m.group(1).lower()].upper()
+            if m.group().isupper()
+            else _FIRST[m.group(1).lower()]
+        ),
+        text,
+    )
+
+
+def build_parser() -> MarkdownIt:
+    """CommonMark (HTML on) with GFM tables and strikethrough; no linkify (bare URLs
+    are found by the extractor, which knows the text between the parsed ranges)."""
+    return MarkdownIt("commonmark").enable_many(["table", "strikethrough"])
+
+
+# ---- markdown-it's helpers, on a Python string -----------------------------------
+
+
+def unescape_all(string: str) -> str:
+    """Backslash escapes and entity references decoded (markdown-it's ``unescapeAll``)."""
+    if "\\" not in string and "&" not in string:
+        return string
+
+    def replace(m: re.Match[str]) -> str:
+        if m.group(1):
+            return m.group(1)
+        name = m.group(2)
+        if name in _ENTITIES:
+            return _ENTITIES[name]
+        pat = _DEC_RE.fullmatch(name) or _HEX_RE.fullmatch(name)
+        if pat is not None:
+            code = int(pat.group(1), 10 if pat.re is _DEC_RE else 16)
+            if _valid_entity_code(code):
+                return chr(code)
+        return m.group()
+
+    return _UNESCAPE_RE.sub(replace, string)
+
+
+def _valid_entity_code(c: int) -> bool:
+    return not (
+        0xD800 <= c <= 0xDFFF
+        or 0xFDD0 <= c <= 0xFDEF
+        or (c & 0xFFFF) in (0xFFFF, 0xFFFE)
+        or 0x00 <= c <= 0x08
+        or c == 0x0B
+        or 0x0E <= c <= 0x1F
+        or 0x7F <= c <= 0x9F
+        or c > 0x10FFFF
+    )
+
+
+def normalize_reference(label: str) -> str:
+    """A reference label as markdown-it compares them."""
+    return _TRIM_RE.sub(" ", label.strip(_TRIM_CHARS)).lower().upper()
 
 
 @dataclass(slots=True)
-class LinkRecord:
-    """One link found by an inline rule; offsets are into the inline content."""
+class Destination:
+    ok: bool
+    pos: int = 0
+    url: str = ""
 
-    kind: str  # "inline", "reference", "autolink", "image", "image-reference"
-    start: int  # span of the destination as written (or of the whole use)
-    end: int
-    url: str
-    exact: bool  # whether content[start:end] is the destination as written
-    ref_key: str | None = None
+
+def link_destination(s: str, pos: int, maximum: int) -> Destination:
+    """markdown-it's ``parseLinkDestination``: ``<...>`` or a run with balanced parens."""
+    start = pos
+    if pos < maximum and s[pos] == "<":
+        pos += 1
+        while pos < maximum:
+            ch = s[pos]
+            if ch in "\n<":
+                return Destination(False)
+            if ch == ">":
+                return Destination(True, pos + 1, unescape_all(s[start + 1 : pos]))
+            pos += 2 if ch == "\\" and pos + 1 < maximum else 1
+        return Destination(False)
+    level = 0
+    while pos < maximum:
+        ch = s[pos]
+        if ch == " " or ch < " " or ch == "\x7f":
+            break
+        if ch == "\\" and pos + 1 < maximum:
+            if s[pos + 1] == " ":
+                break
+            pos += 2
+            continue
+        if ch == "(":
+            level += 1
+            if level > 32:
+                return Destination(False)
+        elif ch == ")":
+            if level == 0:
+                break
+            level -= 1
+        pos += 1
+    if start == pos or level != 0:
+        return Destination(False)
+    return Destination(True, pos, unescape_all(s[start:pos]))
+
+
+def link_title_end(s: str, pos: int, maximum: int) -> int:
+    """Where a complete ``"title"``, ``'title'`` or ``(title)`` at ``pos`` ends, else -1."""
+    if pos >= maximum or s[pos] not in "\"'(":
+        return -1
+    marker = ")" if s[pos] == "(" else s[pos]
+    pos += 1
+    while pos < maximum:
+        ch = s[pos]
+        if ch == marker:
+            return pos + 1
+        if ch == "(" and marker == ")":
+            return -1
+        pos += 2 if ch == "\\" else 1
+    return -1
+
+
+def _skip_space(s: str, pos: int, maximum: int) -> int:
+    while pos < maximum and s[pos] in " \t\n":
+        pos += 1
+    return pos
+
+
+def label_end(s: str, start: int, maximum: int, skip: list[tuple[int, int]]) -> int:
+    """The ``]`` closing the label that opens at ``start`` (the ``[``), or -1.
+
+    Brackets count unless escaped or inside a construct the parser consumed there
+    (code spans, autolinks, HTML, nested images): ``skip``, sorted, absolute.
+    """
+    level = 1
+    pos = start + 1
+    k = 0
+    while pos < maximum:
+        while k < len(skip) and skip[k][1] <= pos:
+            k += 1
+        if k < len(skip) and skip[k][0] <= pos:
+            pos = skip[k][1]
+            continue
+        ch = s[pos]
+        if ch == "]":
+            level -= 1
+            if level == 0:
+                return pos
+        elif ch == "[":
+            level += 1
+        elif ch == "\\":
+            pos += 1
+        pos += 1
+    return -1
+
+
+def inline_destination(s: str, after_label: int, maximum: int) -> tuple[int, int, str] | None:
+    """Where ``[label](dest "title")`` has its destination (``after_label`` is just
+    past the ``]``), following markdown-it's ``link`` rule; ``None`` for a reference."""
+    pos = after_label
+    if pos >= maximum or s[pos] != "(":
+        return None
+    pos = _skip_space(s, pos + 1, maximum)
+    if pos >= maximum:
+        return None
+    dest_start, dest_end, url = pos, pos, ""
+    res = link_destination(s, pos, maximum)
+    if res.ok:
+        dest_start, dest_end, url = pos, res.pos, res.url
+        if s[pos] == "<":  # <dest>: the span is inside the brackets
+            dest_start, dest_end = pos + 1, res.pos - 1
+        pos = res.pos
+        before = pos
+        pos = _skip_space(s, pos, maximum)
+        title = link_title_end(s, pos, maximum)
+        if pos < maximum and before != pos and title >= 0:
+            pos = _skip_space(s, title, maximum)
+    if pos >= maximum or s[pos] != ")":
+        return None
+    return dest_start, dest_end, url
+
+
+def reference_key(s: str, first_start: int, first_end: int, maximum: int) -> str:
+    """The normalised label a reference link uses: ``[text][label]``, ``[label][]``
+    or ``[label]`` (``first_*``: the inside of the first brackets)."""
+    label = ""
+    pos = first_end + 1
+    if pos < maximum and s[pos] == "[":
+        end = label_end(s, pos, maximum, [])
+        if end >= 0:
+            label = s[pos + 1 : end]
+    if not label:
+        label = s[first_start:first_end]
+    return normalize_reference(label)
 
 
 @dataclass(slots=True)
 class RefDef:
-    start: int  # absolute offsets of the destination in the document
+    start: int  # offsets of the destination in the text
     end: int
     url: str
     label: str
 
 
-@dataclass(slots=True)
-class Recorder:
-    """Per-document notes written by the wrapped rules (kept in ``env``)."""
-
-    # ranges consumed in the inline token being parsed: [(start, end, kind)]
-    current: list[tuple[int, int, str]] = field(default_factory=list)
-    refdefs: dict[str, RefDef] = field(default_factory=dict)
-    used_refs: set[str] = field(default_factory=set)
-
-
-def _skip_space(src: str, pos: int, maximum: int) -> int:
-    while pos < maximum and (isStrSpace(src[pos]) or src[pos] == "\n"):
-        pos += 1
-    return pos
-
-
-def _inline_destination(state: StateInline, label_end: int) -> tuple[int, int, str] | None:
-    """Where ``[label](dest "title")`` has its destination, following markdown-it's
-    ``link`` rule; ``None`` when the link is not an inline one (a reference)."""
-    src, maximum = state.src, state.posMax
-    pos = label_end + 1
-    if pos >= maximum or src[pos] != "(":
+def definition(s: str, start: int, end: int) -> tuple[str, RefDef] | None:
+    """The key and destination of the reference definition written in ``s[start:end]``."""
+    if start >= end or s[start] != "[":
         return None
-    pos = _skip_space(src, pos + 1, maximum)
-    if pos >= maximum:
+    i = start + 1
+    while i < end and s[i] != "]":
+        i += 2 if s[i] == "\\" else 1
+    if i + 1 >= end or s[i + 1] != ":":
         return None
-    dest_start, dest_end, url = pos, pos, ""
-    res = state.md.helpers.parseLinkDestination(src, pos, maximum)
-    if res.ok:
-        dest_start, dest_end, url = pos, res.pos, res.str
-        if src[pos] == "<":  # <dest>: the span is inside the brackets
-            dest_start, dest_end = pos + 1, res.pos - 1
-        pos = res.pos
-        start = pos
-        pos = _skip_space(src, pos, maximum)
-        title = state.md.helpers.parseLinkTitle(src, pos, maximum)
-        if pos < maximum and start != pos and title.ok:
-            pos = _skip_space(src, title.pos, maximum)
-    if pos >= maximum or src[pos] != ")":
-        return None
-    return dest_start, dest_end, url
-
-
-def _reference_key(state: StateInline, label_start: int, label_end: int) -> str:
-    src = state.src
-    label = ""
-    pos = label_end + 1
-    if pos < state.posMax and src[pos] == "[":
-        end = state.md.helpers.parseLinkLabel(state, pos)
-        if end >= 0:
-            label = src[pos + 1 : end]
-    if not label:
-        label = src[label_start:label_end]
-    return normalizeReference(label)
-
-
-def _record_link(state: StateInline, start: int, end: int, n_before: int, image: bool) -> None:
-    rec: Recorder | None = state.env.get(ENV_KEY)
-    if rec is None:
-        return
-    rec.current.append((start, end, IMAGE if image else LINK))
-    open_type = "image" if image else "link_open"
-    token = next((t for t in state.tokens[n_before:] if t.type == open_type), None)
-    if token is None:
-        return
-    label_start = start + 2 if image else start + 1
-    label_end = state.md.helpers.parseLinkLabel(state, label_start - 1, not image)
-    if label_end < 0:
-        return
-    dest = _inline_destination(state, label_end)
-    if dest is not None:
-        kind = "image" if image else "inline"
-        token.meta["lh"] = LinkRecord(kind, dest[0], dest[1], dest[2], exact=True)
-        return
-    key = _reference_key(state, label_start, label_end)
-    ref = state.env.get("references", {}).get(key)
-    if ref is None:
-        return
-    rec.used_refs.add(key)
-    kind = "image-reference" if image else "reference"
-    token.meta["lh"] = LinkRecord(kind, start, end, str(ref["href"]), exact=False, ref_key=key)
-
-
-def _wrap_inline(name: str, rule: Any) -> Any:
-    def wrapped(state: StateInline, silent: bool) -> bool:
-        start = state.pos
-        n_before = len(state.tokens)
-        ok: bool = rule(state, silent)
-        if not ok or silent:
-            return ok
-        end = state.pos
-        if name in ("link", "image"):
-            _record_link(state, start, end, n_before, name == "image")
-            return ok
-        rec: Recorder | None = state.env.get(ENV_KEY)
-        if rec is None:
-            return ok
-        kind = {"backticks": CODE, "autolink": AUTOLINK, "html_inline": HTML}[name]
-        rec.current.append((start, end, kind))
-        if name == "autolink":
-            token = next((t for t in state.tokens[n_before:] if t.type == "link_open"), None)
-            if token is not None:
-                raw = state.src[start + 1 : end - 1]
-                url = raw if ":" in raw else "mailto:" + raw
-                token.meta["lh"] = LinkRecord("autolink", start + 1, end - 1, url, exact=True)
-        return ok
-
-    return wrapped
-
-
-def _reference_rule(rule: Any) -> Any:
-    def wrapped(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
-        ok: bool = rule(state, start_line, end_line, silent)
-        if ok and not silent:
-            rec: Recorder | None = state.env.get(ENV_KEY)
-            if rec is not None:
-                _record_definition(state, start_line, rec)
-        return ok
-
-    return wrapped
-
-
-def _record_definition(state: StateBlock, start_line: int, rec: Recorder) -> None:
-    src = state.src
-    pos = state.bMarks[start_line] + state.tShift[start_line]
-    limit = state.eMarks[state.line - 1]
-    if pos >= limit or src[pos] != "[":
-        return
-    i = pos + 1
-    while i < limit and src[i] != "]":
-        i += 2 if src[i] == "\\" else 1
-    if i + 1 >= limit or src[i + 1] != ":":
-        return
-    key = normalizeReference(src[pos + 1 : i])
+    key = normalize_reference(s[start + 1 : i])
     j = i + 2
-    while j < limit and src[j] in " \t":
+    while j < end and s[j] in " \t":
         j += 1
-    if j < limit and src[j] == "\n":  # destination on the next line (after its prefix)
-        line = start_line + 1
-        while line < state.line and state.bMarks[line] <= j:
-            line += 1
-        if line >= state.line:
+    if j < end and s[j] == "\n":  # destination on the next line (after its prefix)
+        j += 1
+        while j < end and s[j] in " \t>":
+            j += 1
+    res = link_destination(s, j, end)
+    if not res.ok:
+        return None
+    a, b = (j + 1, res.pos - 1) if s[j] == "<" else (j, res.pos)
+    return key, RefDef(a, b, res.url, s[start + 1 : i])
+
+
+class ByteOffsets:
+    """Byte offsets into the UTF-8 form of a text (as the parser gives them) →
+    character offsets (as every position in linkhealth counts)."""
+
+    __slots__ = ("_ascii", "_bstarts", "_cstarts", "_data")
+
+    def __init__(self, text: str, line_starts: list[int]) -> None:
+        self._ascii = text.isascii()
+        self._bstarts: list[int] = []
+        self._cstarts: list[int] = []
+        self._data = b""
+        if self._ascii:
             return
-        j = state.bMarks[line] + state.tShift[line]
-    res = state.md.helpers.parseLinkDestination(src, j, limit)
-    if not res.ok or key in rec.refdefs:
-        return
-    start, end = (j + 1, res.pos - 1) if src[j] == "<" else (j, res.pos)
-    rec.refdefs[key] = RefDef(start, end, res.str, src[pos + 1 : i])
+        self._data = text.encode("utf-8")
+        b = 0
+        prev = 0
+        for c in line_starts[1:]:
+            self._bstarts.append(b)
+            self._cstarts.append(prev)
+            line = text[prev:c]
+            b += len(line) if line.isascii() else len(line.encode("utf-8"))
+            prev = c
+        self._bstarts.append(b)
+        self._cstarts.append(prev)
+
+    def char(self, b: int) -> int:
+        if self._ascii:
+            return b
+        i = bisect_right(self._bstarts, b) - 1
+        b0 = self._bstarts[i]
+        return self._cstarts[i] + len(self._data[b0:b].decode("utf-8", errors="ignore"))
 
 
-def parse_inline(md: MarkdownIt, env: dict[str, Any], token: Token) -> list[Token]:
-    """The children of one ``inline`` block token, parsed as markdown-it's core
-    ``inline`` and ``text_join`` rules would parse them, keeping the consumed
-    ranges in ``token.meta["lh_ranges"]``.
+def leaf_text(node: Node) -> str | None:
+    """The text a text, escape, entity or code span node stands for; ``None`` else."""
+    name = node.name
+    if name in ("text", "text_special"):
+        return str(node.meta.get("content", ""))
+    if name == "code_inline":
+        return "".join(str(c.meta.get("content", "")) for c in node.children)
+    return None
 
-    The parser from :func:`build_parser` leaves inline tokens unparsed, so a
-    caller parses each one when it gets to it and can drop the children once it
-    is done (the whole document's inline tokens are never held at once). Inline
-    parsing reads only the finished block pass (``env["references"]``), so the
-    order in which tokens are parsed changes nothing.
+
+def plain(nodes: list[Node]) -> list[str]:
+    """The text of ``nodes`` as markdown-it's flat inline stream has it: text and code
+    spans anywhere except inside images."""
+    parts: list[str] = []
+    for node in nodes:
+        text = leaf_text(node)
+        if text is not None:
+            parts.append(text)
+        elif node.name != "image":
+            parts.extend(plain(list(node.children)))
+    return parts
+
+
+def union(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or nested ranges merged, sorted."""
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(ranges):
+        if out and s < out[-1][1]:
+            if e > out[-1][1]:
+                out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
+def loose_backticks(content: str, hard: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Backtick runs outside ``hard`` (code spans and links) that open no code span.
+
+    markdown-it's backtick rule consumes such a run as text, and the extractor has
+    always treated it as consumed: no bare URL or lint hit runs into it
+    (``me@x.org```` finds no address). The Rust tree keeps it as plain text, so the
+    runs are found here. ``hard`` is sorted, offsets into ``content``.
     """
-    if "lh_ranges" in token.meta:
-        return token.children or []
-    rec: Recorder | None = env.get(ENV_KEY)
-    if token.children is None:
-        token.children = []
-    if rec is not None:
-        rec.current = []
-    md.inline.parse(token.content, md, env, token.children)
-    token.meta["lh_ranges"] = rec.current if rec is not None else []
-    text_join(StateCore("", md, env, [token]))
-    return token.children or []
+    out: list[tuple[int, int]] = []
+    pos = content.find("`")
+    k = 0
+    n = len(content)
+    i = 0
+    while pos != -1:
+        while i < pos:  # walk up to the run, honouring escapes and consumed ranges
+            while k < len(hard) and hard[k][1] <= i:
+                k += 1
+            if k < len(hard) and hard[k][0] <= i:
+                i = hard[k][1]
+                continue
+            i += 2 if content[i] == "\\" and i + 1 < n and content[i + 1] in _PUNCT else 1
+        if i == pos:
+            end = pos
+            while end < n and content[end] == "`":
+                end += 1
+            out.append((pos, end))
+            i = end
+        pos = content.find("`", max(i, pos + 1))
+    return out
 
 
-def build_parser() -> MarkdownIt:
-    """CommonMark with GFM tables and strikethrough, HTML on, every link allowed
-    through (unsafe schemes become lint findings, not silently dropped text).
-    ``parse`` returns block tokens only: parse each inline one with
-    :func:`parse_inline`."""
-    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-    md.validateLink = lambda url: True  # type: ignore[method-assign]
-    md.normalizeLink = lambda url: url  # type: ignore[method-assign]
-    for name in ("link", "image", "backticks", "autolink", "html_inline"):
-        rule = next(r.fn for r in md.inline.ruler.__rules__ if r.name == name)
-        md.inline.ruler.at(name, _wrap_inline(name, rule))
-    # Inline content is parsed token by token with parse_inline (see there).
-    md.core.ruler.disable(["inline", "text_join"])
-    ref = next(r for r in md.block.ruler.__rules__ if r.name == "reference")
-    md.block.ruler.at("reference", _reference_rule(ref.fn), {"alt": list(ref.alt)})
-    return md
+_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+#: A chunk is cut once it is this long (characters), at the next safe heading.
+CHUNK_CHARS = 200_000
+_ATX_RE = re.compile(r"#{1,6}(?:[ \t]|$)")
+_FENCE_RE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_OPEN_CLOSE = (
+    ("<!--", "-->"),
+    ("<script", "</script"),
+    ("<pre", "</pre"),
+    ("<style", "</style"),
+    ("<textarea", "</textarea"),
+    ("<?", "?>"),
+    ("<![CDATA[", "]]>"),
+)
+
+
+def chunks(src: str, starts: list[int], size: int | None = None) -> list[tuple[int, int]]:
+    """``src`` cut into pieces that parse exactly as they do in the whole.
+
+    A cut is made only before an ATX heading at column 0 that follows a blank line,
+    outside a fenced code block and after every HTML block that runs past blank
+    lines (comment, ``<script>``, ``<pre>``, ``<style>``, ``<textarea>``, ``<?``,
+    CDATA) has closed: such a heading ends every open block (lists, quotes,
+    paragraphs, other HTML blocks), so the blocks on either side are the same.
+    Reference definitions are shared by the walk, not by the cut.
+    """
+    size = CHUNK_CHARS if size is None else size
+    if len(src) <= size:
+        return [(0, len(src))]
+    out: list[tuple[int, int]] = []
+    begin = 0
+    fence = ""
+    blank = False
+    for i, start in enumerate(starts):
+        end = starts[i + 1] - 1 if i + 1 < len(starts) else len(src)
+        line = src[start:end]
+        if fence:
+            close = _FENCE_RE.match(line)
+            if close and close.group(1).startswith(fence) and not line[close.end() :].strip():
+                fence = ""
+            blank = False
+            continue
+        m = _FENCE_RE.match(line)
+        if m and (m.group(1)[0] == "~" or "`" not in line[m.end() :]):
+            fence = m.group(1)
+        elif (
+            blank
+            and start - begin >= size
+            and _ATX_RE.match(line)
+            and _html_closed(src[begin:start])
+        ):
+            out.append((begin, start))
+            begin = start
+        blank = not line.strip()
+    out.append((begin, len(src)))
+    return out
+
+
+def _html_closed(text: str) -> bool:
+    lower = text.lower() if "<" in text else ""
+    return all(lower.rfind(a) <= lower.rfind(b) for a, b in _OPEN_CLOSE) and (
+        lower.rfind("<!") <= lower.rfind(">")
+    )

@@ -1,0 +1,453 @@
+"""One parsed region (the file, or the inside of a comment) walked block by block.
+
+The walk follows markdown-it's block structure: headings and list titles make the
+section, each run of inline content (a paragraph, a heading's text, a table cell, the
+text of a tight list item) is handed to :meth:`Walk.inline` with its span in the
+file, and HTML blocks to the file parser's HTML scan. Offsets here are character
+offsets into the whole file (:attr:`Walk.base` is where the region starts).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from typing import TYPE_CHECKING
+
+from markdown_it_pyrs import Node
+
+from linkhealth.config import CommentMode
+from linkhealth.models import LinkKind
+from linkhealth.parse.markdown import (
+    INLINE_NODES,
+    ByteOffsets,
+    RefDef,
+    build_parser,
+    chunks,
+    definition,
+    inline_destination,
+    label_end,
+    leaf_text,
+    loose_backticks,
+    may_panic,
+    normalize_reference,
+    parser_input,
+    plain,
+    reference_key,
+    restore,
+    union,
+)
+
+if TYPE_CHECKING:
+    from linkhealth.parse.extract import _FileParser
+
+_MD = build_parser()
+_LISTS = ("bullet_list", "ordered_list")
+_CONSUMED = frozenset({"link", "image", "autolink", "code_inline", "html_inline"})
+_LEAVES = frozenset({"autolink", "code_inline", "html_inline"})
+_BARE_HINT = re.compile(r":|www\.|@", re.I)
+_QUOTE_PREFIX = re.compile(r"[ \t]*>")
+# A tab in a line's indentation, quote markers or after a list marker: markdown-it-pyrs
+# expands it and then places inline nodes by the expanded line (a few columns off).
+_TAB_PREFIX_RE = re.compile(r"^[ >]*(?:(?:[-+*]|\d{1,9}[.)])[ >]*)?\t", re.M)
+_LABEL_RE = re.compile(r"\[((?:\\.|[^\[\]\\])*)\]")
+
+
+class RustParserUnsafe(Exception):
+    """The region has what markdown-it-pyrs panics on: parse it with the fallback."""
+
+
+# (node name, node, start, end): a consumed inline construct, offsets in the file
+Item = tuple[str, Node, int, int]
+
+
+class Walk:
+    """One region, parsed chunk by chunk (:func:`~.markdown.chunks`): the syntax
+    tree of a whole 10 MB list would take 40 times its size in memory."""
+
+    def __init__(self, fp: _FileParser, start: int, end: int, *, in_comment: bool) -> None:
+        self.fp = fp
+        self.text = fp.text
+        self.base = start  # of the region: lines are counted from here
+        self.end = end
+        src = fp.text[start:end]
+        if may_panic(src) or _TAB_PREFIX_RE.search(src):
+            raise RustParserUnsafe
+        whole = start == 0 and end == len(fp.text)  # the file's own line index fits
+        self.starts: list[int] = fp.index.starts if whole else _line_starts(src)
+        self.chunks = chunks(src, self.starts)
+        self.in_comment = in_comment
+        self.chunk_base = start
+        self.offsets = ByteOffsets("", [0])
+        self.limit = 0
+        self.neutralised = False
+        self.refdefs: dict[str, RefDef] = {}
+        self.used: set[str] = set()
+        self.stack: list[tuple[int, str | None]] = []
+        self.changes: list[tuple[int, str | None]] = []
+        self.last_line = 0
+
+    def _tree(self, a: int, b: int, labels: str = "") -> Node:
+        """The tree of the chunk at ``a:b`` (region offsets), with ``labels`` (reference
+        definitions of other chunks) after it; positions then point into the chunk."""
+        src = self.text[self.base + a : self.base + b]
+        first = bisect_right(self.starts, a) - 1
+        last = bisect_right(self.starts, b)
+        self.chunk_base = self.base + a
+        self.offsets = ByteOffsets(src, [x - a for x in self.starts[first:last] if x < b])
+        self.limit = len(src.encode("utf-8")) if not src.isascii() else len(src)
+        parsed, neutralised = parser_input(src)
+        self.neutralised = self.neutralised or neutralised
+        return _MD.tree(parsed + labels)
+
+    # ---- positions --------------------------------------------------------------
+
+    def pos(self, b: int) -> int:
+        return self.chunk_base + self.offsets.char(b)
+
+    def span(self, node: Node) -> tuple[int, int]:
+        s, e = node.srcmap or (0, 0)
+        if not 0 <= s <= e <= self.limit:  # never seen: a misplaced node is no position
+            raise RustParserUnsafe
+        return self.pos(s), self.pos(e)
+
+    def line(self, pos: int) -> int:
+        """The 0-based line of the region that holds ``pos``."""
+        return bisect_right(self.starts, pos - self.base) - 1
+
+    def tree_text(self, text: str | None) -> str | None:
+        """Text taken from the tree, as written (see :func:`parser_input`)."""
+        return restore(text) if text and self.neutralised else text
+
+    def current(self) -> str | None:
+        return self.stack[-1][1] if self.stack else None
+
+    # ---- the document -----------------------------------------------------------
+
+    def run(self, section: str | None) -> None:
+        self.stack = [(-1, section)] if section else []
+        self.changes = [(0, section)]
+        for a, b in self.chunks:  # definitions first: a link may use a later one
+            self._definitions(self._tree(a, b))
+        for a, b in self.chunks:
+            root = self._tree(a, b, self._labels_for(a, b))
+            top = [n for n in root.children if (n.srcmap or (0, 0))[0] < self.limit]
+            self.blocks(top, 0, min((root.srcmap or (0, 0))[1], self.limit), 0)
+        # Definitions nobody uses are still links in the file.
+        change_lines = [c[0] for c in self.changes]
+        for key, d in self.refdefs.items():
+            if key in self.used:
+                continue
+            sec = self.changes[max(bisect_right(change_lines, self.line(d.start)) - 1, 0)][1]
+            self.fp._link(LinkKind.REFERENCE, d.url, d.start, d.end, None, sec, self.in_comment)
+
+    def _labels_for(self, a: int, b: int) -> str:
+        """Definitions (of other chunks) for the labels this chunk may use, so that the
+        parser makes its reference links; their URLs come from :attr:`refdefs`."""
+        if len(self.chunks) == 1 or not self.refdefs:
+            return ""
+        chunk = self.text[self.base + a : self.base + b]
+        if "[" not in chunk:
+            return ""
+        seen = {normalize_reference(m.group(1)) for m in _LABEL_RE.finditer(chunk)}
+        wanted = [d.label for key, d in self.refdefs.items() if key in seen]
+        return "\n\n" + "".join(f"[{label}]: x\n" for label in wanted) if wanted else ""
+
+    def _definitions(self, node: Node) -> None:
+        """Every reference definition (first one wins), before any link is read."""
+        for child in node.children:
+            name = child.name
+            if name == "definition":
+                a, b = self.span(child)
+                found = definition(self.text, a, b)
+                if found is not None and found[0] not in self.refdefs:
+                    self.refdefs[found[0]] = found[1]
+            elif name in ("blockquote", "list_item", *_LISTS):
+                self._definitions(child)
+
+    def blocks(self, nodes: list[Node], depth: int, parent_end: int, quotes: int) -> None:
+        i, n = 0, len(nodes)
+        while i < n:
+            node = nodes[i]
+            name = node.name
+            if name in INLINE_NODES:  # a tight list item's paragraph: its inline nodes
+                j = i
+                while j < n and nodes[j].name in INLINE_NODES:
+                    j += 1
+                after = nodes[j] if j < n else None
+                end = (after.srcmap or (0, parent_end))[0] if after is not None else parent_end
+                start = self.pos((node.srcmap or (0, 0))[0])
+                self.paragraph(nodes[i:j], start, self.pos(end), depth, after, quotes)
+                i = j
+                continue
+            self.block(node, depth, quotes, nodes[i + 1] if i + 1 < n else None)
+            i += 1
+
+    def block(self, node: Node, depth: int, quotes: int, after: Node | None) -> None:
+        name = node.name
+        a, b = self.span(node)
+        if name == "paragraph":
+            self.paragraph(list(node.children), a, b, depth, after, quotes)
+        elif name in ("heading", "lheading"):
+            self.heading(node, a, b, depth, quotes)
+        elif name == "html_block":
+            self.last_line = self.line(a)
+            first, last = self.line(a), self.line(max(b - 1, a))
+            end = self.base + self.starts[last + 1] - 1 if last + 1 < len(self.starts) else self.end
+            self.fp._html(self.base + self.starts[first], end, self.in_comment, self.current())
+        elif name == "table":
+            self.last_line = self.line(a)
+            self.table(node, quotes)
+        else:
+            self.last_line = self.line(a)
+            inner = quotes + (name == "blockquote")
+            self.blocks(list(node.children), depth + 1, (node.srcmap or (0, 0))[1], inner)
+            if name in ("list_item", "blockquote"):
+                before = len(self.stack)
+                while self.stack and self.stack[-1][0] > depth:
+                    self.stack.pop()
+                if len(self.stack) != before:
+                    self.changes.append((self.last_line, self.current()))
+
+    def table(self, node: Node, quotes: int) -> None:
+        for child in node.children:
+            if child.name == "tcell":
+                a, b = self.span(child)
+                self.inline(list(child.children), a, b, quotes)
+            else:
+                self.table(child, quotes)
+
+    def _title(self, depth: int, title: str) -> None:
+        while self.stack and self.stack[-1][0] >= depth:
+            self.stack.pop()
+        if title:
+            self.stack.append((depth, title))
+        self.changes.append((self.last_line, self.current()))
+
+    def paragraph(
+        self, children: list[Node], a: int, b: int, depth: int, after: Node | None, quotes: int
+    ) -> None:
+        a, b = _strip(self.text, a, b)
+        self.last_line = self.line(a)
+        if (
+            after is not None
+            and after.name in _LISTS
+            and _introduces_list(children, self.text[a:b])
+        ):
+            self._title(depth, self.tree_text(_plain_title(children, self.text[a:b])) or "")
+        self.inline(children, a, b, quotes)
+
+    def heading(self, node: Node, a: int, b: int, depth: int, quotes: int) -> None:
+        self.last_line = self.line(a)
+        text = self.text
+        if node.name == "heading":  # ATX: after the opening #s, before a closing sequence
+            pos = a
+            while pos < b and text[pos] == "#":
+                pos += 1
+            end = b
+            while end > pos and text[end - 1] in " \t\n":
+                end -= 1
+            tmp = end
+            while tmp > pos and text[tmp - 1] == "#":
+                tmp -= 1
+            if tmp > pos and text[tmp - 1] in " \t":
+                end = tmp
+            a, b = _strip(text, pos, end)
+        else:  # setext: the lines above the underline
+            end = b
+            while end > a and text[end - 1] == "\n":
+                end -= 1
+            a, b = _strip(text, a, max(text.rfind("\n", a, end), a))
+        children = list(node.children)
+        self._title(depth, self.tree_text(_plain_title(children, text[a:b])) or "")
+        self.inline(children, a, b, quotes)
+
+    # ---- inline content ---------------------------------------------------------
+
+    def collect(self, nodes: list[Node], out: list[Item]) -> None:
+        """The consumed constructs under ``nodes``, in source (pre-)order."""
+        for node in nodes:
+            name = node.name
+            if name in _CONSUMED:
+                s, e = self.span(node)
+                out.append((name, node, s, e))
+                if name in _LEAVES:
+                    continue
+            elif name in ("text", "text_special", "softbreak", "hardbreak"):
+                continue
+            if node.children:
+                self.collect(list(node.children), out)
+
+    def inline(self, children: list[Node], a: int, b: int, quotes: int) -> None:
+        items: list[Item] = []
+        self.collect(children, items)
+        section = self.current()
+        fp = self.fp
+        for k, (name, node, s, e) in enumerate(items):
+            if name in ("link", "image"):
+                self.link(items, k)
+            elif name == "autolink":
+                raw = self.text[s + 1 : e - 1]
+                url = raw if ":" in raw else "mailto:" + raw
+                text = self.tree_text(_link_text(self.text, list(node.children), items))
+                fp._link(
+                    LinkKind.AUTOLINK,
+                    url,
+                    s + 1,
+                    e - 1,
+                    text,
+                    section,
+                    self.in_comment,
+                    destination=False,
+                )
+        for name, _node, s, e in items:
+            if name != "html_inline":
+                continue
+            if not self.text.startswith("<!--", s):
+                fp._html_tag(self.text, s, e, _same, section, self.in_comment)
+            elif fp.comments is CommentMode.INCLUDE:
+                fp._parse(s + 4, max(e - 3, s + 4), in_comment=True, section=section)
+        content = self.text[a:b]
+        if quotes and "\n" in content:
+            content = _blank_quote_markers(content, quotes)
+        hard = union([(s - a, e - a) for _, _, s, e in items])
+        if "`" in content:
+            hard = union(hard + loose_backticks(content, hard))
+        fp._scan(content, lambda p: a + p, hard, section, self.in_comment)
+
+    def link(self, items: list[Item], k: int) -> None:
+        name, node, s, e = items[k]
+        text = self.text
+        image = name == "image"
+        skip = _inner_ranges(items, k)
+        first = s + 1 if image else s  # the "["
+        end = label_end(text, first, e, skip)
+        if end < 0:
+            return
+        dest = inline_destination(text, end + 1, e)
+        diag_span = None
+        if dest is not None:
+            kind = LinkKind.IMAGE if image else LinkKind.INLINE
+            start, stop, url = dest
+        else:
+            key = reference_key(text, first + 1, end, e)
+            ref = self.refdefs.get(key)
+            if ref is None:
+                return
+            self.used.add(key)
+            kind, start, stop, url = LinkKind.REFERENCE, s, e, ref.url
+            diag_span = (ref.start, ref.end)
+        label = (
+            text[first + 1 : end]
+            if image
+            else self.tree_text(_link_text(text, list(node.children), items))
+        )
+        self.fp._link(
+            kind,
+            url,
+            start,
+            stop,
+            label,
+            self.current(),
+            self.in_comment,
+            diag_span=diag_span,
+        )
+
+
+def _same(pos: int) -> int:
+    return pos
+
+
+def _line_starts(src: str) -> list[int]:
+    starts = [0]
+    i = src.find("\n")
+    while i != -1:
+        starts.append(i + 1)
+        i = src.find("\n", i + 1)
+    return starts
+
+
+def _strip(text: str, a: int, b: int) -> tuple[int, int]:
+    """``text[a:b]`` without leading and trailing whitespace (as ``str.strip``)."""
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+def _inner_ranges(items: list[Item], k: int) -> list[tuple[int, int]]:
+    """The constructs inside item ``k`` (they follow it in pre-order)."""
+    e = items[k][3]
+    out = []
+    j = k + 1
+    while j < len(items) and items[j][2] < e:
+        out.append((items[j][2], items[j][3]))
+        j += 1
+    return out
+
+
+def _blank_quote_markers(content: str, quotes: int) -> str:
+    """Block-quote markers at the start of continuation lines, as spaces (the
+    parser's content has the lines without them; positions must not move)."""
+    lines = content.split("\n")
+    for i in range(1, len(lines)):
+        line = lines[i]
+        for _ in range(quotes):
+            m = _QUOTE_PREFIX.match(line)
+            if m is None:
+                break
+            line = " " * m.end() + line[m.end() :]
+        lines[i] = line
+    return "\n".join(lines)
+
+
+def _link_text(text: str, nodes: list[Node], items: list[Item]) -> str | None:
+    parts: list[str] = []
+    _text_parts(text, nodes, items, parts)
+    joined = "".join(parts).strip()
+    return joined or None
+
+
+def _text_parts(text: str, nodes: list[Node], items: list[Item], parts: list[str]) -> None:
+    for node in nodes:
+        name = node.name
+        leaf = leaf_text(node)
+        if leaf is not None:
+            parts.append(leaf)
+        elif name == "image":  # its label as written (markdown-it's image ``content``)
+            s, e = node.srcmap or (0, 0)
+            k = next((i for i, it in enumerate(items) if it[1].srcmap == (s, e)), -1)
+            if k >= 0:
+                _, _, a, b = items[k]
+                end = label_end(text, a + 1, b, _inner_ranges(items, k))
+                parts.append(text[a + 2 : end] if end >= 0 else "")
+        elif name in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif node.children:
+            _text_parts(text, list(node.children), items, parts)
+
+
+def _plain_title(children: list[Node], content: str) -> str:
+    parts = plain(children)
+    text = "".join(parts) if parts else content
+    return " ".join(text.split())
+
+
+def _has_link(nodes: list[Node]) -> bool:
+    for node in nodes:
+        if node.name in ("link", "image"):
+            return True
+        if node.name not in _LEAVES and node.children and _has_link(list(node.children)):
+            return True
+    return False
+
+
+def _introduces_list(children: list[Node], content: str) -> bool:
+    """A one-line plain paragraph right before a list: the list's title."""
+    if (
+        "\n" in content
+        or len(content) > 200
+        or (_BARE_HINT.search(content) and ("://" in content or "www." in content.lower()))
+    ):
+        return False
+    return not _has_link(children)

@@ -1,0 +1,145 @@
+"""The Rust engine (markdown-it-pyrs) finds exactly what markdown-it-py finds.
+
+markdown-it-py is kept as the fallback (for the inputs the Rust port panics on or
+misplaces), so both engines stay comparable: every Markdown string written in the
+test suites, the seed lists, generated lists and a seeded random mix of Markdown
+pieces give the same occurrences and findings, spans included, from both — also
+when the Rust engine cuts a document into small chunks. The known differences
+(where markdown-it-py's old positions were wrong, and the CommonMark 0.30/0.31
+corners the Rust port parses differently) are listed in bench/RESULTS.md (issue 15)
+and pinned below.
+"""
+
+from __future__ import annotations
+
+import ast
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bench.genlist import generate
+
+from linkhealth.config import CommentMode
+from linkhealth.parse import extract_text, markdown
+from linkhealth.parse.extract import ParseResult
+
+ROOT = Path(__file__).resolve().parents[2]
+SUITES = ["parse", "faults", "config", "annotate", "local", "report", "pipeline"]
+
+
+def _strings(path: Path) -> Iterator[str]:
+    """Every string constant in a test module that could hold a link."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        value = node.value if isinstance(node, ast.Constant) else None
+        if isinstance(value, str) and any(c in value for c in "[<:@"):
+            yield value
+
+
+def _key(result: ParseResult) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    return (
+        [o.model_dump(mode="json") for o in result.occurrences],
+        [f.model_dump(mode="json") for f in result.findings],
+    )
+
+
+def _assert_same(text: str, where: str) -> None:
+    for mode in CommentMode:
+        rust = extract_text(text, "f.md", comments=mode)
+        python = extract_text(text, "f.md", comments=mode, engine="python")
+        assert _key(rust) == _key(python), f"{where} ({mode.value}): {text[:200]!r}"
+
+
+def _modules() -> list[Path]:
+    here = Path(__file__).resolve()  # its strings include the known differences
+    return sorted(p for s in SUITES for p in (ROOT / "tests" / s).rglob("*.py") if p != here)
+
+
+@pytest.mark.parametrize("module", _modules(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_markdown_string_of_the_suites(module: Path) -> None:
+    for text in _strings(module):
+        _assert_same(text, module.name)
+
+
+def test_seed_lists_and_generated_lists() -> None:
+    for path in sorted((ROOT / "lists").glob("*.md")):
+        _assert_same(path.read_text(encoding="utf-8"), path.name)
+    for seed in (1, 2, 3):
+        _assert_same(generate(1500, 40, seed), f"genlist seed {seed}")
+
+
+PIECES = [
+    *"[]()<>!`*_\\:/.,?'\"",
+    *("\n", "\n\n", " ", "  ", "\t", "    ", "> ", "- ", "1. ", "# ", "===", "---"),
+    *("&amp;", "&#106;", "é", "日本", "~~", "[^1]", "```\n", "<div>\n"),
+    *("http://a.org", "https://b.example/x_(y)", "www.c.org", "me@d.org", "htps://x.org"),
+    *("javascript:alert(1)", "data:x", "file:///etc", "[t](u)", "[r]", "[r]: http://r.org"),
+    *("[r]:\n  <http://q.org>", "<!--", "-->", '<a href="http://h.org">', "</a>"),
+    *("<img src='i.png'>", '"t"', "#x", "linkhealth-ignore-start"),
+    "<!-- linkhealth-ignore-line -->",
+]
+
+
+def test_a_seeded_mix_of_markdown_pieces() -> None:
+    rng = random.Random(15)
+    for _ in range(400):
+        text = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 40)))
+        _assert_same(text, "mix")
+
+
+def test_chunks_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = generate(3000, 60, 4) + (ROOT / "lists" / "reading-list.md").read_text("utf-8")
+    whole = _key(extract_text(text, "f.md"))
+    monkeypatch.setattr(markdown, "CHUNK_CHARS", 300)
+    starts = [0, *(i + 1 for i, c in enumerate(text) if c == "\n")]
+    assert len(markdown.chunks(text, starts)) > 10
+    assert _key(extract_text(text, "f.md")) == whole
+
+
+def test_no_chunk_cut_inside_a_fence_or_comment() -> None:
+    text = "# A\n\nx\n\n```\n\n# not a heading\n```\n\n<!--\n\n# hidden\n-->\n\n# B\n\ny\n"
+    starts = [0, *(i + 1 for i, c in enumerate(text) if c == "\n")]
+    cuts = [text[a:b].split("\n", 1)[0] for a, b in markdown.chunks(text, starts, size=1)]
+    assert cuts == ["# A", "# B"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[`x", "see [a `b](https://a.example/) and more", "x [` y https://a.example/"],
+)
+def test_inputs_the_rust_port_panics_on(text: str, capfd: pytest.CaptureFixture[str]) -> None:
+    """markdown-it-pyrs 0.4 panics on these; they are parsed by markdown-it-py instead,
+    before the Rust parser is ever called (no panic message on stderr)."""
+    _assert_same(text, "panic")
+    assert capfd.readouterr().err == ""
+
+
+def test_tab_in_indentation_keeps_exact_spans() -> None:
+    text = "- a\n\t[b](https://b.example/)\n>\t<https://c.example/>\n"
+    result = extract_text(text, "f.md")
+    assert [(o.url, o.line, o.column, o.end_column) for o in result.occurrences] == [
+        ("https://b.example/", 2, 6, 24),
+        ("https://c.example/", 3, 4, 22),
+    ]
+    _assert_same(text, "tabs")
+
+
+def test_refused_schemes_are_links_and_keep_their_text() -> None:
+    """markdown-it refuses javascript:/data: links; linkhealth reports them."""
+    text = "# About javascript: links\n\n[run &#106;s](&#106;avascript:alert(1)) <data:x,1>\n"
+    result = extract_text(text, "f.md")
+    assert [f.rule for f in result.findings] == ["unsafe-scheme", "unsafe-scheme"]
+    _assert_same(text, "schemes")
+    heading = extract_text("# javascript: x\n\n[a](https://a.example/)\n", "f.md")
+    assert heading.occurrences[0].section == "javascript: x"
+
+
+def test_a_line_of_no_break_spaces_before_a_paragraph() -> None:
+    """Fixed by the Rust engine: markdown-it-py's content of a paragraph whose first
+    line is only U+00A0 starts on the next line, and the old position mapping put
+    the links two columns (or a line) off. The expectation is the text as written."""
+    text = "\u00a0\n[t](https://a.example/) https://b.example/\n"
+    spans = [(o.url, o.line, o.column, o.end_column) for o in extract_text(text, "f").occurrences]
+    assert spans == [("https://a.example/", 2, 5, 23), ("https://b.example/", 2, 25, 43)]
+    old = extract_text(text, "f", engine="python").occurrences
+    assert [(o.line, o.column) for o in old] == [(2, 3), (2, 23)]  # the fallback's old spans
