@@ -3,7 +3,7 @@
 Modules: :mod:`.rewrite` (the edits on one text, and what changes — read its
 docstring), :mod:`.markers` (failure markers after a link), :mod:`.links` (where
 a link is written on its line), :mod:`.lines` (line ends, front matter, list
-items), :mod:`.escape` (untrusted text and URLs into Markdown), :mod:`.files`
+items), :mod:`linkhealth.textsafe` (untrusted text and URLs into Markdown), :mod:`.files`
 (read, diff, write back), :mod:`.options`, :mod:`.paths` (:func:`annotate_paths`:
 check the lists, then annotate them in memory).
 """
@@ -11,13 +11,6 @@ check the lists, then annotate them in memory).
 from __future__ import annotations
 
 from linkhealth.annotate.dead import FIX_DEAD_MODES, FixDead, with_kept_originals
-from linkhealth.annotate.escape import (
-    html_attribute_url,
-    is_web_url,
-    md_autolink,
-    md_destination,
-    md_inline,
-)
 from linkhealth.annotate.files import (
     AnnotateChange,
     FileChangedError,
@@ -36,6 +29,13 @@ from linkhealth.annotate.options import (
 )
 from linkhealth.annotate.paths import AnnotateOutcome, annotate_paths
 from linkhealth.annotate.rewrite import annotate_text, rewrite
+from linkhealth.textsafe import (
+    html_attribute_url,
+    is_web_url,
+    md_autolink,
+    md_destination,
+    md_inline,
+)
 
 __all__ = [
     "DEFAULT_DESCRIPTION_LIMIT",

@@ -23,10 +23,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
-from linkhealth.annotate.escape import md_inline
 from linkhealth.annotate.lines import split_lines
 from linkhealth.models import LinkKind, Occurrence
 from linkhealth.parse import ParseResult
+from linkhealth.textsafe import md_inline
 
 BOM = "\ufeff"
 

@@ -14,7 +14,7 @@ from linkhealth.annotate.rewrite import annotate_text
 from linkhealth.errors import InputError
 from linkhealth.fsutil import atomic_write_bytes
 from linkhealth.models import CheckResult
-from linkhealth.report.escape import terminal_escape
+from linkhealth.textsafe import terminal_escape
 
 
 class FileChangedError(InputError):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from linkhealth.annotate.escape import html_attribute_url, md_autolink, md_destination
 from linkhealth.models import LinkKind, Occurrence
+from linkhealth.textsafe import html_attribute_url, md_autolink, md_destination
 
 
 def inline_link_start(content: str, dest_start: int) -> int | None:

@@ -19,7 +19,7 @@ description, and markers are recognised, so a second run with the same results
 changes nothing.
 
 Fetched text is untrusted: titles and descriptions are sanitised
-(:func:`linkhealth.sanitize.clean_text`) and then escaped by :func:`md_inline`, so
+(:func:`linkhealth.textsafe.clean_text`) and then escaped by :func:`md_inline`, so
 no title can open a link, image, heading, list item, HTML element, code span,
 emphasis, table cell, entity, Liquid tag or close the HTML comment a list may sit
 in. URLs are written by :func:`md_destination` (percent-encoding what could end or
@@ -33,7 +33,6 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 from linkhealth.annotate.dead import ARCHIVE_MARKER, archive_marker, original_of, with_copy
-from linkhealth.annotate.escape import is_web_url, md_autolink, md_destination, md_inline, percent
 from linkhealth.annotate.lines import (
     continues,
     front_matter_lines,
@@ -51,6 +50,7 @@ from linkhealth.annotate.links import (
 from linkhealth.annotate.markers import MARKER, fails, marker_text
 from linkhealth.annotate.options import BOM, SEPARATOR, AnnotateOptions
 from linkhealth.models import CheckResult, Finding, LinkKind, Occurrence, Severity, Verdict
+from linkhealth.textsafe import is_web_url, md_autolink, md_destination, md_inline, percent_encode
 
 
 def _redirect_target(occ_url: str, result: CheckResult) -> str | None:
@@ -181,7 +181,7 @@ class _LineRewriter:
             if start > 0 and content[start - 1] == "(":
                 text = md_destination(suggestion)
             elif start > 0 and content[start - 1] == "<" and content[end : end + 1] == ">":
-                text = percent(suggestion)
+                text = percent_encode(suggestion)
             else:
                 text = md_autolink(suggestion)
             self.edits.append(Edit(start, end, text))

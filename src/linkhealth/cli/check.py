@@ -86,7 +86,7 @@ def throttle_text(waiting: Mapping[str, float], limit: int = WAITS_SHOWN) -> str
     Plain text (host names made terminal-safe); print it without markup interpretation.
     Empty when no host is waiting.
     """
-    from linkhealth.report.escape import shorten, terminal
+    from linkhealth.textsafe import shorten, terminal
 
     if not waiting:
         return ""
@@ -181,8 +181,8 @@ def closing_summary(outcome: RunOutcome, seconds: float, *, counts_shown: bool =
 
 
 def _verbose(inner: ProgressCallback | None) -> ProgressCallback:
-    from linkhealth.report.escape import terminal_escape
     from linkhealth.report.redact import redact_text
+    from linkhealth.textsafe import terminal_escape
 
     def update(done: int, total: int, result: CheckResult | None) -> None:
         if inner is not None:

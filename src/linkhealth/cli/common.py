@@ -11,7 +11,7 @@ from typing import ParamSpec, TypeVar
 import click
 
 from linkhealth.errors import ConfigError, InputError, LinkhealthError
-from linkhealth.report.escape import terminal_escape
+from linkhealth.textsafe import terminal_escape
 
 EXIT_OK = 0
 EXIT_FAILING = 1

@@ -13,7 +13,7 @@ from linkhealth.meta.fields import Fallbacks, fallback_key, page_fields
 from linkhealth.meta.kinds import page_kind, reported_type
 from linkhealth.meta.pdf import pdf_title
 from linkhealth.models import PageMeta
-from linkhealth.sanitize import DEFAULT_TITLE_MAX, clean_text
+from linkhealth.textsafe import DEFAULT_TITLE_MAX, clean_text
 
 MAX_ANCHORS = 100_000
 

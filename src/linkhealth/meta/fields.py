@@ -19,7 +19,7 @@ from linkhealth.meta.kinds import media_type
 from linkhealth.meta.notices import not_about_page
 from linkhealth.meta.urls import host_of, resolve_http_url
 from linkhealth.models import PageMeta
-from linkhealth.sanitize import (
+from linkhealth.textsafe import (
     DEFAULT_DESCRIPTION_MAX,
     DEFAULT_TITLE_MAX,
     clean_text,

@@ -29,7 +29,7 @@ from linkhealth.meta.kinds import page_kind
 from linkhealth.meta.notices import not_about_page
 from linkhealth.meta.urls import host_of, resolve_http_url
 from linkhealth.models import PageMeta
-from linkhealth.sanitize import DEFAULT_DESCRIPTION_MAX, DEFAULT_TITLE_MAX, clean_text
+from linkhealth.textsafe import DEFAULT_DESCRIPTION_MAX, DEFAULT_TITLE_MAX, clean_text
 
 MAX_OEMBED_BYTES = 256 * 1024
 MAX_PRODUCT_TITLE_HTML = 4096  # HTML parsed from the product title element's start

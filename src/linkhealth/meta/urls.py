@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
-from linkhealth.sanitize import clean_url
+from linkhealth.textsafe import clean_url
 
 HTTP_SCHEMES = ("http", "https")
 

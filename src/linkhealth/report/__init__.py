@@ -5,7 +5,7 @@
 
 Which links fail is decided once (:func:`linkhealth.models.fails_run`, with the
 judging the report carries in ``judged_with``); escaping for each
-format lives in :mod:`linkhealth.report.escape`.
+format lives in :mod:`linkhealth.textsafe`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from linkhealth.report import escape
+from linkhealth import textsafe as escape
 from linkhealth.report.view import View
 
 COLUMNS = (

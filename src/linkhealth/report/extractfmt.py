@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+from linkhealth import textsafe as escape
 from linkhealth.models import Occurrence
-from linkhealth.report import escape
 
 CSV_FIELDS = (
     "url", "file", "line", "column", "end_line", "end_column", "text", "kind", "section",

@@ -7,8 +7,8 @@ properties ``:`` and ``,``), escape sequences removed (the log viewer renders AN
 
 from __future__ import annotations
 
+from linkhealth import textsafe as escape
 from linkhealth.models import Severity, Verdict
-from linkhealth.report import escape
 from linkhealth.report.view import View, archive_sentence, finding_problem, link_problem, since
 
 MESSAGE_LIMIT = 500

@@ -15,8 +15,8 @@ from datetime import datetime
 from jinja2 import Environment
 from markupsafe import Markup
 
+from linkhealth import textsafe as escape
 from linkhealth.models import Verdict
-from linkhealth.report import escape
 from linkhealth.report.view import Row, View, since, status_text, verdict_label
 
 TITLE_LIMIT = 200

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from linkhealth import textsafe as escape
 from linkhealth.models import RunReport
-from linkhealth.report import escape
 
 
 def render(report: RunReport) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from linkhealth.report import escape
+from linkhealth import textsafe as escape
 from linkhealth.report.view import Row, View, archive_note, since, status_text
 
 MESSAGE_LIMIT = 1000

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from linkhealth import textsafe as escape
 from linkhealth.models import Finding, Severity
-from linkhealth.report import escape
 
 
 def render_text(findings: list[Finding]) -> str:

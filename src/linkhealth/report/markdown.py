@@ -7,8 +7,8 @@ table cell. Output is capped (``$GITHUB_STEP_SUMMARY`` takes at most 1 MiB per s
 
 from __future__ import annotations
 
+from linkhealth import textsafe as escape
 from linkhealth.models import Finding, RunReport
-from linkhealth.report import escape
 from linkhealth.report.view import (
     Row,
     View,

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from linkhealth import textsafe as escape
 from linkhealth.models import CheckResult, Finding, Occurrence, RunReport, Severity, Verdict
-from linkhealth.report import escape
 from linkhealth.report.view import (
     Row,
     View,

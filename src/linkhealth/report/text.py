@@ -6,7 +6,7 @@ output holds no escape sequence or control character from a page or a list.
 
 from __future__ import annotations
 
-from linkhealth.report import escape
+from linkhealth import textsafe as escape
 from linkhealth.report.view import (
     View,
     archive_note,

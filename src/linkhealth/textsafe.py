@@ -1,0 +1,411 @@
+"""Text safety in one place: fetched text sanitised once, then escaped per output format.
+
+Titles, descriptions, header values, URLs and file names come from other people and are
+untrusted. This module holds every rule about them, at the ground floor (standard
+library only), for the reports, ``annotate`` and the CLI alike:
+
+* **one set of invisible characters** (:data:`INVISIBLE`) and one set of
+  escape sequences (:data:`ESCAPE_SEQUENCE`);
+* **sanitising** where text enters (:func:`clean_text`, :func:`clean_url`): ANSI/VT
+  sequences, C0/C1 controls, the invisible characters, lone surrogates and
+  noncharacters removed; whitespace collapsed; NFC; cut on a word boundary;
+* **percent-encoding** of URLs written into Markdown or HTML (:func:`percent_encode`);
+* **escaping per format**:
+
+========== ==========================================================
+format     function
+========== ==========================================================
+any        :func:`clean` (valid Unicode: lone surrogates become U+FFFD)
+terminal   :func:`terminal` (no C0/C1 controls, ESC/OSC sequences, bidi)
+Markdown   :func:`md_text`, :func:`md_url`, :func:`md_link`, :func:`md_inline`,
+           :func:`md_destination`, :func:`md_autolink`
+HTML       Jinja2 autoescape over :func:`html_text`; :func:`html_attribute_url`
+XML        :func:`xml_text` (characters XML 1.0 forbids removed)
+JSON       :func:`json_text` (valid UTF-8; invisible characters as ``\\uXXXX``)
+GitHub     :func:`gh_data`, :func:`gh_property` (workflow-command escaping)
+CSV        :func:`csv_cell` (no formula injection, no controls)
+========== ==========================================================
+
+Markup (Markdown, HTML) in sanitised text is kept as text: escaping is per output
+format. ZWJ and ZWNJ are not invisible here: scripts and emoji need them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_TEXT_MAX = 300
+DEFAULT_TITLE_MAX = 200
+DEFAULT_DESCRIPTION_MAX = 300
+DEFAULT_URL_MAX = 2048
+ELLIPSIS = "…"
+
+# A word boundary further back than this share of the limit is not worth it:
+# cut mid-word instead (long URLs, CJK text without spaces).
+_MIN_WORD_CUT = 0.6
+# Work on at most this many characters per output character (bounded time on 1 MB titles).
+_INPUT_FACTOR = 8
+_INPUT_SLACK = 1024
+
+# --- the characters ------------------------------------------------------------------
+
+#: ESC-introduced sequences, 7-bit and 8-bit: CSI, OSC (ESC ] … BEL or ST; hyperlinks,
+#: clipboard), DCS/SOS/PM/APC (… ST) and two-character escapes.
+ESCAPE_SEQUENCE = re.compile(
+    r"""
+      \x1b\[[0-?]*[\x20-/]*[@-~]?          # CSI ... final byte
+    | \x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?   # OSC ... BEL or ST
+    | \x1b[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?        # DCS, SOS, PM, APC ... ST
+    | \x1b[\x20-/]*[0-~]?                  # other ESC sequences (nF, Fp, Fe, Fs)
+    | \x9b[0-?]*[\x20-/]*[@-~]?            # 8-bit CSI
+    | [\x90\x98\x9d\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?  # 8-bit DCS/SOS/OSC/PM/APC
+    """,
+    re.VERBOSE,
+)
+
+#: Whitespace-like controls: they become a space in text.
+SPACE_LIKE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\u2028\u2029"
+
+#: The one set of invisible characters (a regular-expression class body): Cc minus the
+#: space-like ones, Cf of Unicode 14 minus ZWNJ/ZWJ (U+200C/D) — bidi embeddings,
+#: overrides, isolates and marks, zero-width space, word joiner, BOM, tags —,
+#: surrogates, and the noncharacters U+FDD0..FDEF, U+FFFE/FFFF.
+INVISIBLE = (
+    "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f"
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufeff\ufff9-\ufffb\ufdd0-\ufdef\ufffe\uffff"
+    "\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    "\ud800-\udfff"
+)
+_INVISIBLE = re.compile(f"[{INVISIBLE}]+")
+_NONCHAR_PLANES = re.compile("[\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0010fffe\U0010ffff]")
+_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+_WHITESPACE = re.compile(r"[\s" + SPACE_LIKE + r"]+")
+# Not shown as itself on one line: controls, line separators and the invisible set.
+_HIDDEN = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{INVISIBLE}]")
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+
+
+def is_hidden(ch: str) -> bool:
+    """Whether ``ch`` is a control, an invisible character or whitespace other than " "."""
+    return bool(_HIDDEN.match(ch) or _NONCHAR_PLANES.match(ch)) or (ch.isspace() and ch != " ")
+
+
+# --- sanitising (once, where fetched text enters) ------------------------------------
+def clean_text(value: object, max_length: int = DEFAULT_TEXT_MAX) -> str | None:
+    """The value as safe, single-line text of at most ``max_length`` characters.
+
+    Returns ``None`` for non-strings and for values that are empty once cleaned.
+    Never raises for any string input.
+    """
+    if not isinstance(value, str) or max_length < 1:
+        return None
+    limit = max_length * _INPUT_FACTOR + _INPUT_SLACK
+    cut_early = len(value) > limit
+    text = value[:limit] if cut_early else value
+    text = ESCAPE_SEQUENCE.sub("", text)
+    text = _INVISIBLE.sub("", text)
+    text = _NONCHAR_PLANES.sub("", text)
+    text = _WHITESPACE.sub(" ", text).strip()
+    text = unicodedata.normalize("NFC", text)
+    if not text:
+        return None
+    return truncate(text, max_length, force=cut_early)
+
+
+def clean_title(value: object) -> str | None:
+    return clean_text(value, DEFAULT_TITLE_MAX)
+
+
+def clean_description(value: object) -> str | None:
+    return clean_text(value, DEFAULT_DESCRIPTION_MAX)
+
+
+def truncate(text: str, max_length: int, *, force: bool = False) -> str:
+    """Cut ``text`` to ``max_length`` characters on a word boundary, ending in "…".
+
+    ``force`` adds the ellipsis even when the text already fits (it was cut earlier).
+    """
+    if len(text) <= max_length and not force:
+        return text
+    if max_length <= len(ELLIPSIS):
+        return ELLIPSIS[:max_length]
+    room = max_length - len(ELLIPSIS)
+    head = text[: room + 1]
+    if len(head) > room:
+        space = head.rfind(" ")
+        head = head[:space] if space >= room * _MIN_WORD_CUT else head[:room]
+    # Do not end on a dangling separator or a combining mark split from its base.
+    head = head.rstrip(" ,;:|·-–—/")
+    while head and unicodedata.combining(head[-1]):
+        head = head[:-1]
+    return head + ELLIPSIS
+
+
+def clean_url(value: object, max_length: int = DEFAULT_URL_MAX) -> str | None:
+    """A URL as written by a server, made safe to store, or ``None``.
+
+    Leading/trailing spaces and controls are stripped and tabs/newlines inside
+    removed (as browsers do). A URL that still holds whitespace, controls or
+    bidi characters, or is longer than ``max_length``, is refused rather than
+    shown cut or altered.
+    """
+    if not isinstance(value, str):
+        return None
+    url = value.strip(_C0_AND_SPACE).replace("\t", "").replace("\n", "").replace("\r", "")
+    if not url or len(url) > max_length:
+        return None
+    if _INVISIBLE.search(url) or _WHITESPACE.search(url) or _NONCHAR_PLANES.search(url):
+        return None
+    return url
+
+
+def has_unsafe_chars(text: str) -> bool:
+    """Whether ``text`` holds anything :func:`clean_text` would remove or collapse."""
+    return bool(
+        _INVISIBLE.search(text)
+        or _NONCHAR_PLANES.search(text)
+        or "\x1b" in text
+        or any(ch in text for ch in SPACE_LIKE)
+    )
+
+
+# --- Unicode and one-line text ----------------------------------------------------
+
+
+def clean(text: str) -> str:
+    """Valid Unicode: paired surrogates joined, lone surrogates replaced by U+FFFD."""
+    if not any("\ud800" <= ch <= "\udfff" for ch in text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def one_line(text: str) -> str:
+    """Clean text with escape sequences and controls removed and whitespace collapsed."""
+    text = ESCAPE_SEQUENCE.sub("", clean(text))
+    text = _SPACE_OR_CONTROL.sub(" ", text)
+    return _HIDDEN.sub("", text).strip()
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut ``text`` at ``limit`` characters on a word boundary, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+# --- terminal ------------------------------------------------------------------------
+
+
+def terminal(text: str) -> str:
+    """Text safe to print to a terminal: one line, no escape sequence, no control, no bidi.
+
+    Rich/click markup such as ``[link=…]`` is left as literal text: print the result
+    without markup interpretation (``click.echo``, or rich with ``markup=False``).
+    """
+    return one_line(text)
+
+
+#: The name the CLI imports.
+terminal_escape = terminal
+
+
+# --- percent-encoding ----------------------------------------------------------------
+
+#: Characters that end or break a URL written into Markdown or HTML.
+URL_DELIMITERS = "<>\\`|\"'"
+
+
+def percent_encode(url: str, extra: str = "") -> str:
+    """``url`` with hidden characters (:func:`is_hidden`, spaces too), :data:`URL_DELIMITERS`
+    and ``extra`` percent-encoded as UTF-8; everything else kept as written."""
+    out: list[str] = []
+    for ch in url:
+        if ch == " " or ch in URL_DELIMITERS or ch in extra or is_hidden(ch):
+            out.extend(f"%{b:02X}" for b in ch.encode("utf-8", "surrogatepass"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def is_web_url(url: str) -> bool:
+    """An http(s) URL with a host part."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+# --- Markdown ------------------------------------------------------------------------
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark; these are
+# the ones that can start or end a construct (links, images, HTML, headings, emphasis,
+# code, tables, entities, Liquid/Jinja braces, GFM strikethrough and autolinks).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#!(){}&~@$])")
+_MD_SCHEME = re.compile(r"(?i)([a-z][a-z0-9+.-]*):(?=//)")
+_MD_WWW = re.compile(r"(?i)(www)\.")  # linkify-it also links "0www.x" mid-word
+_MD_LINE_START = re.compile(r"^([-+=])")
+_MD_ORDERED = re.compile(r"^(\d+)\.")
+
+
+def md_text(text: str, limit: int | None = None) -> str:
+    """Inline Markdown text that renders as exactly ``text`` and opens no construct.
+
+    One line (newlines collapsed), punctuation that could open a link, image, HTML tag,
+    heading, list item, code span, table cell, entity or emphasis backslash-escaped,
+    and bare URLs (``scheme://``, ``www.``, e-mail) kept from being autolinked.
+    """
+    text = one_line(text)
+    if limit is not None:
+        text = shorten(text, limit)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_SCHEME.sub(r"\1\\:", text)
+    text = _MD_WWW.sub(r"\1\\.", text)
+    text = _MD_LINE_START.sub(r"\\\1", text)
+    return _MD_ORDERED.sub(r"\1\\.", text)
+
+
+_SAFE_LINK_SCHEMES = frozenset({"http", "https"})
+
+
+def md_url(url: str) -> str | None:
+    """A Markdown link destination for an http(s) URL, or ``None`` for anything else.
+
+    The destination is written in angle brackets with every character that could end
+    it (``<``, ``>``, whitespace, controls, backslash) percent-encoded.
+    """
+    url = clean(url).strip()
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    if scheme not in _SAFE_LINK_SCHEMES:
+        return None
+    return "<" + percent_encode(url) + ">"
+
+
+def md_link(text: str, url: str, limit: int | None = None) -> str:
+    """``[text](url)`` for an http(s) URL; escaped plain text otherwise."""
+    label = md_text(text, limit) or md_text(url, limit)
+    dest = md_url(url)
+    if dest is None:
+        return label
+    return f"[{label}]({dest})"
+
+
+def md_inline(text: str, limit: int | None = None) -> str:
+    """Inline Markdown that renders as ``text`` (sanitised, one line) and opens nothing.
+
+    :func:`md_text` plus one rule of annotate's own: the list is often a Jekyll page,
+    so ``{%`` never appears either. Safe inside link text, after other inline text,
+    and inside an HTML comment (``>`` is always escaped, so ``-->`` cannot appear).
+    """
+    cleaned = clean_text(text, limit) if limit is not None else clean_text(text)
+    if not cleaned:
+        return ""
+    return md_text(cleaned).replace("\\{%", "\\{\\%")
+
+
+def md_destination(url: str) -> str:
+    """A link destination for ``(…)``: ``url`` or ``<url>`` (when it has parentheses),
+    with whitespace, controls, ``< > \\ | ` " '`` percent-encoded."""
+    encoded = percent_encode(url.strip())
+    if "(" in encoded or ")" in encoded:
+        return f"<{encoded}>"
+    return encoded
+
+
+def md_autolink(url: str) -> str:
+    """``<url>``, percent-encoded so it stays one autolink."""
+    return f"<{percent_encode(url.strip())}>"
+
+
+def html_attribute_url(url: str) -> str:
+    """A URL for a double- or single-quoted HTML attribute."""
+    return percent_encode(url.strip()).replace("&", "&amp;")
+
+
+# --- HTML / XML ------------------------------------------------------------------------
+
+_XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """Text with every character XML 1.0 forbids removed (the serializer escapes the rest)."""
+    return _XML_FORBIDDEN.sub("", clean(text))
+
+
+def html_text(text: str) -> str:
+    """One line of display text for HTML; Jinja2's autoescape does the escaping."""
+    return one_line(text)
+
+
+# --- JSON ----------------------------------------------------------------------------
+
+_JSON_INVISIBLE = re.compile(f"[\x7f-\x9f\u2028\u2029{INVISIBLE}]")
+
+
+def _clean_tree(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {clean(str(k)): _clean_tree(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean_tree(v) for v in value]
+    return value
+
+
+def json_text(value: Any, *, indent: int | None = 2) -> str:
+    """JSON text that encodes to valid UTF-8 (lone surrogates become U+FFFD).
+
+    Non-ASCII text stays readable; C0 controls are escaped by :mod:`json` and DEL,
+    C1 controls and bidi/invisible characters are written as ``\\uXXXX`` so that the
+    file shows no hidden text when printed.
+    """
+    text = json.dumps(_clean_tree(value), ensure_ascii=False, indent=indent)
+    return _JSON_INVISIBLE.sub(lambda m: _json_escape(m.group()), text)
+
+
+def _json_escape(ch: str) -> str:
+    """``\\uXXXX``; a character beyond the BMP as its surrogate pair, as JSON spells it."""
+    return json.dumps(ch, ensure_ascii=True)[1:-1]
+
+
+# --- GitHub workflow commands ----------------------------------------------------------
+
+
+def gh_data(text: str) -> str:
+    """The message of a workflow command (``::error …::message``)."""
+    text = ESCAPE_SEQUENCE.sub("", clean(text))
+    text = _HIDDEN.sub(lambda m: m.group() if m.group() in "\r\n" else "", text)
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def gh_property(text: str) -> str:
+    """A property value of a workflow command (``file=…,title=…``)."""
+    return gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+# --- CSV -----------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_CELL_LIMIT = 32_000  # spreadsheets hold at most 32,767 characters in a cell
+
+
+def csv_cell(text: str) -> str:
+    """A CSV cell: one line, cut to fit a spreadsheet cell, never read as a formula."""
+    text = shorten(one_line(text), CSV_CELL_LIMIT)
+    if text.startswith(_FORMULA_START):
+        text = "'" + text
+    return text

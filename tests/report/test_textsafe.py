@@ -1,0 +1,50 @@
+"""One set of invisible characters, one percent-encoder: every output agrees on them."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from linkhealth import textsafe
+
+# Every character of the one set (surrogates aside: they never survive clean()).
+_CLASS = re.compile(f"[{textsafe.INVISIBLE}]")
+HIDDEN = [
+    chr(c)
+    for c in range(0x110000)
+    if not 0xD800 <= c <= 0xDFFF and _CLASS.match(chr(c)) and chr(c) not in textsafe.SPACE_LIKE
+]
+
+
+def test_the_set_holds_the_usual_suspects() -> None:
+    for ch in "\u202e\u2066\u200b\u200e\ufeff\u2060\x00\x1b\x9b\U000e0041":
+        assert ch in HIDDEN, f"U+{ord(ch):04X}"
+    for ch in "\u200c\u200d a\u00e9":  # ZWNJ/ZWJ are needed by scripts and emoji
+        assert ch not in HIDDEN
+
+
+@pytest.mark.parametrize("ch", HIDDEN, ids=lambda ch: f"U+{ord(ch):04X}")
+def test_every_output_hides_or_encodes_each_invisible_character(ch: str) -> None:
+    text = f"ab{ch}"  # last: ESC and 8-bit CSI/OSC swallow what follows them
+    assert textsafe.clean_text(text) == "ab"
+    assert textsafe.clean_url(f"https://x.test/a{ch}b") is None
+    assert ch not in textsafe.terminal(text)
+    assert ch not in textsafe.md_text(text)
+    assert ch not in textsafe.gh_data(text)
+    encoded = "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
+    url = f"https://x.test/{text}"
+    assert textsafe.md_url(url) == f"<https://x.test/ab{encoded}>"
+    assert textsafe.md_destination(url) == f"https://x.test/ab{encoded}"
+    assert textsafe.html_attribute_url(url) == f"https://x.test/ab{encoded}"
+    dumped = textsafe.json_text({"v": text})
+    assert ch not in dumped and json.loads(dumped)["v"] == text
+
+
+def test_one_percent_encoder_for_reports_and_annotate() -> None:
+    url = "https://x.test/a b<c>\"d'e|f`g\\h\u00a0i"
+    encoded = "https://x.test/a%20b%3Cc%3E%22d%27e%7Cf%60g%5Ch%C2%A0i"
+    assert textsafe.percent_encode(url) == encoded
+    assert textsafe.md_url(url) == f"<{encoded}>"
+    assert textsafe.md_autolink(url) == f"<{encoded}>"
