@@ -40,6 +40,20 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
+def leads_outside(path: Path, *folders: Path) -> str | None:
+    """Where ``path`` leads after following symlinks, when that is outside every one of
+    ``folders`` (themselves taken as they resolve); ``None`` when it stays inside one.
+
+    The read rule: a file linkhealth finds by itself (walking a folder, expanding a
+    glob, the repository's own ``.linkhealthignore``) is read only when it stays inside
+    the repository or the folder the user named; a path the user names is read as named.
+    """
+    real = os.path.realpath(path)
+    if any(_inside(real, os.path.realpath(folder)) for folder in folders):
+        return None
+    return real
+
+
 def write_target(path: Path, root: Path | None = None) -> Path:
     """Where a write to ``path`` lands (symlinks followed), if that is allowed.
 

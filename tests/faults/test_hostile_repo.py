@@ -4,14 +4,16 @@ hosts) run through the real CLI, as the nightly job would run it."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from faults.faultkit import CONTROL, Ran, run_cli
+from faults.faultkit import CONTROL, Ran, child_env, cli_argv, run_cli
 from support.servers import Reply, ServerPool, html_page
 
 
@@ -193,3 +195,95 @@ def test_hostile_file_names_are_escaped_in_every_message_and_header(
     assert "+++ b/lists/x]0;pwned" not in runs["annotate"].stdout  # the OSC body went too
     assert "would annotate lists/x" in runs["annotate-check"].stderr
     assert "annotated lists/x" in runs["annotate-write"].stderr
+
+
+# ---------------------------------------------------------------- reads: the root, regular files
+
+
+def _leaks(ran: Ran, secret: str) -> bool:
+    return secret in ran.stdout or secret in ran.stderr
+
+
+def test_lists_found_through_a_symlink_out_of_the_repository_are_not_read(
+    repo: tuple[Path, Path, str],
+) -> None:
+    """Issue 20: ``lists/leak.md -> /proc/self/environ`` published the runner's secrets."""
+    root, outside, url = repo
+    (outside / "secret.md").write_text("- https://secret.example/token\n", "utf-8")
+    (root / "lists" / "leak.md").symlink_to(outside / "secret.md")
+    (root / "lists" / "env.md").symlink_to("/proc/self/environ")
+    env = child_env(LEAKED="https://environ.example/token")
+    for args in (
+        ("extract", "lists"),
+        ("lint", "lists"),
+        ("extract", "lists/*.md"),
+        ("check", "lists", "--allow-private", "--store", "s.sqlite", "--format", "github"),
+    ):
+        ran = run_cli(*args, cwd=root, env=env)
+        assert ran.code == 2, (args, ran)
+        assert "lists/env.md: a symlink to /proc/" in ran.stderr and "not read" in ran.stderr
+        assert not _leaks(ran, "secret.example") and not _leaks(ran, "environ.example"), args
+    assert not (root / "reports").exists()
+    # A symlink that stays inside the repository is read as before ...
+    (root / "lists" / "env.md").unlink()
+    (root / "lists" / "leak.md").unlink()
+    (root / "docs").mkdir()
+    (root / "docs" / "shared.md").write_text("- https://shared.example/\n", "utf-8")
+    (root / "lists" / "shared.md").symlink_to("../docs/shared.md")
+    ran = run_cli("extract", "lists", cwd=root)
+    assert ran.code == 0 and "shared.example" in ran.stdout and url in ran.stdout, ran
+    # ... and a file the user names is read wherever it leads.
+    (root / "lists" / "leak.md").symlink_to(outside / "secret.md")
+    ran = run_cli("extract", "lists/leak.md", cwd=root)
+    assert ran.code == 0 and "secret.example" in ran.stdout, ran
+
+
+def test_a_linkhealthignore_symlinked_out_is_not_read(repo: tuple[Path, Path, str]) -> None:
+    root, outside, _ = repo
+    (outside / "patterns").write_text("https://secret.example/\n", "utf-8")
+    (root / ".linkhealthignore").symlink_to(outside / "patterns")
+    ran = run_cli("lint", "lists", cwd=root)
+    assert ran.code == 2 and ".linkhealthignore: a symlink to" in ran.stderr, ran
+
+
+def _bounded(args: tuple[str, ...], root: Path) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with stdin a pipe nobody writes to or closes (a CI step's stdin)."""
+    with subprocess.Popen(
+        cli_argv(*args), cwd=root, env=child_env(), stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as proc:  # fmt: skip
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise AssertionError(f"{args} hung on a special file") from None
+        return subprocess.CompletedProcess(args, proc.returncode, out, err)
+
+
+@pytest.mark.parametrize("special", ["fifo", "stdin"])
+def test_special_files_among_the_lists_are_refused_without_waiting(
+    repo: tuple[Path, Path, str], special: str
+) -> None:
+    """Issue 20: a FIFO in the list folder, or a list symlinked to /dev/stdin, blocked
+    extract/lint/check forever (and check then ignored SIGTERM). Only regular files are
+    read: the file is opened without blocking, checked, and refused (exit 2)."""
+    root, _, _ = repo
+    target = root / "lists" / "z.md"
+    if special == "fifo":
+        os.mkfifo(target)
+    else:
+        target.symlink_to("/dev/stdin")
+    net = ("--allow-private", "--store", "s.sqlite")
+    for args in (
+        ("extract", "lists"),
+        ("lint", "lists"),
+        ("check", "lists", *net),
+        ("annotate", "lists", *net),
+        ("extract", "lists/z.md"),  # named: read as named, still only if regular
+    ):
+        done = _bounded(args, root)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "lists/z.md" in done.stderr and "Traceback" not in done.stderr, done.stderr
+        if special == "fifo":
+            assert "FIFO" in done.stderr or "not a regular file" in done.stderr, done.stderr

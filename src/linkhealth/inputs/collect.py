@@ -22,7 +22,8 @@ def extract_paths(paths: Sequence[str], settings: Settings) -> ParseResult:
     empty). Raises :class:`~linkhealth.errors.InputError` for a missing path or an
     unreadable, non-UTF-8 file."""
     result = ParseResult()
-    for path in discover(list(paths) or settings.paths, settings.glob):
+    root = settings.root_folder()
+    for path in discover(list(paths) or settings.paths, settings.glob, root):
         result.extend(
             extract_text(
                 read_markdown(path, max_bytes=settings.max_file_bytes),
@@ -31,7 +32,6 @@ def extract_paths(paths: Sequence[str], settings: Settings) -> ParseResult:
             )
         )
 
-    root = settings.root_folder()
     url_ignore = load_url_ignore(root)
     if url_ignore:
         result.findings = [

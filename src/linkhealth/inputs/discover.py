@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from linkhealth.errors import InputError
+from linkhealth.fsutil import leads_outside
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -30,17 +31,44 @@ def _walk(root: Path, globs: Sequence[str]) -> list[Path]:
     return found
 
 
-def discover(paths: Sequence[str], globs: Sequence[str]) -> list[Path]:
+def _glob_base(pattern: str) -> Path:
+    """The folder a glob pattern is anchored in: its parts before the first wildcard."""
+    fixed: list[str] = []
+    for part in Path(pattern).parts:
+        if _GLOB_CHARS & set(part):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path()
+
+
+def _confined(found: Path, named: Path, root: Path | None) -> None:
+    """Refuse a file discovery found that leads (through a symlink) out of both the
+    repository and the folder the user named: ``lists/leak.md -> /proc/self/environ``."""
+    folders = (named,) if root is None else (named, root)
+    real = leads_outside(found, *folders)
+    if real is not None:
+        raise InputError(
+            f"{found}: a symlink to {real}, outside the repository and {named}/; not read"
+            " (name the file itself to read it)"
+        )
+
+
+def discover(paths: Sequence[str], globs: Sequence[str], root: Path | None = None) -> list[Path]:
     """The Markdown files named by ``paths``: files as given, directories walked for
     names matching ``globs``, and glob patterns expanded. Order: arguments in order,
     each directory or pattern sorted; duplicates dropped. A path that does not exist
-    (or a pattern that matches nothing) raises :class:`InputError`."""
+    (or a pattern that matches nothing) raises :class:`InputError`, as does a file found
+    by walking or a pattern that leads out of ``root`` (the repository) and of the folder
+    named (:func:`linkhealth.fsutil.leads_outside`)."""
     out: list[Path] = []
     seen: set[Path] = set()
 
-    def add(p: Path) -> None:
-        """A file, or every matching file under a directory (anything else: nothing)."""
+    def add(p: Path, named: Path | None) -> None:
+        """A file, or every matching file under a directory (anything else: nothing).
+        ``named``: the folder the user named, when ``p`` was found rather than named."""
         for f in _walk(p, globs) if p.is_dir() else [p] if p.is_file() else []:
+            if f is not p or named is not None:
+                _confined(f, named or p, root)
             key = Path(os.path.normpath(f))
             if key not in seen:
                 seen.add(key)
@@ -49,13 +77,13 @@ def discover(paths: Sequence[str], globs: Sequence[str]) -> list[Path]:
     for raw in paths:
         p = Path(raw)
         if p.is_dir() or p.is_file():
-            add(p)
+            add(p, None)
         elif _GLOB_CHARS & set(raw):
             matches = sorted(globlib.glob(raw, recursive=True))
             if not matches:
                 raise InputError(f"{raw}: no files match this pattern")
             for m in matches:
-                add(Path(m))
+                add(Path(m), _glob_base(raw))
         elif p.exists():
             raise InputError(f"{raw}: not a regular file or directory")
         else:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from linkhealth.errors import ConfigError
+from linkhealth.fsutil import leads_outside
 
 IGNORE_FILE_NAME = ".linkhealthignore"
 
@@ -65,6 +66,9 @@ def load_url_ignore(root: Path) -> UrlIgnore:
     path = root / IGNORE_FILE_NAME
     if not path.is_file():
         return UrlIgnore()
+    real = leads_outside(path, root)
+    if real is not None:
+        raise ConfigError(f"{path}: a symlink to {real}, outside the repository; not read")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

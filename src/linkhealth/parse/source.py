@@ -13,6 +13,7 @@ U+0000 is read as U+FFFD (one character for one, so no position moves).
 from __future__ import annotations
 
 import os
+import stat
 from bisect import bisect_right
 from pathlib import Path
 
@@ -26,10 +27,16 @@ def read_markdown(path: Path, *, max_bytes: int | None = None) -> str:
 
     Raises :class:`InputError` naming the file (and the byte offset for bad UTF-8).
     A file over ``max_bytes`` is refused before it is read (memory stays bounded).
+    Only a regular file is read: a FIFO, a device or ``/dev/stdin`` is refused without
+    waiting (opened non-blocking, then checked), so no list can hang a run.
     """
     try:
-        with path.open("rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise InputError(f"{path}: {_kind(info.st_mode)}, not a regular file; not read")
+            size = info.st_size
             if max_bytes is not None and size > max_bytes:
                 raise InputError(_too_big(path, size, max_bytes))
             data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
@@ -44,6 +51,16 @@ def read_markdown(path: Path, *, max_bytes: int | None = None) -> str:
             f"{path}: not valid UTF-8 at byte offset {exc.start} (byte 0x{data[exc.start]:02x})"
         ) from exc
     return text.removeprefix(BOM)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a directory" if stat.S_ISDIR(mode) else "a special file"
 
 
 def _too_big(path: Path, size: int, limit: int) -> str:
