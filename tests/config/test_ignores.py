@@ -204,3 +204,19 @@ def test_an_unclosed_ignore_start_is_a_warning_not_silence() -> None:
     assert "2 link(s)" in warning.message
     closed = text + "<!-- linkhealth-ignore-end -->\n"
     assert extract_text(closed, "l.md").findings == []
+
+
+def test_parse_diff_follows_hunk_counts_not_prefixes(tmp_path: Path) -> None:
+    """Content lines are counted off each hunk header; only then is a ``+++`` a header."""
+    from linkhealth.inputs.gitchanges import parse_diff
+
+    diff = (
+        "diff --git a/l.md b/l.md\n--- a/l.md\n+++ b/l.md\n"
+        "@@ -2,0 +3,2 @@\n+++ b/decoy.md\n+@@ -1 +99,5 @@\n"
+        "@@ -9 +11 @@\n--- a/x\n+last\n\\ No newline at end of file\n"
+        "diff --git a/m.md b/m.md\n--- a/m.md\n+++ b/m.md\n@@ -0,0 +1 @@\n+new\n"
+    )
+    assert parse_diff(diff, tmp_path) == {
+        (tmp_path / "l.md").resolve(): {3, 4, 11},
+        (tmp_path / "m.md").resolve(): {1},
+    }

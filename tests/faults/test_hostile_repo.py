@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from faults.faultkit import CONTROL, Ran, child_env, cli_argv, run_cli
+from support.gitrepo import git
 from support.servers import Reply, ServerPool, html_page
 
 
@@ -287,3 +288,39 @@ def test_special_files_among_the_lists_are_refused_without_waiting(
         assert "lists/z.md" in done.stderr and "Traceback" not in done.stderr, done.stderr
         if special == "fifo":
             assert "FIFO" in done.stderr or "not a regular file" in done.stderr, done.stderr
+
+
+# ---------------------------------------------------------------- --changed-since
+
+
+@pytest.mark.parametrize("attributes", ["", "*.md -diff\n"])
+def test_a_diff_line_that_looks_like_a_file_header_cannot_blind_changed_since(
+    tmp_path: Path, attributes: str
+) -> None:
+    """Issue 20: an added line ``++ b/decoy.md`` (shown by git as ``+++ b/decoy.md``)
+    credited the file's later hunks to another path: a typo and a private-address link
+    on changed lines went unreported and lint/check exited 0. A form feed split a line in
+    two the same way, and ``-diff`` in .gitattributes made the list "binary" (no hunks)."""
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / ".gitattributes").write_text(attributes, "utf-8")
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    old = [f"- https://old.example/{n}\n" for n in range(20)]
+    (lists / "a.md").write_text("".join(old), "utf-8")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    new = [*old[:2], "++ b/decoy.md\n", "- see\x0c+++ b/other.md\n", *old[2:]]
+    new[12:12] = ["- htps://typo.example/\n"]
+    new += ["- http://10.0.0.1/admin\n"]
+    (lists / "a.md").write_text("".join(new), "utf-8")
+    ran = run_cli("lint", "lists", "--changed-since", "HEAD", "--format", "json", cwd=tmp_path)
+    assert ran.code == 1, ran
+    found = [(f["file"], f["line"], f["rule"]) for f in json.loads(ran.stdout)]
+    assert ("lists/a.md", 13, "scheme-typo") in found, found
+    ran = run_cli("check", "lists", "--changed-since", "HEAD", "--store", "s.sqlite",
+                  "--no-reports", "--format", "json", cwd=tmp_path)  # fmt: skip
+    assert ran.code == 1, ran
+    verdicts = {r["url"]: r["verdict"] for r in json.loads(ran.stdout)["results"]}
+    assert verdicts["http://10.0.0.1/admin"] == "unsafe", verdicts
+    assert verdicts["htps://typo.example/"] == "invalid", verdicts
+    assert not any(u.startswith("https://old.example/") for u in verdicts), verdicts

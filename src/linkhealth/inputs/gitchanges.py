@@ -16,7 +16,7 @@ from pathlib import Path
 
 from linkhealth.errors import InputError
 
-_HUNK_RE = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_HUNK_RE = re.compile(r"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _GIT_TIMEOUT = 60.0
 
 
@@ -64,25 +64,49 @@ def _unquote(path: str) -> str:
 
 
 def parse_diff(diff: str, top: Path) -> dict[Path, set[int]]:
-    """New-side line numbers per file from ``git diff --unified=0`` output."""
+    """New-side line numbers per file from ``git diff --unified=0`` output.
+
+    Follows git's own hunk counts, never line prefixes: after ``@@ -a,b +c,d @@`` the
+    next ``b`` removed and ``d`` added lines are content, whatever they start with (an
+    added line reading ``++ b/decoy.md`` shows as ``+++ b/decoy.md``). Only between hunks
+    do ``diff --git``/``+++`` lines name a file. Lines are split on ``\n`` only.
+    """
     out: dict[Path, set[int]] = {}
     current: set[int] | None = None
-    for line in diff.splitlines():
-        if line.startswith("+++ "):
-            name = line[4:].rstrip("\t")
-            if name == "/dev/null":
-                current = None
-                continue
-            name = _unquote(name)
-            name = name[2:] if name.startswith("b/") else name
-            current = out.setdefault((top / name).resolve(), set())
+    old_left = new_left = 0
+    for line in diff.split("\n"):
+        if old_left or new_left:  # inside a hunk: content, counted
+            if line.startswith("+"):
+                new_left -= 1
+            elif line.startswith("-"):
+                old_left -= 1
+            elif line.startswith(" "):
+                old_left, new_left = old_left - 1, new_left - 1
+            # "\ No newline at end of file" (or anything else) is not a line of either side
             continue
-        match = _HUNK_RE.match(line)
-        if match and current is not None:
-            start = int(match.group(1))
-            count = 1 if match.group(2) is None else int(match.group(2))
-            current.update(range(start, start + count))
+        if line.startswith("diff "):
+            current = None
+        elif line.startswith("+++ "):
+            current = _new_file(line[4:], top, out)
+        else:
+            match = _HUNK_RE.match(line)
+            if match is not None:
+                old_left = 1 if match.group(1) is None else int(match.group(1))
+                start = int(match.group(2))
+                new_left = 1 if match.group(3) is None else int(match.group(3))
+                if current is not None:
+                    current.update(range(start, start + new_left))
     return out
+
+
+def _new_file(name: str, top: Path, out: dict[Path, set[int]]) -> set[int] | None:
+    """The line set of the file a ``+++`` header names (``None`` for ``/dev/null``)."""
+    name = name.rstrip("\t")
+    if name == "/dev/null":
+        return None
+    name = _unquote(name)
+    name = name[2:] if name.startswith("b/") else name
+    return out.setdefault((top / name).resolve(), set())
 
 
 def changed_lines(ref: str, files: Sequence[str | Path], cwd: Path | None = None) -> ChangedLines:
@@ -104,7 +128,10 @@ def changed_lines(ref: str, files: Sequence[str | Path], cwd: Path | None = None
     paths = [str(Path(f).resolve()) for f in files]
     if not paths:
         return result
+    # --text: a NUL byte or a committed `*.md -diff` attribute must not turn a list into
+    # "Binary files differ" (no hunks, nothing changed); fixed prefixes whatever the config.
     diff = _git(["diff", "--unified=0", "--no-color", "--no-ext-diff", "--no-renames",
+                 "--text", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/",
                  verify.stdout.strip(), "--", *paths], top)  # fmt: skip
     if diff.returncode != 0:
         raise InputError(f"--changed-since: git diff failed: {diff.stderr.strip()}")
