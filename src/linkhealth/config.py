@@ -13,6 +13,7 @@ value serialises back to the text it was written as (the cluster ships settings 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -62,6 +63,7 @@ DEFAULT_USER_AGENT = (
 DEFAULT_OUTAGE_RATIO = 0.9  # share of hosts failing at the network level
 DEFAULT_DIRECTORY_INDEXES = ("README.md", "index.md")
 DEFAULT_ARCHIVE_ENDPOINT = "https://archive.org"  # the Wayback Machine's APIs
+DEFAULT_GITHUB_API_ENDPOINT = "https://api.github.com"  # GitHub's REST API
 
 
 class CommentMode(StrEnum):
@@ -112,6 +114,84 @@ Pattern = Annotated[
     re.Pattern[str],
     PlainValidator(_pattern),
     PlainSerializer(lambda p: p.pattern, return_type=str),
+]
+
+
+class RequestMethod(StrEnum):
+    """``--method`` (lychee's ``-X``): GET reads the page (metadata); HEAD only asks."""
+
+    GET = "get"
+    HEAD = "head"
+
+
+class TlsVersion(StrEnum):
+    """``--min-tls``, spelt as lychee spells it."""
+
+    TLS1_0 = "TLSv1_0"
+    TLS1_1 = "TLSv1_1"
+    TLS1_2 = "TLSv1_2"
+    TLS1_3 = "TLSv1_3"
+
+
+@dataclass(frozen=True)
+class Remap:
+    """``--remap 'REGEX REPLACEMENT'``: URLs matching REGEX are checked as REPLACEMENT
+    (``re.sub``, so ``\\1`` refers to a group)."""
+
+    pattern: re.Pattern[str]
+    replacement: str
+
+    def __str__(self) -> str:
+        return f"{self.pattern.pattern} {self.replacement}"
+
+
+@dataclass(frozen=True)
+class BasicAuth:
+    """``--basic-auth 'URL-REGEX USER:PASSWORD'``: credentials for the matching URLs."""
+
+    pattern: re.Pattern[str]
+    user: str
+    password: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.pattern.pattern} {self.user}:{self.password}"
+
+
+def remapped(url: str, rules: list[Remap]) -> str:
+    """``url`` rewritten by the first ``--remap`` rule whose pattern matches it."""
+    for rule in rules:
+        if rule.pattern.search(url):
+            return rule.pattern.sub(rule.replacement, url, count=1)
+    return url
+
+
+def _two_parts(value: object, what: str, example: str) -> tuple[re.Pattern[str], str]:
+    if not isinstance(value, str) or len(value.split(None, 1)) != 2:
+        raise ValueError(f"{value!r}: expected {what}, e.g. {example!r}")
+    regex, rest = value.split(None, 1)
+    return _pattern(regex), rest.strip()
+
+
+def _remap(value: object) -> Remap:
+    if isinstance(value, Remap):
+        return value
+    pattern, replacement = _two_parts(value, "'REGEX REPLACEMENT'", "^http://old/ https://new/")
+    return Remap(pattern, replacement)
+
+
+def _basic_auth(value: object) -> BasicAuth:
+    if isinstance(value, BasicAuth):
+        return value
+    pattern, cred = _two_parts(value, "'URL-REGEX USER:PASSWORD'", "^https://intra/ me:secret")
+    user, sep, password = cred.partition(":")
+    if not sep or not user:
+        raise ValueError("--basic-auth credentials are USER:PASSWORD")
+    return BasicAuth(pattern, user, password)
+
+
+RemapRule = Annotated[Remap, PlainValidator(_remap), PlainSerializer(str, return_type=str)]
+BasicAuthRule = Annotated[
+    BasicAuth, PlainValidator(_basic_auth), PlainSerializer(str, return_type=str)
 ]
 
 
@@ -187,7 +267,20 @@ class Settings(BaseModel):
     archive: bool = False  # look up archived copies of failing links (check --archive)
     archive_endpoint: str = DEFAULT_ARCHIVE_ENDPOINT
 
-    @field_validator("archive_endpoint")
+    # lychee's options, spelt as lychee spells them.
+    exclude_path: list[Pattern] = Field(default_factory=list)  # files never read
+    remap: list[RemapRule] = Field(default_factory=list)
+    method: RequestMethod = RequestMethod.GET
+    insecure: bool = False  # accept invalid TLS certificates
+    min_tls: TlsVersion | None = None
+    basic_auth: list[BasicAuthRule] = Field(default_factory=list, repr=False)
+    # Sent to github_api_endpoint only (github.com links are checked through the API).
+    github_token: str | None = Field(default=None, repr=False)
+    github_api_endpoint: str = DEFAULT_GITHUB_API_ENDPOINT
+    cookie_jar: str | None = None  # cookies read before and written after the run
+    offline: bool = False  # local links only: no network request at all
+
+    @field_validator("archive_endpoint", "github_api_endpoint")
     @classmethod
     def _endpoint_is_a_base_url(cls, value: str) -> str:
         from urllib.parse import urlsplit
@@ -198,9 +291,7 @@ class Settings(BaseModel):
         except ValueError as exc:
             raise ValueError(f"{value!r} is not a URL ({exc})") from None
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            raise ValueError(
-                f"{value!r} is not an http(s) base URL like {DEFAULT_ARCHIVE_ENDPOINT}"
-            )
+            raise ValueError(f"{value!r} is not an http(s) base URL like https://archive.org")
         if parts.query or parts.fragment:
             raise ValueError(f"{value!r}: a base URL has no query or fragment")
         return value.strip().rstrip("/")
@@ -319,6 +410,9 @@ def _check_keys(table: dict[str, object], model: type[BaseModel], where: str) ->
     for key in table:
         normal = key.replace("-", "_")
         if normal not in model.model_fields:
+            if model is not Settings and normal in Settings.model_fields:
+                # exclude-path under a host is not a near miss of the host's `exclude`.
+                raise ConfigError(f"{where}: {key!r} is not a per-host key (set it at the top)")
             close = _closest_key(normal, valid)
             hint = f" (did you mean {_kebab(close)!r}?)" if close else ""
             raise ConfigError(f"{where}: unknown key {key!r}{hint}")

@@ -37,13 +37,25 @@ class StatusRanges:
 
 
 def _item_range(item: str) -> tuple[int, int]:
-    """``(first, last)`` of one item: ``404`` or ``200-299``. Raises :class:`ValueError`."""
-    lo, sep, hi = item.partition("-")
+    """``(first, last)`` of one item: ``404``, ``200-299``, or lychee's ``200..=299``,
+    ``200..300`` (end excluded), ``..=204``, ``500..``. Raises :class:`ValueError`."""
     try:
-        first = int(lo)
-        last = int(hi) if sep else first
+        if ".." in item:
+            lo, hi = item.split("..", 1)
+            first = int(lo) if lo.strip() else MIN_STATUS
+            inclusive = hi.startswith("=")
+            hi = hi.removeprefix("=")
+            if inclusive and not hi.strip():
+                raise ValueError(item)
+            last = (int(hi) + (0 if inclusive else -1)) if hi.strip() else MAX_STATUS
+        else:
+            lo, sep, hi = item.partition("-")
+            first = int(lo)
+            last = int(hi) if sep else first
     except ValueError:
-        raise ValueError(f"{item!r} is not a status or a range (e.g. 200-299,429)") from None
+        raise ValueError(
+            f"{item!r} is not a status or a range (e.g. 200-299,429 or 200..=299)"
+        ) from None
     if not MIN_STATUS <= first <= last <= MAX_STATUS:
         raise ValueError(f"{item!r} is not a valid status range ({MIN_STATUS}-{MAX_STATUS})")
     return first, last

@@ -220,6 +220,12 @@ def _verbose(inner: ProgressCallback | None) -> ProgressCallback:
     default=None,
     help="Look up a Wayback Machine copy of every failing link (archive_url in the reports).",
 )
+@click.option(
+    "--dump",
+    is_flag=True,
+    help="Print the links that would be checked, one per line, and exit (no request).",
+)
+@click.option("--offline/--no-offline", default=None, help="Check local links only: no request.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, results only.")
 @click.option("--verbose", "-v", is_flag=True, help="One line per request on stderr.")
 def command(
@@ -228,6 +234,7 @@ def command(
     output: str | None,
     quiet: bool,
     verbose: bool,
+    dump: bool,
     **params: Any,
 ) -> None:
     """Check every link in PATH... (default lists/) and write reports/.
@@ -253,6 +260,11 @@ def command(
         }
         settings = settings_from_params(params, **extra)
         targets = list(paths) or list(settings.paths)
+        if dump:
+            from linkhealth.pipeline import links_to_check
+
+            emit("".join(f"{url}\n" for url in links_to_check(targets, settings)), output)
+            return
         show_bar = not quiet and not verbose and sys.stderr.isatty() and fmt == "text"
         progress, stop_bar, on_throttle = _progress_bar(show_bar)
         if verbose:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from linkhealth.config import CommentMode, Settings, load_settings
+from linkhealth.config import CommentMode, RequestMethod, Settings, TlsVersion, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,9 +51,11 @@ def _default(key: str) -> str:
     return ", ".join(value) if isinstance(value, list) else str(value)
 
 
-def _setting(flag: str, key: str, help: str, **kwargs: Any) -> Callable[[F], F]:
+def _setting(flag: str, key: str, help: str, *short: str, **kwargs: Any) -> Callable[[F], F]:
     """An option for one Settings key; its help names the default from ``config.py``."""
-    return click.option(flag, default=None, help=f"{help} (default {_default(key)}).", **kwargs)
+    return click.option(
+        flag, *short, key, default=None, help=f"{help} (default {_default(key)}).", **kwargs
+    )
 
 
 _COMMON: list[Callable[[F], F]] = [
@@ -97,7 +99,11 @@ _COMMON: list[Callable[[F], F]] = [
         type=click.FloatRange(min=0),
     ),
     _setting(
-        "--timeout", "timeout", "Seconds per attempt, total", type=click.FloatRange(min=0.001)
+        "--timeout",
+        "timeout",
+        "Seconds per attempt, total",
+        "-t",
+        type=click.FloatRange(min=0.001),
     ),
     _setting(
         "--url-deadline",
@@ -143,9 +149,10 @@ _COMMON: list[Callable[[F], F]] = [
         default=None,
         help="Extra trusted CA certificates (PEM).",
     ),
-    click.option("--user-agent", default=None, help="User-Agent header."),
+    click.option("--user-agent", "-u", default=None, help="User-Agent header."),
     click.option(
         "--header",
+        "-H",
         "headers",
         multiple=True,
         callback=_header_pairs,
@@ -153,7 +160,11 @@ _COMMON: list[Callable[[F], F]] = [
         help="Extra request header (repeatable).",
     ),
     _setting(
-        "--accept", "accept", "Status codes counted as ok, e.g. '200-299,429'", metavar="RANGES"
+        "--accept",
+        "accept",
+        "Status codes counted as ok, e.g. '200-299,429' or lychee's '200..=299'",
+        "-a",
+        metavar="RANGES",
     ),
     click.option(
         "--exclude",
@@ -168,6 +179,59 @@ _COMMON: list[Callable[[F], F]] = [
         multiple=True,
         metavar="REGEX",
         help="Only check URLs matching REGEX (repeatable).",
+    ),
+    click.option(
+        "--exclude-path",
+        "exclude_path",
+        multiple=True,
+        metavar="REGEX",
+        help="Skip files whose path matches REGEX (repeatable).",
+    ),
+    click.option(
+        "--remap",
+        "remap",
+        multiple=True,
+        metavar="'REGEX URL'",
+        help="Check URLs matching REGEX as URL instead (re.sub; repeatable).",
+    ),
+    click.option(
+        "--method",
+        "-X",
+        type=click.Choice([m.value for m in RequestMethod], case_sensitive=False),
+        default=None,
+        help="Request method: get (reads titles) or head (default get).",
+    ),
+    click.option(
+        "--insecure/--no-insecure",
+        default=None,
+        help="Accept invalid TLS certificates (off by default).",
+    ),
+    click.option(
+        "--min-tls",
+        type=click.Choice([v.value for v in TlsVersion]),
+        default=None,
+        help="Lowest TLS version accepted.",
+    ),
+    click.option(
+        "--basic-auth",
+        "basic_auth",
+        multiple=True,
+        metavar="'REGEX USER:PASSWORD'",
+        help="Basic authentication for URLs matching REGEX (repeatable).",
+    ),
+    click.option(
+        "--github-token",
+        envvar="GITHUB_TOKEN",
+        show_envvar=True,
+        default=None,
+        metavar="TOKEN",
+        help="Check github.com links through GitHub's API with this token (sent to the API only).",
+    ),
+    click.option(
+        "--cookie-jar",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Read cookies from FILE before the run and write them back after.",
     ),
     _setting("--store", "store", "History store"),
     _setting(

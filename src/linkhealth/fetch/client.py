@@ -30,7 +30,7 @@ import httpx
 from aiohttp.resolver import ThreadedResolver
 from httpx_aiohttp import AiohttpTransport
 
-from linkhealth.config import Settings
+from linkhealth.config import Settings, TlsVersion
 from linkhealth.errors import ConfigError
 from linkhealth.fetch.classify import (
     CHALLENGE_SNIFF_BYTES,
@@ -39,6 +39,8 @@ from linkhealth.fetch.classify import (
     THROTTLE_STATUSES,
     parse_retry_after,
 )
+from linkhealth.fetch.cookies import load_cookie_jar, save_cookie_jar
+from linkhealth.fetch.credentials import credentials_for
 from linkhealth.fetch.decode import ACCEPT_ENCODING, BoundedDecoder
 from linkhealth.fetch.guard import (
     Guard,
@@ -93,9 +95,25 @@ def connection_limit_per_host(settings: Settings) -> int:
     return max([settings.host_concurrency, *overrides])
 
 
-def build_ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
-    """The default trust store (system + certifi) plus ``ca_bundle``."""
+_TLS_VERSIONS = {
+    TlsVersion.TLS1_0: ssl.TLSVersion.TLSv1,
+    TlsVersion.TLS1_1: ssl.TLSVersion.TLSv1_1,
+    TlsVersion.TLS1_2: ssl.TLSVersion.TLSv1_2,
+    TlsVersion.TLS1_3: ssl.TLSVersion.TLSv1_3,
+}
+
+
+def build_ssl_context(
+    ca_bundle: str | None, *, insecure: bool = False, min_tls: TlsVersion | None = None
+) -> ssl.SSLContext:
+    """The default trust store (system + certifi) plus ``ca_bundle``; ``insecure`` accepts
+    any certificate (``--insecure``), ``min_tls`` refuses older protocol versions."""
     ctx = ssl.create_default_context()
+    if min_tls is not None:
+        ctx.minimum_version = _TLS_VERSIONS[min_tls]
+    if insecure:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
     ctx.load_verify_locations(cafile=certifi.where())
     if ca_bundle:
         try:
@@ -184,13 +202,19 @@ class Client:
             resolve=settings.resolve,
             trusted_hosts=trusted,
         )
-        self._ssl = build_ssl_context(settings.ca_bundle)
+        self._ssl = build_ssl_context(
+            settings.ca_bundle, insecure=settings.insecure, min_tls=settings.min_tls
+        )
+        self._method = settings.method.value.upper()
+        self._cookies: aiohttp.CookieJar | None = None
         self._session: aiohttp.ClientSession | None = None
         self._http: httpx.AsyncClient | None = None
         self._transport: AiohttpTransport | None = None
 
     async def __aenter__(self) -> Client:
         s = self.settings
+        if s.cookie_jar:
+            self._cookies = load_cookie_jar(s.cookie_jar)
         connector = aiohttp.TCPConnector(
             limit=0,  # the scheduler limits concurrency; idle keep-alives must not count
             # The scheduler runs at most host-concurrency workers per host, but a
@@ -206,7 +230,7 @@ class Client:
         self._session = aiohttp.ClientSession(
             connector=connector,
             trust_env=s.use_env_proxy,
-            cookie_jar=aiohttp.DummyCookieJar(),
+            cookie_jar=self._cookies if self._cookies is not None else aiohttp.DummyCookieJar(),
             auto_decompress=False,
         )
         self._transport = AiohttpTransport(client=self._session)
@@ -234,6 +258,8 @@ class Client:
     ) -> None:
         if self._http is not None:
             await self._http.aclose()  # closes the transport and the session
+        if self._cookies is not None and self.settings.cookie_jar:
+            save_cookie_jar(self._cookies, self.settings.cookie_jar)
 
     async def attempt(
         self,
@@ -263,7 +289,8 @@ class Client:
     ) -> None:
         assert self._http is not None and self._transport is not None
         transport = self._transport
-        max_redirects = self.settings.max_redirects
+        s = self.settings
+        max_redirects = s.max_redirects
         current = httpx.URL(url)
         seen = {current.copy_with(fragment=None)}
         hop_headers = dict(headers)
@@ -279,7 +306,9 @@ class Client:
                 ip = parse_ip(host)
                 if ip is not None:
                     current = current.copy_with(host=str(ip))
-            request = self._http.build_request("GET", current, headers=hop_headers)
+            request = self._http.build_request(
+                self._method, current, headers={**hop_headers, **credentials_for(current, s)}
+            )
             # Straight to the transport: the client's send() would parse every
             # Location itself (and raise on odd ones) to prepare a redirect we follow.
             response = await transport.handle_async_request(request)

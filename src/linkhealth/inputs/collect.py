@@ -9,12 +9,22 @@ links on changed lines (:mod:`.gitchanges`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from linkhealth.config import Settings
 from linkhealth.inputs.discover import discover
 from linkhealth.inputs.ignore import load_url_ignore
 from linkhealth.parse.extract import ParseResult, extract_text
 from linkhealth.parse.source import read_markdown
+
+
+def path_excluded(path: Path, settings: Settings) -> bool:
+    """Whether ``--exclude-path`` (lychee's spelling) keeps the file ``path`` out of the run.
+    The pattern is searched in the path as found (``docs/old/x.md``) and as an absolute path."""
+    if not settings.exclude_path:
+        return False
+    texts = (path.as_posix(), path.resolve().as_posix())
+    return any(p.search(t) for p in settings.exclude_path for t in texts)
 
 
 def extract_paths(paths: Sequence[str], settings: Settings) -> ParseResult:
@@ -24,6 +34,8 @@ def extract_paths(paths: Sequence[str], settings: Settings) -> ParseResult:
     result = ParseResult()
     root = settings.root_folder()
     for path in discover(list(paths) or settings.paths, settings.glob, root):
+        if path_excluded(path, settings):
+            continue
         result.extend(
             extract_text(
                 read_markdown(path, max_bytes=settings.max_file_bytes),

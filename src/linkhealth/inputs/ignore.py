@@ -25,6 +25,8 @@ from linkhealth.errors import ConfigError
 from linkhealth.fsutil import leads_outside
 
 IGNORE_FILE_NAME = ".linkhealthignore"
+#: lychee's file, read as well: one regular expression per line.
+LYCHEE_IGNORE_FILE_NAME = ".lycheeignore"
 
 
 @dataclass
@@ -62,15 +64,24 @@ class UrlIgnore:
 
 
 def load_url_ignore(root: Path) -> UrlIgnore:
-    """``root/.linkhealthignore`` if it exists, else an empty pattern list."""
-    path = root / IGNORE_FILE_NAME
-    if not path.is_file():
-        return UrlIgnore()
-    real = leads_outside(path, root)
-    if real is not None:
-        raise ConfigError(f"{path}: a symlink to {real}, outside the repository; not read")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
-    return UrlIgnore.parse(text.splitlines(), path)
+    """``root/.linkhealthignore`` and lychee's ``root/.lycheeignore`` (whose lines are
+    regular expressions), when they exist; else an empty pattern list."""
+    found = UrlIgnore()
+    for name, prefix in ((IGNORE_FILE_NAME, ""), (LYCHEE_IGNORE_FILE_NAME, "re:")):
+        path = root / name
+        if not path.is_file():
+            continue
+        real = leads_outside(path, root)
+        if real is not None:
+            raise ConfigError(f"{path}: a symlink to {real}, outside the repository; not read")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read {path}: {exc}") from exc
+        lines = [
+            line if not line.strip() or line.lstrip().startswith("#") else prefix + line
+            for line in text.splitlines()
+        ]
+        one = UrlIgnore.parse(lines, path)
+        found = UrlIgnore(found.patterns + one.patterns, found.source or path)
+    return found

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from linkhealth.pipeline.fetching import Fetcher
 from linkhealth.pipeline.outcome import RunOutcome, build_report, utcnow
-from linkhealth.pipeline.plan import MALFORMED_RULES, UNSAFE_RULES, Plan, plan_run
+from linkhealth.pipeline.plan import MALFORMED_RULES, UNSAFE_RULES, Plan, links_to_check, plan_run
 from linkhealth.pipeline.recorder import BATCH_SECONDS, BATCH_SIZE, RunRecorder
 from linkhealth.pipeline.run import ProgressCallback, run_check
 
@@ -37,6 +37,7 @@ __all__ = [
     "RunOutcome",
     "RunRecorder",
     "build_report",
+    "links_to_check",
     "plan_run",
     "run_check",
     "utcnow",

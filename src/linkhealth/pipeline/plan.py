@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from linkhealth.config import Settings
+from linkhealth.config import Settings, remapped
+from linkhealth.github import github_api_url
 from linkhealth.inputs import IGNORE_FILE_NAME, UrlIgnore
 from linkhealth.local import is_local
 from linkhealth.models import (
@@ -68,6 +69,12 @@ class Plan:
     local: list[Occurrence]
     suggestion_of: dict[str, list[CheckResult]]  # suggested url -> invalid results
 
+    def add_api_target(self, result: CheckResult, api_url: str) -> None:
+        """``result`` is judged by an API request (a github.com link with a token)."""
+        target = self.targets.setdefault(api_url, Target(fetch_url=api_url))
+        target.results.append(result)
+        target.fragments[result.url] = None
+
     def add_target(self, result: CheckResult, key: str) -> None:
         """``result`` (normalised URL ``key``) is judged by fetching ``key`` minus its fragment."""
         base, fragment = split_fragment(key)
@@ -99,6 +106,8 @@ def _plan_occurrences(
             plan.local.append(occ)
             continue
         key = normalise_url(occ.url) if scheme in HTTP_SCHEMES else occ.url.strip()
+        if settings.remap and scheme in HTTP_SCHEMES:
+            key = remapped(key, settings.remap)
         result = by_url.get(key)
         if result is not None:
             result.occurrences.append(occ)
@@ -123,8 +132,19 @@ def _plan_occurrences(
         elif settings.hosts and settings.host(urlsplit(key).hostname or "").exclude:
             result.verdict = Verdict.EXCLUDED
             result.detail = "host excluded in the configuration"
+        elif settings.offline:
+            result.verdict = Verdict.EXCLUDED
+            result.detail = "not requested: --offline checks local links only"
         else:
-            plan.add_target(result, key)
+            _add_network_target(plan, result, key, settings)
+
+
+def _add_network_target(plan: Plan, result: CheckResult, key: str, settings: Settings) -> None:
+    api = github_api_url(key, settings.github_api_endpoint) if settings.github_token else None
+    if api is not None:
+        plan.add_api_target(result, api)
+    else:
+        plan.add_target(result, key)
 
 
 def _plan_findings(plan: Plan, findings: Iterable[Finding]) -> None:
@@ -184,3 +204,17 @@ def _invalid_result(finding: Finding) -> CheckResult:
         suggestion=finding.suggestion,
         occurrences=[occ],
     )
+
+
+def links_to_check(paths: list[str], settings: Settings) -> list[str]:
+    """What ``check --dump`` prints (lychee's ``--dump``): every link a run would check,
+    after excludes, remaps and ``.linkhealthignore``, in first-occurrence order; local
+    links as written. No request is made."""
+    from linkhealth.inputs import extract_paths, load_url_ignore
+
+    parsed = extract_paths(paths, settings)
+    plan = plan_run(parsed, settings, load_url_ignore(settings.root_folder()))
+    planned = {id(r) for t in plan.targets.values() for r in t.results}
+    out = [r.url for r in plan.results if id(r) in planned]
+    out.extend(dict.fromkeys(o.url for o in plan.local))
+    return out

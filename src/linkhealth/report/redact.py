@@ -14,11 +14,17 @@ from linkhealth.models import RunReport
 
 #: ``scheme://userinfo@`` — the userinfo runs to the last ``@`` before the path.
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#\s@]*(?:@[^/?#\s@]*)*@")
+#: GitHub's token formats (classic ``ghp_``/``gho_``/``ghu_``/``ghs_``/``ghr_`` and
+#: fine-grained ``github_pat_``), wherever they appear: a page or an error echoing one.
+_GITHUB_TOKEN = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")
 REDACTED = "***"
 
 
 def redact_text(text: str) -> str:
-    """``text`` with the userinfo of every URL in it replaced by ``***``."""
+    """``text`` with the userinfo of every URL in it, and every GitHub token, replaced
+    by ``***``."""
+    if "gh" in text:
+        text = _GITHUB_TOKEN.sub(REDACTED, text)
     if "@" not in text:
         return text
     return _USERINFO.sub(rf"\g<1>{REDACTED}@", text)
