@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import ssl
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,27 +21,17 @@ from support.servers import Reply, Request, ServerPool, html_page
 TOKEN = "ghp_" + "T0k3n" * 8  # GitHub's classic token shape
 
 
-@pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    with ServerPool(lifetime=60) as p:
-        yield p
-
-
 def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Result:
-    base = [
-        "--store",
-        str(tmp_path / "state.sqlite"),
-        "--reports-dir",
-        str(tmp_path / "reports"),
-        "--allow-private",
-        "--retries",
-        "0",
-        "--host-interval",
-        "0",
-        "--max-age",
-        "0",
-    ]
-    return CliRunner(env=env).invoke(cli, ["check", *args, *base])
+    """``check`` with a private store and reports folder, no retries, no waiting."""
+    opts = {
+        "--store": tmp_path / "state.sqlite",
+        "--reports-dir": tmp_path / "reports",
+        "--retries": 0,
+        "--host-interval": 0,
+        "--max-age": 0,
+    }
+    flat = [str(part) for pair in opts.items() for part in pair]
+    return CliRunner(env=env).invoke(cli, ["check", *args, "--allow-private", *flat])
 
 
 def listing(tmp_path: Path, *urls: str, name: str = "list.md") -> Path:
