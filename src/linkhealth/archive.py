@@ -299,7 +299,7 @@ class _Session:
 
 def _answer_problem(item: FetchResult) -> str | None:
     if not item.verdict.is_ok():
-        return f"{item.http_status or item.verdict.value}: {item.detail}".strip(": ")
+        return item.detail or f"{item.verdict.value} ({item.http_status or 'no status'})"
     if item.truncated:
         return "the answer is larger than an archive look-up can be"
     return None
