@@ -79,9 +79,16 @@ def run_action(workspace: Path, inputs: dict[str, str]) -> ActionRun:
         {
             "github.action_path": str(ROOT),
             "github.run_id": "4242",
+            "github.run_attempt": "1",
+            "github.workflow": "links",
+            "github.job": "check",
             "runner.os": "Linux",
+            # The install step (skipped here) makes a venv; this venv stands in for it.
+            "steps.install.outputs.bin": BIN,
         }
     )
+    runner_temp = workspace.parent / "runner-temp"
+    runner_temp.mkdir(exist_ok=True)
     summary = workspace.parent / "step-summary.md"
     summary.write_text("")
     run = ActionRun()
@@ -98,6 +105,7 @@ def run_action(workspace: Path, inputs: dict[str, str]) -> ActionRun:
             "GITHUB_OUTPUT": str(outputs),
             "GITHUB_STEP_SUMMARY": str(summary),
             "GITHUB_ACTIONS": "true",
+            "RUNNER_TEMP": str(runner_temp),
         }
         env.pop("NO_COLOR", None)
         for key, value in (step.get("env") or {}).items():
@@ -147,6 +155,18 @@ def test_action_shape() -> None:
     assert by_use["actions/upload-artifact"]["with"]["path"] == "reports/"
     install = next(s for s in action["runs"]["steps"] if s.get("id") == "install")
     assert "pip install" in install["run"] and "LH_ACTION_PATH" in install["run"]
+    # The caller's Python is left alone: setup-python does not touch PATH, we use our venv.
+    setup = by_use["actions/setup-python"]
+    assert setup["with"]["update-environment"] is False
+    assert "-m venv" in install["run"] and "GITHUB_PATH" not in install["run"]
+    # One cache entry per attempt (a re-run saves its own), restored by prefix.
+    key = by_use["actions/cache/save"]["with"]["key"]
+    assert key == by_use["actions/cache/restore"]["with"]["key"]
+    assert "github.run_id" in key and "github.run_attempt" in key
+    restore = by_use["actions/cache/restore"]["with"]["restore-keys"].splitlines()
+    prefixes = [line.strip() for line in restore if line.strip()]
+    assert all(key.startswith(p) for p in prefixes)
+    assert prefixes[-1] == "linkhealth-${{ runner.os }}-"
 
 
 def test_action_run_with_a_broken_link(pool: ServerPool, tmp_path: Path) -> None:
@@ -249,3 +269,81 @@ def test_job_summary_judges_as_the_run_did(pool: ServerPool, tmp_path: Path) -> 
     assert "**2 failing**" in run.summary
     assert f"{site.port}/forbidden" in run.summary
     assert f"{site.port}/late-1" not in run.summary
+
+
+def test_inputs_with_spaces_config_headers_and_github_token(
+    pool: ServerPool, tmp_path: Path
+) -> None:
+    site = pool.host("127.0.0.2")
+    api = pool.host("127.0.0.3")  # GitHub's REST API, as documented: Bearer token, JSON
+
+    def private(req: Any) -> Reply:
+        ok = (
+            req.headers.get("authorization") == "Bearer two words"
+            and req.headers.get("x-one") == "a b"
+            and req.headers.get("x-two") == "c: d"
+        )
+        return Reply(418 if ok else 400, body=html_page("Teapot"))
+
+    def repo(req: Any) -> Reply:
+        ok = req.headers.get("authorization") == "Bearer ghp_" + "x" * 36
+        return Reply(
+            200 if ok else 401, body=b'{"full_name": "o/r"}', content_type="application/json"
+        )
+
+    site.route("/private", private)
+    api.route("/repos/o/r", repo)
+    workspace = tmp_path / "repo"
+    (workspace / "my lists").mkdir(parents=True)
+    (workspace / "my lists" / "a.md").write_text(
+        f"- {site.url('/private')}\n- https://github.com/o/r\n"
+    )
+    # 418 is accepted by the config file only; the API base points at the stand-in.
+    (workspace / "lh.toml").write_text(
+        f'accept = "200-299,418"\ngithub-api-endpoint = "{api.url("")}"\n'
+    )
+    args = f"""
+        {NET_ARGS}   # network settings for the test
+        --header 'Authorization: Bearer two words'
+        -H "X-One: a b"
+    """
+    run = run_action(
+        workspace,
+        {
+            "paths": "'my lists/'",
+            "args": args,
+            "config": "lh.toml",
+            "headers": "X-Two: c: d\n",
+            "github-token": "ghp_" + "x" * 36,
+        },
+    )
+    assert run.outputs["check"]["exit-code"] == "0", run.step("check").stderr
+    assert site.hits("/private") == 1 and api.hits("/repos/o/r") == 1
+    assert "ghp_" not in run.summary + run.step("check").stdout + run.step("check").stderr
+
+
+def test_unbalanced_quote_in_args_is_a_usage_error(tmp_path: Path) -> None:
+    workspace = tmp_path / "repo"
+    (workspace / "lists").mkdir(parents=True)
+    (workspace / "lists" / "a.md").write_text("- http://127.0.0.1:9/\n")
+    run = run_action(workspace, {"args": "--header 'Authorization: x"})
+    assert run.outputs["check"]["exit-code"] == "2"
+    assert "check the quotes" in run.step("check").stderr
+    assert "recorded no run" in run.summary and run.steps[-1].code == 2
+
+
+def test_summary_is_this_runs_own(pool: ServerPool, tmp_path: Path) -> None:
+    # The store (restored from the cache) holds last night's run; tonight's run fails
+    # with a usage error: the summary must not show last night's results as tonight's.
+    site = pool.host("127.0.0.2")
+    site.route("/gone", Reply(404, body=html_page("Not Found")))
+    workspace = tmp_path / "repo"
+    (workspace / "lists").mkdir(parents=True)
+    (workspace / "lists" / "a.md").write_text(f"- {site.url('/gone')}\n")
+    first = run_action(workspace, {"args": NET_ARGS})
+    assert f"{site.port}/gone" in first.summary
+    second = run_action(workspace, {"args": NET_ARGS, "paths": "missing/"})
+    assert (workspace / ".linkhealth" / "state.sqlite").is_file()
+    assert "recorded no run" in second.summary
+    assert f"{site.port}/gone" not in second.summary
+    assert "::error file=" not in second.step("check").stdout
