@@ -133,6 +133,14 @@ def run_action(workspace: Path, inputs: dict[str, str]) -> ActionRun:
     return run
 
 
+def workspace_with(tmp_path: Path, name: str, text: str) -> Path:
+    """A repository folder holding one list, ``name`` (e.g. ``lists/a.md``)."""
+    workspace = tmp_path / "repo"
+    (workspace / name).parent.mkdir(parents=True)
+    (workspace / name).write_text(text)
+    return workspace
+
+
 NET_ARGS = "--allow-private --retries 0 --host-interval 0 --timeout 3"
 
 
@@ -201,9 +209,7 @@ def test_action_run_with_a_broken_link(pool: ServerPool, tmp_path: Path) -> None
 def test_action_run_all_ok_passes(pool: ServerPool, tmp_path: Path) -> None:
     site = pool.host("127.0.0.3")
     site.route("/ok", Reply(200, body=html_page("Fine page")))
-    workspace = tmp_path / "repo"
-    (workspace / "docs").mkdir(parents=True)
-    (workspace / "docs" / "a.md").write_text(f"- {site.url('/ok')}\n")
+    workspace = workspace_with(tmp_path, "docs/a.md", f"- {site.url('/ok')}\n")
     run = run_action(workspace, {"paths": "docs/", "args": NET_ARGS, "fail-after": "2"})
     assert run.outputs["check"]["exit-code"] == "0"
     assert [s.code for s in run.steps] == [0, 0, 0]
@@ -323,9 +329,7 @@ def test_inputs_with_spaces_config_headers_and_github_token(
 
 
 def test_unbalanced_quote_in_args_is_a_usage_error(tmp_path: Path) -> None:
-    workspace = tmp_path / "repo"
-    (workspace / "lists").mkdir(parents=True)
-    (workspace / "lists" / "a.md").write_text("- http://127.0.0.1:9/\n")
+    workspace = workspace_with(tmp_path, "lists/a.md", "- http://127.0.0.1:9/\n")
     run = run_action(workspace, {"args": "--header 'Authorization: x"})
     assert run.outputs["check"]["exit-code"] == "2"
     assert "check the quotes" in run.step("check").stderr
@@ -337,9 +341,7 @@ def test_summary_is_this_runs_own(pool: ServerPool, tmp_path: Path) -> None:
     # with a usage error: the summary must not show last night's results as tonight's.
     site = pool.host("127.0.0.2")
     site.route("/gone", Reply(404, body=html_page("Not Found")))
-    workspace = tmp_path / "repo"
-    (workspace / "lists").mkdir(parents=True)
-    (workspace / "lists" / "a.md").write_text(f"- {site.url('/gone')}\n")
+    workspace = workspace_with(tmp_path, "lists/a.md", f"- {site.url('/gone')}\n")
     first = run_action(workspace, {"args": NET_ARGS})
     assert f"{site.port}/gone" in first.summary
     second = run_action(workspace, {"args": NET_ARGS, "paths": "missing/"})
