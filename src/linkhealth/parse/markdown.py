@@ -81,6 +81,9 @@ def _scheme_re() -> re.Pattern[str]:
 
 
 _BAD_SCHEME_RE = _scheme_re()
+_REFUSED_COLON = tuple(
+    w + c for w in ("javascript", "vbscript", "file", "data") for c in (":", "\\:")
+)
 
 
 def _neutral_letter(unit: str) -> str:
@@ -115,7 +118,11 @@ def parser_input(text: str) -> tuple[str, bool]:
         unit = m.group(name)
         return _neutral_letter(unit) + m.group()[len(unit) :]
 
-    text = _BAD_SCHEME_RE.sub(neutral, text)
+    lower = text.lower()
+    if "&#" in text or "&colon;" in lower:  # a scheme may be spelt with entities
+        text = _BAD_SCHEME_RE.sub(neutral, text)
+    elif any(w in lower for w in _REFUSED_COLON):  # the plain spellings: str.find is fast
+        text = _BAD_SCHEME_RE.sub(neutral, text)
     if "<!" in text:
         text = _DECLARATION_RE.sub(lambda m: m.group(1) + m.group(2).upper(), text)
         if "<!--" in text:
@@ -215,6 +222,26 @@ def restore(text: str) -> str:
             else _FIRST[m.group(1).lower()]
         ),
         text,
+    )
+
+
+def build_block_parser() -> MarkdownIt:
+    """The same block rules and no inline ones: where the reference definitions are
+    (the first pass over a chunked document), in two thirds of the time."""
+    return MarkdownIt("zero").enable_many(
+        [
+            "blockquote",
+            "code",
+            "fence",
+            "heading",
+            "hr",
+            "lheading",
+            "list",
+            "paragraph",
+            "reference",
+            "html_block",
+            "table",
+        ]
     )
 
 

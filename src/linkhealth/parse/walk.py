@@ -21,6 +21,7 @@ from linkhealth.parse.markdown import (
     INLINE_NODES,
     ByteOffsets,
     RefDef,
+    build_block_parser,
     build_parser,
     chunks,
     definition,
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from linkhealth.parse.extract import _FileParser
 
 _MD = build_parser()
+_BLOCKS = build_block_parser()
 _LISTS = ("bullet_list", "ordered_list")
 _CONSUMED = frozenset({"link", "image", "autolink", "code_inline", "html_inline"})
 _LEAVES = frozenset({"autolink", "code_inline", "html_inline"})
@@ -86,9 +88,10 @@ class Walk:
         self.changes: list[tuple[int, str | None]] = []
         self.last_line = 0
 
-    def _tree(self, a: int, b: int, labels: str = "") -> Node:
+    def _tree(self, a: int, b: int, labels: str | None = None) -> Node:
         """The tree of the chunk at ``a:b`` (region offsets), with ``labels`` (reference
-        definitions of other chunks) after it; positions then point into the chunk."""
+        definitions of other chunks) after it; positions then point into the chunk.
+        Without ``labels``: the block structure only (the definitions pass)."""
         src = self.text[self.base + a : self.base + b]
         first = bisect_right(self.starts, a) - 1
         last = bisect_right(self.starts, b)
@@ -97,6 +100,8 @@ class Walk:
         self.limit = len(src.encode("utf-8")) if not src.isascii() else len(src)
         parsed, neutralised = parser_input(src)
         self.neutralised = self.neutralised or neutralised
+        if labels is None:
+            return _BLOCKS.tree(parsed)
         return _MD.tree(parsed + labels)
 
     # ---- positions --------------------------------------------------------------
@@ -126,10 +131,13 @@ class Walk:
     def run(self, section: str | None) -> None:
         self.stack = [(-1, section)] if section else []
         self.changes = [(0, section)]
-        for a, b in self.chunks:  # definitions first: a link may use a later one
-            self._definitions(self._tree(a, b))
+        if len(self.chunks) > 1:  # definitions first: a link may use a later chunk's
+            for a, b in self.chunks:
+                self._definitions(self._tree(a, b))
         for a, b in self.chunks:
             root = self._tree(a, b, self._labels_for(a, b))
+            if len(self.chunks) == 1:
+                self._definitions(root)
             top = [n for n in root.children if (n.srcmap or (0, 0))[0] < self.limit]
             self.blocks(top, 0, min((root.srcmap or (0, 0))[1], self.limit), 0)
         # Definitions nobody uses are still links in the file.
