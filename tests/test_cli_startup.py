@@ -58,4 +58,5 @@ def test_offline_commands_do_not_import_the_network_stack(command: str, tmp_path
     assert (proc.returncode, command) in ((1, "lint"), (0, "extract")), proc.stderr[-2000:]
     assert not (modules & NETWORK), sorted(modules & NETWORK)
     assert "rich" not in modules
+    assert "markdown_it" not in modules  # markdown-it-py is the fallback, imported on need
     assert not any(m.startswith(("aiohttp.", "httpx.", "linkhealth.fetch")) for m in modules)

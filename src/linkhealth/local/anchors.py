@@ -30,11 +30,11 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from mdit_py_plugins.front_matter import front_matter_plugin
+if TYPE_CHECKING:  # imported where used: lint starts without markdown-it-py
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 __all__ = ["github_slug", "heading_anchors"]
 
@@ -69,6 +69,9 @@ def github_slug(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.front_matter import front_matter_plugin
+
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     md.use(front_matter_plugin)
     # Inline parsing is the costly half and only headings (and HTML) need it:

@@ -29,7 +29,6 @@ from linkify_it import LinkifyIt
 
 from linkhealth.config import CommentMode
 from linkhealth.models import Finding, LinkKind, Occurrence, Severity
-from linkhealth.parse.fallback import FallbackWalk
 from linkhealth.parse.ignore_markers import ignored_lines, marker_ends, unclosed_start
 from linkhealth.parse.lint import TextHit, scan_text
 from linkhealth.parse.source import LineIndex, normalise_newlines
@@ -199,6 +198,8 @@ class _FileParser:
                     raise
             del self.occurrences[mark[0] :], self.findings[mark[1] :]
             self._reported_defs = mark[2]
+        from linkhealth.parse.fallback import FallbackWalk  # markdown-it-py: only if needed
+
         FallbackWalk(self, start, end, in_comment=in_comment).run(section)
 
     def _scan(

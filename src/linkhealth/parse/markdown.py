@@ -119,9 +119,10 @@ def parser_input(text: str) -> tuple[str, bool]:
         return _neutral_letter(unit) + m.group()[len(unit) :]
 
     lower = text.lower()
-    if "&#" in text or "&colon;" in lower:  # a scheme may be spelt with entities
-        text = _BAD_SCHEME_RE.sub(neutral, text)
-    elif any(w in lower for w in _REFUSED_COLON):  # the plain spellings: str.find is fast
+    # The regex is slow on a whole list: run it only where a refused scheme can be
+    # (spelt with entities, or plainly: str.find is fast).
+    entities = "&#" in text or "&colon;" in lower
+    if entities or any(w in lower for w in _REFUSED_COLON):
         text = _BAD_SCHEME_RE.sub(neutral, text)
     if "<!" in text:
         text = _DECLARATION_RE.sub(lambda m: m.group(1) + m.group(2).upper(), text)
