@@ -8,7 +8,7 @@ table cell. Output is capped (``$GITHUB_STEP_SUMMARY`` takes at most 1 MiB per s
 from __future__ import annotations
 
 from linkhealth import textsafe as escape
-from linkhealth.models import Finding, RunReport
+from linkhealth.models import Finding, RunReport, Verdict
 from linkhealth.report.view import (
     Row,
     View,
@@ -72,12 +72,18 @@ def _findings(findings: list[Finding]) -> list[str]:
     ]
 
 
+def _url_cell(url: str | None) -> str:
+    """A clickable link for an http(s) URL (the URL percent-encoded where it could break
+    the table or the link), escaped text for anything else."""
+    return escape.md_link(url or "", url or "", CELL_LIMIT)
+
+
 def _failing_cells(row: Row, view: View) -> list[str]:
     r = row.result
     now = view.report.finished_at or view.report.started_at
     return [
         str(row.line),
-        _cell(r.url),
+        _cell(r.url) if r.verdict is Verdict.INVALID else _url_cell(r.url),  # a typo: as text
         _cell(verdict_label(r)),
         _cell(status_text(r)),
         _cell(r.detail),
@@ -95,7 +101,7 @@ def _archived(rows: list[Row], heading: str) -> list[str]:
             when = r.archived_at.date().isoformat() if r.archived_at else "undated"
             where = _cell(f"{row.file}:{row.line}" if row.line else row.file)
             copy = escape.md_link(f"archived copy ({when})", r.archive_url, CELL_LIMIT)
-            lines.append(f"- {where}: {_cell(r.url)} → {copy}")
+            lines.append(f"- {where}: {_url_cell(r.url)} → {copy}")
     return ["", heading, "", *lines] if lines else []
 
 
@@ -152,8 +158,46 @@ def broken_links(view: View) -> str:
             cells = [[c for i, c in enumerate(_failing_cells(row, view)) if i != 3] for row in rows]
             lines += ["", *_table(header, cells)]
     lines += _archived(failing, "## Archived copies")
+    lines += _worth_a_look(view)
     lines += _findings(view.failing_findings())
     return "\n".join(lines) + "\n"
+
+
+def _worth_a_look(view: View) -> list[str]:
+    """Links that do not fail the run but want a maintainer's eye: sites that refused us
+    (``blocked``: the link may be fine, or may be gone behind a wall) and permanent
+    redirects (update the list to the new URL)."""
+    rows = [
+        row
+        for row in view.rows()
+        if not view.is_failing(row.result)
+        and (
+            row.result.verdict is Verdict.BLOCKED
+            or (row.result.verdict is Verdict.REDIRECTED and row.result.permanent)
+        )
+    ]
+    if not rows:
+        return []
+    cells = [
+        [
+            _cell(f"{row.file}:{row.line}" if row.line else row.file),
+            _url_cell(row.result.url),
+            _cell(verdict_label(row.result)),
+            _cell(row.result.detail)
+            if row.result.verdict is Verdict.BLOCKED
+            else "now " + _url_cell(row.result.final_url),
+        ]
+        for row in rows
+    ]
+    return [
+        "",
+        "## Worth a look",
+        "",
+        "Not failing, but worth a maintainer's eye: sites that refused the checker "
+        "(the link may be fine) and permanent redirects (the list could use the new URL).",
+        "",
+        *_table(["place", "URL", "verdict", "what to do"], cells),
+    ]
 
 
 def enrichment(view: View) -> str:
@@ -170,7 +214,7 @@ def enrichment(view: View) -> str:
             cells = [
                 [
                     str(row.line),
-                    escape.md_link(row.result.url, row.result.url, CELL_LIMIT),
+                    _url_cell(row.result.url),
                     _cell(row.result.title, TITLE_LIMIT),
                     _cell(row.result.description, DESCRIPTION_LIMIT),
                     _cell(verdict_label(row.result)),
