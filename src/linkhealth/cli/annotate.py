@@ -6,11 +6,39 @@ from typing import Any
 
 import click
 
-from linkhealth.annotate import DESCRIPTION_MODES, FIX_DEAD_MODES, annotate_paths, write_change
+from linkhealth.annotate import (
+    DESCRIPTION_MODES,
+    FIX_DEAD_MODES,
+    AnnotateChange,
+    annotate_paths,
+    write_change,
+)
 from linkhealth.cli.check import run_with_signals
 from linkhealth.cli.common import EXIT_FAILING, EXIT_PARTIAL, EXIT_USAGE, domain_errors, notice
 from linkhealth.cli.options import network_options, settings_from_params
 from linkhealth.errors import LinkhealthError
+
+
+def _deliver(changed: list[AnnotateChange], *, write: bool, check: bool) -> int:
+    """Write the changes, name them (``--check``) or print their diff; the write errors."""
+    errors = 0
+    if write:
+        for change in changed:
+            try:
+                write_change(change)
+            except LinkhealthError as exc:
+                notice("error: ", exc)
+                errors += 1
+                continue
+            notice("annotated ", change.display)
+    elif check:
+        for change in changed:
+            notice("would annotate ", change.display)
+    else:
+        text = "".join(c.diff for c in changed)
+        if text:
+            click.echo(text, nl=False)
+    return errors
 
 
 @click.command("annotate")
@@ -91,24 +119,8 @@ def command(
         ctx.exit(EXIT_PARTIAL)
     for error in outcome.errors:
         notice("error: ", error)
-    errors = len(outcome.errors)
     changed = outcome.changed
-    if write:
-        for change in changed:
-            try:
-                write_change(change)
-            except LinkhealthError as exc:
-                notice("error: ", exc)
-                errors += 1
-                continue
-            notice("annotated ", change.display)
-    elif check:
-        for change in changed:
-            notice("would annotate ", change.display)
-    else:
-        text = "".join(c.diff for c in changed)
-        if text:
-            click.echo(text, nl=False)
+    errors = len(outcome.errors) + _deliver(changed, write=write, check=check)
     if errors:
         ctx.exit(EXIT_USAGE)
     if check and changed:
