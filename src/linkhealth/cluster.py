@@ -30,10 +30,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from linkhealth.config import Settings
 from linkhealth.errors import ConfigError, LinkhealthError
+from linkhealth.weburl import host_key
 
 if TYPE_CHECKING:
     from linkhealth.fetch import FetchResult
@@ -66,9 +66,10 @@ class ClusterError(LinkhealthError):
 
 
 def host_of(url: str) -> str:
-    """The host name a URL is sharded by (lower case; empty when the URL has none)."""
+    """The host a URL is sharded by: its host key, as the fetcher's per-host slots key it
+    (:func:`linkhealth.weburl.host_key`); empty when the URL has none."""
     try:
-        return (urlsplit(url).hostname or "").lower()
+        return host_key(url)
     except ValueError:
         return ""
 

@@ -301,7 +301,8 @@ class Settings(BaseModel):
     @field_validator("resolve")
     @classmethod
     def _resolve_targets(cls, value: dict[str, str]) -> dict[str, str]:
-        """``HOST=ADDR[:PORT]`` pairs, checked by the guard's own parser at load."""
+        """``HOST=ADDR[:PORT]`` pairs, checked by the guard's own parser at load; host
+        names spelt as requests spell them (punycode)."""
         if value:
             from linkhealth.fetch.guard import parse_resolve_target
 
@@ -310,11 +311,27 @@ class Settings(BaseModel):
                     parse_resolve_target(name, target)
                 except ConfigError as exc:
                     raise ValueError(str(exc)) from None
-        return value
+        from linkhealth.weburl import ascii_host  # yarl: imported only when needed
+
+        return {ascii_host(name): target for name, target in value.items()}
+
+    @field_validator("hosts")
+    @classmethod
+    def _host_names(cls, value: dict[str, HostSettings]) -> dict[str, HostSettings]:
+        """Per-host keys spelt as requests spell host names (punycode, lower case)."""
+        if not value:
+            return value
+        from linkhealth.weburl import ascii_host  # yarl: imported only when needed
+
+        return {ascii_host(name): sub for name, sub in value.items()}
 
     def host(self, hostname: str) -> HostSettings:
         """The overrides for one host (exact name, then parent domains)."""
-        name = hostname.lower().rstrip(".")
+        if not self.hosts:
+            return HostSettings()
+        from linkhealth.weburl import ascii_host
+
+        name = ascii_host(hostname)
         while name:
             if name in self.hosts:
                 return self.hosts[name]

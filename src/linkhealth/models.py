@@ -25,6 +25,11 @@ UNSAFE_SCHEMES = frozenset({"javascript", "vbscript", "data"})
 HTTP_SCHEMES = frozenset({"http", "https"})
 
 
+def unsafe_scheme_message(scheme: str) -> str:
+    """The one message for a link refused for its scheme: lint finding and result alike."""
+    return f"dangerous scheme {scheme}: never fetched"
+
+
 class Verdict(StrEnum):
     """What linkhealth concluded about one URL."""
 

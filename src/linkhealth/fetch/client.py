@@ -51,6 +51,7 @@ from linkhealth.fetch.guard import (
 )
 from linkhealth.fetch.result import KEPT_HEADERS, Outcome
 from linkhealth.models import HTTP_SCHEMES, ErrorKind, Redirect
+from linkhealth.weburl import host_key
 
 #: Awaited before every request of an attempt with the host it goes to (the engine
 #: takes that host's slot: redirect hops count against the host they are sent to).
@@ -295,7 +296,7 @@ class Client:
         seen = {current.copy_with(fragment=None)}
         hop_headers = dict(headers)
         while True:
-            host = current.host
+            host = host_key(str(current))  # never httpx's .host: it raises on some IDNs
             self.guard.check_literal_host(host)
             if before_request is not None:
                 await before_request(host)
@@ -306,6 +307,8 @@ class Client:
                 ip = parse_ip(host)
                 if ip is not None:
                     current = current.copy_with(host=str(ip))
+            # Host from the raw netloc: httpx would otherwise ask its own .host (see above).
+            hop_headers["Host"] = current.netloc.decode("ascii")
             request = self._http.build_request(
                 self._method, current, headers={**hop_headers, **credentials_for(current, s)}
             )

@@ -37,7 +37,6 @@ from urllib.parse import urlsplit
 from linkhealth.config import Settings
 from linkhealth.errors import ConfigError
 from linkhealth.fetch.classify import (
-    DANGEROUS_SCHEMES,
     NETWORK_KINDS,
     PERMANENT_REDIRECTS,
     StatusRanges,
@@ -46,7 +45,6 @@ from linkhealth.fetch.classify import (
     is_retryable,
 )
 from linkhealth.fetch.client import Client
-from linkhealth.fetch.guard import AddressBlocked, Guard
 from linkhealth.fetch.hosts import (
     HostState,
     HostThrottled,
@@ -55,7 +53,8 @@ from linkhealth.fetch.hosts import (
     PriorityLimiter,
 )
 from linkhealth.fetch.result import FetchResult, Outcome, Validators
-from linkhealth.models import HTTP_SCHEMES, ErrorKind, Verdict
+from linkhealth.models import ErrorKind
+from linkhealth.urlpolicy import UrlPolicy
 
 OnResult = Callable[[FetchResult], None]
 
@@ -92,20 +91,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class _Filters:
-    def __init__(self, settings: Settings) -> None:
-        self.exclude = settings.exclude
-        self.include = settings.include
-
-    def excluded(self, url: str) -> str | None:
-        for p in self.exclude:
-            if p.search(url):
-                return f"excluded by pattern {p.pattern!r}"
-        if self.include and not any(p.search(url) for p in self.include):
-            return "not matched by any include pattern"
-        return None
-
-
 def _host_headers(settings: Settings, host: str) -> dict[str, str]:
     headers: dict[str, str] = {}
     for name, value in settings.host(host).headers.items():
@@ -119,58 +104,19 @@ def _host_headers(settings: Settings, host: str) -> dict[str, str]:
     return headers
 
 
-def _precheck(url: str, settings: Settings, filters: _Filters, guard: Guard) -> FetchResult | str:
-    """A final result for URLs that are never fetched, else the URL's host key."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        _ = parts.port
-    except ValueError as exc:
-        return FetchResult(
-            url,
-            Verdict.INVALID,
-            detail=f"malformed URL: {exc}",
-            error_kind=ErrorKind.MALFORMED,
-            checked_at=_now(),
-        )
-    scheme = parts.scheme.lower()
-    if scheme in DANGEROUS_SCHEMES:
-        return FetchResult(
-            url,
-            Verdict.UNSAFE,
-            detail=f"dangerous scheme {scheme}: never fetched",
-            error_kind=ErrorKind.POLICY,
-            checked_at=_now(),
-        )
-    if scheme not in HTTP_SCHEMES:
-        label = f"{scheme}:" if scheme else "no scheme"
-        return FetchResult(
-            url, Verdict.SKIPPED, detail=f"not checkable over HTTP ({label})", checked_at=_now()
-        )
-    reason = filters.excluded(url)
-    if reason is None and host and settings.host(host).exclude:
-        reason = f"host {host} is excluded in the configuration"
-    if reason is not None:
-        return FetchResult(url, Verdict.EXCLUDED, detail=reason, checked_at=_now())
-    if not host:
-        return FetchResult(
-            url,
-            Verdict.INVALID,
-            detail="malformed URL: no host name",
-            error_kind=ErrorKind.MALFORMED,
-            checked_at=_now(),
-        )
-    try:
-        guard.check_literal_host(host)
-    except AddressBlocked as exc:
-        return FetchResult(
-            url,
-            Verdict.UNSAFE,
-            detail=f"blocked by address policy: {exc}",
-            error_kind=ErrorKind.POLICY,
-            checked_at=_now(),
-        )
-    return host.lower().rstrip(".")
+def _precheck(url: str, policy: UrlPolicy) -> FetchResult | str:
+    """A final result for URLs that are never fetched (:mod:`linkhealth.urlpolicy`),
+    else the URL's host key."""
+    checked = policy.check(url)
+    if isinstance(checked, str):
+        return checked
+    return FetchResult(
+        url,
+        checked.verdict,
+        detail=checked.detail,
+        error_kind=checked.error_kind,
+        checked_at=_now(),
+    )
 
 
 def _wants_full_body(url: str, settings: Settings, full_body: Container[str] | None) -> bool:
@@ -592,13 +538,13 @@ async def fetch_all(
     Raises :class:`~linkhealth.errors.ConfigError` for bad
     settings (accept ranges, regexes, ``resolve``, ``ca_bundle``, unset ``env:`` headers).
     """
-    filters = _Filters(settings)
     results: list[FetchResult | None] = [None] * len(urls)
     client = Client(settings)
+    policy = UrlPolicy(settings, guard=client.guard)
     by_host: dict[str, list[int]] = {}
     early: list[tuple[int, FetchResult]] = []
     for i, url in enumerate(urls):
-        pre = _precheck(url, settings, filters, client.guard)
+        pre = _precheck(url, policy)
         if isinstance(pre, FetchResult):
             early.append((i, pre))
         else:

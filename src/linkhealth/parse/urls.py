@@ -10,13 +10,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-import idna
+from linkhealth.models import UNSAFE_SCHEMES, Severity, unsafe_scheme_message
+from linkhealth.weburl import normalise_url as normalise_url  # the one URL parser
 
-from linkhealth.models import UNSAFE_SCHEMES, Severity
-
-DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
 # Known schemes that are close to "http" by edit distance but are not typos.
 _REAL_SCHEMES = frozenset(
     {"ftp", "ftps", "sftp", "ssh", "git", "file", "mailto", "tel", "irc", "ircs", "news", "nntp"}
@@ -107,18 +105,6 @@ def split_fragment(url: str) -> tuple[str, str | None]:
     return (base, fragment) if sep else (url, None)
 
 
-def _ascii_host(host: str) -> str:
-    if host.isascii():
-        return host
-    try:
-        return idna.encode(host, uts46=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError, ValueError):
-        try:
-            return host.encode("idna").decode("ascii")
-        except UnicodeError:
-            return host
-
-
 def bad_host_label(host: str) -> str | None:
     """The first label of ``host`` that no resolver can use, or ``None``.
 
@@ -145,34 +131,6 @@ def bad_host_label(host: str) -> str | None:
         ):
             return label
     return None
-
-
-def normalise_url(url: str) -> str:
-    """The dedupe key of a URL: lowercase scheme and host, IDN as punycode, no default
-    port, ``/`` for an empty path; query and fragment kept. Never raises."""
-    text = url.strip()
-    try:
-        parts = urlsplit(text)
-        scheme = parts.scheme.lower()
-        netloc = parts.netloc
-        if netloc:
-            userinfo, at, _ = netloc.rpartition("@")
-            host = parts.hostname or ""
-            port = parts.port  # ValueError for an unparsable port: keep the text
-            ascii_host = _ascii_host(host).lower().rstrip(".") if host else ""
-            if ":" in ascii_host:  # IPv6 literal
-                ascii_host = f"[{ascii_host}]"
-            if port is not None and DEFAULT_PORTS.get(scheme) != port:
-                ascii_host = f"{ascii_host}:{port}"
-            netloc = f"{userinfo}{at}{ascii_host}"
-        path = parts.path
-        if netloc and not path:
-            path = "/"
-        return urlunsplit((scheme, netloc, path, parts.query, parts.fragment)) + (
-            "#" if text.endswith("#") and not parts.fragment else ""
-        )
-    except ValueError:
-        return text
 
 
 def _distance(a: str, b: str) -> int:
@@ -262,7 +220,7 @@ def diagnose(url: str, *, destination: bool = True) -> Diagnosis | None:
     squeezed = re.sub(r"[\x00-\x20]+", "", text).lower()
     for bad in UNSAFE_SCHEMES:
         if squeezed.startswith(bad + ":"):
-            return Diagnosis("unsafe-scheme", f"dangerous {bad}: link", None)
+            return Diagnosis("unsafe-scheme", unsafe_scheme_message(bad), None)
     typo = scheme_typo(text)
     if typo is not None:
         return typo

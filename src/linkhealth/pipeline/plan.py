@@ -11,15 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from linkhealth.config import Settings, remapped
 from linkhealth.github import github_api_url
-from linkhealth.inputs import IGNORE_FILE_NAME, UrlIgnore
+from linkhealth.inputs import UrlIgnore
 from linkhealth.local import is_local
 from linkhealth.models import (
     HTTP_SCHEMES,
-    UNSAFE_SCHEMES,
     CheckResult,
     ErrorKind,
     Finding,
@@ -28,6 +26,7 @@ from linkhealth.models import (
     Verdict,
 )
 from linkhealth.parse import ParseResult, normalise_url, split_fragment
+from linkhealth.urlpolicy import Refusal, UrlPolicy
 
 #: Lint rules whose finding is a malformed link: it becomes an ``invalid`` result.
 MALFORMED_RULES = frozenset(
@@ -86,7 +85,9 @@ class Plan:
 def plan_run(parsed: ParseResult, settings: Settings, ignore: UrlIgnore | None = None) -> Plan:
     """Group occurrences by normalised URL and decide how each is judged.
 
-    ``ignore`` (``.linkhealthignore``) and excluded hosts make a URL ``excluded``.
+    What is never requested is decided by :class:`~linkhealth.urlpolicy.UrlPolicy`
+    (schemes, excludes, ``ignore`` = ``.linkhealthignore``, excluded hosts, private
+    literals), the same policy the fetcher applies.
     """
     plan = Plan(results=[], targets={}, local=[], suggestion_of={})
     _plan_occurrences(plan, parsed.occurrences, settings, ignore)
@@ -97,8 +98,7 @@ def plan_run(parsed: ParseResult, settings: Settings, ignore: UrlIgnore | None =
 def _plan_occurrences(
     plan: Plan, occurrences: Iterable[Occurrence], settings: Settings, ignore: UrlIgnore | None
 ) -> None:
-    excludes = settings.exclude
-    includes = settings.include
+    policy = UrlPolicy(settings, ignore=ignore)
     by_url: dict[str, CheckResult] = {}
     for occ in occurrences:
         scheme = scheme_of(occ.url)
@@ -115,26 +115,10 @@ def _plan_occurrences(
         result = CheckResult(url=key, verdict=Verdict.SKIPPED, occurrences=[occ])
         by_url[key] = result
         plan.results.append(result)
-        if scheme in UNSAFE_SCHEMES:
-            result.verdict = Verdict.UNSAFE
-            result.error_kind = ErrorKind.POLICY
-            result.detail = f"{scheme}: links are never fetched"
-        elif scheme not in HTTP_SCHEMES:
-            result.detail = f"{scheme or 'this'} link is not checkable over HTTP"
-        elif any(p.search(key) for p in excludes) or (
-            includes and not any(p.search(key) for p in includes)
-        ):
-            result.verdict = Verdict.EXCLUDED
-            result.detail = "matched an exclude pattern"
-        elif ignore and ignore.matches(key):
-            result.verdict = Verdict.EXCLUDED
-            result.detail = f"matched a pattern in {IGNORE_FILE_NAME}"
-        elif settings.hosts and settings.host(urlsplit(key).hostname or "").exclude:
-            result.verdict = Verdict.EXCLUDED
-            result.detail = "host excluded in the configuration"
-        elif settings.offline:
-            result.verdict = Verdict.EXCLUDED
-            result.detail = "not requested: --offline checks local links only"
+        checked = policy.check(key)
+        if isinstance(checked, Refusal):
+            result.verdict, result.detail = checked.verdict, checked.detail
+            result.error_kind = checked.error_kind
         else:
             _add_network_target(plan, result, key, settings)
 
