@@ -532,7 +532,33 @@ def load_settings(
             problems.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
         raise ConfigError(f"invalid configuration: {'; '.join(problems)}") from exc
     settings.root = _resolved_root(settings.root, cwd or Path.cwd(), source.get("root", "root"))
+    _check_outside_values(settings, environ)
     return settings, config_file
+
+
+def _check_outside_values(settings: Settings, environ: dict[str, str]) -> None:
+    """Values that name something outside the settings are checked at load too, so a run
+    whose every result comes from the store fails on them like one that fetches: host
+    headers read from ``env:NAME`` (on a remote ``cluster`` the workers' environment
+    counts, so not there) and the ``ca-bundle`` certificates."""
+    if not settings.cluster:
+        for host, sub in settings.hosts.items():
+            for name, value in sub.headers.items():
+                if value.startswith("env:") and value[4:] not in environ:
+                    raise ConfigError(
+                        f"invalid configuration: hosts.{host}.headers.{name}:"
+                        f" environment variable {value[4:]} unset"
+                    )
+    if settings.ca_bundle:
+        import ssl
+
+        try:
+            ssl.create_default_context().load_verify_locations(cafile=settings.ca_bundle)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"invalid configuration: ca-bundle {settings.ca_bundle}:"
+                f" cannot load certificates ({exc})"
+            ) from None
 
 
 def _resolved_root(root: Path | None, cwd: Path, where: str) -> Path:

@@ -294,3 +294,14 @@ def test_url_with_parentheses_and_spaces_is_a_safe_destination() -> None:
     occ = _occ(1, 2, 2 + len(url), url, LinkKind.BARE)
     out = rewrite(text, [occ], [], {url: ok(url)}, options=OPTS)
     assert out == f"- [Page](<{url}>) — About it.\n"
+
+
+@pytest.mark.parametrize("verdict", [Verdict.INVALID, Verdict.UNSAFE])
+def test_invalid_and_unsafe_fail_at_once_as_in_every_report(verdict: Verdict) -> None:
+    # annotate had its own copy of the failing rule, without this clause (issue 16).
+    from linkhealth.annotate.markers import fails
+    from linkhealth.models import Judging, fails_run
+
+    result = CheckResult(url=A, verdict=verdict)
+    options = AnnotateOptions(fail_after=3, today=date(2026, 12, 1))
+    assert fails(result, options) is fails_run(result, Judging(fail_after=3)) is True

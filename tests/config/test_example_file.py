@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+import shutil
 import tomllib
 from pathlib import Path
+
+import certifi
+import pytest
 
 from linkhealth.config import HostSettings, Settings, load_settings
 
@@ -25,7 +29,11 @@ def test_example_loads_and_holds_the_defaults(tmp_path: Path) -> None:
     assert settings == Settings(root=tmp_path.resolve())  # the root is resolved at load
 
 
-def test_every_key_is_in_the_example(tmp_path: Path) -> None:
+def test_every_key_is_in_the_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What the example names outside itself is checked at load: give it a CA bundle.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "certs").mkdir()
+    shutil.copy(certifi.where(), tmp_path / "certs" / "internal-ca.pem")
     full = tmp_path / "linkhealth.toml"
     full.write_text(uncommented(EXAMPLE.read_text(encoding="utf-8")), encoding="utf-8")
     data = tomllib.loads(full.read_text(encoding="utf-8"))
@@ -37,7 +45,7 @@ def test_every_key_is_in_the_example(tmp_path: Path) -> None:
     # Kebab-case, as documented in the file's header.
     assert all("_" not in key for key in data), "example keys are spelled in kebab-case"
     # The uncommented example is valid too (types and ranges).
-    settings, _ = load_settings({}, config_file=full, env={}, cwd=tmp_path)
+    settings, _ = load_settings({}, config_file=full, env={"EXAMPLE_TOKEN": "t"}, cwd=tmp_path)
     assert settings.host("api.example.com").concurrency == 2
     assert settings.host("example.com").headers == {"Authorization": "env:EXAMPLE_TOKEN"}
 

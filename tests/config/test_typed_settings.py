@@ -61,3 +61,17 @@ def test_every_bad_value_is_a_config_error_naming_its_source(
 ) -> None:
     with pytest.raises(ConfigError, match=re.escape(named)):
         load_settings(overrides, env={}, cwd=tmp_path)
+
+
+def test_values_naming_the_outside_are_checked_at_load(tmp_path: Path) -> None:
+    (tmp_path / "linkhealth.toml").write_text(
+        '[hosts."api.test"]\nheaders = { Authorization = "env:LH_TEST_TOKEN" }\n'
+    )
+    with pytest.raises(ConfigError, match="LH_TEST_TOKEN unset"):
+        load_settings({}, env={}, cwd=tmp_path)
+    settings, _ = load_settings({}, env={"LH_TEST_TOKEN": "x"}, cwd=tmp_path)
+    assert settings.host("api.test").headers == {"Authorization": "env:LH_TEST_TOKEN"}
+    bundle = tmp_path / "not-a-cert.pem"
+    bundle.write_text("hello\n")
+    with pytest.raises(ConfigError, match="cannot load certificates"):
+        load_settings({"ca_bundle": str(bundle)}, env={"LH_TEST_TOKEN": "x"}, cwd=tmp_path)
