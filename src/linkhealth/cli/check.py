@@ -26,6 +26,7 @@ from linkhealth.cli.common import (
     output_option,
 )
 from linkhealth.cli.options import changed_since_option, network_options, settings_from_params
+from linkhealth.config import Settings
 from linkhealth.errors import ReportWriteError
 from linkhealth.fetch import OnThrottle, ThrottleBoard
 from linkhealth.models import CheckResult, RunReport
@@ -200,6 +201,36 @@ def _verbose(inner: ProgressCallback | None) -> ProgressCallback:
     return update
 
 
+def _run_shown(
+    settings: Settings, targets: list[str], *, bar: bool, verbose: bool
+) -> tuple[RunOutcome, float]:
+    """Run the check with a progress bar and/or one line per result; the outcome and seconds."""
+    progress, stop_bar, on_throttle = _progress_bar(bar)
+    if verbose:
+        progress = _verbose(progress)
+    started = time.monotonic()
+    try:
+        outcome = run_with_signals(
+            lambda stop: run_check(
+                settings, paths=targets, stop=stop, progress=progress, on_throttle=on_throttle
+            )
+        )
+    finally:
+        stop_bar()
+    return outcome, time.monotonic() - started
+
+
+def _say_why_partial(report: RunReport) -> None:
+    if report.network == "outage":
+        click.echo(
+            "network outage: nearly every host failed at the network level; "
+            "no link was marked broken (exit 3)",
+            err=True,
+        )
+    elif report.partial:
+        click.echo("run interrupted: reports are partial (exit 3)", err=True)
+
+
 @click.command("check")
 @click.argument("paths", nargs=-1)
 @format_option(list(FORMATS), "text")
@@ -266,19 +297,7 @@ def command(
             emit("".join(f"{url}\n" for url in links_to_check(targets, settings)), output)
             return
         show_bar = not quiet and not verbose and sys.stderr.isatty() and fmt == "text"
-        progress, stop_bar, on_throttle = _progress_bar(show_bar)
-        if verbose:
-            progress = _verbose(progress)
-        started = time.monotonic()
-        try:
-            outcome = run_with_signals(
-                lambda stop: run_check(
-                    settings, paths=targets, stop=stop, progress=progress, on_throttle=on_throttle
-                )
-            )
-        finally:
-            stop_bar()
-        seconds = time.monotonic() - started
+        outcome, seconds = _run_shown(settings, targets, bar=show_bar, verbose=verbose)
         for warning in outcome.warnings:
             notice("warning: ", warning)
         report = outcome.report
@@ -288,14 +307,7 @@ def command(
             except ReportWriteError as exc:
                 raise UsageError(str(exc)) from exc
         emit(render(report, fmt), output)
-        if report.network == "outage":
-            click.echo(
-                "network outage: nearly every host failed at the network level; "
-                "no link was marked broken (exit 3)",
-                err=True,
-            )
-        elif report.partial:
-            click.echo("run interrupted: reports are partial (exit 3)", err=True)
+        _say_why_partial(report)
         if not quiet and (verbose or sys.stderr.isatty()):
             from rich.console import Console
 
