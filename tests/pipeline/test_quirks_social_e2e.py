@@ -6,11 +6,9 @@ follow-up goes through the fetcher and its address guard."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from click.testing import CliRunner
 
 from linkhealth.cli import cli
@@ -77,12 +75,6 @@ def product(req: Request) -> Reply:
             "</span></h1></body></html>"
         ).encode(),
     )
-
-
-@pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    with ServerPool(lifetime=60) as p:
-        yield p
 
 
 def _check(pool: ServerPool, tmp_path: Path, urls: list[str], extra: list[str]) -> dict:

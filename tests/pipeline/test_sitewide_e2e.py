@@ -5,10 +5,8 @@ store keeps the judged values (`report` shows what `check` showed)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from linkhealth.cli import cli
@@ -38,12 +36,6 @@ def page(title: str, summary: str | None) -> bytes:
         f'<meta property="og:description" content="{MISSION}">'
         f"</head><body><main>{para}</main></body></html>"
     ).encode()
-
-
-@pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    with ServerPool(lifetime=60) as p:
-        yield p
 
 
 def test_sitewide_description_and_affix_end_to_end(pool: ServerPool, tmp_path: Path) -> None:

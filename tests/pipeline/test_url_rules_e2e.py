@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,12 +18,6 @@ from linkhealth.cli import cli
 from linkhealth.config import load_settings
 from linkhealth.fetch import fetch_all
 from support.servers import Reply, ServerPool, html_page
-
-
-@pytest.fixture
-def pool() -> Iterator[ServerPool]:
-    with ServerPool(lifetime=60) as p:
-        yield p
 
 
 def check_json(tmp_path: Path, lst: Path, *args: str) -> dict[str, object]:
