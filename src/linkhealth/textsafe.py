@@ -187,10 +187,11 @@ def clean(text: str) -> str:
 
 
 def one_line(text: str) -> str:
-    """Clean text with escape sequences and controls removed and whitespace collapsed."""
+    """Clean text with escape sequences and controls removed, whitespace collapsed, and
+    no GitHub workflow command in it (:func:`no_workflow_command`: CI logs print lines)."""
     text = ESCAPE_SEQUENCE.sub("", clean(text))
     text = _SPACE_OR_CONTROL.sub(" ", text)
-    return _HIDDEN.sub("", text).strip()
+    return no_workflow_command(_HIDDEN.sub("", text).strip())
 
 
 def shorten(text: str, limit: int) -> str:
@@ -208,12 +209,29 @@ def shorten(text: str, limit: int) -> str:
 
 
 def terminal(text: str) -> str:
-    """Text safe to print to a terminal: one line, no escape sequence, no control, no bidi.
+    """Text safe to print to a terminal: one line, no escape sequence, no control, no bidi,
+    no GitHub workflow command (CI logs are terminals too).
 
     Rich/click markup such as ``[link=…]`` is left as literal text: print the result
     without markup interpretation (``click.echo``, or rich with ``markup=False``).
     """
     return one_line(text)
+
+
+#: A GitHub runner reads ``##[command]`` anywhere in a log line (its legacy syntax) and
+#: ``::command::`` at the start of one (after spaces): ``##[stop-commands]token`` would
+#: silence every later annotation. ``#%23[`` is how RFC 3986 spells a second ``#`` in a URL.
+_LEGACY_COMMAND = "##["
+
+
+def no_workflow_command(text: str) -> str:
+    """``text`` (one line) unable to start a workflow command: ``##[`` becomes ``#%23[``
+    and a leading ``::`` becomes ``%3A:``."""
+    text = text.replace(_LEGACY_COMMAND, "#%23[")
+    rest = text.lstrip()
+    if rest.startswith("::"):
+        text = text[: len(text) - len(rest)] + "%3A" + rest[1:]
+    return text
 
 
 #: The name the CLI imports.
@@ -292,7 +310,7 @@ def md_url(url: str) -> str | None:
         return None
     if scheme not in _SAFE_LINK_SCHEMES:
         return None
-    return "<" + percent_encode(url) + ">"
+    return "<" + percent_encode(url).replace(_LEGACY_COMMAND, "#%23[") + ">"
 
 
 def md_link(text: str, url: str, limit: int | None = None) -> str:
@@ -374,6 +392,9 @@ def json_text(value: Any, *, indent: int | None = 2) -> str:
     file shows no hidden text when printed.
     """
     text = json.dumps(_clean_tree(value), ensure_ascii=False, indent=indent)
+    # "##[" occurs only inside strings; "\u0023" is the same "#" to every JSON reader, but
+    # not a workflow command to a CI log that prints the file (no_workflow_command).
+    text = text.replace(_LEGACY_COMMAND, "#\\u0023[")
     return _JSON_INVISIBLE.sub(lambda m: _json_escape(m.group()), text)
 
 

@@ -324,3 +324,31 @@ def test_a_diff_line_that_looks_like_a_file_header_cannot_blind_changed_since(
     assert verdicts["http://10.0.0.1/admin"] == "unsafe", verdicts
     assert verdicts["htps://typo.example/"] == "invalid", verdicts
     assert not any(u.startswith("https://old.example/") for u in verdicts), verdicts
+
+
+def test_no_output_line_can_carry_a_workflow_command(repo: tuple[Path, Path, str]) -> None:
+    """A GitHub runner acts on ``::cmd::`` at the start of a log line and on ``##[cmd]``
+    anywhere in one: a list named ``::warning::x.md`` (walked from ``.``) started lint and
+    extract lines with it, and ``##[stop-commands]`` in a URL would silence every later
+    annotation of the job. Text, JSON and CSV output neutralise both."""
+    root, _, url = repo
+    (root / "::warning::x.md").write_text(
+        f"- {url}\n- {url}##[stop-commands]tok\n- htps://typo.example/\n", "utf-8"
+    )
+    net = ("--allow-private", "--store", "s.sqlite")
+    for args in (
+        ("extract", "."),
+        ("extract", ".", "--format", "json"),
+        ("extract", ".", "--format", "csv"),
+        ("lint", "."),
+        ("lint", ".", "--format", "json"),
+        ("check", ".", *net, "--retries", "0"),
+        ("check", ".", *net, "--retries", "0", "--format", "json"),
+        ("check", ".", *net, "--retries", "0", "--format", "csv"),
+    ):
+        ran = run_cli(*args, cwd=root)
+        assert ran.code in (0, 1), (args, ran)
+        for line in (ran.stdout + ran.stderr).splitlines():
+            assert "##[" not in line and not line.lstrip().startswith("::"), (args, line)
+        assert "warning::x.md" in ran.stdout, (args, ran.stdout)  # still named
+    assert "##[" not in (root / "reports" / "broken-links.md").read_text("utf-8")

@@ -48,3 +48,23 @@ def test_one_percent_encoder_for_reports_and_annotate() -> None:
     assert textsafe.percent_encode(url) == encoded
     assert textsafe.md_url(url) == f"<{encoded}>"
     assert textsafe.md_autolink(url) == f"<{encoded}>"
+
+
+COMMANDS = [
+    "##[stop-commands]token",  # a GitHub runner reads "##[" anywhere in a log line
+    "see https://a.example/##[error]forged",
+    "::error file=README.md,line=1::forged",  # and "::" at the start of one
+    "  ::add-mask::x",
+]
+
+
+@pytest.mark.parametrize("text", COMMANDS)
+def test_no_text_output_can_hold_a_workflow_command(text: str) -> None:
+    """Issue 20: text, JSON and CSV go to CI logs; none may carry a workflow command."""
+    for out in (textsafe.terminal(text), textsafe.csv_cell(text)):
+        assert "##[" not in out and not out.lstrip().startswith("::"), out
+    as_json = textsafe.json_text({"v": text, "u": f"https://x.example/{text}"})
+    assert "##[" not in as_json and json.loads(as_json)["v"] == text  # same value
+    url = textsafe.md_url(f"https://x.example/{text}")
+    assert url is not None and "##[" not in url
+    assert textsafe.terminal("http://[::1]/ and a::b") == "http://[::1]/ and a::b"
