@@ -13,6 +13,7 @@ value serialises back to the text it was written as (the cluster ships settings 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -350,6 +351,25 @@ class Settings(BaseModel):
 
         return default_root(Path.cwd())
 
+    def host_headers(self, host: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The extra request headers for ``host``, ``env:NAME`` values read from ``environ``
+        (default: this process's environment); an unset variable is a :class:`ConfigError`."""
+        import os
+
+        env = os.environ if environ is None else environ
+        headers: dict[str, str] = {}
+        for name, value in self.host(host).headers.items():
+            if value.startswith("env:"):
+                var = value[4:]
+                if var not in env:
+                    raise ConfigError(
+                        f"invalid configuration: hosts.{host}.headers.{name}:"
+                        f" environment variable {var} unset"
+                    )
+                value = env[var]
+            headers[name] = value
+        return headers
+
     def judging(self) -> Judging:
         """What makes a result fail this run, as the store records it."""
         return Judging(
@@ -542,13 +562,8 @@ def _check_outside_values(settings: Settings, environ: dict[str, str]) -> None:
     headers read from ``env:NAME`` (on a remote ``cluster`` the workers' environment
     counts, so not there) and the ``ca-bundle`` certificates."""
     if not settings.cluster:
-        for host, sub in settings.hosts.items():
-            for name, value in sub.headers.items():
-                if value.startswith("env:") and value[4:] not in environ:
-                    raise ConfigError(
-                        f"invalid configuration: hosts.{host}.headers.{name}:"
-                        f" environment variable {value[4:]} unset"
-                    )
+        for host in settings.hosts:
+            settings.host_headers(host, environ)
     if settings.ca_bundle:
         import ssl
 

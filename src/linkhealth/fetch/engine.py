@@ -26,7 +26,6 @@ and none answers, the rest are not requested (an outage verdict in seconds).
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 from collections.abc import Callable, Container, Mapping, Sequence
@@ -35,7 +34,6 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from linkhealth.config import Settings
-from linkhealth.errors import ConfigError
 from linkhealth.fetch.classify import (
     NETWORK_KINDS,
     PERMANENT_REDIRECTS,
@@ -89,19 +87,6 @@ class _Job:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _host_headers(settings: Settings, host: str) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for name, value in settings.host(host).headers.items():
-        if value.startswith("env:"):
-            var = value[4:]
-            env_value = os.environ.get(var)
-            if env_value is None:
-                raise ConfigError(f"hosts.{host}.headers.{name}: environment variable {var} unset")
-            value = env_value
-        headers[name] = value
-    return headers
 
 
 def _precheck(url: str, policy: UrlPolicy) -> FetchResult | str:
@@ -535,8 +520,9 @@ async def fetch_all(
     ``None`` and ``settings.check_fragments`` is on, every page is read in full.
     ``on_throttle(host, seconds)`` is called when a host answers 429/503 and its
     later starts are pushed back (see :class:`~linkhealth.fetch.hosts.ThrottleBoard`).
-    Raises :class:`~linkhealth.errors.ConfigError` for bad
-    settings (accept ranges, regexes, ``resolve``, ``ca_bundle``, unset ``env:`` headers).
+    Settings arrive parsed and checked (:func:`~linkhealth.config.load_settings`); an
+    ``env:`` header unset on a cluster worker still raises
+    :class:`~linkhealth.errors.ConfigError`.
     """
     results: list[FetchResult | None] = [None] * len(urls)
     client = Client(settings)
@@ -563,7 +549,7 @@ async def fetch_all(
     for host, indexes in sorted(by_host.items(), key=lambda kv: -len(kv[1])):
         hs = settings.host(host)
         accept = hs.accept or settings.accept
-        plan = _HostPlan(run.state_of(host), _host_headers(settings, host), accept)
+        plan = _HostPlan(run.state_of(host), settings.host_headers(host), accept)
         run.plans.append(plan)
         for i in indexes:
             plan.state.push(_Job(i, urls[i], plan))
