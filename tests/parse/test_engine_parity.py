@@ -105,7 +105,12 @@ def test_no_chunk_cut_inside_a_fence_or_comment() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["[`x", "see [a `b](https://a.example/) and more", "x [` y https://a.example/"],
+    [
+        "[`x",
+        "see [a `b](https://a.example/) and more",
+        "x [` y https://a.example/",
+        "`<a title='`'>[<a title='`'>a`> ](https://a.example/)",
+    ],
 )
 def test_inputs_the_rust_port_panics_on(text: str, capfd: pytest.CaptureFixture[str]) -> None:
     """markdown-it-pyrs 0.4 panics on these; they are parsed by markdown-it-py instead,

@@ -165,7 +165,6 @@ def _comment_for_030(m: re.Match[str]) -> str:
     return "<!--" + "\n".join(lines) + "-->"
 
 
-_RUN_RE = re.compile(r"`+")
 _BLANK_LINE_RE = re.compile(r"\n[ \t]*\n")
 _FENCE_LINE_RE = re.compile(r"^ {0,3}(?:```+[^`]*|~~~.*)$")
 
@@ -176,37 +175,74 @@ def may_panic(src: str) -> bool:
     Its code-span rule indexes a cache out of bounds when it revisits a backtick run
     (as it does after reading a link label) once an earlier scan found no closer
     (``[`x``, ``[a `b](u)``). That needs a ``[`` and, after it in the same paragraph,
-    a run of backticks with no run of the same length after it on its line or table
-    cell. Checked conservatively; such a region is parsed by markdown-it-py instead.
+    a run of backticks that opens no code span. Checked conservatively (the runs are
+    paired over the paragraph, each line and each table cell, with and without
+    backslash escapes; a hit in any counts, and so does any HTML in such a paragraph);
+    such a region is parsed by markdown-it-py instead.
     """
     if "`" not in src or "[" not in src:
         return False
-    for chunk in _BLANK_LINE_RE.split(src):
-        first = chunk.find("[")
-        if first == -1 or "`" not in chunk[first:]:
+    for para in _BLANK_LINE_RE.split(src):
+        first = para.find("[")
+        if first == -1 or "`" not in para[first:]:
             continue
-        offset = 0
-        for line in chunk.split("\n"):
-            if "`" in line and not _FENCE_LINE_RE.match(line):
-                for cell in line.split("|"):
-                    if _unmatched_run(cell):
-                        at = offset + line.find(cell)
-                        if chunk.find("[", 0, at + len(cell)) != -1:
-                            return True
-            offset += len(line) + 1
-    return False
-
-
-def _unmatched_run(cell: str) -> bool:
-    """Whether a run of backticks in ``cell`` opens no code span (CommonMark pairing)."""
-    runs = [m.end() - m.start() for m in _RUN_RE.finditer(cell)]
-    i = 0
-    while i < len(runs):
-        j = next((j for j in range(i + 1, len(runs)) if runs[j] == runs[i]), -1)
-        if j == -1:
+        # HTML (a comment, a tag's attribute) may hide backticks: too many readings
+        if "<" in para or _para_has_unmatched(para, first):
             return True
-        i = j + 1
     return False
+
+
+def _para_has_unmatched(chunk: str, first: int) -> bool:
+    if _unmatched_after(chunk, 0, first):
+        return True
+    offset = 0
+    for line in chunk.split("\n"):
+        if "`" in line and not _FENCE_LINE_RE.match(line):
+            if _unmatched_after(line, offset, first):
+                return True
+            cell_at = offset
+            for cell in line.split("|"):
+                if _unmatched_after(cell, cell_at, first):
+                    return True
+                cell_at += len(cell) + 1
+        offset += len(line) + 1
+    return False
+
+
+def _unmatched_after(view: str, at: int, bracket: int) -> bool:
+    """Whether ``view`` (which starts at ``at`` in its paragraph) has a backtick run
+    opening no code span at or after the paragraph's first ``[`` (``bracket``)."""
+    # A backslash escapes a backtick outside a code span, not inside one: try both.
+    return any(at + pos >= bracket for esc in (True, False) for pos in _unmatched_runs(view, esc))
+
+
+def _unmatched_runs(text: str, escapes: bool) -> list[int]:
+    """Where the backtick runs of ``text`` that open no code span start (CommonMark
+    pairing; with ``escapes``, a backslash-escaped backtick is no run)."""
+    runs: list[tuple[int, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and escapes:
+            i += 2
+        elif ch == "`":
+            j = i
+            while j < n and text[j] == "`":
+                j += 1
+            runs.append((i, j - i))
+            i = j
+        else:
+            i += 1
+    out: list[int] = []
+    k = 0
+    while k < len(runs):
+        close = next((m for m in range(k + 1, len(runs)) if runs[m][1] == runs[k][1]), -1)
+        if close == -1:
+            out.append(runs[k][0])
+            k += 1
+        else:
+            k = close + 1
+    return out
 
 
 _NEUTRAL_RE = re.compile(r"[qQ](?=(avascript|bscript|ile|ata):)", re.I)
