@@ -17,8 +17,8 @@ One request per link when the closest capture already fits, two when it does not
 through :func:`linkhealth.fetch.fetch_all` (address guard, deadlines, retries,
 politeness), with the archive's host on its own slow slot. An archive that is down,
 slow or hostile only costs warnings: verdicts and the exit code never depend on it.
-The addresses the archive answers with are untrusted: sanitised, http(s) only, and
-refused when the address guard would refuse them.
+The addresses the archive answers with are untrusted: sanitised, then refused unless
+the one URL policy would request them (http(s), a host the address guard allows).
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ from urllib.parse import urlencode, urlsplit
 
 from linkhealth.config import DEFAULT_ACCEPT, HostSettings, Settings
 from linkhealth.fetch import FetchResult, fetch_all
-from linkhealth.fetch.guard import AddressBlocked, Guard
-from linkhealth.meta.urls import resolve_http_url
 from linkhealth.models import CheckResult, Judging, Verdict, fails_run
+from linkhealth.sanitize import clean_url
 from linkhealth.statuses import parse_accept
 from linkhealth.store import ArchiveLookup, Store
+from linkhealth.urlpolicy import Refusal, UrlPolicy
 
 #: The Wayback Machine serves captures (and the CDX API) from this host.
 WAYBACK_WEB = "https://web.archive.org"
@@ -169,21 +169,18 @@ def fits(capture: Capture | None, before: datetime | None) -> bool:
 def checked_copy(capture: Capture, settings: Settings) -> str | None:
     """The capture's address if it may be shown and linked, else ``None``.
 
-    The same rules as any address a server gives us: sanitised and http(s) only
-    (:func:`~linkhealth.meta.urls.resolve_http_url`), and not a host the address
-    guard refuses (a private or loopback literal, ``localhost``).
+    The same rules as any address a server gives us: sanitised once
+    (:func:`~linkhealth.sanitize.clean_url`), then the one URL policy
+    (:class:`~linkhealth.urlpolicy.UrlPolicy`: an absolute http(s) URL whose host the
+    address guard allows; no ``javascript:``, no private or loopback literal, no
+    ``localhost``), as for the archive's own requests.
     """
-    url = resolve_http_url(settings.archive_endpoint, capture.url)
-    if url is None or urlsplit(url).scheme.lower() != urlsplit(capture.url).scheme.lower():
-        return None  # a relative or scheme-less answer is not an archive's address
-    parts = urlsplit(url)
-    if parts.hostname == "web.archive.org" and parts.scheme == "http":
-        url = "https" + url[4:]  # the archive answers http://; it serves https
-    guard = Guard(allow_private=settings.allow_private, resolve=settings.resolve)
-    try:
-        guard.check_literal_host(parts.hostname or "")
-    except AddressBlocked:
+    url = clean_url(capture.url)
+    if url is None or isinstance(UrlPolicy(archive_settings(settings)).check(url), Refusal):
         return None
+    parts = urlsplit(url)
+    if (parts.hostname or "").lower() == "web.archive.org" and parts.scheme.lower() == "http":
+        url = "https" + url[4:]  # the archive answers http://; it serves https
     return url
 
 
