@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -198,8 +199,14 @@ def one_run(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     return report
 
 
+def without_port(verdicts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Verdicts keyed by URL without the port (each run's server has its own port)."""
+    return {re.sub(r"^(http://[^/:]+):\d+", r"\1", url): v for url, v in verdicts.items()}
+
+
 def compare(baseline: Path, verdicts: dict[str, dict[str, Any]]) -> list[str]:
-    before = json.loads(baseline.read_text())
+    before = without_port(json.loads(baseline.read_text()))
+    verdicts = without_port(verdicts)
     diffs = []
     for url in sorted(set(before) | set(verdicts)):
         a = before.get(url, {}).get("verdict")

@@ -149,14 +149,17 @@ class _Hold:
             self.release()
         if target.paused_until > time.monotonic():
             raise _HopPaused(target)
-        waited = time.monotonic()
+        # Waiting for another host's slot is not this URL's time: the attempt's
+        # deadline stops while it waits.
+        timer = self.timer
+        when = timer.when() if timer is not None else None
+        if timer is not None:
+            timer.reschedule(None)
+        began = time.monotonic()
         await target.acquire()
         self.state = target
-        waited = time.monotonic() - waited
-        timer = self.timer
-        if waited > 0.001 and timer is not None and timer.when() is not None:
-            # Waiting for another host's slot is not this URL's time.
-            timer.reschedule(timer.when() + waited)  # type: ignore[operator]
+        if timer is not None and when is not None:
+            timer.reschedule(when + time.monotonic() - began)
 
     def release(self) -> None:
         if self.state is not None:
@@ -284,7 +287,7 @@ class _Run:
             if start > now:
                 await state.changed(start - now)
                 continue
-            if not state.try_take(now):
+            if state.hops_waiting or not state.try_take(now):
                 await state.changed(None)  # every slot is taken: wait for a release
                 continue
             tg.create_task(self.attempt(state.pop(now)))

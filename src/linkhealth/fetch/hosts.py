@@ -5,7 +5,8 @@ for a retry waits *in the queue*, never in a worker), the requests in flight to 
 (every request counts, redirect hops from other hosts' URLs included), when its next
 request may start (the configured interval plus jitter, or the adaptive rate), and
 whether it is paused as a whole (429, or 503 with ``Retry-After``, or several URLs
-failing with 503 back to back).
+failing with 503 back to back). The configured interval is the mean gap between
+request starts (``jitter`` spreads each gap by up to ± half that fraction).
 
 Adaptive rate: a host that answers 429 has shown a host-wide limit. Its rate is set
 just under the answers per second it actually gave over the last few seconds (what
@@ -96,6 +97,8 @@ class HostState(Generic[Job]):
         self._seq = itertools.count()
         self._changed = asyncio.Event()
         self.pending = 0  # jobs of this host not final yet (queued or in flight)
+        # Redirect hops waiting for a slot: attempts already under way go first.
+        self.hops_waiting = 0
 
     # -- queue -------------------------------------------------------------------
 
@@ -156,20 +159,27 @@ class HostState(Generic[Job]):
         self.in_flight += 1
         gap = self.interval
         if gap and self.jitter:
-            gap *= 1.0 + self.jitter * self._rng.random()
+            # The interval is the mean gap; jitter spreads it evenly around it.
+            gap *= 1.0 + self.jitter * (self._rng.random() - 0.5)
         if self.rate is not None:
             gap = max(gap, 1.0 / self.rate)
         self.next_start = now + gap
         return True
 
     async def acquire(self) -> None:
-        """Wait for a request slot (redirect hops arriving from other hosts' URLs)."""
-        while True:
-            now = time.monotonic()
-            if self.try_take(now):
-                return
-            full = self.in_flight >= self.concurrency
-            await self.changed(None if full else self.start_time() - now)
+        """Wait for a request slot (redirect hops arriving from other hosts' URLs).
+        Hops are served before the host's own queue (see :attr:`hops_waiting`)."""
+        self.hops_waiting += 1
+        try:
+            while True:
+                now = time.monotonic()
+                if self.try_take(now):
+                    return
+                full = self.in_flight >= self.concurrency
+                await self.changed(None if full else self.start_time() - now)
+        finally:
+            self.hops_waiting -= 1
+            self.notify()
 
     def release(self) -> None:
         self.in_flight -= 1
