@@ -8,7 +8,8 @@ Each run gets a fresh server (a child process, so its CPU is not counted) and a 
 list and store, and runs the checker as a child process on the Markdown list with
 ``--timeout 5 --retries 2 --max-concurrency 64 --check-fragments`` (lychee:
 ``--max-retries 2 --include-fragments``). ``*-eq`` runs use 4 requests per host and no
-interval; ``*-default`` runs use each tool's defaults.
+interval; ``*-default`` runs use each tool's defaults; ``*-outage`` runs check the same
+list with every host name unresolvable (no network) and report how long the verdict took.
 
 Reported per run: wall time, CPU (user + sys of the checker's process, from ``wait4``),
 peak RSS (same), requests the server answered, most requests in flight on one host, 429s
@@ -150,7 +151,36 @@ def judge(w: Workload, verdicts: dict[str, dict[str, Any]], lychee: bool) -> dic
     }
 
 
+def outage_run(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    """The same list with no network: every host name unresolvable (``hN.invalid``)."""
+    w = generate(args.links, args.hosts, args.seed, 1, args.rate_limited)
+    text = re.sub(r"http://127\.0\.(\d+)\.(\d+):1/", r"http://h\1x\2.invalid/", w.markdown())
+    run_dir = tmp / name
+    run_dir.mkdir()
+    listfile = run_dir / "links.md"
+    listfile.write_text(text)
+    out = run_dir / "out.json"
+    env = dict(os.environ)
+    if args.src:
+        env["PYTHONPATH"] = str(Path(args.src).resolve())
+    if name.startswith("lh"):
+        cmd = linkhealth_cmd(listfile, out, run_dir / "state.sqlite", False)
+    else:
+        cmd = lychee_cmd(listfile, out, False)
+    load = os.getloadavg()[0]
+    wall, cpu, rss, code = run_child(cmd, env)
+    report: dict[str, Any] = {"run": name, "load_1min": round(load, 2), "exit": code}
+    report |= {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(rss, 1)}
+    if name.startswith("lh"):
+        data = json.loads(out.read_text())
+        report["network"] = data["network"]
+        report["verdicts"] = data["summary"]["by_verdict"]
+    return report
+
+
 def one_run(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    if name.endswith("-outage"):
+        return outage_run(name, args, tmp)
     proc, w = start_server(args)
     try:
         run_dir = tmp / name

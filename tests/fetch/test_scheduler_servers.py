@@ -167,3 +167,20 @@ def test_dead_hosts_among_live_ones_are_not_an_outage(pool: ServerPool) -> None:
     assert all(r.verdict is Verdict.BROKEN and r.attempts == 1 for r in results[:30])
     assert all(r.verdict is Verdict.OK for r in results[30:])
     assert not is_outage(results, 0.9)
+
+
+def test_redirects_across_busy_hosts_never_wait_on_each_other(pool: ServerPool) -> None:
+    # Every URL of a redirects to b and every URL of b to a, with few global places:
+    # an attempt waiting for the other host's slot must not sit on a global place that
+    # the other host's attempts need (that was a deadlock).
+    a = pool.host("127.0.0.2")
+    b = pool.host("127.0.0.3")
+    for i in range(10):
+        a.route(f"/r{i}", Reply(302, headers={"Location": b.url(f"/t{i}")}, delay=0.02))
+        b.route(f"/r{i}", Reply(302, headers={"Location": a.url(f"/t{i}")}, delay=0.02))
+        a.route(f"/t{i}", Reply(200, body=PAGE, delay=0.05))
+        b.route(f"/t{i}", Reply(200, body=PAGE, delay=0.05))
+    urls = [h.url(f"/r{i}") for i in range(10) for h in (a, b)]
+    results = run(urls, fast(host_concurrency=1, max_concurrency=2))
+    assert all(r.verdict is Verdict.REDIRECTED for r in results)
+    assert a.max_in_flight == 1 and b.max_in_flight == 1

@@ -128,16 +128,25 @@ class _HopPaused(Exception):
 
 
 class _Hold:
-    """The host slot one attempt holds: the first request's host (taken by the pump),
-    then each redirect hop's, released before the next is taken (never two at once)."""
+    """What one attempt holds: a slot of the host its current request goes to (the
+    first request's is taken by the pump, each redirect hop's by :meth:`before_request`)
+    and a global place. Order is always host slot, then global place, and a hop lets go
+    of both before it waits for the next host's slot: no two attempts can wait on each
+    other."""
 
-    __slots__ = ("first", "run", "state", "timer")
+    __slots__ = ("first", "global_held", "priority", "run", "state", "timer")
 
-    def __init__(self, run: _Run, state: HostState[_Job]) -> None:
+    def __init__(self, run: _Run, state: HostState[_Job], priority: int) -> None:
         self.run = run
         self.state: HostState[_Job] | None = state
+        self.priority = priority
+        self.global_held = False
         self.first = True
         self.timer: asyncio.Timeout | None = None
+
+    async def take_global(self) -> None:
+        await self.run.limiter.acquire(self.priority)
+        self.global_held = True
 
     async def before_request(self, host: str) -> None:
         if self.first:
@@ -146,7 +155,7 @@ class _Hold:
         target = self.run.state_of(_host_key(host))
         if self.state is not None:
             self.state.answered()  # it answered with a redirect
-            self.release()
+        self.release()
         if target.paused_until > time.monotonic():
             raise _HopPaused(target)
         # Waiting for another host's slot is not this URL's time: the attempt's
@@ -158,6 +167,7 @@ class _Hold:
         began = time.monotonic()
         await target.acquire()
         self.state = target
+        await self.take_global()
         if timer is not None and when is not None:
             timer.reschedule(when + time.monotonic() - began)
 
@@ -165,6 +175,9 @@ class _Hold:
         if self.state is not None:
             self.state.release()
             self.state = None
+        if self.global_held:
+            self.global_held = False
+            self.run.limiter.release()
 
 
 class _NetWatch:
@@ -336,15 +349,15 @@ class _Run:
         self.watch.started.add(state.name)
         if self.watch.since is None:
             self.watch.since = began
-        hold = _Hold(self, state)
+        hold = _Hold(self, state, -state.pending)
         task = asyncio.current_task()
         if task is not None:
             self.in_flight[task] = job
         try:
-            async with self.limiter.slot(-state.pending):
-                budget = min(s.timeout, job.deadline - time.monotonic())
-                job.attempts += 1
-                outcome = await self._attempt_with_deadline(job, budget, hold)
+            await hold.take_global()
+            budget = min(s.timeout, job.deadline - time.monotonic())
+            job.attempts += 1
+            outcome = await self._attempt_with_deadline(job, budget, hold)
         except asyncio.CancelledError:
             if self.watch.down is None or task is None:
                 raise
