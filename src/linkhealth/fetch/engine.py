@@ -422,7 +422,7 @@ class _Run:
             if delay_or_none is not None and self.on_throttle is not None:
                 self.on_throttle(answered.name, delay_or_none)
         elif status is not None:
-            answered.answered()
+            answered.answered(began)
         if self.watch.down is not None or not is_retryable(outcome):
             self.finish(job, outcome)
             return

@@ -50,7 +50,8 @@ HOST_503_RUN = 3
 # only with enough answers to estimate what the host lets through.
 CLUSTER_429 = 2
 CLUSTER_WINDOW = 2.0
-MIN_ANSWERS = 5
+LIMIT_SHARE = 0.25  # of the answers in the window
+MIN_ANSWERS = 10
 
 
 class HostThrottled(Exception):
@@ -88,6 +89,7 @@ class HostState(Generic[Job]):
         self._raised_at = 0.0
         self._good: deque[float] = deque()
         self._refused: deque[float] = deque()
+        self._lift: tuple[float, float] | None = None  # (sent, pause before) of a lone 429
         self._first_answer: float | None = None
         self._backoff = 0.0
         self._run_503 = 0
@@ -193,30 +195,49 @@ class HostState(Generic[Job]):
         self.notify()
 
     def throttled(self, retry_after: float | None, base: float, started: float) -> float:
-        """A host-wide "slow down" (429, or 503 with ``Retry-After``): pause the host and
-        lower its rate. Returns the pause: ``Retry-After`` when given (uncapped: it is the
-        host's word), else a backoff that doubles while the host keeps throttling."""
-        if retry_after is not None:
-            delay = retry_after
-        else:
-            self._backoff = min(max(base, self._backoff * 2), self.backoff_cap)
-            delay = self._backoff * (1.0 + self._rng.random() * 0.25)
-        self._cut(started)
-        self.pause(delay)
-        return delay
+        """A host-wide "slow down" (429, or 503 with ``Retry-After``): pause the host, and
+        lower its rate when the 429s come as a host-wide limit's do (a cluster). Returns
+        the pause: ``Retry-After`` when given (uncapped: it is the host's word), else a
+        backoff that doubles while the host keeps throttling.
 
-    def _cut(self, started: float) -> None:
-        if started < self.last_cut:
-            return  # sent before the last cut: the cut already accounts for it
+        A lone one may be one URL's trouble: if a request sent after it is answered
+        normally (:meth:`answered`), the host was still serving us and the pause ends."""
         now = time.monotonic()
         refused = self._refused
         refused.append(now)
         while refused and refused[0] < now - CLUSTER_WINDOW:
             refused.popleft()
+        if retry_after is not None:
+            delay = retry_after
+        else:
+            self._backoff = min(max(base, self._backoff * 2), self.backoff_cap)
+            delay = self._backoff * (1.0 + self._rng.random() * 0.25)
+        limited = self._limited(now)
+        if limited:
+            self._cut(started, now)
+        self._lift = None if limited or self._lift is not None else (started, self.paused_until)
+        self.pause(delay)
+        return delay
+
+    def _limited(self, now: float) -> bool:
+        """Whether the recent 429s look like a host-wide limit: several, and a good share
+        of the recent answers (one URL's own 429s are a few among many answers)."""
+        if len(self._refused) < CLUSTER_429:
+            return False
+        clean = 0
+        for at in reversed(self._good):
+            if at < now - CLUSTER_WINDOW:
+                break
+            clean += 1
+        return len(self._refused) >= LIMIT_SHARE * (clean + len(self._refused))
+
+    def _cut(self, started: float, now: float) -> None:
+        if started < self.last_cut:
+            return  # sent before the last cut: the cut already accounts for it
         cutoff = now - GOODPUT_WINDOW
         while self._good and self._good[0] < cutoff:
             self._good.popleft()
-        if len(refused) < CLUSTER_429 or len(self._good) < MIN_ANSWERS:
+        if len(self._good) < MIN_ANSWERS:
             return
         since = self._first_answer if self._first_answer is not None else now
         span = min(GOODPUT_WINDOW, max(now - since, 0.1))
@@ -239,9 +260,16 @@ class HostState(Generic[Job]):
         self.pause(self._backoff)
         return self._backoff
 
-    def answered(self) -> None:
-        """A normal answer (not 429/503): backoff decays, the adaptive rate climbs."""
+    def answered(self, started: float | None = None) -> None:
+        """A normal answer (not 429/503) to a request sent at ``started``: backoff decays,
+        the adaptive rate climbs, a lone 429's pause ends if this was sent after it."""
         now = time.monotonic()
+        lift = self._lift
+        if lift is not None and started is not None and started > lift[0]:
+            self._lift = None
+            if self.paused_until > now:
+                self.paused_until = max(lift[1], now)
+                self.notify()
         self._run_503 = 0
         self._backoff /= 2
         if self._first_answer is None:
