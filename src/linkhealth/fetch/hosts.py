@@ -41,7 +41,7 @@ GOODPUT_WINDOW = 5.0  # seconds of answers the rate estimate looks back on
 CUT = 0.85  # after a 429: this share of the rate the host let through
 NEAR = 0.95  # climb quickly up to this share of the estimate ...
 FAST_CLIMB = 0.10  # ... at this share of the estimate per second,
-SLOW_CLIMB = 0.02  # then probe beyond it this slowly
+SLOW_CLIMB = 0.08  # then probe beyond it this slowly
 MIN_RATE = 0.2  # requests per second: never slower (a 429 storm is waited out instead)
 # "Several URLs of the host fail with 503 close together": this many in a row.
 HOST_503_RUN = 3
