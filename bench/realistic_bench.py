@@ -151,24 +151,34 @@ def judge(w: Workload, verdicts: dict[str, dict[str, Any]], lychee: bool) -> dic
     }
 
 
-def outage_run(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    """The same list with no network: every host name unresolvable (``hN.invalid``)."""
-    w = generate(args.links, args.hosts, args.seed, 1, args.rate_limited)
-    text = re.sub(r"http://127\.0\.(\d+)\.(\d+):1/", r"http://h\1x\2.invalid/", w.markdown())
+def run_checker(
+    name: str, args: argparse.Namespace, tmp: Path, text: str
+) -> tuple[Path, float, float, float, float, int]:
+    """Write the list, run the checker ``name`` names on it: (output file, load, wall s,
+    CPU s, peak RSS MB, exit code)."""
     run_dir = tmp / name
     run_dir.mkdir()
     listfile = run_dir / "links.md"
     listfile.write_text(text)
     out = run_dir / "out.json"
+    eq = name.endswith("-eq")
     env = dict(os.environ)
     if args.src:
         env["PYTHONPATH"] = str(Path(args.src).resolve())
     if name.startswith("lh"):
-        cmd = linkhealth_cmd(listfile, out, run_dir / "state.sqlite", False)
+        cmd = linkhealth_cmd(listfile, out, run_dir / "state.sqlite", eq)
     else:
-        cmd = lychee_cmd(listfile, out, False)
+        cmd = lychee_cmd(listfile, out, eq)
     load = os.getloadavg()[0]
     wall, cpu, rss, code = run_child(cmd, env)
+    return out, load, wall, cpu, rss, code
+
+
+def outage_run(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    """The same list with no network: every host name unresolvable (``hN.invalid``)."""
+    w = generate(args.links, args.hosts, args.seed, 1, args.rate_limited)
+    text = re.sub(r"http://127\.0\.(\d+)\.(\d+):1/", r"http://h\1x\2.invalid/", w.markdown())
+    out, load, wall, cpu, rss, code = run_checker(name, args, tmp, text)
     report: dict[str, Any] = {"run": name, "load_1min": round(load, 2), "exit": code}
     report |= {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(rss, 1)}
     if name.startswith("lh"):
@@ -183,21 +193,7 @@ def one_run(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         return outage_run(name, args, tmp)
     proc, w = start_server(args)
     try:
-        run_dir = tmp / name
-        run_dir.mkdir()
-        listfile = run_dir / "links.md"
-        listfile.write_text(w.markdown())
-        out = run_dir / "out.json"
-        eq = name.endswith("-eq")
-        env = dict(os.environ)
-        if args.src:
-            env["PYTHONPATH"] = str(Path(args.src).resolve())
-        if name.startswith("lh"):
-            cmd = linkhealth_cmd(listfile, out, run_dir / "state.sqlite", eq)
-        else:
-            cmd = lychee_cmd(listfile, out, eq)
-        load = os.getloadavg()[0]
-        wall, cpu, rss, code = run_child(cmd, env)
+        out, load, wall, cpu, rss, code = run_checker(name, args, tmp, w.markdown())
         stats = server_stats(w.port)
     finally:
         stop_child(proc)
