@@ -163,7 +163,9 @@ def html_structure(text: str) -> set[tuple[str, tuple[str, ...]]]:
     parser.feed(text)
     parser.close()
     for href in parser.hrefs:
-        assert href.startswith(("http://", "https://", "#")) or href == "", href
+        # http(s), an anchor, or a place's file as a relative path (never a scheme).
+        relative = not re.match(r"(?i)[a-z][a-z0-9+.-]*:", href) and not href.startswith("//")
+        assert href.startswith(("http://", "https://", "#")) or relative, href
     return parser.seen
 
 

@@ -111,3 +111,14 @@ def test_html_table_sorts_in_the_browser(report: RunReport, tmp_path: Path) -> N
     dom = run_chromium(tmp_path, "--dump-dom", page + "#sort=1").stdout  # by line
     assert 'aria-sort="ascending"' in dom
     assert line_column(dom) == sorted(unsorted)
+
+
+def test_html_times_shown_in_local_time(
+    report: RunReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # UTC+9, no daylight saving
+    out = tmp_path / "reports"
+    write_reports(report, out, ["html"])
+    dom = run_chromium(tmp_path, "--dump-dom", (out / "index.html").as_uri()).stdout
+    # started 2025-03-01T02:00:00Z is 11:00:00 in Tokyo, to the second
+    assert re.search(r'<time datetime="2025-03-01T02:00:00Z"[^>]*>2025-03-01 11:00:00</time>', dom)

@@ -105,7 +105,9 @@ def write_reports(
         "results.json": jsonfmt.render(report),
     }
     for fmt in dict.fromkeys(formats):
-        if fmt in OPTIONAL_FILES:
+        if fmt == "html":  # its file links are relative to the folder it is written to
+            contents[OPTIONAL_FILES[fmt]] = html.render(view, page_dir=Path(directory))
+        elif fmt in OPTIONAL_FILES:
             contents[OPTIONAL_FILES[fmt]] = _RENDERERS[fmt](view)
     directory = Path(directory)
     try:

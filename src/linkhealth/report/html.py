@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 
 from jinja2 import Environment
 from markupsafe import Markup
 
 from linkhealth import textsafe as escape
 from linkhealth.models import Verdict
-from linkhealth.report.view import Row, View, since, status_text, verdict_label
+from linkhealth.report.view import Row, View, since, status_words, verdict_label
 
 TITLE_LIMIT = 200
 DETAIL_LIMIT = 300
@@ -64,6 +67,14 @@ var first = document.querySelectorAll("table.sortable")[0];
 if (wanted && first && first.tHead.rows[0].cells[wanted[1]]) {
   first.tHead.rows[0].cells[wanted[1]].click();
 }
+document.querySelectorAll("time[datetime]").forEach(function (t) {
+  var d = new Date(t.getAttribute("datetime"));
+  if (isNaN(d.getTime())) { return; }
+  var p = function (n) { return (n < 10 ? "0" : "") + n; };
+  t.textContent = d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " +
+    p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds());
+  t.title = "local time; " + t.getAttribute("datetime") + " UTC";
+});
 document.documentElement.setAttribute("data-sortable", "ready");
 """
 SCRIPT_HASH = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
@@ -104,8 +115,9 @@ tr.failing td:first-child { border-left: 4px solid #cf222e; }
 </head>
 <body>
 <h1>linkhealth report</h1>
-<div class="meta">{{ tool }} &middot; started {{ started }}{% if finished %} &middot;
-finished {{ finished }}{% endif %}</div>
+<div class="meta">{{ tool }} &middot; started <time datetime="{{ started.iso }}">
+{{- started.text }}</time>{% if finished %} &middot;
+finished <time datetime="{{ finished.iso }}">{{ finished.text }}</time>{% endif %}</div>
 {% for note in notes %}<div class="note">{{ note }}</div>
 {% endfor %}
 <section id="summary" class="cards">
@@ -149,7 +161,10 @@ finished {{ finished }}{% endif %}</div>
 </tr></thead>
 <tbody>
 {% for row in rows %}<tr{% if row.failing %} class="failing"{% endif %}>
-<td>{{ row.file }}</td><td data-sort="{{ row.line }}">{{ row.line }}</td>
+<td>{% if row.file_href %}<a href="{{ row.file_href }}" rel="noopener noreferrer">
+{{- row.file }}</a>{% else %}{{ row.file }}{% endif %}</td>
+<td data-sort="{{ row.line }}">{% if row.line_href %}<a href="{{ row.line_href }}"
+ rel="noopener noreferrer">{{ row.line }}</a>{% else %}{{ row.line }}{% endif %}</td>
 <td>{% if row.href %}<a href="{{ row.href }}" rel="noopener noreferrer nofollow">{{ row.url }}</a>
 {%- else %}{{ row.url }}{% endif %}</td>
 <td class="verdict" style="color: {{ row.color }}">{{ row.verdict }}</td>
@@ -196,11 +211,47 @@ def _href(url: str) -> str | None:
     return dest[1:-1] if dest else None
 
 
-def _row(row: Row, now: datetime) -> dict[str, object]:
+def source_links(
+    env: Mapping[str, str], page_dir: Path | None = None
+) -> Callable[[str, int], tuple[str | None, str | None]]:
+    """``(file_href, line_href)`` for a list's ``file`` and ``line``: in GitHub Actions
+    (GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_SHA set) the file and the line on GitHub
+    at the commit checked; otherwise the file, relative to the page's folder."""
+    server = env.get("GITHUB_SERVER_URL", "").rstrip("/")
+    repo, sha = env.get("GITHUB_REPOSITORY", ""), env.get("GITHUB_SHA", "")
+    on_github = bool(server and repo and sha) and _href(server) is not None
+
+    def links(file: str, line: int) -> tuple[str | None, str | None]:
+        if not file or "://" in file:
+            return None, None
+        if on_github:
+            checkout = Path(env.get("GITHUB_WORKSPACE") or Path.cwd()).resolve()
+            path = Path(os.path.relpath(Path(file).resolve(), checkout))
+            if path.is_absolute() or path.as_posix().startswith("../"):
+                return None, None  # outside the checkout: nothing on GitHub to point at
+            base = _href(f"{server}/{repo}/blob/{sha}/{path.as_posix()}")
+            return base, f"{base}#L{line}" if base and line else None
+        target = Path(file) if page_dir is None else Path(os.path.relpath(file, page_dir))
+        href = escape.percent_encode(target.as_posix(), "#?%")
+        if ":" in href.split("/", 1)[0]:
+            href = "./" + href  # a file named "javascript:x.md" is a path, not a scheme
+        elif href.startswith("//"):
+            href = "/" + href.lstrip("/")  # //host/x would name another host
+        return href, None
+
+    return links
+
+
+def _row(
+    row: Row, now: datetime, links: Callable[[str, int], tuple[str | None, str | None]]
+) -> dict[str, object]:
     """One occurrence as the links table shows it (every text escaped)."""
+    file_href, line_href = links(row.file, row.line)
     return {
         "failing": row.failing,
         "file": _t(row.file),
+        "file_href": file_href,
+        "line_href": line_href,
         "line": row.line,
         "url": _t(row.result.url),
         # A malformed or refused URL is shown, never offered as a link to click.
@@ -209,11 +260,11 @@ def _row(row: Row, now: datetime) -> dict[str, object]:
         else _href(row.result.url),
         "verdict": verdict_label(row.result),
         "color": COLORS.get(row.result.verdict, "#999"),
-        "status": _t(status_text(row.result)),
+        "status": _t(status_words(row.result)),
         "title": _t(row.result.title, TITLE_LIMIT),
         "detail": _t(row.result.detail),
         "suggestion": _t(row.result.suggestion),
-        "since": since(row.result, now),
+        "since": since(row.result, now) if row.failing else "",
         "archive_href": _href(row.result.archive_url) if row.result.archive_url else None,
         "archived": row.result.archived_at.date().isoformat()
         if row.result.archived_at
@@ -221,7 +272,15 @@ def _row(row: Row, now: datetime) -> dict[str, object]:
     }
 
 
-def render(view: View) -> str:
+def _time(moment: datetime) -> dict[str, str]:
+    """A ``<time>``: UTC to the second in the page; the script shows it in local time."""
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    utc = utc.replace(microsecond=0)
+    return {"iso": utc.isoformat().replace("+00:00", "Z"), "text": f"{utc:%Y-%m-%d %H:%M:%S} UTC"}
+
+
+def render(view: View, *, page_dir: Path | None = None) -> str:
+    """The page; ``page_dir`` is where it is written (file links are relative to it)."""
     report = view.report
     now = report.finished_at or report.started_at
     counts = {v: n for v, n in view.by_verdict().items() if n}
@@ -254,8 +313,9 @@ def render(view: View) -> str:
         notes.append("Partial run: interrupted before every link was checked.")
     if report.network == "outage":
         notes.append("Network outage: nearly every host failed; links were not judged.")
+    links = source_links(os.environ, page_dir)
     rows = [
-        _row(row, now)
+        _row(row, now, links)
         for row in sorted(view.rows(), key=lambda r: (not r.failing, r.file, r.line, r.column))
     ]
     findings = [
@@ -272,8 +332,8 @@ def render(view: View) -> str:
     return _TEMPLATE.render(
         csp=CSP,
         tool=_t(f"{report.tool.name} {report.tool.version}"),
-        started=report.started_at.isoformat(),
-        finished=report.finished_at.isoformat() if report.finished_at else "",
+        started=_time(report.started_at),
+        finished=_time(report.finished_at) if report.finished_at else None,
         notes=notes,
         urls=report.summary.urls,
         occurrences=report.summary.occurrences,

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from linkhealth.models import (
     CheckResult,
+    ErrorKind,
     Finding,
     Occurrence,
     RunReport,
@@ -146,6 +147,42 @@ def status_text(result: CheckResult) -> str:
         return str(result.http_status)
     if result.error_kind is not None:
         return result.error_kind.value
+    return "-"
+
+
+#: An error kind in words, for people (reports keep the code in JSON, SARIF, CSV).
+ERROR_KIND_WORDS: dict[ErrorKind, str] = {
+    ErrorKind.DNS: "host not found",
+    ErrorKind.CONNECT: "could not connect",
+    ErrorKind.REFUSED: "connection refused",
+    ErrorKind.RESET: "connection reset",
+    ErrorKind.TIMEOUT: "no answer in time",
+    ErrorKind.TLS: "TLS (certificate) problem",
+    ErrorKind.PROTOCOL: "broken HTTP answer",
+    ErrorKind.TOO_MANY_REDIRECTS: "too many redirects",
+    ErrorKind.REDIRECT_LOOP: "redirect loop",
+    ErrorKind.POLICY: "refused by policy",
+    ErrorKind.BODY_TOO_LARGE: "page too large",
+    ErrorKind.SOFT_404: "page says not found",
+    ErrorKind.FRAGMENT: "#fragment missing",
+    ErrorKind.BOT_CHALLENGE: "bot wall",
+    ErrorKind.MALFORMED: "malformed link",
+    ErrorKind.NOT_FOUND: "file not found",
+    ErrorKind.OTHER: "other error",
+}
+
+
+def status_words(result: CheckResult) -> str:
+    """The status for people: ``404 Not Found``, ``host not found``, or ``-``."""
+    if result.http_status is not None:
+        from http import HTTPStatus
+
+        try:
+            return f"{result.http_status} {HTTPStatus(result.http_status).phrase}"
+        except ValueError:  # 999 and other unofficial codes
+            return str(result.http_status)
+    if result.error_kind is not None:
+        return ERROR_KIND_WORDS.get(result.error_kind, result.error_kind.value.replace("_", " "))
     return "-"
 
 
