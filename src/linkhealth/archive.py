@@ -35,10 +35,11 @@ from urllib.parse import urlencode, urlsplit
 from linkhealth.config import DEFAULT_ACCEPT, HostSettings, Settings
 from linkhealth.fetch import FetchResult, fetch_all
 from linkhealth.models import CheckResult, Judging, Verdict, fails_run
-from linkhealth.sanitize import clean_url
 from linkhealth.statuses import parse_accept
 from linkhealth.store import ArchiveLookup, Store
+from linkhealth.textsafe import clean_url
 from linkhealth.urlpolicy import Refusal, UrlPolicy
+from linkhealth.weburl import host_key
 
 #: The Wayback Machine serves captures (and the CDX API) from this host.
 WAYBACK_WEB = "https://web.archive.org"
@@ -96,7 +97,7 @@ def parse_stamp(text: object) -> datetime:
 
 def _host(url: str) -> str:
     try:
-        return (urlsplit(url).hostname or "").lower()
+        return host_key(url)
     except ValueError:
         return ""
 

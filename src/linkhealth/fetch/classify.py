@@ -33,6 +33,7 @@ from linkhealth.fetch.hosts import HostThrottled
 from linkhealth.fetch.result import Outcome
 from linkhealth.models import UNSAFE_SCHEMES, ErrorKind, Verdict
 from linkhealth.statuses import StatusRanges as StatusRanges  # parsed when settings load
+from linkhealth.weburl import host_key
 
 if TYPE_CHECKING:
     from linkhealth.fetch.result import FetchResult
@@ -319,7 +320,10 @@ def is_outage(results: Iterable[FetchResult], ratio: float, *, min_hosts: int = 
     for r in results:
         if r.verdict in (Verdict.SKIPPED, Verdict.EXCLUDED, Verdict.UNSAFE, Verdict.INVALID):
             continue
-        host = (urlsplit(r.url).hostname or "").lower()
+        try:
+            host = host_key(r.url)
+        except ValueError:
+            host = ""
         net_fail = r.http_status is None and r.error_kind in NETWORK_KINDS
         reached[host] = reached.get(host, False) or not net_fail
     if len(reached) < min_hosts:

@@ -53,6 +53,7 @@ from linkhealth.fetch.hosts import (
 from linkhealth.fetch.result import FetchResult, Outcome, Validators
 from linkhealth.models import ErrorKind
 from linkhealth.urlpolicy import UrlPolicy
+from linkhealth.weburl import host_key
 
 OnResult = Callable[[FetchResult], None]
 
@@ -115,10 +116,6 @@ def _wants_full_body(url: str, settings: Settings, full_body: Container[str] | N
     return not frag or not (frag.startswith(("/", "!")) or ":~:" in frag)
 
 
-def _host_key(host: str) -> str:
-    return host.lower().rstrip(".")
-
-
 class _HopPaused(Exception):
     """A redirect leads to a host that is paused: try the URL again after the pause."""
 
@@ -152,7 +149,7 @@ class _Hold:
         if self.first:
             self.first = False
             return
-        target = self.run.state_of(_host_key(host))
+        target = self.run.state_of(host)  # the client's weburl.host_key
         if self.state is not None:
             self.state.answered()  # it answered with a redirect
         self.release()
@@ -472,8 +469,11 @@ class _Run:
     def _answering_state(self, job: _Job, outcome: Outcome) -> HostState[_Job]:
         if outcome.final_url is None or not outcome.redirects:
             return job.plan.state
-        host = urlsplit(outcome.final_url).hostname
-        return self.state_of(_host_key(host)) if host else job.plan.state
+        try:
+            host = host_key(outcome.final_url)
+        except ValueError:
+            host = ""
+        return self.state_of(host) if host else job.plan.state
 
     def network_down(self) -> None:
         """No network: every URL still queued ends now, not requested; requests in
