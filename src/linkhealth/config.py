@@ -64,6 +64,13 @@ DEFAULT_USER_AGENT = (
     f"linkhealth/{__version__} (+https://github.com/linkhealth/linkhealth; link checker)"
 )
 DEFAULT_OUTAGE_RATIO = 0.9  # share of hosts failing at the network level
+#: Report files written on request (``--report-format``, ``report-formats``), by format.
+REPORT_FILES = {
+    "junit": "junit.xml",
+    "sarif": "results.sarif",
+    "html": "index.html",
+    "csv": "results.csv",
+}
 DEFAULT_DIRECTORY_INDEXES = ("README.md", "index.md")
 DEFAULT_ARCHIVE_ENDPOINT = "https://archive.org"  # the Wayback Machine's APIs
 DEFAULT_GITHUB_API_ENDPOINT = "https://api.github.com"  # GitHub's REST API
@@ -283,6 +290,21 @@ class Settings(BaseModel):
     cookie_jar: str | None = None  # cookies read before and written after the run
     offline: bool = False  # local links only: no network request at all
 
+    @field_validator("report_formats")
+    @classmethod
+    def _report_formats_known(cls, value: list[str]) -> list[str]:
+        for fmt in value:
+            if fmt not in REPORT_FILES:
+                raise ValueError(
+                    f"{fmt!r} is not a report file; choose from: {', '.join(REPORT_FILES)}"
+                )
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        return None if value is None else cls._endpoint_is_a_base_url(value)
+
     @field_validator("archive_endpoint", "github_api_endpoint")
     @classmethod
     def _endpoint_is_a_base_url(cls, value: str) -> str:
@@ -294,7 +316,7 @@ class Settings(BaseModel):
         except ValueError as exc:
             raise ValueError(f"{value!r} is not a URL ({exc})") from None
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{value!r} is not an http(s) base URL like https://archive.org")
+            raise ValueError(f"{value!r} is not an http(s) base URL (e.g. https://example.org)")
         if parts.query or parts.fragment:
             raise ValueError(f"{value!r}: a base URL has no query or fragment")
         return value.strip().rstrip("/")

@@ -75,3 +75,14 @@ def test_values_naming_the_outside_are_checked_at_load(tmp_path: Path) -> None:
     bundle.write_text("hello\n")
     with pytest.raises(ConfigError, match="cannot load certificates"):
         load_settings({"ca_bundle": str(bundle)}, env={"LH_TEST_TOKEN": "x"}, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("report_formats", ["pdf"]), ("base_url", "docs/"), ("base_url", "ftp://x.example/")],
+)
+def test_report_files_and_base_url_are_checked_at_load(
+    tmp_path: Path, key: str, value: object
+) -> None:
+    with pytest.raises(ConfigError, match=f"--{key.replace('_', '-')}"):
+        load_settings({key: value}, env={}, cwd=tmp_path)

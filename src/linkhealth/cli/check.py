@@ -26,7 +26,7 @@ from linkhealth.cli.common import (
     output_option,
 )
 from linkhealth.cli.options import changed_since_option, network_options, settings_from_params
-from linkhealth.config import Settings
+from linkhealth.config import REPORT_FILES, Settings
 from linkhealth.errors import ReportWriteError
 from linkhealth.fetch import OnThrottle, ThrottleBoard
 from linkhealth.models import CheckResult, RunReport
@@ -34,7 +34,7 @@ from linkhealth.pipeline import ProgressCallback, RunOutcome, run_check
 from linkhealth.report import FORMATS, render, write_reports
 from linkhealth.report.view import plural
 
-EXTRA_REPORTS = ("junit", "sarif", "html", "csv")
+EXTRA_REPORTS = tuple(REPORT_FILES)
 T = TypeVar("T")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from linkhealth.config import REPORT_FILES
 from linkhealth.errors import ConfigError, ReportWriteError
 from linkhealth.fsutil import atomic_write_text, make_folder
 from linkhealth.models import RunReport
@@ -48,12 +49,7 @@ FORMATS: tuple[str, ...] = tuple(_RENDERERS)
 ALWAYS_WRITTEN: tuple[str, ...] = ("broken-links.md", "enrichment.md", "results.json")
 
 #: Extra files on request, by format name.
-OPTIONAL_FILES: dict[str, str] = {
-    "junit": "junit.xml",
-    "sarif": "results.sarif",
-    "html": "index.html",
-    "csv": "results.csv",
-}
+OPTIONAL_FILES: dict[str, str] = REPORT_FILES
 
 
 def render(report: RunReport, fmt: str) -> str:
