@@ -51,11 +51,10 @@ RETRYABLE_KINDS = frozenset(
 NETWORK_KINDS = frozenset({ErrorKind.DNS, ErrorKind.CONNECT, ErrorKind.REFUSED, ErrorKind.TIMEOUT})
 
 # Bot-challenge pages: byte patterns looked for in the first bytes of a body.
-CHALLENGE_PATTERNS = (
-    re.compile(rb"<title>\s*just a moment(?:\.\.\.|\xe2\x80\xa6)", re.I),
-    re.compile(rb"<title>\s*attention required!? \| cloudflare", re.I),
-    re.compile(rb"<title>\s*ddos-guard", re.I),
-    re.compile(rb"_cf_chl_opt|challenge-platform", re.I),
+# Looked for in the lowercased first bytes: markers anywhere, titles right after <title>.
+CHALLENGE_MARKERS = (b"_cf_chl_opt", b"challenge-platform")
+CHALLENGE_TITLE = re.compile(
+    rb"\s*(?:just a moment(?:\.\.\.|\xe2\x80\xa6)|attention required!? \| cloudflare|ddos-guard)"
 )
 CHALLENGE_SNIFF_BYTES = 16 * 1024
 
@@ -168,11 +167,10 @@ def is_retryable(outcome: Outcome) -> bool:
     if outcome.error is not None:
         _, kind, _ = classify_exception(outcome.error)
         return kind in RETRYABLE_KINDS
-    if outcome.status is None:
+    status = outcome.status
+    if status is None or not (status in RETRY_STATUSES or 500 <= status <= 599):
         return False
-    if is_challenge(outcome.headers, outcome.sniff or outcome.body):
-        return False
-    return outcome.status in RETRY_STATUSES or 500 <= outcome.status <= 599
+    return not is_challenge(outcome.headers, outcome.sniff or outcome.body)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -202,8 +200,17 @@ def is_challenge(headers: dict[str, str], body: bytes) -> bool:
     """A bot-challenge page (Cloudflare and the like): the site refused a robot."""
     if headers.get("cf-mitigated", "").lower() == "challenge":
         return True
-    head = body[:CHALLENGE_SNIFF_BYTES]
-    return any(p.search(head) for p in CHALLENGE_PATTERNS)
+    # One lowercased copy and plain substring searches: case-insensitive regexes over
+    # 16 KiB of every page cost more than the rest of a response's classification.
+    head = body[:CHALLENGE_SNIFF_BYTES].lower()
+    if any(marker in head for marker in CHALLENGE_MARKERS):
+        return True
+    at = head.find(b"<title>")
+    while at != -1:
+        if CHALLENGE_TITLE.match(head, at + 7):
+            return True
+        at = head.find(b"<title>", at + 7)
+    return False
 
 
 def classify_status(

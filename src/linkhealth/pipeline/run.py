@@ -169,6 +169,7 @@ class _Run:
             self.followups[extra] = item.url
         else:
             self.recorder.add(target.results)
+        item.body = b""  # read above; kept until the run ends, bodies were most of the RSS
         self._tick(target.results[0] if target.results else None)
 
     def _tick(self, result: CheckResult | None) -> None:
