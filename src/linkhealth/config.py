@@ -278,6 +278,9 @@ class Settings(BaseModel):
     archive_endpoint: str = DEFAULT_ARCHIVE_ENDPOINT
 
     # lychee's options, spelt as lychee spells them.
+    files_from: str | None = None  # a file (or "-") naming one input per line
+    no_ignore: bool = False  # walk into files .gitignore/.ignore exclude
+    hidden: bool = False  # walk into hidden files and folders
     exclude_path: list[Pattern] = Field(default_factory=list)  # files never read
     remap: list[RemapRule] = Field(default_factory=list)
     method: RequestMethod = RequestMethod.GET

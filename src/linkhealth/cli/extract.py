@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from linkhealth.cli.common import EXIT_OK, domain_errors, emit, format_option, output_option
-from linkhealth.cli.options import settings_from_params
+from linkhealth.cli.options import input_options, settings_from_params
 from linkhealth.config import CommentMode
 from linkhealth.inputs import extract_paths
 from linkhealth.report import extractfmt
@@ -36,6 +37,7 @@ def parse_options(func: click.decorators.FC) -> click.decorators.FC:
         help="Links inside HTML comments: auto (a file that is one comment is read inside, "
         "partial comments skipped), include, skip.",
     )(func)
+    func = input_options(func)
     return click.argument("paths", nargs=-1, metavar="[PATH]...")(func)
 
 
@@ -50,6 +52,7 @@ def command(
     config_file: Path | None,
     fmt: str,
     output: str | None,
+    **inputs: Any,
 ) -> None:
     """List every well-formed link occurrence with its exact place (no network).
 
@@ -64,7 +67,7 @@ def command(
     """
     with domain_errors():
         settings = settings_from_params(
-            {"comments": comments, "globs": globs, "config_file": config_file}
+            {"comments": comments, "globs": globs, "config_file": config_file, **inputs}
         )
         result = extract_paths(list(paths), settings)
     emit(redact_text(extractfmt.RENDERERS[fmt.lower()](result.occurrences)), output)

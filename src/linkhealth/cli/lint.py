@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -34,6 +35,7 @@ def command(
     fmt: str,
     output: str | None,
     changed_since: str | None,
+    **inputs: Any,
 ) -> None:
     """Find malformed links with a suggested fix (no network; fit for pre-commit).
 
@@ -57,6 +59,7 @@ def command(
                 "globs": globs,
                 "config_file": config_file,
                 "changed_since": changed_since,
+                **inputs,
             }
         )
         result = lint_paths(list(paths), settings)

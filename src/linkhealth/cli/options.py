@@ -58,6 +58,42 @@ def _setting(flag: str, key: str, help: str, *short: str, **kwargs: Any) -> Call
     )
 
 
+#: What is read: shared by every command that takes PATHs.
+INPUT_OPTIONS: list[Callable[[F], F]] = [
+    click.option(
+        "--files-from",
+        "files_from",
+        default=None,
+        metavar="FILE",
+        help="Read inputs from FILE, one per line ('-': standard input; '#' comments).",
+    ),
+    click.option(
+        "--no-ignore/--ignore",
+        "no_ignore",
+        default=None,
+        help="Also read files that .gitignore/.ignore exclude when walking a folder.",
+    ),
+    click.option(
+        "--hidden/--no-hidden",
+        default=None,
+        help="Also read hidden files and folders (.name) when walking a folder.",
+    ),
+    click.option(
+        "--exclude-path",
+        "exclude_path",
+        multiple=True,
+        metavar="REGEX",
+        help="Skip files whose path matches REGEX (repeatable).",
+    ),
+]
+
+
+def input_options(func: F) -> F:
+    for option in reversed(INPUT_OPTIONS):
+        func = option(func)
+    return func
+
+
 _COMMON: list[Callable[[F], F]] = [
     click.option(
         "--config",
@@ -181,13 +217,6 @@ _COMMON: list[Callable[[F], F]] = [
         help="Only check URLs matching REGEX (repeatable).",
     ),
     click.option(
-        "--exclude-path",
-        "exclude_path",
-        multiple=True,
-        metavar="REGEX",
-        help="Skip files whose path matches REGEX (repeatable).",
-    ),
-    click.option(
         "--remap",
         "remap",
         multiple=True,
@@ -284,7 +313,7 @@ def changed_since_option(func: F) -> F:
 def network_options(func: F) -> F:
     for option in reversed(_COMMON):
         func = option(func)
-    return func
+    return input_options(func)
 
 
 #: Options whose parameter name is not the setting's name; every other parameter

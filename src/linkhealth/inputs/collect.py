@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from linkhealth.config import Settings
-from linkhealth.inputs.discover import discover
+from linkhealth.inputs.discover import WalkOptions, discover
 from linkhealth.inputs.ignore import load_url_ignore
+from linkhealth.inputs.sources import STDIN_NAME, read_stdin, split_inputs
 from linkhealth.parse.extract import ParseResult, extract_text
 from linkhealth.parse.source import read_markdown
 
@@ -33,7 +34,16 @@ def extract_paths(paths: Sequence[str], settings: Settings) -> ParseResult:
     unreadable, non-UTF-8 file."""
     result = ParseResult()
     root = settings.root_folder()
-    for path in discover(list(paths) or settings.paths, settings.glob, root):
+    named, stdin = split_inputs(
+        paths if paths or settings.files_from else settings.paths,
+        settings.files_from,
+        settings.max_file_bytes,
+    )
+    if stdin:
+        text = read_stdin(settings.max_file_bytes)
+        result.extend(extract_text(text, STDIN_NAME, comments=settings.comments))
+    walk = WalkOptions(hidden=settings.hidden, no_ignore=settings.no_ignore)
+    for path in discover(named, settings.glob, root, walk) if named else []:
         if path_excluded(path, settings):
             continue
         result.extend(

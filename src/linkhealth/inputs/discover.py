@@ -10,10 +10,12 @@ import fnmatch
 import glob as globlib
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from linkhealth.errors import InputError
 from linkhealth.fsutil import leads_outside
+from linkhealth.inputs.gitignore import rules_above
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -22,12 +24,32 @@ def _matches(name: str, globs: Sequence[str]) -> bool:
     return any(fnmatch.fnmatch(name, g) for g in globs)
 
 
-def _walk(root: Path, globs: Sequence[str]) -> list[Path]:
+@dataclass(frozen=True)
+class WalkOptions:
+    """What walking a folder skips: hidden files and folders (``.name``) unless ``hidden``;
+    what ``.gitignore``/``.ignore`` files exclude unless ``no_ignore``. ``.git`` always."""
+
+    hidden: bool = False
+    no_ignore: bool = False
+
+
+def _walk(top: Path, globs: Sequence[str], opts: WalkOptions, root: Path | None) -> list[Path]:
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        # Hidden directories (.git, .venv, …) are never lists; walk in a stable order.
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found.extend(Path(dirpath, f) for f in sorted(filenames) if _matches(f, globs))
+    rules = None if opts.no_ignore else rules_above(top, root)
+
+    def keep(folder: Path, name: str, is_dir: bool) -> bool:
+        if name == ".git" or (name.startswith(".") and not opts.hidden):
+            return False
+        return rules is None or not rules.ignored(folder / name, is_dir=is_dir)
+
+    for dirpath, dirnames, filenames in os.walk(top):
+        here = Path(dirpath)
+        if rules is not None:
+            rules.load(here)
+        # Walk in a stable order.
+        dirnames[:] = sorted(d for d in dirnames if keep(here, d, True))
+        names = sorted(f for f in filenames if _matches(f, globs) and keep(here, f, False))
+        found.extend(here / f for f in names)
     return found
 
 
@@ -53,7 +75,12 @@ def _confined(found: Path, named: Path, root: Path | None) -> None:
         )
 
 
-def discover(paths: Sequence[str], globs: Sequence[str], root: Path | None = None) -> list[Path]:
+def discover(
+    paths: Sequence[str],
+    globs: Sequence[str],
+    root: Path | None = None,
+    walk: WalkOptions = WalkOptions(),
+) -> list[Path]:
     """The Markdown files named by ``paths``: files as given, directories walked for
     names matching ``globs``, and glob patterns expanded. Order: arguments in order,
     each directory or pattern sorted; duplicates dropped. A path that does not exist
@@ -66,7 +93,7 @@ def discover(paths: Sequence[str], globs: Sequence[str], root: Path | None = Non
     def add(p: Path, named: Path | None) -> None:
         """A file, or every matching file under a directory (anything else: nothing).
         ``named``: the folder the user named, when ``p`` was found rather than named."""
-        for f in _walk(p, globs) if p.is_dir() else [p] if p.is_file() else []:
+        for f in _walk(p, globs, walk, root) if p.is_dir() else [p] if p.is_file() else []:
             if f is not p or named is not None:
                 _confined(f, named or p, root)
             key = Path(os.path.normpath(f))
