@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from linkhealth.errors import InputError
+from linkhealth.textsafe import is_web_url
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -50,6 +51,9 @@ def split_inputs(
     inputs = list(paths)
     if files_from_source:
         inputs += files_from(files_from_source, max_bytes)
+    web = [p for p in inputs if is_web_url(p)]
+    if web:
+        raise InputError(f"{web[0]}: URL inputs are read by `linkhealth check` (it fetches them)")
     stdin_uses = inputs.count(STDIN) + (files_from_source == STDIN)
     if stdin_uses > 1:
         raise InputError("standard input (-) can be read only once")

@@ -256,6 +256,18 @@ class _Run:
         )
 
 
+async def _read_inputs(paths: list[str], settings: Settings) -> ParseResult:
+    """The lists on disk (and stdin), then the documents named by http(s) URL."""
+    from linkhealth.inputs.web import is_web_url, read_web_documents
+
+    web = [p for p in paths if is_web_url(p)]
+    local = [p for p in paths if not is_web_url(p)]
+    parsed = extract_paths(local, settings) if local or not web else ParseResult()
+    if web:
+        parsed.extend(await read_web_documents(web, settings))
+    return parsed
+
+
 async def run_check(
     settings: Settings,
     *,
@@ -288,7 +300,7 @@ async def run_check(
             )
     started = utcnow()
     if parsed is None:
-        parsed = extract_paths(list(paths or settings.paths), settings)
+        parsed = await _read_inputs(list(paths or settings.paths), settings)
     root = root or settings.root_folder()
     run = _Run(
         settings,
