@@ -74,3 +74,45 @@ def test_credentials_never_reach_an_output(tmp_path: object) -> None:
     assert "***@" in everything
     assert SECRET not in everything
     assert "alice" not in everything and "bob:" not in everything
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        "echoed:\nghp_" + "A" * 30,  # JSON writes "\n": a word character before the token
+        "page says https://u:pw@host/ \udc80",  # a lone surrogate: no JSON text to screen
+        "page says https://u:pw@host/",
+    ],
+)
+def test_redact_report_finds_what_the_quick_screen_must_not_miss(detail: str) -> None:
+    from datetime import UTC, datetime
+
+    from linkhealth.models import CheckResult, RunReport, Summary, ToolInfo, Verdict
+    from linkhealth.report.redact import REDACTED, redact_report
+
+    result = CheckResult(url="https://ok.example/", verdict=Verdict.OK, detail=detail)
+    report = RunReport(
+        tool=ToolInfo(version="0"),
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        summary=Summary(occurrences=0, urls=1, by_verdict={"ok": 1}, failing=0),
+        results=[result],
+    )
+    redacted = redact_report(report)
+    assert redacted is not report
+    assert REDACTED in redacted.results[0].detail
+    assert "ghp_A" not in redacted.results[0].detail and "u:pw" not in redacted.results[0].detail
+
+
+def test_redact_report_returns_a_clean_report_itself() -> None:
+    from datetime import UTC, datetime
+
+    from linkhealth.models import CheckResult, RunReport, Summary, ToolInfo, Verdict
+    from linkhealth.report.redact import redact_report
+
+    report = RunReport(
+        tool=ToolInfo(version="0"),
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        summary=Summary(occurrences=0, urls=1, by_verdict={"ok": 1}, failing=0),
+        results=[CheckResult(url="https://github.com/x", verdict=Verdict.OK, title="gh_ no")],
+    )
+    assert redact_report(report) is report

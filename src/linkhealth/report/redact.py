@@ -17,6 +17,10 @@ _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#\s@]*(?:@[^/?#\s@]*)*
 #: GitHub's token formats (classic ``ghp_``/``gho_``/``ghu_``/``ghs_``/``ghr_`` and
 #: fine-grained ``github_pat_``), wherever they appear: a page or an error echoing one.
 _GITHUB_TOKEN = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")
+#: Each of the two above without its leading ``\b``: found in a report's JSON text
+#: wherever either one is found in any of its strings (JSON escapes such as ``\n`` can
+#: put a word character before a token), so a report without them has nothing to redact.
+_TOKEN_ANYWHERE = re.compile(r"gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}")
 REDACTED = "***"
 
 
@@ -43,6 +47,8 @@ def _walk(value: Any) -> Any:
 def redact_report(report: RunReport) -> RunReport:
     """A copy of ``report`` in which no string holds URL credentials (the same object
     when there is nothing to redact)."""
+    if _nothing_to_redact(report):
+        return report
     data = report.model_dump()
     cleaned = _walk(data)
     if cleaned == data:
@@ -50,3 +56,13 @@ def redact_report(report: RunReport) -> RunReport:
     return RunReport.model_validate(cleaned).model_copy(
         update={"judged_with": report.judged_with}  # not part of the dump
     )
+
+
+def _nothing_to_redact(report: RunReport) -> bool:
+    """A cheap screen: no ``@`` (every userinfo has one) and no token in the report's JSON
+    text. Rust dumps it in one pass where :func:`_walk` visits every string in Python."""
+    try:
+        text = report.model_dump_json()
+    except ValueError:  # a lone surrogate cannot be UTF-8: let the full walk handle it
+        return False
+    return "@" not in text and _TOKEN_ANYWHERE.search(text) is None
