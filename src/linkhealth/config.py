@@ -49,10 +49,10 @@ DEFAULT_URL_DEADLINE = 60.0  # seconds per URL, all attempts and waits
 DEFAULT_RETRIES = 2
 DEFAULT_MAX_REDIRECTS = 10
 DEFAULT_MAX_BODY_BYTES = 512 * 1024
-# A list larger than this is refused: extraction peaks at about 16 MB of memory per MB
-# of a dense list (the results, one chunk's syntax tree; bench/RESULTS.md, issue 15),
-# so 16 MiB peaks near 300 MiB, where 10 MiB did with the old parser.
-DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024
+# A list larger than this is refused. Extraction peaks at about 16 MB of memory per MB
+# of a dense list when it has headings to cut it at (bench/RESULTS.md, issue 15), but a
+# list with no heading is one syntax tree (~40 bytes per byte): the limit stays.
+DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
 DEFAULT_RETRY_AFTER_MAX = 60.0
 DEFAULT_BACKOFF_BASE = 0.5
 DEFAULT_MAX_AGE = "1d"

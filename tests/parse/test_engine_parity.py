@@ -148,3 +148,38 @@ def test_a_line_of_no_break_spaces_before_a_paragraph() -> None:
     assert spans == [("https://a.example/", 2, 5, 23), ("https://b.example/", 2, 25, 43)]
     old = extract_text(text, "f", engine="python").occurrences
     assert [(o.line, o.column) for o in old] == [(2, 3), (2, 23)]  # the fallback's old spans
+
+
+def test_a_lone_surrogate_is_parsed_by_the_fallback() -> None:
+    """extract_text never raises: text that is not valid UTF-8 (a lone surrogate from
+    an API caller) cannot go to the Rust parser and is parsed by markdown-it-py."""
+    text = "[a](https://a.example/) \ud800 https://b.example/\n"
+    result = extract_text(text, "f.md")
+    assert [o.url for o in result.occurrences] == ["https://a.example/", "https://b.example/"]
+    _assert_same(text, "surrogate")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "> " * 30_000 + "[a](https://a.example/)",
+        "- " * 30_000 + "x",
+        "*a " * 30_000 + "b" + " c*" * 30_000,
+        "![" * 30_000 + "a" + "](u)" * 30_000,
+    ],
+    ids=["quotes", "lists", "emphasis", "images"],
+)
+def test_deep_nesting_is_parsed_by_the_fallback(text: str) -> None:
+    """markdown-it-pyrs has no nesting limit and overflows the native stack on such
+    input (a crash, not an exception); it never sees it."""
+    assert _key(extract_text(text, "f.md")) == _key(extract_text(text, "f.md", engine="python"))
+
+
+def test_links_nested_deeper_than_markdown_it_py_allows_are_found() -> None:
+    """markdown-it-py stops nesting at 20 levels and drops what is deeper: the Rust
+    engine (no limit, guarded above 100) finds the link as written."""
+    text = "> " * 25 + "[a](https://a.example/)\n"
+    assert [(o.url, o.column) for o in extract_text(text, "f.md").occurrences] == [
+        ("https://a.example/", 55)
+    ]
+    assert extract_text(text, "f.md", engine="python").occurrences == []

@@ -188,10 +188,11 @@ class _FileParser:
             try:
                 Walk(self, start, end, in_comment=in_comment).run(section)
                 return
-            except RustParserUnsafe:
+            except (RustParserUnsafe, RecursionError):
                 # markdown-it-pyrs panics on a few inputs (an unclosed ` after a [, as in
-                # "[`x") and misplaces inline nodes after a tab in a line's indentation:
-                # such a region is parsed by markdown-it-py, as every file was before.
+                # "[`x"), misplaces inline nodes after a tab in a line's indentation and
+                # has no nesting limit: such a region is parsed by markdown-it-py, as
+                # every file was before.
                 pass
             except BaseException as exc:  # a panic not foreseen: the same, late
                 if type(exc).__name__ != "PanicException":

@@ -48,6 +48,13 @@ _CONSUMED = frozenset({"link", "image", "autolink", "code_inline", "html_inline"
 _LEAVES = frozenset({"autolink", "code_inline", "html_inline"})
 _BARE_HINT = re.compile(r":|www\.|@", re.I)
 _QUOTE_PREFIX = re.compile(r"[ \t]*>")
+_BLANK_RE = re.compile(r"\n[ \t]*\n")
+# Nesting: markdown-it-pyrs has no depth limit (markdown-it-py stops at 20) and its
+# tree is recursive: 50,000 nested quotes or emphasis overflow the native stack. A line
+# whose block prefix is 100 characters long may open 100 containers; a paragraph with
+# thousands of emphasis or bracket characters may nest as deep. Both go to the fallback.
+_DEEP_PREFIX_RE = re.compile(r"^[ \t>*+\-.)0-9]{100}", re.M)
+_NESTING_CHARS = 4000
 # A tab in a line's indentation, quote markers or after a list marker: markdown-it-pyrs
 # expands it and then places inline nodes by the expanded line (a few columns off).
 _TAB_PREFIX_RE = re.compile(r"^[ >]*(?:(?:[-+*]|\d{1,9}[.)])[ >]*)?\t", re.M)
@@ -72,7 +79,13 @@ class Walk:
         self.base = start  # of the region: lines are counted from here
         self.end = end
         src = fp.text[start:end]
-        if may_panic(src) or _TAB_PREFIX_RE.search(src):
+        if (
+            may_panic(src)
+            or _TAB_PREFIX_RE.search(src)
+            or _DEEP_PREFIX_RE.search(src)
+            or not _encodable(src)
+            or _deep_inline(src)
+        ):
             raise RustParserUnsafe
         whole = start == 0 and end == len(fp.text)  # the file's own line index fits
         self.starts: list[int] = fp.index.starts if whole else _line_starts(src)
@@ -359,6 +372,30 @@ class Walk:
             self.in_comment,
             diag_span=diag_span,
         )
+
+
+def _deep_inline(src: str) -> bool:
+    """Whether a paragraph (text between blank lines) has so many emphasis and bracket
+    characters that its inline nodes might nest thousands deep."""
+    if _nesting_chars(src) <= _NESTING_CHARS:
+        return False
+    return any(_nesting_chars(para) > _NESTING_CHARS for para in _BLANK_RE.split(src))
+
+
+def _nesting_chars(text: str) -> int:
+    return sum(text.count(c) for c in "*_~[")
+
+
+def _encodable(src: str) -> bool:
+    """Whether ``src`` is valid UTF-8 text (the Rust parser takes nothing else; a lone
+    surrogate can come from an API caller, never from a file read as UTF-8)."""
+    if src.isascii():
+        return True
+    try:
+        src.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _same(pos: int) -> int:
