@@ -233,10 +233,18 @@ def test_lists_found_through_a_symlink_out_of_the_repository_are_not_read(
     (root / "lists" / "shared.md").symlink_to("../docs/shared.md")
     ran = run_cli("extract", "lists", cwd=root)
     assert ran.code == 0 and "shared.example" in ran.stdout and url in ran.stdout, ran
-    # ... and a file the user names is read wherever it leads.
+    # ... and a file the user names is read wherever it leads ...
     (root / "lists" / "leak.md").symlink_to(outside / "secret.md")
     ran = run_cli("extract", "lists/leak.md", cwd=root)
     assert ran.code == 0 and "secret.example" in ran.stdout, ran
+    # ... but not one a --files-from list names (`git ls-files` lists committed symlinks).
+    (root / "files.txt").write_text("lists/shared.md\nlists/leak.md\n", "utf-8")
+    ran = run_cli("extract", "--files-from", "files.txt", cwd=root)
+    assert ran.code == 2 and "lists/leak.md: a symlink to" in ran.stderr, ran
+    assert not _leaks(ran, "secret.example")
+    (root / "files.txt").write_text("lists/shared.md\n", "utf-8")
+    ran = run_cli("extract", "--files-from", "files.txt", cwd=root)
+    assert ran.code == 0 and "shared.example" in ran.stdout, ran
 
 
 def test_a_linkhealthignore_symlinked_out_is_not_read(repo: tuple[Path, Path, str]) -> None:

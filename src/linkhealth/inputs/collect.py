@@ -34,7 +34,7 @@ def extract_paths(paths: Sequence[str], settings: Settings) -> ParseResult:
     unreadable, non-UTF-8 file."""
     result = ParseResult()
     root = settings.root_folder()
-    named, stdin = split_inputs(
+    named, listed, stdin = split_inputs(
         paths if paths or settings.files_from else settings.paths,
         settings.files_from,
         settings.max_file_bytes,
@@ -43,7 +43,7 @@ def extract_paths(paths: Sequence[str], settings: Settings) -> ParseResult:
         text = read_stdin(settings.max_file_bytes)
         result.extend(extract_text(text, STDIN_NAME, comments=settings.comments))
     walk = WalkOptions(hidden=settings.hidden, no_ignore=settings.no_ignore)
-    for path in discover(named, settings.glob, root, walk) if named else []:
+    for path in discover(named, settings.glob, root, walk, listed=listed):
         if path_excluded(path, settings):
             continue
         result.extend(

@@ -80,13 +80,16 @@ def discover(
     globs: Sequence[str],
     root: Path | None = None,
     walk: WalkOptions = WalkOptions(),
+    *,
+    listed: Sequence[str] = (),
 ) -> list[Path]:
     """The Markdown files named by ``paths``: files as given, directories walked for
     names matching ``globs``, and glob patterns expanded. Order: arguments in order,
     each directory or pattern sorted; duplicates dropped. A path that does not exist
     (or a pattern that matches nothing) raises :class:`InputError`, as does a file found
     by walking or a pattern that leads out of ``root`` (the repository) and of the folder
-    named (:func:`linkhealth.fsutil.leads_outside`)."""
+    named (:func:`linkhealth.fsutil.leads_outside`). ``listed`` paths (``--files-from``)
+    were not named by the user: each is confined to ``root`` like a file found."""
     out: list[Path] = []
     seen: set[Path] = set()
 
@@ -101,16 +104,17 @@ def discover(
                 seen.add(key)
                 out.append(f)
 
-    for raw in paths:
+    inside = root if root is not None else Path()
+    for raw, named in [*((r, None) for r in paths), *((r, inside) for r in listed)]:
         p = Path(raw)
         if p.is_dir() or p.is_file():
-            add(p, None)
+            add(p, named)
         elif _GLOB_CHARS & set(raw):
             matches = sorted(globlib.glob(raw, recursive=True))
             if not matches:
                 raise InputError(f"{raw}: no files match this pattern")
             for m in matches:
-                add(Path(m), _glob_base(raw))
+                add(Path(m), named or _glob_base(raw))
         elif p.exists():
             raise InputError(f"{raw}: not a regular file or directory")
         else:

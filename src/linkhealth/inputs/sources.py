@@ -46,15 +46,16 @@ def files_from(source: str, max_bytes: int) -> list[str]:
 
 def split_inputs(
     paths: Sequence[str], files_from_source: str | None, max_bytes: int
-) -> tuple[list[str], bool]:
-    """``(paths on disk, whether standard input is one of the inputs)``."""
-    inputs = list(paths)
-    if files_from_source:
-        inputs += files_from(files_from_source, max_bytes)
+) -> tuple[list[str], list[str], bool]:
+    """``(paths named on the command line, paths listed by --files-from, whether standard
+    input is one of the inputs)``. A listed path was not named by the user: discovery
+    reads it only inside the repository, like a file it finds by walking."""
+    listed = files_from(files_from_source, max_bytes) if files_from_source else []
+    inputs = [*paths, *listed]
     web = [p for p in inputs if is_web_url(p)]
     if web:
         raise InputError(f"{web[0]}: URL inputs are read by `linkhealth check` (it fetches them)")
     stdin_uses = inputs.count(STDIN) + (files_from_source == STDIN)
     if stdin_uses > 1:
         raise InputError("standard input (-) can be read only once")
-    return [p for p in inputs if p != STDIN], STDIN in inputs
+    return [p for p in paths if p != STDIN], [p for p in listed if p != STDIN], STDIN in inputs
