@@ -394,7 +394,29 @@ def json_text(value: Any, *, indent: int | None = 2) -> str:
     C1 controls and bidi/invisible characters are written as ``\\uXXXX`` so that the
     file shows no hidden text when printed.
     """
-    text = json.dumps(_clean_tree(value), ensure_ascii=False, indent=indent)
+    cleaned = _clean_tree(value)
+    if indent is None:  # the C encoder, in one piece
+        return _json_piece(json.dumps(cleaned, ensure_ascii=False))
+    # json.dumps would keep every small piece the encoder yields (millions for a big
+    # report) in one list, then copy the text twice more here: escaped a batch at a time
+    # instead (a string is always within one piece), peak memory is about twice the text.
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=indent)
+    done: list[str] = []
+    batch: list[str] = []
+    for chunk in encoder.iterencode(cleaned):
+        batch.append(chunk)
+        if len(batch) == _JSON_BATCH:
+            done.append(_json_piece("".join(batch)))
+            batch.clear()
+    done.append(_json_piece("".join(batch)))
+    return "".join(done)
+
+
+_JSON_BATCH = 4096
+
+
+def _json_piece(text: str) -> str:
+    """Encoded JSON, its strings kept whole, with ``##[`` and the invisible characters escaped."""
     # "##[" occurs only inside strings; "\u0023" is the same "#" to every JSON reader, but
     # not a workflow command to a CI log that prints the file (no_workflow_command).
     text = text.replace(_LEGACY_COMMAND, "#\\u0023[")

@@ -68,3 +68,19 @@ def test_no_text_output_can_hold_a_workflow_command(text: str) -> None:
     url = textsafe.md_url(f"https://x.example/{text}")
     assert url is not None and "##[" not in url
     assert textsafe.terminal("http://[::1]/ and a::b") == "http://[::1]/ and a::b"
+
+
+def test_json_text_of_a_big_value_is_escaped_in_every_batch() -> None:
+    # Thousands of strings: the encoder's pieces are escaped a batch at a time.
+    value = {
+        "results": [
+            {"title": f"t{i} ##[x \u202e \x85 \u2028 \U000e0001", "n": i, "ok": None}
+            for i in range(3000)
+        ]
+    }
+    text = textsafe.json_text(value)
+    assert json.loads(text) == value
+    assert "##[" not in text
+    assert not re.search("[\x85\u202e\u2028\U000e0001]", text)
+
+    assert textsafe.json_text(value).startswith('{\n  "results": [\n    {\n      "title": "t0 #')
