@@ -18,6 +18,7 @@ from markdown_it_pyrs import Node
 from linkhealth.config import CommentMode
 from linkhealth.models import LinkKind
 from linkhealth.parse.markdown import (
+    CHUNK_CHARS,
     INLINE_NODES,
     ByteOffsets,
     RefDef,
@@ -55,6 +56,8 @@ _BLANK_RE = re.compile(r"\n[ \t]*\n")
 # thousands of emphasis or bracket characters may nest as deep. Both go to the fallback.
 _DEEP_PREFIX_RE = re.compile(r"^[ \t>*+\-.)0-9]{100}", re.M)
 _NESTING_CHARS = 4000
+# A piece the chunker could not cut smaller would be one tree of ~40x its size in memory.
+_MAX_CHUNK_CHARS = 4 * CHUNK_CHARS
 # A tab in a line's indentation, quote markers or after a list marker: markdown-it-pyrs
 # expands it and then places inline nodes by the expanded line (a few columns off).
 _TAB_PREFIX_RE = re.compile(r"^[ >]*(?:(?:[-+*]|\d{1,9}[.)])[ >]*)?\t", re.M)
@@ -90,6 +93,8 @@ class Walk:
         whole = start == 0 and end == len(fp.text)  # the file's own line index fits
         self.starts: list[int] = fp.index.starts if whole else _line_starts(src)
         self.chunks = chunks(src, self.starts)
+        if max(b - a for a, b in self.chunks) > _MAX_CHUNK_CHARS:
+            raise RustParserUnsafe  # a long list with no heading to cut at: one big tree
         self.in_comment = in_comment
         self.chunk_base = start
         self.offsets = ByteOffsets("", [0])
