@@ -242,3 +242,9 @@ def test_ordinary_long_tags_are_kept() -> None:
     long_content = "<meta name=description content='" + "word " * 5_000 + "'>"
     assert crowded_tag_offset(long_content) is None
     assert drop_crowded_tags(long_content) == long_content
+
+
+def test_nesting_one_past_the_limit_is_found_where_it_starts() -> None:
+    assert deep_nesting_offset("<DIV>" * 3, limit=2) == 10
+    assert deep_nesting_offset("<div>" * 2 + "</div><p>", limit=2) is None
+    assert deep_nesting_offset("<p>" * 50 + "<section>" * 3, limit=2) == 50 * 3 + 2 * 9

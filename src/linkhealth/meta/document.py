@@ -46,6 +46,8 @@ _DOUBLE_ENCODED = re.compile(r"&(?:amp|quot|apos|lt|gt|nbsp|#[0-9]{1,7}|#[xX][0-
 
 def deep_nesting_offset(text: str, limit: int = MAX_BLOCK_DEPTH) -> int | None:
     """The offset where block elements first nest deeper than ``limit``, or ``None``."""
+    if text.count("<") <= limit:  # every start tag has one: most heads never get that deep
+        return None
     depth = 0
     for match in _BLOCK_TAG.finditer(text):
         if match.group(1):
