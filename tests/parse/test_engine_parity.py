@@ -96,6 +96,21 @@ def test_chunks_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _key(extract_text(text, "f.md")) == whole
 
 
+def test_a_long_list_without_headings_is_cut_between_items(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    items = "".join(f"- [l{i}](https://h{i % 7}.example/{i}) w\n" for i in range(400))
+    text = f"Intro [x][r]\n\nTitle\n{items}\n[r]: https://r.example/\n"
+    monkeypatch.setattr(markdown, "CHUNK_CHARS", 500)
+    starts = [0, *(i + 1 for i, c in enumerate(text) if c == "\n")]
+    pieces = markdown.chunks(text, starts)
+    assert len(pieces) > 20 and all(text[a:b].startswith(("- ", "Intro")) for a, b in pieces)
+    result = extract_text(text, "f.md")
+    assert {o.section for o in result.occurrences if o.url.startswith("https://h")} == {"Title"}
+    assert result.occurrences[0].url == "https://r.example/"  # a definition of another chunk
+    _assert_same(text, "cut list")
+
+
 def test_no_chunk_cut_inside_a_fence_or_comment() -> None:
     text = "# A\n\nx\n\n```\n\n# not a heading\n```\n\n<!--\n\n# hidden\n-->\n\n# B\n\ny\n"
     starts = [0, *(i + 1 for i, c in enumerate(text) if c == "\n")]

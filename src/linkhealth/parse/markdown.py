@@ -601,6 +601,9 @@ _PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 #: A chunk is cut once it is this long (characters), at the next safe heading.
 CHUNK_CHARS = 200_000
 _ATX_RE = re.compile(r"#{1,6}(?:[ \t]|$)")
+_ITEM_RE = re.compile(r"(?:[-+*]|1[.)])[ \t]+\S")
+_THEMATIC_RE = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_HTML_START_RE = re.compile(r" {0,3}<")
 _FENCE_RE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _OPEN_CLOSE = (
     ("<!--", "-->"),
@@ -616,12 +619,14 @@ _OPEN_CLOSE = (
 def chunks(src: str, starts: list[int], size: int | None = None) -> list[tuple[int, int]]:
     """``src`` cut into pieces that parse exactly as they do in the whole.
 
-    A cut is made only before an ATX heading at column 0 that follows a blank line,
-    outside a fenced code block and after every HTML block that runs past blank
-    lines (comment, ``<script>``, ``<pre>``, ``<style>``, ``<textarea>``, ``<?``,
-    CDATA) has closed: such a heading ends every open block (lists, quotes,
-    paragraphs, other HTML blocks), so the blocks on either side are the same.
-    Reference definitions are shared by the walk, not by the cut.
+    A cut is made only outside a fenced code block, after every HTML block that runs
+    past blank lines (comment, ``<script>``, ``<pre>``, ``<style>``, ``<textarea>``,
+    ``<?``, CDATA) has closed, and before either an ATX heading at column 0 that
+    follows a blank line (it ends every open block), or a bullet (or ``1.``) item at
+    column 0 after another item's line, outside an HTML block (it ends every open block
+    but its list, which goes on as a second list: the same items, spans and
+    sections). Reference
+    definitions are shared by the walk, not by the cut.
     """
     size = CHUNK_CHARS if size is None else size
     if len(src) <= size:
@@ -630,6 +635,8 @@ def chunks(src: str, starts: list[int], size: int | None = None) -> list[tuple[i
     begin = 0
     fence = ""
     blank = False
+    in_list = False  # the last non-blank line was a list item's (a marker or indented)
+    html = _HtmlState()
     for i, start in enumerate(starts):
         end = starts[i + 1] - 1 if i + 1 < len(starts) else len(src)
         line = src[start:end]
@@ -642,21 +649,53 @@ def chunks(src: str, starts: list[int], size: int | None = None) -> list[tuple[i
         m = _FENCE_RE.match(line)
         if m and (m.group(1)[0] == "~" or "`" not in line[m.end() :]):
             fence = m.group(1)
-        elif (
-            blank
-            and start - begin >= size
-            and _ATX_RE.match(line)
-            and _html_closed(src[begin:start])
-        ):
+        elif start - begin >= size and html.closed() and _cut_before(line, blank, in_list, html):
             out.append((begin, start))
             begin = start
+        html.read(line)
         blank = not line.strip()
+        if not blank:
+            in_list = line[0] in " \t" or _ITEM_RE.match(line) is not None
     out.append((begin, len(src)))
     return out
 
 
-def _html_closed(text: str) -> bool:
-    lower = text.lower() if "<" in text else ""
-    return all(lower.rfind(a) <= lower.rfind(b) for a, b in _OPEN_CLOSE) and (
-        lower.rfind("<!") <= lower.rfind(">")
+def _cut_before(line: str, blank: bool, in_list: bool, html: _HtmlState) -> bool:
+    if blank and _ATX_RE.match(line):
+        return True
+    # not before a list's first item: the paragraph above may be the list's title
+    return (
+        in_list
+        and not html.block
+        and _ITEM_RE.match(line) is not None
+        and not _THEMATIC_RE.match(line)
     )
+
+
+class _HtmlState:
+    """Which HTML constructs are open at the end of the lines read so far."""
+
+    __slots__ = ("block", "open")
+
+    def __init__(self) -> None:
+        self.open: set[int] = set()  # indexes into _OPEN_CLOSE, and one for "<!" ... ">"
+        self.block = False  # an HTML block started since the last blank line
+
+    def closed(self) -> bool:
+        return not self.open
+
+    def read(self, line: str) -> None:
+        if not line.strip():
+            self.block = False
+            return
+        if _HTML_START_RE.match(line):
+            self.block = True
+        if "<" not in line and ">" not in line:
+            return
+        lower = line.lower()
+        for k, (a, b) in enumerate((*_OPEN_CLOSE, ("<!", ">"))):
+            opened, shut = lower.rfind(a), lower.rfind(b)
+            if opened > shut:
+                self.open.add(k)
+            elif shut != -1:
+                self.open.discard(k)

@@ -49,7 +49,8 @@ _CONSUMED = frozenset({"link", "image", "autolink", "code_inline", "html_inline"
 _LEAVES = frozenset({"autolink", "code_inline", "html_inline"})
 _BARE_HINT = re.compile(r":|www\.|@", re.I)
 _QUOTE_PREFIX = re.compile(r"[ \t]*>")
-_BLANK_RE = re.compile(r"\n[ \t]*\n")
+# where one inline content surely ends: a blank line, or a column-0 list item or heading
+_INLINE_END_RE = re.compile(r"\n[ \t]*\n|\n(?=(?:[-+*]|1[.)])[ \t]+\S|#{1,6}(?:[ \t]|$))")
 # Nesting: markdown-it-pyrs has no depth limit (markdown-it-py stops at 20) and its
 # tree is recursive: 50,000 nested quotes or emphasis overflow the native stack. A line
 # whose block prefix is 100 characters long may open 100 containers; a paragraph with
@@ -380,11 +381,11 @@ class Walk:
 
 
 def _deep_inline(src: str) -> bool:
-    """Whether a paragraph (text between blank lines) has so many emphasis and bracket
-    characters that its inline nodes might nest thousands deep."""
+    """Whether one inline content (text between blank lines, list items or headings)
+    may have so many emphasis and bracket characters that its nodes nest thousands deep."""
     if _nesting_chars(src) <= _NESTING_CHARS:
         return False
-    return any(_nesting_chars(para) > _NESTING_CHARS for para in _BLANK_RE.split(src))
+    return any(_nesting_chars(part) > _NESTING_CHARS for part in _INLINE_END_RE.split(src))
 
 
 def _nesting_chars(text: str) -> int:
