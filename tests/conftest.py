@@ -15,3 +15,10 @@ def pool() -> Iterator[ServerPool]:
     and by themselves after a minute at the latest."""
     with ServerPool(lifetime=60) as p:
         yield p
+
+
+@pytest.fixture(autouse=True)
+def _no_github_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A GITHUB_TOKEN in the environment (a CI job's) would send github.com links to the
+    GitHub API stand-in's place; tests that want one set it themselves."""
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
