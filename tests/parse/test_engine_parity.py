@@ -23,6 +23,7 @@ from bench.genlist import generate
 from linkhealth.config import CommentMode
 from linkhealth.parse import extract_text, markdown
 from linkhealth.parse.extract import ParseResult
+from linkhealth.parse.fallback import FallbackWalk
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITES = ["parse", "faults", "config", "annotate", "local", "report", "pipeline"]
@@ -87,9 +88,19 @@ def test_a_seeded_mix_of_markdown_pieces() -> None:
         _assert_same(text, "mix")
 
 
+def _no_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail if the markdown-it-py fallback parses anything (a chunk must not need it)."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the fallback engine was used")
+
+    monkeypatch.setattr(FallbackWalk, "run", refuse)
+
+
 def test_chunks_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     text = generate(3000, 60, 4) + (ROOT / "lists" / "reading-list.md").read_text("utf-8")
     whole = _key(extract_text(text, "f.md"))
+    _no_fallback(monkeypatch)
     monkeypatch.setattr(markdown, "CHUNK_CHARS", 300)
     starts = [0, *(i + 1 for i, c in enumerate(text) if c == "\n")]
     assert len(markdown.chunks(text, starts)) > 10
@@ -104,11 +115,13 @@ def test_a_long_list_without_headings_is_cut_between_items(
     monkeypatch.setattr(markdown, "CHUNK_CHARS", 500)
     starts = [0, *(i + 1 for i, c in enumerate(text) if c == "\n")]
     pieces = markdown.chunks(text, starts)
+    python = _key(extract_text(text, "f.md", engine="python"))
+    _no_fallback(monkeypatch)
     assert len(pieces) > 20 and all(text[a:b].startswith(("- ", "Intro")) for a, b in pieces)
     result = extract_text(text, "f.md")
     assert {o.section for o in result.occurrences if o.url.startswith("https://h")} == {"Title"}
     assert result.occurrences[0].url == "https://r.example/"  # a definition of another chunk
-    _assert_same(text, "cut list")
+    assert _key(result) == python
 
 
 def test_no_chunk_cut_inside_a_fence_or_comment() -> None:

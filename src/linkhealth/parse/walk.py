@@ -130,8 +130,12 @@ class Walk:
 
     def span(self, node: Node) -> tuple[int, int]:
         s, e = node.srcmap or (0, 0)
-        if not 0 <= s <= e <= self.limit:  # never seen: a misplaced node is no position
+        if not 0 <= s <= e:  # never seen: a misplaced node is no position
             raise RustParserUnsafe
+        if e > self.limit:  # a list cut at an item runs on over the appended definitions
+            if s > self.limit:
+                raise RustParserUnsafe
+            e = self.limit
         return self.pos(s), self.pos(e)
 
     def line(self, pos: int) -> int:
