@@ -270,14 +270,33 @@ def is_web_url(url: str) -> bool:
 
 # --- Markdown ------------------------------------------------------------------------
 
-# Every ASCII punctuation character may be backslash-escaped in CommonMark; these are
-# the ones that can start or end a construct (links, images, HTML, headings, emphasis,
-# code, tables, entities, Liquid/Jinja braces, GFM strikethrough and autolinks).
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#!(){}&~@$])")
+# Every ASCII punctuation character may be backslash-escaped in CommonMark; only those
+# that can start or end a construct are, and only where they can (issue 17: annotated
+# lines read like a person wrote them). Always: code, emphasis and strikethrough (``*``
+# and ``~`` also inside a word), links and images (``[ ]``), HTML and autolinks (``< >``:
+# ``>`` also keeps ``-->`` out of HTML comments), tables (``|``), headings and GitHub
+# issue references (``#``), Liquid/Jinja (``{ }``), GitHub math (``$``), and ``@``:
+# GitHub makes ``@name`` a mention in text and ``a@b.c`` an e-mail link (link text
+# would be spared the mention, but the same escaper writes plain table cells too).
+# Only where they can mean something: ``_`` unless it is inside a word (alphanumeric on
+# both sides: such a run can neither open nor close emphasis); ``&`` starting an entity
+# or character reference; ``(`` first (after a caller's ``]`` it would start a link
+# destination; elsewhere, with ``[ ]`` escaped, parentheses are text); ``!`` last
+# (before a caller's ``[`` it would start an image).
+_MD_SPECIAL = re.compile(r"_+|&(?=#|[A-Za-z0-9]+;)|[\\`*\[\]<>|#{}~@$]")
 _MD_SCHEME = re.compile(r"(?i)([a-z][a-z0-9+.-]*):(?=//)")
 _MD_WWW = re.compile(r"(?i)(www)\.")  # linkify-it also links "0www.x" mid-word
-_MD_LINE_START = re.compile(r"^([-+=])")
-_MD_ORDERED = re.compile(r"^(\d+)\.")
+_MD_LINE_START = re.compile(r"^([-+=(])")
+_MD_ORDERED = re.compile(r"^(\d+)([.)])")
+
+
+def _md_escape(match: re.Match[str]) -> str:
+    found, text, start, end = match.group(), match.string, match.start(), match.end()
+    if found[0] != "_":
+        return "\\" + found
+    if start > 0 and end < len(text) and text[start - 1].isalnum() and text[end].isalnum():
+        return found
+    return "\\_" * len(found)
 
 
 def md_text(text: str, limit: int | None = None) -> str:
@@ -285,16 +304,19 @@ def md_text(text: str, limit: int | None = None) -> str:
 
     One line (newlines collapsed), punctuation that could open a link, image, HTML tag,
     heading, list item, code span, table cell, entity or emphasis backslash-escaped,
-    and bare URLs (``scheme://``, ``www.``, e-mail) kept from being autolinked.
+    and bare URLs (``scheme://``, ``www.``, e-mail) kept from being autolinked. Nothing
+    else is escaped: ``snake_case``, ``Title (2024)`` and ``AT&T`` stay as written.
     """
     text = one_line(text)
     if limit is not None:
         text = shorten(text, limit)
-    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_SPECIAL.sub(_md_escape, text)
+    if text.endswith("!"):
+        text = text[:-1] + "\\!"
     text = _MD_SCHEME.sub(r"\1\\:", text)
     text = _MD_WWW.sub(r"\1\\.", text)
     text = _MD_LINE_START.sub(r"\\\1", text)
-    return _MD_ORDERED.sub(r"\1\\.", text)
+    return _MD_ORDERED.sub(r"\1\\\2", text)
 
 
 _SAFE_LINK_SCHEMES = frozenset({"http", "https"})

@@ -43,6 +43,11 @@ HOSTILE = [
     "trailing backslash \\",
     "$x^2$ math",
     "[ref]: https://evil.example",
+    # Issue 17: "_", "(", "&" and "!" are escaped only where they can mean something.
+    "(https://evil.example) _a_b_ a_*b*_c __init__ a_ _b",
+    "1) item",
+    "Yahoo!",
+    "&amp &amp; &#x3C; AT&T",
     "x" * 1_000_000,
 ]
 
@@ -156,3 +161,16 @@ def test_md_inline_renders_as_the_sanitised_text(text: str) -> None:
     rendered = "".join(t.content for t in children)
     # What shows is the sanitised text (whitespace collapsed) without the escapes.
     assert re.sub(r"\\(.)", r"\1", escaped) == rendered
+
+
+READABLE = [
+    ("Deepseek_Ai (@deepseek_ai)", "Deepseek_Ai (\\@deepseek_ai)"),
+    ("snake_case_name", "snake_case_name"),
+    ("Title (2024)", "Title (2024)"),
+]
+
+
+def test_annotated_titles_read_as_written() -> None:
+    """Issue 17: no backslash where CommonMark cannot misread the character."""
+    for title, label in READABLE:
+        assert annotate(title, "d") == f"- [{label}]({URL}) — d\n"

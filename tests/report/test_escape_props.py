@@ -8,6 +8,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from jinja2 import Environment
@@ -165,3 +166,51 @@ def test_csv_cell_is_never_a_formula(s: str) -> None:
     out = escape.csv_cell(s)
     assert not out.startswith(("=", "+", "-", "@"))
     assert not _CONTROL.search(out)
+
+
+# Issue 17: escape only what can change the structure; these read as a person wrote them.
+READABLE = [
+    ("snake_case_name", "snake_case_name"),
+    ("Name (@handle)", "Name (\\@handle)"),  # @name is a GitHub mention: stays escaped
+    ("Deepseek_Ai (@deepseek_ai)", "Deepseek_Ai (\\@deepseek_ai)"),
+    ("Title (2024)", "Title (2024)"),
+    ("AT&T, R&D & more", "AT&T, R&D & more"),
+    ("a__b 3_000 été_là", "a__b 3_000 été_là"),
+    ("C. 2) done", "C. 2) done"),
+]
+# Still escaped: each would open something (or render differently) without its backslash.
+STILL_ESCAPED = [
+    ("_x_", "\\_x\\_"),  # emphasis
+    ("__init__", "\\_\\_init\\_\\_"),
+    ("a_ b _c", "a\\_ b \\_c"),
+    ("a*b*c", "a\\*b\\*c"),  # intraword * is emphasis
+    ("&amp; &#65; &x;", "\\&amp; \\&\\#65; \\&x;"),  # entity and character references
+    ("(http://x)", "\\(http\\://x)"),  # after a caller's "]": a link destination
+    ("Yahoo!", "Yahoo\\!"),  # before a caller's "[": an image
+    ("1) item", "1\\) item"),  # an ordered list item
+    ("1. item", "1\\. item"),
+    ("a@b.example", "a\\@b.example"),  # an e-mail autolink
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), READABLE + STILL_ESCAPED)
+def test_md_text_escapes_only_what_matters(text: str, expected: str) -> None:
+    out = escape.md_text(text)
+    assert out == expected
+    # And it renders as the text, opening nothing, wherever the escaper's output goes:
+    # alone (line start), after a caller's "[x]", before a caller's link, mid-sentence.
+    contexts = (("", "", ""), ("[x]", "[y](https://y.example/)", "y"), ("x ", " y", " y"))
+    for before, after, after_shown in contexts:
+        tokens = _MD.parse(before + out + after)
+        assert [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"]
+        children = tokens[1].children or []
+        kinds = [c.type for c in children if c.type not in ("text", "text_special")]
+        assert kinds == (["link_open", "link_close"] if after.startswith("[") else [])
+        shown = "".join(c.content for c in children if c.type in ("text", "text_special"))
+        assert shown == before + text + after_shown
+    linked = _MD.parse(escape.md_link(text, "https://z.example/"))[1].children or []
+    assert [c.type for c in linked if c.type not in ("text", "text_special")] == [
+        "link_open",
+        "link_close",
+    ]
+    assert "".join(c.content for c in linked if c.type != "link_open") == text
