@@ -32,7 +32,7 @@ def test_text_and_markdown_give_it_a_line_of_its_own(report: RunReport) -> None:
     assert f"    archived copy (2025-01-01): {ARCHIVED}" in text_lines
     md = broken_links_md(report)
     assert "## Archived copies" in md
-    assert f"[archived copy \\(2025-01-01\\)](<{ARCHIVED}>)" in md
+    assert f"[archived copy (2025-01-01)](<{ARCHIVED}>)" in md
 
 
 def test_csv_has_the_columns(report: RunReport) -> None:
