@@ -25,7 +25,7 @@ import importlib.util
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,12 +174,13 @@ def run_shard(
     settings_data: dict[str, Any],
     urls: list[str],
     validators: dict[str, tuple[str | None, str | None]],
+    full_body: list[str] | None = None,
 ) -> list[FetchResult]:
     """Dask task: check one shard with the ordinary async checker, in the worker."""
     from linkhealth.fetch import fetch_all
 
     settings = Settings.model_validate(settings_data)
-    return asyncio.run(fetch_all(urls, settings, validators=validators))
+    return asyncio.run(fetch_all(urls, settings, validators=validators, full_body=full_body))
 
 
 # --------------------------------------------------------------------------- driver side
@@ -230,6 +231,7 @@ class ClusterFetcher:
         on_result: Callable[[FetchResult], None] | None = None,
         validators: Validators | None = None,
         on_throttle: Callable[[str, float], None] | None = None,
+        full_body: Collection[str] | None = None,
     ) -> list[FetchResult]:
         """Fetch ``urls`` on the workers; ``on_throttle`` is ignored (workers cannot report it)."""
         urls = list(urls)
@@ -245,11 +247,13 @@ class ClusterFetcher:
         for rank, shard in enumerate(shards):
             shard_urls = shard.urls(urls)
             subset = {u: validators[u] for u in shard_urls if u in validators}
+            whole = None if full_body is None else [u for u in shard_urls if u in full_body]
             future = self.client.submit(
                 run_shard,
                 payload,
                 shard_urls,
                 subset,
+                whole,
                 retries=self.retries,
                 priority=len(shards) - rank,  # biggest shard first
                 pure=False,
@@ -259,7 +263,9 @@ class ClusterFetcher:
         results: list[FetchResult | None] = [None] * len(urls)
         try:
             async with asyncio.timeout(self.deadline):
-                await self._collect(futures, urls, settings, validators, results, on_result)
+                await self._collect(
+                    futures, urls, settings, validators, results, on_result, full_body
+                )
         except TimeoutError as exc:
             left = sum(1 for r in results if r is None)
             raise ClusterError(
@@ -283,6 +289,7 @@ class ClusterFetcher:
         validators: Validators,
         results: list[FetchResult | None],
         on_result: Callable[[FetchResult], None] | None,
+        full_body: Collection[str] | None,
     ) -> None:
         """Fill ``results`` as the shards complete (a failed one is checked here)."""
         from distributed import as_completed
@@ -302,7 +309,7 @@ class ClusterFetcher:
                     exc,
                 )
                 self.fallbacks += 1
-                items = await self._local(shard.urls(urls), settings, validators)
+                items = await self._local(shard.urls(urls), settings, validators, full_body)
             for index, item in zip(shard.indexes, items, strict=True):
                 results[index] = item
                 if on_result is not None:
@@ -310,12 +317,15 @@ class ClusterFetcher:
 
     @staticmethod
     async def _local(
-        urls: list[str], settings: Settings, validators: Validators
+        urls: list[str],
+        settings: Settings,
+        validators: Validators,
+        full_body: Collection[str] | None,
     ) -> list[FetchResult]:
         from linkhealth.fetch import fetch_all
 
         subset = {u: validators[u] for u in urls if u in validators}
-        return await fetch_all(urls, settings, validators=subset)
+        return await fetch_all(urls, settings, validators=subset, full_body=full_body)
 
 
 CLUSTER_EXTRA_HINT = "pip install 'linkhealth[cluster]'"

@@ -8,7 +8,7 @@ it was asked; the real store (a temporary SQLite file) and every stage of
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,6 +55,7 @@ class FakeFetcher:
         self.gate = gate  # when set: answer the first URL, then wait for it forever
         self.batches: list[list[str]] = []
         self.validators: dict[str, tuple[str | None, str | None]] = {}
+        self.full_body: list[Collection[str] | None] = []
 
     async def __call__(
         self,
@@ -64,8 +65,10 @@ class FakeFetcher:
         on_result: Callable[[FetchResult], None] | None = None,
         validators: Mapping[str, tuple[str | None, str | None]] | None = None,
         on_throttle: OnThrottle | None = None,
+        full_body: Collection[str] | None = None,
     ) -> list[FetchResult]:
         self.batches.append(list(urls))
+        self.full_body.append(full_body)
         self.validators.update(validators or {})
         out = []
         for i, url in enumerate(urls):
@@ -161,6 +164,19 @@ def test_judging_soft_404_and_missing_fragment(tmp_path: Path) -> None:
     absent = results["https://a.example/doc#absent"]
     assert absent.verdict is Verdict.BROKEN and absent.error_kind is ErrorKind.FRAGMENT
     assert absent.detail == "fragment #absent not found in the page"
+    # Only the page linked with a fragment is read whole; the others end at their head.
+    assert fake.full_body == [{"https://a.example/doc"}]
+
+
+def test_pages_are_read_whole_only_when_fragments_are_checked(tmp_path: Path) -> None:
+    text = "- https://a.example/doc#present\n- https://a.example/other\n"
+    answers = {
+        "https://a.example/doc": page("https://a.example/doc", "Doc", '<h2 id="present">x</h2>'),
+        "https://a.example/other": page("https://a.example/other", "Other"),
+    }
+    fake = FakeFetcher(answers)
+    check(tmp_path, text, fake)  # without --check-fragments
+    assert fake.full_body == [None]  # the fetcher's own rule: every page up to its head
 
 
 def test_a_network_outage_judges_nothing(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Protocol
 
@@ -13,7 +13,11 @@ from linkhealth.fetch import FetchResult, OnThrottle, fetch_all
 
 
 class Fetcher(Protocol):
-    """What fetches a batch of URLs: :func:`linkhealth.fetch.fetch_all`, or the cluster's."""
+    """What fetches a batch of URLs: :func:`linkhealth.fetch.fetch_all`, or the cluster's.
+
+    ``full_body`` names the URLs whose whole page is read (their anchors are checked);
+    the others are read up to the end of their head. ``None``: the fetcher decides.
+    """
 
     def __call__(
         self,
@@ -23,6 +27,7 @@ class Fetcher(Protocol):
         on_result: Callable[[FetchResult], None] | None = None,
         validators: Mapping[str, tuple[str | None, str | None]] | None = None,
         on_throttle: OnThrottle | None = None,
+        full_body: Collection[str] | None = None,
     ) -> Awaitable[list[FetchResult]]: ...
 
 
@@ -47,12 +52,20 @@ async def fetch_until_stopped(
     stop: asyncio.Event | None,
     fetcher: Fetcher = fetch_all,
     on_throttle: OnThrottle | None = None,
+    full_body: Collection[str] | None = None,
 ) -> bool:
     """Fetch ``urls``; returns False when ``stop`` interrupted the work."""
     if not urls:
         return True
     task = asyncio.ensure_future(
-        fetcher(urls, settings, on_result=on_result, validators=validators, on_throttle=on_throttle)
+        fetcher(
+            urls,
+            settings,
+            on_result=on_result,
+            validators=validators,
+            on_throttle=on_throttle,
+            full_body=full_body,
+        )
     )
     if stop is None:
         await task
@@ -76,9 +89,10 @@ async def fetch_followups(
     on_result: Callable[[FetchResult], None] | None = None,
     validators: Mapping[str, tuple[str | None, str | None]] | None = None,
     on_throttle: OnThrottle | None = None,
+    full_body: Collection[str] | None = None,
 ) -> list[FetchResult]:
     """Known-site follow-ups (arXiv abstract, oEmbed): few URLs, fetched here even on a
-    cluster, their JSON bodies (oEmbed) read in full."""
+    cluster, their JSON bodies (oEmbed) always read in full (``full_body`` is ignored)."""
     return await fetch_all(
         urls,
         settings,

@@ -151,8 +151,17 @@ class _Run:
             self.stop,
             self.fetcher,
             self.on_throttle,
+            full_body=self._full_body(),
         )
         self.requests = sum(item.attempts for item in self.fetched.values())
+
+    def _full_body(self) -> set[str] | None:
+        """With ``--check-fragments``, the URLs linked with a fragment: only their pages are
+        read whole (the anchors live in the body); every other page, as without the flag,
+        up to the end of its head."""
+        if not self.settings.check_fragments:
+            return None
+        return {url for url, target in self.plan.targets.items() if any(target.fragments.values())}
 
     def _on_result(self, item: FetchResult) -> None:
         target = self.plan.targets.get(item.url)
