@@ -171,7 +171,7 @@ def checked_copy(capture: Capture, settings: Settings) -> str | None:
     """The capture's address if it may be shown and linked, else ``None``.
 
     The same rules as any address a server gives us: sanitised once
-    (:func:`~linkhealth.sanitize.clean_url`), then the one URL policy
+    (:func:`~linkhealth.textsafe.clean_url`), then the one URL policy
     (:class:`~linkhealth.urlpolicy.UrlPolicy`: an absolute http(s) URL whose host the
     address guard allows; no ``javascript:``, no private or loopback literal, no
     ``localhost``), as for the archive's own requests.

@@ -17,7 +17,7 @@ from linkhealth.meta.document import (
     head_region,
 )
 from linkhealth.meta.extract import _anchors_by_tokenizer, _extract
-from linkhealth.sanitize import (
+from linkhealth.textsafe import (
     DEFAULT_DESCRIPTION_MAX,
     DEFAULT_TITLE_MAX,
     ELLIPSIS,

@@ -1,4 +1,4 @@
-"""Property tests (hypothesis) for each escaper in ``linkhealth.report.escape``."""
+"""Property tests (hypothesis) for each escaper in ``linkhealth.textsafe``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from jinja2 import Environment
 from markdown_it import MarkdownIt
 
-from linkhealth.report import escape
+from linkhealth import textsafe as escape
 
 # Text biased towards the characters that matter: Markdown/HTML punctuation, controls,
 # escape sequences, bidi marks, surrogates, whitespace.
