@@ -50,6 +50,7 @@ from linkhealth.fetch.guard import (
     make_socket_factory,
 )
 from linkhealth.fetch.result import KEPT_HEADERS, Outcome
+from linkhealth.mediatypes import HTML_CONTENT_TYPES, PDF_CONTENT_TYPES, media_type
 from linkhealth.models import HTTP_SCHEMES, ErrorKind, Redirect
 from linkhealth.weburl import host_key
 
@@ -59,7 +60,6 @@ BeforeRequest = Callable[[str], Awaitable[None]]
 
 ACCEPT_HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 _HEAD_END = re.compile(rb"</head\s*>", re.I)
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
 # After </head>, keep at most this much of what already arrived (the first heading).
 AFTER_HEAD_BYTES = 4096
 # Of a PDF, read this much: the document-information /Title is usually near the start.
@@ -67,7 +67,6 @@ PDF_READ_BYTES = 64 * 1024
 # A JSON or plain-text body is read only when asked for (oEmbed follow-ups, archive
 # look-ups: the Wayback CDX API answers text/plain lines).
 JSON_READ_BYTES = 64 * 1024
-_PDF_TYPES = ("application/pdf", "application/x-pdf")
 # A head with neither </head> nor <title> in its first max_body_bytes (a shop page opening
 # with a megabyte of inline script) is read on, streaming, up to LATE_READ_BYTES decoded
 # bytes, for its <title>: past the cap only <title>, <meta>, <link> and <base> are kept,
@@ -127,7 +126,7 @@ def build_ssl_context(
 def is_html(content_type: str | None) -> bool:
     if not content_type:
         return True  # unlabelled: treat as HTML (metadata will sniff)
-    return content_type.split(";", 1)[0].strip().lower() in _HTML_TYPES
+    return media_type(content_type) in HTML_CONTENT_TYPES
 
 
 def is_json(content_type: str | None) -> bool:
@@ -144,7 +143,7 @@ def is_plain_text(content_type: str | None) -> bool:
 def is_pdf(content_type: str | None) -> bool:
     if not content_type:
         return False
-    return content_type.split(";", 1)[0].strip().lower() in _PDF_TYPES
+    return media_type(content_type) in PDF_CONTENT_TYPES
 
 
 DNS_THREADS = 32  # look-ups at once (aiohttp shares one per host name already)

@@ -13,9 +13,9 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from linkhealth.mediatypes import media_type
 from linkhealth.meta import selectors as sel
 from linkhealth.meta.document import Page, jsonld_types
-from linkhealth.meta.kinds import media_type
 from linkhealth.meta.notices import not_about_page
 from linkhealth.meta.urls import host_of, resolve_http_url
 from linkhealth.models import PageMeta

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from linkhealth.meta import selectors as sel
+from linkhealth.mediatypes import HTML_CONTENT_TYPES, PDF_CONTENT_TYPES, media_type
 from linkhealth.meta.charset import bom_encoding, utf16_without_bom
 
 PageKind = Literal["html", "pdf", "other"]
 
-_MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
 _HTML_START = re.compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|title|meta|link|script|base|style)\b",
     re.IGNORECASE | re.DOTALL,
@@ -24,14 +23,6 @@ _UNKNOWN_TYPES = (
     "application/x-download",
     "application/unknown",
 )
-
-
-def media_type(content_type: str | None) -> str | None:
-    """``text/html`` from ``text/html; charset=utf-8``; ``None`` if absent or malformed."""
-    if not content_type:
-        return None
-    value = content_type.split(";", 1)[0].strip().lower()
-    return value if _MEDIA_TYPE.match(value) else None
 
 
 def sniff(body: bytes) -> str | None:
@@ -50,9 +41,9 @@ def sniff(body: bytes) -> str | None:
 
 def page_kind(body: bytes, content_type: str | None) -> PageKind:
     media = media_type(content_type)
-    if media in sel.HTML_CONTENT_TYPES:
+    if media in HTML_CONTENT_TYPES:
         return "html"
-    if media in sel.PDF_CONTENT_TYPES:
+    if media in PDF_CONTENT_TYPES:
         return "pdf"
     if media is None or media in _UNKNOWN_TYPES:
         sniffed = sniff(body)

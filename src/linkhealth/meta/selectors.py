@@ -142,6 +142,3 @@ HOST_LABELS_NOT_A_NAME = ("www", "m", "en", "blog", "docs", "web", "app", "co", 
 # A paragraph used as a description must have at least this many characters.
 PARAGRAPH_MIN_CHARS = 80
 PARAGRAPH_MAX_SCANNED = 30
-
-HTML_CONTENT_TYPES = ("text/html", "application/xhtml+xml")
-PDF_CONTENT_TYPES = ("application/pdf", "application/x-pdf")

@@ -12,10 +12,9 @@ from collections.abc import Iterable, Mapping
 from linkhealth.config import Settings
 from linkhealth.fetch import FetchResult
 from linkhealth.fetch.classify import missing_fragment, soft_404
+from linkhealth.mediatypes import HTML_CONTENT_TYPES, media_type
 from linkhealth.meta import extract_meta, page_anchors
-from linkhealth.meta.kinds import media_type
 from linkhealth.meta.quirks import followup_url, merge_followup
-from linkhealth.meta.selectors import HTML_CONTENT_TYPES
 from linkhealth.meta.sitewide import Fallbacks
 from linkhealth.models import CheckResult, ErrorKind, PageMeta, Verdict
 from linkhealth.parse import split_fragment

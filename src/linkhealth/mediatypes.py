@@ -1,0 +1,22 @@
+"""Media types: the one reading of a ``Content-Type`` header and the kinds we tell apart.
+
+Ground floor (standard library only): the fetcher decides what to read by it, metadata
+and judging what a body is.
+"""
+
+from __future__ import annotations
+
+import re
+
+HTML_CONTENT_TYPES = ("text/html", "application/xhtml+xml")
+PDF_CONTENT_TYPES = ("application/pdf", "application/x-pdf")
+
+_MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
+
+
+def media_type(content_type: str | None) -> str | None:
+    """``text/html`` from ``text/html; charset=utf-8``; ``None`` if absent or malformed."""
+    if not content_type:
+        return None
+    value = content_type.split(";", 1)[0].strip().lower()
+    return value if _MEDIA_TYPE.match(value) else None
