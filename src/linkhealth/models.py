@@ -106,7 +106,9 @@ class Severity(StrEnum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    # Each model builds its validator and serializer on first use, not at import: `lint`
+    # uses two of these classes, `--version` none (about 100 ms of schema building).
+    model_config = ConfigDict(extra="forbid", frozen=False, defer_build=True)
 
 
 class Occurrence(_Model):

@@ -10,16 +10,19 @@ format lives in :mod:`linkhealth.textsafe`.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from linkhealth.config import REPORT_FILES
 from linkhealth.errors import ConfigError, ReportWriteError
 from linkhealth.fsutil import atomic_write_text, make_folder
-from linkhealth.models import RunReport
-from linkhealth.report import csvfmt, github, html, jsonfmt, junit, markdown, sarif, text
 from linkhealth.report.redact import redact_report
-from linkhealth.report.view import View
+
+if TYPE_CHECKING:
+    from linkhealth.models import RunReport
+    from linkhealth.report.view import View
 
 __all__ = [
     "ALWAYS_WRITTEN",
@@ -31,19 +34,22 @@ __all__ = [
     "write_reports",
 ]
 
-_RENDERERS: dict[str, Callable[[View], str]] = {
-    "text": text.render,
-    "json": lambda view: jsonfmt.render(view.report),
-    "markdown": markdown.render,
-    "junit": junit.render,
-    "sarif": sarif.render,
-    "github": github.render,
-    "csv": csvfmt.render,
-    "html": html.render,
+# Format -> the module under linkhealth.report that renders it. A format's module is
+# imported when that format is rendered (html.py brings jinja2, junit.py ElementTree):
+# `lint` and `extract` import this package for none of them, `check` for two or three.
+_MODULES: dict[str, str] = {
+    "text": "text",
+    "json": "jsonfmt",
+    "markdown": "markdown",
+    "junit": "junit",
+    "sarif": "sarif",
+    "github": "github",
+    "csv": "csvfmt",
+    "html": "html",
 }
 
 #: Every format ``render`` (and ``--format``) knows.
-FORMATS: tuple[str, ...] = tuple(_RENDERERS)
+FORMATS: tuple[str, ...] = tuple(_MODULES)
 
 #: Files ``write_reports`` always writes.
 ALWAYS_WRITTEN: tuple[str, ...] = ("broken-links.md", "enrichment.md", "results.json")
@@ -55,24 +61,38 @@ OPTIONAL_FILES: dict[str, str] = REPORT_FILES
 def render(report: RunReport, fmt: str) -> str:
     """Render ``report`` in format ``fmt`` (one of :data:`FORMATS`), judged as
     ``report.judged_with`` says."""
-    try:
-        renderer = _RENDERERS[fmt]
-    except KeyError:
-        raise ConfigError(
-            f"unknown report format {fmt!r}; choose one of: {', '.join(FORMATS)}"
-        ) from None
+    if fmt not in _MODULES:
+        raise ConfigError(f"unknown report format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    from linkhealth.report.view import View
+
+    renderer = _renderer(fmt)
     report = redact_report(report)
     return renderer(View(report))
 
 
+def _renderer(fmt: str) -> Callable[[View], str]:
+    """The function rendering a view in ``fmt``, its module imported now."""
+    module = importlib.import_module(f"linkhealth.report.{_MODULES[fmt]}")
+    if fmt == "json":  # the JSON contract is the report itself, not the view
+        render_json = cast("Callable[[RunReport], str]", module.render)
+        return lambda view: render_json(view.report)
+    return cast("Callable[[View], str]", module.render)
+
+
 def broken_links_md(report: RunReport) -> str:
     """``reports/broken-links.md``: failing links grouped by file and section."""
+    from linkhealth.report import markdown
+    from linkhealth.report.view import View
+
     view = View(redact_report(report))
     return markdown.broken_links(view)
 
 
 def enrichment_md(report: RunReport) -> str:
     """``reports/enrichment.md``: every link grouped by file and section, with its metadata."""
+    from linkhealth.report import markdown
+    from linkhealth.report.view import View
+
     return markdown.enrichment(View(redact_report(report)))
 
 
@@ -93,6 +113,9 @@ def write_reports(
         raise ConfigError(
             f"unknown report file format {unknown[0]!r}; choose from: {', '.join(OPTIONAL_FILES)}"
         )
+    from linkhealth.report import jsonfmt, markdown
+    from linkhealth.report.view import View
+
     report = redact_report(report)
     view = View(report)
     contents: dict[str, str] = {
@@ -102,9 +125,11 @@ def write_reports(
     }
     for fmt in dict.fromkeys(formats):
         if fmt == "html":  # its file links are relative to the folder it is written to
+            from linkhealth.report import html
+
             contents[OPTIONAL_FILES[fmt]] = html.render(view, page_dir=Path(directory))
         elif fmt in OPTIONAL_FILES:
-            contents[OPTIONAL_FILES[fmt]] = _RENDERERS[fmt](view)
+            contents[OPTIONAL_FILES[fmt]] = _renderer(fmt)(view)
     directory = Path(directory)
     try:
         make_folder(directory)
