@@ -1,6 +1,8 @@
 """Start-up stays light: a command imports only what it needs.
 
-``python -X importtime`` lists every module a process imported (on stderr). The
+``python -X importtime`` lists the modules a process imported (on stderr) — but not
+those imported through ``importlib.import_module`` (the lazy command table, the report
+formats), so the child also writes ``sys.modules`` as it exits and both are read. The
 offline commands must not pay for the network stack; ``--version`` and ``--help``
 import no command at all. (Speed itself is measured in bench/, not asserted here.)
 """
@@ -13,18 +15,35 @@ from pathlib import Path
 
 import pytest
 
+from support.servers import Reply, ServerPool, html_page
+
 NETWORK = {"aiohttp", "httpx", "httpx_aiohttp", "tenacity", "selectolax"}
 HEAVY = {"rich", "pydantic", "jinja2", "markdown_it", "linkhealth.fetch", "linkhealth.pipeline"}
+#: Imported only by the run that needs them: rich for a terminal, jinja2 for html,
+#: charset-normalizer for a page whose encoding has to be guessed, dask for a cluster.
+ON_NEED = {"rich", "pygments", "jinja2", "charset_normalizer", "dask", "distributed"}
+
+
+#: Runs the CLI as ``python -m linkhealth`` does, writing ``sys.modules`` at exit to argv[1].
+_CHILD = (
+    "import atexit, sys\n"
+    "out = sys.argv.pop(1)\n"
+    "atexit.register(lambda: open(out, 'w').write('\\n'.join(sys.modules)))\n"
+    "from linkhealth.cli import main\n"
+    "main()\n"
+)
 
 
 def _imported(*args: str, cwd: Path) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+    listing = cwd / "modules.txt"
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "linkhealth", *args],
+        [sys.executable, "-X", "importtime", "-c", _CHILD, str(listing), *args],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
         cwd=cwd,
+        stdin=subprocess.DEVNULL,  # not a terminal: no progress bar
     )
     modules = set()
     for line in proc.stderr.splitlines():
@@ -32,6 +51,8 @@ def _imported(*args: str, cwd: Path) -> tuple[set[str], subprocess.CompletedProc
             name = line.rsplit("|", 1)[1].strip()
             if name != "package":  # the header line
                 modules.add(name)
+    assert "click" in modules  # the importtime listing was read
+    modules |= set(listing.read_text(encoding="utf-8").split())
     return modules, proc
 
 
@@ -57,6 +78,53 @@ def test_offline_commands_do_not_import_the_network_stack(command: str, tmp_path
     assert "linkhealth.parse" in modules  # it really parsed the file
     assert (proc.returncode, command) in ((1, "lint"), (0, "extract")), proc.stderr[-2000:]
     assert not (modules & NETWORK), sorted(modules & NETWORK)
-    assert "rich" not in modules
+    assert not (modules & ON_NEED), sorted(modules & ON_NEED)
     assert "markdown_it" not in modules  # markdown-it-py is the fallback, imported on need
     assert not any(m.startswith(("aiohttp.", "httpx.", "linkhealth.fetch")) for m in modules)
+    formats = {m for m in modules if m.startswith("linkhealth.report.")}
+    assert formats == _FORMATS[command], sorted(formats)
+
+
+#: The report modules each offline command renders with (the package imports the
+#: formats of ``check`` and ``report`` only when one is rendered).
+_FORMATS = {
+    "lint": {
+        "linkhealth.report.lintfmt",
+        "linkhealth.report.redact",
+        "linkhealth.report.extractfmt",  # names the choices of the options lint shares
+    },
+    "extract": {"linkhealth.report.extractfmt", "linkhealth.report.redact"},
+}
+
+
+def test_check_imports_what_a_plain_run_needs(tmp_path: Path) -> None:
+    """A `check` of a labelled page, not on a terminal, text output: the network stack,
+    but neither rich (httpx's own CLI would bring it) nor jinja2 nor the charset
+    detector; of the report formats only those it writes."""
+    with ServerPool(lifetime=60) as pool:
+        host = pool.host("127.0.0.1")
+        host.route("/a", Reply(200, body=html_page("A")))
+        listed = tmp_path / "one.md"
+        listed.write_text(f"# L\n\n- [a]({host.url('/a')})\n", encoding="utf-8")
+        modules, proc = _imported(
+            "check",
+            str(listed),
+            "--allow-private",
+            "--store",
+            str(tmp_path / "state.sqlite"),
+            "--reports-dir",
+            str(tmp_path / "reports"),
+            cwd=tmp_path,
+        )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "1 ok" in proc.stdout  # it really checked the link (the text report)
+    assert {"aiohttp", "httpx", "linkhealth.fetch"} <= modules
+    assert not (modules & ON_NEED), sorted(modules & ON_NEED)
+    formats = {m for m in modules if m.startswith("linkhealth.report.")}
+    assert formats == {
+        "linkhealth.report.jsonfmt",  # results.json
+        "linkhealth.report.markdown",  # broken-links.md, enrichment.md
+        "linkhealth.report.redact",
+        "linkhealth.report.text",  # --format text on stdout
+        "linkhealth.report.view",
+    }, sorted(formats)

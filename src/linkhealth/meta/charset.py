@@ -13,8 +13,6 @@ from __future__ import annotations
 import codecs
 import re
 
-from charset_normalizer import from_bytes
-
 # WHATWG encoding name -> (Python codec, its labels separated by spaces).
 _ENCODINGS: dict[str, tuple[str, str]] = {
     "utf-8": ("utf-8", "unicode-1-1-utf-8 unicode11utf8 unicode20utf8 utf-8 utf8 x-unicode20utf8"),
@@ -169,6 +167,10 @@ def _is_utf8(body: bytes) -> bool:
 
 def detect(body: bytes) -> str | None:
     """charset-normalizer's best allowed guess over the text (markup removed), or ``None``."""
+    # Imported here: most pages are labelled or UTF-8, and a run that never needs the
+    # detector does not load it (~2 MB and ~10 ms at start-up).
+    from charset_normalizer import from_bytes
+
     sample = _TAG.sub(b" ", body[:DETECT_BYTES])
     try:
         matches = from_bytes(sample, cp_isolation=_DETECTABLE)
