@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from linkhealth.config import Settings
 from linkhealth.inputs import extract_paths
 from linkhealth.local import as_findings, check_occurrences
-from linkhealth.models import Finding, Severity
+from linkhealth.records import Finding, Severity
 
 
 @dataclass

@@ -17,17 +17,30 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The per-link records are plain classes (no pydantic): re-exported here with the models.
+from linkhealth.records import (
+    UNSAFE_SCHEMES as UNSAFE_SCHEMES,
+)
+from linkhealth.records import (
+    Finding as Finding,
+)
+from linkhealth.records import (
+    LinkKind as LinkKind,
+)
+from linkhealth.records import (
+    Occurrence as Occurrence,
+)
+from linkhealth.records import (
+    Severity as Severity,
+)
+from linkhealth.records import (
+    unsafe_scheme_message as unsafe_scheme_message,
+)
+
 SCHEMA_VERSION = 1
 
-#: Schemes whose links are never fetched or emitted as live links (verdict ``unsafe``).
-UNSAFE_SCHEMES = frozenset({"javascript", "vbscript", "data"})
 #: Schemes checked over the network.
 HTTP_SCHEMES = frozenset({"http", "https"})
-
-
-def unsafe_scheme_message(scheme: str) -> str:
-    """The one message for a link refused for its scheme: lint finding and result alike."""
-    return f"dangerous scheme {scheme}: never fetched"
 
 
 class Verdict(StrEnum):
@@ -91,60 +104,10 @@ NETWORK_ERROR_KINDS = frozenset(
 )
 
 
-class LinkKind(StrEnum):
-    INLINE = "inline"
-    REFERENCE = "reference"
-    AUTOLINK = "autolink"
-    BARE = "bare"
-    HTML = "html"
-    IMAGE = "image"
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-
-
 class _Model(BaseModel):
     # Each model builds its validator and serializer on first use, not at import: `lint`
     # uses two of these classes, `--version` none (about 100 ms of schema building).
     model_config = ConfigDict(extra="forbid", frozen=False, defer_build=True)
-
-
-class Occurrence(_Model):
-    """One place a link is written. Spans are 1-based; columns count characters.
-
-    ``end_column`` is exclusive: for a one-line span, ``line_text[column-1:end_column-1]``
-    is the URL exactly as written in the source.
-    """
-
-    url: str
-    file: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    text: str | None = None
-    kind: LinkKind
-    section: str | None = None
-    in_comment: bool = False
-
-
-class Finding(_Model):
-    """A lint finding: a malformed or suspicious link, with a concrete suggestion."""
-
-    file: str
-    line: int
-    column: int
-    rule: str
-    message: str
-    suggestion: str | None = None
-    severity: Severity = Severity.ERROR
-    # The text as written (for malformed links: what would have been the URL).
-    raw: str | None = None
-    end_line: int | None = None
-    end_column: int | None = None
-    section: str | None = None
 
 
 class Redirect(_Model):

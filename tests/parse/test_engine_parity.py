@@ -39,8 +39,8 @@ def _strings(path: Path) -> Iterator[str]:
 
 def _key(result: ParseResult) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     return (
-        [o.model_dump(mode="json") for o in result.occurrences],
-        [f.model_dump(mode="json") for f in result.findings],
+        [o.as_json() for o in result.occurrences],
+        [f.as_json() for f in result.findings],
     )
 
 

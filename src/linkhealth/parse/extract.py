@@ -28,12 +28,12 @@ from typing import Literal
 from linkify_it import LinkifyIt
 
 from linkhealth.config import CommentMode
-from linkhealth.models import Finding, LinkKind, Occurrence, Severity
 from linkhealth.parse.ignore_markers import ignored_lines, marker_ends, unclosed_start
 from linkhealth.parse.lint import TextHit, scan_text
 from linkhealth.parse.source import LineIndex, normalise_newlines
 from linkhealth.parse.urls import diagnose, normalise_url
 from linkhealth.parse.walk import RustParserUnsafe, Walk
+from linkhealth.records import Finding, LinkKind, Occurrence, Severity
 
 _LINKIFY = LinkifyIt(options={"fuzzy_link": False, "fuzzy_email": True, "fuzzy_ip": False})
 _LINKIFY.add("//", None).add("ftp:", None)

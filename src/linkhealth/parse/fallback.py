@@ -31,9 +31,9 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 from linkhealth.config import CommentMode
-from linkhealth.models import LinkKind
 from linkhealth.parse.markdown import inline_destination, union
 from linkhealth.parse.source import LineIndex
+from linkhealth.records import LinkKind
 
 if TYPE_CHECKING:
     from linkhealth.parse.extract import _FileParser

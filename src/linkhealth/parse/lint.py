@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from linkhealth.models import Severity
 from linkhealth.parse.urls import Diagnosis, diagnose, scheme_typo
+from linkhealth.records import Severity
 
 RULES: dict[str, str] = {
     "url-whitespace": "whitespace inside a link destination",

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from linkhealth.models import UNSAFE_SCHEMES, Severity, unsafe_scheme_message
+from linkhealth.records import UNSAFE_SCHEMES, Severity, unsafe_scheme_message
 from linkhealth.weburl import normalise_url as normalise_url  # the one URL parser
 
 # Known schemes that are close to "http" by edit distance but are not typos.

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from markdown_it_pyrs import Node
 
 from linkhealth.config import CommentMode
-from linkhealth.models import LinkKind
 from linkhealth.parse.markdown import (
     CHUNK_CHARS,
     INLINE_NODES,
@@ -38,6 +37,7 @@ from linkhealth.parse.markdown import (
     restore,
     union,
 )
+from linkhealth.records import LinkKind
 
 if TYPE_CHECKING:
     from linkhealth.parse.extract import _FileParser

@@ -6,7 +6,7 @@ import csv
 import io
 
 from linkhealth import textsafe as escape
-from linkhealth.models import Occurrence
+from linkhealth.records import Occurrence
 
 CSV_FIELDS = (
     "url", "file", "line", "column", "end_line", "end_column", "text", "kind", "section",
@@ -22,7 +22,7 @@ def render_text(occurrences: list[Occurrence]) -> str:
 
 
 def render_json(occurrences: list[Occurrence]) -> str:
-    return escape.json_text([o.model_dump(mode="json") for o in occurrences]) + "\n"
+    return escape.json_text([o.as_json() for o in occurrences]) + "\n"
 
 
 def render_csv(occurrences: list[Occurrence]) -> str:
@@ -30,7 +30,7 @@ def render_csv(occurrences: list[Occurrence]) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
     for o in occurrences:
-        row = o.model_dump(mode="json")
+        row = o.as_json()
         writer.writerow(
             [
                 escape.csv_cell(str(row[k])) if isinstance(row[k], str) else row[k]

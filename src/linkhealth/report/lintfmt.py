@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from linkhealth import textsafe as escape
-from linkhealth.models import Finding, Severity
+from linkhealth.records import Finding, Severity
 
 
 def render_text(findings: list[Finding]) -> str:
@@ -19,7 +19,7 @@ def render_text(findings: list[Finding]) -> str:
 
 
 def render_json(findings: list[Finding]) -> str:
-    return escape.json_text([f.model_dump(mode="json") for f in findings]) + "\n"
+    return escape.json_text([f.as_json() for f in findings]) + "\n"
 
 
 def render_github(findings: list[Finding]) -> str:

@@ -14,9 +14,12 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
+
+from pydantic import TypeAdapter
 
 from linkhealth import __version__
 from linkhealth.errors import StoreError
@@ -300,7 +303,7 @@ class Store:
                     int(partial),
                     network,
                     summary.model_dump_json() if summary is not None else None,
-                    json.dumps([finding.model_dump(mode="json") for finding in findings]),
+                    json.dumps([finding.as_json() for finding in findings]),
                     failing,
                     run_id,
                 ),
@@ -584,7 +587,7 @@ class Store:
             network="outage" if outage else "ok",
             summary=summary,
             results=results,
-            findings=[Finding.model_validate(item) for item in json.loads(findings_json)],
+            findings=_findings_adapter().validate_json(findings_json),
             history=self.failing_history(HISTORY_RUNS - 1, before=run_id),
             judged_with=judging,
         )
@@ -763,3 +766,9 @@ def _move_aside(path: Path, kind: str) -> Path:
             f"store {path} is unusable and cannot be moved aside: {exc.strerror or exc}"
         ) from exc
     return aside
+
+
+@cache
+def _findings_adapter() -> TypeAdapter[list[Finding]]:
+    """Validates a run's stored findings (plain classes, not models), built on first use."""
+    return TypeAdapter(list[Finding])

@@ -1,0 +1,79 @@
+"""Occurrence and Finding are plain slotted classes: the same JSON as the models were."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from linkhealth.models import CheckResult, Verdict
+from linkhealth.records import Finding, LinkKind, Occurrence, Severity
+
+FULL = Occurrence(
+    url="https://x.org/a",
+    file="a.md",
+    line=3,
+    column=4,
+    end_line=3,
+    end_column=19,
+    text="x",
+    kind=LinkKind.IMAGE,
+    section="S",
+    in_comment=True,
+)
+BARE = Occurrence(
+    url="u", file="a.md", line=1, column=1, end_line=1, end_column=2, kind=LinkKind.BARE
+)
+FINDING = Finding(
+    file="a.md",
+    line=2,
+    column=5,
+    rule="scheme-typo",
+    message="m",
+    suggestion="https://x",
+    severity=Severity.WARNING,
+    raw="htps://x",
+    end_line=2,
+    end_column=13,
+    section="S",
+)
+
+
+@pytest.mark.parametrize(
+    "record", [FULL, BARE, FINDING, Finding(file="f", line=1, column=1, rule="r", message="m")]
+)
+def test_as_json_is_what_pydantic_writes(record: Occurrence | Finding) -> None:
+    expected = TypeAdapter(type(record)).dump_python(record, mode="json")
+    assert record.as_json() == expected
+    assert list(record.as_json()) == list(expected)  # the same key order: the same JSON text
+
+
+def test_as_json_keys_in_declaration_order() -> None:
+    assert list(FULL.as_json()) == [
+        "url", "file", "line", "column", "end_line", "end_column", "text", "kind", "section",
+        "in_comment",
+    ]  # fmt: skip
+    assert FULL.as_json()["kind"] == "image" and type(FULL.as_json()["kind"]) is str
+
+
+def test_a_result_keeps_its_occurrences_through_its_json() -> None:
+    result = CheckResult(url="https://x.org/a", verdict=Verdict.OK, occurrences=[FULL, BARE])
+    back = CheckResult.model_validate_json(result.model_dump_json(exclude_defaults=True))
+    assert back.occurrences == [FULL, BARE]
+    assert back.occurrences[1].kind is LinkKind.BARE
+
+
+def test_stored_records_are_still_validated() -> None:
+    data = {**BARE.as_json(), "unknown": 1}
+    with pytest.raises(ValidationError):
+        CheckResult.model_validate({"url": "u", "verdict": "ok", "occurrences": [data]})
+    with pytest.raises(ValidationError):
+        TypeAdapter(list[Finding]).validate_python([{**FINDING.as_json(), "line": "two"}])
+
+
+def test_records_import_no_pydantic() -> None:
+    code = "import sys, linkhealth.records; print('pydantic' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
