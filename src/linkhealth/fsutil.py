@@ -18,7 +18,9 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 _DEVICES = "/dev"
 
@@ -97,33 +99,86 @@ def atomic_write_bytes(
     write may land is :func:`write_target`'s rule (``root``: the repository root). A
     device or a FIFO there is written into, never replaced.
     """
-    target = write_target(path, root)
-    if _is_special(target) or _inside(str(target), _DEVICES):
-        # A device or a pipe (``--output /dev/null``, ``/dev/stdout``): write into it.
-        # Renaming over it would replace the device node (or /dev/stdout's link).
-        with open(target, "wb") as handle:
-            handle.write(data)
-        return
-    folder = target.parent
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
+    with AtomicFiles(root) as files:
+        files.write_bytes(path, data, mode=mode)
+
+
+class AtomicFiles:
+    """Files written to temp files beside their targets, put in place together when the
+    ``with`` block ends without an error; on an error (a failing write, a render raising
+    half-way through its pieces, an interrupt) no file is replaced and no temp file is
+    left. A device or a FIFO target is written into at once, never replaced.
+    """
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root
+        self._staged: list[tuple[str, Path]] = []
+
+    def __enter__(self) -> AtomicFiles:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.discard()
+
+    def write(self, path: Path, pieces: Iterable[str], *, mode: int | None = None) -> None:
+        """Stage the text ``pieces`` for ``path``, each encoded as UTF-8 and written as it
+        comes: a generator may render while it is written, and nothing is held whole."""
+
+        def fill(handle: BinaryIO) -> None:
+            for piece in pieces:
+                handle.write(piece.encode("utf-8"))
+
+        self._stage(path, fill, mode)
+
+    def write_bytes(self, path: Path, data: bytes, *, mode: int | None = None) -> None:
+        """Stage ``data`` for ``path``."""
+        self._stage(path, lambda handle: handle.write(data), mode)
+
+    def _stage(self, path: Path, fill: Callable[[BinaryIO], object], mode: int | None) -> None:
+        target = write_target(path, self.root)
+        if _is_special(target) or _inside(str(target), _DEVICES):
+            # A device or a pipe (``--output /dev/null``, ``/dev/stdout``): write into it.
+            # Renaming over it would replace the device node (or /dev/stdout's link).
+            with open(target, "wb") as handle:
+                fill(handle)
+            return
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        self._staged.append((tmp_name, target))
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            fill(handle)
             handle.flush()
             os.fsync(handle.fileno())
         if mode is None and target.exists():
             mode = target.stat().st_mode & 0o7777
-        if mode is not None:
-            os.chmod(tmp_name, mode)
-        else:
+        if mode is None:
             umask = os.umask(0)
             os.umask(umask)
-            os.chmod(tmp_name, 0o666 & ~umask)
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
+            mode = 0o666 & ~umask
+        os.chmod(tmp_name, mode)
+
+    def commit(self) -> None:
+        """Put every staged file in place (each by one rename); an ``OSError`` names the
+        target it could not replace (its ``filename``)."""
+        try:
+            while self._staged:
+                tmp_name, target = self._staged[0]
+                try:
+                    os.replace(tmp_name, target)
+                except OSError as exc:
+                    raise OSError(exc.errno, exc.strerror, str(target)) from exc
+                self._staged.pop(0)
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Remove every staged temp file; no target is touched."""
+        for tmp_name, _ in self._staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+        self._staged.clear()
 
 
 def _is_special(path: Path) -> bool:
@@ -135,6 +190,9 @@ def _is_special(path: Path) -> bool:
 
 
 def atomic_write_text(
-    path: Path, text: str, *, mode: int | None = None, root: Path | None = None
+    path: Path, text: str | Iterable[str], *, mode: int | None = None, root: Path | None = None
 ) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"), mode=mode, root=root)
+    """:func:`atomic_write_bytes` for text as UTF-8, whole or a piece at a time (each
+    piece encoded and written as it comes)."""
+    with AtomicFiles(root) as files:
+        files.write(path, [text] if isinstance(text, str) else text, mode=mode)

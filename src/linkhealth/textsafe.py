@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -416,22 +417,24 @@ def json_text(value: Any, *, indent: int | None = 2) -> str:
     C1 controls and bidi/invisible characters are written as ``\\uXXXX`` so that the
     file shows no hidden text when printed.
     """
-    cleaned = _clean_tree(value)
     if indent is None:  # the C encoder, in one piece
-        return _json_piece(json.dumps(cleaned, ensure_ascii=False))
+        return _json_piece(json.dumps(_clean_tree(value), ensure_ascii=False))
+    return "".join(json_chunks(value, indent=indent))
+
+
+def json_chunks(value: Any, *, indent: int = 2) -> Iterator[str]:
+    """:func:`json_text` (indented) a piece at a time: their concatenation is its text."""
     # json.dumps would keep every small piece the encoder yields (millions for a big
-    # report) in one list, then copy the text twice more here: escaped a batch at a time
-    # instead (a string is always within one piece), peak memory is about twice the text.
+    # report) in one list, then copy the text twice more: escaped a batch at a time
+    # instead (a string is always within one piece).
     encoder = json.JSONEncoder(ensure_ascii=False, indent=indent)
-    done: list[str] = []
     batch: list[str] = []
-    for chunk in encoder.iterencode(cleaned):
+    for chunk in encoder.iterencode(_clean_tree(value)):
         batch.append(chunk)
         if len(batch) == _JSON_BATCH:
-            done.append(_json_piece("".join(batch)))
+            yield _json_piece("".join(batch))
             batch.clear()
-    done.append(_json_piece("".join(batch)))
-    return "".join(done)
+    yield _json_piece("".join(batch))
 
 
 _JSON_BATCH = 4096

@@ -90,17 +90,39 @@ def test_redact_report_finds_what_the_quick_screen_must_not_miss(detail: str) ->
     from linkhealth.models import CheckResult, RunReport, Summary, ToolInfo, Verdict
     from linkhealth.report.redact import REDACTED, redact_report
 
+    # The screen reads the report result by result: the secret is in the last one.
+    clean = [CheckResult(url=f"https://ok.example/{i}", verdict=Verdict.OK) for i in range(2)]
     result = CheckResult(url="https://ok.example/", verdict=Verdict.OK, detail=detail)
     report = RunReport(
         tool=ToolInfo(version="0"),
         started_at=datetime(2026, 1, 1, tzinfo=UTC),
-        summary=Summary(occurrences=0, urls=1, by_verdict={"ok": 1}, failing=0),
-        results=[result],
+        summary=Summary(occurrences=0, urls=3, by_verdict={"ok": 3}, failing=0),
+        results=[*clean, result],
     )
     redacted = redact_report(report)
     assert redacted is not report
-    assert REDACTED in redacted.results[0].detail
-    assert "ghp_A" not in redacted.results[0].detail and "u:pw" not in redacted.results[0].detail
+    assert REDACTED in redacted.results[-1].detail
+    assert "ghp_A" not in redacted.results[-1].detail and "u:pw" not in redacted.results[-1].detail
+
+
+def test_redact_report_screens_what_is_outside_the_results() -> None:
+    from datetime import UTC, datetime
+
+    from linkhealth.models import CheckResult, Finding, RunReport, Summary, ToolInfo, Verdict
+    from linkhealth.report.redact import redact_report
+
+    finding = Finding(
+        file="a.md", line=1, column=1, rule="r", message="see https://u:pw@host/ here"
+    )
+    report = RunReport(
+        tool=ToolInfo(version="0"),
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        summary=Summary(occurrences=0, urls=1, by_verdict={"ok": 1}, failing=0),
+        results=[CheckResult(url="https://ok.example/", verdict=Verdict.OK)],
+        findings=[finding],
+    )
+    redacted = redact_report(report)
+    assert "u:pw" not in redacted.findings[0].message
 
 
 def test_redact_report_returns_a_clean_report_itself() -> None:

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -14,7 +15,7 @@ import pytest
 
 from linkhealth.errors import ConfigError, ReportWriteError
 from linkhealth.models import Judging, RunReport, Verdict, fails_run
-from linkhealth.report import ALWAYS_WRITTEN, render, write_reports
+from linkhealth.report import ALWAYS_WRITTEN, jsonfmt, render, write_reports
 from linkhealth.report.schema import results_schema
 
 HERE = Path(__file__).parent
@@ -206,12 +207,17 @@ def test_write_reports_writes_the_files(report: RunReport, tmp_path: Path) -> No
     assert sorted(os.listdir(out)) == names  # no temp file left
 
 
+def written_then_changed(report: RunReport, folder: Path) -> dict[str, bytes]:
+    """The reports written into ``folder`` (their bytes), then ``report`` changed."""
+    write_reports(report, folder)
+    report.results[0].title = "changed"
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
 def test_failed_write_keeps_previous_reports(
     report: RunReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_reports(report, tmp_path)
-    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    report.results[0].title = "changed"
+    before = written_then_changed(report, tmp_path)
 
     real_replace = os.replace
 
@@ -227,6 +233,23 @@ def test_failed_write_keeps_previous_reports(
     assert "No space left on device" in str(info.value)
     assert (tmp_path / "enrichment.md").read_bytes() == before["enrichment.md"]
     assert sorted(os.listdir(tmp_path)) == sorted(before)  # temp files removed
+
+
+def test_reports_replaced_only_when_every_file_is_written(
+    report: RunReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """results.json is rendered while it is written: a failure half-way through it
+    leaves every previous report as it was (none is put in place before all are written)."""
+    before = written_then_changed(report, tmp_path)
+
+    def broken_chunks(_: RunReport) -> Iterator[str]:
+        yield "{"
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(jsonfmt, "chunks", broken_chunks)
+    with pytest.raises(ReportWriteError, match=r"results\.json: No space left on device"):
+        write_reports(report, tmp_path)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
 def test_folder_that_is_a_file_is_a_report_write_error(report: RunReport, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from linkhealth.errors import ReportWriteError
 from linkhealth.fetch import OnThrottle, ThrottleBoard
 from linkhealth.models import CheckResult, RunReport
 from linkhealth.pipeline import ProgressCallback, RunOutcome, run_check
-from linkhealth.report import FORMATS, render, write_reports
+from linkhealth.report import FORMATS, render_chunks, write_reports
 from linkhealth.report.view import plural
 
 EXTRA_REPORTS = tuple(REPORT_FILES)
@@ -306,7 +306,7 @@ def command(
                 write_reports(report, Path(settings.reports_dir), settings.report_formats)
             except ReportWriteError as exc:
                 raise UsageError(str(exc)) from exc
-        emit(render(report, fmt), output)
+        emit(render_chunks(report, fmt), output)
         _say_why_partial(report)
         if not quiet and (verbose or sys.stderr.isatty()):
             from rich.console import Console

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -59,19 +59,44 @@ def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
     return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
-def emit(text: str, output: str | None) -> None:
-    """Print to stdout, or write atomically to ``output``."""
+def emit(text: str | Iterable[str], output: str | None) -> None:
+    """Print to stdout, or write atomically to ``output``: whole, or a piece at a time as
+    a renderer yields them (a big report is never held whole)."""
+    pieces = [text] if isinstance(text, str) else text
     if output is None:
-        if text:  # nothing to show (e.g. lint without findings): no blank line either
-            click.echo(text, nl=not text.endswith("\n"))
+        _echo(pieces)
         return
     from linkhealth.fsutil import atomic_write_text, make_folder
 
     try:
         make_folder(Path(output).parent)  # as --reports-dir does
-        atomic_write_text(Path(output), text)
+        atomic_write_text(Path(output), pieces)
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+_ECHO_CHARS = 1 << 16
+
+
+def _echo(pieces: Iterable[str]) -> None:
+    """The pieces on stdout, about 64 KiB at a time, then a newline unless they end with
+    one; nothing at all when they are empty (e.g. lint without findings)."""
+    batch: list[str] = []
+    size = 0
+    last = ""
+    for piece in pieces:
+        if not piece:
+            continue
+        batch.append(piece)
+        size += len(piece)
+        last = piece
+        if size >= _ECHO_CHARS:
+            click.echo("".join(batch), nl=False)
+            batch, size = [], 0
+    if batch:
+        click.echo("".join(batch), nl=False)
+    if last and not last.endswith("\n"):
+        click.echo("")
 
 
 def format_option(choices: list[str], default: str) -> Callable[[Callable[P, R]], Callable[P, R]]:

@@ -11,7 +11,7 @@ from linkhealth.cli.check import exit_code_for
 from linkhealth.cli.common import UsageError, domain_errors, emit, format_option, output_option
 from linkhealth.config import load_settings
 from linkhealth.models import RunReport
-from linkhealth.report import FORMATS, render
+from linkhealth.report import FORMATS, render_chunks
 from linkhealth.store import Store
 
 
@@ -70,7 +70,7 @@ def command(
         if report is None:
             raise UsageError(f"the store {path} holds no run yet: run `linkhealth check` first")
         report = _stricter(report, strict, fail_after)
-        emit(render(report, fmt), output)
+        emit(render_chunks(report, fmt), output)
     click.get_current_context().exit(exit_code_for(report))
 
 

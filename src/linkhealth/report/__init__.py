@@ -11,13 +11,13 @@ format lives in :mod:`linkhealth.textsafe`.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from linkhealth.config import REPORT_FILES
 from linkhealth.errors import ConfigError, ReportWriteError
-from linkhealth.fsutil import atomic_write_text, make_folder
+from linkhealth.fsutil import AtomicFiles, make_folder
 from linkhealth.report.redact import redact_report
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ __all__ = [
     "broken_links_md",
     "enrichment_md",
     "render",
+    "render_chunks",
     "write_reports",
 ]
 
@@ -61,13 +62,23 @@ OPTIONAL_FILES: dict[str, str] = REPORT_FILES
 def render(report: RunReport, fmt: str) -> str:
     """Render ``report`` in format ``fmt`` (one of :data:`FORMATS`), judged as
     ``report.judged_with`` says."""
+    return "".join(render_chunks(report, fmt))
+
+
+def render_chunks(report: RunReport, fmt: str) -> Iterator[str]:
+    """:func:`render`'s text a piece at a time (JSON result by result, any other format
+    in one piece), for writing as it is made. The format is checked and the report
+    redacted before the first piece."""
     if fmt not in _MODULES:
         raise ConfigError(f"unknown report format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    report = redact_report(report)
+    if fmt == "json":
+        from linkhealth.report import jsonfmt
+
+        return jsonfmt.chunks(report)
     from linkhealth.report.view import View
 
-    renderer = _renderer(fmt)
-    report = redact_report(report)
-    return renderer(View(report))
+    return iter((_renderer(fmt)(View(report)),))
 
 
 def _renderer(fmt: str) -> Callable[[View], str]:
@@ -104,9 +115,10 @@ def write_reports(
     """Write ``broken-links.md``, ``enrichment.md``, ``results.json`` and the files for
     ``formats`` (``junit``, ``sarif``, ``html``, ``csv``) into ``directory``.
 
-    Every file is rendered first, then written atomically (temp file in the same folder,
-    then rename). On failure the previous reports are intact, no temp file is left, and
-    :class:`ReportWriteError` names the path and the reason. Returns the paths written.
+    Every file goes to a temp file in the same folder first (``results.json`` as it is
+    rendered, never held whole), then all are renamed into place together. On failure
+    the previous reports are intact, no temp file is left, and :class:`ReportWriteError`
+    names the path and the reason. Returns the paths written.
     """
     unknown = [f for f in formats if f not in OPTIONAL_FILES and f != "json"]
     if unknown:
@@ -118,10 +130,10 @@ def write_reports(
 
     report = redact_report(report)
     view = View(report)
-    contents: dict[str, str] = {
+    contents: dict[str, str | Iterable[str]] = {
         "broken-links.md": markdown.broken_links(view),
         "enrichment.md": markdown.enrichment(View(report)),
-        "results.json": jsonfmt.render(report),
+        "results.json": jsonfmt.chunks(report),  # written as it is made
     }
     for fmt in dict.fromkeys(formats):
         if fmt == "html":  # its file links are relative to the folder it is written to
@@ -135,15 +147,18 @@ def write_reports(
         make_folder(directory)
     except OSError as exc:
         raise ReportWriteError(_reason(directory, exc)) from exc
-    written: list[Path] = []
-    for name, body in contents.items():
-        path = directory / name
+    with AtomicFiles() as files:
+        for name, body in contents.items():
+            path = directory / name
+            try:
+                files.write(path, [body] if isinstance(body, str) else body)
+            except (OSError, UnicodeError) as exc:
+                raise ReportWriteError(_reason(path, exc)) from exc
         try:
-            atomic_write_text(path, body)
-        except (OSError, UnicodeError) as exc:
-            raise ReportWriteError(_reason(path, exc)) from exc
-        written.append(path)
-    return written
+            files.commit()
+        except OSError as exc:
+            raise ReportWriteError(_reason(Path(exc.filename or directory), exc)) from exc
+    return [directory / name for name in contents]
 
 
 def _reason(path: Path, exc: BaseException) -> str:

@@ -1,10 +1,43 @@
-"""``--format json`` and ``results.json``: the model itself, as DESIGN.md describes it."""
+"""``--format json`` and ``results.json``: the model itself, as DESIGN.md describes it.
+
+:func:`chunks` gives the text a piece at a time, one result after another, for writing
+as it is made: a 5,000-link report held whole (its dump, the cleaned copy, the text and
+its UTF-8) was the peak memory of a whole ``check`` run.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from linkhealth import textsafe as escape
 from linkhealth.models import RunReport
 
+#: The top-level ``results`` key with an empty list, as the indented encoder writes it.
+#: Only top-level keys start a line with two spaces (JSON strings hold no raw newline).
+_NO_RESULTS = '\n  "results": []'
+#: What a list item's lines are indented by at the depth of ``results``' items.
+_ITEM_INDENT = "\n    "
+
 
 def render(report: RunReport) -> str:
-    return escape.json_text(report.model_dump(mode="json")) + "\n"
+    return "".join(chunks(report))
+
+
+def chunks(report: RunReport) -> Iterator[str]:
+    """:func:`render`'s text a piece at a time, holding one result's dump at once.
+
+    The report without its results is dumped and encoded as before; the results are
+    spliced in where its empty list stands, each encoded alone and indented as the
+    encoder indents a list's items, so the bytes are the same.
+    """
+    rest = escape.json_text(report.model_copy(update={"results": []}).model_dump(mode="json"))
+    before, after = rest.split(_NO_RESULTS)
+    if not report.results:
+        yield before + _NO_RESULTS + after + "\n"
+        return
+    yield before + _NO_RESULTS[:-1]
+    for index, result in enumerate(report.results):
+        yield "," + _ITEM_INDENT if index else _ITEM_INDENT
+        for piece in escape.json_chunks(result.model_dump(mode="json")):
+            yield piece.replace("\n", _ITEM_INDENT)
+    yield "\n  ]" + after + "\n"

@@ -7,6 +7,7 @@ and :func:`linkhealth.report.write_reports`, so no format can forget it.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -60,9 +61,15 @@ def redact_report(report: RunReport) -> RunReport:
 
 def _nothing_to_redact(report: RunReport) -> bool:
     """A cheap screen: no ``@`` (every userinfo has one) and no token in the report's JSON
-    text. Rust dumps it in one pass where :func:`_walk` visits every string in Python."""
+    text. Rust dumps it in one pass where :func:`_walk` visits every string in Python;
+    result by result, so the whole text is never held (a token or an ``@`` lies within
+    one string, so within one result's text)."""
+    parts = itertools.chain((report.model_copy(update={"results": []}),), report.results)
     try:
-        text = report.model_dump_json()
+        for part in parts:
+            text = part.model_dump_json()
+            if "@" in text or _TOKEN_ANYWHERE.search(text) is not None:
+                return False
     except ValueError:  # a lone surrogate cannot be UTF-8: let the full walk handle it
         return False
-    return "@" not in text and _TOKEN_ANYWHERE.search(text) is None
+    return True

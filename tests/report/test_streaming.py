@@ -1,0 +1,112 @@
+"""The JSON report written a piece at a time: the same bytes as the whole text, and a
+write that fails half-way replaces nothing and leaves no temp file."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from linkhealth import textsafe
+from linkhealth.cli.common import emit
+from linkhealth.fsutil import AtomicFiles, atomic_write_text
+from linkhealth.models import RunReport
+from linkhealth.report import jsonfmt, render, render_chunks
+from linkhealth.report.redact import redact_report
+
+HOSTILE = 'line\nbreak ##[error] "quoted" \\ back \u202e\u200b \x85 \x7f \ud800 \U0001f389'
+
+
+def whole_text(report: RunReport) -> str:
+    """The JSON report as it was rendered before streaming: the whole dump, encoded once."""
+    return textsafe.json_text(report.model_dump(mode="json")) + "\n"
+
+
+@pytest.mark.parametrize("title", ["A benign title", HOSTILE])
+def test_streamed_json_is_the_whole_text(make_report: Callable[..., RunReport], title: str) -> None:
+    report = make_report(title=title)
+    pieces = list(jsonfmt.chunks(report))
+    assert "".join(pieces) == whole_text(report)
+    assert json.loads("".join(pieces)) == json.loads(whole_text(report))
+    # one result at a time: no piece holds two results' URLs
+    for piece in pieces:
+        assert sum(f'"url": "{r.url}"' in piece for r in report.results) <= 1
+
+
+def test_streamed_json_without_results_or_with_one(report: RunReport) -> None:
+    for results in ([], report.results[:1]):
+        part = report.model_copy(update={"results": results})
+        assert jsonfmt.render(part) == whole_text(part)
+
+
+def test_render_chunks_is_render(report: RunReport) -> None:
+    for fmt in ("json", "markdown", "text", "sarif"):
+        assert "".join(render_chunks(report, fmt)) == render(report, fmt)
+    assert render(report, "json") == whole_text(redact_report(report))
+
+
+def test_emit_writes_the_same_bytes_streamed_or_whole(report: RunReport, tmp_path: Path) -> None:
+    emit(render(report, "json"), str(tmp_path / "whole.json"))
+    emit(render_chunks(report, "json"), str(tmp_path / "streamed.json"))
+    assert (tmp_path / "streamed.json").read_bytes() == (tmp_path / "whole.json").read_bytes()
+    assert sorted(os.listdir(tmp_path)) == ["streamed.json", "whole.json"]
+
+
+@pytest.mark.parametrize("text", ["", "no newline", "ends with one\n", "a" * 70_000 + "b" * 9])
+def test_emit_to_stdout_streamed_or_whole(text: str) -> None:
+    whole = CliRunner().invoke(_echo_command(text))
+    pieces = CliRunner().invoke(_echo_command(iter([text[:5], "", text[5:]])))
+    assert pieces.stdout_bytes == whole.stdout_bytes
+    wanted = text + "\n" if text and not text.endswith("\n") else text
+    assert whole.stdout_bytes == wanted.encode()
+
+
+def _echo_command(text: str | Iterator[str]) -> click.Command:
+    @click.command()
+    def command() -> None:
+        emit(text, None)
+
+    return command
+
+
+def _failing_after(first: str, exc: BaseException) -> Iterator[str]:
+    yield first
+    raise exc
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("render bug"), KeyboardInterrupt()])
+def test_interrupted_streamed_write_leaves_the_old_file_and_no_temp(
+    tmp_path: Path, exc: BaseException
+) -> None:
+    target = tmp_path / "out.json"
+    target.write_text("old report\n")
+    with pytest.raises(type(exc)):
+        atomic_write_text(target, _failing_after('{\n  "half": ', exc))
+    assert target.read_text() == "old report\n"
+    assert os.listdir(tmp_path) == ["out.json"]
+
+
+def test_a_new_file_interrupted_is_never_created(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError):
+        emit(_failing_after("{", RuntimeError("render bug")), str(tmp_path / "new.json"))
+    assert os.listdir(tmp_path) == []
+
+
+def test_atomic_files_put_in_place_together_or_not_at_all(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("old a")
+    with pytest.raises(RuntimeError), AtomicFiles() as files:
+        files.write(tmp_path / "a.md", ["new a"])
+        files.write(tmp_path / "b.md", _failing_after("half b", RuntimeError("bug")))
+    assert (tmp_path / "a.md").read_text() == "old a"  # the first was not put in place
+    assert os.listdir(tmp_path) == ["a.md"]
+    with AtomicFiles() as files:
+        files.write(tmp_path / "a.md", ["new a"])
+        files.write_bytes(tmp_path / "b.md", b"new b")
+        assert (tmp_path / "a.md").read_text() == "old a"  # only at the end of the block
+    assert (tmp_path / "a.md").read_text() == "new a"
+    assert sorted(os.listdir(tmp_path)) == ["a.md", "b.md"]
