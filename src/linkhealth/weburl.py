@@ -9,18 +9,27 @@ strict IDNA 2008 and raises for such a name: never ask it for the host.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 from yarl import URL
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
+# A URL whose key needs no parser: lower-case http(s), a host of lower-case letter-digit-
+# hyphen labels (no "--", so no punycode; ending in a letter, so no IP address) that every
+# yarl and IDNA codec keeps as it is, no port, no userinfo, no whitespace.
+_PLAIN_RE = re.compile(
+    r"(https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?)"
+    r"([/?#]\S*)?"
+)
 
 
 def parse_url(text: str) -> URL:
     """``text`` parsed; raises :class:`ValueError` for a malformed URL (bad port, ``[``)."""
     try:
         return URL(text.strip())
-    except (TypeError, UnicodeError) as exc:  # yarl lets a few odd hosts through as these
+    # yarl lets a few odd hosts through as these ("http://[]@" as an IndexError)
+    except (TypeError, UnicodeError, IndexError) as exc:
         raise ValueError(str(exc)) from None
 
 
@@ -34,6 +43,13 @@ def host_key(url: str | URL) -> str:
 def normalise_url(url: str) -> str:
     """The dedupe key of a URL: lowercase scheme and host, IDN as punycode, no default
     port, ``/`` for an empty path; path, query and fragment kept as written. Never raises."""
+    plain = _PLAIN_RE.fullmatch(url)
+    if plain is not None and "--" not in plain.group(1):
+        return _plain_key(plain.group(1), plain.group(2) or "")
+    return _parsed_key(url)
+
+
+def _parsed_key(url: str) -> str:
     text = url.strip()
     try:
         parsed = parse_url(text)
@@ -54,6 +70,21 @@ def normalise_url(url: str) -> str:
     path = parts.path or ("/" if netloc else "")
     trailing = "#" if text.endswith("#") and not parts.fragment else ""
     return urlunsplit((scheme, netloc, path, parts.query, parts.fragment)) + trailing
+
+
+def _plain_key(origin: str, rest: str) -> str:
+    """:func:`normalise_url` of ``origin + rest`` when the origin is already its own key:
+    the rest split and joined as :func:`urlsplit` and :func:`urlunsplit` do."""
+    before, _, fragment = rest.partition("#")
+    path, _, query = before.partition("?")
+    key = origin + (path or "/")
+    if query:
+        key += "?" + query
+    if fragment:
+        key += "#" + fragment
+    elif rest.endswith("#"):
+        key += "#"
+    return key
 
 
 def ascii_host(name: str) -> str:

@@ -57,6 +57,7 @@ _MISSING_CLOSE_BRACKET_RE = re.compile(
     r"\[[^\[\]\n]*?\((\s*[A-Za-z][\w+.-]*:[^()\s]+)\)(?![^\[\n]*\])"
 )
 _TYPO_WORD_RE = re.compile(r"(?<![\w/.:@\\-])[A-Za-z]{3,8}(?::[/\\]*|;[/\\]*|//)(?=[\w.-])")
+_RIGHT_PREFIXES = frozenset({"http://", "https://"})
 _URLISH_RE = re.compile(r"^(?:[A-Za-z][\w+.-]*:|www\.|[\w-]+(?:\.[\w-]+)+(?:[/?#]|$))")
 _TRAILING = ".,;:!?'\"*_~"
 # A bare URL split by one space inside its host: "https://simonwil lison.net/x". The part
@@ -218,7 +219,9 @@ def _missing_close_bracket(text: str, hard: InRange) -> list[TextHit]:
 def _scheme_typos(text: str, hard: InRange) -> list[TextHit]:
     hits: list[TextHit] = []
     for m in _TYPO_WORD_RE.finditer(text):
-        if hard(m.start()):
+        # "http://" or "https://" then a word character: scheme_typo passes it (the common
+        # case, decided without cutting out the word)
+        if m.group() in _RIGHT_PREFIXES or hard(m.start()):
             continue
         end = m.end()
         while end < len(text) and not text[end].isspace() and text[end] not in "<>[]()":

@@ -500,32 +500,35 @@ class ByteOffsets:
     """Byte offsets into the UTF-8 form of a text (as the parser gives them) →
     character offsets (as every position in linkhealth counts)."""
 
-    __slots__ = ("_ascii", "_bstarts", "_cstarts", "_data")
+    __slots__ = ("_ascii", "_bstarts", "_cstarts", "_data", "_line_ascii")
 
     def __init__(self, text: str, line_starts: list[int]) -> None:
         self._ascii = text.isascii()
         self._bstarts: list[int] = []
         self._cstarts: list[int] = []
+        self._line_ascii: list[bool] = []  # a line of one byte per character
         self._data = b""
         if self._ascii:
             return
         self._data = text.encode("utf-8")
         b = 0
         prev = 0
-        for c in line_starts[1:]:
+        for c in [*line_starts[1:], len(text)]:
             self._bstarts.append(b)
             self._cstarts.append(prev)
             line = text[prev:c]
-            b += len(line) if line.isascii() else len(line.encode("utf-8"))
+            ascii_line = line.isascii()
+            self._line_ascii.append(ascii_line)
+            b += len(line) if ascii_line else len(line.encode("utf-8"))
             prev = c
-        self._bstarts.append(b)
-        self._cstarts.append(prev)
 
     def char(self, b: int) -> int:
         if self._ascii:
             return b
         i = bisect_right(self._bstarts, b) - 1
         b0 = self._bstarts[i]
+        if self._line_ascii[i]:
+            return self._cstarts[i] + b - b0
         return self._cstarts[i] + len(self._data[b0:b].decode("utf-8", errors="ignore"))
 
 
