@@ -94,5 +94,7 @@ def test_any_text_after_a_plain_origin(url: str) -> None:
 @settings(max_examples=1000, deadline=None)
 @given(st.sampled_from(["http://", "https://"]), st.text(max_size=30))
 def test_right_prefixes_are_no_scheme_typo(prefix: str, rest: str) -> None:
-    # lint's scanner skips a word starting "http://" or "https://" without asking
-    assert scheme_typo(prefix + rest) is None
+    # lint's scanner skips a word whose scheme-and-slashes part is exactly "http://" or
+    # "https://" (no third slash or backslash) without asking scheme_typo
+    assert scheme_typo(prefix + rest.lstrip("/\\")) is None
+    assert scheme_typo(prefix + "/x.org") is not None  # a third slash: asked, and a typo
