@@ -387,3 +387,47 @@ def test_content_coding_chain_is_capped_before_it_is_split() -> None:
         BoundedDecoder(", ".join(["identity"] * (MAX_CODINGS + 1)))
     with pytest.raises(UnsupportedEncoding, match="160000 content-codings"):
         BoundedDecoder(", ".join(["gzip"] * 160_000))
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://example.com/a?b=1#f", "https://xn--bcher-kva.example/%7Efoo", "http://[::1]:8080/x"],
+)
+def test_requests_are_built_as_httpx_builds_them(url: str) -> None:
+    """The client builds each request itself (cheaper): the same method, URL, header
+    list in the same order, timeouts and empty body as httpx's build_request."""
+    from linkhealth.config import Settings
+    from linkhealth.fetch.client import Client
+
+    async def both() -> tuple[httpx.Request, httpx.Request]:
+        settings = Settings(headers={"X-Extra": "1", "User-Agent": "ua/1"}, connect_timeout=3)
+        async with Client(settings) as client:
+            target = httpx.URL(url)
+            hop = {"Host": target.netloc.decode("ascii"), "If-None-Match": '"v1"'}
+            assert client._http is not None
+            return client._http.build_request("GET", target, headers=hop), client._request(
+                target, hop
+            )
+
+    want, got = asyncio.run(both())
+    assert (got.method, got.url, got.headers.raw) == (want.method, want.url, want.headers.raw)
+    assert (got.extensions, got.content) == (want.extensions, want.content)
+
+
+def test_kept_headers_are_read_in_one_pass_as_lookups_read_them() -> None:
+    from linkhealth.fetch.client import kept_headers
+    from linkhealth.fetch.result import KEPT_HEADERS
+
+    raw = [
+        (b"Server", b"x"),
+        (b"ETag", b'"a"'),
+        (b"Link", b"<a>; rel=x"),
+        (b"Set-Cookie", b"k=v"),
+        (b"link", b"<b>; rel=y"),
+        (b"Content-Type", b"text/html"),
+    ]
+    headers = httpx.Headers(raw)
+    want = {k: headers[k] for k in KEPT_HEADERS if k in headers}
+    assert kept_headers(headers) == want
+    assert list(kept_headers(headers)) == list(want)
+    assert want["link"] == "<a>; rel=x, <b>; rel=y"

@@ -4,13 +4,15 @@ and what is kept stays bounded however long the page runs on."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import random
 import tracemalloc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import pytest
 
+from linkhealth.fetch import FetchResult, fetch_all
 from linkhealth.fetch.client import LATE_KEEP_BYTES, LATE_READ_BYTES, _read_body
 from linkhealth.meta import extract_meta
 from linkhealth.models import Verdict
@@ -133,3 +135,34 @@ def test_memory_stays_bounded_while_reading_on(encoding: str) -> None:
     assert truncated and len(body) <= CAP
     # The first cap bytes, a copy of them for the cut, and a chunk or two in flight.
     assert peak < 3 * CAP + 256 * 1024, peak
+
+
+def test_reading_pages_leaves_no_async_generator_to_finalise(pool: ServerPool) -> None:
+    """A body read stopped at </head> leaves nothing for the event loop to finalise: an
+    async generator abandoned there is closed in a task of its own, after a wake-up of
+    the loop (two a request, through httpx's aiter_raw)."""
+    import sys
+
+    page = shop_page(1000)
+    a = pool.host("127.0.0.2").route("/p", Reply(200, body=page))
+    b = pool.host("127.0.0.3").route("/z", Reply(200, body=page, gzip=True))
+    finalised: list[object] = []
+
+    async def main() -> list[FetchResult]:
+        firstiter, finalizer = sys.get_asyncgen_hooks()
+
+        def counting(gen: AsyncGenerator[object, None]) -> None:
+            finalised.append(gen)
+            if finalizer is not None:
+                finalizer(gen)
+
+        sys.set_asyncgen_hooks(firstiter, counting)
+        results = await fetch_all([a.url("/p"), b.url("/z")], fast())
+        gc.collect()
+        await asyncio.sleep(0)
+        return results
+
+    results = asyncio.run(main())
+    assert [r.verdict for r in results] == [Verdict.OK, Verdict.OK]
+    assert all(b"<title>Walnut Desk" in r.body and len(r.body) < len(page) for r in results)
+    assert finalised == []

@@ -7,7 +7,8 @@ one. aiohttp also gives the two hooks the address guard needs: a resolver (for
 before connect).
 
 httpx builds each request (default headers, timeouts); the request goes straight
-to the transport. One :meth:`Client.attempt` follows redirects itself (never
+to the transport (:class:`_Transport`: httpx-aiohttp's, with a body read one chunk
+at a time). One :meth:`Client.attempt` follows redirects itself (never
 httpx's), re-checking every hop, and reads a bounded, decoded body only from the
 final response.
 """
@@ -19,7 +20,7 @@ import re
 import socket
 import ssl
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import suppress
 from types import TracebackType
 from typing import Any, cast
@@ -28,7 +29,7 @@ import aiohttp
 import certifi
 import httpx
 from aiohttp.resolver import ThreadedResolver
-from httpx_aiohttp import AiohttpTransport
+from httpx_aiohttp.transport import map_aiohttp_exceptions
 
 from linkhealth.config import Settings, TlsVersion
 from linkhealth.errors import ConfigError
@@ -129,6 +130,19 @@ def is_html(content_type: str | None) -> bool:
     return media_type(content_type) in HTML_CONTENT_TYPES
 
 
+_KEPT = frozenset(KEPT_HEADERS)
+
+
+def kept_headers(headers: httpx.Headers) -> dict[str, str]:
+    """The response headers a result keeps (:data:`KEPT_HEADERS`, in that order; a header
+    sent twice joined with ``", "`` as ``headers[name]`` joins it), in one pass."""
+    found: dict[str, list[str]] = {}
+    for name, value in headers.multi_items():
+        if name in _KEPT:
+            found.setdefault(name, []).append(value)
+    return {name: ", ".join(found[name]) for name in KEPT_HEADERS if name in found}
+
+
 def is_json(content_type: str | None) -> bool:
     if not content_type:
         return False
@@ -144,6 +158,78 @@ def is_pdf(content_type: str | None) -> bool:
     if not content_type:
         return False
     return media_type(content_type) in PDF_CONTENT_TYPES
+
+
+# Raw body bytes asked of aiohttp at a time (as httpx-aiohttp's stream reads them).
+READ_CHUNK = 16 * 1024
+
+
+class _AiohttpStream(httpx.AsyncByteStream):
+    """An aiohttp response's body, read by :meth:`read_chunk` with no async generator.
+
+    httpx's ``aiter_raw`` over httpx-aiohttp's stream is two async generators; left at
+    ``</head>``, each is closed by the event loop in a task of its own after a wake-up
+    through its self-pipe: two tasks and two extra loop turns a request.
+    """
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    async def read_chunk(self) -> bytes:
+        """The next raw chunk (at most :data:`READ_CHUNK` bytes); ``b""`` at the end."""
+        try:
+            return await self._response.content.read(READ_CHUNK)
+        except Exception as exc:
+            with map_aiohttp_exceptions():  # the httpx exception classify.py expects
+                raise exc
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while chunk := await self.read_chunk():
+            yield chunk
+
+    async def aclose(self) -> None:
+        with map_aiohttp_exceptions():
+            await self._response.__aexit__(None, None, None)
+
+
+class _Transport(httpx.AsyncBaseTransport):
+    """httpx requests sent by one aiohttp session (httpx-aiohttp's transport, but
+    answering with :class:`_AiohttpStream`)."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeout = request.extensions.get("timeout", {})
+        with map_aiohttp_exceptions():
+            response = await self._session.request(
+                method=request.method,
+                url=str(request.url),
+                headers=request.headers,
+                data=request.content or None,
+                allow_redirects=False,
+                auto_decompress=False,
+                compress=False,
+                timeout=aiohttp.ClientTimeout(
+                    sock_connect=timeout.get("connect"),
+                    sock_read=timeout.get("read"),
+                    connect=timeout.get("pool"),
+                ),
+                server_hostname=request.extensions.get("sni_hostname"),
+            ).__aenter__()
+        extensions = {"http_version": b"HTTP/1.1"}
+        if response.reason:
+            extensions["reason_phrase"] = response.reason.encode()
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.raw_headers,
+            stream=_AiohttpStream(response),
+            request=request,
+            extensions=extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self._session.close()
 
 
 DNS_THREADS = 32  # look-ups at once (aiohttp shares one per host name already)
@@ -209,7 +295,9 @@ class Client:
         self._cookies: aiohttp.CookieJar | None = None
         self._session: aiohttp.ClientSession | None = None
         self._http: httpx.AsyncClient | None = None
-        self._transport: AiohttpTransport | None = None
+        self._transport: _Transport | None = None
+        self._headers = httpx.Headers()  # the client's, for every request (set on entry)
+        self._extensions: dict[str, Any] = {}
 
     async def __aenter__(self) -> Client:
         s = self.settings
@@ -233,7 +321,7 @@ class Client:
             cookie_jar=self._cookies if self._cookies is not None else aiohttp.DummyCookieJar(),
             auto_decompress=False,
         )
-        self._transport = AiohttpTransport(client=self._session)
+        self._transport = _Transport(self._session)
         self._http = httpx.AsyncClient(
             transport=self._transport,
             trust_env=False,  # env proxies are aiohttp's job, and only on request
@@ -248,6 +336,8 @@ class Client:
                 **s.headers,
             },
         )
+        self._headers = self._http.headers
+        self._extensions = {"timeout": self._http.timeout.as_dict()}
         return self
 
     async def __aexit__(
@@ -287,30 +377,30 @@ class Client:
         want_full_body: bool,
         before_request: BeforeRequest | None,
     ) -> None:
-        assert self._http is not None and self._transport is not None
+        assert self._transport is not None
         transport = self._transport
         s = self.settings
         max_redirects = s.max_redirects
-        current = httpx.URL(url)
-        seen = {current.copy_with(fragment=None)}
+        current = first = httpx.URL(url)
+        seen: set[httpx.URL] | None = None  # the hops so far, once there is a redirect
         hop_headers = dict(headers)
         while True:
-            host = host_key(str(current))  # never httpx's .host: it raises on some IDNs
+            text = str(current)
+            host = host_key(text)  # never httpx's .host: it raises on some IDNs
             self.guard.check_literal_host(host)
             if before_request is not None:
                 await before_request(host)
-            if not is_canonical_ip(host) and _looks_numeric(host):
+            if _looks_numeric(host) and not is_canonical_ip(host):
                 # A legacy IPv4 form the policy allows: connect to its canonical address.
                 from linkhealth.fetch.guard import parse_ip
 
                 ip = parse_ip(host)
                 if ip is not None:
                     current = current.copy_with(host=str(ip))
+                    text = str(current)
             # Host from the raw netloc: httpx would otherwise ask its own .host (see above).
             hop_headers["Host"] = current.netloc.decode("ascii")
-            request = self._http.build_request(
-                self._method, current, headers={**hop_headers, **credentials_for(current, s)}
-            )
+            request = self._request(current, {**hop_headers, **credentials_for(current, s)})
             # Straight to the transport: the client's send() would parse every
             # Location itself (and raise on odd ones) to prepare a redirect we follow.
             response = await transport.handle_async_request(request)
@@ -318,7 +408,7 @@ class Client:
                 status = response.status_code
                 location = response.headers.get("location")
                 if status in REDIRECT_STATUSES and location:
-                    out.redirects.append(Redirect(url=str(current), status=status))
+                    out.redirects.append(Redirect(url=text, status=status))
                     try:
                         target = current.join(location)
                     except httpx.InvalidURL:
@@ -326,8 +416,10 @@ class Client:
                             ErrorKind.PROTOCOL,
                             f"HTTP {status} to an invalid Location {location[:200]!r}",
                         )
-                        out.final_url = str(current)
+                        out.final_url = text
                         return
+                    if seen is None:
+                        seen = {first.copy_with(fragment=None)}
                     problem = _redirect_problem(target, seen, len(out.redirects), max_redirects)
                     if problem is not None:
                         out.redirect_problem = problem
@@ -340,7 +432,7 @@ class Client:
                     hop_headers.pop("If-None-Match", None)
                     hop_headers.pop("If-Modified-Since", None)
                     continue
-                await self._final(out, response, current, want_full_body)
+                await self._final(out, response, text, want_full_body)
                 return
             finally:
                 await response.aclose()
@@ -349,14 +441,32 @@ class Client:
                 # or the host briefly sees one socket more than its limit.
                 await asyncio.sleep(0)
 
+    def _request(self, url: httpx.URL, headers: dict[str, str]) -> httpx.Request:
+        """The request ``AsyncClient.build_request`` makes for a GET or HEAD without a
+        body, built directly: the client's headers updated with ``headers`` (which hold
+        ``Host``, so httpx adds no header of its own), the client's timeouts, an empty
+        body. No base URL, cookies or query parameters to merge (this client has none),
+        and no header list built twice."""
+        merged = self._headers.copy()
+        merged.update(headers)
+        request = httpx.Request(
+            self._method,
+            url,
+            headers=merged,
+            extensions=self._extensions,
+            stream=httpx.ByteStream(b""),
+        )
+        request.read()
+        return request
+
     async def _final(
-        self, out: Outcome, response: httpx.Response, url: httpx.URL, want_full_body: bool
+        self, out: Outcome, response: httpx.Response, url: str, want_full_body: bool
     ) -> None:
         status = response.status_code
         raw_headers = response.headers
         out.status = status
-        out.final_url = str(url)
-        out.headers = {k: raw_headers[k] for k in KEPT_HEADERS if k in raw_headers}
+        out.final_url = url
+        out.headers = kept_headers(raw_headers)
         if status in THROTTLE_STATUSES:
             out.retry_after = parse_retry_after(raw_headers.get("retry-after"))
         content_type = raw_headers.get("content-type")
@@ -410,6 +520,16 @@ async def _read_body(
     HTML head with neither ``</head>`` nor ``<title>`` in its first ``cap`` bytes is
     read on by :class:`_LateHead` when ``late_head`` (see :data:`LATE_READ_BYTES`).
     """
+    chunks = _Chunks(response)
+    try:
+        return await _read_chunks(chunks, response, cap, stop_at_head, late_head)
+    finally:
+        await chunks.aclose()
+
+
+async def _read_chunks(
+    chunks: _Chunks, response: httpx.Response, cap: int, stop_at_head: bool, late_head: bool
+) -> tuple[bytes, bool]:
     encoding = (response.headers.get("content-encoding") or "").strip().lower()
     decoder = BoundedDecoder(encoding)
     limit = max(cap, LATE_READ_BYTES) if late_head else cap
@@ -420,7 +540,7 @@ async def _read_body(
     late: _LateHead | None = None
     read = 0
     scan_from = 0
-    async for chunk in response.aiter_raw():
+    while chunk := await chunks.next():
         step = min(step_max, limit - read)
         data = decoder.feed(chunk, step)
         if not data:
@@ -451,6 +571,33 @@ async def _read_body(
     if late is not None:
         return late.body(), not late.found
     return bytes(buf), False
+
+
+class _Chunks:
+    """A response's raw body, one :meth:`next` chunk at a time (``b""`` at its end):
+    straight from :class:`_AiohttpStream`, else (a test's response) through
+    ``aiter_raw``, closed by :meth:`aclose` when the read ends early."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        stream = getattr(response, "stream", None)
+        self._iter: AsyncIterator[bytes] | None = None
+        if isinstance(stream, _AiohttpStream):
+            self.next: Callable[[], Awaitable[bytes]] = stream.read_chunk
+        else:
+            self._iter = response.aiter_raw()
+            self.next = self._next_raw
+
+    async def _next_raw(self) -> bytes:
+        assert self._iter is not None
+        async for chunk in self._iter:
+            if chunk:
+                return chunk
+        return b""
+
+    async def aclose(self) -> None:
+        close = getattr(self._iter, "aclose", None)
+        if close is not None:
+            await close()
 
 
 class _LateHead:

@@ -32,6 +32,8 @@ def credentials_for(url: httpx.URL, settings: Settings) -> dict[str, str]:
             "Authorization": f"Bearer {settings.github_token}",
             "X-GitHub-Api-Version": "2022-11-28",
         }
+    if not settings.basic_auth:
+        return {}
     text = str(url)
     for rule in settings.basic_auth:
         if rule.pattern.search(text):

@@ -15,8 +15,8 @@ import httpx
 from linkhealth.config import Settings
 from linkhealth.errors import InputError
 from linkhealth.fetch.classify import classify_exception
-from linkhealth.fetch.client import Client, _read_body
-from linkhealth.fetch.result import KEPT_HEADERS, Outcome
+from linkhealth.fetch.client import Client, _read_body, kept_headers
+from linkhealth.fetch.result import Outcome
 
 DOCUMENT_ACCEPT = "text/markdown, text/plain;q=0.9, text/html;q=0.8, */*;q=0.1"
 
@@ -30,11 +30,11 @@ class Document:
 
 class _DocumentClient(Client):
     async def _final(
-        self, out: Outcome, response: httpx.Response, url: httpx.URL, want_full_body: bool
+        self, out: Outcome, response: httpx.Response, url: str, want_full_body: bool
     ) -> None:
         out.status = response.status_code
-        out.final_url = str(url)
-        out.headers = {k: response.headers[k] for k in KEPT_HEADERS if k in response.headers}
+        out.final_url = url
+        out.headers = kept_headers(response.headers)
         if 200 <= out.status <= 299:
             cap = self.settings.max_body_bytes
             out.body, out.truncated = await _read_body(response, cap, stop_at_head=False)
