@@ -1,0 +1,42 @@
+"""CheckResult filled in field by field, as a run fills it, is the same result as one
+built with those values (its dumps, the store's packed form, copies)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from linkhealth.models import CheckResult, ErrorKind, Redirect, Verdict
+
+VALUES = {
+    "verdict": Verdict.BROKEN,
+    "http_status": 404,
+    "error_kind": ErrorKind.NOT_FOUND,
+    "redirects": [Redirect(url="https://b.example/", status=301)],
+    "checked_at": datetime(2026, 1, 1, tzinfo=UTC),
+    "title": "Gone",
+    "failing_runs": 2,
+    "suggestion_ok": False,
+}
+
+
+def test_assigned_fields_make_the_same_result_as_built_ones() -> None:
+    built = CheckResult(url="https://a.example/", **VALUES)  # type: ignore[arg-type]
+    filled = CheckResult(url="https://a.example/", verdict=Verdict.OK)
+    for name, value in VALUES.items():
+        setattr(filled, name, value)
+    assert filled == built
+    assert filled.model_dump_json() == built.model_dump_json()
+    assert filled.model_dump_json(exclude_defaults=True) == built.model_dump_json(
+        exclude_defaults=True
+    )
+    assert CheckResult.model_validate_json(filled.model_dump_json()) == built
+    copy = filled.model_copy(update={"title": "Moved"})
+    assert copy.title == "Moved" and filled.title == "Gone" and copy.http_status == 404
+
+
+def test_an_unknown_field_is_still_refused() -> None:
+    result = CheckResult(url="https://a.example/", verdict=Verdict.OK)
+    with pytest.raises(ValueError, match="no field"):
+        result.titel = "typo"  # type: ignore[attr-defined]
