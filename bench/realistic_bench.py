@@ -68,6 +68,37 @@ def server_stats(port: int) -> dict[str, Any]:
         return data
 
 
+def server_trace(port: int) -> dict[str, list[list[float]]]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/__trace", timeout=30) as resp:
+        data: dict[str, list[list[float]]] = json.load(resp)
+        return data
+
+
+def trace_summary(trace: dict[str, list[list[float]]], hosts: list[str]) -> list[str]:
+    """Per host, per 5 s of the run: requests started per second, mean requests in flight
+    when one arrived, limiter 429s, the links' own 429s and hung requests."""
+    lines = []
+    for host in hosts:
+        rows = sorted(trace.get(host, []))
+        if not rows:
+            continue
+        first = rows[0][0]
+        lines.append(
+            f"{host}: {len(rows)} requests, first at {first:.1f} s, last at {rows[-1][0]:.1f} s"
+        )
+        buckets: dict[int, list[list[float]]] = {}
+        for row in rows:
+            buckets.setdefault(int(row[0] // 5), []).append(row)
+        for b, rs in sorted(buckets.items()):
+            st = Counter(int(r[2]) for r in rs)
+            busy = sum(r[1] for r in rs) / len(rs)
+            lines.append(
+                f"  {b * 5:4d}-{b * 5 + 5:<4d} {len(rs) / 5:5.1f}/s  in flight {busy:.1f}"
+                f"  429 {st[429]:3d}  own429 {st[1429]:2d}  503 {st[503]:2d}  hung {st[0]:2d}"
+            )
+    return lines
+
+
 def run_child(cmd: list[str], env: dict[str, str] | None) -> tuple[float, float, float, int]:
     """(wall s, CPU s, peak RSS MB, exit code) of one child process."""
     t0 = time.perf_counter()
@@ -170,6 +201,7 @@ def run_checker(
     else:
         cmd = lychee_cmd(listfile, out, eq)
     load = os.getloadavg()[0]
+    args.started_at = time.monotonic()
     wall, cpu, rss, code = run_child(cmd, env)
     return out, load, wall, cpu, rss, code
 
@@ -195,6 +227,12 @@ def one_run(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     try:
         out, load, wall, cpu, rss, code = run_checker(name, args, tmp, w.markdown())
         stats = server_stats(w.port)
+        if args.trace:
+            trace = server_trace(w.port)
+            args.trace.mkdir(parents=True, exist_ok=True)
+            (args.trace / f"{name}.json").write_text(json.dumps(trace))
+            busiest = Counter(link.host for link in w.links).most_common(args.trace_hosts)
+            print("\n".join(trace_summary(trace, [h for h, _ in busiest])), flush=True)
     finally:
         stop_child(proc)
     lychee = name.startswith("lychee")
@@ -210,6 +248,8 @@ def one_run(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "requests": stats["requests"],
         "max_in_flight_one_host": stats["max_in_flight"],
         "rate_limit_429s": stats["rate_limited_429"],
+        "first_request_after_s": round(stats["first_request_at"] - args.started_at, 2),
+        "after_last_answer_s": round(args.started_at + wall - stats["last_answer_at"], 2),
         **judge(w, verdicts, lychee),
         "bound": lower_bound(
             w,
@@ -259,6 +299,10 @@ def main() -> None:
         "--baseline", type=Path, help="compare linkhealth's verdicts with this file"
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per run")
+    parser.add_argument(
+        "--trace", type=Path, help="write the server's per-request trace here (a directory)"
+    )
+    parser.add_argument("--trace-hosts", type=int, default=1, help="busiest hosts to summarise")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lh-realistic-") as tmp:
         for name in args.runs.split(","):

@@ -241,6 +241,10 @@ class Server:
         self.max_in_flight: Counter[str] = Counter()
         self.limited_429 = 0
         self.stopping = asyncio.Event()
+        # Per host: (arrival, requests in flight then, status sent; 0 = hung) per request.
+        self.trace: dict[str, list[tuple[float, int, int]]] = {}
+        self.t0: float | None = None  # monotonic (system-wide): the bench compares
+        self.last_answer: float | None = None
 
     def stats(self) -> dict[str, object]:
         return {
@@ -249,6 +253,8 @@ class Server:
             "max_in_flight": max(self.max_in_flight.values(), default=0),
             "max_in_flight_per_host": dict(self.max_in_flight),
             "rate_limited_429": self.limited_429,
+            "first_request_at": self.t0,
+            "last_answer_at": self.last_answer,
         }
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -263,13 +269,22 @@ class Server:
                 if target == "/__stats":
                     await self.send(writer, 200, json.dumps(self.stats()).encode(), {})
                     continue
+                if target == "/__trace":
+                    await self.send(writer, 200, json.dumps(self.trace).encode(), {})
+                    continue
+                now = time.monotonic()
+                if self.t0 is None:
+                    self.t0 = now
                 self.requests[host] += 1
                 self.in_flight[host] += 1
                 self.max_in_flight[host] = max(self.max_in_flight[host], self.in_flight[host])
+                entry = [now - self.t0, self.in_flight[host], 0]
                 try:
-                    keep = await self.answer(host, target, reader, writer)
+                    keep = await self.answer(host, target, reader, writer, entry)
                 finally:
                     self.in_flight[host] -= 1
+                    self.last_answer = time.monotonic()
+                    self.trace.setdefault(host, []).append((entry[0], entry[1], entry[2]))
                 if not keep:
                     return
         except (ConnectionError, OSError):
@@ -292,10 +307,12 @@ class Server:
         target: str,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
+        entry: list[float | int],
     ) -> bool:
         bucket = self.buckets.get(host)
         if bucket is not None and not bucket.take():
             self.limited_429 += 1
+            entry[2] = 429
             await self.send(writer, 429, b"rate limited", {"Retry-After": "1"}, "text/plain")
             return True
         path, _, query = target.partition("?")
@@ -306,11 +323,13 @@ class Server:
             await self.hang(reader)
             return False
         if kind == "gone":
+            entry[2] = 404
             await self.send(writer, 404, b"<html><head><title>Not found</title></head></html>", {})
             return True
         if kind == "r":
             to = query.removeprefix("to=") or host
             status = 301 if n % 2 else 302
+            entry[2] = status
             location = f"http://{to}:{self.port}/land/{n}"
             await self.send(writer, status, b"", {"Location": location})
             return True
@@ -318,12 +337,15 @@ class Server:
             now = time.monotonic()
             first = self.first_hit.setdefault(target, now)
             if kind == "e503" and first == now:
+                entry[2] = 503
                 await self.send(writer, 503, b"busy", {}, "text/plain")
                 return True
             if kind == "t429" and now - first < 1.0:
+                entry[2] = 1429  # the link's own 429, not the host's limit
                 await self.send(writer, 429, b"slow down", {"Retry-After": "1"}, "text/plain")
                 return True
         body, headers = page(host, n, self.seed)
+        entry[2] = 200
         await self.send(writer, 200, body, headers, None)
         return True
 
