@@ -328,18 +328,43 @@ def test_host_state_spaces_starts_and_pauses_when_throttled() -> None:
     assert state.try_take(now + 1.0)
     assert not state.try_take(now + 5.0)  # both slots are taken
     state.release()
-    for _ in range(10):
-        state.answered()
     first = state.throttled(None, 0.5, now)
-    assert state.rate is None  # one 429 among many answers is a pause, not a limit
     second = state.throttled(None, 0.5, now)
     assert 0.5 <= first < second  # backoff grows while the host keeps throttling
-    state.throttled(None, 0.5, now)
-    state.throttled(None, 0.5, now)
-    assert state.rate is not None  # 429s as a good share of the answers: slowed down
+    assert state.rate is None  # a pause, not a limit: nothing was probed
     assert state.throttled(120.0, 0.5, now) == 120.0  # Retry-After is the host's word
     assert state.paused_until >= time.monotonic() + 119
     assert not state.try_take(time.monotonic())  # paused as a whole
+
+
+def test_a_lone_429_lets_one_probe_through_and_its_answer_decides() -> None:
+    state: HostState[int] = HostState(
+        "a", concurrency=4, interval=0.0, jitter=0.0, backoff_cap=10.0
+    )
+    for _ in range(8):
+        state.answered(time.monotonic())
+    state.throttled(1.0, 0.5, time.monotonic(), probe=True)
+    now = time.monotonic()
+    assert state.paused_until > now + 0.5
+    assert state.try_take(now)  # one probe goes at once ...
+    assert not state.try_take(now)  # ... only one
+    state.answered(now)  # served: that URL's own 429, not the host's
+    assert state.paused_until <= time.monotonic() and state.rate is None
+    assert state.try_take(time.monotonic())
+
+    state.throttled(1.0, 0.5, time.monotonic(), probe=True)
+    probe = time.monotonic()
+    assert state.try_take(probe)
+    state.throttled(1.0, 0.5, probe, probe=True)  # the probe is refused too
+    assert state.rate is not None  # the host's limit: paced from now on
+    assert state.paused_until > time.monotonic() + 0.5
+    assert not state.try_take(time.monotonic())  # and paused, no second probe
+
+    slow: HostState[int] = HostState(
+        "b", concurrency=4, interval=0.0, jitter=0.0, backoff_cap=100.0
+    )
+    slow.throttled(60.0, 0.5, time.monotonic(), probe=True)
+    assert not slow.try_take(time.monotonic())  # a long Retry-After is not probed
 
 
 def test_host_state_503s_back_off_the_host_only_when_several_come_in_a_row() -> None:

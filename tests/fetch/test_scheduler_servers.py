@@ -105,6 +105,22 @@ def test_503s_back_to_back_from_several_urls_pause_the_host(pool: ServerPool) ->
     assert later.at - third.at >= 0.45  # the host backed off as a whole
 
 
+def test_one_urls_own_429_does_not_stop_its_host(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    a.route("/own", [Reply(429, headers={"Retry-After": "3"}), Reply(200, body=PAGE)])
+    for i in range(3):
+        a.route(f"/p{i}", Reply(200, body=PAGE))
+    urls = [a.url("/own")] + [a.url(f"/p{i}") for i in range(3)]
+    results = run(urls, fast(host_concurrency=1))
+    assert [r.verdict for r in results] == [Verdict.OK] * 4
+    assert results[0].attempts == 2
+    # The probe after the 429 was served, so the host went on while /own waited its 3 s
+    # (before, the whole host waited and /own's retry went first).
+    assert [r.path for r in a.requests] == ["/own", "/p0", "/p1", "/p2", "/own"]
+    own = [r.at for r in a.requests if r.path == "/own"]
+    assert own[1] - own[0] >= 2.95  # its own Retry-After was kept
+
+
 def test_rate_limited_host_converges_without_false_alarms(pool: ServerPool) -> None:
     bucket = TokenBucket(rate=10.0, burst=5)
     a = pool.host("127.0.0.2")

@@ -411,7 +411,7 @@ class _Run:
         status = outcome.status
         retry_after = outcome.retry_after
         if status == 429 or (status == 503 and retry_after is not None):
-            delay = answered.throttled(retry_after, s.backoff_base, began)
+            delay = answered.throttled(retry_after, s.backoff_base, began, probe=status == 429)
             if self.on_throttle is not None:
                 self.on_throttle(answered.name, delay)
         elif status == 503:

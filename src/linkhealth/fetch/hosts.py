@@ -8,12 +8,17 @@ whether it is paused as a whole (429, or 503 with ``Retry-After``, or several UR
 failing with 503 back to back). The configured interval is the mean gap between
 request starts (``jitter`` spreads each gap by up to ± half that fraction).
 
-Adaptive rate: a host that answers 429 has shown a host-wide limit. Its rate is set
-just under the answers per second it actually gave over the last few seconds (what
-the limit let through), then raised quickly back to 95 % of that estimate and slowly
-beyond it while answers stay clean; the next 429 sets a new estimate. A host that
-never throttles is never slowed down. A fixed interval from the configuration is a
-floor on the gap between starts either way.
+A lone 429 may be one URL's own trouble ("this page, not now"): the host pauses, but one
+request (a probe) may go at once. If the probe is answered normally the pause ends; if it
+(or any request sent after the 429'd one) is refused too, the limit is the host's. Only a
+short ``Retry-After`` is probed; a long one is the host's word.
+
+Adaptive rate: a host that refuses requests host-wide has shown a limit. Its pacing rate
+is cut to ``CUT`` × the rate it refused (before any pacing: the rate its clean answers
+came at), then raised additively while answers stay clean and the rate is what spaces
+the starts (time paused does not count), so it settles just under the limit and meets it
+again only now and then. A host that never throttles is never slowed down. A fixed
+interval from the configuration is a floor on the gap between starts either way.
 
 The global limiter hands a free place to the waiting host with the most work
 (the busiest host is the critical path of a run), not to whoever asked first.
@@ -37,21 +42,23 @@ OnThrottle = Callable[[str, float], None]
 
 Job = TypeVar("Job")
 
-GOODPUT_WINDOW = 5.0  # seconds of answers the rate estimate looks back on
-CUT = 0.85  # after a 429: this share of the rate the host let through
-NEAR = 0.95  # climb quickly up to this share of the estimate ...
-FAST_CLIMB = 0.10  # ... at this share of the estimate per second,
-SLOW_CLIMB = 0.08  # then probe beyond it this slowly
+CUT = 0.9  # after a host-wide refusal: this share of the rate it refused
 MIN_RATE = 0.2  # requests per second: never slower (a 429 storm is waited out instead)
+# While clean, the rate climbs by this share of the rate last refused, per second: slowly,
+# so that a limit is met again only every ten seconds or so (bench/ratesim.py).
+CLIMB = 0.005
+# Before the first refusal seen while pacing (the first cut comes from a burst), the
+# limit is unknown: the rate grows by this share of itself per second until refused.
+SEARCH = 0.3
+# The rate of clean answers before the first cut is counted over at least this long
+# (the first answers come in a burst the limit allowed).
+FIRST_SPAN = 0.25
+SEND_WINDOW = 2.0  # seconds of request starts the sending rate is counted over
+PACED = 0.8  # the rate climbs only while starts come at least this close to it
+HOLD = 5.0  # seconds a lone 429 stops the climb (it may have been the limit after all)
+PROBE_MAX = 5.0  # seconds: a longer Retry-After is not probed
 # "Several URLs of the host fail with 503 close together": this many in a row.
 HOST_503_RUN = 3
-# A 429 lowers the rate only as part of a cluster (a host-wide limit refuses every
-# request once its burst is spent; one URL's own 429 is a pause, not a limit), and
-# only with enough answers to estimate what the host lets through.
-CLUSTER_429 = 2
-CLUSTER_WINDOW = 2.0
-LIMIT_SHARE = 0.25  # of the answers in the window
-MIN_ANSWERS = 10
 
 
 class HostThrottled(Exception):
@@ -83,14 +90,18 @@ class HostState(Generic[Job]):
         self.in_flight = 0
         self.next_start = 0.0
         self.paused_until = 0.0
-        self.rate: float | None = None  # adaptive requests per second, once throttled
-        self.estimate = 0.0  # what the host let through when it last said 429
+        self.rate: float | None = None  # adaptive requests per second, once limited
+        self.ceiling: float | None = None  # the paced rate the host last refused
         self.last_cut = -1.0
-        self._raised_at = 0.0
-        self._good: deque[float] = deque()
-        self._refused: deque[float] = deque()
-        self._lift: tuple[float, float] | None = None  # (sent, pause before) of a lone 429
-        self._first_answer: float | None = None
+        self._climbed_at = 0.0
+        self._good: deque[float] = deque()  # when clean answers came (recent ones)
+        # A lone 429 waiting for its probe: (its request's start, when it came, the pause
+        # before it, the pause it set), and whether the probe may still go.
+        self._suspect: tuple[float, float, float, float] | None = None
+        self._probe = False
+        self._starts: deque[float] = deque()  # recent request starts
+        self._hold_until = 0.0  # no climbing before (a lone 429 just came)
+        self._resumed_at = 0.0  # when the pause before the current one ended
         self._backoff = 0.0
         self._run_503 = 0
         self._rng = rng or random.Random()
@@ -151,14 +162,22 @@ class HostState(Generic[Job]):
                 await event.wait()
 
     def start_time(self) -> float:
-        """The earliest moment a request may start (pause and pacing; not the slot count)."""
+        """The earliest moment a request may start (pause and pacing; not the slot count).
+        A lone 429's probe may go at once."""
+        if self._probe:
+            return 0.0
         return max(self.paused_until, self.next_start)
 
     def try_take(self, now: float) -> bool:
         """Claim a request slot now if the host allows one; spaces the next start."""
         if self.in_flight >= self.concurrency or now < self.start_time():
             return False
+        self._probe = False
         self.in_flight += 1
+        starts = self._starts
+        starts.append(now)
+        while starts[0] < now - SEND_WINDOW:
+            starts.popleft()
         gap = self.interval
         if gap and self.jitter:
             # The interval is the mean gap; jitter spreads it evenly around it.
@@ -191,63 +210,67 @@ class HostState(Generic[Job]):
 
     def pause(self, seconds: float) -> None:
         """Pause the whole host for ``seconds`` from now (the longest pause wins)."""
-        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+        now = time.monotonic()
+        if self.paused_until <= now:
+            self._resumed_at = self.paused_until
+        self.paused_until = max(self.paused_until, now + seconds)
         self.notify()
 
-    def throttled(self, retry_after: float | None, base: float, started: float) -> float:
+    def throttled(
+        self, retry_after: float | None, base: float, started: float, *, probe: bool = False
+    ) -> float:
         """A host-wide "slow down" (429, or 503 with ``Retry-After``): pause the host, and
-        lower its rate when the 429s come as a host-wide limit's do (a cluster). Returns
-        the pause: ``Retry-After`` when given (uncapped: it is the host's word), else a
-        backoff that doubles while the host keeps throttling.
+        lower its rate when the refusal is the host's. Returns the pause: ``Retry-After``
+        when given (uncapped: it is the host's word), else a backoff that doubles while
+        the host keeps throttling.
 
-        A lone one may be one URL's trouble: if a request sent after it is answered
-        normally (:meth:`answered`), the host was still serving us and the pause ends."""
+        With ``probe`` (a 429) a lone refusal may be one URL's trouble: one request may
+        still go at once, and if a request sent after this one is answered normally
+        (:meth:`answered`) the pause ends; if it is refused too, the limit is the host's."""
         now = time.monotonic()
-        refused = self._refused
-        refused.append(now)
-        while refused and refused[0] < now - CLUSTER_WINDOW:
-            refused.popleft()
         if retry_after is not None:
             delay = retry_after
         else:
             self._backoff = min(max(base, self._backoff * 2), self.backoff_cap)
             delay = self._backoff * (1.0 + self._rng.random() * 0.25)
-        limited = self._limited(now)
-        if limited:
+        suspect = self._suspect
+        if suspect is not None and suspect[3] <= now:
+            suspect = self._suspect = None  # its pause ran out unanswered: forget it
+        if started < self.last_cut:
+            self.pause(delay)  # on its way before the last cut: the same refusal
+            return delay
+        if suspect is not None and started > suspect[0]:
+            self._suspect = None  # a later request was refused too: the host's limit
+            self._probe = False
             self._cut(started, now)
-        self._lift = None if limited or self._lift is not None else (started, self.paused_until)
+            self.pause(delay)
+            return delay
+        before = self.paused_until
         self.pause(delay)
+        if suspect is None and probe and delay <= PROBE_MAX:
+            self._suspect = (started, now, before, self.paused_until)
+            self._probe = True
         return delay
 
-    def _limited(self, now: float) -> bool:
-        """Whether the recent 429s look like a host-wide limit: several, and a good share
-        of the recent answers (one URL's own 429s are a few among many answers)."""
-        if len(self._refused) < CLUSTER_429:
-            return False
-        clean = 0
-        for at in reversed(self._good):
-            if at < now - CLUSTER_WINDOW:
-                break
-            clean += 1
-        return len(self._refused) >= LIMIT_SHARE * (clean + len(self._refused))
-
     def _cut(self, started: float, now: float) -> None:
+        """Lower the pacing rate below what the host refused (once per episode)."""
         if started < self.last_cut:
             return  # sent before the last cut: the cut already accounts for it
-        cutoff = now - GOODPUT_WINDOW
-        while self._good and self._good[0] < cutoff:
-            self._good.popleft()
-        if len(self._good) < MIN_ANSWERS:
-            return
-        since = self._first_answer if self._first_answer is not None else now
-        span = min(GOODPUT_WINDOW, max(now - since, 0.1))
-        let_through = len(self._good) / span
         if self.rate is not None:
-            let_through = min(let_through, self.rate)
-        self.estimate = max(let_through, MIN_RATE)
-        self.rate = max(CUT * self.estimate, MIN_RATE)
+            refused = self.rate
+            if self._sending(now) >= PACED * refused:
+                self.ceiling = refused  # refused while really sending at that rate
+        else:
+            # Not paced yet: the rate its clean answers came at over the last second
+            # (FIRST_SPAN at the very start; one answer at least: refusals may come
+            # back before the first page does).
+            first = self._good[0] if self._good else now
+            span = min(max(now - first, FIRST_SPAN), 1.0)
+            clean = sum(1 for at in self._good if at >= now - span)
+            refused = max(clean, 1) / span
+        self.rate = max(CUT * refused, MIN_RATE)
         self.last_cut = now
-        self._raised_at = now
+        self._climbed_at = now
 
     def failed_503(self) -> float | None:
         """A 503 without ``Retry-After``: that URL's trouble, unless several URLs of the
@@ -264,25 +287,45 @@ class HostState(Generic[Job]):
         """A normal answer (not 429/503) to a request sent at ``started``: backoff decays,
         the adaptive rate climbs, a lone 429's pause ends if this was sent after it."""
         now = time.monotonic()
-        lift = self._lift
-        if lift is not None and started is not None and started > lift[0]:
-            self._lift = None
+        suspect = self._suspect
+        if suspect is not None and started is not None and started >= suspect[1]:
+            # The probe, sent after the 429 came, was served: that URL's own trouble.
+            # (A request already on its way may have met a bucket just refilled.)
+            self._suspect = None
+            self._probe = False
             if self.paused_until > now:
-                self.paused_until = max(lift[1], now)
+                self.paused_until = max(suspect[2], now)
                 self.notify()
+            if self.rate is not None:
+                # Or the probe met a bucket just refilled: a paced host holds its rate.
+                self._hold_until = now + HOLD
         self._run_503 = 0
         self._backoff /= 2
-        if self._first_answer is None:
-            self._first_answer = now
         self._good.append(now)
-        if len(self._good) > 4096:
+        if len(self._good) > 256:
             self._good.popleft()
-        if self.rate is None:
+        if self.rate is not None:
+            self._climb(now)
+
+    def _sending(self, now: float) -> float:
+        """Requests started per second lately, since the last pause ended."""
+        resumed = self.paused_until if self.paused_until <= now else self._resumed_at
+        since = max(now - SEND_WINDOW, resumed)
+        started = sum(1 for at in self._starts if at >= since)
+        return started / max(now - since, FIRST_SPAN)
+
+    def _climb(self, now: float) -> None:
+        """Raise the rate for the clean time since the last raise (pauses excluded), while
+        the rate is what spaces the starts (not the slots, nor an empty queue)."""
+        assert self.rate is not None
+        dt = now - max(self._climbed_at, self.paused_until, self._hold_until)
+        self._climbed_at = now
+        if dt <= 0 or self._sending(now) < PACED * self.rate:
             return
-        dt = now - self._raised_at
-        self._raised_at = now
-        step = FAST_CLIMB if self.rate < NEAR * self.estimate else SLOW_CLIMB
-        self.rate += step * self.estimate * dt
+        if self.ceiling is None:
+            self.rate *= 1.0 + SEARCH * dt
+        else:
+            self.rate += CLIMB * self.ceiling * dt
 
 
 class ThrottleBoard:
