@@ -157,27 +157,87 @@ class Page:
                 yield href
 
 
+# Every element parse_page reads, found in one pass over the tree (document order):
+# each css() call costs a selector compilation and a walk of its own.
+_WANTED = "html, meta, link, base, title, h1, p, script[type]"
+_TITLES_SCANNED = 50  # an SVG/MathML <title> is skipped, among this many
+_H1_SCANNED = 10
+
+
 def parse_page(text: str, url: str) -> Page:
     tree = LexborHTMLParser(head_region(text))
     page = Page(url=url, base_url=url)
-    for node in tree.css("meta")[:MAX_ELEMENTS]:
-        _add_meta(page.metas, node.attributes)
-    for node in tree.css("link")[:MAX_ELEMENTS]:
-        page.links.append({k.lower(): v for k, v in node.attributes.items() if v is not None})
-    base = tree.css_first("base[href]")
-    if base is not None:
-        page.base_url = _join_base(url, base.attributes.get("href") or "")
-    root = tree.css_first("html")
-    if root is not None:
-        attrs = root.attributes
-        page.html_lang = attrs.get("lang") or attrs.get("xml:lang")
-    page.title = _document_title(tree)
-    page.h1 = [node_text(n) for n in tree.css("h1")[:10] if not _in_foreign_content(n)]
     body = tree.body
-    if body is not None:
+    # A <frameset> can take the place of a body already begun: that body is then cut
+    # from the document, yet it is still the page's body (with its paragraphs).
+    detached = body is not None and body.parent is None
+    _Reader(page, in_body=body is not None and not detached).read(tree.css(_WANTED))
+    if body is not None and detached:
         page.paragraphs = [node_text(n) for n in body.css("p")[: sel.PARAGRAPH_MAX_SCANNED]]
-    page.jsonld = list(_jsonld_objects(tree))
     return page
+
+
+class _Reader:
+    """Sorts the wanted elements of one page, in document order, onto its :class:`Page`.
+
+    The head's ``<title>`` comes first among titles when there is one (the parser never
+    puts SVG or MathML in the head); else the first title outside SVG/MathML. ``<p>``
+    counts only in a body: the parser puts every ``<p>`` there.
+    """
+
+    def __init__(self, page: Page, *, in_body: bool) -> None:
+        self.page = page
+        self.in_body = in_body
+        self.counts = {"meta": 0, "link": 0, "title": 0, "h1": 0, "p": 0}
+        self.limits = {
+            "meta": MAX_ELEMENTS,
+            "link": MAX_ELEMENTS,
+            "title": _TITLES_SCANNED,
+            "h1": _H1_SCANNED,
+            "p": sel.PARAGRAPH_MAX_SCANNED if in_body else 0,
+        }
+        self.base_seen = self.root_seen = self.title_found = False
+        self.scripts: list[LexborNode] = []
+
+    def read(self, nodes: list[LexborNode]) -> None:
+        page = self.page
+        for node in nodes:
+            tag = node.tag or ""
+            count = self.counts.get(tag)
+            if count is not None:
+                if count >= self.limits[tag]:
+                    continue
+                self.counts[tag] = count + 1
+            if tag == "meta":
+                _add_meta(page.metas, node.attributes)
+            elif tag == "link":
+                attrs = node.attributes.items()
+                page.links.append({k.lower(): v for k, v in attrs if v is not None})
+            elif tag == "p":
+                page.paragraphs.append(node_text(node))
+            else:
+                self._other(tag, node)
+        page.jsonld = list(_jsonld_objects(self.scripts))
+
+    def _other(self, tag: str, node: LexborNode) -> None:
+        page = self.page
+        if tag == "h1":
+            if not _in_foreign_content(node):
+                page.h1.append(node_text(node))
+        elif tag == "title":
+            if not self.title_found and not _in_foreign_content(node):
+                self.title_found = True
+                page.title = node_text(node)
+        elif tag == "script":
+            self.scripts.append(node)
+        elif tag == "base":
+            if not self.base_seen and "href" in node.attributes:
+                self.base_seen = True
+                page.base_url = _join_base(page.url, node.attributes.get("href") or "")
+        elif tag == "html" and not self.root_seen:
+            self.root_seen = True
+            attrs = node.attributes
+            page.html_lang = attrs.get("lang") or attrs.get("xml:lang")
 
 
 def _add_meta(metas: dict[str, str], attrs: dict[str, str | None]) -> None:
@@ -201,23 +261,10 @@ def _join_base(url: str, href: str) -> str:
     return resolve_http_url(url, href) or url
 
 
-def _document_title(tree: LexborHTMLParser) -> str | None:
-    """The first ``<title>`` in the HTML namespace (never an SVG/MathML one)."""
-    head = tree.head
-    if head is not None:
-        first = head.css_first("title")
-        if first is not None:
-            return node_text(first)
-    for node in tree.css("title")[:50]:
-        if not _in_foreign_content(node):
-            return node_text(node)
-    return None
-
-
-def _jsonld_objects(tree: LexborHTMLParser) -> Iterator[dict[str, Any]]:
+def _jsonld_objects(candidates: list[LexborNode]) -> Iterator[dict[str, Any]]:
     scripts = [
         node
-        for node in tree.css("script[type]")
+        for node in candidates
         if (node.attributes.get("type") or "").strip().lower().startswith("application/ld+json")
     ]
     for node in scripts[:MAX_JSONLD_SCRIPTS]:

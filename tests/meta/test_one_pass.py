@@ -1,0 +1,105 @@
+"""parse_page finds every element it reads in one pass over the tree: it must read what
+one query per element kind reads (the head's title first, titles and headings in SVG or
+MathML skipped, paragraphs of the body only — also of a body a <frameset> cut off)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from selectolax.lexbor import LexborHTMLParser
+
+from linkhealth.meta import selectors as sel
+from linkhealth.meta.document import (
+    MAX_ELEMENTS,
+    Page,
+    _add_meta,
+    _in_foreign_content,
+    _join_base,
+    _jsonld_objects,
+    head_region,
+    node_text,
+    parse_page,
+)
+
+PIECES = [
+    "<title>T{n}</title>",
+    "<TITLE>Up{n}</TITLE>",
+    "<svg><title>S{n}</title></svg>",
+    "<math><title>M{n}</title></math>",
+    "<template><title>TT{n}</title><p>tp</p><meta name=description content=tm></template>",
+    "<noscript><title>N{n}</title><p>np</p></noscript>",
+    "<meta name=description content='d{n}'>",
+    "<meta property='og:title' content='o{n}'>",
+    "<link rel=canonical href='/c{n}'>",
+    "<link REL=Icon href=x type=image/png>",
+    "<base href='http://b{n}.example/'>",
+    "<base target=_blank>",
+    "<base href>",
+    "<h1>H{n}</h1>",
+    "<svg><h1>SH</h1></svg>",
+    "<p>para {n} words and words</p>",
+    "<p>",
+    "</p>",
+    "<div>",
+    '<script type="application/ld+json">{{"@type": "Article", "headline": "J{n}"}}</script>',
+    "<script type=text/javascript>var a='<title>no</title>';</script>",
+    "<!-- <title>c</title> -->",
+    "<frameset><frame></frameset>",
+    "<head>",
+    "</head>",
+    "<body>",
+    "</body>",
+    "<html lang=fr>",
+    "<html xml:lang=de>",
+    "<table><tr><td><p>cell</p><title>tt</title></td></tr></table>",
+    "<svg><foreignObject><p>fp</p><title>ft</title><h1>fh</h1></foreignObject></svg>",
+    "<svg><meta name=description content=sv><base href=/sb><link rel=canonical href=/s></svg>",
+    "<math><annotation-xml encoding=text/html><title>ax</title><h1>ah</h1></annotation-xml></math>",
+    "<h1><svg><title>x</title></svg>inner</h1>",
+    "<textarea><title>ta</title></textarea>",
+    "text ",
+]
+
+
+def per_query(text: str, url: str) -> Page:
+    """The page as one css() query per element kind reads it."""
+    tree = LexborHTMLParser(head_region(text))
+    page = Page(url=url, base_url=url)
+    for node in tree.css("meta")[:MAX_ELEMENTS]:
+        _add_meta(page.metas, node.attributes)
+    for node in tree.css("link")[:MAX_ELEMENTS]:
+        page.links.append({k.lower(): v for k, v in node.attributes.items() if v is not None})
+    base = tree.css_first("base[href]")
+    if base is not None:
+        page.base_url = _join_base(url, base.attributes.get("href") or "")
+    root = tree.css_first("html")
+    if root is not None:
+        page.html_lang = root.attributes.get("lang") or root.attributes.get("xml:lang")
+    head_title = tree.head.css_first("title") if tree.head is not None else None
+    titles = [n for n in tree.css("title")[:50] if not _in_foreign_content(n)]
+    first = head_title if head_title is not None else (titles[0] if titles else None)
+    page.title = node_text(first) if first is not None else None
+    page.h1 = [node_text(n) for n in tree.css("h1")[:10] if not _in_foreign_content(n)]
+    if tree.body is not None:
+        page.paragraphs = [node_text(n) for n in tree.body.css("p")[: sel.PARAGRAPH_MAX_SCANNED]]
+    page.jsonld = list(_jsonld_objects(tree.css("script[type]")))
+    return page
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(PIECES), st.integers(0, 9)), max_size=40))
+def test_one_pass_reads_what_one_query_per_kind_reads(pieces: list[tuple[str, int]]) -> None:
+    text = "".join(piece.format(n=n) for piece, n in pieces)
+    url = "http://a.example/x/y"
+    assert dataclasses.asdict(parse_page(text, url)) == dataclasses.asdict(per_query(text, url))
+
+
+def test_paragraphs_of_a_body_a_frameset_cut_off_are_still_read() -> None:
+    page = parse_page("<p>kept</p><frameset><frame></frameset>", "http://a.example/")
+    assert (
+        page.paragraphs
+        == ["kept"]
+        == per_query("<p>kept</p><frameset><frame></frameset>", "http://a.example/").paragraphs
+    )
