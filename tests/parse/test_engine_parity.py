@@ -16,12 +16,13 @@ import ast
 import random
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bench.genlist import generate
 
 from linkhealth.config import CommentMode
-from linkhealth.parse import extract_text, markdown
+from linkhealth.parse import extract_text, markdown, walk
 from linkhealth.parse.extract import ParseResult
 from linkhealth.parse.fallback import FallbackWalk
 
@@ -122,6 +123,47 @@ def test_a_long_list_without_headings_is_cut_between_items(
     assert {o.section for o in result.occurrences if o.url.startswith("https://h")} == {"Title"}
     assert result.occurrences[0].url == "https://r.example/"  # a definition of another chunk
     assert _key(result) == python
+
+
+class _CountingBlocks:
+    """walk._BLOCKS, counting the chunks parsed for their definitions alone."""
+
+    def __init__(self, blocks: Any) -> None:
+        self.blocks = blocks
+        self.calls = 0
+
+    def tree(self, text: str) -> Any:
+        self.calls += 1
+        return self.blocks.tree(text)
+
+
+@pytest.mark.parametrize("at_end", [False, True])
+def test_only_chunks_defining_a_label_used_before_are_parsed_twice(
+    monkeypatch: pytest.MonkeyPatch, at_end: bool
+) -> None:
+    sections = []
+    for n in range(60):
+        links = "".join(
+            f"- [l{n}.{i}][r{n}.{i}] and [x](https://h.example/{n}/{i})\n" for i in range(5)
+        )
+        defs = "".join(f"[r{n}.{i}]: https://r.example/{n}/{i}\n" for i in range(5))
+        sections.append((f"## S{n}\n\n{links}\n", defs))
+    if at_end:  # every definition after every link: the last chunk is read first
+        text = "".join(a for a, _ in sections) + "\n" + "".join(d for _, d in sections)
+    else:  # each section's definitions at its end
+        text = "".join(a + "\n" + d + "\n" for a, d in sections)
+    python = _key(extract_text(text, "f.md", engine="python"))
+    _no_fallback(monkeypatch)
+    # sections are ~430 characters: a heading comes before a cut between items could
+    monkeypatch.setattr(markdown, "CHUNK_CHARS", 2000)
+    counting = _CountingBlocks(walk._BLOCKS)
+    monkeypatch.setattr(walk, "_BLOCKS", counting)
+    starts = [0, *(i + 1 for i, c in enumerate(text) if c == "\n")]
+    assert len(markdown.chunks(text, starts)) > 6
+    result = extract_text(text, "f.md")
+    assert _key(result) == python
+    assert sum(o.url.startswith("https://r.example/") for o in result.occurrences) == 300
+    assert counting.calls == (1 if at_end else 0)
 
 
 def test_no_chunk_cut_inside_a_fence_or_comment() -> None:

@@ -625,10 +625,10 @@ def chunks(src: str, starts: list[int], size: int | None = None) -> list[tuple[i
     A cut is made only outside a fenced code block, after every HTML block that runs
     past blank lines (comment, ``<script>``, ``<pre>``, ``<style>``, ``<textarea>``,
     ``<?``, CDATA) has closed, and before either an ATX heading at column 0 that
-    follows a blank line (it ends every open block), or a bullet (or ``1.``) item at
-    column 0 after another item's line, outside an HTML block (it ends every open block
-    but its list, which goes on as a second list: the same items, spans and
-    sections). Reference
+    follows a blank line (it ends every open block), or (a quarter past ``size``) a
+    bullet (or ``1.``) item at column 0 after another item's line, outside an HTML
+    block (it ends every open block but its list, which goes on as a second list: the
+    same items, spans and sections). Reference
     definitions are shared by the walk, not by the cut.
     """
     size = CHUNK_CHARS if size is None else size
@@ -652,7 +652,11 @@ def chunks(src: str, starts: list[int], size: int | None = None) -> list[tuple[i
         m = _FENCE_RE.match(line)
         if m and (m.group(1)[0] == "~" or "`" not in line[m.end() :]):
             fence = m.group(1)
-        elif start - begin >= size and html.closed() and _cut_before(line, blank, in_list, html):
+        elif (
+            start - begin >= size
+            and html.closed()
+            and _cut_before(line, blank, in_list, html, start - begin >= size + size // 4)
+        ):
             out.append((begin, start))
             begin = start
         html.read(line)
@@ -663,12 +667,16 @@ def chunks(src: str, starts: list[int], size: int | None = None) -> list[tuple[i
     return out
 
 
-def _cut_before(line: str, blank: bool, in_list: bool, html: _HtmlState) -> bool:
+def _cut_before(line: str, blank: bool, in_list: bool, html: _HtmlState, late: bool) -> bool:
     if blank and _ATX_RE.match(line):
         return True
-    # not before a list's first item: the paragraph above may be the list's title
+    # Between items only a quarter past the size (``late``): a heading cut keeps a section
+    # whole, with the definitions at its end after the links that use them (a link that
+    # uses a later chunk's definition makes the walk parse that chunk twice). Never before
+    # a list's first item: the paragraph above may be the list's title.
     return (
-        in_list
+        late
+        and in_list
         and not html.block
         and _ITEM_RE.match(line) is not None
         and not _THEMATIC_RE.match(line)

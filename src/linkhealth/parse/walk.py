@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from markdown_it_pyrs import Node
@@ -101,7 +102,9 @@ class Walk:
         self.offsets = ByteOffsets("", [0])
         self.limit = 0
         self.neutralised = False
-        self.refdefs: dict[str, RefDef] = {}
+        self.refdefs: dict[str, RefDef] = {}  # in the order of the file, first one wins
+        # read before the walk: definitions of a later chunk that an earlier one may use
+        self.later: dict[str, RefDef] = {}
         self.used: set[str] = set()
         self.stack: list[tuple[int, str | None]] = []
         self.changes: list[tuple[int, str | None]] = []
@@ -154,14 +157,15 @@ class Walk:
     def run(self, section: str | None) -> None:
         self.stack = [(-1, section)] if section else []
         self.changes = [(0, section)]
-        if len(self.chunks) > 1:  # definitions first: a link may use a later chunk's
-            for a, b in self.chunks:
-                self._definitions(self._tree(a, b))
-        for a, b in self.chunks:
-            root = self._tree(a, b, self._labels_for(a, b))
-            if len(self.chunks) == 1:
-                self._definitions(root)
+        labels = [self._labels(a, b) for a, b in self.chunks]
+        for j in _defining_later(labels):  # block rules only: their definitions
+            a, b = self.chunks[j]
+            self._definitions(self._tree(a, b).children, self.later)
+        for (a, b), (used, _) in zip(self.chunks, labels, strict=True):
+            root = self._tree(a, b, self._labels_for(used))
+            # the appended definitions are no part of the chunk
             top = [n for n in root.children if (n.srcmap or (0, 0))[0] < self.limit]
+            self._definitions(top, self.refdefs)
             self.blocks(top, 0, min((root.srcmap or (0, 0))[1], self.limit), 0)
         # Definitions nobody uses are still links in the file.
         change_lines = [c[0] for c in self.changes]
@@ -171,29 +175,47 @@ class Walk:
             sec = self.changes[max(bisect_right(change_lines, self.line(d.start)) - 1, 0)][1]
             self.fp._link(LinkKind.REFERENCE, d.url, d.start, d.end, None, sec, self.in_comment)
 
-    def _labels_for(self, a: int, b: int) -> str:
-        """Definitions (of other chunks) for the labels this chunk may use, so that the
-        parser makes its reference links; their URLs come from :attr:`refdefs`."""
-        if len(self.chunks) == 1 or not self.refdefs:
-            return ""
+    def _labels(self, a: int, b: int) -> tuple[set[str], set[str]]:
+        """The labels the chunk at ``a:b`` may use, and those it may define: every
+        ``[label]``, and those followed by ``:`` (keys as :func:`normalize_reference`
+        makes them; supersets of what the parser finds)."""
+        if len(self.chunks) == 1:
+            return set(), set()
         chunk = self.text[self.base + a : self.base + b]
         if "[" not in chunk:
+            return set(), set()
+        used: set[str] = set()
+        defined: set[str] = set()
+        for m in _LABEL_RE.finditer(chunk):
+            used.add(m.group(1))
+            if chunk.startswith(":", m.end()):
+                defined.add(m.group(1))
+        return {normalize_reference(x) for x in used}, {normalize_reference(x) for x in defined}
+
+    def _labels_for(self, used: set[str]) -> str:
+        """Definitions (of other chunks) for the ``used`` labels known so far, so that the
+        parser makes their reference links; their URLs come from :meth:`refdef`."""
+        if not used or not (self.refdefs or self.later):
             return ""
-        seen = {normalize_reference(m.group(1)) for m in _LABEL_RE.finditer(chunk)}
-        wanted = [d.label for key, d in self.refdefs.items() if key in seen]
+        found = (self.refdef(key) for key in sorted(used))
+        wanted = [d.label for d in found if d is not None]
         return "\n\n" + "".join(f"[{label}]: x\n" for label in wanted) if wanted else ""
 
-    def _definitions(self, node: Node) -> None:
-        """Every reference definition (first one wins), before any link is read."""
-        for child in node.children:
+    def refdef(self, key: str) -> RefDef | None:
+        """The first definition of ``key`` in the file, as far as the walk needs it."""
+        return self.refdefs.get(key) or self.later.get(key)
+
+    def _definitions(self, nodes: Sequence[Node], into: dict[str, RefDef]) -> None:
+        """Every reference definition in ``nodes`` (first one wins) into ``into``."""
+        for child in nodes:
             name = child.name
             if name == "definition":
                 a, b = self.span(child)
                 found = definition(self.text, a, b)
-                if found is not None and found[0] not in self.refdefs:
-                    self.refdefs[found[0]] = found[1]
+                if found is not None and found[0] not in into:
+                    into[found[0]] = found[1]
             elif name in ("blockquote", "list_item", *_LISTS):
-                self._definitions(child)
+                self._definitions(child.children, into)
 
     def blocks(self, nodes: list[Node], depth: int, parent_end: int, quotes: int) -> None:
         i, n = 0, len(nodes)
@@ -361,7 +383,7 @@ class Walk:
             start, stop, url = dest
         else:
             key = reference_key(text, first + 1, end, e)
-            ref = self.refdefs.get(key)
+            ref = self.refdef(key)
             if ref is None:
                 return
             self.used.add(key)
@@ -382,6 +404,19 @@ class Walk:
             self.in_comment,
             diag_span=diag_span,
         )
+
+
+def _defining_later(labels: list[tuple[set[str], set[str]]]) -> list[int]:
+    """The chunks whose definitions are read before the walk (``labels``: the labels each
+    chunk may use and define, in order): those that may define a label an earlier chunk
+    uses. Every other chunk's own tree gives its definitions before its links are read."""
+    needed: list[int] = []
+    used_before: set[str] = set()
+    for j, (used, defined) in enumerate(labels):
+        if not defined.isdisjoint(used_before):
+            needed.append(j)
+        used_before |= used
+    return needed
 
 
 def _deep_inline(src: str) -> bool:
