@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -201,3 +204,35 @@ def test_history_applied_after_recording_updates_the_stored_rows(
     assert report.results == second  # order and history fields kept for `report`
     assert report.results[0].failing_since == T0
     assert report.summary.failing == 1
+
+
+def test_history_pass_rewrites_the_rows_whose_result_changed_since_recorded(
+    store: Store, result: MakeResult, store_path: Path
+) -> None:
+    """Fields set after a result was recorded (a suggestion judged, an interruption
+    marked) reach the store with the history; a row whose result is unchanged is not
+    rewritten."""
+    when = T0
+    run = store.begin_run(when, judging=Judging())
+    results = [result(f"{URL}{i}", "ok", checked_at=when) for i in range(3)]
+    results[2] = result(f"{URL}2", "broken", checked_at=when, suggestion="https://b.example/")
+    store.record(run, results)
+    results[1].detail = "interrupted: not checked again"
+    results[2].suggestion_ok = True
+    with closing(sqlite3.connect(store_path)) as conn:  # counts the rows rewritten
+        conn.execute("CREATE TABLE rewritten (url TEXT)")
+        conn.execute(
+            "CREATE TRIGGER count_updates AFTER UPDATE ON results"
+            " BEGIN INSERT INTO rewritten VALUES (new.url); END"
+        )
+        conn.commit()
+        store.apply_history(results, now=when, outage=False, run_id=run)
+        rewritten = sorted(url for (url,) in conn.execute("SELECT url FROM rewritten"))
+    store.finish_run(run, finished_at=when, partial=False, network="ok")
+    # the third changed twice over: a suggestion judged and a failing streak begun
+    assert rewritten == [f"{URL}1", f"{URL}2"]
+    report = store.last_run()
+    assert report is not None
+    assert report.results == results
+    assert report.results[1].detail == "interrupted: not checked again"
+    assert report.results[2].suggestion_ok is True and report.results[2].failing_runs == 1

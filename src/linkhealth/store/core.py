@@ -5,6 +5,7 @@ See the package docstring (:mod:`linkhealth.store`) for the public API.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import sqlite3
@@ -161,6 +162,9 @@ class Store:
         self.warnings = warnings
         self._lock = threading.RLock()
         self._run_rules: dict[int, Judging] = {}
+        # What this object last wrote for each (run, url): the digest of the result's
+        # packed JSON, so that the history pass rewrites only rows whose result changed.
+        self._written: dict[int, dict[str, bytes]] = {}
 
     # ---------------------------------------------------------------- opening
 
@@ -275,8 +279,15 @@ class Store:
         if not results:
             return
         rules = self._rules(run_id)
-        rows = [_result_row(run_id, result, fails_run(result, rules)) for result in results]
+        dumps = [_dump(result) for result in results]
+        rows = [
+            _result_row(run_id, result, fails_run(result, rules), dump)
+            for result, dump in zip(results, dumps, strict=True)
+        ]
         self._write(lambda conn: conn.executemany(_INSERT_RESULT, rows))
+        written = self._written.setdefault(run_id, {})
+        for result, dump in zip(results, dumps, strict=True):
+            written[result.url] = _digest(dump)
 
     def finish_run(
         self,
@@ -481,17 +492,29 @@ class Store:
             self._update_history(run_id, results)
 
     def _update_history(self, run_id: int, results: Sequence[CheckResult]) -> None:
+        """Rewrite the stored rows of ``results`` that differ from what was recorded (most
+        keep their verdict and history; a result this object did not record is rewritten)."""
         rules = self._rules(run_id)
+        written = self._written.get(run_id, {})
         by_url = {result.url: result for result in results}
-        rows = []
-        for result in by_url.values():
-            row = _result_row(run_id, result, fails_run(result, rules))
-            rows.append((*row[2:], run_id, result.url))
+        rows, digests = [], {}
+        for url, result in by_url.items():
+            dump = _dump(result)
+            digest = _digest(dump)
+            if written.get(url) == digest:
+                continue  # the stored row holds this result already
+            row = _result_row(run_id, result, fails_run(result, rules), dump)
+            rows.append((*row[2:], run_id, url))
+            digests[url] = digest
 
         def update(conn: sqlite3.Connection) -> None:
             conn.executemany(_UPDATE_RESULT, rows)  # rows not recorded yet are left alone
 
-        self._write(update)
+        if rows:
+            self._write(update)
+        for url, digest in digests.items():
+            if url in written:  # only rows that exist were updated
+                written[url] = digest
 
     def _pasts(self, urls: Iterable[str], run_id: int | None) -> dict[str, list[PastResult]]:
         wanted = _unique(urls)
@@ -643,7 +666,8 @@ def _judging(judged_json: str | None, fail_after: int, strict: int) -> Judging:
     return Judging(fail_after=int(fail_after), strict=bool(strict))
 
 
-def _result_row(run_id: int, result: CheckResult, fails: bool) -> tuple[object, ...]:
+def _result_row(run_id: int, result: CheckResult, fails: bool, dump: bytes) -> tuple[object, ...]:
+    """The row of ``result``; ``dump`` is its :func:`_dump` (every column derives from it)."""
     return (
         run_id,
         result.url,
@@ -669,12 +693,17 @@ def _result_row(run_id: int, result: CheckResult, fails: bool) -> tuple[object, 
         result.last_modified,
         result.suggestion,
         len(result.occurrences),
-        _pack(result),
+        zlib.compress(dump, 6),
     )
 
 
-def _pack(result: CheckResult) -> bytes:
-    return zlib.compress(result.model_dump_json(exclude_defaults=True).encode(), 6)
+def _dump(result: CheckResult) -> bytes:
+    """The result as it is stored (packed with zlib in the ``payload`` column)."""
+    return result.model_dump_json(exclude_defaults=True).encode()
+
+
+def _digest(dump: bytes) -> bytes:
+    return hashlib.blake2b(dump, digest_size=16).digest()
 
 
 def _unpack(payload: bytes) -> CheckResult:
