@@ -1,4 +1,4 @@
-"""Settings: one pydantic model, named defaults, typed values.
+"""Settings: one table of keys, named defaults, typed values.
 
 Every default is a named constant, reused by the CLI, the docs and the tests.
 Precedence (built in the CLI): flags > ``LINKHEALTH_*`` environment > file > defaults.
@@ -8,33 +8,32 @@ Values are parsed once, when the settings load: accepted statuses are
 ``exclude``/``include`` compiled patterns, ``root`` the resolved folder. A bad value
 is a :class:`~linkhealth.errors.ConfigError` (exit 2) before any work. Each typed
 value serialises back to the text it was written as (the cluster ships settings as JSON).
+
+Each key's rule (:func:`_key`) is the one check of its values. The tables are plain
+classes, not pydantic models: every command loads settings, and pydantic's import and
+schema building cost more than `lint`'s whole start-up budget (issue 15).
 """
 
 from __future__ import annotations
 
+import copy
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    PlainValidator,
-    field_validator,
-)
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 from linkhealth import __version__
 from linkhealth.duration import format_duration, parse_duration
 from linkhealth.errors import ConfigError
-from linkhealth.models import DEFAULT_ACCEPT as DEFAULT_ACCEPT  # re-exported: defaults live here
-from linkhealth.models import Judging
+from linkhealth.statuses import DEFAULT_ACCEPT as DEFAULT_ACCEPT  # re-exported: defaults live here
 from linkhealth.statuses import StatusRanges, parse_accept
+
+if TYPE_CHECKING:
+    from linkhealth.models import Judging
 
 DEFAULT_PATHS = ("lists/",)
 DEFAULT_GLOB = ("*.md", "*.markdown")
@@ -113,20 +112,6 @@ def _pattern(value: object) -> re.Pattern[str]:
         raise ValueError(f"{value!r} is not a valid regular expression ({exc})") from None
 
 
-#: Accepted statuses, parsed at load (``"200-299,429"``).
-Accept = Annotated[StatusRanges, PlainValidator(_accept), PlainSerializer(str, return_type=str)]
-#: A duration, parsed at load (``"1d"``, ``"12h"``, ``"0"``).
-Duration = Annotated[
-    timedelta, PlainValidator(_duration), PlainSerializer(format_duration, return_type=str)
-]
-#: A regular expression, compiled at load.
-Pattern = Annotated[
-    re.Pattern[str],
-    PlainValidator(_pattern),
-    PlainSerializer(lambda p: p.pattern, return_type=str),
-]
-
-
 class RequestMethod(StrEnum):
     """``--method`` (lychee's ``-X``): GET reads the page (metadata); HEAD only asks."""
 
@@ -199,157 +184,416 @@ def _basic_auth(value: object) -> BasicAuth:
     return BasicAuth(pattern, user, password)
 
 
-RemapRule = Annotated[Remap, PlainValidator(_remap), PlainSerializer(str, return_type=str)]
-BasicAuthRule = Annotated[
-    BasicAuth, PlainValidator(_basic_auth), PlainSerializer(str, return_type=str)
-]
+# --------------------------------------------------------------------------- settings tables
+
+Problem = tuple[tuple[str, ...], str]  # where (key, then nested keys), what is wrong
 
 
-class HostSettings(BaseModel):
+class InvalidSettings(ValueError):
+    """Values that do not fit their keys: every problem found, each with its place."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{'.'.join(loc)}: {msg}" for loc, msg in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class _Key:
+    """One key of a settings table: its rule, and its default (or a factory for one)."""
+
+    rule: Rule
+    default: object = None
+    factory: Callable[[], object] | None = None
+    shown: bool = True  # in repr (secrets are not)
+
+    def default_value(self) -> object:
+        return self.factory() if self.factory is not None else self.default
+
+
+def _key(
+    rule: Rule,
+    default: object = None,
+    *,
+    factory: Callable[[], object] | None = None,
+    shown: bool = True,
+) -> Any:
+    """A key of a settings table (typed as its value where the class declares it)."""
+    return _Key(rule, default, factory, shown)
+
+
+class _Table:
+    """Typed settings, every value checked by its key's rule when the table is built
+    (``Settings(retries="3")`` holds ``3``; ``Settings(retries=-1)`` raises
+    :class:`InvalidSettings`). The keys are the class's ``_key(...)`` attributes;
+    ``model_fields``, ``model_validate``, ``model_dump`` and ``model_copy`` are named as
+    the pydantic models' are, so callers read both alike."""
+
+    model_fields: ClassVar[dict[str, _Key]]
+
+    def __init_subclass__(cls) -> None:
+        cls.model_fields = {k: v for k, v in vars(cls).items() if isinstance(v, _Key)}
+
+    def __init__(self, **values: object) -> None:
+        unknown = sorted(values.keys() - self.model_fields.keys())
+        problems: list[Problem] = [((key,), "unknown key") for key in unknown]
+        for name, key in self.model_fields.items():
+            if name not in values:
+                setattr(self, name, key.default_value())
+                continue
+            try:
+                setattr(self, name, key.rule(values[name]))
+            except InvalidSettings as exc:
+                problems += [((name, *loc), msg) for loc, msg in exc.problems]
+            except ValueError as exc:
+                problems.append(((name,), str(exc)))
+        if problems:
+            raise InvalidSettings(problems)
+
+    @classmethod
+    def model_validate(cls, data: Mapping[str, object]) -> Self:
+        if not isinstance(data, Mapping):
+            raise InvalidSettings([((), f"expected a table, got {data!r}")])
+        return cls(**data)
+
+    def model_dump(self, *, mode: str = "json", include: set[str] | None = None) -> dict[str, Any]:
+        """The values as plain data, each typed value as the text it was written as."""
+        if mode != "json":
+            raise ValueError("settings dump as JSON data only")
+        return {
+            name: _plain(getattr(self, name))
+            for name in self.model_fields
+            if include is None or name in include
+        }
+
+    def model_copy(self, *, update: Mapping[str, object] | None = None) -> Self:
+        """A shallow copy with ``update``'s values as given (already typed: not checked)."""
+        clone = copy.copy(self)
+        for name, value in (update or {}).items():
+            if name not in self.model_fields:
+                raise InvalidSettings([((name,), "unknown key")])
+            setattr(clone, name, value)
+        return clone
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and vars(other) == vars(self)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        shown = (f"{n}={getattr(self, n)!r}" for n, k in self.model_fields.items() if k.shown)
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+
+def _plain(value: object) -> Any:
+    """A typed setting as JSON data: the text it was written as."""
+    if isinstance(value, _Table):
+        return value.model_dump()
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, StatusRanges | Remap | BasicAuth | Path):
+        return str(value)
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    if isinstance(value, re.Pattern):
+        return value.pattern
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+# --------------------------------------------------------------------------- value rules
+#
+# Each key has one rule: a function that checks a value as written (TOML, a flag, a
+# LINKHEALTH_* variable, the cluster's JSON) and returns the typed value, or raises
+# ValueError saying what was expected. Numbers and booleans written as text are read
+# (environment values are text); a typed value passes through unchanged.
+
+_TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
+_FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
+_INT_TEXT = re.compile(r"[+-]?[0-9]+(?:\.0*)?")
+
+Rule = Callable[[object], Any]
+
+
+def _bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _number(value: object, kind: type[int] | type[float]) -> float:
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = math.nan
+    else:
+        number = math.nan
+    if math.isnan(number) or (kind is int and not number.is_integer()):
+        raise ValueError(f"expected {'an integer' if kind is int else 'a number'}, got {value!r}")
+    return number
+
+
+def _int(*, ge: int | None = None) -> Rule:
+    def rule(value: object) -> int:
+        if isinstance(value, int):
+            number = int(value)
+        elif isinstance(value, str):
+            if not _INT_TEXT.fullmatch(value.strip()):
+                raise ValueError(f"expected an integer, got {value!r}")
+            number = int(float(value)) if "." in value else int(value)
+        else:
+            number = int(_number(value, int))
+        if ge is not None and number < ge:
+            raise ValueError(f"must be at least {ge}, got {number}")
+        return number
+
+    return rule
+
+
+def _float(*, ge: float | None = None, gt: float | None = None, le: float | None = None) -> Rule:
+    def rule(value: object) -> float:
+        number = _number(value, float)
+        if ge is not None and number < ge:
+            raise ValueError(f"must be at least {ge}, got {number}")
+        if gt is not None and number <= gt:
+            raise ValueError(f"must be more than {gt}, got {number}")
+        if le is not None and number > le:
+            raise ValueError(f"must be at most {le}, got {number}")
+        return number
+
+    return rule
+
+
+def _str(value: object) -> str:
+    if isinstance(value, str):
+        return str(value)
+    raise ValueError(f"expected a string, got {value!r}")
+
+
+def _path(value: object) -> Path:
+    if isinstance(value, str | Path):
+        return Path(value)
+    raise ValueError(f"expected a folder name, got {value!r}")
+
+
+def _choice(enum: type[StrEnum]) -> Rule:
+    def rule(value: object) -> StrEnum:
+        if isinstance(value, str) and value in enum._value2member_map_:
+            return enum(value)
+        choices = ", ".join(repr(member.value) for member in enum)
+        raise ValueError(f"expected one of {choices}, got {value!r}")
+
+    return rule
+
+
+def _optional(inner: Rule) -> Rule:
+    def rule(value: object) -> object:
+        return None if value is None else inner(value)
+
+    return rule
+
+
+def _list(inner: Rule) -> Rule:
+    def rule(value: object) -> list[object]:
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"expected a list, got {value!r}")
+        return [item for _, item in _each(inner, enumerate(value))]
+
+    return rule
+
+
+def _table(inner: Rule) -> Rule:
+    def rule(value: object) -> dict[str, object]:
+        if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+            raise ValueError(f"expected a table of names, got {value!r}")
+        return dict(_each(inner, value.items()))
+
+    return rule
+
+
+def _each(inner: Rule, items: Iterable[tuple[Any, object]]) -> list[tuple[Any, object]]:
+    """``inner`` applied to every item; the problems of all items, each at its place."""
+    out: list[tuple[Any, object]] = []
+    problems: list[Problem] = []
+    for place, item in items:
+        try:
+            out.append((place, inner(item)))
+        except InvalidSettings as exc:
+            problems += [((str(place), *loc), msg) for loc, msg in exc.problems]
+        except ValueError as exc:
+            problems.append(((str(place),), str(exc)))
+    if problems:
+        raise InvalidSettings(problems)
+    return out
+
+
+def _then(first: Rule, check: Rule) -> Rule:
+    def rule(value: object) -> object:
+        return check(first(value))
+
+    return rule
+
+
+class HostSettings(_Table):
     """Per-host overrides (``[tool.linkhealth.hosts."example.com"]``)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    concurrency: int | None = Field(default=None, ge=1)
-    interval: float | None = Field(default=None, ge=0)
+    concurrency: int | None = _key(_optional(_int(ge=1)))
+    interval: float | None = _key(_optional(_float(ge=0)))
     # Header values of the form ``env:NAME`` are read from the environment.
-    headers: dict[str, str] = Field(default_factory=dict)
-    accept: Accept | None = None
-    exclude: bool = False
+    headers: dict[str, str] = _key(_table(_str), factory=dict)
+    accept: StatusRanges | None = _key(_optional(_accept))
+    exclude: bool = _key(_bool, False)
 
 
-class Settings(BaseModel):
+def _report_formats_known(value: object) -> list[str]:
+    formats = cast(list[str], value)
+    for fmt in formats:
+        if fmt not in REPORT_FILES:
+            known = ", ".join(REPORT_FILES)
+            raise ValueError(f"{fmt!r} is not a report file; choose from: {known}")
+    return formats
+
+
+def _base_url(value: object) -> str:
+    """An http(s) base URL, without a trailing slash."""
+    from urllib.parse import urlsplit
+
+    text = _str(value).strip()
+    try:
+        parts = urlsplit(text)
+        _ = parts.port
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a URL ({exc})") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) base URL (e.g. https://example.org)")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{value!r}: a base URL has no query or fragment")
+    return text.rstrip("/")
+
+
+def _resolve_targets(value: object) -> dict[str, str]:
+    """``HOST=ADDR[:PORT]`` pairs, checked by the guard's own parser at load; host
+    names spelt as requests spell them (punycode)."""
+    pairs = cast(dict[str, str], value)
+    if pairs:
+        from linkhealth.fetch.guard import parse_resolve_target
+
+        for name, target in pairs.items():
+            try:
+                parse_resolve_target(name, target)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+    from linkhealth.weburl import ascii_host  # yarl: imported only when needed
+
+    return {ascii_host(name): target for name, target in pairs.items()}
+
+
+def _host_names(value: object) -> dict[str, HostSettings]:
+    """Per-host keys spelt as requests spell host names (punycode, lower case)."""
+    hosts = cast(dict[str, HostSettings], value)
+    if not hosts:
+        return hosts
+    from linkhealth.weburl import ascii_host  # yarl: imported only when needed
+
+    return {ascii_host(name): sub for name, sub in hosts.items()}
+
+
+def _host_table(value: object) -> HostSettings:
+    if isinstance(value, HostSettings):
+        return value
+    return HostSettings.model_validate(_mapping(value))
+
+
+def _mapping(value: object) -> Mapping[str, object]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"expected a table, got {value!r}")
+    return value
+
+
+class Settings(_Table):
     """Every configuration key, with its default."""
 
-    model_config = ConfigDict(extra="forbid")
+    paths: list[str] = _key(_list(_str), factory=lambda: list(DEFAULT_PATHS))
+    glob: list[str] = _key(_list(_str), factory=lambda: list(DEFAULT_GLOB))
+    comments: CommentMode = _key(_choice(CommentMode), CommentMode.AUTO)
+    max_file_bytes: int = _key(_int(ge=1), DEFAULT_MAX_FILE_BYTES)
 
-    paths: list[str] = Field(default_factory=lambda: list(DEFAULT_PATHS))
-    glob: list[str] = Field(default_factory=lambda: list(DEFAULT_GLOB))
-    comments: CommentMode = CommentMode.AUTO
-    max_file_bytes: int = Field(default=DEFAULT_MAX_FILE_BYTES, ge=1)
+    max_concurrency: int = _key(_int(ge=1), DEFAULT_MAX_CONCURRENCY)
+    host_concurrency: int = _key(_int(ge=1), DEFAULT_HOST_CONCURRENCY)
+    host_interval: float = _key(_float(ge=0), DEFAULT_HOST_INTERVAL)
+    host_jitter: float = _key(_float(ge=0), DEFAULT_HOST_JITTER)
+    timeout: float = _key(_float(gt=0), DEFAULT_TIMEOUT)
+    connect_timeout: float = _key(_float(gt=0), DEFAULT_CONNECT_TIMEOUT)
+    read_timeout: float = _key(_float(gt=0), DEFAULT_READ_TIMEOUT)
+    url_deadline: float = _key(_float(gt=0), DEFAULT_URL_DEADLINE)
+    retries: int = _key(_int(ge=0), DEFAULT_RETRIES)
+    backoff_base: float = _key(_float(ge=0), DEFAULT_BACKOFF_BASE)
+    retry_after_max: float = _key(_float(ge=0), DEFAULT_RETRY_AFTER_MAX)
+    max_redirects: int = _key(_int(ge=0), DEFAULT_MAX_REDIRECTS)
+    max_body_bytes: int = _key(_int(ge=1024), DEFAULT_MAX_BODY_BYTES)
+    check_fragments: bool = _key(_bool, False)
+    allow_private: bool = _key(_bool, False)
+    use_env_proxy: bool = _key(_bool, False)
+    resolve: dict[str, str] = _key(_then(_table(_str), _resolve_targets), factory=dict)
+    ca_bundle: str | None = _key(_optional(_str))
+    user_agent: str = _key(_str, DEFAULT_USER_AGENT)
+    headers: dict[str, str] = _key(_table(_str), factory=dict)
+    accept: StatusRanges = _key(_accept, factory=lambda: parse_accept(DEFAULT_ACCEPT))
+    exclude: list[re.Pattern[str]] = _key(_list(_pattern), factory=list)
+    include: list[re.Pattern[str]] = _key(_list(_pattern), factory=list)  # when set, only these
+    hosts: dict[str, HostSettings] = _key(_then(_table(_host_table), _host_names), factory=dict)
+    outage_ratio: float = _key(_float(gt=0, le=1), DEFAULT_OUTAGE_RATIO)
 
-    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
-    host_concurrency: int = Field(default=DEFAULT_HOST_CONCURRENCY, ge=1)
-    host_interval: float = Field(default=DEFAULT_HOST_INTERVAL, ge=0)
-    host_jitter: float = Field(default=DEFAULT_HOST_JITTER, ge=0)
-    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
-    connect_timeout: float = Field(default=DEFAULT_CONNECT_TIMEOUT, gt=0)
-    read_timeout: float = Field(default=DEFAULT_READ_TIMEOUT, gt=0)
-    url_deadline: float = Field(default=DEFAULT_URL_DEADLINE, gt=0)
-    retries: int = Field(default=DEFAULT_RETRIES, ge=0)
-    backoff_base: float = Field(default=DEFAULT_BACKOFF_BASE, ge=0)
-    retry_after_max: float = Field(default=DEFAULT_RETRY_AFTER_MAX, ge=0)
-    max_redirects: int = Field(default=DEFAULT_MAX_REDIRECTS, ge=0)
-    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024)
-    check_fragments: bool = False
-    allow_private: bool = False
-    use_env_proxy: bool = False
-    resolve: dict[str, str] = Field(default_factory=dict)  # host -> "addr[:port]"
-    ca_bundle: str | None = None
-    user_agent: str = DEFAULT_USER_AGENT
-    headers: dict[str, str] = Field(default_factory=dict)
-    accept: Accept = Field(default_factory=lambda: parse_accept(DEFAULT_ACCEPT))
-    exclude: list[Pattern] = Field(default_factory=list)
-    include: list[Pattern] = Field(default_factory=list)  # when set, only these
-    hosts: dict[str, HostSettings] = Field(default_factory=dict)
-    outage_ratio: float = Field(default=DEFAULT_OUTAGE_RATIO, gt=0, le=1)
+    store: str = _key(_str, DEFAULT_STORE)
+    max_age: timedelta = _key(_duration, factory=lambda: parse_duration(DEFAULT_MAX_AGE))
+    fail_after: int = _key(_int(ge=1), DEFAULT_FAIL_AFTER)
+    keep_runs: int = _key(_int(ge=2), DEFAULT_KEEP_RUNS)
+    strict: bool = _key(_bool, False)
 
-    store: str = DEFAULT_STORE
-    max_age: Duration = Field(default_factory=lambda: parse_duration(DEFAULT_MAX_AGE))
-    fail_after: int = Field(default=DEFAULT_FAIL_AFTER, ge=1)
-    keep_runs: int = Field(default=DEFAULT_KEEP_RUNS, ge=2)
-    strict: bool = False
+    reports_dir: str = _key(_str, DEFAULT_REPORTS_DIR)
+    no_reports: bool = _key(_bool, False)
+    # extra formats to write
+    report_formats: list[str] = _key(_then(_list(_str), _report_formats_known), factory=list)
 
-    reports_dir: str = DEFAULT_REPORTS_DIR
-    no_reports: bool = False
-    report_formats: list[str] = Field(default_factory=list)  # extra formats to write
-
-    base_url: str | None = None
-    directory_indexes: list[str] = Field(default_factory=lambda: list(DEFAULT_DIRECTORY_INDEXES))
+    base_url: str | None = _key(_optional(_base_url))
+    directory_indexes: list[str] = _key(
+        _list(_str), factory=lambda: list(DEFAULT_DIRECTORY_INDEXES)
+    )
     # Repository root for local links; resolved at load (default: git top or cwd).
-    root: Path | None = None
+    root: Path | None = _key(_optional(_path))
 
-    workers: int | None = Field(default=None, ge=1)
-    cluster: str | None = None
+    workers: int | None = _key(_optional(_int(ge=1)))
+    cluster: str | None = _key(_optional(_str))
 
-    changed_since: str | None = None  # git revision: only links on lines changed since it
+    changed_since: str | None = _key(_optional(_str))  # git revision: lines changed since it
 
-    archive: bool = False  # look up archived copies of failing links (check --archive)
-    archive_endpoint: str = DEFAULT_ARCHIVE_ENDPOINT
+    archive: bool = _key(_bool, False)  # look up archived copies of failing links
+    archive_endpoint: str = _key(_base_url, DEFAULT_ARCHIVE_ENDPOINT)
 
     # lychee's options, spelt as lychee spells them.
-    files_from: str | None = None  # a file (or "-") naming one input per line
-    no_ignore: bool = False  # walk into files .gitignore/.ignore exclude
-    hidden: bool = False  # walk into hidden files and folders
-    exclude_path: list[Pattern] = Field(default_factory=list)  # files never read
-    remap: list[RemapRule] = Field(default_factory=list)
-    method: RequestMethod = RequestMethod.GET
-    insecure: bool = False  # accept invalid TLS certificates
-    min_tls: TlsVersion | None = None
-    basic_auth: list[BasicAuthRule] = Field(default_factory=list, repr=False)
+    files_from: str | None = _key(_optional(_str))  # a file (or "-") naming one input per line
+    no_ignore: bool = _key(_bool, False)  # walk into files .gitignore/.ignore exclude
+    hidden: bool = _key(_bool, False)  # walk into hidden files and folders
+    exclude_path: list[re.Pattern[str]] = _key(_list(_pattern), factory=list)  # never read
+    remap: list[Remap] = _key(_list(_remap), factory=list)
+    method: RequestMethod = _key(_choice(RequestMethod), RequestMethod.GET)
+    insecure: bool = _key(_bool, False)  # accept invalid TLS certificates
+    min_tls: TlsVersion | None = _key(_optional(_choice(TlsVersion)))
+    basic_auth: list[BasicAuth] = _key(_list(_basic_auth), factory=list, shown=False)
     # Sent to github_api_endpoint only (github.com links are checked through the API).
-    github_token: str | None = Field(default=None, repr=False)
-    github_api_endpoint: str = DEFAULT_GITHUB_API_ENDPOINT
-    cookie_jar: str | None = None  # cookies read before and written after the run
-    offline: bool = False  # local links only: no network request at all
-
-    @field_validator("report_formats")
-    @classmethod
-    def _report_formats_known(cls, value: list[str]) -> list[str]:
-        for fmt in value:
-            if fmt not in REPORT_FILES:
-                raise ValueError(
-                    f"{fmt!r} is not a report file; choose from: {', '.join(REPORT_FILES)}"
-                )
-        return value
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_url(cls, value: str | None) -> str | None:
-        return None if value is None else cls._endpoint_is_a_base_url(value)
-
-    @field_validator("archive_endpoint", "github_api_endpoint")
-    @classmethod
-    def _endpoint_is_a_base_url(cls, value: str) -> str:
-        from urllib.parse import urlsplit
-
-        try:
-            parts = urlsplit(value.strip())
-            _ = parts.port
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a URL ({exc})") from None
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{value!r} is not an http(s) base URL (e.g. https://example.org)")
-        if parts.query or parts.fragment:
-            raise ValueError(f"{value!r}: a base URL has no query or fragment")
-        return value.strip().rstrip("/")
-
-    @field_validator("resolve")
-    @classmethod
-    def _resolve_targets(cls, value: dict[str, str]) -> dict[str, str]:
-        """``HOST=ADDR[:PORT]`` pairs, checked by the guard's own parser at load; host
-        names spelt as requests spell them (punycode)."""
-        if value:
-            from linkhealth.fetch.guard import parse_resolve_target
-
-            for name, target in value.items():
-                try:
-                    parse_resolve_target(name, target)
-                except ConfigError as exc:
-                    raise ValueError(str(exc)) from None
-        from linkhealth.weburl import ascii_host  # yarl: imported only when needed
-
-        return {ascii_host(name): target for name, target in value.items()}
-
-    @field_validator("hosts")
-    @classmethod
-    def _host_names(cls, value: dict[str, HostSettings]) -> dict[str, HostSettings]:
-        """Per-host keys spelt as requests spell host names (punycode, lower case)."""
-        if not value:
-            return value
-        from linkhealth.weburl import ascii_host  # yarl: imported only when needed
-
-        return {ascii_host(name): sub for name, sub in value.items()}
+    github_token: str | None = _key(_optional(_str), shown=False)
+    github_api_endpoint: str = _key(_base_url, DEFAULT_GITHUB_API_ENDPOINT)
+    cookie_jar: str | None = _key(_optional(_str))  # cookies read before and written after
+    offline: bool = _key(_bool, False)  # local links only: no network request at all
 
     def host(self, hostname: str) -> HostSettings:
         """The overrides for one host (exact name, then parent domains)."""
@@ -397,6 +641,8 @@ class Settings(BaseModel):
 
     def judging(self) -> Judging:
         """What makes a result fail this run, as the store records it."""
+        from linkhealth.models import Judging
+
         return Judging(
             strict=self.strict,
             fail_after=self.fail_after,
@@ -466,7 +712,7 @@ def _kebab(key: str) -> str:
     return key.replace("_", "-")
 
 
-def _check_keys(table: dict[str, object], model: type[BaseModel], where: str) -> None:
+def _check_keys(table: dict[str, object], model: type[_Table], where: str) -> None:
     """Unknown keys are errors naming the closest valid key, spelt as files spell keys."""
     from linkhealth.errors import ConfigError
 
@@ -496,8 +742,7 @@ def _normalise_table(table: dict[str, object], where: str) -> dict[str, object]:
 
 def _env_value(name: str, raw: str) -> object:
     """Parse one ``LINKHEALTH_*`` value by the type of its field."""
-    field = Settings.model_fields[name]
-    default = field.get_default(call_default_factory=True)
+    default = Settings.model_fields[name].default_value()
     if isinstance(default, bool):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(default, list):
@@ -544,10 +789,6 @@ def load_settings(
     """
     import os
 
-    from pydantic import ValidationError
-
-    from linkhealth.errors import ConfigError
-
     environ = dict(os.environ) if env is None else env
     if config_file is None and environ.get(ENV_PREFIX + "CONFIG"):
         config_file = Path(environ[ENV_PREFIX + "CONFIG"])
@@ -569,12 +810,12 @@ def load_settings(
     source.update({key: f"--{_kebab(key)}" for key in flags})
     try:
         settings = Settings.model_validate(merged)
-    except ValidationError as exc:
+    except InvalidSettings as exc:
         problems = []
-        for err in exc.errors():
-            key = str(err["loc"][0]) if err["loc"] else ""
-            where = source.get(key, _kebab(".".join(str(p) for p in err["loc"])))
-            problems.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
+        for loc, msg in exc.problems:
+            where = source.get(loc[0] if loc else "", _kebab(".".join(loc)))
+            inner = f"{'.'.join(loc[1:])}: " if len(loc) > 1 and loc[0] in source else ""
+            problems.append(f"{where}: {inner}{msg}")
         raise ConfigError(f"invalid configuration: {'; '.join(problems)}") from exc
     settings.root = _resolved_root(settings.root, cwd or Path.cwd(), source.get("root", "root"))
     _check_outside_values(settings, environ)

@@ -36,6 +36,7 @@ from linkhealth.records import (
 from linkhealth.records import (
     unsafe_scheme_message as unsafe_scheme_message,
 )
+from linkhealth.statuses import DEFAULT_ACCEPT
 
 SCHEMA_VERSION = 1
 
@@ -188,9 +189,6 @@ class CheckResult(_Model):
 
 
 _RESULT_FIELDS = frozenset(CheckResult.model_fields)
-
-#: The accepted statuses when none are configured (``--accept``).
-DEFAULT_ACCEPT = "200-299"
 
 
 class Judging(_Model):

@@ -10,6 +10,9 @@ from __future__ import annotations
 MIN_STATUS = 100
 MAX_STATUS = 999
 
+#: The accepted statuses when none are configured (``--accept``).
+DEFAULT_ACCEPT = "200-299"
+
 
 class StatusRanges:
     """A set of accepted status codes and the text it was parsed from."""
