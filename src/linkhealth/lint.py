@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from linkhealth.config import Settings
 from linkhealth.inputs import extract_paths
-from linkhealth.local import as_findings, check_occurrences
+from linkhealth.local import local_findings
 from linkhealth.records import Finding, Severity
 
 
@@ -32,13 +32,11 @@ def lint_paths(paths: Sequence[str], settings: Settings) -> LintResult:
     relative links against the repository's files and headings. No network."""
     result = extract_paths(list(paths), settings)
     root = settings.root_folder()
-    local = check_occurrences(
+    local = local_findings(
         result.occurrences,
         root,
         base_url=settings.base_url,
         directory_indexes=settings.directory_indexes,
     )
-    findings = sorted(
-        [*result.findings, *as_findings(local)], key=lambda f: (f.file, f.line, f.column)
-    )
+    findings = sorted([*result.findings, *local], key=lambda f: (f.file, f.line, f.column))
     return LintResult(findings=findings, files=list(result.files))

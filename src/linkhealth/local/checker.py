@@ -27,7 +27,7 @@ from urllib.parse import quote, unquote
 
 from linkhealth.config import DEFAULT_DIRECTORY_INDEXES
 from linkhealth.local.anchors import heading_anchors
-from linkhealth.models import ErrorKind, Verdict
+from linkhealth.verdicts import ErrorKind, Verdict
 
 __all__ = ["MARKDOWN_SUFFIXES", "LocalChecker", "LocalVerdict", "is_local"]
 

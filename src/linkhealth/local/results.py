@@ -6,20 +6,17 @@ import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from linkhealth.config import DEFAULT_DIRECTORY_INDEXES
 from linkhealth.local.checker import LocalChecker, LocalVerdict, is_local
-from linkhealth.models import (
-    CheckResult,
-    ErrorKind,
-    Finding,
-    LinkKind,
-    Occurrence,
-    Severity,
-    Verdict,
-)
+from linkhealth.models import Finding, LinkKind, Occurrence, Severity
+from linkhealth.verdicts import ErrorKind, Verdict
 
-__all__ = ["LOCAL_RULES", "as_findings", "check_occurrences"]
+if TYPE_CHECKING:
+    from linkhealth.models import CheckResult
+
+__all__ = ["LOCAL_RULES", "check_occurrences", "local_findings"]
 
 # Kinds that are never local even if the text looks like a path (linkify hosts, e-mail).
 _NETWORK_KINDS = frozenset({LinkKind.AUTOLINK, LinkKind.BARE})
@@ -50,9 +47,36 @@ def check_occurrences(
     Results are in order of first occurrence. ``occurrence.file`` is opened
     relative to the current directory, as the parser read it.
     """
-    local = checker or LocalChecker(root, base_url=base_url, directory_indexes=directory_indexes)
+    from linkhealth.models import CheckResult  # pydantic: not for `lint`
+
     checked_at = datetime.now(UTC)
-    results: dict[str, CheckResult] = {}
+    return [
+        CheckResult(
+            url=key,
+            verdict=verdict.verdict,
+            detail=verdict.detail,
+            error_kind=verdict.error_kind,
+            suggestion=verdict.suggestion,
+            checked_at=checked_at,
+            occurrences=found,
+        )
+        for key, (verdict, found) in _by_target(
+            occurrences, root, base_url, directory_indexes, checker
+        ).items()
+    ]
+
+
+def _by_target(
+    occurrences: Sequence[Occurrence],
+    root: Path,
+    base_url: str | None,
+    directory_indexes: Sequence[str],
+    checker: LocalChecker | None,
+) -> dict[str, tuple[LocalVerdict, list[Occurrence]]]:
+    """Every local occurrence judged and grouped by its target's key (see
+    :func:`check_occurrences`), in order of first occurrence."""
+    local = checker or LocalChecker(root, base_url=base_url, directory_indexes=directory_indexes)
+    targets: dict[str, tuple[LocalVerdict, list[Occurrence]]] = {}
     memo: dict[tuple[str, str], LocalVerdict] = {}
     for occurrence in occurrences:
         if occurrence.kind in _NETWORK_KINDS or not is_local(occurrence.url):
@@ -65,19 +89,8 @@ def check_occurrences(
             verdict = local.check(occurrence.url, source)
             memo[memo_key] = verdict
         key = verdict.resolved if verdict.resolved is not None else occurrence.url
-        result = results.get(key)
-        if result is None:
-            result = CheckResult(
-                url=key,
-                verdict=verdict.verdict,
-                detail=verdict.detail,
-                error_kind=verdict.error_kind,
-                suggestion=verdict.suggestion,
-                checked_at=checked_at,
-            )
-            results[key] = result
-        result.occurrences.append(occurrence)
-    return list(results.values())
+        targets.setdefault(key, (verdict, []))[1].append(occurrence)
+    return targets
 
 
 #: Lint rule id for each failing local verdict.
@@ -89,16 +102,23 @@ LOCAL_RULES = {
 }
 
 
-def as_findings(results: Sequence[CheckResult]) -> list[Finding]:
-    """Failing local results as lint findings, one per occurrence (for ``lint``)."""
+def local_findings(
+    occurrences: Sequence[Occurrence],
+    root: Path,
+    *,
+    base_url: str | None = None,
+    directory_indexes: Sequence[str] = DEFAULT_DIRECTORY_INDEXES,
+) -> list[Finding]:
+    """Failing local links as lint findings, one per occurrence (for ``lint``): the
+    targets :func:`check_occurrences` would report, judged alike."""
     findings: list[Finding] = []
-    for result in results:
-        rule = LOCAL_RULES.get(result.verdict)
+    for verdict, found in _by_target(occurrences, root, base_url, directory_indexes, None).values():
+        rule = LOCAL_RULES.get(verdict.verdict)
         if rule is None:
             continue
-        if result.error_kind is ErrorKind.FRAGMENT:
+        if verdict.error_kind is ErrorKind.FRAGMENT:
             rule = "missing-anchor"
-        for occ in result.occurrences:
+        for occ in found:
             findings.append(
                 Finding(
                     file=occ.file,
@@ -107,8 +127,8 @@ def as_findings(results: Sequence[CheckResult]) -> list[Finding]:
                     end_line=occ.end_line,
                     end_column=occ.end_column,
                     rule=rule,
-                    message=result.detail or f"{occ.url}: {result.verdict.value}",
-                    suggestion=result.suggestion,
+                    message=verdict.detail or f"{occ.url}: {verdict.verdict.value}",
+                    suggestion=verdict.suggestion,
                     severity=Severity.ERROR,
                     raw=occ.url,
                     section=occ.section,
