@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from linkhealth.models import RunReport
+if TYPE_CHECKING:  # `lint` and `extract` redact text only: no pydantic models for them
+    from linkhealth.models import RunReport
 
 #: ``scheme://userinfo@`` — the userinfo runs to the last ``@`` before the path.
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#\s@]*(?:@[^/?#\s@]*)*@")
@@ -50,6 +51,8 @@ def redact_report(report: RunReport) -> RunReport:
     when there is nothing to redact)."""
     if _nothing_to_redact(report):
         return report
+    from linkhealth.models import RunReport
+
     data = report.model_dump()
     cleaned = _walk(data)
     if cleaned == data:
