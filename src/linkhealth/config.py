@@ -660,22 +660,33 @@ ENV_PREFIX = "LINKHEALTH_"
 def find_config_file(start: Path) -> Path | None:
     """Walk up from ``start``: the first ``linkhealth.toml``, or ``pyproject.toml``
     holding a ``[tool.linkhealth]`` table."""
-    import tomllib
-
     folder = start.resolve()
     for candidate in (folder, *folder.parents):
         own = candidate / CONFIG_FILE_NAME
         if own.is_file():
             return own
         pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file():
-            try:
-                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                continue
-            if isinstance(data.get("tool"), dict) and "linkhealth" in data["tool"]:
-                return pyproject
+        if pyproject.is_file() and _has_our_table(pyproject):
+            return pyproject
     return None
+
+
+def _has_our_table(pyproject: Path) -> bool:
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    # Most projects' pyproject.toml never names us and is not parsed at every start
+    # (tomllib's import alone is ~10 ms of `lint`'s budget).
+    if "linkhealth" not in text:
+        return False
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return False
+    return isinstance(data.get("tool"), dict) and "linkhealth" in data["tool"]
 
 
 def read_config_file(path: Path) -> dict[str, object]:
