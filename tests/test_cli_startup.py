@@ -71,7 +71,8 @@ def test_version_and_help_import_no_command(args: list[str], tmp_path: Path) -> 
 def test_offline_commands_do_not_import_the_network_stack(command: str, tmp_path: Path) -> None:
     small = tmp_path / "small.md"
     small.write_text(
-        "# Links\n\n- [a](https://example.org/a)\n- https://example.org/b\n- [c](htps://x.org)\n",
+        "# Links\n\n- [a](https://example.org/a)\n- https://example.org/b\n- [c](htps://x.org)\n"
+        "- [d](missing.md)\n",  # a local link: judged offline
         encoding="utf-8",
     )
     modules, proc = _imported(command, str(small), cwd=tmp_path)
@@ -79,6 +80,9 @@ def test_offline_commands_do_not_import_the_network_stack(command: str, tmp_path
     assert (proc.returncode, command) in ((1, "lint"), (0, "extract")), proc.stderr[-2000:]
     assert not (modules & NETWORK), sorted(modules & NETWORK)
     assert not (modules & ON_NEED), sorted(modules & ON_NEED)
+    # Settings, occurrences, findings and local verdicts are plain classes: no pydantic.
+    assert not any(m.split(".")[0] in ("pydantic", "pydantic_core") for m in modules)
+    assert "linkhealth.models" not in modules
     assert "markdown_it" not in modules  # markdown-it-py is the fallback, imported on need
     assert not any(m.startswith(("aiohttp.", "httpx.", "linkhealth.fetch")) for m in modules)
     formats = {m for m in modules if m.startswith("linkhealth.report.")}

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from linkhealth.config import DEFAULT_DIRECTORY_INDEXES
 from linkhealth.local.checker import LocalChecker, LocalVerdict, is_local
-from linkhealth.models import Finding, LinkKind, Occurrence, Severity
+from linkhealth.records import Finding, LinkKind, Occurrence, Severity
 from linkhealth.verdicts import ErrorKind, Verdict
 
 if TYPE_CHECKING:
