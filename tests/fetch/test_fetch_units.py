@@ -328,6 +328,13 @@ def test_host_state_spaces_starts_and_pauses_when_throttled() -> None:
     assert state.try_take(now + 1.0)
     assert not state.try_take(now + 5.0)  # both slots are taken
     state.release()
+    assert state.try_take(now + 5.0)  # late by more than half a gap: a new schedule
+    state.release()
+    assert not state.try_take(now + 5.9)
+    assert state.try_take(now + 6.2)  # a start 0.2 s late ...
+    state.release()
+    assert state.try_take(now + 7.0)  # ... does not push the next one back
+    state.release()
     first = state.throttled(None, 0.5, now)
     second = state.throttled(None, 0.5, now)
     assert 0.5 <= first < second  # backoff grows while the host keeps throttling

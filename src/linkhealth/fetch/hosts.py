@@ -6,7 +6,8 @@ for a retry waits *in the queue*, never in a worker), the requests in flight to 
 request may start (the configured interval plus jitter, or the adaptive rate), and
 whether it is paused as a whole (429, or 503 with ``Retry-After``, or several URLs
 failing with 503 back to back). The configured interval is the mean gap between
-request starts (``jitter`` spreads each gap by up to ± half that fraction).
+request starts (``jitter`` spreads each gap by up to ± half that fraction); a start made
+late by a busy event loop does not delay the ones after it.
 
 A lone 429 may be one URL's own trouble ("this page, not now"): the host pauses, but one
 request (a probe) may go at once. If the probe is answered normally the pause ends; if it
@@ -184,7 +185,11 @@ class HostState(Generic[Job]):
             gap *= 1.0 + self.jitter * (self._rng.random() - 0.5)
         if self.rate is not None:
             gap = max(gap, 1.0 / self.rate)
-        self.next_start = now + gap
+        # Starts keep to their schedule: a start a little late (the event loop was busy)
+        # does not push every later one back, so the host gets its rate; one later than
+        # half a gap (slots were full, nothing was queued) starts a new schedule.
+        late = now - self.next_start
+        self.next_start = (self.next_start if 0.0 <= late < gap / 2 else now) + gap
         return True
 
     async def acquire(self) -> None:
