@@ -51,7 +51,7 @@ from linkhealth.fetch.hosts import (
     PriorityLimiter,
 )
 from linkhealth.fetch.result import FetchResult, Outcome, Validators
-from linkhealth.models import ErrorKind
+from linkhealth.models import ErrorKind, Verdict
 from linkhealth.urlpolicy import UrlPolicy
 from linkhealth.weburl import host_key
 
@@ -61,7 +61,7 @@ OnResult = Callable[[FetchResult], None]
 # The first hosts to fail decide whether the network is down: at least this many, and
 # nearly all hosts started so far, or this many seconds without a single answer.
 OUTAGE_HOSTS = 8
-OUTAGE_GRACE = 2.0
+OUTAGE_GRACE = 1.0
 
 
 @dataclass(slots=True)
@@ -243,6 +243,7 @@ class _Run:
         self.plans: list[_HostPlan] = []
         self.watch = _NetWatch(n_hosts, settings.outage_ratio)
         self.in_flight: dict[asyncio.Task[None], _Job] = {}
+        self.dog: asyncio.Task[None] | None = None
 
     async def watchdog(self) -> None:
         """Check for "no network" while hosts fail slowly (look-ups that time out)."""
@@ -274,8 +275,13 @@ class _Run:
         if self.on_result is not None:
             self.on_result(result)
 
-    def finish(self, job: _Job, outcome: Outcome) -> None:
-        self.emit(job.index, self._result(job, outcome))
+    def finish(
+        self,
+        job: _Job,
+        outcome: Outcome,
+        classified: tuple[Verdict, ErrorKind | None, str] | None = None,
+    ) -> None:
+        self.emit(job.index, self._result(job, outcome, classified))
         state = job.plan.state
         state.pending -= 1
         state.notify()
@@ -343,15 +349,17 @@ class _Run:
             job.started = began
             job.deadline = began + s.url_deadline
             job.headers = self._headers(job)
-        self.watch.started.add(state.name)
-        if self.watch.since is None:
-            self.watch.since = began
         hold = _Hold(self, state, -state.pending)
         task = asyncio.current_task()
         if task is not None:
             self.in_flight[task] = job
         try:
             await hold.take_global()
+            # A host counts as started once its request goes out (not while it waits for
+            # a global place): "nearly all hosts started so far failed" needs the real ones.
+            self.watch.started.add(state.name)
+            if self.watch.since is None:
+                self.watch.since = time.monotonic()
             budget = min(s.timeout, job.deadline - time.monotonic())
             job.attempts += 1
             outcome = await self._attempt_with_deadline(job, budget, hold)
@@ -481,15 +489,23 @@ class _Run:
         why = self.watch.down or "the network looks down"
         for task in list(self.in_flight):
             task.cancel()
+        if self.dog is not None and self.dog is not asyncio.current_task():
+            self.dog.cancel()  # its work is done; the run need not wait for its sleep
+        classified = classify_exception(NetworkDown(why))  # the same for every URL left
         for state in list(self.states.values()):
             for job in state.jobs():
                 out = Outcome(url=job.url, error=NetworkDown(why))
-                self.finish(job, out)
+                self.finish(job, out, classified)
             state.remove(lambda job: False)
 
-    def _result(self, job: _Job, outcome: Outcome) -> FetchResult:
+    def _result(
+        self,
+        job: _Job,
+        outcome: Outcome,
+        classified: tuple[Verdict, ErrorKind | None, str] | None = None,
+    ) -> FetchResult:
         url, attempts = job.url, job.attempts
-        verdict, kind, detail = classify_outcome(outcome, job.plan.accept)
+        verdict, kind, detail = classified or classify_outcome(outcome, job.plan.accept)
         if outcome.error is not None and kind is ErrorKind.TIMEOUT and attempts > 1:
             detail = f"{detail} ({attempts} attempts)"
         ok_response = outcome.error is None and outcome.redirect_problem is None
@@ -577,7 +593,7 @@ async def fetch_all(
             for plan in run.plans:
                 tg.create_task(run.pump(plan.state, tg))
             if run.watch.enabled:
-                tg.create_task(run.watchdog())
+                run.dog = tg.create_task(run.watchdog())
     done: list[FetchResult] = []
     for i, r in enumerate(results):
         if r is None:  # pragma: no cover - every index is emitted above
