@@ -17,7 +17,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -145,6 +144,8 @@ class AtomicFiles:
             with open(target, "wb") as handle:
                 fill(handle)
             return
+        import tempfile  # only a command that writes a file pays for it
+
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         self._staged.append((tmp_name, target))
         with os.fdopen(fd, "wb") as handle:

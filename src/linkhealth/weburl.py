@@ -10,9 +10,11 @@ strict IDNA 2008 and raises for such a name: never ask it for the host.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from yarl import URL
+if TYPE_CHECKING:  # yarl is imported by the first URL that needs parsing (not by plain ones)
+    from yarl import URL
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
 # A URL whose key needs no parser: lower-case http(s), a host of lower-case letter-digit-
@@ -26,6 +28,8 @@ _PLAIN_RE = re.compile(
 
 def parse_url(text: str) -> URL:
     """``text`` parsed; raises :class:`ValueError` for a malformed URL (bad port, ``[``)."""
+    from yarl import URL
+
     try:
         return URL(text.strip())
     # yarl lets a few odd hosts through as these ("http://[]@" as an IndexError)
@@ -36,7 +40,7 @@ def parse_url(text: str) -> URL:
 def host_key(url: str | URL) -> str:
     """The host as requests use it: ASCII (punycode), lower case, no trailing dot;
     ``""`` when there is none. Raises :class:`ValueError` for a malformed URL."""
-    parsed = url if isinstance(url, URL) else parse_url(url)
+    parsed = parse_url(url) if isinstance(url, str) else url
     return (parsed.raw_host or "").lower().rstrip(".")
 
 
@@ -92,6 +96,8 @@ def ascii_host(name: str) -> str:
     for names written without a URL: ``--resolve`` and ``[hosts."…"]`` keys."""
     text = name.strip()
     try:
+        from yarl import URL
+
         return host_key(URL.build(scheme="http", host=text))
     except (ValueError, TypeError, UnicodeError):
         return text.lower().rstrip(".")
