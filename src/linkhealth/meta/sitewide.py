@@ -55,11 +55,12 @@ def sitewide_choices(
             by_host[host_of(result.final_url or result.url)].append(result)
     changes: dict[str, dict[str, str | None]] = {}
     for group in by_host.values():
-        if len({page_identity(r) for r in group}) < min(MIN_PAGES.values()):
+        pages = {r.url: page_identity(r) for r in group}  # one URL parse a page
+        if len(set(pages.values())) < min(MIN_PAGES.values()):
             continue
-        titles = _fall_through(group, "title", fallbacks)
-        descriptions = _fall_through(group, "description", fallbacks)
-        titles = _trim_common_affix(group, titles)
+        titles = _fall_through(group, pages, "title", fallbacks)
+        descriptions = _fall_through(group, pages, "description", fallbacks)
+        titles = _trim_common_affix(pages, titles)
         for result in group:
             change = {
                 name: value
@@ -84,9 +85,11 @@ def _shared(values: Mapping[str, str | None], pages: Mapping[str, str], least: i
 
 
 def _fall_through(
-    group: Sequence[CheckResult], name: str, fallbacks: Mapping[str, Fallbacks]
+    group: Sequence[CheckResult],
+    pages: Mapping[str, str],
+    name: str,
+    fallbacks: Mapping[str, Fallbacks],
 ) -> dict[str, str | None]:
-    pages = {r.url: page_identity(r) for r in group}
     chosen: dict[str, str | None] = {r.url: getattr(r, name) for r in group}
     rejected = _shared(chosen, pages, MIN_PAGES[name])
     if not rejected:
@@ -114,10 +117,9 @@ def _affixes(title: str) -> set[str]:
 
 
 def _trim_common_affix(
-    group: Sequence[CheckResult], titles: dict[str, str | None]
+    pages: Mapping[str, str], titles: dict[str, str | None]
 ) -> dict[str, str | None]:
     titled = {url: title for url, title in titles.items() if title}
-    pages = {r.url: page_identity(r) for r in group}
     if len({pages[url] for url in titled}) < 2:
         return titles
     holders: dict[str, set[str]] = defaultdict(set)
