@@ -12,7 +12,7 @@ from linkhealth.cli.options import input_options, settings_from_params
 from linkhealth.config import CommentMode
 from linkhealth.inputs import extract_paths
 from linkhealth.report import extractfmt
-from linkhealth.report.redact import redact_text
+from linkhealth.report.redact import redact_pieces
 
 
 def parse_options(func: click.decorators.FC) -> click.decorators.FC:
@@ -70,7 +70,7 @@ def command(
             {"comments": comments, "globs": globs, "config_file": config_file, **inputs}
         )
         result = extract_paths(list(paths), settings)
-    emit(redact_text(extractfmt.RENDERERS[fmt.lower()](result.occurrences)), output)
+    emit(redact_pieces(extractfmt.RENDERERS[fmt.lower()](result.occurrences)), output)
     malformed = sum(1 for f in result.findings if f.severity.value == "error")
     if malformed:
         click.echo(

@@ -19,7 +19,7 @@ def render_text(findings: list[Finding]) -> str:
 
 
 def render_json(findings: list[Finding]) -> str:
-    return escape.json_text([f.as_json() for f in findings]) + "\n"
+    return "".join(escape.json_records(f.as_json() for f in findings)) + "\n"
 
 
 def render_github(findings: list[Finding]) -> str:

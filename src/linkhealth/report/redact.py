@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # `lint` and `extract` redact text only: no pydantic models for them
@@ -34,6 +35,14 @@ def redact_text(text: str) -> str:
     if "@" not in text:
         return text
     return _USERINFO.sub(rf"\g<1>{REDACTED}@", text)
+
+
+def redact_pieces(pieces: Iterable[str]) -> Iterator[str]:
+    """:func:`redact_text` of a text given a piece at a time, cut at or beside a line end
+    (as the extract renderers cut it: ``}`` | ``,\\n``): neither pattern reaches over
+    whitespace or across such a cut, so each piece is screened alone."""
+    for piece in pieces:
+        yield redact_text(piece)
 
 
 def _walk(value: Any) -> Any:
