@@ -479,7 +479,7 @@ def _json_element(row: Any, pad: str, keys: dict[str, str]) -> str:
         for key, value in row.items():
             name = keys.get(key)
             if name is None:
-                if type(key) is not str:
+                if type(key) is not str or clean(key) != key:  # two keys may clean to one
                     break
                 name = keys[key] = _json_string(key) + ": "
             kind = type(value)
