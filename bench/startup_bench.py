@@ -5,14 +5,15 @@ a one-link ``check``, with the peak RSS of each.
 
 Each command runs ``--runs`` times in a fresh interpreter after one warm-up run (which
 writes the bytecode cache, as installing the package does: ``PYTHONDONTWRITEBYTECODE``
-is dropped from the children's environment); the median wall and CPU seconds and the
-median peak RSS (``wait4``) are printed, with what ``-X importtime`` says about one more
-run: the total import time and which of the heavy packages were imported. The ``check``
-row checks one link to a loopback page (a thread in this process serves it): its peak RSS
-is what the imports hold before the first request, plus one small page. ``--src`` puts
-another source tree first on ``PYTHONPATH`` (the "before" of a change: a ``git archive``
-of the old commit unpacked somewhere outside the repository). ``lychee --version`` runs
-beside it for scale. Note the load average.
+is dropped from the children's environment). Printed: the median wall seconds and the
+fastest run (on a shared machine it shows what the command costs when it gets a core),
+the median CPU seconds, the median peak RSS (``wait4``), and what ``-X importtime`` says
+about one more run: the total import time and which heavy packages were imported. The
+``check`` row checks one link to a loopback page (a thread in this process serves it):
+its peak RSS is what the imports hold before the first request, plus one small page.
+``--src`` puts another source tree first on ``PYTHONPATH`` (the "before" of a change: a
+``git archive`` of the old commit unpacked outside the repository). ``lychee --version``
+runs beside it for scale. Note the load average.
 """
 
 from __future__ import annotations
@@ -136,7 +137,8 @@ def main() -> int:
             runs = [_run(argv, env, folder) for _ in range(args.runs)]
             imp, watched = _imports(cli_args, env, folder)
             print(
-                f"{label:28} wall {statistics.median(r[0] for r in runs):.3f} s  "
+                f"{label:28} wall {statistics.median(r[0] for r in runs):.3f} s "
+                f"(min {min(r[0] for r in runs):.3f})  "
                 f"CPU {statistics.median(r[1] for r in runs):.3f} s  "
                 f"RSS {statistics.median(r[2] for r in runs):5.1f} MB  imports {imp:.3f} s  "
                 f"heavy: {', '.join(watched) or 'none'}"
