@@ -252,7 +252,9 @@ class HostState(Generic[Job]):
             return delay
         before = self.paused_until
         self.pause(delay)
-        if suspect is None and probe and delay <= PROBE_MAX:
+        # A host that refused host-wide within HOLD seconds is not probed again: its
+        # next 429 is its limit too (a probe would only be one more refusal).
+        if suspect is None and probe and delay <= PROBE_MAX and now - self.last_cut >= HOLD:
             self._suspect = (started, now, before, self.paused_until)
             self._probe = True
         return delay
