@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -28,11 +28,12 @@ from linkhealth.cli.common import (
 from linkhealth.cli.options import changed_since_option, network_options, settings_from_params
 from linkhealth.config import REPORT_FILES, Settings
 from linkhealth.errors import ReportWriteError
-from linkhealth.fetch import OnThrottle, ThrottleBoard
-from linkhealth.models import CheckResult, RunReport
-from linkhealth.pipeline import ProgressCallback, RunOutcome, run_check
 from linkhealth.report import FORMATS, render_chunks, write_reports
-from linkhealth.report.view import plural
+
+if TYPE_CHECKING:  # the network stack and the models load when a check runs, not for --help
+    from linkhealth.fetch import OnThrottle
+    from linkhealth.models import CheckResult, RunReport
+    from linkhealth.pipeline import ProgressCallback, RunOutcome
 
 EXTRA_REPORTS = tuple(REPORT_FILES)
 T = TypeVar("T")
@@ -117,6 +118,8 @@ def _progress_bar(
     )
     from rich.text import Text
 
+    from linkhealth.fetch import ThrottleBoard
+
     board = ThrottleBoard()
 
     class WaitsColumn(ProgressColumn):
@@ -164,6 +167,8 @@ def closing_summary(outcome: RunOutcome, seconds: float, *, counts_shown: bool =
     """
     from rich.markup import escape as markup_escape
 
+    from linkhealth.report.view import plural
+
     if counts_shown:
         return f"{seconds:.1f} s, {outcome.requests} requests, {outcome.cache_hits} cache hits"
     summary = outcome.report.summary
@@ -205,6 +210,8 @@ def _run_shown(
     settings: Settings, targets: list[str], *, bar: bool, verbose: bool
 ) -> tuple[RunOutcome, float]:
     """Run the check with a progress bar and/or one line per result; the outcome and seconds."""
+    from linkhealth.pipeline import run_check
+
     progress, stop_bar, on_throttle = _progress_bar(bar)
     if verbose:
         progress = _verbose(progress)
