@@ -1,5 +1,5 @@
-"""Start-up: wall and CPU time of ``--version``, ``--help``, ``lint`` of a small list and
-a one-link ``check``, with the peak RSS of each.
+"""Start-up: wall and CPU time of ``--version``, ``--help``, ``check --help``, ``lint`` of a
+small list and a one-link ``check``, with the peak RSS of each.
 
     python -m bench.startup_bench [--runs 7] [--src /tmp/before/src] [--list lists/reading-list.md]
 
@@ -117,6 +117,7 @@ def main() -> int:
         cases = {
             "--version": ["--version"],
             "--help": ["--help"],
+            "check --help": ["check", "--help"],
             f"lint {small.name}": ["lint", str(small)],
             "check, one loopback link": [
                 "check",
