@@ -110,3 +110,15 @@ def test_atomic_files_put_in_place_together_or_not_at_all(tmp_path: Path) -> Non
         assert (tmp_path / "a.md").read_text() == "old a"  # only at the end of the block
     assert (tmp_path / "a.md").read_text() == "new a"
     assert sorted(os.listdir(tmp_path)) == ["a.md", "b.md"]
+
+
+def test_enrichment_by_section_is_the_whole_text(report: RunReport) -> None:
+    from linkhealth.report import markdown
+    from linkhealth.report.view import View
+
+    pieces = list(markdown.enrichment_chunks(View(report)))
+    whole = markdown.enrichment(View(report))
+    assert "".join(pieces) == whole
+    sections = whole.count("\n### ")
+    assert sections > 1 and len(pieces) > sections  # a table per piece, not the whole text
+    assert all(piece.count("\n### ") <= 1 for piece in pieces)

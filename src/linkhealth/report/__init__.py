@@ -132,7 +132,7 @@ def write_reports(
     view = View(report)
     contents: dict[str, str | Iterable[str]] = {
         "broken-links.md": markdown.broken_links(view),
-        "enrichment.md": markdown.enrichment(View(report)),
+        "enrichment.md": markdown.enrichment_chunks(View(report)),  # as it is made
         "results.json": jsonfmt.chunks(report),  # written as it is made
     }
     for fmt in dict.fromkeys(formats):

@@ -7,6 +7,8 @@ table cell. Output is capped (``$GITHUB_STEP_SUMMARY`` takes at most 1 MiB per s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from linkhealth import textsafe as escape
 from linkhealth.models import Finding, RunReport, Verdict
 from linkhealth.report.view import (
@@ -202,8 +204,14 @@ def _worth_a_look(view: View) -> list[str]:
 
 def enrichment(view: View) -> str:
     """``reports/enrichment.md``: every link by file and section, with its metadata."""
-    lines = ["# Links and their pages", ""]
+    return "".join(enrichment_chunks(view))
+
+
+def enrichment_chunks(view: View) -> Iterator[str]:
+    """:func:`enrichment` a section at a time (a table per section, never the whole
+    text of a 5,000-link list with its cells and lines at once)."""
     rows_all = view.rows()
+    lines = ["# Links and their pages", ""]
     lines.append(f"{plural(view.report.summary.urls, 'URL')} in {plural(len(rows_all), 'place')}.")
     header = ["line", "link", "title", "description", "verdict"]
     for file, sections in group(rows_all):
@@ -222,4 +230,6 @@ def enrichment(view: View) -> str:
                 for row in rows
             ]
             lines += ["", *_table(header, cells)]
-    return "\n".join(lines) + "\n"
+            yield "".join(line + "\n" for line in lines)
+            lines = []
+    yield "".join(line + "\n" for line in lines)

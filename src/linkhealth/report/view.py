@@ -23,7 +23,7 @@ from linkhealth.models import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     """One occurrence of one result: a line in a report."""
 
