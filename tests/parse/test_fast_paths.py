@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from linkhealth.parse import lint
+from linkhealth.parse.extract import _bare_matches, _linkified
 from linkhealth.parse.urls import _diagnose, diagnose, scheme_typo
 from linkhealth.weburl import _parsed_key, normalise_url
 
@@ -73,13 +78,13 @@ def test_examples() -> None:
         _same(url)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(URLS)
 def test_generated_urls(url: str) -> None:
     _same(url)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(NEAR)
 def test_urls_near_the_fast_paths(url: str) -> None:
     _same(url)
@@ -98,3 +103,78 @@ def test_right_prefixes_are_no_scheme_typo(prefix: str, rest: str) -> None:
     # "https://" (no third slash or backslash) without asking scheme_typo
     assert scheme_typo(prefix + rest.lstrip("/\\")) is None
     assert scheme_typo(prefix + "/x.org") is not None  # a third slash: asked, and a typo
+
+
+BARE_PIECES = st.sampled_from(
+    ["https://", "http://", "HTTP://", "a", "b0", "-", ".", "..", "/", "_", "é", "x.org", "co",
+     ".test", "h0.bench", " ", "\t", "\n", "\u00a0", "\u2003", "\x1f", "—", ",", ";", ".", ":",
+     "?", "#", "(", ")", "[", "]", "<", ">", "'", '"', "*", "~", "|", "!", "&", "=", "%20",
+     "@", "www.", "WWW.", "mailto:", "ftp:", "//"]
+)  # fmt: skip
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(BARE_PIECES, max_size=14).map("".join))
+def test_plain_bare_urls_as_linkify_finds_them(run: str) -> None:
+    assert _bare_matches(run) == _linkified(run), run
+
+
+NEAR_BARE = st.builds(
+    lambda pre, scheme, labels, tld, path, post: (
+        f"{pre}{scheme}{'.'.join(labels)}{tld}{path}{post}"
+    ),
+    st.lists(BARE_PIECES, max_size=3).map("".join) | st.sampled_from(["", " ", "x ", "\n"]),
+    st.sampled_from(["https://", "http://", "Https://"]),
+    st.lists(
+        st.text(alphabet="ab0", min_size=1, max_size=4)
+        | st.text(alphabet="ab0-_A", min_size=0, max_size=4),
+        min_size=1,
+        max_size=3,
+    ),
+    st.sampled_from([".org", ".test", ".org", ".c", ".co", ".x1", ""]),
+    st.lists(
+        st.text(alphabet="aZ0_-", max_size=4).map("/".__add__)
+        | st.text(alphabet="/aZ0_-.,;!?()[]'é~#%", max_size=4),
+        max_size=4,
+    ).map("".join),
+    st.lists(BARE_PIECES, max_size=3).map("".join) | st.sampled_from(["", " ", " y", "\n"]),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(NEAR_BARE)
+def test_near_plain_bare_urls_as_linkify_finds_them(run: str) -> None:
+    assert _bare_matches(run) == _linkified(run), run
+
+
+def test_plain_bare_url_examples() -> None:
+    for run in [
+        "https://h0.bench.test/p/1/attention-681098 retrieval agents",
+        "x https://a.bc/ y",
+        "see https://a.bc/c_d-e/\nnext",
+        "https://a.bc/c. and",
+        "(https://a.bc/c)",
+        "https://a.bc/x—y",
+    ]:
+        assert _bare_matches(run) == _linkified(run), run
+
+
+# lint's scanners: the pattern that skips right "http(s)://" prefixes and the quick hint
+# before the split-host pattern find what the plain pattern and no hint found.
+_OLD_TYPO_WORD_RE = re.compile(r"(?<![\w/.:@\\-])[A-Za-z]{3,8}(?::[/\\]*|;[/\\]*|//)(?=[\w.-])")
+LINT_PIECES = st.sampled_from(
+    ["https://", "http://", "http:///", "htps://", "https:/", "http//", "hhttps://", "HTTP://",
+     "http:\\\\", "ftp://", "x", "a.org", "simonwil", " ", "\t", "lison.net", "/p", ".", "-",
+     "(", ")", "[", "]", "](", "<", ">", "'", "é", "\u212a", "\u017f", "localhost", ":8080",
+     "\n", "@", "www.", "ttp://", "https;//"]
+)  # fmt: skip
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(LINT_PIECES, max_size=16).map("".join))
+def test_lint_scanners_find_what_the_plain_patterns_find(text: str) -> None:
+    fast = lint.scan_text(text, lambda pos: False)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(lint, "_TYPO_WORD_RE", _OLD_TYPO_WORD_RE)
+        m.setattr(lint, "_SPLIT_HOST_HINT", re.compile(""))
+        assert lint.scan_text(text, lambda pos: False) == fast, text

@@ -353,7 +353,24 @@ def _whole_comment(text: str) -> tuple[int, int] | None:
     return start + 4, close
 
 
+# The common bare URL: http(s), dotted lower-case host, a path of word characters and
+# hyphens, whitespace after it. In a run with no other ":", no "@" and no "www.", linkify
+# finds it and nothing else (tests/parse/test_fast_paths.py compares the two).
+_PLAIN_BARE_RE = re.compile(
+    r"(?:^|(?<=[ \t\n]))https?://[a-z0-9]+(?:[.-][a-z0-9]+)*\.[a-z]{2,}(?:/[A-Za-z0-9_-]+)*/?"
+    r"(?=[ \t\n]|$)"
+)
+
+
 def _bare_matches(run: str) -> list[tuple[int, int, str]]:
+    if "@" not in run and run.count(":") == 1 and "www." not in run.lower():
+        plain = _PLAIN_BARE_RE.search(run)
+        if plain is not None:
+            return [(plain.start(), plain.end(), plain.group())]
+    return _linkified(run)
+
+
+def _linkified(run: str) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     for mt in _LINKIFY.match(run) or []:
         raw = run[mt.index : mt.last_index]

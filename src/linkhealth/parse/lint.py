@@ -56,8 +56,11 @@ _SPACE_PAREN_RE = re.compile(r"\[([^\[\]\n]+)\][ \t]+\(([^()\s]+)\)")
 _MISSING_CLOSE_BRACKET_RE = re.compile(
     r"\[[^\[\]\n]*?\((\s*[A-Za-z][\w+.-]*:[^()\s]+)\)(?![^\[\n]*\])"
 )
-_TYPO_WORD_RE = re.compile(r"(?<![\w/.:@\\-])[A-Za-z]{3,8}(?::[/\\]*|;[/\\]*|//)(?=[\w.-])")
-_RIGHT_PREFIXES = frozenset({"http://", "https://"})
+# A scheme-like word and separator; not "http://" or "https://" followed by a word
+# character (the common case: scheme_typo passes it, tests/parse/test_fast_paths.py)
+_TYPO_WORD_RE = re.compile(
+    r"(?<![\w/.:@\\-])(?!https?://[\w.-])[A-Za-z]{3,8}(?::[/\\]*|;[/\\]*|//)(?=[\w.-])"
+)
 _URLISH_RE = re.compile(r"^(?:[A-Za-z][\w+.-]*:|www\.|[\w-]+(?:\.[\w-]+)+(?:[/?#]|$))")
 _TRAILING = ".,;:!?'\"*_~"
 # A bare URL split by one space inside its host: "https://simonwil lison.net/x". The part
@@ -67,6 +70,8 @@ _SPLIT_HOST_RE = re.compile(
     r"\.[A-Za-z]{2,}(?::\d+)?)(?=[/?#]|[\s)\]>]|$)([^\s<>()\[\]]*)",
     re.IGNORECASE,
 )
+# What every such URL has: found with one quick scan before the full pattern's
+_SPLIT_HOST_HINT = re.compile(r"://[A-Za-z0-9-]+[ \t]", re.IGNORECASE)
 _WS_RE = re.compile(r"\s+")
 
 InRange = Callable[[int], bool]
@@ -219,9 +224,7 @@ def _missing_close_bracket(text: str, hard: InRange) -> list[TextHit]:
 def _scheme_typos(text: str, hard: InRange) -> list[TextHit]:
     hits: list[TextHit] = []
     for m in _TYPO_WORD_RE.finditer(text):
-        # "http://" or "https://" then a word character: scheme_typo passes it (the common
-        # case, decided without cutting out the word)
-        if m.group() in _RIGHT_PREFIXES or hard(m.start()):
+        if hard(m.start()):
             continue
         end = m.end()
         while end < len(text) and not text[end].isspace() and text[end] not in "<>[]()":
@@ -260,7 +263,7 @@ def scan_text(text: str, hard: InRange) -> list[TextHit]:
     if "[" in text and "(" in text:
         hits.extend(_space_before_paren(text, hard))
         hits.extend(_missing_close_bracket(text, hard))
-    if "://" in text:
+    if "://" in text and _SPLIT_HOST_HINT.search(text):
         taken = [(h.suppress_start, h.suppress_end) for h in hits]
         for hit in _split_bare_hosts(text, hard):
             if not any(a <= hit.start < b for a, b in taken):
