@@ -61,6 +61,23 @@ def test_redirect_hops_take_a_slot_of_the_host_they_go_to(pool: ServerPool) -> N
     assert a.max_in_flight <= 2
 
 
+def test_an_idn_host_is_one_host_however_a_url_or_redirect_spells_it(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    puny = f"http://xn--bcher-kva.test:{a.port}"
+    for i in range(6):
+        a.route(f"/r{i}", Reply(302, headers={"Location": f"{puny}/t{i}"}))
+        a.route(f"/t{i}", Reply(200, body=PAGE, delay=0.1))
+        a.route(f"/p{i}", Reply(200, body=PAGE, delay=0.1))
+    unicode = f"http://bücher.test:{a.port}"
+    urls = [f"{unicode}/r{i}" for i in range(6)] + [f"{unicode}/p{i}" for i in range(6)]
+    settings = fast(host_concurrency=1, resolve={"xn--bcher-kva.test": a.target})
+    results = run(urls, settings)
+    assert [r.verdict for r in results] == [Verdict.REDIRECTED] * 6 + [Verdict.OK] * 6
+    assert a.hits() == 18
+    # The Unicode spelling of the list and the punycode of the redirects share one slot.
+    assert a.max_in_flight == 1
+
+
 def test_a_url_waiting_for_its_retry_frees_its_slot(pool: ServerPool) -> None:
     a = pool.host("127.0.0.2")
     a.route("/flaky", [Reply(503), Reply(200, body=PAGE)])
