@@ -380,6 +380,28 @@ def test_a_lone_429_lets_one_probe_through_and_its_answer_decides() -> None:
     assert not slow.try_take(time.monotonic())  # a long Retry-After is not probed
 
 
+def test_retries_of_urls_that_hung_keep_to_half_the_slots_while_new_urls_wait() -> None:
+    state: HostState[str] = HostState(
+        "a",
+        concurrency=4,
+        interval=0.0,
+        jitter=0.0,
+        backoff_cap=10.0,
+        is_slow=lambda job: job.startswith("hung"),
+    )
+    for job in ("new1", "new2"):
+        state.push(job)
+    for job in ("hung1", "hung2", "hung3"):
+        state.push(job, not_before=1.0)
+    assert state.pop(2.0) == "hung1"  # ready retries go first ...
+    state.slow_in_flight = 2  # ... until half the slots hold retries of hung URLs
+    assert state.pop(2.0) == "new1"
+    assert state.pop(2.0) == "new2"
+    assert state.pop(2.0) == "hung2"  # no new URL waits: the retries go
+    state.slow_in_flight = 1
+    assert state.pop(2.0) == "hung3"
+
+
 def test_host_state_503s_back_off_the_host_only_when_several_come_in_a_row() -> None:
     state: HostState[int] = HostState(
         "a", concurrency=4, interval=0.0, jitter=0.0, backoff_cap=10.0
@@ -412,6 +434,34 @@ def test_priority_limiter_serves_busiest_first() -> None:
         return order
 
     assert asyncio.run(scenario()) == ["big", "mid", "small"]
+
+
+def test_priority_limiter_resizes_while_in_use() -> None:
+    async def scenario() -> list[str]:
+        limiter = PriorityLimiter(2)
+        await limiter.acquire(0)
+        await limiter.acquire(0)
+        limiter.resize(1)  # two in use: the next release takes one place away
+        order: list[str] = []
+
+        async def waiter(name: str) -> None:
+            async with limiter.slot(0):
+                order.append(name)
+                await asyncio.sleep(0)
+
+        task = asyncio.create_task(waiter("a"))
+        await asyncio.sleep(0)
+        limiter.release()
+        await asyncio.sleep(0)
+        assert order == []  # that place went away
+        limiter.release()
+        await task
+        assert order == ["a"]
+        limiter.resize(3)
+        await asyncio.gather(waiter("b"), waiter("c"), waiter("d"))
+        return order
+
+    assert asyncio.run(scenario()) == ["a", "b", "c", "d"]
 
 
 def test_content_coding_chain_is_capped_before_it_is_split() -> None:

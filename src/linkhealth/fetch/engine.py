@@ -62,6 +62,13 @@ OnResult = Callable[[FetchResult], None]
 # nearly all hosts started so far, or this many seconds without a single answer.
 OUTAGE_HOSTS = 8
 OUTAGE_GRACE = 1.0
+# A busy event loop (Python's CPU is the limit) wakes late. Then fewer requests at once
+# (never fewer than LAG_FLOOR): the busiest hosts, first served by the global limiter,
+# keep their pace instead of sharing a late loop with every small host at once.
+LAG_TICK = 0.05  # seconds between looks at the loop
+LAG_HIGH = 0.02  # a wake-up this late: fewer requests at once
+LAG_LOW = 0.005  # this punctual: more again, up to --max-concurrency
+LAG_FLOOR = 16
 
 
 @dataclass(slots=True)
@@ -84,6 +91,7 @@ class _Job:
     spent: int = 0  # attempts counted against ``settings.retries``
     last: Outcome | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    slow: bool = False  # its last attempt timed out
 
 
 def _now() -> datetime:
@@ -114,6 +122,10 @@ def _wants_full_body(url: str, settings: Settings, full_body: Container[str] | N
     # Callers usually fetch the URL without its fragment: read every page in full.
     frag = urlsplit(url).fragment
     return not frag or not (frag.startswith(("/", "!")) or ":~:" in frag)
+
+
+def _is_slow(job: _Job) -> bool:
+    return job.slow
 
 
 class _HopPaused(Exception):
@@ -244,6 +256,8 @@ class _Run:
         self.watch = _NetWatch(n_hosts, settings.outage_ratio)
         self.in_flight: dict[asyncio.Task[None], _Job] = {}
         self.dog: asyncio.Task[None] | None = None
+        self.tuner: asyncio.Task[None] | None = None
+        self.left = 0  # URLs not final yet, all hosts
 
     async def watchdog(self) -> None:
         """Check for "no network" while hosts fail slowly (look-ups that time out)."""
@@ -253,6 +267,20 @@ class _Run:
             await asyncio.sleep(OUTAGE_GRACE / 8)
             if self.watch.check():
                 self.network_down()
+
+    async def tune(self) -> None:
+        """Fit the global limit to what the event loop keeps up with (see ``LAG_HIGH``)."""
+        loop = asyncio.get_running_loop()
+        limiter, top = self.limiter, self.settings.max_concurrency
+        floor = min(top, LAG_FLOOR)
+        while any(plan.state.pending for plan in self.plans):
+            asked = loop.time()
+            await asyncio.sleep(LAG_TICK)
+            lag = loop.time() - asked - LAG_TICK
+            if lag > LAG_HIGH and limiter.limit > floor:
+                limiter.resize(max(floor, int(limiter.limit * 0.8)))
+            elif lag < LAG_LOW and limiter.limit < top:
+                limiter.resize(min(top, limiter.limit + 2))
 
     def state_of(self, key: str) -> HostState[_Job]:
         """The politeness state of a host (created for hosts only redirects lead to)."""
@@ -266,6 +294,7 @@ class _Run:
                 interval=s.host_interval if hs.interval is None else hs.interval,
                 jitter=s.host_jitter,
                 backoff_cap=s.retry_after_max,
+                is_slow=_is_slow,
             )
             self.states[key] = state
         return state
@@ -285,6 +314,9 @@ class _Run:
         state = job.plan.state
         state.pending -= 1
         state.notify()
+        self.left -= 1
+        if self.left == 0:
+            self.stop_helpers()
 
     async def pump(self, state: HostState[_Job], tg: asyncio.TaskGroup) -> None:
         """Start the host's queued URLs as slots, start times and pauses allow."""
@@ -350,6 +382,8 @@ class _Run:
             job.deadline = began + s.url_deadline
             job.headers = self._headers(job)
         hold = _Hold(self, state, -state.pending)
+        slow = job.slow
+        state.slow_in_flight += slow
         task = asyncio.current_task()
         if task is not None:
             self.in_flight[task] = job
@@ -370,6 +404,7 @@ class _Run:
             outcome = Outcome(url=job.url, error=NetworkDown(self.watch.down))
         finally:
             hold.release()
+            state.slow_in_flight -= slow
             if task is not None:
                 self.in_flight.pop(task, None)
         self.after(job, outcome, began)
@@ -412,6 +447,9 @@ class _Run:
             self.requeue(job, outcome.error.state.paused_until, free=True)
             return
         job.last = outcome
+        job.slow = outcome.error is not None and (
+            classify_exception(outcome.error)[1] is ErrorKind.TIMEOUT
+        )
         state = job.plan.state
         if self.watch.note(state.name, outcome):
             self.network_down()
@@ -489,14 +527,20 @@ class _Run:
         why = self.watch.down or "the network looks down"
         for task in list(self.in_flight):
             task.cancel()
-        if self.dog is not None and self.dog is not asyncio.current_task():
-            self.dog.cancel()  # its work is done; the run need not wait for its sleep
+        self.stop_helpers()
         classified = classify_exception(NetworkDown(why))  # the same for every URL left
         for state in list(self.states.values()):
             for job in state.jobs():
                 out = Outcome(url=job.url, error=NetworkDown(why))
                 self.finish(job, out, classified)
             state.remove(lambda job: False)
+
+    def stop_helpers(self) -> None:
+        """The watchdog and the tuner: their work is done, the run need not wait for
+        their sleep."""
+        for helper in (self.dog, self.tuner):
+            if helper is not None and helper is not asyncio.current_task():
+                helper.cancel()
 
     def _result(
         self,
@@ -586,6 +630,7 @@ async def fetch_all(
         for i in indexes:
             plan.state.push(_Job(i, urls[i], plan))
         plan.state.pending = len(indexes)
+        run.left += len(indexes)
     for i, result in early:
         run.emit(i, result)
     if run.plans:
@@ -594,6 +639,8 @@ async def fetch_all(
                 tg.create_task(run.pump(plan.state, tg))
             if run.watch.enabled:
                 run.dog = tg.create_task(run.watchdog())
+            if settings.max_concurrency > LAG_FLOOR:
+                run.tuner = tg.create_task(run.tune())
     done: list[FetchResult] = []
     for i, r in enumerate(results):
         if r is None:  # pragma: no cover - every index is emitted above

@@ -82,6 +82,7 @@ class HostState(Generic[Job]):
         jitter: float,
         backoff_cap: float,
         rng: random.Random | None = None,
+        is_slow: Callable[[Job], bool] | None = None,
     ) -> None:
         self.name = name
         self.concurrency = concurrency
@@ -108,6 +109,11 @@ class HostState(Generic[Job]):
         self._rng = rng or random.Random()
         self._fresh: deque[Job] = deque()
         self._later: list[tuple[float, int, Job]] = []
+        # Retries of URLs whose last attempt hung hold a slot for a whole timeout: while
+        # new URLs wait, at most half the slots go to them (see :meth:`pop`).
+        self._is_slow = is_slow
+        self.slow_in_flight = 0
+        self.slow_cap = max(1, concurrency // 2)
         self._seq = itertools.count()
         self._changed = asyncio.Event()
         self.pending = 0  # jobs of this host not final yet (queued or in flight)
@@ -126,9 +132,19 @@ class HostState(Generic[Job]):
 
     def pop(self, now: float) -> Job:
         """The next URL to start: a retry whose time has come first (its URL has the
-        longest way to go), else the next new URL."""
-        if self._later and (self._later[0][0] <= now or not self._fresh):
-            return heapq.heappop(self._later)[2]
+        longest way to go), else the next new URL; but a retry of a URL that hung waits
+        while half the slots hold such retries and new URLs are queued (a host whose
+        every slot hangs for a timeout starts nothing meanwhile)."""
+        later = self._later
+        if later and (later[0][0] <= now or not self._fresh):
+            if (
+                self._fresh
+                and self._is_slow is not None
+                and self.slow_in_flight >= self.slow_cap
+                and self._is_slow(later[0][2])
+            ):
+                return self._fresh.popleft()  # it waits: the host's other slots keep going
+            return heapq.heappop(later)[2]
         return self._fresh.popleft()
 
     def jobs(self) -> list[Job]:
@@ -360,10 +376,12 @@ class ThrottleBoard:
 
 
 class PriorityLimiter:
-    """A semaphore whose waiters are served by priority (lowest first), then FIFO."""
+    """A semaphore whose waiters are served by priority (lowest first), then FIFO. Its
+    limit may be changed while in use (:meth:`resize`)."""
 
     def __init__(self, limit: int) -> None:
-        self._free = limit
+        self.limit = limit
+        self._free = limit  # below zero after a resize down: places to take back
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
 
@@ -390,9 +408,24 @@ class PriorityLimiter:
             raise
 
     def release(self) -> None:
+        if self._free < 0:
+            self._free += 1  # the limit went down: this place goes away
+            return
+        if not self._hand_over():
+            self._free += 1
+
+    def resize(self, limit: int) -> None:
+        """Allow ``limit`` at once from now; places in use above it go away as released."""
+        self._free += limit - self.limit
+        self.limit = limit
+        while self._free > 0 and self._hand_over():
+            self._free -= 1
+
+    def _hand_over(self) -> bool:
+        """Give a place straight to the first live waiter; false if none waits."""
         while self._waiters:
             _, _, fut = heapq.heappop(self._waiters)
             if not fut.done():
-                fut.set_result(None)  # the place goes straight to the waiter
-                return
-        self._free += 1
+                fut.set_result(None)
+                return True
+        return False
