@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkhealth.parse import lint
+from linkhealth.parse import lint, markdown
 from linkhealth.parse.extract import _bare_matches, _linkified
 from linkhealth.parse.urls import _diagnose, diagnose, scheme_typo
 from linkhealth.weburl import _parsed_key, normalise_url
@@ -178,3 +178,28 @@ def test_lint_scanners_find_what_the_plain_patterns_find(text: str) -> None:
         m.setattr(lint, "_TYPO_WORD_RE", _OLD_TYPO_WORD_RE)
         m.setattr(lint, "_SPLIT_HOST_HINT", re.compile(""))
         assert lint.scan_text(text, lambda pos: False) == fast, text
+
+
+LINK_PIECES = st.sampled_from(
+    ["[", "]", "(", ")", "!", "a", "b c", " ", "\t", "\n", "\\", "`", "<", ">", "&amp;", "&",
+     "é", "\x00", "\x7f", '"t"', "'", "https://x.org/p", "?q=1", "#f", "_", "*"]
+)  # fmt: skip
+LINKS = st.builds(
+    lambda bang, label, dest: f"{bang}[{label}]({dest})",
+    st.sampled_from(["", "!"]),
+    st.lists(LINK_PIECES, max_size=5).map("".join),
+    st.lists(LINK_PIECES, max_size=5).map("".join),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(LINKS)
+def test_plain_links_as_the_close_reading_finds_them(text: str) -> None:
+    plain = markdown.plain_link(text, 0, len(text))
+    if plain is None:
+        return
+    first = 1 if text.startswith("!") else 0
+    end = markdown.label_end(text, first, len(text), [])
+    dest = markdown.inline_destination(text, end + 1, len(text))
+    assert dest is not None, text
+    assert (end, *dest) == plain, text

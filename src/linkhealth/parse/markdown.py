@@ -450,6 +450,22 @@ def inline_destination(s: str, after_label: int, maximum: int) -> tuple[int, int
     return dest_start, dest_end, url
 
 
+# ``[label](dest)`` with nothing to read closely: no bracket, backslash, backtick or "<"
+# in the label (so no nested construct), a destination without space, control, paren,
+# "<", ">", backslash or "&" (so nothing to unescape), no title.
+_PLAIN_LINK_RE = re.compile(r"!?\[([^\[\]\\`<>]*)\]\(([^\s()<>\\&\x00-\x1f\x7f]+)\)")
+
+
+def plain_link(s: str, start: int, end: int) -> tuple[int, int, int, str] | None:
+    """For the link or image written at ``s[start:end]`` in the plain form above: where
+    its label's ``]`` is, its destination's span and URL, as :func:`label_end` and
+    :func:`inline_destination` find them (tests/parse/test_fast_paths.py); else ``None``."""
+    m = _PLAIN_LINK_RE.fullmatch(s, start, end)
+    if m is None:
+        return None
+    return m.end(1), m.start(2), m.end(2), m.group(2)
+
+
 def reference_key(s: str, first_start: int, first_end: int, maximum: int) -> str:
     """The normalised label a reference link uses: ``[text][label]``, ``[label][]``
     or ``[label]`` (``first_*``: the inside of the first brackets)."""
@@ -608,6 +624,8 @@ _ITEM_RE = re.compile(r"(?:[-+*]|1[.)])[ \t]+\S")
 _THEMATIC_RE = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _HTML_START_RE = re.compile(r" {0,3}<")
 _FENCE_RE = re.compile(r" {0,3}(`{3,}|~{3,})")
+# how every opening of _OPEN_CLOSE and "<!" begins
+_OPENER_RE = re.compile(r"<(?:!|\?|script|pre|style|textarea)", re.IGNORECASE)
 _OPEN_CLOSE = (
     ("<!--", "-->"),
     ("<script", "</script"),
@@ -703,6 +721,8 @@ class _HtmlState:
             self.block = True
         if "<" not in line and ">" not in line:
             return
+        if not self.open and _OPENER_RE.search(line) is None:
+            return  # nothing open to close, nothing opened
         lower = line.lower()
         for k, (a, b) in enumerate((*_OPEN_CLOSE, ("<!", ">"))):
             opened, shut = lower.rfind(a), lower.rfind(b)

@@ -34,6 +34,7 @@ from linkhealth.parse.markdown import (
     normalize_reference,
     parser_input,
     plain,
+    plain_link,
     reference_key,
     restore,
     union,
@@ -371,12 +372,16 @@ class Walk:
         name, node, s, e = items[k]
         text = self.text
         image = name == "image"
-        skip = _inner_ranges(items, k)
         first = s + 1 if image else s  # the "["
-        end = label_end(text, first, e, skip)
-        if end < 0:
-            return
-        dest = inline_destination(text, end + 1, e)
+        plain = plain_link(text, s, e)
+        dest: tuple[int, int, str] | None
+        if plain is not None:  # the common [text](url): no close reading needed
+            end, dest = plain[0], plain[1:]
+        else:
+            end = label_end(text, first, e, _inner_ranges(items, k))
+            if end < 0:
+                return
+            dest = inline_destination(text, end + 1, e)
         diag_span = None
         if dest is not None:
             kind = LinkKind.IMAGE if image else LinkKind.INLINE
@@ -424,7 +429,16 @@ def _deep_inline(src: str) -> bool:
     may have so many emphasis and bracket characters that its nodes nest thousands deep."""
     if _nesting_chars(src) <= _NESTING_CHARS:
         return False
-    return any(_nesting_chars(part) > _NESTING_CHARS for part in _INLINE_END_RE.split(src))
+    # only a piece longer than the limit can hold more such characters than the limit
+    start = 0
+    for m in _INLINE_END_RE.finditer(src):
+        if (
+            m.start() - start > _NESTING_CHARS
+            and _nesting_chars(src[start : m.start()]) > _NESTING_CHARS
+        ):
+            return True
+        start = m.end()
+    return len(src) - start > _NESTING_CHARS and _nesting_chars(src[start:]) > _NESTING_CHARS
 
 
 def _nesting_chars(text: str) -> int:
