@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkhealth.parse import lint, markdown
+from linkhealth.parse import extract, extract_text, lint, markdown
 from linkhealth.parse.extract import _bare_matches, _linkified
 from linkhealth.parse.urls import _diagnose, diagnose, scheme_typo
 from linkhealth.weburl import _parsed_key, normalise_url
@@ -203,3 +203,21 @@ def test_plain_links_as_the_close_reading_finds_them(text: str) -> None:
     dest = markdown.inline_destination(text, end + 1, len(text))
     assert dest is not None, text
     assert (end, *dest) == plain, text
+
+
+PARAGRAPH_PIECES = st.sampled_from(
+    ["[t](https://a.org/x)", "[t] (https://b.org)", "[t](htps://c.org)", "](", "[", "]", "(",
+     ")", "<https://d.org>", "`code`", "`", "<b>", "</b>", "https://e.org", "htps://f.org",
+     "http//g.org", "https:/h.org", "https://simonwil lison.net/x", ";", ":", "/", "//", " ",
+     "\n", "me@i.org", "www.j.org", "![i](k.png)", "[r]", "[r]: https://r.org\n\n", "—", "x"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PARAGRAPH_PIECES, max_size=12).map("".join))
+def test_scanning_only_where_a_hit_can_start_finds_the_same(text: str) -> None:
+    fast = extract_text(text, "f.md")
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(extract, "_SCAN_HINT", re.compile(""))
+        full = extract_text(text, "f.md")
+    assert fast.findings == full.findings and fast.occurrences == full.occurrences, text

@@ -39,6 +39,9 @@ _LINKIFY = LinkifyIt(options={"fuzzy_link": False, "fuzzy_email": True, "fuzzy_i
 _LINKIFY.add("//", None).add("ftp:", None)
 _WWW_RE = re.compile(r"(?<![\w.@/-])www\.", re.I)
 _BARE_HINT = re.compile(r":|www\.|@", re.I)
+# Every lint hit starts outside what the parser consumed, at a "]" ("](") or a "[", or
+# before a ":", ";" or "/" that is outside too (no consumed construct starts with one).
+_SCAN_HINT = re.compile(r"[\[\]:;/]")
 _HTML_ATTR_RE = re.compile(
     r"<(?P<tag>a|img)\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*?\s(?P<attr>href|src)\s*=\s*"
     r"(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'|(?P<uq>[^\s\"'=<>`]+))",
@@ -219,7 +222,7 @@ class _FileParser:
             return k >= 0 and hard[k][0] <= pos < hard[k][1]
 
         hits: list[TextHit] = []
-        if "]" in content or ":" in content or "//" in content:
+        if _SCAN_HINT.search(_outside(content, hard)):
             hits = scan_text(content, is_hard)
             for h in hits:
                 self._finding(
@@ -334,6 +337,19 @@ class _FileParser:
                         section=o.section,
                     )
                 )
+
+
+def _outside(content: str, hard: list[tuple[int, int]]) -> str:
+    """The characters of ``content`` outside the sorted ``hard`` ranges."""
+    if not hard:
+        return content
+    parts = []
+    pos = 0
+    for a, b in hard:
+        parts.append(content[pos:a])
+        pos = max(pos, b)
+    parts.append(content[pos:])
+    return "".join(parts)
 
 
 def _whole_comment(text: str) -> tuple[int, int] | None:
