@@ -368,10 +368,13 @@ def test_a_lone_429_lets_one_probe_through_and_its_answer_decides() -> None:
     assert not state.try_take(time.monotonic())  # and paused, no second probe
 
     # The pause runs out; the next lone 429 soon after that cut is the limit again: no
-    # probe (the Wayback stand-in counted one request more than its three refusals).
+    # probe (the Wayback stand-in counted one request more than its three refusals),
+    # and the rate is cut again.
     state.paused_until = time.monotonic()
+    rate = state.rate
     state.throttled(0.01, 0.5, time.monotonic(), probe=True)
     assert not state.try_take(time.monotonic())
+    assert state.rate < rate
 
     slow: HostState[int] = HostState(
         "b", concurrency=4, interval=0.0, jitter=0.0, backoff_cap=100.0

@@ -95,6 +95,7 @@ class HostState(Generic[Job]):
         self.rate: float | None = None  # adaptive requests per second, once limited
         self.ceiling: float | None = None  # the paced rate the host last refused
         self.last_cut = -1.0
+        self._served = True  # a clean answer came since the last cut
         self._climbed_at = 0.0
         self._good: deque[float] = deque()  # when clean answers came (recent ones)
         # A lone 429 waiting for its probe: (its request's start, when it came, the pause
@@ -260,17 +261,19 @@ class HostState(Generic[Job]):
         if started < self.last_cut:
             self.pause(delay)  # on its way before the last cut: the same refusal
             return delay
-        if suspect is not None and started > suspect[0]:
-            self._suspect = None  # a later request was refused too: the host's limit
+        # A later request refused too, or a host that refused host-wide within HOLD
+        # seconds and served nothing since refusing again: the host's limit (a probe
+        # would be one more refusal).
+        again = probe and not self._served and now - self.last_cut < HOLD
+        if (suspect is not None and started > suspect[0]) or again:
+            self._suspect = None
             self._probe = False
             self._cut(started, now)
             self.pause(delay)
             return delay
         before = self.paused_until
         self.pause(delay)
-        # A host that refused host-wide within HOLD seconds is not probed again: its
-        # next 429 is its limit too (a probe would only be one more refusal).
-        if suspect is None and probe and delay <= PROBE_MAX and now - self.last_cut >= HOLD:
+        if suspect is None and probe and delay <= PROBE_MAX:
             self._suspect = (started, now, before, self.paused_until)
             self._probe = True
         return delay
@@ -294,6 +297,7 @@ class HostState(Generic[Job]):
         self.rate = max(CUT * refused, MIN_RATE)
         self.last_cut = now
         self._climbed_at = now
+        self._served = False
 
     def failed_503(self) -> float | None:
         """A 503 without ``Retry-After``: that URL's trouble, unless several URLs of the
@@ -324,6 +328,7 @@ class HostState(Generic[Job]):
                 self._hold_until = now + HOLD
         self._run_503 = 0
         self._backoff /= 2
+        self._served = True
         self._good.append(now)
         if len(self._good) > 256:
             self._good.popleft()
