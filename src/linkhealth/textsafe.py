@@ -382,7 +382,10 @@ def html_attribute_url(url: str) -> str:
 
 # --- HTML / XML ------------------------------------------------------------------------
 
-_XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+#: What XML 1.0 forbids: everything outside #x9 | #xA | #xD | [#x20-#xD7FF] |
+#: [#xE000-#xFFFD] | [#x10000-#x10FFFF], spelt as the few ranges it is (the negated
+#: class compiled ten times slower, ~5 ms of every start).
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_text(text: str) -> str:

@@ -84,3 +84,14 @@ def test_json_text_of_a_big_value_is_escaped_in_every_batch() -> None:
     assert not re.search("[\x85\u202e\u2028\U000e0001]", text)
 
     assert textsafe.json_text(value).startswith('{\n  "results": [\n    {\n      "title": "t0 #')
+
+
+def test_xml_text_removes_exactly_what_xml_1_0_forbids() -> None:
+    """Every code point, against the XML 1.0 Char production written as the spec writes
+    it (the allowed ranges, negated)."""
+    allowed = re.compile("[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+    every = "".join(map(chr, range(0x110000)))
+    forbidden = {ch for ch in every if not allowed.fullmatch(ch)}
+    assert {ch for ch in every if textsafe._XML_FORBIDDEN.fullmatch(ch)} == forbidden
+    assert len(forbidden) == 2079  # 29 controls, 2,048 surrogates, U+FFFE and U+FFFF
+    assert textsafe.xml_text("a\x00b\x0bc\ufffed\U0001f600") == "abcd\U0001f600"
