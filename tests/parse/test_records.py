@@ -77,3 +77,19 @@ def test_records_import_no_pydantic() -> None:
     code = "import sys, linkhealth.records; print('pydantic' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_collector_is_left_as_it_was_found() -> None:
+    import gc
+
+    from linkhealth.parse import extract_text
+
+    assert gc.isenabled()
+    assert extract_text("[a](https://x.org)", "f.md").occurrences
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        extract_text("[a](https://x.org)", "f.md")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -17,11 +17,13 @@ parses inside every comment; ``skip`` ignores all of them. ``in_comment`` tells.
 
 from __future__ import annotations
 
+import gc
 import html
 import re
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -413,5 +415,24 @@ def extract_text(
     markdown-it-py, the fallback (same results; kept to compare the two).
     """
     parser = _FileParser(text, file, comments, engine)
-    parser.run()
+    with _cycles_uncollected():
+        parser.run()
     return ParseResult(parser.occurrences, parser.findings, [file])
+
+
+@contextmanager
+def _cycles_uncollected() -> Iterator[None]:
+    """The cyclic garbage collector paused while one file is parsed (as it was found).
+
+    The walk allocates millions of objects that form no cycles (tree nodes, spans,
+    occurrences); every full collection on the way traversed all that were alive: 13 %
+    of a 100,000-link file's CPU. What cycles there are (a caught exception's traceback)
+    are collected once it runs again."""
+    if not gc.isenabled():  # paused by the caller, or by another parse in another thread
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
