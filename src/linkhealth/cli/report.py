@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,9 +11,10 @@ from linkhealth.cli import common
 from linkhealth.cli.check import exit_code_for
 from linkhealth.cli.common import UsageError, domain_errors, emit, format_option, output_option
 from linkhealth.config import load_settings
-from linkhealth.models import RunReport
 from linkhealth.report import FORMATS, render_chunks
-from linkhealth.store import Store
+
+if TYPE_CHECKING:  # the store and the models load when a report is rendered, not for --help
+    from linkhealth.models import RunReport
 
 
 @click.command("report")
@@ -60,6 +62,8 @@ def command(
         path = Path(settings.store)
         if not path.exists():
             raise UsageError(f"no store at {path}: run `linkhealth check` first")
+        from linkhealth.store import Store
+
         opened = Store.open(path)
         try:
             for warning in opened.warnings:
