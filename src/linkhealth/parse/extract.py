@@ -224,7 +224,8 @@ class _FileParser:
             return k >= 0 and hard[k][0] <= pos < hard[k][1]
 
         hits: list[TextHit] = []
-        if _SCAN_HINT.search(_outside(content, hard)):
+        outside = _outside(content, hard)
+        if _SCAN_HINT.search(outside):
             hits = scan_text(content, is_hard)
             for h in hits:
                 self._finding(
@@ -236,7 +237,7 @@ class _FileParser:
                     section,
                     h.severity,
                 )
-        if _BARE_HINT.search(content):
+        if _BARE_HINT.search(outside):  # a bare URL lies in one run outside them
             self._bare(content, hard, hits, to_file, section, in_comment)
 
     def _bare(

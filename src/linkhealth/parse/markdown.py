@@ -516,13 +516,13 @@ class ByteOffsets:
     """Byte offsets into the UTF-8 form of a text (as the parser gives them) →
     character offsets (as every position in linkhealth counts)."""
 
-    __slots__ = ("_ascii", "_bstarts", "_cstarts", "_data", "_line_ascii")
+    __slots__ = ("_ascii", "_ascii_prefix", "_bstarts", "_cstarts", "_data")
 
     def __init__(self, text: str, line_starts: list[int]) -> None:
         self._ascii = text.isascii()
         self._bstarts: list[int] = []
         self._cstarts: list[int] = []
-        self._line_ascii: list[bool] = []  # a line of one byte per character
+        self._ascii_prefix: list[int] = []  # per line: its length before a non-ASCII character
         self._data = b""
         if self._ascii:
             return
@@ -533,9 +533,13 @@ class ByteOffsets:
             self._bstarts.append(b)
             self._cstarts.append(prev)
             line = text[prev:c]
-            ascii_line = line.isascii()
-            self._line_ascii.append(ascii_line)
-            b += len(line) if ascii_line else len(line.encode("utf-8"))
+            if line.isascii():
+                self._ascii_prefix.append(len(line))
+                b += len(line)
+            else:
+                first = _NON_ASCII_RE.search(line)
+                self._ascii_prefix.append(first.start() if first is not None else len(line))
+                b += len(line.encode("utf-8"))
             prev = c
 
     def char(self, b: int) -> int:
@@ -543,9 +547,12 @@ class ByteOffsets:
             return b
         i = bisect_right(self._bstarts, b) - 1
         b0 = self._bstarts[i]
-        if self._line_ascii[i]:
+        if b - b0 <= self._ascii_prefix[i]:  # one byte a character up to there
             return self._cstarts[i] + b - b0
         return self._cstarts[i] + len(self._data[b0:b].decode("utf-8", errors="ignore"))
+
+
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
 
 
 def leaf_text(node: Node) -> str | None:

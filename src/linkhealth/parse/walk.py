@@ -216,7 +216,9 @@ class Walk:
                 if found is not None and found[0] not in into:
                     into[found[0]] = found[1]
             elif name in ("blockquote", "list_item", *_LISTS):
-                self._definitions(child.children, into)
+                a, b = self.span(child) if child.srcmap else (0, len(self.text))
+                if self.text.find("]:", a, b) != -1:  # a definition has "]:" in it
+                    self._definitions(child.children, into)
 
     def blocks(self, nodes: list[Node], depth: int, parent_end: int, quotes: int) -> None:
         i, n = 0, len(nodes)
