@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 _MD = build_parser()
 _BLOCKS = build_block_parser()
 _LISTS = ("bullet_list", "ordered_list")
+# blocks read as a whole; every other block is a container of blocks
+_LEAF_BLOCKS = frozenset({"paragraph", "heading", "lheading", "html_block", "table"})
 _CONSUMED = frozenset({"link", "image", "autolink", "code_inline", "html_inline"})
 _LEAVES = frozenset({"autolink", "code_inline", "html_inline"})
 _BARE_HINT = re.compile(r":|www\.|@", re.I)
@@ -141,6 +143,13 @@ class Walk:
                 raise RustParserUnsafe
             e = self.limit
         return self.pos(s), self.pos(e)
+
+    def start(self, node: Node) -> int:
+        """Where ``node`` starts (as :meth:`span`, for a node whose end is not read)."""
+        s, e = node.srcmap or (0, 0)
+        if not 0 <= s <= e or s > self.limit:
+            raise RustParserUnsafe
+        return self.pos(s)
 
     def line(self, pos: int) -> int:
         """The 0-based line of the region that holds ``pos``."""
@@ -240,6 +249,17 @@ class Walk:
 
     def block(self, node: Node, depth: int, quotes: int, after: Node | None) -> None:
         name = node.name
+        if name not in _LEAF_BLOCKS:  # a container: only where it starts
+            self.last_line = self.line(self.start(node))
+            inner = quotes + (name == "blockquote")
+            self.blocks(list(node.children), depth + 1, (node.srcmap or (0, 0))[1], inner)
+            if name in ("list_item", "blockquote"):
+                before = len(self.stack)
+                while self.stack and self.stack[-1][0] > depth:
+                    self.stack.pop()
+                if len(self.stack) != before:
+                    self.changes.append((self.last_line, self.current()))
+            return
         a, b = self.span(node)
         if name == "paragraph":
             self.paragraph(list(node.children), a, b, depth, after, quotes)
@@ -250,19 +270,9 @@ class Walk:
             first, last = self.line(a), self.line(max(b - 1, a))
             end = self.base + self.starts[last + 1] - 1 if last + 1 < len(self.starts) else self.end
             self.fp._html(self.base + self.starts[first], end, self.in_comment, self.current())
-        elif name == "table":
+        else:  # a table
             self.last_line = self.line(a)
             self.table(node, quotes)
-        else:
-            self.last_line = self.line(a)
-            inner = quotes + (name == "blockquote")
-            self.blocks(list(node.children), depth + 1, (node.srcmap or (0, 0))[1], inner)
-            if name in ("list_item", "blockquote"):
-                before = len(self.stack)
-                while self.stack and self.stack[-1][0] > depth:
-                    self.stack.pop()
-                if len(self.stack) != before:
-                    self.changes.append((self.last_line, self.current()))
 
     def table(self, node: Node, quotes: int) -> None:
         for child in node.children:
