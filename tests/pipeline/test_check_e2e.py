@@ -273,6 +273,42 @@ def test_report_shows_exactly_what_check_showed(pool: ServerPool, tmp_path: Path
     assert after["findings"] == before["findings"]
 
 
+def test_report_lists_the_results_in_the_order_check_did(pool: ServerPool, tmp_path: Path) -> None:
+    # The first links answer last (slow hosts): the store receives them after the others,
+    # and local links are checked (and stored) before any request; `check` lists results
+    # in first-occurrence order with local links last, and `report` must list the same.
+    a, b = pool.host("127.0.0.2"), pool.host("127.0.0.3")
+    a.route("/slow", Reply(200, body=html_page("Slow", "<p>late</p>"), delay=0.6))
+    a.route("/gone", Reply(404, body=html_page("Not Found"), delay=0.3))
+    b.route("/fast", Reply(200, body=html_page("Fast", "<p>soon</p>")))
+    (tmp_path / "here.md").write_text("# Here\n", encoding="utf-8")
+    lst = write_list(
+        tmp_path,
+        "- [here](here.md)\n"
+        f"- [slow](http://a.test:{a.port}/slow)\n"
+        "- [missing](missing.md)\n"
+        f"- [gone](http://a.test:{a.port}/gone)\n"
+        f"- [typo](http://b.test:{b.port}/fa st)\n"
+        "- [mail](mailto:x@example.org)\n"
+        f"- [fast](http://b.test:{b.port}/fast)\n"
+        "- [js](javascript:alert(1))\n",
+    )
+    checked = run(
+        tmp_path, str(lst), "--format", "json", *resolve(a, "a.test"), *resolve(b, "b.test")
+    )
+    assert checked.exit_code == 1, checked.output
+    reported = CliRunner().invoke(
+        cli, ["report", "--store", str(tmp_path / "state.sqlite"), "--format", "json"]
+    )
+    assert reported.exit_code == 1, reported.output
+    before, after = json.loads(checked.stdout), json.loads(reported.stdout)
+    order = [r["url"] for r in before["results"]]
+    # local links last, as `check` lists them
+    assert [url.rsplit("/", 1)[-1] for url in order[-2:]] == ["here.md", "missing.md"]
+    assert [r["url"] for r in after["results"]] == order
+    assert after["results"] == before["results"]
+
+
 def test_old_runs_are_pruned_to_keep_runs(pool: ServerPool, tmp_path: Path) -> None:
     import sqlite3
 

@@ -72,8 +72,8 @@ def test_upgrade_from_previous_version_keeps_data(store_path: Path, result: Make
     assert _migration_names(store_path)[-1] == MIGRATIONS[-1].name
     # The last migration did its work: the column it adds exists.
     with closing(sqlite3.connect(store_path)) as conn:
-        columns = [row[1] for row in conn.execute("PRAGMA table_info(runs)")]
-    assert "failing" in columns
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(results)")]
+    assert "position" in columns
 
 
 def test_failed_migration_leaves_the_previous_version(tmp_path: Path) -> None:
@@ -244,6 +244,31 @@ def test_record_keeps_every_field_for_an_exact_rerender(store: Store, result: Ma
     assert report.finished_at == T0 + timedelta(seconds=5)
     assert report.history == []  # runs before this one: the HTML chart adds this run itself
     assert report.judged_with == Judging()
+
+
+def test_last_run_lists_results_by_their_recorded_positions(
+    store: Store, result: MakeResult
+) -> None:
+    run = store.begin_run(T0)
+    a, b, c = (result(f"https://{name}.example/") for name in "abc")
+    store.record(run, [c, a], [2, 0])  # stored in the order they were finished
+    store.record(run, [b], [1])
+    report = store.last_run()
+    assert report is not None and [r.url for r in report.results] == [a.url, b.url, c.url]
+    store.record(run, [a], [0])  # recorded again (a later change): keeps its place
+    report = store.last_run()
+    assert report is not None and [r.url for r in report.results] == [a.url, b.url, c.url]
+
+
+def test_rows_without_a_position_keep_the_order_they_were_recorded_in(
+    store: Store, result: MakeResult
+) -> None:
+    # Rows written before positions were kept have none: they are listed as before.
+    run = store.begin_run(T0)
+    urls = ["https://z.example/", "https://a.example/", "https://m.example/"]
+    store.record(run, [result(url) for url in urls])
+    report = store.last_run()
+    assert report is not None and [r.url for r in report.results] == urls
 
 
 def test_unfinished_run_is_partial_and_summarised(store: Store, result: MakeResult) -> None:

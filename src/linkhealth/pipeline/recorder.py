@@ -29,6 +29,7 @@ class RunRecorder:
         self.store, self.run_id = store, run_id
         self.pending: list[CheckResult] = []
         self.seen: set[int] = set()
+        self.positions: dict[int, int] = {}  # id(result) -> its place in the run's report
         self.last = time.monotonic()
 
     @classmethod
@@ -72,6 +73,11 @@ class RunRecorder:
 
     # -- this run's results ------------------------------------------------------------
 
+    def number(self, results: Sequence[CheckResult]) -> None:
+        """The run's results in the order its report lists them (every result, before any
+        is added): stored with each row, so that ``report`` lists them as ``check`` did."""
+        self.positions = {id(result): place for place, result in enumerate(results)}
+
     def add(self, results: Iterable[CheckResult]) -> None:
         """Results that are final: committed with the next batch."""
         for result in results:
@@ -88,13 +94,14 @@ class RunRecorder:
 
     def flush(self) -> None:
         if self.pending:
-            self.store.record(self.run_id, self.pending)
+            self.record(self.pending)
         self.pending = []
         self.last = time.monotonic()
 
     def record(self, results: Sequence[CheckResult]) -> None:
-        """Store ``results`` again now (they changed after they were committed)."""
-        self.store.record(self.run_id, results)
+        """Store ``results`` now (again, if they changed after they were committed)."""
+        places = [self.positions.get(id(result)) for result in results]
+        self.store.record(self.run_id, results, places)
 
     def apply_history(self, results: list[CheckResult], *, now: datetime, outage: bool) -> None:
         """Failing streaks, flakiness and ``fails`` from the runs before this one."""

@@ -109,17 +109,21 @@ class _Run:
         self.warnings.extend(self.recorder.warnings)
 
     def check_local(self) -> None:
-        """Relative links are checked on disk; those mapped to ``--base-url`` join the fetch."""
-        if not self.plan.local:
-            return
+        """Relative links are checked on disk (their results close the report's list);
+        those mapped to ``--base-url`` join the fetch."""
         settings = self.settings
-        local_results = check_occurrences(
-            self.plan.local,
-            self.root,
-            base_url=settings.base_url,
-            directory_indexes=settings.directory_indexes,
+        local_results = (
+            check_occurrences(
+                self.plan.local,
+                self.root,
+                base_url=settings.base_url,
+                directory_indexes=settings.directory_indexes,
+            )
+            if self.plan.local
+            else []
         )
         self.plan.results.extend(local_results)
+        self.recorder.number(self.plan.results)  # the list is complete: report order
         mapped = adopt_mapped(self.plan, local_results)
         self.recorder.add([r for r in local_results if r not in mapped])
 

@@ -82,8 +82,8 @@ _RESULT_COLUMNS = (
     "payload",
 )
 _INSERT_RESULT = (
-    f"INSERT OR REPLACE INTO results ({', '.join(_RESULT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _RESULT_COLUMNS)})"
+    f"INSERT OR REPLACE INTO results ({', '.join(_RESULT_COLUMNS)}, position) "
+    f"VALUES ({', '.join('?' for _ in _RESULT_COLUMNS)}, ?)"
 )
 
 
@@ -269,20 +269,27 @@ class Store:
         self._run_rules[run_id] = rules
         return run_id
 
-    def record(self, run_id: int, results: Sequence[CheckResult]) -> None:
+    def record(
+        self,
+        run_id: int,
+        results: Sequence[CheckResult],
+        positions: Sequence[int | None] | None = None,
+    ) -> None:
         """Store one batch of results of ``run_id`` in one transaction.
 
         Call it as results arrive (every few dozen results or every second) so
         that an interrupted run keeps what it finished. Recording a URL twice in
-        a run keeps the later result.
+        a run keeps the later result. ``positions`` (one per result) are where the
+        results stand in the run's report: :meth:`last_run` lists them in that order.
         """
         if not results:
             return
         rules = self._rules(run_id)
         dumps = [_dump(result) for result in results]
+        places = positions if positions is not None else [None] * len(results)
         rows = [
-            _result_row(run_id, result, fails_run(result, rules), dump)
-            for result, dump in zip(results, dumps, strict=True)
+            (*_result_row(run_id, result, fails_run(result, rules), dump), position)
+            for result, dump, position in zip(results, dumps, places, strict=True)
         ]
         self._write(lambda conn: conn.executemany(_INSERT_RESULT, rows))
         written = self._written.setdefault(run_id, {})
@@ -570,9 +577,11 @@ class Store:
     def last_run(self) -> RunReport | None:
         """Rebuild the report of the newest run (finished or not) without any request.
 
-        A run that never finished is ``partial``. Results come in the order they were
-        recorded; ``judged_with`` is how the run was judged; ``history`` holds the failing
-        counts of the runs before it (up to 29: the HTML chart adds this one).
+        A run that never finished is ``partial``. Results come in the order of their
+        recorded positions (the order ``check`` listed them in), rows without one after
+        them in the order they were recorded; ``judged_with`` is how the run was judged;
+        ``history`` holds the failing counts of the runs before it (up to 29: the HTML
+        chart adds this one).
         """
 
         def query(conn: sqlite3.Connection) -> tuple[Any, list[bytes]] | None:
@@ -584,7 +593,9 @@ class Store:
             if run is None:
                 return None
             payloads = conn.execute(
-                "SELECT payload FROM results WHERE run_id = ? ORDER BY rowid", (run[0],)
+                "SELECT payload FROM results WHERE run_id = ?"
+                " ORDER BY position IS NULL, position, rowid",
+                (run[0],),
             ).fetchall()
             return run, [row[0] for row in payloads]
 

@@ -117,6 +117,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "0005_runs_judged_with",
         ("ALTER TABLE runs ADD COLUMN judged_with TEXT",),
     ),
+    # Where each result stands in the run's report (``check``'s order: first occurrence,
+    # local links last), so that ``report`` lists them as ``check`` did; NULL for rows
+    # recorded before it (those keep the order they were recorded in).
+    Migration(
+        "0006_results_position",
+        ("ALTER TABLE results ADD COLUMN position INTEGER",),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
