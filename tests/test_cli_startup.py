@@ -133,6 +133,8 @@ def test_check_imports_what_a_plain_run_needs(tmp_path: Path) -> None:
     assert "1 ok" in proc.stdout  # it really checked the link (the text report)
     assert {"aiohttp", "httpx", "linkhealth.fetch"} <= modules
     assert not (modules & ON_NEED), sorted(modules & ON_NEED)
+    # The allowed legacy codecs are looked up when a page needs one, not at start.
+    assert not {"encodings.gb18030", "encodings.big5hkscs", "encodings.cp1251"} & modules
     formats = {m for m in modules if m.startswith("linkhealth.report.")}
     assert formats == {
         "linkhealth.report.jsonfmt",  # results.json

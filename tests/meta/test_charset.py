@@ -7,7 +7,7 @@ import codecs
 import pytest
 
 from linkhealth.meta import decode_body, extract_meta
-from linkhealth.meta.charset import ALLOWED_CODECS, choose_encoding, lookup
+from linkhealth.meta.charset import allowed_codecs, choose_encoding, lookup
 
 # (charset label, title, description) — text a page in that charset would carry.
 PAGES = [
@@ -124,7 +124,7 @@ def test_only_real_text_encodings(bogus: str) -> None:
 
 
 def test_allow_list_is_text_encodings_only() -> None:
-    for codec in ALLOWED_CODECS:
+    for codec in allowed_codecs():
         info = codecs.lookup(codec)
         assert info._is_text_encoding, codec  # type: ignore[attr-defined]
         assert codec not in ("utf-7", "rot-13", "base64_codec")

@@ -11,6 +11,7 @@ Invalid bytes become U+FFFD; decoding never raises.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 
 # WHATWG encoding name -> (Python codec, its labels separated by spaces).
@@ -82,11 +83,21 @@ _ENCODINGS: dict[str, tuple[str, str]] = {
 LABELS: dict[str, str] = {
     label: codec for codec, labels in _ENCODINGS.values() for label in labels.split()
 }
-#: The Python codecs linkhealth will ever decode with (canonical codec names).
-ALLOWED_CODECS: frozenset[str] = frozenset(codecs.lookup(c).name for c, _ in _ENCODINGS.values())
 
-# UTF-16 without a BOM is recognised by its zero bytes, never guessed by the detector.
-_DETECTABLE = sorted(c for c in ALLOWED_CODECS if not c.startswith("utf-16"))
+
+@functools.cache
+def allowed_codecs() -> frozenset[str]:
+    """The Python codecs linkhealth will ever decode with (canonical codec names). Looked
+    up when first asked: each lookup imports its codec's module (38 of them, the CJK ones
+    with their tables: ~25 ms and ~1 MB that a run of labelled UTF-8 pages never needs)."""
+    return frozenset(codecs.lookup(c).name for c, _ in _ENCODINGS.values())
+
+
+@functools.cache
+def _detectable() -> list[str]:
+    # UTF-16 without a BOM is recognised by its zero bytes, never guessed by the detector.
+    return sorted(c for c in allowed_codecs() if not c.startswith("utf-16"))
+
 
 DEFAULT_FALLBACK = "cp1252"  # what browsers use for unlabelled, non-UTF-8 pages
 PRESCAN_BYTES = 16 * 1024
@@ -173,7 +184,7 @@ def detect(body: bytes) -> str | None:
 
     sample = _TAG.sub(b" ", body[:DETECT_BYTES])
     try:
-        matches = from_bytes(sample, cp_isolation=_DETECTABLE)
+        matches = from_bytes(sample, cp_isolation=_detectable())
     except Exception:  # the detector is a heuristic; a failure of it is not ours to raise
         return None
     for match in matches:
@@ -183,7 +194,7 @@ def detect(body: bytes) -> str | None:
             continue
         if name == "ascii":
             return "utf-8"
-        if name in _DETECTABLE:
+        if name in _detectable():
             return name
     return None
 
