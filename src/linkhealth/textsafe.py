@@ -518,6 +518,12 @@ def _json_piece(text: str) -> str:
     return _JSON_INVISIBLE.sub(lambda m: _json_escape(m.group()), text)
 
 
+def json_escaped(encoded: str) -> str:
+    """JSON text another encoder wrote as :func:`json_text`'s encoder writes it (valid
+    Unicode, C0 controls escaped, the rest as is), with :func:`json_text`'s own escapes."""
+    return _json_piece(encoded)
+
+
 def _json_escape(ch: str) -> str:
     """``\\uXXXX``; a character beyond the BMP as its surrogate pair, as JSON spells it."""
     return json.dumps(ch, ensure_ascii=True)[1:-1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linkhealth import textsafe as escape
-from linkhealth.models import RunReport
+from linkhealth.models import CheckResult, RunReport
 
 #: The top-level ``results`` key with an empty list, as the indented encoder writes it.
 #: Only top-level keys start a line with two spaces (JSON strings hold no raw newline).
@@ -37,7 +37,34 @@ def chunks(report: RunReport) -> Iterator[str]:
         return
     yield before + _NO_RESULTS[:-1]
     for index, result in enumerate(report.results):
-        yield "," + _ITEM_INDENT if index else _ITEM_INDENT
-        for piece in escape.json_chunks(result.model_dump(mode="json")):
-            yield piece.replace("\n", _ITEM_INDENT)
+        yield ("," + _ITEM_INDENT if index else _ITEM_INDENT) + _result_text(result)
     yield "\n  ]" + after + "\n"
+
+
+def _result_text(result: CheckResult) -> str:
+    """One result's text, indented as an item of the report's ``results``.
+
+    pydantic's JSON encoder (Rust, indented as :mod:`json` indents) writes the same text
+    as :func:`escape.json_text` of the result's dump: the same keys and separators, C0
+    controls escaped alike, non-ASCII as is. It writes differently only what it cannot
+    or will not write the same: a string with a surrogate (it refuses: ``clean`` makes
+    those valid first) and a float Python writes with an exponent or not finite; such a
+    result takes the dump-and-encode path.
+    """
+    if _plain_float(result.elapsed_ms):  # the one float field (tests/report pin that)
+        try:
+            text = result.model_dump_json(indent=2)
+        except ValueError:  # a surrogate: not UTF-8
+            pass
+        else:
+            return escape.json_escaped(text).replace("\n", _ITEM_INDENT)
+    pieces = escape.json_chunks(result.model_dump(mode="json"))
+    return "".join(pieces).replace("\n", _ITEM_INDENT)
+
+
+def _plain_float(value: object) -> bool:
+    """Whether ``value`` is written as a float in decimal notation by both encoders."""
+    if not isinstance(value, int | float):
+        return False
+    text = repr(float(value))
+    return "e" not in text and "n" not in text  # 1e-05, 1e+16, inf, nan
