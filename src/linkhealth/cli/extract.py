@@ -8,37 +8,10 @@ from typing import Any
 import click
 
 from linkhealth.cli.common import EXIT_OK, domain_errors, emit, format_option, output_option
-from linkhealth.cli.options import input_options, settings_from_params
-from linkhealth.config import CommentMode
+from linkhealth.cli.options import parse_options, settings_from_params
 from linkhealth.inputs import extract_paths
 from linkhealth.report import extractfmt
 from linkhealth.report.redact import redact_pieces
-
-
-def parse_options(func: click.decorators.FC) -> click.decorators.FC:
-    """PATH arguments and the options that decide what is parsed (shared with `lint`)."""
-    func = click.option(
-        "--config",
-        "config_file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="Config file (default: linkhealth.toml or pyproject.toml [tool.linkhealth]).",
-    )(func)
-    func = click.option(
-        "--glob",
-        "globs",
-        multiple=True,
-        help="File patterns when PATH is a folder (default *.md, *.markdown); repeatable.",
-    )(func)
-    func = click.option(
-        "--comments",
-        type=click.Choice([m.value for m in CommentMode]),
-        default=None,
-        help="Links inside HTML comments: auto (a file that is one comment is read inside, "
-        "partial comments skipped), include, skip.",
-    )(func)
-    func = input_options(func)
-    return click.argument("paths", nargs=-1, metavar="[PATH]...")(func)
 
 
 @click.command("extract")

@@ -15,8 +15,7 @@ from linkhealth.cli.common import (
     format_option,
     output_option,
 )
-from linkhealth.cli.extract import parse_options
-from linkhealth.cli.options import changed_since_option, settings_from_params
+from linkhealth.cli.options import changed_since_option, parse_options, settings_from_params
 from linkhealth.lint import lint_paths
 from linkhealth.report import lintfmt
 from linkhealth.report.redact import redact_text

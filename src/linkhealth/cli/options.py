@@ -1,4 +1,5 @@
-"""Option bundles shared by the commands that touch the network (`check`, `annotate`)."""
+"""Option bundles shared by the commands: what is read (every command taking PATHs), what
+is parsed (`extract`, `lint`), the network (`check`, `annotate`)."""
 
 from __future__ import annotations
 
@@ -296,6 +297,32 @@ _COMMON: list[Callable[[F], F]] = [
         help="Dask scheduler address, e.g. tcp://host:8786.",
     ),
 ]
+
+
+def parse_options(func: click.decorators.FC) -> click.decorators.FC:
+    """PATH arguments and the options that decide what is parsed (`extract` and `lint`)."""
+    func = click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Config file (default: linkhealth.toml or pyproject.toml [tool.linkhealth]).",
+    )(func)
+    func = click.option(
+        "--glob",
+        "globs",
+        multiple=True,
+        help="File patterns when PATH is a folder (default *.md, *.markdown); repeatable.",
+    )(func)
+    func = click.option(
+        "--comments",
+        type=click.Choice([m.value for m in CommentMode]),
+        default=None,
+        help="Links inside HTML comments: auto (a file that is one comment is read inside, "
+        "partial comments skipped), include, skip.",
+    )(func)
+    func = input_options(func)
+    return click.argument("paths", nargs=-1, metavar="[PATH]...")(func)
 
 
 def changed_since_option(func: F) -> F:

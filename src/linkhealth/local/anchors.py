@@ -29,7 +29,6 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported where used: lint starts without markdown-it-py
@@ -46,8 +45,6 @@ _KEPT_CATEGORIES = frozenset({"Nd", "Pc"})
 # A trailing attribute block on a heading: ``## Title {#id .class}``.
 _HEADING_ATTRS = re.compile(r"[ \t]*\{([^{}]*)\}[ \t]*$")
 _ATTR_ID = re.compile(r"(?:^|\s)#([^\s#.{}]+)")
-
-_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
 def _kept(char: str) -> bool:
@@ -100,48 +97,10 @@ def _inline_text(children: Iterable[Token]) -> str:
     return "".join(parts)
 
 
-class _HtmlAnchors(HTMLParser):
-    """Collects ids/names and raw ``<hN>`` heading texts from an HTML fragment, in order."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.events: list[tuple[str, str]] = []  # ("id", value) | ("heading", text)
-        self._heading: list[str] | None = None
-        self._heading_tag: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if value is None:
-                continue
-            if name == "id" or (name == "name" and tag == "a"):
-                self.events.append(("id", value))
-        if tag in _HEADING_TAGS and self._heading is None:
-            self._heading = []
-            self._heading_tag = tag
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == self._heading_tag and self._heading is not None:
-            self.events.append(("heading", "".join(self._heading)))
-            self._heading = None
-            self._heading_tag = None
-
-    def handle_data(self, data: str) -> None:
-        if self._heading is not None:
-            self._heading.append(data)
-
-
-def _html_events(html: str) -> list[tuple[str, str]]:
-    parser = _HtmlAnchors()
-    try:
-        parser.feed(html)
-        parser.close()
-    except (AssertionError, ValueError):  # malformed markup: keep what was found
-        pass
-    return parser.events
-
-
 def _events(markdown_text: str) -> Iterator[tuple[str, str]]:
     """("heading", text) and ("id", explicit anchor) in document order."""
+    from linkhealth.local.htmlanchors import html_events as _html_events
+
     md = _markdown()
     env: dict[str, Any] = {}
     tokens = md.parse(markdown_text, env)

@@ -14,7 +14,6 @@ markdown-it-py (see :mod:`linkhealth.local.anchors`) once per file.
 
 from __future__ import annotations
 
-import difflib
 import errno
 import os
 import posixpath
@@ -329,6 +328,8 @@ class LocalChecker:
         for anchor in anchors:
             if anchor.lower() == lowered:
                 return anchor
+        import difflib  # only a broken link needs a suggestion
+
         matches = difflib.get_close_matches(lowered, anchors, n=1, cutoff=SUGGESTION_CUTOFF)
         return matches[0] if matches else None
 
@@ -338,6 +339,8 @@ class LocalChecker:
         for candidate in candidates:
             if candidate.lower() == lowered:
                 return candidate
+        import difflib
+
         close = difflib.get_close_matches(name, candidates, n=1, cutoff=FILE_SUGGESTION_CUTOFF)
         return close[0] if close else None
 
