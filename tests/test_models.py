@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from linkhealth.models import CheckResult, ErrorKind, Redirect, Verdict
+from linkhealth.models import CheckResult, ErrorKind, PageMeta, Redirect, Verdict
 
 VALUES = {
     "verdict": Verdict.BROKEN,
@@ -40,3 +40,16 @@ def test_an_unknown_field_is_still_refused() -> None:
     result = CheckResult(url="https://a.example/", verdict=Verdict.OK)
     with pytest.raises(ValueError, match="no field"):
         result.titel = "typo"  # type: ignore[attr-defined]
+
+
+def test_page_metadata_lands_in_the_result_fields_of_the_same_name() -> None:
+    assert set(PageMeta.model_fields) <= set(CheckResult.model_fields)
+    meta = PageMeta(title="T", description="D", lang="en", content_type="text/html")
+    result = CheckResult(url="https://a.example/", verdict=Verdict.OK, title="old", image="i")
+    result.apply_meta(meta)
+    built = CheckResult(url="https://a.example/", verdict=Verdict.OK, **meta.model_dump())
+    assert result == built  # every metadata field replaced, `None` ones too (the image)
+    assert result.model_dump_json(exclude_defaults=True) == built.model_dump_json(
+        exclude_defaults=True
+    )
+    assert result.meta() == meta

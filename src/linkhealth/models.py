@@ -122,8 +122,9 @@ class CheckResult(_Model):
         return self.http_status is None and self.error_kind in NETWORK_ERROR_KINDS
 
     def apply_meta(self, meta: PageMeta) -> None:
-        for name in PageMeta.model_fields:
-            setattr(self, name, getattr(meta, name))
+        # Every field of PageMeta is a field of CheckResult (tests/test_models.py): one copy
+        # of its values, as the field-by-field assignments made it.
+        self.__dict__.update(meta.__dict__)
 
     def meta(self) -> PageMeta:
         return PageMeta(**{name: getattr(self, name) for name in PageMeta.model_fields})

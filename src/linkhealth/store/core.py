@@ -687,7 +687,9 @@ def _result_row(run_id: int, result: CheckResult, fails: bool, dump: bytes) -> t
         result.detail,
         result.error_kind.value if result.error_kind is not None else None,
         result.final_url,
-        json.dumps([hop.model_dump(mode="json") for hop in result.redirects]),
+        json.dumps([hop.model_dump(mode="json") for hop in result.redirects])
+        if result.redirects
+        else "[]",
         result.attempts,
         result.elapsed_ms,
         _ts(result.checked_at) if result.checked_at is not None else None,
