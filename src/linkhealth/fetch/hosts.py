@@ -56,7 +56,7 @@ SEARCH = 0.3
 FIRST_SPAN = 0.25
 SEND_WINDOW = 2.0  # seconds of request starts the sending rate is counted over
 PACED = 0.8  # the rate climbs only while starts come at least this close to it
-HOLD = 5.0  # seconds a lone 429 stops the climb (it may have been the limit after all)
+HOLD = 5.0  # seconds a served probe stops the climb; a cut host refusing within it: its limit
 PROBE_MAX = 5.0  # seconds: a longer Retry-After is not probed
 # "Several URLs of the host fail with 503 close together": this many in a row.
 HOST_503_RUN = 3
