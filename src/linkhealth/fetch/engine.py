@@ -262,7 +262,7 @@ class _Run:
     async def watchdog(self) -> None:
         """Check for "no network" while hosts fail slowly (look-ups that time out)."""
         while not self.watch.reached and self.watch.down is None:
-            if not any(plan.state.pending for plan in self.plans):
+            if self.left == 0:
                 return
             await asyncio.sleep(OUTAGE_GRACE / 8)
             if self.watch.check():
@@ -273,7 +273,7 @@ class _Run:
         loop = asyncio.get_running_loop()
         limiter, top = self.limiter, self.settings.max_concurrency
         floor = min(top, LAG_FLOOR)
-        while any(plan.state.pending for plan in self.plans):
+        while self.left > 0:
             asked = loop.time()
             await asyncio.sleep(LAG_TICK)
             lag = loop.time() - asked - LAG_TICK
