@@ -149,3 +149,32 @@ def test_one_store_shared_by_threads(store_path: Path) -> None:
             thread.join(DEADLINE)
         report = store.last_run()
     assert report is not None and report.summary.urls == 80
+
+
+def test_a_store_created_between_two_reads_of_the_check_is_not_foreign(tmp_path: Path) -> None:
+    # The is-this-ours check reads the table list and the schema version. If another
+    # process's first migration could commit between those two reads, a brand-new
+    # store looked like "a schema version but no tables" (seen with four threads).
+    from linkhealth.store.schema import foreign_reason, migrate
+
+    path = tmp_path / "new.sqlite"
+    reader = sqlite3.connect(path, isolation_level=None)
+    other = sqlite3.connect(path, isolation_level=None, timeout=0.05)
+    raced: list[str] = []
+
+    def between(statement: str) -> None:
+        if "user_version" in statement and not raced:
+            try:
+                migrate(other)  # the other process creates the store right now
+                raced.append("migrated")
+            except sqlite3.OperationalError:
+                raced.append("waited")  # the reader's snapshot holds it off
+
+    reader.set_trace_callback(between)
+    try:
+        assert foreign_reason(reader) is None
+    finally:
+        reader.set_trace_callback(None)
+        reader.close()
+        other.close()
+    assert raced  # the race was really tried

@@ -144,16 +144,31 @@ def user_version(conn: sqlite3.Connection) -> int:
 def foreign_reason(conn: sqlite3.Connection) -> str | None:
     """Why the open file is another program's database, or ``None`` when it is a
     linkhealth store or empty. Reads only: call it before anything changes the file
-    (journal mode included)."""
+    (journal mode included).
+
+    The header fields and the table list are read in one read transaction: read one by
+    one, another process creating a new store meanwhile (its first migration committing
+    between two reads) made a fresh store look like a foreign file."""
+    if conn.in_transaction:
+        return _foreign_reason(conn)
+    conn.execute("BEGIN")
+    try:
+        return _foreign_reason(conn)
+    finally:
+        conn.execute("COMMIT")
+
+
+def _foreign_reason(conn: sqlite3.Connection) -> str | None:
     app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
-    if app_id not in (0, APPLICATION_ID):
-        return f"its application_id is {app_id:#x}, another program's"
     tables = {
         str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
     }
+    version = user_version(conn)
+    if app_id not in (0, APPLICATION_ID):
+        return f"its application_id is {app_id:#x}, another program's"
     if not tables:
-        return None if user_version(conn) == 0 else "it has a schema version but no tables"
-    if "schema_migrations" not in tables or user_version(conn) == 0:
+        return None if version == 0 else "it has a schema version but no tables"
+    if "schema_migrations" not in tables or version == 0:
         return "it holds tables but no linkhealth schema"
     return None
 
