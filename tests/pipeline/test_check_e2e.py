@@ -291,7 +291,12 @@ def test_report_lists_the_results_in_the_order_check_did(pool: ServerPool, tmp_p
         f"- [typo](http://b.test:{b.port}/fa st)\n"
         "- [mail](mailto:x@example.org)\n"
         f"- [fast](http://b.test:{b.port}/fast)\n"
-        "- [js](javascript:alert(1))\n",
+        "- [js](javascript:alert(1))\n"
+        # the same malformed and refused links again: one result each, two occurrences
+        f"- [typo again](http://b.test:{b.port}/fa st)\n"
+        "- [js again](javascript:alert(1))\n"
+        "- [scheme](htp://x.test/)\n"
+        "- [scheme again](htp://x.test/)\n",
     )
     checked = run(
         tmp_path, str(lst), "--format", "json", *resolve(a, "a.test"), *resolve(b, "b.test")
@@ -307,6 +312,10 @@ def test_report_lists_the_results_in_the_order_check_did(pool: ServerPool, tmp_p
     assert [url.rsplit("/", 1)[-1] for url in order[-2:]] == ["here.md", "missing.md"]
     assert [r["url"] for r in after["results"]] == order
     assert after["results"] == before["results"]
+    assert len(order) == len(set(order))  # one result per URL
+    assert after["summary"] == before["summary"]
+    twice = [r for r in before["results"] if len(r["occurrences"]) == 2]
+    assert sorted(r["verdict"] for r in twice) == ["invalid", "invalid", "unsafe"]
 
 
 def test_old_runs_are_pruned_to_keep_runs(pool: ServerPool, tmp_path: Path) -> None:

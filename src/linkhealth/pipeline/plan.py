@@ -133,19 +133,25 @@ def _add_network_target(plan: Plan, result: CheckResult, key: str, settings: Set
 
 def _plan_findings(plan: Plan, findings: Iterable[Finding]) -> None:
     """Malformed links become ``invalid`` results (their suggestion is fetched), refused
-    schemes ``unsafe`` ones."""
+    schemes ``unsafe`` ones. One result per URL, as for every other link: the same
+    malformed text written twice is one result with two occurrences (the store keeps one
+    row per URL and run, and ``report`` must list what ``check`` listed)."""
+    by_url = {result.url: result for result in plan.results}
     for finding in findings:
+        if finding.rule not in UNSAFE_RULES and finding.rule not in MALFORMED_RULES:
+            continue
+        result = _invalid_result(finding)
+        same = by_url.get(result.url)
+        if same is not None:
+            same.occurrences.extend(result.occurrences)
+            continue
+        by_url[result.url] = result
+        plan.results.append(result)
         if finding.rule in UNSAFE_RULES:
-            result = _invalid_result(finding)
             result.verdict = Verdict.UNSAFE
             result.error_kind = ErrorKind.POLICY
             result.suggestion = None
-            plan.results.append(result)
             continue
-        if finding.rule not in MALFORMED_RULES:
-            continue
-        result = _invalid_result(finding)
-        plan.results.append(result)
         suggestion = finding.suggestion
         if suggestion and scheme_of(suggestion) in HTTP_SCHEMES:
             key = normalise_url(suggestion)
