@@ -39,6 +39,14 @@ def resolve(host: HostServer, name: str) -> list[str]:
     return ["--resolve", f"{name}={host.target}"]
 
 
+def run_mapped(tmp_path: Path, lst: Path, host: HostServer) -> Result:
+    """``check`` of ``lst`` as JSON, root-relative links mapped to docs.test on ``host``."""
+    base = f"http://docs.test:{host.port}"
+    return run(
+        tmp_path, str(lst), "--format", "json", "--base-url", base, *resolve(host, "docs.test")
+    )
+
+
 def site(pool: ServerPool) -> HostServer:
     a = pool.host("127.0.0.2")
     a.route("/ok", Reply(200, body=html_page("Good page", "<p>fine</p>")))
@@ -231,15 +239,7 @@ def test_dangerous_schemes_are_unsafe_results_and_fail_the_run(tmp_path: Path) -
 def test_base_url_maps_root_relative_links_to_the_site(pool: ServerPool, tmp_path: Path) -> None:
     a = site(pool)
     lst = write_list(tmp_path, "- [ok](/ok)\n- [gone](/gone)\n")
-    result = run(
-        tmp_path,
-        str(lst),
-        "--format",
-        "json",
-        "--base-url",
-        f"http://docs.test:{a.port}",
-        *resolve(a, "docs.test"),
-    )
+    result = run_mapped(tmp_path, lst, a)
     assert result.exit_code == 1, result.output
     verdicts = {r["url"]: r["verdict"] for r in json.loads(result.stdout)["results"]}
     assert verdicts == {
@@ -271,6 +271,28 @@ def test_report_shows_exactly_what_check_showed(pool: ServerPool, tmp_path: Path
         (r["url"], r["verdict"]) for r in before["results"]
     )
     assert after["findings"] == before["findings"]
+
+
+def test_a_mapped_link_to_a_url_also_written_out_is_one_result(
+    pool: ServerPool, tmp_path: Path
+) -> None:
+    # `/ok` with --base-url is the URL the list also writes out: one result with both
+    # places (the store keeps one row per URL, and `report` must show what `check` did).
+    a = site(pool)
+    lst = write_list(tmp_path, f"- [ok](/ok)\n- [gone](/gone)\n- http://docs.test:{a.port}/ok\n")
+    checked = run_mapped(tmp_path, lst, a)
+    assert checked.exit_code == 1, checked.output
+    results = json.loads(checked.stdout)["results"]
+    assert [(r["url"], r["verdict"]) for r in results] == [
+        (f"http://docs.test:{a.port}/ok", "ok"),
+        (f"http://docs.test:{a.port}/gone", "broken"),
+    ]
+    assert sorted(o["line"] for o in results[0]["occurrences"]) == [1, 3]
+    assert (a.hits("/ok"), a.hits("/gone")) == (1, 1)
+    reported = CliRunner().invoke(
+        cli, ["report", "--store", str(tmp_path / "state.sqlite"), "--format", "json"]
+    )
+    assert json.loads(reported.stdout)["results"] == results
 
 
 def test_report_lists_the_results_in_the_order_check_did(pool: ServerPool, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ excluded URLs and hosts are decided here; malformed links (lint findings) become
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from linkhealth.config import Settings, remapped
@@ -160,16 +160,33 @@ def _plan_findings(plan: Plan, findings: Iterable[Finding]) -> None:
             plan.targets.setdefault(base, Target(fetch_url=base))
 
 
-def adopt_mapped(plan: Plan, local_results: Iterable[CheckResult]) -> list[CheckResult]:
-    """Root-relative links mapped to ``--base-url`` are checked over HTTP like any URL."""
+def adopt_mapped(plan: Plan, local_results: Sequence[CheckResult]) -> list[CheckResult]:
+    """Root-relative links mapped to ``--base-url`` are checked over HTTP like any URL.
+
+    One whose URL the lists also write out joins that URL's result (one result per URL,
+    as the store keeps them) and leaves ``plan.results``. Returns every mapped result."""
+    local = {id(result) for result in local_results}
+    by_url: dict[str, CheckResult] = {}
+    for result in plan.results:
+        if id(result) not in local:
+            by_url.setdefault(result.url, result)
     adopted: list[CheckResult] = []
+    joined: set[int] = set()
     for result in local_results:
         if result.verdict is not Verdict.SKIPPED or scheme_of(result.url) not in HTTP_SCHEMES:
             continue
         key = normalise_url(result.url)
+        adopted.append(result)
+        same = by_url.get(key)
+        if same is not None:
+            same.occurrences.extend(result.occurrences)
+            joined.add(id(result))
+            continue
         result.url = key
         plan.add_target(result, key)
-        adopted.append(result)
+        by_url[key] = result
+    if joined:
+        plan.results[:] = [result for result in plan.results if id(result) not in joined]
     return adopted
 
 
