@@ -754,8 +754,8 @@ def _normalise_table(table: dict[str, object], where: str) -> dict[str, object]:
 def _env_value(name: str, raw: str) -> object:
     """Parse one ``LINKHEALTH_*`` value by the type of its field."""
     default = Settings.model_fields[name].default_value()
-    if isinstance(default, bool):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
+    # A boolean (or number) stays text: the key's own rule reads it (one reading of
+    # "true"/"off"/…), and text it cannot read is an error, not a silent false.
     if isinstance(default, list):
         return [part.strip() for part in raw.split(",") if part.strip()]
     if isinstance(default, dict):

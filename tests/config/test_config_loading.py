@@ -51,6 +51,19 @@ def test_precedence_flag_over_env_over_file(tmp_path: Path) -> None:
     assert settings.timeout == 3.0  # file over default; a None flag does not override
 
 
+@pytest.mark.parametrize(("raw", "want"), [("off", False), ("Yes", True), (" 0 ", False)])
+def test_env_booleans_are_read_by_the_settings_rule(raw: str, want: bool) -> None:
+    settings, _ = load_settings({}, env={"LINKHEALTH_STRICT": raw}, cwd=Path("/"))
+    assert settings.strict is want
+
+
+def test_an_env_boolean_it_cannot_read_is_an_error_not_false() -> None:
+    # It was read as false: `LINKHEALTH_STRICT=ture` quietly turned strict mode off.
+    with pytest.raises(ConfigError) as info:
+        load_settings({}, env={"LINKHEALTH_STRICT": "ture"}, cwd=Path("/"))
+    assert "LINKHEALTH_STRICT: expected true or false, got 'ture'" in str(info.value)
+
+
 def test_env_lists_and_maps() -> None:
     env = {"LINKHEALTH_EXCLUDE": "a\\.com, b\\.org", "LINKHEALTH_RESOLVE": "x.test=127.0.0.2"}
     settings, _ = load_settings({}, env=env, cwd=Path("/"))
