@@ -8,7 +8,9 @@ it was asked; the real store (a temporary SQLite file) and every stage of
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from linkhealth.fetch import FetchResult, OnThrottle
 from linkhealth.models import CheckResult, ErrorKind, Verdict
 from linkhealth.parse import ParseResult, extract_text
 from linkhealth.pipeline import RunOutcome, run_check
+from linkhealth.store import Store
 from support.servers import html_page
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -188,6 +191,51 @@ def test_a_network_outage_judges_nothing(tmp_path: Path) -> None:
         assert result.verdict is Verdict.SKIPPED
         assert result.detail.startswith("not judged (network outage)")
     assert outcome.report.summary.failing == 0
+
+
+def test_an_outage_stores_each_link_not_requested_once_with_its_history(
+    tmp_path: Path,
+) -> None:
+    """The links the fetcher never requested (the network went down first) are stored
+    once, judged (skipped) and with the streak the outage carries over; the requested ones
+    may have been stored as they arrived and are then rewritten once judged."""
+    urls = [f"https://h{i}.example/" for i in range(6)]
+    text = "".join(f"- {u}\n" for u in urls)
+    check(tmp_path, text, FakeFetcher({u: down(u, 404) for u in urls}))  # all broken once
+    store_path = tmp_path / "state.sqlite"
+    with closing(sqlite3.connect(store_path)) as conn:  # counts the writes per URL
+        conn.execute("CREATE TABLE writes (url TEXT, kind TEXT)")
+        for kind in ("INSERT", "UPDATE"):
+            conn.execute(
+                f"CREATE TRIGGER count_{kind} AFTER {kind} ON results"
+                f" BEGIN INSERT INTO writes VALUES (new.url, '{kind}'); END"
+            )
+        conn.commit()
+    requested = {u: down(u, kind=ErrorKind.DNS) for u in urls[:2]}
+    not_requested = {
+        u: FetchResult(
+            u,
+            Verdict.ERROR,
+            detail="not requested: the network looks down",
+            error_kind=ErrorKind.CONNECT,
+            checked_at=NOW,
+        )
+        for u in urls[2:]
+    }
+    outcome = check(tmp_path, text, FakeFetcher(requested | not_requested))
+    assert outcome.report.network == "outage"
+    with closing(sqlite3.connect(store_path)) as conn:
+        writes = sorted(conn.execute("SELECT url, kind FROM writes"))
+    inserts = [u for u, kind in writes if kind == "INSERT"]
+    updates = [u for u, kind in writes if kind == "UPDATE"]
+    assert sorted(inserts) == sorted(urls)  # every link has its row, written once...
+    assert set(updates) <= set(requested)  # ...except requested ones stored before judging
+    with Store.open(store_path) as store:
+        stored = store.last_run()
+    assert stored is not None and stored.results == outcome.report.results
+    for result in stored.results:
+        assert result.verdict is Verdict.SKIPPED
+        assert result.failing_runs == 1  # the outage carries the streak over
 
 
 def test_an_interrupted_run_keeps_what_finished(tmp_path: Path) -> None:

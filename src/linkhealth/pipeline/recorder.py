@@ -87,9 +87,13 @@ class RunRecorder:
             self.flush()
 
     def add_rest(self, results: Iterable[CheckResult]) -> None:
-        """Every result not added yet (invalid, unsafe, skipped, excluded), then a commit:
-        ``report`` must re-render exactly what ``check`` showed."""
-        self.add([r for r in results if id(r) not in self.seen])
+        """Every result not added yet (invalid, unsafe, skipped, excluded, not requested),
+        committed in one transaction: ``report`` must re-render exactly what ``check``
+        showed."""
+        for result in results:
+            if id(result) not in self.seen:
+                self.seen.add(id(result))
+                self.pending.append(result)
         self.flush()
 
     def flush(self) -> None:

@@ -180,8 +180,11 @@ class _Run:
             # Stored once the follow-up's metadata is merged (the cache and `report`
             # must show the arXiv abstract's title, not the PDF's).
             self.followups[extra] = item.url
-        else:
+        elif item.attempts:
             self.recorder.add(target.results)
+        # Not requested (the network went down, or the host's pause outlasted the URL):
+        # nothing was learnt, and the run's judging (outage or not) still changes it:
+        # stored once, with the rest, when the run is settled.
         # Read above; the item is kept until the run ends (outage, suggestions, interruption
         # read its verdict only): its body was most of the RSS, its headers ~0.4 KB a page.
         item.body, item.headers = b"", {}
@@ -227,10 +230,11 @@ class _Run:
             mark_interrupted(self.plan, self.pending, fetched)
 
     def settle(self) -> None:
-        """Every result is stored, then read against the history of earlier runs."""
-        self.recorder.add_rest(self.plan.results)
+        """Every result is read against the history of earlier runs (stored rows that
+        changed are rewritten), then the ones not stored yet are stored, once."""
         self.finished_at = utcnow()
         self.recorder.apply_history(self.plan.results, now=self.finished_at, outage=self.outage)
+        self.recorder.add_rest(self.plan.results)
 
     async def archive(self) -> None:
         """``--archive``: Wayback copies of the failing links (never a verdict)."""

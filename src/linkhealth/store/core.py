@@ -165,6 +165,9 @@ class Store:
         # What this object last wrote for each (run, url): the digest of the result's
         # packed JSON, so that the history pass rewrites only rows whose result changed.
         self._written: dict[int, dict[str, bytes]] = {}
+        # Runs begun through this object are recorded through it: a row of theirs that is
+        # not in ``_written`` does not exist yet.
+        self._begun: set[int] = set()
 
     # ---------------------------------------------------------------- opening
 
@@ -267,6 +270,7 @@ class Store:
 
         run_id = self._write(insert)
         self._run_rules[run_id] = rules
+        self._begun.add(run_id)
         return run_id
 
     def record(
@@ -285,16 +289,19 @@ class Store:
         if not results:
             return
         rules = self._rules(run_id)
-        dumps = [_dump(result) for result in results]
         places = positions if positions is not None else [None] * len(results)
-        rows = [
-            (*_result_row(run_id, result, fails_run(result, rules), dump), position)
-            for result, dump, position in zip(results, dumps, places, strict=True)
-        ]
-        self._write(lambda conn: conn.executemany(_INSERT_RESULT, rows))
-        written = self._written.setdefault(run_id, {})
-        for result, dump in zip(results, dumps, strict=True):
-            written[result.url] = _digest(dump)
+        digests: dict[str, bytes] = {}
+
+        def rows() -> Iterator[tuple[object, ...]]:
+            # Built as SQLite takes them: a large batch (an outage's rows) never holds
+            # every packed row at once.
+            for result, position in zip(results, places, strict=True):
+                dump = _dump(result)
+                digests[result.url] = _digest(dump)
+                yield (*_result_row(run_id, result, fails_run(result, rules), dump), position)
+
+        self._write(lambda conn: conn.executemany(_INSERT_RESULT, rows()))
+        self._written.setdefault(run_id, {}).update(digests)
 
     def finish_run(
         self,
@@ -500,12 +507,17 @@ class Store:
 
     def _update_history(self, run_id: int, results: Sequence[CheckResult]) -> None:
         """Rewrite the stored rows of ``results`` that differ from what was recorded (most
-        keep their verdict and history; a result this object did not record is rewritten)."""
+        keep their verdict and history). In a run begun through this object, a result it
+        did not record has no row yet (it is recorded with its history later); in another
+        run such a result is rewritten, whoever recorded it."""
         rules = self._rules(run_id)
+        begun_here = run_id in self._begun
         written = self._written.get(run_id, {})
         by_url = {result.url: result for result in results}
         rows, digests = [], {}
         for url, result in by_url.items():
+            if begun_here and url not in written:
+                continue  # no row to rewrite: recording it will store the history too
             dump = _dump(result)
             digest = _digest(dump)
             if written.get(url) == digest:
