@@ -110,6 +110,17 @@ def clean_text(value: object, max_length: int = DEFAULT_TEXT_MAX) -> str | None:
     limit = max_length * _INPUT_FACTOR + _INPUT_SLACK
     cut_early = len(value) > limit
     text = value[:limit] if cut_early else value
+    if text.isprintable() and "  " not in text:
+        # Nothing to remove or collapse: every character the rule below removes or turns
+        # into a space is unprintable, save " " itself (tests compare every code point).
+        text = text.strip(" ")
+        if unicodedata.is_normalized("NFC", text):
+            return truncate(text, max_length, force=cut_early) if text else None
+    return _clean_full(text, max_length, cut_early)
+
+
+def _clean_full(text: str, max_length: int, cut_early: bool) -> str | None:
+    """:func:`clean_text`'s rule, for text that holds something to remove or collapse."""
     text = ESCAPE_SEQUENCE.sub("", text)
     text = _INVISIBLE.sub("", text)
     text = _NONCHAR_PLANES.sub("", text)

@@ -6,6 +6,8 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from linkhealth import textsafe
 
@@ -95,3 +97,67 @@ def test_xml_text_removes_exactly_what_xml_1_0_forbids() -> None:
     assert {ch for ch in every if textsafe._XML_FORBIDDEN.fullmatch(ch)} == forbidden
     assert len(forbidden) == 2079  # 29 controls, 2,048 surrogates, U+FFFE and U+FFFF
     assert textsafe.xml_text("a\x00b\x0bc\ufffed\U0001f600") == "abcd\U0001f600"
+
+
+def test_clean_text_fast_path_skips_only_what_the_rule_keeps() -> None:
+    """clean_text returns printable text without double spaces as it is (stripped, NFC):
+    every character the full rule removes or turns into a space is unprintable, save " "."""
+    for code in range(0x110000):
+        ch = chr(code)
+        if not ch.isprintable():
+            continue
+        assert textsafe.ESCAPE_SEQUENCE.search(ch) is None, f"U+{code:04X}"
+        assert textsafe._INVISIBLE.search(ch) is None, f"U+{code:04X}"
+        assert textsafe._NONCHAR_PLANES.search(ch) is None, f"U+{code:04X}"
+        assert ch == " " or textsafe._WHITESPACE.search(ch) is None, f"U+{code:04X}"
+
+
+_PRINTABLE_PIECES = [
+    "a",
+    "Page",
+    " ",
+    "  ",
+    "e\u0301",
+    "\u0301",
+    "\u212b",
+    "\uac00",
+    "\u1100\u1161",
+    "é",
+    "例",
+    "—",
+    "|",
+    "…",
+    "🙂",
+    "\u200d",
+    "x" * 90,
+]
+_OTHER_PIECES = [
+    "\t",
+    "\n",
+    "\u00a0",
+    "\u3000",
+    "\x1b[31m",
+    "\x9b1m",
+    "\x1b]8;;x\x07",
+    "\u200b",
+    "\u202e",
+    "\ufeff",
+    "\ufdd0",
+    "\U0001fffe",
+    "\ud800",
+    "\x00",
+    "\x85",
+    "\u2028",
+]
+# Mostly printable texts (the fast path's side of the line), some with anything in them.
+_TEXTS = st.lists(st.sampled_from(_PRINTABLE_PIECES), max_size=12).map("".join) | st.lists(
+    st.sampled_from(_PRINTABLE_PIECES + _OTHER_PIECES), max_size=12
+).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_TEXTS, st.sampled_from([1, 2, 5, 40, 200]))
+def test_clean_text_equals_its_full_rule(text: str, limit: int) -> None:
+    cap = limit * textsafe._INPUT_FACTOR + textsafe._INPUT_SLACK
+    expected = textsafe._clean_full(text[:cap], limit, len(text) > cap)
+    assert textsafe.clean_text(text, limit) == expected

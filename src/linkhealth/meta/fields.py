@@ -130,19 +130,24 @@ def site_names(page: Page, site_name: str | None) -> list[str]:
     names = [site_name or "", jsonld_site_name(page) or ""]
     names += [v.strip().lstrip("@") for v in page.meta_values(sel.SITE_NAME_META)]
     names += [v.strip().lstrip("@") for v in page.meta_values(sel.SITE_AFFIX_META)]
-    return [name for name in names if name] + host_names(host_of(page.url))
+    return [name for name in names if name] + list(_host_names(host_of(page.url)))
 
 
 def host_names(host: str) -> list[str]:
     """The host, its registrable-looking tail and each label that can name a site."""
+    return list(_host_names(host))
+
+
+@lru_cache(maxsize=1024)  # a run's pages come from a few hundred hosts
+def _host_names(host: str) -> tuple[str, ...]:
     if not host:
-        return []
+        return ()
     labels = host.split(".")
     names = [host]
     if len(labels) >= 2:
         names.append(".".join(labels[-2:]))
     names += [label for label in labels[:-1] if label not in sel.HOST_LABELS_NOT_A_NAME]
-    return names
+    return tuple(names)
 
 
 def author_names(page: Page) -> list[str]:

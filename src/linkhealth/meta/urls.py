@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin, urlsplit
 
 from linkhealth.textsafe import clean_url
 
 HTTP_SCHEMES = ("http", "https")
+# A path from the root that urljoin keeps as written: no dot segment, parameters, query,
+# fragment, backslash or colon (what most canonical and image links are).
+_PLAIN_ROOT_PATH = re.compile(r"/(?![/.])(?:[A-Za-z0-9_~!$&'()*+,=@%-]|\.|/(?!\.))*")
 
 
 def resolve_http_url(base: str, href: str | None) -> str | None:
@@ -14,6 +18,13 @@ def resolve_http_url(base: str, href: str | None) -> str | None:
     cleaned = clean_url(href)
     if cleaned is None:
         return None
+    if _PLAIN_ROOT_PATH.fullmatch(cleaned):
+        return _join_root_path(base, cleaned)
+    return _resolve(base, cleaned)
+
+
+def _resolve(base: str, cleaned: str) -> str | None:
+    """The rule: urljoin, then only a well-formed http(s) URL with a host is kept."""
     try:
         joined = urljoin(base, cleaned)
         parts = urlsplit(joined)
@@ -23,6 +34,21 @@ def resolve_http_url(base: str, href: str | None) -> str | None:
     if parts.scheme.lower() not in HTTP_SCHEMES or not parts.hostname:
         return None
     return clean_url(joined)
+
+
+def _join_root_path(base: str, path: str) -> str | None:
+    """:func:`_resolve` for a path from the root: the base's scheme and host, then ``path``
+    as written (urljoin keeps such a path whole; a test compares the two)."""
+    if not base:
+        return None  # urljoin returns the bare path: not an http(s) URL
+    try:
+        parts = urlsplit(base)  # cached by urllib: the page's own URL, parsed before
+        _ = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in HTTP_SCHEMES or not parts.hostname:
+        return None
+    return clean_url(f"{parts.scheme}://{parts.netloc}{path}")
 
 
 def host_of(url: str) -> str:

@@ -1,0 +1,56 @@
+"""meta/'s fast paths decide exactly what the full rules decide."""
+
+from __future__ import annotations
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from linkhealth.meta.urls import _PLAIN_ROOT_PATH, _resolve, resolve_http_url
+from linkhealth.textsafe import clean_url
+
+BASES = st.builds(
+    lambda s, h, r: s + "".join(h) + "".join(r),
+    st.sampled_from(
+        ["http://", "https://", "HTTP://", "Https://", "http:", "http:/", "http:///", "ftp://",
+         "mailto:", " http://", "\thttp://", "//", ""]
+    ),
+    st.lists(
+        st.sampled_from(
+            ["a.example", "H.Example", "www.x", "u:p@", ":80", ":8080", ":99999", ":x", "[::1]",
+             "[::1", "127.0.0.2", "例", "%41", "\t", " "]
+        ),
+        max_size=4,
+    ),
+    st.lists(st.sampled_from(["/", "/p", "/a/b", "?q=1", "#f", ";p", "/..", "\\"]), max_size=4),
+)  # fmt: skip
+PATH_PIECES = st.sampled_from(
+    ["/", "//", "a", "ok", "5", ".", "..", "/.", "/..", "./", "-", "_", "~", "%20", "%", ";", "?",
+     "#", ":", "@", "\\", " ", "\t", "é", "例", "&", "=", "+", "'", "(", "!", "*", "$", ","]
+)  # fmt: skip
+HREFS = st.builds(lambda p: "/" + "".join(p), st.lists(PATH_PIECES, max_size=8)) | st.builds(
+    "".join, st.lists(PATH_PIECES, max_size=8)
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(BASES, HREFS)
+@example("http://a.example/x/y", "/ok/5")
+@example("HTTP://A.example:80/", "/a//b")
+@example("http://h:99999/", "/a")
+@example("http://[::1/", "/a")
+@example("", "/a")
+@example("http:///x", "/a")
+@example("https://h/", "/a/./b")
+@example("https://h/", "/a/../b")
+@example("https://h/", "/a/b/..")
+def test_resolve_of_a_root_path_equals_urljoin(base: str, href: str) -> None:
+    cleaned = clean_url(href)
+    expected = None if cleaned is None else _resolve(base, cleaned)
+    assert resolve_http_url(base, href) == expected
+
+
+def test_the_root_path_shape() -> None:
+    for plain in ["/", "/ok/5", "/a//b", "/a.b/c.", "/%7Euser", "/a-b_c~d!$&'()*+,=@"]:
+        assert _PLAIN_ROOT_PATH.fullmatch(plain), plain
+    for other in ["", "a", "//h/p", "/.", "/./a", "/a/..", "/a?", "/a#", "/a;p", "/a:b", "/a\\b"]:
+        assert not _PLAIN_ROOT_PATH.fullmatch(other), other
