@@ -18,7 +18,7 @@ from linkhealth.models import (
     Verdict,
     unsafe_scheme_message,
 )
-from linkhealth.weburl import host_key, parse_url
+from linkhealth.weburl import scheme_and_host
 
 if TYPE_CHECKING:
     from linkhealth.config import Settings
@@ -54,15 +54,16 @@ class UrlPolicy:
         self.settings = settings
         self.guard = guard
         self.ignore = ignore
+        # What depends on the host alone, asked once a host: excluded in the
+        # configuration? refused by the address guard (a private literal)?
+        self._hosts: dict[str, tuple[bool, Refusal | None]] = {}
 
     def check(self, url: str) -> Refusal | str:
         """A :class:`Refusal` for a URL that is never requested, else its host key."""
         try:
-            parsed = parse_url(url)
-            host = host_key(parsed)
+            scheme, host = scheme_and_host(url)
         except ValueError as exc:
             return Refusal(Verdict.INVALID, f"malformed URL: {exc}", ErrorKind.MALFORMED)
-        scheme = (parsed.scheme or "").lower()
         if scheme in UNSAFE_SCHEMES:
             return Refusal(Verdict.UNSAFE, unsafe_scheme_message(scheme), ErrorKind.POLICY)
         if scheme not in HTTP_SCHEMES:
@@ -73,13 +74,23 @@ class UrlPolicy:
             return Refusal(Verdict.EXCLUDED, reason)
         if not host:
             return Refusal(Verdict.INVALID, "malformed URL: no host name", ErrorKind.MALFORMED)
-        from linkhealth.fetch.guard import AddressBlocked
+        return self._host(host)[1] or host
 
-        try:
-            self.guard.check_literal_host(host)
-        except AddressBlocked as exc:
-            return Refusal(Verdict.UNSAFE, f"blocked by address policy: {exc}", ErrorKind.POLICY)
-        return host
+    def _host(self, host: str) -> tuple[bool, Refusal | None]:
+        """(excluded in the configuration, the guard's refusal) of ``host``, asked once."""
+        known = self._hosts.get(host)
+        if known is None:
+            from linkhealth.fetch.guard import AddressBlocked
+
+            refusal = None
+            try:
+                self.guard.check_literal_host(host)
+            except AddressBlocked as exc:
+                refusal = Refusal(
+                    Verdict.UNSAFE, f"blocked by address policy: {exc}", ErrorKind.POLICY
+                )
+            known = self._hosts[host] = (bool(self.settings.host(host).exclude), refusal)
+        return known
 
     def _excluded(self, url: str, host: str) -> str | None:
         settings = self.settings
@@ -92,7 +103,7 @@ class UrlPolicy:
             from linkhealth.inputs.ignore import IGNORE_FILE_NAME
 
             return f"matched a pattern in {IGNORE_FILE_NAME}"
-        if host and settings.host(host).exclude:
+        if host and self._host(host)[0]:
             return f"host {host} is excluded in the configuration"
         if settings.offline:
             return "not requested: --offline checks local links only"

@@ -17,12 +17,17 @@ if TYPE_CHECKING:  # yarl is imported by the first URL that needs parsing (not b
     from yarl import URL
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
-# A URL whose key needs no parser: lower-case http(s), a host of lower-case letter-digit-
-# hyphen labels (no "--", so no punycode; ending in a letter, so no IP address) that every
-# yarl and IDNA codec keeps as it is, no port, no userinfo, no whitespace.
-_PLAIN_RE = re.compile(
-    r"(https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?)"
-    r"([/?#]\S*)?"
+# A URL whose key needs no parser: lower-case http(s), a host that every yarl and IDNA
+# codec keeps as it is — lower-case letter-digit-hyphen labels (no "--", so no punycode;
+# ending in a letter, so no IP address) or an IPv4 address in its canonical dotted form —
+# maybe a port (1-65535 without leading zeros), no userinfo, no whitespace.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_PLAIN_RE = re.compile(  # possessive: what follows a label or a port never backtracks
+    r"(?P<scheme>https?)://(?P<host>"
+    r"(?:(?!-)[a-z0-9-]{1,63}+(?<!-)\.)*+[a-z](?:[a-z0-9-]{0,62}+(?<!-))?"
+    rf"|{_OCTET}(?:\.{_OCTET}){{3}})"
+    r"(?::(?P<port>[1-9][0-9]{0,4}+))?"
+    r"(?P<rest>[/?#]\S*+)?"
 )
 
 
@@ -40,17 +45,42 @@ def parse_url(text: str) -> URL:
 def host_key(url: str | URL) -> str:
     """The host as requests use it: ASCII (punycode), lower case, no trailing dot;
     ``""`` when there is none. Raises :class:`ValueError` for a malformed URL."""
-    parsed = parse_url(url) if isinstance(url, str) else url
-    return (parsed.raw_host or "").lower().rstrip(".")
+    if isinstance(url, str):
+        return scheme_and_host(url)[1]
+    return (url.raw_host or "").lower().rstrip(".")
+
+
+def scheme_and_host(url: str) -> tuple[str, str]:
+    """The scheme (lower case, ``""`` when there is none) and :func:`host_key` of ``url``.
+    Raises :class:`ValueError` for a malformed URL."""
+    plain = _plain(url)
+    if plain is not None:
+        return plain.group("scheme"), plain.group("host")
+    parsed = parse_url(url)
+    return (parsed.scheme or "").lower(), (parsed.raw_host or "").lower().rstrip(".")
+
+
+def _plain(url: str) -> re.Match[str] | None:
+    """The match of a URL the parser would keep as written (see ``_PLAIN_RE``)."""
+    plain = _PLAIN_RE.fullmatch(url)
+    if plain is None or "--" in plain.group("host"):
+        return None
+    port = plain.group("port")
+    return None if port is not None and int(port) > 65535 else plain
 
 
 def normalise_url(url: str) -> str:
     """The dedupe key of a URL: lowercase scheme and host, IDN as punycode, no default
     port, ``/`` for an empty path; path, query and fragment kept as written. Never raises."""
-    plain = _PLAIN_RE.fullmatch(url)
-    if plain is not None and "--" not in plain.group(1):
-        return _plain_key(plain.group(1), plain.group(2) or "")
-    return _parsed_key(url)
+    plain = _plain(url)
+    if plain is None:
+        return _parsed_key(url)
+    scheme = plain.group("scheme")
+    origin = f"{scheme}://{plain.group('host')}"
+    port = plain.group("port")
+    if port is not None and DEFAULT_PORTS[scheme] != int(port):
+        origin = f"{origin}:{port}"
+    return _plain_key(origin, plain.group("rest") or "")
 
 
 def _parsed_key(url: str) -> str:

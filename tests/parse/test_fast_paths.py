@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from linkhealth.parse import extract, extract_text, lint, markdown
 from linkhealth.parse.extract import _bare_matches, _linkified
 from linkhealth.parse.urls import _diagnose, diagnose, scheme_typo
-from linkhealth.weburl import _parsed_key, normalise_url
+from linkhealth.weburl import _parsed_key, host_key, normalise_url, parse_url, scheme_and_host
 
 SCHEMES = st.sampled_from(
     ["http://", "https://", "HTTP://", "Https://", "http:/", "http:///", "https:\\\\", "htps://",
@@ -41,6 +41,18 @@ NEAR = st.builds(
     st.lists(LABELS, min_size=1, max_size=4),
     st.lists(REST_PIECES, max_size=6),
 )
+# IPv4 literals and ports, canonical or not.
+OCTETS = st.sampled_from(["0", "1", "9", "10", "99", "100", "199", "249", "250", "255", "256",
+                          "01", "00", "300", "a"])  # fmt: skip
+PORTS = st.sampled_from(["", ":0", ":1", ":80", ":443", ":8080", ":65535", ":65536", ":099",
+                         ":99999", ":", ":1x"])  # fmt: skip
+NEAR_ADDRESS = st.builds(
+    lambda s, h, p, r: s + ".".join(h) + p + "".join(r),
+    st.sampled_from(["http://", "https://"]),
+    st.lists(OCTETS, min_size=1, max_size=5),
+    PORTS,
+    st.lists(REST_PIECES, max_size=4),
+)
 EXAMPLES = [
     "https://h1.bench.test/p/0/tutorial-797926",
     "http://x.org",
@@ -62,6 +74,20 @@ EXAMPLES = [
     "https://x.org/ a",
     "https://" + "a" * 64 + ".org/",
     "http://[]@",  # yarl raised IndexError here: the key is the text itself
+    "http://127.0.0.2:8080/x",
+    "http://127.0.0.2:80/x",
+    "https://127.0.0.2:443",
+    "http://127.0.0.1:8080?q#f",
+    "http://1.2.3.4:65536/",
+    "http://a.b:0080/",
+    "http://01.2.3.4/",
+    "http://a-.b/",
+    "http://a.b-/",
+    "http://-a.b/",
+    "http://" + "a" * 63 + ".b/",
+    "http://" + "a" * 64 + ".b/",
+    "http://b." + "a" * 63 + "/",
+    "http://1.2.3.4.5/",
 ]
 
 
@@ -71,6 +97,18 @@ def _same(url: str) -> None:
             url
         )
     assert normalise_url(url) == _parsed_key(url), url
+    assert _origin(url, fast=True) == _origin(url, fast=False), url
+
+
+def _origin(url: str, *, fast: bool) -> tuple[str, str] | None:
+    """(scheme, host key) of ``url`` by the fast path or by the parser; None: malformed."""
+    try:
+        if fast:
+            return scheme_and_host(url)
+        parsed = parse_url(url)
+        return (parsed.scheme or "").lower(), host_key(parsed)
+    except ValueError:
+        return None
 
 
 def test_examples() -> None:
@@ -87,6 +125,12 @@ def test_generated_urls(url: str) -> None:
 @settings(max_examples=1000, deadline=None)
 @given(NEAR)
 def test_urls_near_the_fast_paths(url: str) -> None:
+    _same(url)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(NEAR_ADDRESS)
+def test_addresses_and_ports_near_the_fast_paths(url: str) -> None:
     _same(url)
 
 

@@ -45,8 +45,11 @@ MALFORMED_RULES = frozenset(
 UNSAFE_RULES = frozenset({"unsafe-scheme"})
 
 
+_SCHEME_RE = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.\-]*):")
+
+
 def scheme_of(url: str) -> str:
-    match = re.match(r"\s*([A-Za-z][A-Za-z0-9+.\-]*):", url)
+    match = _SCHEME_RE.match(url)
     return match.group(1).lower() if match else ""
 
 
