@@ -61,7 +61,7 @@ def simulate(n: int, rate: float, burst: int, seed: int, own: float = 0.02) -> t
         t = CLOCK[0] = min(wake)
         if answers and answers[0][0] <= t:
             _, _, url, started, status = heapq.heappop(answers)
-            state.release()
+            state.release(started)
             if status == 429:
                 state.throttled(1.0, 0.5, started, probe=True)
                 heapq.heappush(later, (t + 1.0, url))

@@ -44,6 +44,7 @@ TIMEOUT = 5
 RETRIES = 2
 MAX_CONCURRENCY = 64
 HOST_CONCURRENCY = 4
+DEFAULT_INTERVAL = 0.05  # both tools' default interval between a host's request starts
 
 
 def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[str], Workload]:
@@ -253,10 +254,11 @@ def one_run(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         **judge(w, verdicts, lychee),
         "bound": lower_bound(
             w,
-            host_concurrency=HOST_CONCURRENCY,
+            host_concurrency=10 if name == "lychee-default" else HOST_CONCURRENCY,
             max_concurrency=MAX_CONCURRENCY,
             timeout=TIMEOUT,
             retries=RETRIES,
+            interval=0.0 if name.endswith("-eq") else DEFAULT_INTERVAL,
         ),
     }
     report["wall_over_bound"] = round(wall / report["bound"]["lower_bound_s"], 2)

@@ -137,13 +137,27 @@ def generate(n_links: int, n_hosts: int, seed: int, port: int, rate_limited: int
 
 
 def lower_bound(
-    w: Workload, *, host_concurrency: int, max_concurrency: int, timeout: float, retries: int
+    w: Workload,
+    *,
+    host_concurrency: int,
+    max_concurrency: int,
+    timeout: float,
+    retries: int,
+    interval: float = 0.0,
+    backoff: float = 0.5,
 ) -> dict[str, float]:
-    """Seconds no scheduler can beat: the busiest host's work at its concurrency (or at
-    its rate limit), the total work at the global concurrency, the longest single link."""
+    """Seconds no scheduler can beat: the busiest host's work at its concurrency, its
+    request starts at its interval or at its rate limit, the total work at the global
+    concurrency, the longest single link; and ``last_hang_s``: no scheduler knows that a
+    URL hangs before trying it, so a host cannot finish before its last hanging link's
+    first try (after the first request of every link listed before it on that host,
+    at the host's pace, rate limit or slots) plus that link's chain of attempts and
+    backoffs (``timeout`` each, ``backoff`` doubling between them, jitter at its least)."""
     work: Counter[str] = Counter()
     count: Counter[str] = Counter()
     longest = 0.0
+    before: dict[str, tuple[int, float]] = {}  # host: first requests, their slot time
+    last_try: Counter[str] = Counter()  # host: when its last hanging link can first go
     for link in w.links:
         chain = 0.0
         for host, path in link.hops:
@@ -158,16 +172,30 @@ def lower_bound(
         if link.kind == "t429":
             chain += 1.0
         longest = max(longest, chain)
+        host = link.host
+        n, slot = before.get(host, (0, 0.0))
+        if link.kind == "hang":
+            limited = max(0, n - BURST) / RATE if host in w.rate_limited else 0.0
+            last_try[host] = max(n * interval, limited, slot / host_concurrency)
+            slot += timeout
+        else:
+            slot += latency(w.seed, host, link.hops[0][1])
+        before[host] = (n + 1, slot)
+    hang_chain = timeout * (retries + 1) + backoff * (2**retries - 1)
+    last_hang = max((t + hang_chain for t in last_try.values()), default=0.0)
     per_host = max(work[h] / host_concurrency for h in work)
+    paced = max(count.values(), default=0) * interval
     rate = max((max(0, count[h] - BURST) / RATE for h in w.rate_limited), default=0.0)
     spread = sum(work.values()) / max_concurrency
-    return {
+    parts = {
         "busiest_host_s": round(per_host, 2),
+        "paced_host_s": round(paced, 2),
         "rate_limited_host_s": round(rate, 2),
         "total_over_global_s": round(spread, 2),
         "longest_link_s": round(longest, 2),
-        "lower_bound_s": round(max(per_host, rate, spread, longest), 2),
+        "last_hang_s": round(last_hang, 2),
     }
+    return parts | {"lower_bound_s": max(parts.values())}
 
 
 # ---------------------------------------------------------------- the server
@@ -241,8 +269,9 @@ class Server:
         self.max_in_flight: Counter[str] = Counter()
         self.limited_429 = 0
         self.stopping = asyncio.Event()
-        # Per host: (arrival, requests in flight then, status sent; 0 = hung) per request.
-        self.trace: dict[str, list[tuple[float, int, int]]] = {}
+        # Per host: (arrival, requests in flight then, status sent (0 = hung), seconds
+        # until it ended, the path) per request.
+        self.trace: dict[str, list[tuple[float, int, int, float, str]]] = {}
         self.t0: float | None = None  # monotonic (system-wide): the bench compares
         self.last_answer: float | None = None
 
@@ -284,7 +313,9 @@ class Server:
                 finally:
                     self.in_flight[host] -= 1
                     self.last_answer = time.monotonic()
-                    self.trace.setdefault(host, []).append((entry[0], entry[1], entry[2]))
+                    took = self.last_answer - now
+                    row = (entry[0], entry[1], entry[2], took, target)
+                    self.trace.setdefault(host, []).append(row)
                 if not keep:
                     return
         except (ConnectionError, OSError):

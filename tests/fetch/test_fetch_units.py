@@ -327,14 +327,14 @@ def test_host_state_spaces_starts_and_pauses_when_throttled() -> None:
     assert not state.try_take(now + 0.5)  # the interval spaces request starts
     assert state.try_take(now + 1.0)
     assert not state.try_take(now + 5.0)  # both slots are taken
-    state.release()
+    state.release(now)
     assert state.try_take(now + 5.0)  # late by more than half a gap: a new schedule
-    state.release()
+    state.release(now + 1.0)
     assert not state.try_take(now + 5.9)
     assert state.try_take(now + 6.2)  # a start 0.2 s late ...
-    state.release()
+    state.release(now + 5.0)
     assert state.try_take(now + 7.0)  # ... does not push the next one back
-    state.release()
+    state.release(now + 6.2)
     first = state.throttled(None, 0.5, now)
     second = state.throttled(None, 0.5, now)
     assert 0.5 <= first < second  # backoff grows while the host keeps throttling
@@ -383,26 +383,62 @@ def test_a_lone_429_lets_one_probe_through_and_its_answer_decides() -> None:
     assert not slow.try_take(time.monotonic())  # a long Retry-After is not probed
 
 
-def test_retries_of_urls_that_hung_keep_to_half_the_slots_while_new_urls_wait() -> None:
-    state: HostState[str] = HostState(
+def _host_with_hung_urls(interval: float) -> HostState[str]:
+    """4 slots; queued jobs named ``hung...`` retry a URL whose last attempt hung."""
+    return HostState(
         "a",
         concurrency=4,
-        interval=0.0,
+        interval=interval,
         jitter=0.0,
         backoff_cap=10.0,
         is_slow=lambda job: job.startswith("hung"),
     )
+
+
+def test_retries_of_urls_that_hung_wait_for_new_urls_on_a_host_with_no_pace() -> None:
+    state = _host_with_hung_urls(interval=0.0)
     for job in ("new1", "new2"):
+        state.push(job)
+    for job in ("e503", "hung1"):
+        state.push(job, not_before=1.0)
+    # A ready retry goes first, but not one of a URL that hung: every slot goes to new
+    # URLs first (they find the other hanging URLs early); then the retries fill them.
+    assert state.start_next(2.0) == "e503"
+    assert state.start_next(2.0) == "new1"
+    assert state.start_next(2.0) == "new2"
+    assert state.start_next(2.0) == "hung1"
+    assert state.slow_in_flight == 1
+    state.release(2.0)
+    assert state.slow_in_flight == 1  # the slot given back was the oldest taken then
+
+
+def test_retries_of_urls_that_hung_take_the_slots_a_paced_host_can_spare() -> None:
+    state = _host_with_hung_urls(interval=0.05)
+    for _ in range(4):
+        state.answered(time.monotonic() - 0.06)
+    # Answers take 60 ms; at one start per 50 ms new URLs keep 2 slots busy: the other 2
+    # may hold retries of URLs that hung (each for a whole timeout) ahead of new URLs.
+    assert 0.05 < state.latency < 0.07
+    for job in ("new1", "new2", "new3", "new4"):
         state.push(job)
     for job in ("hung1", "hung2", "hung3"):
         state.push(job, not_before=1.0)
-    assert state.pop(2.0) == "hung1"  # ready retries go first ...
-    state.slow_in_flight = 2  # ... until half the slots hold retries of hung URLs
-    assert state.pop(2.0) == "new1"
-    assert state.pop(2.0) == "new2"
-    assert state.pop(2.0) == "hung2"  # no new URL waits: the retries go
-    state.slow_in_flight = 1
-    assert state.pop(2.0) == "hung3"
+    t = [10.0 + 0.06 * i for i in range(6)] + [12.2, 12.26, 12.32]
+    assert state.start_next(t[0]) == "hung1"
+    assert state.start_next(t[1]) == "hung2"
+    assert state.start_next(t[2]) == "new1"  # 2 slots hold hung requests: hung3 waits
+    state.release(t[1])
+    state.release(t[2])
+    assert state.start_next(t[3]) == "hung3"  # a slot to spare again
+    state.release(t[3])
+    assert state.start_next(t[4]) == "new2"
+    state.push("hung4", not_before=1.0)
+    # At t[6] new2 has been in flight for 2 s (its host answers in 60 ms): it hangs
+    # too, so hung1 and new2 hold the 2 slots to spare and hung4 waits.
+    assert state.start_next(t[6]) == "new3"
+    state.release(t[6])
+    assert state.start_next(t[7]) == "new4"
+    assert state.start_next(t[8]) == "hung4"  # no new URL waits: it goes
 
 
 def test_host_state_503s_back_off_the_host_only_when_several_come_in_a_row() -> None:

@@ -143,11 +143,12 @@ class _Hold:
     of both before it waits for the next host's slot: no two attempts can wait on each
     other."""
 
-    __slots__ = ("first", "global_held", "priority", "run", "state", "timer")
+    __slots__ = ("first", "global_held", "priority", "run", "state", "taken", "timer")
 
-    def __init__(self, run: _Run, state: HostState[_Job], priority: int) -> None:
+    def __init__(self, run: _Run, state: HostState[_Job], taken: float, priority: int) -> None:
         self.run = run
         self.state: HostState[_Job] | None = state
+        self.taken = taken  # when the slot held was taken
         self.priority = priority
         self.global_held = False
         self.first = True
@@ -174,7 +175,7 @@ class _Hold:
         if timer is not None:
             timer.reschedule(None)
         began = time.monotonic()
-        await target.acquire()
+        self.taken = await target.acquire()
         self.state = target
         await self.take_global()
         if timer is not None and when is not None:
@@ -182,7 +183,7 @@ class _Hold:
 
     def release(self) -> None:
         if self.state is not None:
-            self.state.release()
+            self.state.release(self.taken)
             self.state = None
         if self.global_held:
             self.global_held = False
@@ -335,10 +336,11 @@ class _Run:
             if start > now:
                 await state.changed(start - now)
                 continue
-            if state.hops_waiting or not state.try_take(now):
+            job = None if state.hops_waiting else state.start_next(now)
+            if job is None:
                 await state.changed(None)  # every slot is taken: wait for a release
                 continue
-            tg.create_task(self.attempt(state.pop(now)))
+            tg.create_task(self.attempt(job, now))
 
     def expire(self, state: HostState[_Job], now: float) -> None:
         """Finish the queued URLs that the host's pause keeps out beyond their budget."""
@@ -373,7 +375,8 @@ class _Run:
             out.redirects = job.last.redirects
         return out
 
-    async def attempt(self, job: _Job) -> None:
+    async def attempt(self, job: _Job, taken: float) -> None:
+        """One attempt of ``job`` in the slot its host's pump took at ``taken``."""
         s = self.settings
         state = job.plan.state
         began = time.monotonic()
@@ -381,9 +384,7 @@ class _Run:
             job.started = began
             job.deadline = began + s.url_deadline
             job.headers = self._headers(job)
-        hold = _Hold(self, state, -state.pending)
-        slow = job.slow
-        state.slow_in_flight += slow
+        hold = _Hold(self, state, taken, -state.pending)
         task = asyncio.current_task()
         if task is not None:
             self.in_flight[task] = job
@@ -404,7 +405,6 @@ class _Run:
             outcome = Outcome(url=job.url, error=NetworkDown(self.watch.down))
         finally:
             hold.release()
-            state.slow_in_flight -= slow
             if task is not None:
                 self.in_flight.pop(task, None)
         self.after(job, outcome, began)

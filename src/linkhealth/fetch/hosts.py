@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 import random
 import time
 from collections import deque
@@ -60,6 +61,10 @@ HOLD = 5.0  # seconds a served probe stops the climb; a cut host refusing within
 PROBE_MAX = 5.0  # seconds: a longer Retry-After is not probed
 # "Several URLs of the host fail with 503 close together": this many in a row.
 HOST_503_RUN = 3
+# A request in flight this many times the host's mean answer time (and at least
+# STALL_MIN seconds) is taken to hang: it holds its slot until the timeout.
+STALL_FACTOR = 8.0
+STALL_MIN = 0.5
 
 
 class HostThrottled(Exception):
@@ -111,10 +116,12 @@ class HostState(Generic[Job]):
         self._fresh: deque[Job] = deque()
         self._later: list[tuple[float, int, Job]] = []
         # Retries of URLs whose last attempt hung hold a slot for a whole timeout: while
-        # new URLs wait, at most half the slots go to them (see :meth:`pop`).
+        # new URLs wait they take only the slots the host's pace leaves (see :meth:`pop`).
         self._is_slow = is_slow
-        self.slow_in_flight = 0
-        self.slow_cap = max(1, concurrency // 2)
+        self.latency = 0.0  # mean seconds to a clean answer (recent ones weigh more)
+        self._answers = 0
+        # Requests in flight: (when each started, whether it retries a URL that hung).
+        self._flying: list[tuple[float, bool]] = []
         self._seq = itertools.count()
         self._changed = asyncio.Event()
         self.pending = 0  # jobs of this host not final yet (queued or in flight)
@@ -133,20 +140,48 @@ class HostState(Generic[Job]):
 
     def pop(self, now: float) -> Job:
         """The next URL to start: a retry whose time has come first (its URL has the
-        longest way to go), else the next new URL; but a retry of a URL that hung waits
-        while half the slots hold such retries and new URLs are queued (a host whose
-        every slot hangs for a timeout starts nothing meanwhile)."""
+        longest way to go), else the next new URL; but while new URLs wait, a retry of a
+        URL that hung waits unless the host has a slot to spare for it
+        (:meth:`spare_for_slow`)."""
         later = self._later
         if later and (later[0][0] <= now or not self._fresh):
             if (
                 self._fresh
                 and self._is_slow is not None
-                and self.slow_in_flight >= self.slow_cap
                 and self._is_slow(later[0][2])
+                and not self.spare_for_slow(now)
             ):
                 return self._fresh.popleft()  # it waits: the host's other slots keep going
             return heapq.heappop(later)[2]
         return self._fresh.popleft()
+
+    def start_next(self, now: float) -> Job | None:
+        """Claim a slot (:meth:`try_take`) and the URL to send in it (:meth:`pop`), or
+        ``None`` when the host allows no start now. Release with the same ``now``."""
+        if not self.try_take(now):
+            return None
+        job = self.pop(now)
+        if self._is_slow is not None and self._is_slow(job):
+            self._flying[-1] = (now, True)
+        return job
+
+    def spare_for_slow(self, now: float) -> bool:
+        """Whether a retry of a URL that hung may take a slot while new URLs wait.
+
+        It holds that slot for a whole timeout. A host paced by an interval or a rate
+        keeps ``ceil(latency / gap)`` slots busy with new URLs at its pace; the other
+        slots, less those already holding a hung request (a retry of one, or any request
+        in flight far longer than the host answers), may take such retries at once, so
+        their chains end while new URLs still go at the host's pace. A host with no pace
+        gives every slot to new URLs first: they find the hanging URLs early, and the
+        retries fill the slots after them."""
+        gap = max(self.interval, 1.0 / self.rate if self.rate else 0.0)
+        if gap <= 0.0:
+            return False
+        stall = now - max(STALL_MIN, STALL_FACTOR * self.latency)
+        hung = sum(1 for at, slow in self._flying if slow or at < stall)
+        keep = max(1, math.ceil(self.latency / gap))
+        return hung + 1 + keep <= self.concurrency
 
     def jobs(self) -> list[Job]:
         return [*self._fresh, *(j for _, _, j in self._later)]
@@ -192,6 +227,7 @@ class HostState(Generic[Job]):
             return False
         self._probe = False
         self.in_flight += 1
+        self._flying.append((now, False))
         starts = self._starts
         starts.append(now)
         while starts[0] < now - SEND_WINDOW:
@@ -209,24 +245,36 @@ class HostState(Generic[Job]):
         self.next_start = (self.next_start if 0.0 <= late < gap / 2 else now) + gap
         return True
 
-    async def acquire(self) -> None:
-        """Wait for a request slot (redirect hops arriving from other hosts' URLs).
-        Hops are served before the host's own queue (see :attr:`hops_waiting`)."""
+    async def acquire(self) -> float:
+        """Wait for a request slot (redirect hops arriving from other hosts' URLs); returns
+        when it was taken (for :meth:`release`). Hops are served before the host's own
+        queue (see :attr:`hops_waiting`)."""
         self.hops_waiting += 1
         try:
             while True:
                 now = time.monotonic()
                 if self.try_take(now):
-                    return
+                    return now
                 full = self.in_flight >= self.concurrency
                 await self.changed(None if full else self.start_time() - now)
         finally:
             self.hops_waiting -= 1
             self.notify()
 
-    def release(self) -> None:
+    def release(self, taken: float) -> None:
+        """Give back the slot taken at ``taken`` (the ``now`` it was claimed with)."""
         self.in_flight -= 1
+        flying = self._flying
+        for i, (at, _) in enumerate(flying):
+            if at == taken:
+                del flying[i]
+                break
         self.notify()
+
+    @property
+    def slow_in_flight(self) -> int:
+        """Requests in flight that retry a URL that hung."""
+        return sum(1 for _, slow in self._flying if slow)
 
     # -- what the host said --------------------------------------------------------
 
@@ -326,6 +374,10 @@ class HostState(Generic[Job]):
             if self.rate is not None:
                 # Or the probe met a bucket just refilled: a paced host holds its rate.
                 self._hold_until = now + HOLD
+        if started is not None:
+            self._answers += 1
+            weight = max(1.0 / self._answers, 0.05)
+            self.latency += weight * (now - started - self.latency)
         self._run_503 = 0
         self._backoff /= 2
         self._served = True
