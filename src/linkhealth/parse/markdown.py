@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html.entities import html5
 
@@ -456,7 +457,11 @@ def inline_destination(s: str, after_label: int, maximum: int) -> tuple[int, int
 _PLAIN_LINK_RE = re.compile(r"!?\[([^\[\]\\`<>]*)\]\(([^\s()<>\\&\x00-\x1f\x7f]+)\)")
 
 
-def plain_link(s: str, start: int, end: int) -> tuple[int, int, int, str] | None:
+#: where a plain link's label ends (its "]"), its destination's start, end and URL
+PlainLink = tuple[int, int, int, str]
+
+
+def plain_link(s: str, start: int, end: int) -> PlainLink | None:
     """For the link or image written at ``s[start:end]`` in the plain form above: where
     its label's ``]`` is, its destination's span and URL, as :func:`label_end` and
     :func:`inline_destination` find them (tests/parse/test_fast_paths.py); else ``None``."""
@@ -464,6 +469,19 @@ def plain_link(s: str, start: int, end: int) -> tuple[int, int, int, str] | None
     if m is None:
         return None
     return m.end(1), m.start(2), m.end(2), m.group(2)
+
+
+# In a plain label (no bracket, backslash, backtick or "<"), what makes the parser's text
+# differ from the label as written: emphasis, strikethrough, an entity, a line end.
+_LABEL_MARKUP_RE = re.compile(r"[*_~&\n\x00]")
+
+
+def verbatim_label(s: str, start: int, end: int) -> str | None:
+    """The inside of a plain link's label, ``s[start:end]``, when the parser's text nodes
+    say exactly what is written there (tests/parse/test_fast_paths.py); else ``None``."""
+    if _LABEL_MARKUP_RE.search(s, start, end) is not None:
+        return None
+    return s[start:end]
 
 
 def reference_key(s: str, first_start: int, first_end: int, maximum: int) -> str:
@@ -565,7 +583,7 @@ def leaf_text(node: Node) -> str | None:
     return None
 
 
-def plain(nodes: list[Node]) -> list[str]:
+def plain(nodes: Sequence[Node]) -> list[str]:
     """The text of ``nodes`` as markdown-it's flat inline stream has it: text and code
     spans anywhere except inside images."""
     parts: list[str] = []
@@ -574,7 +592,7 @@ def plain(nodes: list[Node]) -> list[str]:
         if text is not None:
             parts.append(text)
         elif node.name != "image":
-            parts.extend(plain(list(node.children)))
+            parts.extend(plain(node.children))
     return parts
 
 

@@ -21,6 +21,7 @@ from linkhealth.parse.markdown import (
     CHUNK_CHARS,
     INLINE_NODES,
     ByteOffsets,
+    PlainLink,
     RefDef,
     build_block_parser,
     build_parser,
@@ -38,6 +39,7 @@ from linkhealth.parse.markdown import (
     reference_key,
     restore,
     union,
+    verbatim_label,
 )
 from linkhealth.records import LinkKind
 
@@ -51,6 +53,8 @@ _LISTS = ("bullet_list", "ordered_list")
 _LEAF_BLOCKS = frozenset({"paragraph", "heading", "lheading", "html_block", "table"})
 _CONSUMED = frozenset({"link", "image", "autolink", "code_inline", "html_inline"})
 _LEAVES = frozenset({"autolink", "code_inline", "html_inline"})
+_LINKS = frozenset({"link", "image"})
+_TEXT_NODES = frozenset({"text", "text_special", "softbreak", "hardbreak"})
 _BARE_HINT = re.compile(r":|www\.|@", re.I)
 _QUOTE_PREFIX = re.compile(r"[ \t]*>")
 # where one inline content surely ends: a blank line, or a column-0 list item or heading
@@ -73,8 +77,9 @@ class RustParserUnsafe(Exception):
     """The region has what markdown-it-pyrs panics on: parse it with the fallback."""
 
 
-# (node name, node, start, end): a consumed inline construct, offsets in the file
-Item = tuple[str, Node, int, int]
+# (node name, node, start, end, plain): a consumed inline construct, offsets in the file;
+# for a link or image written plainly, what :func:`plain_link` reads of it (else None)
+Item = tuple[str, Node, int, int, PlainLink | None]
 
 
 class Walk:
@@ -144,9 +149,9 @@ class Walk:
             e = self.limit
         return self.pos(s), self.pos(e)
 
-    def start(self, node: Node) -> int:
-        """Where ``node`` starts (as :meth:`span`, for a node whose end is not read)."""
-        s, e = node.srcmap or (0, 0)
+    def _start(self, srcmap: tuple[int, int] | None) -> int:
+        """Where a node with ``srcmap`` starts (as :meth:`span`, its end not read)."""
+        s, e = srcmap or (0, 0)
         if not 0 <= s <= e or s > self.limit:
             raise RustParserUnsafe
         return self.pos(s)
@@ -229,30 +234,32 @@ class Walk:
                 if self.text.find("]:", a, b) != -1:  # a definition has "]:" in it
                     self._definitions(child.children, into)
 
-    def blocks(self, nodes: list[Node], depth: int, parent_end: int, quotes: int) -> None:
+    def blocks(self, nodes: Sequence[Node], depth: int, parent_end: int, quotes: int) -> None:
+        names = [node.name for node in nodes]  # each read makes a new str: read once
         i, n = 0, len(nodes)
         while i < n:
-            node = nodes[i]
-            name = node.name
+            name = names[i]
             if name in INLINE_NODES:  # a tight list item's paragraph: its inline nodes
-                j = i
-                while j < n and nodes[j].name in INLINE_NODES:
+                j = i + 1
+                while j < n and names[j] in INLINE_NODES:
                     j += 1
                 after = nodes[j] if j < n else None
                 end = (after.srcmap or (0, parent_end))[0] if after is not None else parent_end
-                start = self.pos((node.srcmap or (0, 0))[0])
-                self.paragraph(nodes[i:j], start, self.pos(end), depth, after, quotes)
+                start = self.pos((nodes[i].srcmap or (0, 0))[0])
+                inline = nodes if i == 0 and j == n else nodes[i:j]
+                later = names[j] if j < n else ""
+                self.paragraph(inline, start, self.pos(end), depth, later, quotes)
                 i = j
                 continue
-            self.block(node, depth, quotes, nodes[i + 1] if i + 1 < n else None)
+            self.block(nodes[i], name, depth, quotes, names[i + 1] if i + 1 < n else "")
             i += 1
 
-    def block(self, node: Node, depth: int, quotes: int, after: Node | None) -> None:
-        name = node.name
+    def block(self, node: Node, name: str, depth: int, quotes: int, after: str) -> None:
         if name not in _LEAF_BLOCKS:  # a container: only where it starts
-            self.last_line = self.line(self.start(node))
+            srcmap = node.srcmap
+            self.last_line = self.line(self._start(srcmap))
             inner = quotes + (name == "blockquote")
-            self.blocks(list(node.children), depth + 1, (node.srcmap or (0, 0))[1], inner)
+            self.blocks(node.children, depth + 1, (srcmap or (0, 0))[1], inner)
             if name in ("list_item", "blockquote"):
                 before = len(self.stack)
                 while self.stack and self.stack[-1][0] > depth:
@@ -262,9 +269,9 @@ class Walk:
             return
         a, b = self.span(node)
         if name == "paragraph":
-            self.paragraph(list(node.children), a, b, depth, after, quotes)
+            self.paragraph(node.children, a, b, depth, after, quotes)
         elif name in ("heading", "lheading"):
-            self.heading(node, a, b, depth, quotes)
+            self.heading(node, name, a, b, depth, quotes)
         elif name == "html_block":
             self.last_line = self.line(a)
             first, last = self.line(a), self.line(max(b - 1, a))
@@ -278,7 +285,7 @@ class Walk:
         for child in node.children:
             if child.name == "tcell":
                 a, b = self.span(child)
-                self.inline(list(child.children), a, b, quotes)
+                self.inline(child.children, a, b, quotes)
             else:
                 self.table(child, quotes)
 
@@ -290,22 +297,19 @@ class Walk:
         self.changes.append((self.last_line, self.current()))
 
     def paragraph(
-        self, children: list[Node], a: int, b: int, depth: int, after: Node | None, quotes: int
+        self, children: Sequence[Node], a: int, b: int, depth: int, after: str, quotes: int
     ) -> None:
+        """Inline content at ``a:b``; ``after``: the name of the next block ("" if none)."""
         a, b = _strip(self.text, a, b)
         self.last_line = self.line(a)
-        if (
-            after is not None
-            and after.name in _LISTS
-            and _introduces_list(children, self.text[a:b])
-        ):
+        if after in _LISTS and _introduces_list(children, self.text[a:b]):
             self._title(depth, self.tree_text(_plain_title(children, self.text[a:b])) or "")
         self.inline(children, a, b, quotes)
 
-    def heading(self, node: Node, a: int, b: int, depth: int, quotes: int) -> None:
+    def heading(self, node: Node, name: str, a: int, b: int, depth: int, quotes: int) -> None:
         self.last_line = self.line(a)
         text = self.text
-        if node.name == "heading":  # ATX: after the opening #s, before a closing sequence
+        if name == "heading":  # ATX: after the opening #s, before a closing sequence
             pos = a
             while pos < b and text[pos] == "#":
                 pos += 1
@@ -329,32 +333,36 @@ class Walk:
 
     # ---- inline content ---------------------------------------------------------
 
-    def collect(self, nodes: list[Node], out: list[Item]) -> None:
+    def collect(self, nodes: Sequence[Node], out: list[Item]) -> None:
         """The consumed constructs under ``nodes``, in source (pre-)order."""
+        text = self.text
         for node in nodes:
             name = node.name
             if name in _CONSUMED:
                 s, e = self.span(node)
-                out.append((name, node, s, e))
-                if name in _LEAVES:
-                    continue
-            elif name in ("text", "text_special", "softbreak", "hardbreak"):
+                plain = plain_link(text, s, e) if name in _LINKS else None
+                out.append((name, node, s, e, plain))
+                if name in _LEAVES or plain is not None:
+                    continue  # a plain label has no "[", "<" or "`": nothing consumed inside
+            elif name in _TEXT_NODES:
                 continue
-            if node.children:
-                self.collect(list(node.children), out)
+            children = node.children
+            if children:
+                self.collect(children, out)
 
-    def inline(self, children: list[Node], a: int, b: int, quotes: int) -> None:
+    def inline(self, children: Sequence[Node], a: int, b: int, quotes: int) -> None:
         items: list[Item] = []
         self.collect(children, items)
         section = self.current()
         fp = self.fp
-        for k, (name, node, s, e) in enumerate(items):
-            if name in ("link", "image"):
-                self.link(items, k)
+        tags = False
+        for k, (name, node, s, e, _) in enumerate(items):
+            if name in _LINKS:
+                self.link(items, k, section)
             elif name == "autolink":
                 raw = self.text[s + 1 : e - 1]
                 url = raw if ":" in raw else "mailto:" + raw
-                text = self.tree_text(_link_text(self.text, list(node.children), items))
+                text = self.tree_text(_link_text(self.text, node.children, items))
                 fp._link(
                     LinkKind.AUTOLINK,
                     url,
@@ -365,7 +373,9 @@ class Walk:
                     self.in_comment,
                     destination=False,
                 )
-        for name, _node, s, e in items:
+            elif name == "html_inline":
+                tags = True
+        for name, _node, s, e, _ in items if tags else ():
             if name != "html_inline":
                 continue
             if not self.text.startswith("<!--", s):
@@ -375,17 +385,16 @@ class Walk:
         content = self.text[a:b]
         if quotes and "\n" in content:
             content = _blank_quote_markers(content, quotes)
-        hard = union([(s - a, e - a) for _, _, s, e in items])
+        hard = union([(item[2] - a, item[3] - a) for item in items]) if items else []
         if "`" in content:
             hard = union(hard + loose_backticks(content, hard))
         fp._scan(content, lambda p: a + p, hard, section, self.in_comment)
 
-    def link(self, items: list[Item], k: int) -> None:
-        name, node, s, e = items[k]
+    def link(self, items: list[Item], k: int, section: str | None) -> None:
+        name, node, s, e, plain = items[k]
         text = self.text
         image = name == "image"
         first = s + 1 if image else s  # the "["
-        plain = plain_link(text, s, e)
         dest: tuple[int, int, str] | None
         if plain is not None:  # the common [text](url): no close reading needed
             end, dest = plain[0], plain[1:]
@@ -406,18 +415,22 @@ class Walk:
             self.used.add(key)
             kind, start, stop, url = LinkKind.REFERENCE, s, e, ref.url
             diag_span = (ref.start, ref.end)
-        label = (
-            text[first + 1 : end]
-            if image
-            else self.tree_text(_link_text(text, list(node.children), items))
-        )
+        label: str | None
+        if image:
+            label = text[first + 1 : end]
+        else:
+            as_written = verbatim_label(text, first + 1, end) if plain is not None else None
+            if as_written is None:
+                label = self.tree_text(_link_text(text, node.children, items))
+            else:  # what the tree's text nodes say, without reading them
+                label = self.tree_text(as_written.strip() or None)
         self.fp._link(
             kind,
             url,
             start,
             stop,
             label,
-            self.current(),
+            section,
             self.in_comment,
             diag_span=diag_span,
         )
@@ -517,14 +530,14 @@ def _blank_quote_markers(content: str, quotes: int) -> str:
     return "\n".join(lines)
 
 
-def _link_text(text: str, nodes: list[Node], items: list[Item]) -> str | None:
+def _link_text(text: str, nodes: Sequence[Node], items: list[Item]) -> str | None:
     parts: list[str] = []
     _text_parts(text, nodes, items, parts)
     joined = "".join(parts).strip()
     return joined or None
 
 
-def _text_parts(text: str, nodes: list[Node], items: list[Item], parts: list[str]) -> None:
+def _text_parts(text: str, nodes: Sequence[Node], items: list[Item], parts: list[str]) -> None:
     for node in nodes:
         name = node.name
         leaf = leaf_text(node)
@@ -534,31 +547,31 @@ def _text_parts(text: str, nodes: list[Node], items: list[Item], parts: list[str
             s, e = node.srcmap or (0, 0)
             k = next((i for i, it in enumerate(items) if it[1].srcmap == (s, e)), -1)
             if k >= 0:
-                _, _, a, b = items[k]
+                a, b = items[k][2], items[k][3]
                 end = label_end(text, a + 1, b, _inner_ranges(items, k))
                 parts.append(text[a + 2 : end] if end >= 0 else "")
         elif name in ("softbreak", "hardbreak"):
             parts.append(" ")
         elif node.children:
-            _text_parts(text, list(node.children), items, parts)
+            _text_parts(text, node.children, items, parts)
 
 
-def _plain_title(children: list[Node], content: str) -> str:
+def _plain_title(children: Sequence[Node], content: str) -> str:
     parts = plain(children)
     text = "".join(parts) if parts else content
     return " ".join(text.split())
 
 
-def _has_link(nodes: list[Node]) -> bool:
+def _has_link(nodes: Sequence[Node]) -> bool:
     for node in nodes:
         if node.name in ("link", "image"):
             return True
-        if node.name not in _LEAVES and node.children and _has_link(list(node.children)):
+        if node.name not in _LEAVES and _has_link(node.children):
             return True
     return False
 
 
-def _introduces_list(children: list[Node], content: str) -> bool:
+def _introduces_list(children: Sequence[Node], content: str) -> bool:
     """A one-line plain paragraph right before a list: the list's title."""
     if (
         "\n" in content
