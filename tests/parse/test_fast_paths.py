@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkhealth.parse import extract, extract_text, lint, markdown
+from linkhealth.parse import extract, extract_text, lint, markdown, walk
 from linkhealth.parse.extract import _bare_matches, _linkified
 from linkhealth.parse.urls import _diagnose, diagnose, scheme_typo
 from linkhealth.weburl import _parsed_key, host_key, normalise_url, parse_url, scheme_and_host
@@ -265,3 +265,25 @@ def test_scanning_only_where_a_hit_can_start_finds_the_same(text: str) -> None:
         m.setattr(extract, "_SCAN_HINT", re.compile(""))
         full = extract_text(text, "f.md")
     assert fast.findings == full.findings and fast.occurrences == full.occurrences, text
+
+
+LABEL_PIECES = st.sampled_from(
+    ["a", "B c", " ", "  ", "\t", "\n", "*", "**", "_", "~", "~~", "&amp;", "&#106;", "&", "!",
+     "é", "\u00a0", "\u2003", "qavascript:", "javascript:", "|", ":", "@", "www.x.org", "#",
+     "$", "^", "=", "+", "-", "\ufffd", "'", '"', "(", ")"]
+)  # fmt: skip
+LABEL_CONTEXTS = st.sampled_from(
+    ["{}", "- {} tail", "1. x {}", "> {}", "# {}", "| h |\n|---|\n| {} |", "*{}*", "t\n{}\nt"]
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(LABEL_PIECES, max_size=6).map("".join), LABEL_CONTEXTS)
+def test_plain_link_texts_as_the_tree_says_them(label: str, context: str) -> None:
+    """A plain label's text read from the source is the text of the tree's nodes."""
+    text = context.format(f"[{label}](https://x.org/p) [{label}][r]\n\n[r]: https://r.org/\n")
+    fast = extract_text(text, "f.md")
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(walk, "verbatim_label", lambda s, start, end: None)
+        tree = extract_text(text, "f.md")
+    assert fast.occurrences == tree.occurrences and fast.findings == tree.findings, text
