@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -201,9 +201,15 @@ def clean(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
+# printable ASCII words, one space between them: one line already
+_PLAIN_LINE = re.compile(r"[!-~]+(?: [!-~]+)*")
+
+
 def one_line(text: str) -> str:
     """Clean text with escape sequences and controls removed, whitespace collapsed, and
     no GitHub workflow command in it (:func:`no_workflow_command`: CI logs print lines)."""
+    if _PLAIN_LINE.fullmatch(text) is not None and "##[" not in text and text[:2] != "::":
+        return text  # what the rules below leave as it is (tests/report/test_escape_props.py)
     text = ESCAPE_SEQUENCE.sub("", clean(text))
     text = _SPACE_OR_CONTROL.sub(" ", text)
     return no_workflow_command(_HIDDEN.sub("", text).strip())
@@ -484,6 +490,35 @@ def json_records(rows: Iterable[Any], *, indent: int = 2) -> Iterator[str]:
     if batch:
         yield _records_piece(batch, first=first)
     yield "\n]"
+
+
+def json_flat_records(
+    rows: Iterable[Mapping[str, str | int | bool | None]], *, indent: int = 2
+) -> Iterator[str]:
+    """:func:`json_records` of non-empty flat records (plain string keys; string, int,
+    bool or ``None`` values), the same text: each batch encoded by the C encoder in one
+    call, then laid out as indented (a raw line end is never inside a JSON string)."""
+    pad = " " * indent
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",\n" + pad + pad, ": ")).encode
+    between = "},\n" + pad + pad + "{"
+    first = True
+    for batch in _batches(rows, _JSON_RECORDS_BATCH):
+        body = encode(batch)[2:-2]  # [{"k": v,\n<pad><pad>"k": v},\n<pad><pad>{...}]
+        body = body.replace(between, "\n" + pad + "},\n" + pad + "{\n" + pad + pad)
+        yield _records_piece([pad + "{\n" + pad + pad + body + "\n" + pad + "}"], first=first)
+        first = False
+    yield "[]" if first else "\n]"
+
+
+def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _json_element(row: Any, pad: str, keys: dict[str, str]) -> str:

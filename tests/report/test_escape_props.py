@@ -214,3 +214,20 @@ def test_md_text_escapes_only_what_matters(text: str, expected: str) -> None:
         "link_close",
     ]
     assert "".join(c.content for c in linked if c.type != "link_open") == text
+
+
+PLAINISH = st.lists(
+    st.sampled_from(["a", "Z", "0", " ", "  ", "#", "##[", "::", ":", "=", "~", "\t", "\x1b[2J",
+                     "\x7f", "é", "\u200b", "\ud800", "https://x.org/p?q=1", "\n"]),
+    max_size=10,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=1000, deadline=None)
+@given(PLAINISH | special_text)
+def test_one_line_fast_path_as_the_rules(text: str) -> None:
+    """Plain printable ASCII, returned as it is, is what every rule would make of it."""
+    fast = escape.one_line(text)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(escape, "_PLAIN_LINE", re.compile(r"(?!)"))
+        assert escape.one_line(text) == fast, repr(text)

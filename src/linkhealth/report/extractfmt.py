@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from operator import attrgetter
 
 from linkhealth import textsafe as escape
 from linkhealth.records import Occurrence
@@ -33,27 +34,42 @@ def _text_line(o: Occurrence) -> str:
 
 
 def render_json(occurrences: list[Occurrence]) -> Iterator[str]:
-    yield from escape.json_records(o.as_json() for o in occurrences)
+    yield from escape.json_flat_records(o.as_json() for o in occurrences)
     yield "\n"
+
+
+# an occurrence's CSV_FIELDS, in one C call (its JSON values: ``kind`` as its value)
+_CSV_ROW = attrgetter(*("kind.value" if f == "kind" else f for f in CSV_FIELDS))
+_TEXTS = tuple(CSV_FIELDS.index(f) for f in ("url", "text"))
+_REPEATED = tuple(CSV_FIELDS.index(f) for f in ("file", "kind", "section"))
 
 
 def render_csv(occurrences: list[Occurrence]) -> Iterator[str]:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
-    for n, o in enumerate(occurrences, 1):
-        row = o.as_json()
-        writer.writerow(
-            [
-                escape.csv_cell(str(row[k])) if isinstance(row[k], str) else row[k]
-                for k in CSV_FIELDS
-            ]
-        )
-        if n % _BATCH == 0:
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue()
+    cells: dict[str, str] = {}  # a file, kind or section -> its cell (they repeat)
+    for k in range(0, len(occurrences), _BATCH):
+        rows = []
+        for values in map(_CSV_ROW, occurrences[k : k + _BATCH]):
+            row = list(values)
+            for i in _TEXTS:
+                if row[i] is not None:
+                    row[i] = escape.csv_cell(row[i])
+            for i in _REPEATED:
+                value = row[i]
+                if value is not None:
+                    cell = cells.get(value)
+                    if cell is None:
+                        cell = cells[value] = escape.csv_cell(value)
+                    row[i] = cell
+            rows.append(row)
+        writer.writerows(rows)
+        yield buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+    if not occurrences:
+        yield buf.getvalue()
 
 
 RENDERERS = {"text": render_text, "json": render_json, "csv": render_csv}
