@@ -196,7 +196,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def clean(text: str) -> str:
     """Valid Unicode: paired surrogates joined, lone surrogates replaced by U+FFFD."""
-    if _SURROGATE.search(text) is None:  # one C scan: called for every string of a report
+    if text.isascii() or _SURROGATE.search(text) is None:  # every string of a report
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
