@@ -253,3 +253,40 @@ def test_links_nested_deeper_than_markdown_it_py_allows_are_found() -> None:
         ("https://a.example/", 55)
     ]
     assert extract_text(text, "f.md", engine="python").occurrences == []
+
+
+REFERENCE_PIECES = [
+    "[t](https://i.example/t)", "[a][t](https://i.example/a)", "[t][]", "[t]", "[T]",
+    "\\[t](https://e.example/)", "[t] (https://s.example/)", "[x](https://c.example/[t])",
+    "![t](https://m.example/t.png)", "`[t](u)`", "[u](<https://a.example/>)", "[t](bad url)",
+    "[t]: https://d.example/t\n", "[u]: https://d.example/u\n", "[ T ]: https://d.example/T\n",
+    "- ", " ", "\n", "\n\n", "# H\n\n", "## S\n\n", "x",
+]  # fmt: skip
+
+
+def test_labels_of_plain_inline_links_are_no_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chunk pre-pass leaves out "[t](u)" labels (never a reference); documents whose
+    references and definitions sit in different small chunks give what one parse gives."""
+    rng = random.Random(151)
+    texts = [
+        "".join(rng.choice(REFERENCE_PIECES) for _ in range(rng.randint(20, 120)))
+        for _ in range(150)
+    ]
+    whole = [_key(extract_text(t, "f.md", engine="python")) for t in texts]
+    monkeypatch.setattr(markdown, "CHUNK_CHARS", 60)
+    for text, expected in zip(texts, whole, strict=True):
+        assert _key(extract_text(text, "f.md")) == expected, text
+    assert walk._LABEL_RE.findall("[t](u) [a][t](u) [t]") == [
+        ("", "", ""),
+        ("", "a", ""),
+        ("", "t", ""),
+        ("", "t", ""),
+    ]
+
+
+def test_a_paragraph_before_definitions_and_a_list_is_its_title() -> None:
+    text = "## S\n\nReading\n\n[r]: https://d.example/r\n- [r] and [x](bad url)\n"
+    assert [(o.url, o.section) for o in extract_text(text, "f.md").occurrences] == [
+        ("https://d.example/r", "Reading")
+    ]
+    _assert_same(text, "definitions between a title and its list")

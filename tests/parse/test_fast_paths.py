@@ -287,3 +287,13 @@ def test_plain_link_texts_as_the_tree_says_them(label: str, context: str) -> Non
         m.setattr(walk, "verbatim_label", lambda s, start, end: None)
         tree = extract_text(text, "f.md")
     assert fast.occurrences == tree.occurrences and fast.findings == tree.findings, text
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(LABEL_PIECES | st.sampled_from(["\x0b", "\x1c", "K", "\u212a", "ß"]), max_size=6))
+def test_plain_reference_labels_normalised_as_the_rule(pieces: list[str]) -> None:
+    label = "".join(pieces)
+    fast = markdown.normalize_reference(label)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(markdown, "_PLAIN_LABEL_RE", re.compile(r"(?!)"))
+        assert markdown.normalize_reference(label) == fast, repr(label)

@@ -326,8 +326,14 @@ def _valid_entity_code(c: int) -> bool:
     )
 
 
+# printable ASCII words, one space between them
+_PLAIN_LABEL_RE = re.compile(r"[!-~]+(?: [!-~]+)*")
+
+
 def normalize_reference(label: str) -> str:
     """A reference label as markdown-it compares them."""
+    if _PLAIN_LABEL_RE.fullmatch(label) is not None:
+        return label.upper()  # nothing to trim or join, and ASCII: lower() changes nothing
     return _TRIM_RE.sub(" ", label.strip(_TRIM_CHARS)).lower().upper()
 
 

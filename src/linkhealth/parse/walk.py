@@ -70,7 +70,13 @@ _MAX_CHUNK_CHARS = 4 * CHUNK_CHARS
 # A tab in a line's indentation, quote markers or after a list marker: markdown-it-pyrs
 # expands it and then places inline nodes by the expanded line (a few columns off).
 _TAB_PREFIX_RE = re.compile(r"^[ >]*(?:(?:[-+*]|\d{1,9}[.)])[ >]*)?\t", re.M)
-_LABEL_RE = re.compile(r"\[((?:\\.|[^\[\]\\])*)\]")
+# A label (group 2) and the ":" of a definition (group 3); or (group 1, empty) the label of
+# a plain inline link ("[t](u)", as markdown.plain_link reads it) not right after a "]"
+# ("[x][t](u)" uses t): an inline link, or nothing (escaped, in code), never a reference.
+# Only the label is consumed: a "[" in the destination is read as before.
+_LABEL_RE = re.compile(
+    r"(?<!\])\[()[^\[\]\\`<>]*\](?=\([^\s()<>\\&\x00-\x1f\x7f]+\))|\[((?:\\.|[^\[\]\\])*)\](:?)"
+)
 
 
 class RustParserUnsafe(Exception):
@@ -192,19 +198,17 @@ class Walk:
 
     def _labels(self, a: int, b: int) -> tuple[set[str], set[str]]:
         """The labels the chunk at ``a:b`` may use, and those it may define: every
-        ``[label]``, and those followed by ``:`` (keys as :func:`normalize_reference`
-        makes them; supersets of what the parser finds)."""
+        ``[label]`` but the label of a plain inline link (never a use), and those followed
+        by ``:`` (keys as :func:`normalize_reference` makes them; supersets of what the
+        parser finds)."""
         if len(self.chunks) == 1:
             return set(), set()
         chunk = self.text[self.base + a : self.base + b]
         if "[" not in chunk:
             return set(), set()
-        used: set[str] = set()
-        defined: set[str] = set()
-        for m in _LABEL_RE.finditer(chunk):
-            used.add(m.group(1))
-            if chunk.startswith(":", m.end()):
-                defined.add(m.group(1))
+        found = _LABEL_RE.findall(chunk)
+        used = {label for _, label, _ in found if label}  # "" is no label (nor defined)
+        defined = {label for _, label, colon in found if colon}
         return {normalize_reference(x) for x in used}, {normalize_reference(x) for x in defined}
 
     def _labels_for(self, used: set[str]) -> str:
@@ -247,11 +251,11 @@ class Walk:
                 end = (after.srcmap or (0, parent_end))[0] if after is not None else parent_end
                 start = self.pos((nodes[i].srcmap or (0, 0))[0])
                 inline = nodes if i == 0 and j == n else nodes[i:j]
-                later = names[j] if j < n else ""
+                later = _next_block(names, j)
                 self.paragraph(inline, start, self.pos(end), depth, later, quotes)
                 i = j
                 continue
-            self.block(nodes[i], name, depth, quotes, names[i + 1] if i + 1 < n else "")
+            self.block(nodes[i], name, depth, quotes, _next_block(names, i + 1))
             i += 1
 
     def block(self, node: Node, name: str, depth: int, quotes: int, after: str) -> None:
@@ -434,6 +438,15 @@ class Walk:
             self.in_comment,
             diag_span=diag_span,
         )
+
+
+def _next_block(names: list[str], i: int) -> str:
+    """The name of the first block from ``names[i]`` on that is no reference definition
+    ("" if none): a definition renders as nothing (markdown-it-py makes no token of it),
+    so a paragraph right before definitions and a list is the list's title."""
+    while i < len(names) and names[i] == "definition":
+        i += 1
+    return names[i] if i < len(names) else ""
 
 
 def _defining_later(labels: list[tuple[set[str], set[str]]]) -> list[int]:
