@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from linkhealth.textsafe import clean_url
@@ -51,6 +52,7 @@ def _join_root_path(base: str, path: str) -> str | None:
     return clean_url(f"{parts.scheme}://{parts.netloc}{path}")
 
 
+@lru_cache(maxsize=256)  # a page's URL is asked for its host by each field and quirk
 def host_of(url: str) -> str:
     try:
         host = urlsplit(url).hostname or ""
