@@ -132,29 +132,36 @@ class Page:
     html_lang: str | None = None
     jsonld: list[dict[str, Any]] = field(default_factory=list)
     jsonld_main: list[dict[str, Any]] | None = None  # ranked by fields.jsonld_main_objects
+    link_rels: list[list[str]] | None = None  # each link's rel tokens, split when first asked
 
     def meta(self, keys: tuple[str, ...]) -> str | None:
         """The first non-empty ``<meta>`` content among ``keys``."""
-        return next(self.meta_values(keys), None)
-
-    def meta_values(self, keys: tuple[str, ...]) -> Iterator[str]:
-        """Each non-empty ``<meta>`` content among ``keys``, in order."""
+        metas = self.metas
         for key in keys:
-            value = self.metas.get(key)
+            value = metas.get(key)
             if value and value.strip():
-                yield value
+                return value
+        return None
 
-    def link_hrefs(self, rels: tuple[str, ...], type_: str | None = None) -> Iterator[str]:
+    def meta_values(self, keys: tuple[str, ...]) -> list[str]:
+        """Each non-empty ``<meta>`` content among ``keys``, in order."""
+        metas = self.metas
+        return [value for key in keys if (value := metas.get(key)) and value.strip()]
+
+    def link_hrefs(self, rels: tuple[str, ...], type_: str | None = None) -> list[str]:
         """``href`` of each ``<link>`` whose ``rel`` holds one of ``rels`` (and of ``type_``)."""
-        for attrs in self.links:
-            tokens = attrs.get("rel", "").lower().split()
+        if self.link_rels is None:
+            self.link_rels = [attrs.get("rel", "").lower().split() for attrs in self.links]
+        found = []
+        for attrs, tokens in zip(self.links, self.link_rels, strict=True):
             if not any(rel in tokens for rel in rels):
                 continue
             if type_ is not None and attrs.get("type", "").strip().lower() != type_:
                 continue
             href = attrs.get("href", "")
             if href.strip():
-                yield href
+                found.append(href)
+        return found
 
 
 # parse_page reads each kind of element by its tag name (lexbor's element lists: cheaper
