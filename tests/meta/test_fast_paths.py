@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from linkhealth.meta.urls import _PLAIN_ROOT_PATH, _resolve, resolve_http_url
+from linkhealth.meta.urls import _PLAIN_ROOT_PATH, _host_of, _resolve, host_of, resolve_http_url
 from linkhealth.textsafe import clean_url
 
 BASES = st.builds(
@@ -54,3 +54,21 @@ def test_the_root_path_shape() -> None:
         assert _PLAIN_ROOT_PATH.fullmatch(plain), plain
     for other in ["", "a", "//h/p", "/.", "/./a", "/a/..", "/a?", "/a#", "/a;p", "/a:b", "/a\\b"]:
         assert not _PLAIN_ROOT_PATH.fullmatch(other), other
+
+
+URL_PIECES = st.sampled_from(
+    ["http://", "https://", "HTTP://", "http:/", "ftp://", " ", "\t", "www.", "a", "B", "0", ".",
+     "-", "_", "例", "%41", "@", "u:p@", ":", ":80", ":x", "[::1]", "[", "/", "?", "#", "\\", "\n"]
+)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(URL_PIECES, max_size=8).map("".join))
+@example("http://127.0.0.2:8080/ok/5")
+@example("https://WWW.Example.COM")
+@example("http://a.example:80?q")
+@example("http://a\t.example/")
+@example("http://a.example:x/")
+def test_host_of_a_plain_url_equals_urlsplits(url: str) -> None:
+    host_of.cache_clear()
+    assert host_of(url) == _host_of(url)

@@ -52,8 +52,22 @@ def _join_root_path(base: str, path: str) -> str | None:
     return clean_url(f"{parts.scheme}://{parts.netloc}{path}")
 
 
+# An http(s) URL whose host is letters, digits, dots and hyphens (an optional port, then
+# the path, query or fragment or nothing): urlsplit would give that host, lower-cased.
+_PLAIN_HOST = re.compile(r"https?://([A-Za-z0-9.-]+)(?::[0-9]*)?(?:[/?#]|\Z)")
+
+
 @lru_cache(maxsize=256)  # a page's URL is asked for its host by each field and quirk
 def host_of(url: str) -> str:
+    """The URL's host, lower case, without ``www.`` (``""`` when it has none)."""
+    plain = _PLAIN_HOST.match(url)
+    if plain is not None:
+        return plain.group(1).lower().removeprefix("www.")
+    return _host_of(url)
+
+
+def _host_of(url: str) -> str:
+    """:func:`host_of`'s rule: the host urlsplit reads."""
     try:
         host = urlsplit(url).hostname or ""
     except ValueError:
