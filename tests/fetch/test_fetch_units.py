@@ -344,12 +344,18 @@ def test_host_state_spaces_starts_and_pauses_when_throttled() -> None:
     assert not state.try_take(time.monotonic())  # paused as a whole
 
 
-def test_a_lone_429_lets_one_probe_through_and_its_answer_decides() -> None:
+def _answering_host(interval: float) -> HostState[int]:
+    """4 slots, 8 clean answers so far."""
     state: HostState[int] = HostState(
-        "a", concurrency=4, interval=0.0, jitter=0.0, backoff_cap=10.0
+        "a", concurrency=4, interval=interval, jitter=0.0, backoff_cap=10.0
     )
     for _ in range(8):
         state.answered(time.monotonic())
+    return state
+
+
+def test_a_lone_429_lets_one_probe_through_and_its_answer_decides() -> None:
+    state = _answering_host(interval=0.0)
     state.throttled(1.0, 0.5, time.monotonic(), probe=True)
     now = time.monotonic()
     assert state.paused_until > now + 0.5
@@ -362,7 +368,11 @@ def test_a_lone_429_lets_one_probe_through_and_its_answer_decides() -> None:
     state.throttled(1.0, 0.5, time.monotonic(), probe=True)
     probe = time.monotonic()
     assert state.try_take(probe)
-    state.throttled(1.0, 0.5, probe, probe=True)  # the probe is refused too
+    state.throttled(1.0, 0.5, probe, probe=True)  # the probe is refused too ...
+    assert state.rate is None  # ... but it may be another URL's own 429
+    second = time.monotonic()
+    assert state.try_take(second)  # one more probe
+    state.throttled(1.0, 0.5, second, probe=True)  # refused again
     assert state.rate is not None  # the host's limit: paced from now on
     assert state.paused_until > time.monotonic() + 0.5
     assert not state.try_take(time.monotonic())  # and paused, no second probe
@@ -381,6 +391,22 @@ def test_a_lone_429_lets_one_probe_through_and_its_answer_decides() -> None:
     )
     slow.throttled(60.0, 0.5, time.monotonic(), probe=True)
     assert not slow.try_take(time.monotonic())  # a long Retry-After is not probed
+
+
+def test_two_urls_own_429s_close_together_are_no_host_limit() -> None:
+    # 2 % of a list's URLs may answer their own 429 for a while: the probe sent after
+    # one of them may meet another. A third request decides.
+    state = _answering_host(interval=0.05)
+    state.throttled(1.0, 0.5, time.monotonic(), probe=True)
+    probe = time.monotonic()
+    assert state.try_take(probe)
+    state.throttled(1.0, 0.5, probe, probe=True)  # the probe met another URL's 429
+    assert state.paused_until > time.monotonic() + 0.5
+    second = time.monotonic()
+    assert state.try_take(second)  # one more probe goes at once
+    state.answered(second)  # served: both 429s were the URLs' own
+    assert state.rate is None  # the host keeps its pace, no limit learnt
+    assert state.paused_until <= time.monotonic()  # and its pause ends
 
 
 def _host_with_hung_urls(interval: float) -> HostState[str]:

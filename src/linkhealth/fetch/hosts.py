@@ -11,8 +11,10 @@ late by a busy event loop does not delay the ones after it.
 
 A lone 429 may be one URL's own trouble ("this page, not now"): the host pauses, but one
 request (a probe) may go at once. If the probe is answered normally the pause ends; if it
-(or any request sent after the 429'd one) is refused too, the limit is the host's. Only a
-short ``Retry-After`` is probed; a long one is the host's word.
+(or any request sent after the 429'd one) is refused too, the limit is the host's; on a
+host that has shown no limit yet, two such refusals (one may be another URL's own 429;
+then one more probe goes). Only a short ``Retry-After`` is probed; a long one is the
+host's word.
 
 Adaptive rate: a host that refuses requests host-wide has shown a limit. Its pacing rate
 is cut to ``CUT`` × the rate it refused (before any pacing: the rate its clean answers
@@ -57,6 +59,10 @@ SEARCH = 0.3
 FIRST_SPAN = 0.25
 SEND_WINDOW = 2.0  # seconds of request starts the sending rate is counted over
 PACED = 0.8  # the rate climbs only while starts come at least this close to it
+# Requests sent after a lone 429 that must be refused too before the limit is the host's
+# (2 % of a real list's URLs may answer their own 429: two of them close together are
+# no host-wide limit).
+CONFIRM = 2
 HOLD = 5.0  # seconds a served probe stops the climb; a cut host refusing within it: its limit
 PROBE_MAX = 5.0  # seconds: a longer Retry-After is not probed
 # "Several URLs of the host fail with 503 close together": this many in a row.
@@ -107,6 +113,7 @@ class HostState(Generic[Job]):
         # before it, the pause it set), and whether the probe may still go.
         self._suspect: tuple[float, float, float, float] | None = None
         self._probe = False
+        self._refused_after = 0  # requests sent after the lone 429 and refused too
         self._starts: deque[float] = deque()  # recent request starts
         self._hold_until = 0.0  # no climbing before (a lone 429 just came)
         self._resumed_at = 0.0  # when the pause before the current one ended
@@ -296,7 +303,8 @@ class HostState(Generic[Job]):
 
         With ``probe`` (a 429) a lone refusal may be one URL's trouble: one request may
         still go at once, and if a request sent after this one is answered normally
-        (:meth:`answered`) the pause ends; if it is refused too, the limit is the host's."""
+        (:meth:`answered`) the pause ends; if it is refused too, the limit is the host's
+        (on a host with no limit known yet: ``CONFIRM`` such refusals, a probe after each)."""
         now = time.monotonic()
         if retry_after is not None:
             delay = retry_after
@@ -309,10 +317,18 @@ class HostState(Generic[Job]):
         if started < self.last_cut:
             self.pause(delay)  # on its way before the last cut: the same refusal
             return delay
-        # A later request refused too, or a host that refused host-wide within HOLD
-        # seconds and served nothing since refusing again: the host's limit (a probe
-        # would be one more refusal).
+        # Requests sent after the lone 429 refused too (CONFIRM of them: one may be
+        # another URL's own 429), or a host that refused host-wide within HOLD seconds
+        # and served nothing since refusing again: the host's limit (a probe would be
+        # one more refusal).
         again = probe and not self._served and now - self.last_cut < HOLD
+        if suspect is not None and started > suspect[0] and not again:
+            self._refused_after += 1
+            if self._refused_after < CONFIRM and self.rate is None:
+                self.pause(delay)
+                self._suspect = (*suspect[:3], self.paused_until)
+                self._probe = True  # one more probe decides
+                return delay
         if (suspect is not None and started > suspect[0]) or again:
             self._suspect = None
             self._probe = False
@@ -324,6 +340,7 @@ class HostState(Generic[Job]):
         if suspect is None and probe and delay <= PROBE_MAX:
             self._suspect = (started, now, before, self.paused_until)
             self._probe = True
+            self._refused_after = 0
         return delay
 
     def _cut(self, started: float, now: float) -> None:
