@@ -44,6 +44,7 @@ _BARE_HINT = re.compile(r":|www\.|@", re.I)
 # Every lint hit starts outside what the parser consumed, at a "]" ("](") or a "[", or
 # before a ":", ";" or "/" that is outside too (no consumed construct starts with one).
 _SCAN_HINT = re.compile(r"[\[\]:;/]")
+_ANY_HINT = re.compile(r"[\[\]:;/@]|www\.", re.I)  # _SCAN_HINT or _BARE_HINT
 _HTML_ATTR_RE = re.compile(
     r"<(?P<tag>a|img)\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*?\s(?P<attr>href|src)\s*=\s*"
     r"(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'|(?P<uq>[^\s\"'=<>`]+))",
@@ -225,6 +226,8 @@ class _FileParser:
 
         hits: list[TextHit] = []
         outside = _outside(content, hard)
+        if _ANY_HINT.search(outside) is None:  # neither hint below: the common case
+            return
         if _SCAN_HINT.search(outside):
             hits = scan_text(content, is_hard)
             for h in hits:

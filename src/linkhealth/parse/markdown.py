@@ -689,9 +689,7 @@ def chunks(src: str, starts: list[int], size: int | None = None) -> list[tuple[i
     blank = False
     in_list = False  # the last non-blank line was a list item's (a marker or indented)
     html = _HtmlState()
-    for i, start in enumerate(starts):
-        end = starts[i + 1] - 1 if i + 1 < len(starts) else len(src)
-        line = src[start:end]
+    for start, line in zip(starts, src.split("\n"), strict=True):
         if fence:
             close = _FENCE_RE.match(line)
             if close and close.group(1).startswith(fence) and not line[close.end() :].strip():
@@ -708,9 +706,11 @@ def chunks(src: str, starts: list[int], size: int | None = None) -> list[tuple[i
         ):
             out.append((begin, start))
             begin = start
-        html.read(line)
         blank = not line.strip()
-        if not blank:
+        if blank:
+            html.block = False
+        else:
+            html.read(line)
             in_list = line[0] in " \t" or _ITEM_RE.match(line) is not None
     out.append((begin, len(src)))
     return out
@@ -745,9 +745,7 @@ class _HtmlState:
         return not self.open
 
     def read(self, line: str) -> None:
-        if not line.strip():
-            self.block = False
-            return
+        """Read one non-blank line (a blank one sets ``block`` false)."""
         if _HTML_START_RE.match(line):
             self.block = True
         if "<" not in line and ">" not in line:

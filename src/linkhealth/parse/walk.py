@@ -185,7 +185,11 @@ class Walk:
         for (a, b), (used, _) in zip(self.chunks, labels, strict=True):
             root = self._tree(a, b, self._labels_for(used))
             # the appended definitions are no part of the chunk
-            top = [n for n in root.children if (n.srcmap or (0, 0))[0] < self.limit]
+            top = root.children
+            k = len(top)  # they come last: read back from the end
+            while k and (top[k - 1].srcmap or (0, 0))[0] >= self.limit:
+                k -= 1
+            top = top[:k] if k < len(top) else top
             self._definitions(top, self.refdefs)
             self.blocks(top, 0, min((root.srcmap or (0, 0))[1], self.limit), 0)
         # Definitions nobody uses are still links in the file.
