@@ -73,9 +73,11 @@ _TAB_PREFIX_RE = re.compile(r"^[ >]*(?:(?:[-+*]|\d{1,9}[.)])[ >]*)?\t", re.M)
 # A label (group 2) and the ":" of a definition (group 3); or (group 1, empty) the label of
 # a plain inline link ("[t](u)", as markdown.plain_link reads it) not right after a "]"
 # ("[x][t](u)" uses t): an inline link, or nothing (escaped, in code), never a reference.
-# Only the label is consumed: a "[" in the destination is read as before.
+# Only the label is consumed: a "[" in the destination is read as before. (The pattern
+# starts with the "[": the engine then looks for that character alone.)
 _LABEL_RE = re.compile(
-    r"(?<!\])\[()[^\[\]\\`<>]*\](?=\([^\s()<>\\&\x00-\x1f\x7f]+\))|\[((?:\\.|[^\[\]\\])*)\](:?)"
+    r"\[(?:(?<!\]\[)()[^\[\]\\`<>]*\](?=\([^\s()<>\\&\x00-\x1f\x7f]+\))"
+    r"|((?:\\.|[^\[\]\\])*)\](:?))"
 )
 
 
