@@ -298,3 +298,13 @@ def test_plain_reference_labels_normalised_as_the_rule(pieces: list[str]) -> Non
     with pytest.MonkeyPatch.context() as m:
         m.setattr(markdown, "_PLAIN_LABEL_RE", re.compile(r"(?!)"))
         assert markdown.normalize_reference(label) == fast, repr(label)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(), st.integers(min_value=0, max_value=30))
+def test_word_end_as_the_character_loop(text: str, pos: int) -> None:
+    pos = min(pos, len(text))  # where a scheme's match ends
+    end = pos
+    while end < len(text) and not text[end].isspace() and text[end] not in "<>[]()":
+        end += 1
+    assert lint.word_end(text, pos) == end, repr(text)

@@ -221,14 +221,21 @@ def _missing_close_bracket(text: str, hard: InRange) -> list[TextHit]:
     return hits
 
 
+_WORD_REST_RE = re.compile(r"[^\s<>\[\]()]*")  # \s is what str.isspace() calls space
+
+
+def word_end(text: str, pos: int) -> int:
+    """Where the word going on at ``pos`` ends: at whitespace, ``<>[]()`` or the end."""
+    m = _WORD_REST_RE.match(text, pos)
+    return m.end() if m is not None else pos
+
+
 def _scheme_typos(text: str, hard: InRange) -> list[TextHit]:
     hits: list[TextHit] = []
     for m in _TYPO_WORD_RE.finditer(text):
         if hard(m.start()):
             continue
-        end = m.end()
-        while end < len(text) and not text[end].isspace() and text[end] not in "<>[]()":
-            end += 1
+        end = word_end(text, m.end())
         word = text[m.start() : end].rstrip(_TRAILING)
         diag = scheme_typo(word)
         if diag is None:
