@@ -16,8 +16,8 @@ BASES = st.builds(
     ),
     st.lists(
         st.sampled_from(
-            ["a.example", "H.Example", "www.x", "u:p@", ":80", ":8080", ":99999", ":x", "[::1]",
-             "[::1", "127.0.0.2", "例", "%41", "\t", " "]
+            ["a.example", "H.Example", "www.x", "u:p@", ":", ":80", ":8080", ":99999", ":x",
+             "[::1]", "[::1", "127.0.0.2", "例", "%41", "\t", " "]
         ),
         max_size=4,
     ),
@@ -37,6 +37,8 @@ HREFS = st.builds(lambda p: "/" + "".join(p), st.lists(PATH_PIECES, max_size=8))
 @example("http://a.example/x/y", "/ok/5")
 @example("HTTP://A.example:80/", "/a//b")
 @example("http://h:99999/", "/a")
+@example("http://h:/", "/a")
+@example("http://h:065535", "/a")
 @example("http://[::1/", "/a")
 @example("", "/a")
 @example("http:///x", "/a")

@@ -13,6 +13,10 @@ HTTP_SCHEMES = ("http", "https")
 # fragment, backslash or colon (what most canonical and image links are).
 _PLAIN_ROOT_PATH = re.compile(r"/(?![/.])(?:[A-Za-z0-9_~!$&'()*+,=@%-]|\.|/(?!\.))*")
 
+# An http(s) URL whose host is letters, digits, dots and hyphens (an optional port, then
+# the path, query or fragment or nothing): urlsplit would give that host, lower-cased.
+_PLAIN_HOST = re.compile(r"(https?)://([A-Za-z0-9.-]+)(?::([0-9]*))?(?:[/?#]|\Z)")
+
 
 def resolve_http_url(base: str, href: str | None) -> str | None:
     """``href`` resolved against ``base``; ``None`` unless it is a well-formed http(s) URL."""
@@ -40,10 +44,16 @@ def _resolve(base: str, cleaned: str) -> str | None:
 def _join_root_path(base: str, path: str) -> str | None:
     """:func:`_resolve` for a path from the root: the base's scheme and host, then ``path``
     as written (urljoin keeps such a path whole; a test compares the two)."""
+    plain = _PLAIN_HOST.match(base)
+    if plain is not None:
+        scheme, host, port = plain.group(1, 2, 3)
+        if port and int(port) > 65535:
+            return None  # what urlsplit's port refuses
+        return clean_url(f"{scheme}://{host}{':' if port is not None else ''}{port or ''}{path}")
     if not base:
         return None  # urljoin returns the bare path: not an http(s) URL
     try:
-        parts = urlsplit(base)  # cached by urllib: the page's own URL, parsed before
+        parts = urlsplit(base)
         _ = parts.port
     except ValueError:
         return None
@@ -52,17 +62,12 @@ def _join_root_path(base: str, path: str) -> str | None:
     return clean_url(f"{parts.scheme}://{parts.netloc}{path}")
 
 
-# An http(s) URL whose host is letters, digits, dots and hyphens (an optional port, then
-# the path, query or fragment or nothing): urlsplit would give that host, lower-cased.
-_PLAIN_HOST = re.compile(r"https?://([A-Za-z0-9.-]+)(?::[0-9]*)?(?:[/?#]|\Z)")
-
-
 @lru_cache(maxsize=256)  # a page's URL is asked for its host by each field and quirk
 def host_of(url: str) -> str:
     """The URL's host, lower case, without ``www.`` (``""`` when it has none)."""
     plain = _PLAIN_HOST.match(url)
     if plain is not None:
-        return plain.group(1).lower().removeprefix("www.")
+        return plain.group(2).lower().removeprefix("www.")
     return _host_of(url)
 
 
