@@ -132,7 +132,7 @@ class Page:
     html_lang: str | None = None
     jsonld: list[dict[str, Any]] = field(default_factory=list)
     jsonld_main: list[dict[str, Any]] | None = None  # ranked by fields.jsonld_main_objects
-    link_rels: list[list[str]] | None = None  # each link's rel tokens, split when first asked
+    link_rels: list[frozenset[str]] | None = None  # each link's rel tokens, split when asked
 
     def meta(self, keys: tuple[str, ...]) -> str | None:
         """The first non-empty ``<meta>`` content among ``keys``."""
@@ -151,10 +151,10 @@ class Page:
     def link_hrefs(self, rels: tuple[str, ...], type_: str | None = None) -> list[str]:
         """``href`` of each ``<link>`` whose ``rel`` holds one of ``rels`` (and of ``type_``)."""
         if self.link_rels is None:
-            self.link_rels = [attrs.get("rel", "").lower().split() for attrs in self.links]
+            self.link_rels = [frozenset(a.get("rel", "").lower().split()) for a in self.links]
         found = []
         for attrs, tokens in zip(self.links, self.link_rels, strict=True):
-            if not any(rel in tokens for rel in rels):
+            if tokens.isdisjoint(rels):
                 continue
             if type_ is not None and attrs.get("type", "").strip().lower() != type_:
                 continue

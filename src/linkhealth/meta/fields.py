@@ -63,7 +63,7 @@ def title_candidates(page: Page, site_name: str | None = None) -> list[str]:
     and placeholders are skipped. At most ``MAX_CANDIDATES + 1``, distinct, best first:
     the first is the title, the rest are what the site-wide pass falls through to.
     """
-    keys: tuple[set[str], set[str]] | None = None
+    keys: tuple[frozenset[str], frozenset[str]] | None = None
 
     def trim(title: str) -> str:
         nonlocal keys
@@ -183,11 +183,22 @@ def trim_site_name(title: str, names: list[str], authors: Iterable[str] = ()) ->
     return _trim_keys(title, _keys(names), _keys(authors))
 
 
-def _keys(names: Iterable[str]) -> set[str]:
-    return {_norm(name) for name in names} - {""}
+def _keys(names: Iterable[str]) -> frozenset[str]:
+    key = tuple(names)
+    if sum(map(len, key)) > _KEYS_CACHED_CHARS:
+        return _names_keys.__wrapped__(key)
+    return _names_keys(key)
 
 
-def _trim_keys(title: str, keys: set[str], bylines: set[str]) -> str:
+_KEYS_CACHED_CHARS = 1000  # a page's names are untrusted text: only short ones are kept
+
+
+@lru_cache(maxsize=1024)  # a host's pages name the site alike
+def _names_keys(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_norm(name) for name in names) - {""}
+
+
+def _trim_keys(title: str, keys: frozenset[str], bylines: frozenset[str]) -> str:
     first_word = title.split(maxsplit=1)[0].casefold() if title.strip() else ""
     while True:
         cut = _trim_once(title, keys, bylines)
@@ -198,7 +209,7 @@ def _trim_keys(title: str, keys: set[str], bylines: set[str]) -> str:
         title = cut
 
 
-def _trim_once(title: str, keys: set[str], bylines: set[str]) -> str | None:
+def _trim_once(title: str, keys: frozenset[str], bylines: frozenset[str]) -> str | None:
     for sep in sel.TITLE_SEPARATORS:
         if sep not in title:
             continue
