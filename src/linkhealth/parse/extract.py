@@ -44,7 +44,7 @@ _BARE_HINT = re.compile(r":|www\.|@", re.I)
 # Every lint hit starts outside what the parser consumed, at a "]" ("](") or a "[", or
 # before a ":", ";" or "/" that is outside too (no consumed construct starts with one).
 _SCAN_HINT = re.compile(r"[\[\]:;/]")
-_ANY_HINT = re.compile(r"[\[\]:;/@]|www\.", re.I)  # _SCAN_HINT or _BARE_HINT
+_ANY_HINT = re.compile(r"[\[\]:;/@.]")  # where _SCAN_HINT or _BARE_HINT may match
 _HTML_ATTR_RE = re.compile(
     r"<(?P<tag>a|img)\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*?\s(?P<attr>href|src)\s*=\s*"
     r"(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'|(?P<uq>[^\s\"'=<>`]+))",

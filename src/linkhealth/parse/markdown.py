@@ -83,7 +83,7 @@ def _scheme_re() -> re.Pattern[str]:
 
 _BAD_SCHEME_RE = _scheme_re()
 _REFUSED_COLON = tuple(
-    w + c for w in ("javascript", "vbscript", "file", "data") for c in (":", "\\:")
+    (w + c).encode() for w in ("javascript", "vbscript", "file", "data") for c in (":", "\\:")
 )
 
 
@@ -99,7 +99,7 @@ def _neutral_letter(unit: str) -> str:
     return unit[: len(unit) - 1 - len(digits)] + new + ";"
 
 
-def parser_input(text: str) -> tuple[str, bool]:
+def parser_input(text: str, encoded: bytes | None = None) -> tuple[str, bool]:
     """``text`` as the Rust parser should see it, byte offsets unchanged, and whether a
     refused scheme was changed (then :func:`restore` text taken from the tree).
 
@@ -119,10 +119,11 @@ def parser_input(text: str) -> tuple[str, bool]:
         unit = m.group(name)
         return _neutral_letter(unit) + m.group()[len(unit) :]
 
-    lower = text.lower()
     # The regex is slow on a whole list: run it only where a refused scheme can be
-    # (spelt with entities, or plainly: str.find is fast).
-    entities = "&#" in text or "&colon;" in lower
+    # (spelt with entities, or plainly: a search in bytes is fast, and bytes.lower()
+    # changes only A-Z, which is all these words have). ``encoded``: the UTF-8 of ``text``.
+    lower = (text.encode("utf-8", "surrogatepass") if encoded is None else encoded).lower()
+    entities = "&#" in text or b"&colon;" in lower
     if entities or any(w in lower for w in _REFUSED_COLON):
         text = _BAD_SCHEME_RE.sub(neutral, text)
     if "<!" in text:
@@ -542,7 +543,8 @@ class ByteOffsets:
 
     __slots__ = ("_ascii", "_ascii_prefix", "_bstarts", "_cstarts", "_data")
 
-    def __init__(self, text: str, line_starts: list[int]) -> None:
+    def __init__(self, text: str, line_starts: list[int], data: bytes | None = None) -> None:
+        """``data``: the UTF-8 of a non-ASCII ``text``, if the caller has it."""
         self._ascii = text.isascii()
         self._bstarts: list[int] = []
         self._cstarts: list[int] = []
@@ -550,7 +552,7 @@ class ByteOffsets:
         self._data = b""
         if self._ascii:
             return
-        self._data = text.encode("utf-8")
+        self._data = text.encode("utf-8") if data is None else data
         b = 0
         prev = 0
         for c in [*line_starts[1:], len(text)]:

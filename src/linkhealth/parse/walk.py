@@ -63,7 +63,8 @@ _INLINE_END_RE = re.compile(r"\n[ \t]*\n|\n(?=(?:[-+*]|1[.)])[ \t]+\S|#{1,6}(?:[
 # tree is recursive: 50,000 nested quotes or emphasis overflow the native stack. A line
 # whose block prefix is 100 characters long may open 100 containers; a paragraph with
 # thousands of emphasis or bracket characters may nest as deep. Both go to the fallback.
-_DEEP_PREFIX_RE = re.compile(r"^[ \t>*+\-.)0-9]{100}", re.M)
+_DEEP_PREFIX_RE = re.compile(r"[ \t>*+\-.)0-9]{100}")  # at the start, or after a line end:
+_DEEP_LINE_RE = re.compile(r"\n[ \t>*+\-.)0-9]{100}")  # (a leading "\n" is found fast)
 _NESTING_CHARS = 4000
 # A piece the chunker could not cut smaller would be one tree of ~40x its size in memory.
 _MAX_CHUNK_CHARS = 4 * CHUNK_CHARS
@@ -102,8 +103,9 @@ class Walk:
         src = fp.text[start:end]
         if (
             may_panic(src)
-            or _TAB_PREFIX_RE.search(src)
-            or _DEEP_PREFIX_RE.search(src)
+            or ("\t" in src and _TAB_PREFIX_RE.search(src))
+            or _DEEP_PREFIX_RE.match(src)
+            or _DEEP_LINE_RE.search(src)
             or not _encodable(src)
             or _deep_inline(src)
         ):
@@ -134,9 +136,10 @@ class Walk:
         first = bisect_right(self.starts, a) - 1
         last = bisect_right(self.starts, b)
         self.chunk_base = self.base + a
-        self.offsets = ByteOffsets(src, [x - a for x in self.starts[first:last] if x < b])
-        self.limit = len(src.encode("utf-8")) if not src.isascii() else len(src)
-        parsed, neutralised = parser_input(src)
+        data = None if src.isascii() else src.encode("utf-8")  # once: three readers
+        self.offsets = ByteOffsets(src, [x - a for x in self.starts[first:last] if x < b], data)
+        self.limit = len(src) if data is None else len(data)
+        parsed, neutralised = parser_input(src, data)
         self.neutralised = self.neutralised or neutralised
         if labels is None:
             return _BLOCKS.tree(parsed)
