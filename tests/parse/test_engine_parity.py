@@ -233,11 +233,12 @@ def test_a_lone_surrogate_is_parsed_by_the_fallback() -> None:
     "text",
     [
         "> " * 30_000 + "[a](https://a.example/)",
+        "# Deep\n\n" + "> " * 30_000 + "[a](https://a.example/)",
         "- " * 30_000 + "x",
         "*a " * 30_000 + "b" + " c*" * 30_000,
         "![" * 30_000 + "a" + "](u)" * 30_000,
     ],
-    ids=["quotes", "lists", "emphasis", "images"],
+    ids=["quotes", "quotes-after-a-line", "lists", "emphasis", "images"],
 )
 def test_deep_nesting_is_parsed_by_the_fallback(text: str) -> None:
     """markdown-it-pyrs has no nesting limit and overflows the native stack on such
@@ -290,3 +291,11 @@ def test_a_paragraph_before_definitions_and_a_list_is_its_title() -> None:
         ("https://d.example/r", "Reading")
     ]
     _assert_same(text, "definitions between a title and its list")
+
+
+def test_a_deep_block_prefix_is_found_at_the_start_of_any_line() -> None:
+    def deep(text: str) -> bool:
+        return bool(walk._DEEP_PREFIX_RE.match(text) or walk._DEEP_LINE_RE.search(text))
+
+    assert deep("> " * 60) and deep("x\n" + "> " * 60) and deep("x\n\n  " + "- " * 60)
+    assert not deep("x " + "> " * 60) and not deep("x\n" + "> " * 49 + "y")
