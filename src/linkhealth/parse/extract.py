@@ -86,6 +86,8 @@ class _FileParser:
 
     def _span(self, start: int, end: int) -> tuple[int, int, int, int]:
         line, col = self.index.position(start)
+        if self.text.find("\n", start, end) == -1:  # on one line: no second look-up
+            return line, col, line, col + end - start
         end_line, end_col = self.index.position(end)
         return line, col, end_line, end_col
 
