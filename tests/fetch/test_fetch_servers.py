@@ -348,3 +348,32 @@ def test_fragment_checks_read_past_the_head(pool: ServerPool) -> None:
     chosen = run([a.url("/")], fast(check_fragments=True), full_body=set())[0]
     assert b"id='deep'" not in chosen.body
     assert b"id='deep'" in run([a.url("/")], fast(), full_body={a.url("/")})[0].body
+
+
+def test_a_finished_fetch_leaves_no_cycle_holding_its_run(pool: ServerPool) -> None:
+    """Timed-out and refused requests keep their exception on the URL; without its frames
+    (tracebacks), and with the cancelled watchdog and tuner let go, the run and every
+    result are freed when the last reference goes, not left to the cycle collector."""
+    import gc
+
+    from linkhealth.fetch import engine
+
+    a = pool.host("127.0.0.2").route("/slow", Reply(200, body=PAGE, delay=5))
+    a.route("/ok", Reply(200, body=PAGE))
+    refused = f"http://127.0.0.3:{unused_port('127.0.0.3')}/"
+    urls = [a.url("/slow"), a.url("/ok"), refused]
+    gc.collect()
+    gc.disable()
+    try:
+        results = run(urls, fast(timeout=0.5, retries=1, max_concurrency=32))
+        kinds = [r.error_kind for r in results]
+        del results
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        left = [o for o in gc.garbage if isinstance(o, (engine._Run, engine._Hold))]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert kinds == [ErrorKind.TIMEOUT, None, ErrorKind.REFUSED]
+    assert left == []

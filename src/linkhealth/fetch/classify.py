@@ -93,6 +93,15 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
                 todo.append(nxt)
 
 
+def drop_tracebacks(exc: BaseException) -> BaseException:
+    """``exc`` with no traceback along its chain, to be kept in a result: a traceback holds
+    the frames it passed through, and those the objects that hold the exception (a cycle
+    that only the cycle collector would free). Classifying reads types and messages only."""
+    for e in _chain(exc):
+        e.__traceback__ = None
+    return exc
+
+
 def _has(exc: BaseException, types: type[BaseException] | tuple[type[BaseException], ...]) -> bool:
     return any(isinstance(e, types) for e in _chain(exc))
 

@@ -40,6 +40,7 @@ from linkhealth.fetch.classify import (
     StatusRanges,
     classify_exception,
     classify_outcome,
+    drop_tracebacks,
     is_retryable,
 )
 from linkhealth.fetch.client import Client
@@ -446,6 +447,8 @@ class _Run:
             job.attempts -= 1  # the paused host was never asked
             self.requeue(job, outcome.error.state.paused_until, free=True)
             return
+        if outcome.error is not None:
+            drop_tracebacks(outcome.error)  # kept on the job: no frames (and the run) with it
         job.last = outcome
         job.slow = outcome.error is not None and (
             classify_exception(outcome.error)[1] is ErrorKind.TIMEOUT
@@ -641,6 +644,10 @@ async def fetch_all(
                 run.dog = tg.create_task(run.watchdog())
             if settings.max_concurrency > LAG_FLOOR:
                 run.tuner = tg.create_task(run.tune())
+        # A cancelled helper's task keeps its frame (and the run) alive through its
+        # exception's traceback: without it, the run and what it reaches (every result)
+        # are freed here, not left to the cycle collector.
+        run.dog = run.tuner = None
     done: list[FetchResult] = []
     for i, r in enumerate(results):
         if r is None:  # pragma: no cover - every index is emitted above
