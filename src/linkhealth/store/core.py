@@ -53,6 +53,10 @@ T = TypeVar("T")
 _CHUNK = 500  # URLs per IN (...) query, well under SQLite's variable limit
 
 _CORRUPT_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+#: The ``verdict`` column's values, read (no Enum call a row).
+_VERDICTS = {verdict.value: verdict for verdict in Verdict}
+#: The ``verdict`` column of rows whose result is ok (:meth:`Verdict.is_ok`).
+_OK_VERDICTS = frozenset(verdict.value for verdict in Verdict if verdict.is_ok())
 
 _RESULT_COLUMNS = (
     "run_id",
@@ -370,19 +374,24 @@ class Store:
             return {}
         now = _aware(now)
         fresh: dict[str, CheckResult] = {}
-        for url, result in self._latest(urls).items():
-            if not result.verdict.is_ok() or result.checked_at is None:
+        # The row's columns say whether it is fresh: only those rows' results are unpacked.
+        for url, verdict, checked_at, payload in self._latest_rows(
+            urls, "r.verdict, r.checked_at, r.payload"
+        ):
+            if verdict not in _OK_VERDICTS or checked_at is None:
                 continue
-            if now - _aware(result.checked_at) < max_age:
-                fresh[url] = result
+            if now - _aware(datetime.fromisoformat(checked_at)) < max_age:
+                fresh[url] = _unpack(payload)
         return fresh
 
     def validators(self, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
         """``(etag, last_modified)`` by URL, for URLs whose latest result is ok and has one."""
         found: dict[str, tuple[str | None, str | None]] = {}
-        for url, result in self._latest(urls).items():
-            if result.verdict.is_ok() and (result.etag or result.last_modified):
-                found[url] = (result.etag, result.last_modified)
+        for url, verdict, etag, modified in self._latest_rows(
+            urls, "r.verdict, r.etag, r.last_modified"
+        ):
+            if verdict in _OK_VERDICTS and (etag or modified):
+                found[url] = (etag, modified)
         return found
 
     def latest_result(self, url: str) -> CheckResult | None:
@@ -457,18 +466,20 @@ class Store:
             )
 
     def _latest(self, urls: Iterable[str]) -> dict[str, CheckResult]:
-        wanted = _unique(urls)
+        return {url: _unpack(payload) for url, payload in self._latest_rows(urls, "r.payload")}
 
-        def query(conn: sqlite3.Connection) -> dict[str, CheckResult]:
-            rows = _rows_by_url(
+    def _latest_rows(self, urls: Iterable[str], columns: str) -> list[Any]:
+        """``(url, *columns)`` of the latest stored row of each URL (the columns derive
+        from the stored result: read them where the whole result is not needed)."""
+        wanted = _unique(urls)
+        return self._read(
+            lambda conn: _rows_by_url(
                 conn,
-                "SELECT r.url, r.payload FROM results AS r WHERE r.url IN ({urls}) AND r.run_id ="
-                " (SELECT MAX(x.run_id) FROM results AS x WHERE x.url = r.url)",
+                f"SELECT r.url, {columns} FROM results AS r WHERE r.url IN ({{urls}}) AND"
+                " r.run_id = (SELECT MAX(x.run_id) FROM results AS x WHERE x.url = r.url)",
                 wanted,
             )
-            return {url: _unpack(payload) for url, payload in rows}
-
-        return self._read(query)
+        )
 
     # --------------------------------------------------------------- history
 
@@ -555,18 +566,12 @@ class Store:
                     (*chunk, before, before, HISTORY_WINDOW),
                 ).fetchall()
                 for url, verdict, at, failing_runs, failing_since in rows:
-                    try:
-                        parsed = Verdict(verdict)
-                    except ValueError:
+                    parsed = _VERDICTS.get(verdict)
+                    if parsed is None:  # a verdict this version does not know
                         continue
-                    pasts.setdefault(url, []).append(
-                        PastResult(
-                            verdict=parsed,
-                            at=datetime.fromisoformat(at),
-                            failing_runs=int(failing_runs),
-                            failing_since=_parse_ts(failing_since),
-                        )
-                    )
+                    since = datetime.fromisoformat(failing_since) if failing_since else None
+                    past = PastResult(parsed, datetime.fromisoformat(at), failing_runs, since)
+                    pasts.setdefault(url, []).append(past)
             return pasts
 
         return self._read(query)

@@ -11,9 +11,9 @@ fails the run is decided by :func:`linkhealth.models.fails_run`) and *neutral* (
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
+from typing import NamedTuple
 
 from linkhealth.models import Verdict
 
@@ -25,9 +25,9 @@ FLAKY_WINDOW = 10
 FLAKY_MIN_FLIPS = 2
 
 
-@dataclass(frozen=True)
-class PastResult:
-    """One earlier result of a URL, as the store keeps it."""
+class PastResult(NamedTuple):
+    """One earlier result of a URL, as the store keeps it (a tuple: a history pass reads
+    up to 30 of them for every URL)."""
 
     verdict: Verdict
     at: datetime
