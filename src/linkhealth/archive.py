@@ -264,6 +264,8 @@ class _Session:
         if not asks or self.broken.is_set():
             return
 
+        task: asyncio.Future[list[FetchResult]] | None = None
+
         def on_result(item: FetchResult) -> None:
             lookup = asks.get(item.url)
             if lookup is None:
@@ -278,6 +280,10 @@ class _Session:
             if problem is not None:
                 lookup.capture, lookup.done = None, False
                 self._failed(problem)
+                if self.broken.is_set() and task is not None:
+                    # Now, in this step: the host's slot is already free and its next
+                    # start may be due; the fetch stops before that request goes out.
+                    task.cancel()
                 return
             self.in_a_row = 0
             lookup.done = lookup.capture is None or fits(lookup.capture, lookup.before)

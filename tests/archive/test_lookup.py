@@ -168,7 +168,8 @@ def test_an_archive_that_refuses_stops_early_and_changes_nothing(
 ) -> None:
     wb.server.route("/wayback/available", Reply(status, content_type="text/plain"))
     results = [broken(f"https://gone{i}.test/") for i in range(6)]
-    stats = look_up(store, settings_for(wb, retries=0), results)
+    # No backoff: the host's next start is due at once when the third refusal comes in.
+    stats = look_up(store, settings_for(wb, retries=0, backoff_base=0.0), results)
     assert all(r.archive_url is None and r.verdict is Verdict.BROKEN for r in results)
     # Three look-ups in a row failed: the archive is taken to be down, nothing more asked.
     assert wb.server.hits() == MAX_FAILURES_IN_A_ROW
