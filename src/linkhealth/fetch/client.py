@@ -51,6 +51,8 @@ from linkhealth.fetch.guard import (
     make_socket_factory,
 )
 from linkhealth.fetch.result import KEPT_HEADERS, Outcome
+from linkhealth.fetch.wire import READ_CHUNK as WIRE_READ_CHUNK
+from linkhealth.fetch.wire import Body, Wire
 from linkhealth.mediatypes import HTML_CONTENT_TYPES, PDF_CONTENT_TYPES, media_type
 from linkhealth.models import HTTP_SCHEMES, ErrorKind, Redirect
 from linkhealth.weburl import host_key
@@ -161,7 +163,7 @@ def is_pdf(content_type: str | None) -> bool:
 
 
 # Raw body bytes asked of aiohttp at a time (as httpx-aiohttp's stream reads them).
-READ_CHUNK = 16 * 1024
+READ_CHUNK = WIRE_READ_CHUNK
 
 
 class _AiohttpStream(httpx.AsyncByteStream):
@@ -293,35 +295,22 @@ class Client:
         )
         self._method = settings.method.value.upper()
         self._cookies: aiohttp.CookieJar | None = None
-        self._session: aiohttp.ClientSession | None = None
         self._http: httpx.AsyncClient | None = None
-        self._transport: _Transport | None = None
+        self._transport: _Transport | Wire | None = None
         self._headers = httpx.Headers()  # the client's, for every request (set on entry)
         self._extensions: dict[str, Any] = {}
 
     async def __aenter__(self) -> Client:
         s = self.settings
-        if s.cookie_jar:
-            self._cookies = load_cookie_jar(s.cookie_jar)
-        connector = aiohttp.TCPConnector(
-            limit=0,  # the scheduler limits concurrency; idle keep-alives must not count
-            # The scheduler runs at most host-concurrency workers per host, but a
-            # redirect from another host's worker lands here too: aiohttp's own cap
-            # keeps the sockets open to any one host within the largest host limit.
-            limit_per_host=connection_limit_per_host(s),
-            ssl=self._ssl,
-            resolver=GuardResolver(self.guard, inner=_resolver()),
-            socket_factory=make_socket_factory(self.guard),
-            ttl_dns_cache=300,
-            keepalive_timeout=15,
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            trust_env=s.use_env_proxy,
-            cookie_jar=self._cookies if self._cookies is not None else aiohttp.DummyCookieJar(),
-            auto_decompress=False,
-        )
-        self._transport = _Transport(self._session)
+        if s.use_env_proxy or s.cookie_jar:
+            self._transport = self._aiohttp_transport()
+        else:
+            self._transport = Wire(
+                resolver=GuardResolver(self.guard, inner=_resolver()),
+                socket_factory=make_socket_factory(self.guard),
+                ssl_context=self._ssl,
+                limit_per_host=connection_limit_per_host(s),
+            )
         self._http = httpx.AsyncClient(
             transport=self._transport,
             trust_env=False,  # env proxies are aiohttp's job, and only on request
@@ -339,6 +328,32 @@ class Client:
         self._headers = self._http.headers
         self._extensions = {"timeout": self._http.timeout.as_dict()}
         return self
+
+    def _aiohttp_transport(self) -> _Transport:
+        """aiohttp's session, for runs with environment proxies or a cookie jar: the
+        same guard (resolver, socket factory), TLS context and per-host limit."""
+        s = self.settings
+        if s.cookie_jar:
+            self._cookies = load_cookie_jar(s.cookie_jar)
+        connector = aiohttp.TCPConnector(
+            limit=0,  # the scheduler limits concurrency; idle keep-alives must not count
+            # The scheduler runs at most host-concurrency workers per host, but a
+            # redirect from another host's worker lands here too: aiohttp's own cap
+            # keeps the sockets open to any one host within the largest host limit.
+            limit_per_host=connection_limit_per_host(s),
+            ssl=self._ssl,
+            resolver=GuardResolver(self.guard, inner=_resolver()),
+            socket_factory=make_socket_factory(self.guard),
+            ttl_dns_cache=300,
+            keepalive_timeout=15,
+        )
+        session = aiohttp.ClientSession(
+            connector=connector,
+            trust_env=s.use_env_proxy,
+            cookie_jar=self._cookies if self._cookies is not None else aiohttp.DummyCookieJar(),
+            auto_decompress=False,
+        )
+        return _Transport(session)
 
     async def __aexit__(
         self,
@@ -581,7 +596,7 @@ class _Chunks:
     def __init__(self, response: httpx.Response) -> None:
         stream = getattr(response, "stream", None)
         self._iter: AsyncIterator[bytes] | None = None
-        if isinstance(stream, _AiohttpStream):
+        if isinstance(stream, Body | _AiohttpStream):
             self.next: Callable[[], Awaitable[bytes]] = stream.read_chunk
         else:
             self._iter = response.aiter_raw()

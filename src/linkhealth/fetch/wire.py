@@ -1,0 +1,597 @@
+"""What sends the bytes under httpx: HTTP/1.1 over asyncio with ``httptools``' parser.
+
+One :class:`Connection` (an :class:`asyncio.Protocol`) per socket, one request at a time
+on it; :class:`Wire` keeps a small per-host pool of idle keep-alive connections and never
+holds more sockets to one (scheme, host, port) than ``limit_per_host``, idle ones
+included. A connection goes back to the pool only when its response arrived whole and
+both sides allow keep-alive; a response closed early (at ``</head>``, a redirect with its
+body unread) closes its socket.
+
+Every connection is made through the address guard: a host name through
+:class:`~linkhealth.fetch.guard.GuardResolver` (``--resolve``, blocked addresses), and
+every address, IP-literal hosts included, through the guard's socket factory right
+before connect. TLS uses the run's context (verification, ``--min-tls``,
+``--ca-bundle``) with SNI and the host name checked as aiohttp does.
+
+Timeouts per phase, as the aiohttp transport had them: ``pool`` bounds getting a
+connection (waiting for a slot, resolving, connecting), ``connect`` the TCP connect and
+TLS handshake, ``read`` each wait for more of the answer. The engine bounds the whole
+attempt. Runs with environment proxies or a cookie jar use the aiohttp transport
+(client.py): everything above the transport is shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httptools
+import httpx
+from aiohttp.abc import AbstractResolver
+
+# A connection unused this long is closed (the aiohttp transport's keepalive_timeout).
+KEEPALIVE_SECONDS = 15.0
+_SWEEP_SECONDS = 5.0
+# Body bytes held unread before the socket stops being read (flow control).
+_HIGH_WATER = 256 * 1024
+# Raw body bytes handed up at a time, as aiohttp's stream handed them: one compressed
+# chunk must not decode past a read's cap (see client._read_chunks).
+READ_CHUNK = 16 * 1024
+DNS_CACHE_SECONDS = 300.0
+# The limits aiohttp's client parser keeps: a longer line or more headers is a broken
+# answer (a protocol error), never a header held whole however large the server makes it.
+MAX_LINE = 8190
+MAX_HEADERS = 128
+_MAX_HEAD = MAX_HEADERS * 2 * MAX_LINE
+
+SocketFactory = Callable[[tuple[int, int, int, str, tuple[Any, ...]]], socket.socket]
+_PoolKey = tuple[str, str, int, str | None]
+
+
+class Connection(asyncio.Protocol):
+    """One socket, one request at a time; the response parsed as it arrives."""
+
+    def __init__(self, wire: Wire, key: _PoolKey) -> None:
+        self.wire = wire
+        self.key = key
+        self.loop = wire.loop
+        self.transport: asyncio.Transport | None = None
+        self.parser: Any = None  # httptools.HttpResponseParser of the current response
+        self.lost = False
+        self.idle_since = 0.0
+        self._reset(head_only=False)
+
+    def _reset(self, *, head_only: bool) -> None:
+        self.head_only = head_only
+        self.status = 0
+        self.reason = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.head_done = False
+        self.complete = False
+        self.keep_alive = False
+        self.sized = False  # Content-Length or chunked: the end is not the close
+        self.chunks: list[bytes] = []
+        self.buffered = 0
+        self.paused = False
+        self.error: BaseException | None = None
+        self.got_data = False
+        self.head_bytes = 0
+        self.problem: str | None = None  # why a callback stopped the parser
+        self.waiter: asyncio.Future[None] | None = None
+
+    # --- asyncio.Protocol -----------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.wire._opened(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.got_data = True
+        parser = self.parser
+        if parser is None or self.complete:  # nothing asked: a server talking out of turn
+            self.keep_alive = False
+            self.close()
+            return
+        if not self.head_done:
+            self.head_bytes += len(data)
+            if self.head_bytes > _MAX_HEAD:
+                self._broken(f"Got more than {_MAX_HEAD} bytes when reading the response head")
+                return
+        try:
+            parser.feed_data(data)
+        except httptools.HttpParserUpgrade:  # 101: the rest is another protocol
+            self.keep_alive = False
+            self._finish()
+        except httptools.HttpParserError as exc:
+            if self.problem is not None:
+                self._broken(self.problem)
+            elif not self.head_done:
+                self._broken(f"Bad status line or header: {exc}")
+            else:  # in the body (a broken chunk): as aiohttp's payload errors, a reset
+                self._fail(httpx.RemoteProtocolError(f"invalid response body: {exc}"))
+                self.close()
+            return
+        if self.buffered > _HIGH_WATER and not self.paused and self.transport is not None:
+            self.paused = True
+            self.transport.pause_reading()
+
+    def eof_received(self) -> bool | None:
+        return None  # close the socket; connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self.wire._closed(self)
+        if self.parser is None or self.complete:
+            return
+        if self.head_done and not self.sized and exc is None and not self.error:
+            self.keep_alive = False  # HTTP/1.0-style body: the close is its end
+            self._finish()
+            return
+        if self.got_data or self.head_done:
+            error: httpx.TransportError = httpx.RemoteProtocolError(
+                "server closed the connection before the answer was complete"
+            )
+        else:
+            error = httpx.RemoteProtocolError("server disconnected without an answer")
+        if exc is not None:
+            error.__cause__ = exc
+        self._fail(error)
+
+    def _broken(self, message: str) -> None:
+        """An answer that is not HTTP (a protocol error, as aiohttp's parser reported it)."""
+        self._fail(httpx.ProtocolError(message))
+        self.close()
+
+    # --- httptools callbacks ------------------------------------------------------
+    def on_status(self, status: bytes) -> None:
+        self.reason += status
+        if len(self.reason) > MAX_LINE:
+            self.problem = f"Got more than {MAX_LINE} bytes when reading the status line"
+            raise ValueError(self.problem)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if len(name) > MAX_LINE or len(value) > MAX_LINE:
+            self.problem = f"Got more than {MAX_LINE} bytes when reading header {name[:40]!r}"
+            raise ValueError(self.problem)
+        if len(self.headers) >= MAX_HEADERS:
+            self.problem = "Too many headers received"
+            raise ValueError(self.problem)
+        if b"\x00" in value:
+            self.problem = f"Invalid HTTP header {name[:40]!r}: a NUL byte in its value"
+            raise ValueError(self.problem)
+        # llhttp strips the white space before a value, not after (aiohttp strips both).
+        self.headers.append((name, value.rstrip(b" \t")))
+
+    def on_headers_complete(self) -> None:
+        parser = self.parser
+        status = parser.get_status_code()
+        if 100 <= status < 200 and status != 101:
+            self.headers = []  # an interim answer (100, 103): the real one follows
+            self.reason = b""
+            return
+        self.status = status
+        self.head_done = True
+        self.keep_alive = parser.should_keep_alive()
+        self.sized = (
+            self.head_only
+            or status in (204, 304)
+            or any(
+                name.lower() in (b"content-length", b"transfer-encoding")
+                for name, _ in self.headers
+            )
+        )
+        if self.head_only:  # a HEAD answer has no body, whatever its headers say
+            self._finish()
+        else:
+            self._wake()
+
+    def on_body(self, body: bytes) -> None:
+        if self.complete:
+            return
+        self.chunks.append(body)
+        self.buffered += len(body)
+        self._wake()
+
+    def on_message_complete(self) -> None:
+        if self.head_done:
+            self._finish()
+
+    # --- internals ----------------------------------------------------------------
+    def _finish(self) -> None:
+        self.complete = True
+        self.head_done = True
+        self._wake()
+
+    def _fail(self, error: BaseException) -> None:
+        if self.error is None:
+            self.error = error
+        self.keep_alive = False
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait(self, timeout: float | None, what: str) -> None:
+        """Until the parser or the socket has news, at most ``timeout`` seconds."""
+        waiter = self.waiter = self.loop.create_future()
+        handle = None
+        if timeout is not None:
+            handle = self.loop.call_later(timeout, _time_out, waiter, what)
+        try:
+            await waiter
+        finally:
+            if handle is not None:
+                handle.cancel()
+            self.waiter = None
+
+    def send(self, data: bytes, *, head_only: bool) -> None:
+        self._reset(head_only=head_only)
+        self.parser = parser = httptools.HttpResponseParser(self)
+        # aiohttp's client parser is as lenient (its answers are what verdicts were made of).
+        parser.set_dangerous_leniencies(
+            lenient_headers=True,
+            lenient_optional_cr_before_lf=True,
+            lenient_spaces_after_chunk_size=True,
+        )
+        assert self.transport is not None
+        self.transport.write(data)
+
+    def take(self) -> bytes:
+        """At most :data:`READ_CHUNK` body bytes of those arrived (``b""`` when none)."""
+        chunks = self.chunks
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        if len(data) > READ_CHUNK:
+            chunks.append(data[READ_CHUNK:])
+            data = data[:READ_CHUNK]
+        self.buffered -= len(data)
+        if self.paused and self.buffered <= _HIGH_WATER and self.transport is not None:
+            self.paused = False
+            self.transport.resume_reading()
+        return data
+
+    def reusable(self) -> bool:
+        return (
+            self.complete
+            and self.keep_alive
+            and self.error is None
+            and not self.lost
+            and not self.chunks
+            and self.transport is not None
+            and not self.transport.is_closing()
+        )
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+def _time_out(waiter: asyncio.Future[None], what: str) -> None:
+    if not waiter.done():
+        waiter.set_exception(httpx.ReadTimeout(f"no {what} within the read timeout"))
+
+
+class Body(httpx.AsyncByteStream):
+    """A response's body, read by :meth:`read_chunk` (no async generator); closing it
+    returns the connection to the pool only when the answer arrived whole."""
+
+    def __init__(self, conn: Connection, read_timeout: float | None) -> None:
+        self._conn = conn
+        self._timeout = read_timeout
+        self._closed = False
+
+    async def read_chunk(self) -> bytes:
+        """The body bytes that arrived since the last call; ``b""`` at the end."""
+        conn = self._conn
+        while True:
+            if conn.chunks:
+                return conn.take()
+            if conn.error is not None:
+                raise conn.error
+            if conn.complete or self._closed:
+                return b""
+            await conn.wait(self._timeout, "body bytes")
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while chunk := await self.read_chunk():
+            yield chunk
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._conn.wire.release(self._conn)
+
+
+class Wire(httpx.AsyncBaseTransport):
+    """httpx requests sent over a per-host pool of :class:`Connection`."""
+
+    def __init__(
+        self,
+        *,
+        resolver: AbstractResolver,
+        socket_factory: SocketFactory,
+        ssl_context: ssl.SSLContext,
+        limit_per_host: int,
+    ) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._resolver = resolver
+        self._socket_factory = socket_factory
+        self._ssl = ssl_context
+        self._limit = max(1, limit_per_host)
+        self._idle: dict[_PoolKey, list[Connection]] = {}
+        self._open: dict[_PoolKey, int] = {}
+        self._waiters: dict[_PoolKey, list[asyncio.Future[None]]] = {}
+        self._all: set[Connection] = set()
+        self._dns: dict[str, tuple[float, list[Any]]] = {}
+        self._dns_pending: dict[str, asyncio.Future[list[Any]]] = {}
+        self._sweeper: asyncio.TimerHandle | None = None
+        self._closing = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        scheme = url.scheme
+        if scheme not in ("http", "https"):
+            raise httpx.UnsupportedProtocol(f"cannot send a request to a {scheme}: URL")
+        host = url.raw_host.decode("ascii")
+        port = url.port or (443 if scheme == "https" else 80)
+        sni = request.extensions.get("sni_hostname")
+        key: _PoolKey = (scheme, host, port, sni)
+        timeout = request.extensions.get("timeout", {})
+        head_only = request.method == "HEAD"
+        message = _message(request)
+        conn = self._reused(key)
+        if conn is not None:
+            conn.send(message, head_only=head_only)
+            try:
+                await self._await_head(conn, timeout.get("read"))
+            except httpx.RemoteProtocolError:
+                if conn.got_data:
+                    raise
+                # A kept-alive socket the server had closed already: a fresh one, once.
+                conn = None
+        if conn is None:
+            conn = await self._connection(key, timeout)
+            conn.send(message, head_only=head_only)
+            await self._await_head(conn, timeout.get("read"))
+        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
+        if conn.reason:
+            extensions["reason_phrase"] = conn.reason
+        return httpx.Response(
+            status_code=conn.status,
+            headers=conn.headers,
+            stream=Body(conn, timeout.get("read")),
+            request=request,
+            extensions=extensions,
+        )
+
+    async def _await_head(self, conn: Connection, read_timeout: float | None) -> None:
+        try:
+            while not conn.head_done:
+                if conn.error is not None:
+                    raise conn.error
+                await conn.wait(read_timeout, "answer")
+        except BaseException:
+            conn.parser = None
+            conn.close()
+            raise
+
+    def _reused(self, key: _PoolKey) -> Connection | None:
+        idle = self._idle.get(key)
+        while idle:
+            conn = idle.pop()
+            if not conn.lost and conn.transport is not None and not conn.transport.is_closing():
+                return conn
+            conn.close()
+        return None
+
+    async def _connection(self, key: _PoolKey, timeout: dict[str, float | None]) -> Connection:
+        pool_timeout = timeout.get("pool")
+        if pool_timeout is None:
+            return await self._new_connection(key, timeout.get("connect"))
+        async with asyncio.timeout(pool_timeout):
+            return await self._new_connection(key, timeout.get("connect"))
+
+    async def _new_connection(self, key: _PoolKey, connect_timeout: float | None) -> Connection:
+        while self._open.get(key, 0) >= self._limit:
+            idle = self._reused(key)
+            if idle is not None:
+                return idle
+            waiter = self.loop.create_future()
+            self._waiters.setdefault(key, []).append(waiter)
+            try:
+                await waiter
+            finally:
+                waiters = self._waiters.get(key)
+                if waiters and waiter in waiters:
+                    waiters.remove(waiter)
+        # The slot is taken now; once the socket is made, its close gives it back.
+        self._open[key] = self._open.get(key, 0) + 1
+        made: list[Connection] = []
+        try:
+            return await self._connect(key, connect_timeout, made)
+        except BaseException:
+            if made and made[0] in self._all:
+                made[0].close()  # connection_lost gives the slot back
+            else:
+                self._count_down(key)
+            raise
+
+    async def _connect(
+        self, key: _PoolKey, connect_timeout: float | None, made: list[Connection]
+    ) -> Connection:
+        scheme, host, port, sni = key
+        infos = await self._addresses(host, port)
+        tls = self._ssl if scheme == "https" else None
+        server_hostname = (sni or host.rstrip(".")) if tls is not None else None
+        last: BaseException | None = None
+        for family, proto, address in infos:
+            sock = self._socket_factory((family, socket.SOCK_STREAM, proto, "", address))
+            try:
+                sock.setblocking(False)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                async with asyncio.timeout(connect_timeout):
+                    await self.loop.sock_connect(sock, address)
+                    _, conn = await self.loop.create_connection(
+                        lambda: _made(made, Connection(self, key)),
+                        sock=sock,
+                        ssl=tls,
+                        server_hostname=server_hostname,
+                    )
+                return conn
+            except ssl.SSLError:
+                sock.close()
+                raise
+            except OSError as exc:
+                sock.close()
+                last = exc
+            except BaseException:
+                sock.close()
+                raise
+        assert last is not None
+        raise last
+
+    async def _addresses(self, host: str, port: int) -> list[tuple[int, int, tuple[Any, ...]]]:
+        """(family, proto, socket address) to try, in order: an IP literal as it is, a
+        name through the guard's resolver (its answers kept :data:`DNS_CACHE_SECONDS`)."""
+        literal = _ip_literal(host)
+        if literal is not None:
+            if literal.version == 6:
+                return [(socket.AF_INET6, 0, (host, port, 0, 0))]
+            return [(socket.AF_INET, 0, (host, port))]
+        infos = await self._resolve(host, port)
+        out: list[tuple[int, int, tuple[Any, ...]]] = []
+        for info in infos:
+            family = info["family"]
+            if family == socket.AF_INET6:
+                out.append((family, info["proto"], (info["host"], info["port"], 0, 0)))
+            else:
+                out.append((family, info["proto"], (info["host"], info["port"])))
+        return out
+
+    async def _resolve(self, host: str, port: int) -> list[Any]:
+        cache_key = f"{host}:{port}"
+        cached = self._dns.get(cache_key)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        pending = self._dns_pending.get(cache_key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        fut: asyncio.Future[list[Any]] = self.loop.create_future()
+        self._dns_pending[cache_key] = fut
+        try:
+            infos = await self._resolver.resolve(host, port, family=socket.AF_UNSPEC)
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # retrieved: a look-up nobody else waited on is no warning
+            raise
+        finally:
+            self._dns_pending.pop(cache_key, None)
+        fut.set_result(infos)
+        self._dns[cache_key] = (now + DNS_CACHE_SECONDS, infos)
+        return infos
+
+    def release(self, conn: Connection) -> None:
+        """A response is done with: keep its connection for the next request to that
+        host when the answer arrived whole and both sides allow it, else close it."""
+        conn.parser = None
+        if conn.reusable() and not self._closing:
+            conn.idle_since = time.monotonic()
+            self._idle.setdefault(conn.key, []).append(conn)
+            self._wake_one(conn.key)
+        else:
+            conn.close()
+
+    def _opened(self, conn: Connection) -> None:
+        self._all.add(conn)
+        self._sweep_later()
+
+    def _closed(self, conn: Connection) -> None:
+        """``conn``'s socket is closed (by either side)."""
+        if conn in self._all:
+            self._all.discard(conn)
+            idle = self._idle.get(conn.key)
+            if idle and conn in idle:
+                idle.remove(conn)
+            self._count_down(conn.key)
+
+    def _count_down(self, key: _PoolKey) -> None:
+        left = self._open.get(key, 0) - 1
+        if left > 0:
+            self._open[key] = left
+        else:
+            self._open.pop(key, None)
+        self._wake_one(key)
+
+    def _wake_one(self, key: _PoolKey) -> None:
+        waiters = self._waiters.get(key)
+        while waiters:
+            waiter = waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    def _sweep_later(self) -> None:
+        if self._sweeper is None and not self._closing:
+            self._sweeper = self.loop.call_later(_SWEEP_SECONDS, self._sweep)
+
+    def _sweep(self) -> None:
+        """Close connections idle longer than :data:`KEEPALIVE_SECONDS`."""
+        self._sweeper = None
+        cutoff = time.monotonic() - KEEPALIVE_SECONDS
+        for idle in list(self._idle.values()):
+            for conn in [c for c in idle if c.idle_since < cutoff]:
+                idle.remove(conn)
+                conn.close()
+        if self._all:
+            self._sweep_later()
+
+    async def aclose(self) -> None:
+        self._closing = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        for conn in list(self._all):
+            conn.close()
+        self._idle.clear()
+        await self._resolver.close()
+        if self._all:
+            await asyncio.sleep(0)  # the loop closes the sockets on its next turn
+
+
+def _made(made: list[Connection], conn: Connection) -> Connection:
+    made.append(conn)
+    return conn
+
+
+def _message(request: httpx.Request) -> bytes:
+    """The request line and header block of a body-less request."""
+    url = request.url
+    lines = [request.method.encode("ascii"), b" ", url.raw_path, b" HTTP/1.1\r\n"]
+    for name, value in request.headers.raw:
+        lines += (name, b": ", value, b"\r\n")
+    lines.append(b"\r\n")
+    message = b"".join(lines)
+    if message.count(b"\n") != len(request.headers.raw) + 2 or b"\r" in message.replace(
+        b"\r\n", b""
+    ):
+        raise httpx.LocalProtocolError("a request header holds a line break")
+    return message
+
+
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if not host or not (host[-1].isdigit() or ":" in host):
+        return None
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
