@@ -168,6 +168,9 @@ class Connection(asyncio.Protocol):
         self.headers.append((name, value.rstrip(b" \t")))
 
     def on_headers_complete(self) -> None:
+        if self.head_done:  # a second answer to one request: never trust this socket again
+            self.keep_alive = False
+            return
         parser = self.parser
         status = parser.get_status_code()
         if 100 <= status < 200 and status != 101:

@@ -1,0 +1,239 @@
+"""HTTP/1.1 edges of the transport under httpx (fetch/wire.py), against a loopback server
+that writes exactly the bytes each case needs: chunked and close-delimited bodies, HEAD,
+204/304, interim 1xx answers, keep-alive reuse and when a connection must not be reused."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from linkhealth.config import RequestMethod
+from linkhealth.fetch.wire import MAX_HEADERS
+from linkhealth.meta import extract_meta
+from linkhealth.models import ErrorKind, Verdict
+from support.fetchkit import fast, run
+
+HEAD = b"<!doctype html><html><head><title>Edge</title></head><body>"
+
+
+@dataclass
+class Served:
+    """What one answer does: ``payload`` written, then the socket kept or closed."""
+
+    payload: bytes
+    close: bool = False
+    then: bytes = b""  # written after ``pause`` seconds (a second packet)
+    pause: float = 0.3
+
+
+@dataclass
+class Script:
+    """A server answering each request with ``answer(request head, index)``."""
+
+    answer: Callable[[bytes, int], Served]
+    connections: int = 0
+    requests: list[bytes] = field(default_factory=list)
+    closed_by_client: int = 0
+
+
+Start = Callable[[Callable[[bytes, int], Served]], tuple[str, Script]]
+
+
+@pytest.fixture
+def script_server() -> Iterator[Start]:
+    listeners: list[socket.socket] = []
+    stop = threading.Event()
+
+    def start(answer: Callable[[bytes, int], Served]) -> tuple[str, Script]:
+        script = Script(answer)
+        listener = socket.create_server(("127.0.0.2", 0))
+        listener.settimeout(0.2)
+        listeners.append(listener)
+        threading.Thread(target=_accept, args=(listener, script, stop), daemon=True).start()
+        return f"http://127.0.0.2:{listener.getsockname()[1]}", script
+
+    yield start
+    stop.set()
+    for listener in listeners:
+        listener.close()
+
+
+def _accept(listener: socket.socket, script: Script, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            sock, _ = listener.accept()
+        except (TimeoutError, OSError):
+            continue
+        script.connections += 1
+        threading.Thread(target=_serve, args=(sock, script), daemon=True).start()
+
+
+def _serve(sock: socket.socket, script: Script) -> None:
+    sock.settimeout(10)  # bounded: a silent client ends the handler
+    buf = b""
+    with sock:
+        try:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    data = sock.recv(65536)
+                    if not data:
+                        script.closed_by_client += 1
+                        return
+                    buf += data
+                head, _, buf = buf.partition(b"\r\n\r\n")
+                script.requests.append(head)
+                served = script.answer(head, len(script.requests) - 1)
+                sock.sendall(served.payload)
+                if served.then:
+                    time.sleep(served.pause)
+                    sock.sendall(served.then)
+                if served.close:
+                    return
+        except OSError:
+            return
+
+
+def _chunked(body: bytes, size: int) -> bytes:
+    parts = [
+        b"%x;ext=1\r\n" % len(body[i : i + size]) + body[i : i + size] + b"\r\n"
+        for i in range(0, len(body), size)
+    ]
+    return b"".join(parts) + b"0\r\n\r\n"
+
+
+def test_chunked_body_is_read_and_the_connection_kept(script_server: Start) -> None:
+    page = HEAD + b"<p>" + b"x" * 3000 + b"</p></body></html>"
+    base, script = script_server(
+        lambda head, i: Served(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + _chunked(page, 7)
+        )
+    )
+    results = run([f"{base}/a", f"{base}/b"], fast(host_concurrency=1), full_body={f"{base}/a"})
+    assert [r.verdict for r in results] == [Verdict.OK, Verdict.OK]
+    assert results[0].body == page  # de-chunked, whole (extensions and sizes gone)
+    assert extract_meta(results[1].body, "text/html", f"{base}/b").title == "Edge"
+    assert script.connections == 1  # the chunked answer ended cleanly: the socket is reused
+
+
+def test_close_delimited_body_ends_at_the_close(script_server: Start) -> None:
+    page = HEAD + b"<p>" + b"y" * 5000 + b"</p></body></html>"
+    base, script = script_server(
+        lambda head, i: Served(
+            b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n" + page, close=True
+        )
+    )
+    results = run([f"{base}/a", f"{base}/b"], fast(host_concurrency=1), full_body={f"{base}/a"})
+    assert [r.verdict for r in results] == [Verdict.OK, Verdict.OK]
+    assert results[0].body == page and not results[0].truncated
+    assert script.connections == 2  # an HTTP/1.0 answer is never followed on its socket
+
+
+def test_short_body_before_the_close_is_a_reset(script_server: Start) -> None:
+    base, _ = script_server(
+        lambda head, i: Served(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 9000\r\n\r\n"
+            + HEAD[:30],
+            close=True,
+        )
+    )
+    (r,) = run([f"{base}/a"], fast(retries=0))
+    assert r.verdict is Verdict.ERROR and r.error_kind is ErrorKind.RESET, r.detail
+
+
+def test_head_answer_has_no_body_whatever_its_length_says(script_server: Start) -> None:
+    base, script = script_server(
+        lambda head, i: Served(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n"
+        )
+    )
+    settings = fast(method=RequestMethod.HEAD, host_concurrency=1, read_timeout=3.0)
+    results = run([f"{base}/a", f"{base}/b", f"{base}/c"], settings)
+    assert [r.verdict for r in results] == [Verdict.OK] * 3, results[0].detail
+    assert all(h.startswith(b"HEAD ") for h in script.requests)
+    assert script.connections == 1  # answered whole at its headers: the socket is reused
+
+
+@pytest.mark.parametrize("status", [204, 304])
+def test_bodyless_statuses_end_at_their_headers(script_server: Start, status: int) -> None:
+    def answer(head: bytes, i: int) -> Served:
+        if i == 0:
+            return Served(b'HTTP/1.1 %d Nothing\r\nETag: "v1"\r\n\r\n' % status)
+        return Served(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(HEAD)
+            + HEAD
+        )
+
+    base, script = script_server(answer)
+    results = run([f"{base}/a", f"{base}/b"], fast(host_concurrency=1, read_timeout=3.0))
+    assert results[0].http_status == status
+    assert results[1].verdict is Verdict.OK
+    assert extract_meta(results[1].body, "text/html", f"{base}/b").title == "Edge"
+    assert script.connections == 1
+
+
+def test_interim_answers_are_skipped(script_server: Start) -> None:
+    base, _ = script_server(
+        lambda head, i: Served(
+            b"HTTP/1.1 100 Continue\r\n\r\n"
+            b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n",
+            then=b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 0\r\n"
+            b"X-Final: yes\r\n\r\n",
+        )
+    )
+    (r,) = run([f"{base}/gone"], fast())
+    assert r.http_status == 404 and r.verdict is Verdict.BROKEN
+
+
+def test_a_partly_read_answer_closes_its_connection(script_server: Start) -> None:
+    rest = b"<p>" + b"z" * 200_000 + b"</p>"
+
+    def answer(head: bytes, i: int) -> Served:
+        body = HEAD + (rest if i == 0 else b"")
+        start = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n"
+        # The rest of /big comes later: a client that kept this socket for /small would
+        # read it as /small's answer.
+        return Served(start % len(body) + HEAD, then=body[len(HEAD) :])
+
+    base, script = script_server(answer)
+    results = run([f"{base}/big", f"{base}/small"], fast(host_concurrency=1))
+    assert [r.verdict for r in results] == [Verdict.OK, Verdict.OK]
+    assert len(results[0].body) < 10_000  # read to </head>, not the 200 kB after it
+    # The rest of /big was never read: its socket is closed, /small gets a new one.
+    assert script.connections == 2
+    assert script.requests[1].startswith(b"GET /small")
+
+
+def test_a_kept_socket_the_server_closed_is_replaced(script_server: Start) -> None:
+    def answer(head: bytes, i: int) -> Served:
+        if i == 1:  # the kept socket's next request: closed unanswered (its idle timeout)
+            return Served(b"", close=True)
+        return Served(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(HEAD)
+            + HEAD
+        )
+
+    base, script = script_server(answer)
+    results = run([f"{base}/a", f"{base}/b"], fast(host_concurrency=1, retries=0))
+    assert [r.verdict for r in results] == [Verdict.OK, Verdict.OK], results[1].detail
+    assert [r.attempts for r in results] == [1, 1]
+    assert script.connections == 2 and len(script.requests) == 3
+
+
+def test_header_limits_are_aiohttps(script_server: Start) -> None:
+    def answer(head: bytes, i: int) -> Served:
+        n = MAX_HEADERS - 2 if b"/fine" in head else MAX_HEADERS + 1
+        extra = b"".join(b"X-H%d: v \r\n" % k for k in range(n))
+        return Served(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + extra + b"Content-Length: 0\r\n\r\n"
+        )
+
+    base, _ = script_server(answer)
+    fine, many = run([f"{base}/fine", f"{base}/many"], fast(retries=0))
+    assert fine.verdict is Verdict.OK, fine.detail
+    assert many.error_kind is ErrorKind.PROTOCOL and "too many headers" in many.detail.lower()
