@@ -237,3 +237,25 @@ def test_header_limits_are_aiohttps(script_server: Start) -> None:
     fine, many = run([f"{base}/fine", f"{base}/many"], fast(retries=0))
     assert fine.verdict is Verdict.OK, fine.detail
     assert many.error_kind is ErrorKind.PROTOCOL and "too many headers" in many.detail.lower()
+
+
+def test_credentials_in_the_url_go_to_that_url_only(script_server: Start) -> None:
+    def answer(head: bytes, i: int) -> Served:
+        if head.startswith(b"GET /first"):  # the same host, written without the credentials
+            location = f"{base}/second".encode()
+            return Served(
+                b"HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n" % location
+            )
+        return Served(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(HEAD)
+            + HEAD
+        )
+
+    base, script = script_server(answer)
+    url = base.replace("http://", "http://al%20ice:s%40cret@") + "/first"
+    (r,) = run([url], fast())
+    assert r.http_status == 200 and r.redirects
+    first, second = (head.lower() for head in script.requests)
+    # base64("al ice:s@cret"): the user and password percent-decoded, as aiohttp sent them.
+    assert b"authorization: basic ywwgawnlonnay3jlda==" in first
+    assert b"authorization" not in second

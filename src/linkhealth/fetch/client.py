@@ -204,9 +204,12 @@ class _Transport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeout = request.extensions.get("timeout", {})
         with map_aiohttp_exceptions():
+            url = request.url
+            if url.userinfo:  # sent as Authorization already (credentials_for)
+                url = url.copy_with(username=None, password=None)
             response = await self._session.request(
                 method=request.method,
-                url=str(request.url),
+                url=str(url),
                 headers=request.headers,
                 data=request.content or None,
                 allow_redirects=False,

@@ -397,35 +397,50 @@ class Wire(httpx.AsyncBaseTransport):
         return None
 
     async def _connection(self, key: _PoolKey, timeout: dict[str, float | None]) -> Connection:
+        """A connection for ``key``: an idle one, else a new one once the host has a free
+        slot, all within the ``pool`` timeout. On any failure (the timeout, a cancel) a
+        connection already made is closed: its close gives its slot back."""
+        made: list[Connection] = []
         pool_timeout = timeout.get("pool")
-        if pool_timeout is None:
-            return await self._new_connection(key, timeout.get("connect"))
-        async with asyncio.timeout(pool_timeout):
-            return await self._new_connection(key, timeout.get("connect"))
+        try:
+            if pool_timeout is None:
+                return await self._new_connection(key, timeout.get("connect"), made)
+            async with asyncio.timeout(pool_timeout):
+                return await self._new_connection(key, timeout.get("connect"), made)
+        except BaseException:
+            for conn in made:
+                conn.close()
+            raise
 
-    async def _new_connection(self, key: _PoolKey, connect_timeout: float | None) -> Connection:
+    async def _new_connection(
+        self, key: _PoolKey, connect_timeout: float | None, made: list[Connection]
+    ) -> Connection:
         while self._open.get(key, 0) >= self._limit:
             idle = self._reused(key)
             if idle is not None:
+                made.append(idle)
                 return idle
-            waiter = self.loop.create_future()
-            self._waiters.setdefault(key, []).append(waiter)
-            try:
-                await waiter
-            finally:
-                waiters = self._waiters.get(key)
-                if waiters and waiter in waiters:
-                    waiters.remove(waiter)
+            await self._slot_freed(key)
         # The slot is taken now; once the socket is made, its close gives it back.
         self._open[key] = self._open.get(key, 0) + 1
-        made: list[Connection] = []
         try:
             return await self._connect(key, connect_timeout, made)
         except BaseException:
-            if made and made[0] in self._all:
-                made[0].close()  # connection_lost gives the slot back
-            else:
-                self._count_down(key)
+            if not any(conn in self._all for conn in made):
+                self._count_down(key)  # no socket made: its close will not give it back
+            raise
+
+    async def _slot_freed(self, key: _PoolKey) -> None:
+        waiter = self.loop.create_future()
+        waiters = self._waiters.setdefault(key, [])
+        waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter in waiters:
+                waiters.remove(waiter)
+            elif waiter.done() and not waiter.cancelled():
+                self._wake_one(key)  # woken, but leaving: the next in line gets the slot
             raise
 
     async def _connect(
@@ -516,6 +531,8 @@ class Wire(httpx.AsyncBaseTransport):
 
     def _opened(self, conn: Connection) -> None:
         self._all.add(conn)
+        if self._closing:  # made while the run ends (a cancelled attempt's last step)
+            conn.close()
         self._sweep_later()
 
     def _closed(self, conn: Connection) -> None:
