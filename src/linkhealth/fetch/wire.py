@@ -63,6 +63,7 @@ class Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.parser: Any = None  # httptools.HttpResponseParser of the current response
         self.lost = False
+        self.holds_slot = False  # its close gives the host's slot back
         self.idle_since = 0.0
         self._reset(head_only=False)
 
@@ -238,6 +239,9 @@ class Connection(asyncio.Protocol):
 
     def send(self, data: bytes, *, head_only: bool) -> None:
         self._reset(head_only=head_only)
+        if self.lost:  # closed under us (a kept socket the server had just closed)
+            self.error = httpx.RemoteProtocolError("server disconnected without an answer")
+            return
         self.parser = parser = httptools.HttpResponseParser(self)
         # aiohttp's client parser is as lenient (its answers are what verdicts were made of).
         parser.set_dangerous_leniencies(
@@ -274,8 +278,11 @@ class Connection(asyncio.Protocol):
         )
 
     def close(self) -> None:
+        """Close the socket now: a TLS connection without waiting for the peer's
+        close_notify (as aiohttp's ``ssl_shutdown_timeout=0``), so no socket outlives
+        the run's loop."""
         if self.transport is not None:
-            self.transport.close()
+            self.transport.abort()
 
 
 def _time_out(waiter: asyncio.Future[None], what: str) -> None:
@@ -424,11 +431,14 @@ class Wire(httpx.AsyncBaseTransport):
         # The slot is taken now; once the socket is made, its close gives it back.
         self._open[key] = self._open.get(key, 0) + 1
         try:
-            return await self._connect(key, connect_timeout, made)
+            conn = await self._connect(key, connect_timeout, made)
         except BaseException:
-            if not any(conn in self._all for conn in made):
-                self._count_down(key)  # no socket made: its close will not give it back
+            self._count_down(key)  # sockets made on the way are closed, holding no slot
             raise
+        conn.holds_slot = True
+        if conn.lost:  # closed already (connection_lost ran before this line)
+            self._give_back(conn)
+        return conn
 
     async def _slot_freed(self, key: _PoolKey) -> None:
         waiter = self.loop.create_future()
@@ -537,11 +547,15 @@ class Wire(httpx.AsyncBaseTransport):
 
     def _closed(self, conn: Connection) -> None:
         """``conn``'s socket is closed (by either side)."""
-        if conn in self._all:
-            self._all.discard(conn)
-            idle = self._idle.get(conn.key)
-            if idle and conn in idle:
-                idle.remove(conn)
+        self._all.discard(conn)
+        idle = self._idle.get(conn.key)
+        if idle and conn in idle:
+            idle.remove(conn)
+        self._give_back(conn)
+
+    def _give_back(self, conn: Connection) -> None:
+        if conn.holds_slot:
+            conn.holds_slot = False
             self._count_down(conn.key)
 
     def _count_down(self, key: _PoolKey) -> None:
