@@ -1,16 +1,17 @@
-"""The HTTP client: httpx's API over aiohttp (``httpx-aiohttp``'s transport).
-
-Measured on this machine (see bench/RESULTS.md): httpx's own httpcore pool costs
-several ms of CPU per request when shared; httpx over aiohttp costs well under
-one. aiohttp also gives the two hooks the address guard needs: a resolver (for
-``--resolve`` and resolved-address checks) and a socket factory (the last check
-before connect).
+"""The HTTP client: httpx's API over a lean HTTP/1.1 transport (fetch/wire.py).
 
 httpx builds each request (default headers, timeouts); the request goes straight
-to the transport (:class:`_Transport`: httpx-aiohttp's, with a body read one chunk
-at a time). One :meth:`Client.attempt` follows redirects itself (never
-httpx's), re-checking every hop, and reads a bounded, decoded body only from the
-final response.
+to the transport: :class:`~linkhealth.fetch.wire.Wire` (asyncio + httptools, a small
+keep-alive pool per host), or, for runs with environment proxies or a cookie jar,
+:class:`_Transport` (httpx-aiohttp's aiohttp session with a body read one chunk at a
+time). Both connect through the same address guard (its resolver for host names, its
+socket factory right before every connect), the same TLS context and the same per-host
+socket limit; everything above the transport is this module's, one path for both.
+Measured on this machine (bench/RESULTS.md): httpx's own httpcore pool costs several ms
+of CPU per request, httpx over aiohttp under one, the wire transport about half of that.
+
+One :meth:`Client.attempt` follows redirects itself (never httpx's), re-checking every
+hop, and reads a bounded, decoded body only from the final response.
 """
 
 from __future__ import annotations
