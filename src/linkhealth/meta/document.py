@@ -103,6 +103,12 @@ def node_text(node: LexborNode) -> str:
     return unescape_twice(node.text(deep=True, separator="")[:MAX_TEXT_CHARS])
 
 
+def node_texts(nodes: list[LexborNode]) -> list[str]:
+    """:func:`node_text` of each node (one call for a page's paragraphs)."""
+    texts = [node.text(deep=True, separator="")[:MAX_TEXT_CHARS] for node in nodes]
+    return [unescape_twice(text) if "&" in text else text for text in texts]
+
+
 def unescape_twice(value: str) -> str:
     if "&" not in value:
         return value
@@ -198,7 +204,7 @@ def parse_page(text: str, url: str) -> Page:
         # A <frameset> can take the place of a body already begun: that body is then cut
         # from the document, yet it is still the page's body (with its paragraphs).
         found = tree.tags("p") if body.parent is not None else body.css("p")
-        page.paragraphs = [node_text(n) for n in found[: sel.PARAGRAPH_MAX_SCANNED]]
+        page.paragraphs = node_texts(found[: sel.PARAGRAPH_MAX_SCANNED])
     return page
 
 
