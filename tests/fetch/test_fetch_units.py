@@ -14,15 +14,19 @@ import aiohttp
 import brotli
 import httpx
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from linkhealth.errors import ConfigError
 from linkhealth.fetch import FetchResult, is_outage, missing_fragment, soft_404
 from linkhealth.fetch.classify import (
+    SOFT_404_TITLES,
     classify_exception,
     classify_status,
     is_challenge,
     is_retryable,
     parse_retry_after,
+    title_says_not_found,
 )
 from linkhealth.fetch.decode import MAX_CODINGS, BoundedDecoder, UnsupportedEncoding
 from linkhealth.fetch.guard import AddressBlocked, Guard, is_blocked, parse_ip
@@ -584,3 +588,30 @@ def test_kept_headers_are_read_in_one_pass_as_lookups_read_them() -> None:
     assert kept_headers(headers) == want
     assert list(kept_headers(headers)) == list(want)
     assert want["link"] == "<a>; rel=x, <b>; rel=y"
+
+
+_TITLE_PIECES = st.sampled_from(
+    ["404", "4040", "page", "not", "found", "not found", "page not found", "does not", "doesn't",
+     "no longer", "exist", "exists", "article", "post", "file", "available", "is", "missing",
+     "unavailable", "nicht gefunden", "introuvable", "no encontrada", "Not Found", "ÉTÉ", "İ",
+     " ", "  ", "\t", "-", "|", "—", "x", "error"]
+)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_TITLE_PIECES, max_size=8).map(" ".join))
+@example("Error 404")
+@example("Page Not Found | Site")
+@example("The page doesn't exist")
+@example("This article does not exist")
+@example("post no longer exists")
+@example("Offer no longer available")
+@example("Page is missing")
+@example("page unavailable")
+@example("Seite nicht gefunden")
+@example("Page introuvable")
+@example("Página no encontrada")
+def test_soft_404_title_words_skip_only_titles_no_pattern_matches(title: str) -> None:
+    lowered = " ".join(title.lower().split())
+    expected = any(pattern.search(lowered) for pattern in SOFT_404_TITLES)
+    assert title_says_not_found(lowered) == expected
