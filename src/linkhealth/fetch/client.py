@@ -294,15 +294,24 @@ class Client:
             resolve=settings.resolve,
             trusted_hosts=trusted,
         )
-        self._ssl = build_ssl_context(
-            settings.ca_bundle, insecure=settings.insecure, min_tls=settings.min_tls
-        )
+        # The TLS context is built when the first https connection needs it (loading the
+        # trust store costs ~20 ms of CPU); a --ca-bundle is checked here, at start.
+        self._ssl: ssl.SSLContext | None = None
+        if settings.ca_bundle:
+            self._ssl = self._tls()
         self._method = settings.method.value.upper()
         self._cookies: aiohttp.CookieJar | None = None
         self._http: httpx.AsyncClient | None = None
         self._transport: _Transport | Wire | None = None
         self._headers = httpx.Headers()  # the client's, for every request (set on entry)
         self._extensions: dict[str, Any] = {}
+
+    def _tls(self) -> ssl.SSLContext:
+        """The run's TLS context (verification, --ca-bundle, --insecure, --min-tls)."""
+        if self._ssl is None:
+            s = self.settings
+            self._ssl = build_ssl_context(s.ca_bundle, insecure=s.insecure, min_tls=s.min_tls)
+        return self._ssl
 
     async def __aenter__(self) -> Client:
         s = self.settings
@@ -312,7 +321,7 @@ class Client:
             self._transport = Wire(
                 resolver=GuardResolver(self.guard, inner=_resolver()),
                 socket_factory=make_socket_factory(self.guard),
-                ssl_context=self._ssl,
+                ssl_context=self._tls,
                 limit_per_host=connection_limit_per_host(s),
             )
         self._http = httpx.AsyncClient(
@@ -345,7 +354,7 @@ class Client:
             # redirect from another host's worker lands here too: aiohttp's own cap
             # keeps the sockets open to any one host within the largest host limit.
             limit_per_host=connection_limit_per_host(s),
-            ssl=self._ssl,
+            ssl=self._tls(),
             resolver=GuardResolver(self.guard, inner=_resolver()),
             socket_factory=make_socket_factory(self.guard),
             ttl_dns_cache=300,

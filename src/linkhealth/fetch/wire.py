@@ -329,13 +329,13 @@ class Wire(httpx.AsyncBaseTransport):
         *,
         resolver: AbstractResolver,
         socket_factory: SocketFactory,
-        ssl_context: ssl.SSLContext,
+        ssl_context: Callable[[], ssl.SSLContext],
         limit_per_host: int,
     ) -> None:
         self.loop = asyncio.get_running_loop()
         self._resolver = resolver
         self._socket_factory = socket_factory
-        self._ssl = ssl_context
+        self._ssl = ssl_context  # called for the first https connection
         self._limit = max(1, limit_per_host)
         self._idle: dict[_PoolKey, list[Connection]] = {}
         self._open: dict[_PoolKey, int] = {}
@@ -458,7 +458,7 @@ class Wire(httpx.AsyncBaseTransport):
     ) -> Connection:
         scheme, host, port, sni = key
         infos = await self._addresses(host, port)
-        tls = self._ssl if scheme == "https" else None
+        tls = self._ssl() if scheme == "https" else None
         server_hostname = (sni or host.rstrip(".")) if tls is not None else None
         last: BaseException | None = None
         for family, proto, address in infos:
