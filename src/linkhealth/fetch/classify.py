@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 import socket
 import ssl
+import sys
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import aiohttp
 import httpx
 
 from linkhealth.fetch.decode import DecodeError, UnsupportedEncoding
@@ -108,6 +108,15 @@ def drop_tracebacks(exc: BaseException) -> BaseException:
     return exc
 
 
+def _aiohttp(*names: str) -> tuple[type[BaseException], ...]:
+    """aiohttp's exception classes ``names``, or none when aiohttp was never imported (then
+    no aiohttp error can exist: only runs with proxies or a cookie jar load it)."""
+    module = sys.modules.get("aiohttp")
+    if module is None:
+        return ()
+    return tuple(getattr(module, name) for name in names)
+
+
 def _has(exc: BaseException, types: type[BaseException] | tuple[type[BaseException], ...]) -> bool:
     return any(isinstance(e, types) for e in _chain(exc))
 
@@ -119,13 +128,13 @@ def classify_exception(exc: BaseException) -> tuple[Verdict, ErrorKind, str]:
             return Verdict.UNSAFE, ErrorKind.POLICY, f"blocked by address policy: {e}"
     if _has(exc, HostThrottled):
         return Verdict.BLOCKED, ErrorKind.OTHER, f"rate limited: {_reason(exc, HostThrottled)}"
-    if _has(exc, (ssl.SSLError, ssl.CertificateError, aiohttp.ClientSSLError)):
+    if _has(exc, (ssl.SSLError, ssl.CertificateError, *_aiohttp("ClientSSLError"))):
         return Verdict.ERROR, ErrorKind.TLS, f"TLS failure: {_reason(exc, ssl.SSLError)}"
-    if _has(exc, (aiohttp.ClientConnectorDNSError, socket.gaierror)):
+    if _has(exc, (socket.gaierror, *_aiohttp("ClientConnectorDNSError"))):
         return Verdict.BROKEN, ErrorKind.DNS, f"host name does not resolve: {_reason(exc)}"
     if _has(exc, ConnectionRefusedError):
         return Verdict.ERROR, ErrorKind.REFUSED, "connection refused"
-    if _has(exc, (TimeoutError, httpx.TimeoutException, aiohttp.ServerTimeoutError)):
+    if _has(exc, (TimeoutError, httpx.TimeoutException, *_aiohttp("ServerTimeoutError"))):
         return Verdict.TIMEOUT, ErrorKind.TIMEOUT, "no complete answer within the deadline"
     if _has(
         exc,
@@ -133,20 +142,19 @@ def classify_exception(exc: BaseException) -> tuple[Verdict, ErrorKind, str]:
             ConnectionResetError,
             BrokenPipeError,
             ConnectionAbortedError,
-            aiohttp.ServerDisconnectedError,
-            aiohttp.ClientPayloadError,
             httpx.ReadError,
             httpx.RemoteProtocolError,
+            *_aiohttp("ServerDisconnectedError", "ClientPayloadError"),
         ),
     ):
         return Verdict.ERROR, ErrorKind.RESET, f"connection reset: {_reason(exc)}"
     if _has(exc, (DecodeError, UnsupportedEncoding)):
         return Verdict.ERROR, ErrorKind.PROTOCOL, f"cannot decode body: {_reason(exc)}"
-    if _has(exc, (aiohttp.InvalidURL, httpx.InvalidURL, httpx.UnsupportedProtocol)):
+    if _has(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol, *_aiohttp("InvalidURL"))):
         return Verdict.INVALID, ErrorKind.MALFORMED, f"invalid URL: {_reason(exc)}"
-    if _has(exc, (aiohttp.ClientConnectorError, httpx.ConnectError, OSError)):
+    if _has(exc, (httpx.ConnectError, OSError, *_aiohttp("ClientConnectorError"))):
         return Verdict.ERROR, ErrorKind.CONNECT, f"cannot connect: {_reason(exc)}"
-    if _has(exc, (aiohttp.ClientResponseError, httpx.ProtocolError, aiohttp.ClientError)):
+    if _has(exc, (httpx.ProtocolError, *_aiohttp("ClientResponseError", "ClientError"))):
         return Verdict.ERROR, ErrorKind.PROTOCOL, f"protocol error: {_reason(exc)}"
     return Verdict.ERROR, ErrorKind.OTHER, f"{type(exc).__name__}: {_reason(exc)}"
 

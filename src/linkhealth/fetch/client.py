@@ -3,7 +3,7 @@
 httpx builds each request (default headers, timeouts); the request goes straight
 to the transport: :class:`~linkhealth.fetch.wire.Wire` (asyncio + httptools, a small
 keep-alive pool per host), or, for runs with environment proxies or a cookie jar,
-:class:`_Transport` (httpx-aiohttp's aiohttp session with a body read one chunk at a
+:mod:`~linkhealth.fetch.session` (httpx-aiohttp's aiohttp session with a body read one chunk at a
 time). Both connect through the same address guard (its resolver for host names, its
 socket factory right before every connect), the same TLS context and the same per-host
 socket limit; everything above the transport is this module's, one path for both.
@@ -18,19 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import ssl
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import suppress
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import certifi
 import httpx
-from aiohttp.resolver import ThreadedResolver
-from httpx_aiohttp.transport import map_aiohttp_exceptions
 
 from linkhealth.config import Settings, TlsVersion
 from linkhealth.errors import ConfigError
@@ -41,7 +35,6 @@ from linkhealth.fetch.classify import (
     THROTTLE_STATUSES,
     parse_retry_after,
 )
-from linkhealth.fetch.cookies import load_cookie_jar, save_cookie_jar
 from linkhealth.fetch.credentials import credentials_for
 from linkhealth.fetch.decode import ACCEPT_ENCODING, BoundedDecoder
 from linkhealth.fetch.guard import (
@@ -51,12 +44,15 @@ from linkhealth.fetch.guard import (
     is_canonical_ip,
     make_socket_factory,
 )
+from linkhealth.fetch.resolver import ThreadedResolver
 from linkhealth.fetch.result import KEPT_HEADERS, Outcome
-from linkhealth.fetch.wire import READ_CHUNK as WIRE_READ_CHUNK
-from linkhealth.fetch.wire import Body, Wire
+from linkhealth.fetch.wire import Wire
 from linkhealth.mediatypes import HTML_CONTENT_TYPES, PDF_CONTENT_TYPES, media_type
 from linkhealth.models import HTTP_SCHEMES, ErrorKind, Redirect
 from linkhealth.weburl import host_key
+
+if TYPE_CHECKING:
+    from aiohttp import CookieJar
 
 #: Awaited before every request of an attempt with the host it goes to (the engine
 #: takes that host's slot: redirect hops count against the host they are sent to).
@@ -163,124 +159,8 @@ def is_pdf(content_type: str | None) -> bool:
     return media_type(content_type) in PDF_CONTENT_TYPES
 
 
-# Raw body bytes asked of aiohttp at a time (as httpx-aiohttp's stream reads them).
-READ_CHUNK = WIRE_READ_CHUNK
-
-
-class _AiohttpStream(httpx.AsyncByteStream):
-    """An aiohttp response's body, read by :meth:`read_chunk` with no async generator.
-
-    httpx's ``aiter_raw`` over httpx-aiohttp's stream is two async generators; left at
-    ``</head>``, each is closed by the event loop in a task of its own after a wake-up
-    through its self-pipe: two tasks and two extra loop turns a request.
-    """
-
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
-        self._response = response
-
-    async def read_chunk(self) -> bytes:
-        """The next raw chunk (at most :data:`READ_CHUNK` bytes); ``b""`` at the end."""
-        try:
-            return await self._response.content.read(READ_CHUNK)
-        except Exception as exc:
-            with map_aiohttp_exceptions():  # the httpx exception classify.py expects
-                raise exc
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        while chunk := await self.read_chunk():
-            yield chunk
-
-    async def aclose(self) -> None:
-        with map_aiohttp_exceptions():
-            await self._response.__aexit__(None, None, None)
-
-
-class _Transport(httpx.AsyncBaseTransport):
-    """httpx requests sent by one aiohttp session (httpx-aiohttp's transport, but
-    answering with :class:`_AiohttpStream`)."""
-
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self._session = session
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        timeout = request.extensions.get("timeout", {})
-        with map_aiohttp_exceptions():
-            url = request.url
-            if url.userinfo:  # sent as Authorization already (credentials_for)
-                url = url.copy_with(username=None, password=None)
-            response = await self._session.request(
-                method=request.method,
-                url=str(url),
-                headers=request.headers,
-                data=request.content or None,
-                allow_redirects=False,
-                auto_decompress=False,
-                compress=False,
-                timeout=aiohttp.ClientTimeout(
-                    sock_connect=timeout.get("connect"),
-                    sock_read=timeout.get("read"),
-                    connect=timeout.get("pool"),
-                ),
-                server_hostname=request.extensions.get("sni_hostname"),
-            ).__aenter__()
-        extensions = {"http_version": b"HTTP/1.1"}
-        if response.reason:
-            extensions["reason_phrase"] = response.reason.encode()
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.raw_headers,
-            stream=_AiohttpStream(response),
-            request=request,
-            extensions=extensions,
-        )
-
-    async def aclose(self) -> None:
-        await self._session.close()
-
-
-DNS_THREADS = 32  # look-ups at once (aiohttp shares one per host name already)
-
-
-class _DaemonLookups:
-    """The two event-loop methods aiohttp's ``ThreadedResolver`` calls, with ``getaddrinfo``
-    run in daemon threads: the same answers, but look-ups do not queue behind the loop's
-    few default threads, and one the run gave up on (no network: a resolver that times
-    out) never holds up the end of the run or of the process."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._limit = asyncio.Semaphore(DNS_THREADS)
-
-    async def getaddrinfo(self, host: str, port: int, **kw: Any) -> Any:
-        async with self._limit:
-            fut: asyncio.Future[Any] = self._loop.create_future()
-
-            def deliver(result: Any, error: BaseException | None) -> None:
-                if fut.done():
-                    return
-                if error is not None:
-                    fut.set_exception(error)
-                else:
-                    fut.set_result(result)
-
-            def work() -> None:
-                try:
-                    result, error = socket.getaddrinfo(host, port, **kw), None
-                except Exception as exc:
-                    result, error = None, exc
-                with suppress(RuntimeError):  # the loop is gone: nobody waits any more
-                    self._loop.call_soon_threadsafe(deliver, result, error)
-
-            threading.Thread(target=work, name="linkhealth-dns", daemon=True).start()
-            return await fut
-
-    def getnameinfo(self, *args: Any) -> Any:
-        return self._loop.getnameinfo(*args)
-
-
 def _resolver() -> ThreadedResolver:
-    lookups = _DaemonLookups(asyncio.get_running_loop())
-    return ThreadedResolver(loop=cast(asyncio.AbstractEventLoop, lookups))
+    return ThreadedResolver()
 
 
 class Client:
@@ -300,9 +180,9 @@ class Client:
         if settings.ca_bundle:
             self._ssl = self._tls()
         self._method = settings.method.value.upper()
-        self._cookies: aiohttp.CookieJar | None = None
+        self._cookies: CookieJar | None = None
         self._http: httpx.AsyncClient | None = None
-        self._transport: _Transport | Wire | None = None
+        self._transport: httpx.AsyncBaseTransport | None = None
         self._headers = httpx.Headers()  # the client's, for every request (set on entry)
         self._extensions: dict[str, Any] = {}
 
@@ -342,31 +222,24 @@ class Client:
         self._extensions = {"timeout": self._http.timeout.as_dict()}
         return self
 
-    def _aiohttp_transport(self) -> _Transport:
+    def _aiohttp_transport(self) -> httpx.AsyncBaseTransport:
         """aiohttp's session, for runs with environment proxies or a cookie jar: the
-        same guard (resolver, socket factory), TLS context and per-host limit."""
+        same guard (resolver, socket factory), TLS context and per-host limit. aiohttp
+        is imported only for these runs."""
+        from linkhealth.fetch.cookies import load_cookie_jar
+        from linkhealth.fetch.session import session_transport
+
         s = self.settings
         if s.cookie_jar:
             self._cookies = load_cookie_jar(s.cookie_jar)
-        connector = aiohttp.TCPConnector(
-            limit=0,  # the scheduler limits concurrency; idle keep-alives must not count
-            # The scheduler runs at most host-concurrency workers per host, but a
-            # redirect from another host's worker lands here too: aiohttp's own cap
-            # keeps the sockets open to any one host within the largest host limit.
-            limit_per_host=connection_limit_per_host(s),
-            ssl=self._tls(),
+        return session_transport(
             resolver=GuardResolver(self.guard, inner=_resolver()),
             socket_factory=make_socket_factory(self.guard),
-            ttl_dns_cache=300,
-            keepalive_timeout=15,
-        )
-        session = aiohttp.ClientSession(
-            connector=connector,
+            ssl_context=self._tls(),
+            limit_per_host=connection_limit_per_host(s),
             trust_env=s.use_env_proxy,
-            cookie_jar=self._cookies if self._cookies is not None else aiohttp.DummyCookieJar(),
-            auto_decompress=False,
+            cookies=self._cookies,
         )
-        return _Transport(session)
 
     async def __aexit__(
         self,
@@ -377,6 +250,8 @@ class Client:
         if self._http is not None:
             await self._http.aclose()  # closes the transport and the session
         if self._cookies is not None and self.settings.cookie_jar:
+            from linkhealth.fetch.cookies import save_cookie_jar
+
             save_cookie_jar(self._cookies, self.settings.cookie_jar)
 
     async def attempt(
@@ -603,14 +478,15 @@ async def _read_chunks(
 
 class _Chunks:
     """A response's raw body, one :meth:`next` chunk at a time (``b""`` at its end):
-    straight from :class:`_AiohttpStream`, else (a test's response) through
+    straight from a transport's stream that has ``read_chunk``, else (a test's response) through
     ``aiter_raw``, closed by :meth:`aclose` when the read ends early."""
 
     def __init__(self, response: httpx.Response) -> None:
         stream = getattr(response, "stream", None)
         self._iter: AsyncIterator[bytes] | None = None
-        if isinstance(stream, Body | _AiohttpStream):
-            self.next: Callable[[], Awaitable[bytes]] = stream.read_chunk
+        read_chunk = getattr(stream, "read_chunk", None)
+        if read_chunk is not None:
+            self.next: Callable[[], Awaitable[bytes]] = read_chunk
         else:
             self._iter = response.aiter_raw()
             self.next = self._next_raw

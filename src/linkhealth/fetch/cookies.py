@@ -12,16 +12,21 @@ import http.cookiejar
 import tempfile
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import aiohttp
 from yarl import URL
 
 from linkhealth.errors import ConfigError
 from linkhealth.fsutil import atomic_write_text
 
+if TYPE_CHECKING:
+    import aiohttp
+
 
 def load_cookie_jar(path: str) -> aiohttp.CookieJar:
     """An aiohttp jar holding the cookies of ``path`` (empty when it does not exist)."""
+    import aiohttp  # only runs with a cookie jar use aiohttp (fetch/session.py)
+
     jar = aiohttp.CookieJar(unsafe=True)  # unsafe: cookies for IP-address hosts too
     source = http.cookiejar.MozillaCookieJar()
     if Path(path).exists():

@@ -6,7 +6,8 @@ address outside global unicast ``2000::/3`` (site-local ``fec0::/10`` included),
 nor to an IPv6 form that embeds one (IPv4-mapped ``::ffff:a.b.c.d``, NAT64 ``64:ff9b::/96``, 6to4
 ``2002::/16``). The check runs on the *resolved* address, at connect time:
 
-* :class:`GuardResolver` (aiohttp's resolver interface) resolves every host
+* :class:`GuardResolver` (aiohttp's resolver interface, which both transports use)
+  resolves every host
   name, applies ``settings.resolve`` and drops blocked addresses, so redirects
   and DNS rebinding are covered (the connection uses the address checked);
 * :func:`make_socket_factory` re-checks the socket address just before connect
@@ -33,12 +34,12 @@ import ipaddress
 import re
 import socket
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 from urllib.request import getproxies
 
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
-
 from linkhealth.errors import ConfigError
+from linkhealth.fetch.resolver import Resolver, ResolveResult
+from linkhealth.fetch.resolver import ThreadedResolver as DefaultResolver
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -210,10 +211,11 @@ def env_proxy_hosts() -> set[str]:
     return hosts
 
 
-class GuardResolver(AbstractResolver):
-    """aiohttp resolver applying ``--resolve`` and dropping blocked addresses."""
+class GuardResolver:
+    """A resolver (aiohttp's interface) applying ``--resolve`` and refusing blocked
+    addresses, around ``inner`` (the look-ups)."""
 
-    def __init__(self, guard: Guard, inner: AbstractResolver | None = None) -> None:
+    def __init__(self, guard: Guard, inner: Resolver | None = None) -> None:
         self._guard = guard
         self._inner = inner or DefaultResolver()
 
@@ -226,14 +228,14 @@ class GuardResolver(AbstractResolver):
             addr, mapped_port = mapped
             fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
             return [
-                ResolveResult(
-                    hostname=host,
-                    host=addr,
-                    port=mapped_port or port,
-                    family=fam,
-                    proto=0,
-                    flags=socket.AI_NUMERICHOST,
-                )
+                {
+                    "hostname": host,
+                    "host": addr,
+                    "port": mapped_port or port,
+                    "family": fam,
+                    "proto": 0,
+                    "flags": socket.AI_NUMERICHOST,
+                }
             ]
         guard = self._guard
         trusted = guard.allow_private or key in guard.trusted_hosts
@@ -258,12 +260,15 @@ def _address(text: str) -> IPAddress:
     return ipaddress.ip_address(text.split("%", 1)[0])
 
 
-def make_socket_factory(
-    guard: Guard,
-) -> Callable[[tuple[int, int, int, str, tuple[object, ...]]], socket.socket]:
-    """A socket factory for aiohttp that re-checks the address right before connecting."""
+#: Makes the socket for one (family, type, proto, canonname, address) before its connect.
+SocketFactory = Callable[[tuple[int, int, int, str, tuple[Any, ...]]], socket.socket]
 
-    def factory(addr_info: tuple[int, int, int, str, tuple[object, ...]]) -> socket.socket:
+
+def make_socket_factory(guard: Guard) -> SocketFactory:
+    """A socket factory (aiohttp's interface, both transports use it) that re-checks the
+    address right before connecting."""
+
+    def factory(addr_info: tuple[int, int, int, str, tuple[Any, ...]]) -> socket.socket:
         family, type_, proto, _, sockaddr = addr_info
         if not guard.allow_private:
             ip = _address(str(sockaddr[0]))

@@ -32,7 +32,9 @@ from typing import Any
 
 import httptools
 import httpx
-from aiohttp.abc import AbstractResolver
+
+from linkhealth.fetch.guard import SocketFactory
+from linkhealth.fetch.resolver import Resolver
 
 # A connection unused this long is closed (the aiohttp transport's keepalive_timeout).
 KEEPALIVE_SECONDS = 15.0
@@ -49,7 +51,6 @@ MAX_LINE = 8190
 MAX_HEADERS = 128
 _MAX_HEAD = MAX_HEADERS * 2 * MAX_LINE
 
-SocketFactory = Callable[[tuple[int, int, int, str, tuple[Any, ...]]], socket.socket]
 _PoolKey = tuple[str, str, int, str | None]
 
 
@@ -327,7 +328,7 @@ class Wire(httpx.AsyncBaseTransport):
     def __init__(
         self,
         *,
-        resolver: AbstractResolver,
+        resolver: Resolver,
         socket_factory: SocketFactory,
         ssl_context: Callable[[], ssl.SSLContext],
         limit_per_host: int,
