@@ -91,6 +91,14 @@ _INSERT_RESULT = (
 )
 
 
+#: One URL's newest results in runs before ``?`` (``< 0``: every run), outage runs left out.
+_PAST_ROWS = (
+    "SELECT r.url, r.verdict, COALESCE(r.checked_at, runs.started_at), r.failing_runs,"
+    " r.failing_since FROM results AS r JOIN runs ON runs.id = r.run_id"
+    " WHERE r.url = ? AND (? < 0 OR r.run_id < ?) AND COALESCE(runs.network, 'ok') != 'outage'"
+    " ORDER BY r.run_id DESC LIMIT ?"
+)
+
 _UPDATE_RESULT = (
     f"UPDATE results SET {', '.join(f'{name} = ?' for name in _RESULT_COLUMNS[2:])}"
     " WHERE run_id = ? AND url = ?"
@@ -552,19 +560,11 @@ class Store:
 
         def query(conn: sqlite3.Connection) -> dict[str, list[PastResult]]:
             pasts: dict[str, list[PastResult]] = {}
-            for chunk in _chunks(wanted):
-                marks = ", ".join("?" for _ in chunk)
-                rows = conn.execute(
-                    "SELECT url, verdict, at, failing_runs, failing_since FROM ("
-                    " SELECT r.url, r.verdict, r.failing_runs, r.failing_since, r.run_id,"
-                    "  COALESCE(r.checked_at, runs.started_at) AS at,"
-                    "  ROW_NUMBER() OVER (PARTITION BY r.url ORDER BY r.run_id DESC) AS n"
-                    " FROM results AS r JOIN runs ON runs.id = r.run_id"
-                    f" WHERE r.url IN ({marks}) AND (? < 0 OR r.run_id < ?)"
-                    "  AND COALESCE(runs.network, 'ok') != 'outage'"
-                    ") WHERE n <= ? ORDER BY url, run_id DESC",
-                    (*chunk, before, before, HISTORY_WINDOW),
-                ).fetchall()
+            for wanted_url in wanted:
+                # One URL at a time, newest first through results_by_url: the window's rows
+                # only, however many runs the store keeps (a window function over every
+                # URL's rows read them all).
+                rows = conn.execute(_PAST_ROWS, (wanted_url, before, before, HISTORY_WINDOW))
                 for url, verdict, at, failing_runs, failing_since in rows:
                     parsed = _VERDICTS.get(verdict)
                     if parsed is None:  # a verdict this version does not know
