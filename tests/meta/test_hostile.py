@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -248,3 +249,35 @@ def test_nesting_one_past_the_limit_is_found_where_it_starts() -> None:
     assert deep_nesting_offset("<DIV>" * 3, limit=2) == 10
     assert deep_nesting_offset("<div>" * 2 + "</div><p>", limit=2) is None
     assert deep_nesting_offset("<p>" * 50 + "<section>" * 3, limit=2) == 50 * 3 + 2 * 9
+
+
+class _Recording:
+    """Stands in for an lru_cache'd function: records what it is asked to keep."""
+
+    def __init__(self, cached: Any) -> None:
+        self.__wrapped__ = cached.__wrapped__
+        self.kept: list[Any] = []
+
+    def __call__(self, arg: Any) -> Any:
+        self.kept.append(arg)
+        return self.__wrapped__(arg)
+
+
+def test_long_site_names_are_not_kept_by_the_name_caches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages naming their site with 60,000 characters must not fill the caches of normalised
+    names (4,096 and 1,024 entries) with such texts; short names are kept."""
+    from linkhealth.meta import fields
+
+    norm = _Recording(fields._norm_kept)
+    keys = _Recording(fields._names_keys)
+    monkeypatch.setattr(fields, "_norm_kept", norm)
+    monkeypatch.setattr(fields, "_names_keys", keys)
+    for n, site in enumerate(["Short Site", "x" * 60_000, "Site " + "y" * 60_000]):
+        body = (
+            f'<html><head><meta property="og:site_name" content="{site}">'
+            f"<title>Page {n} | Short Site</title></head></html>"
+        ).encode()
+        extract_meta(body, "text/html", f"https://h.example/{n}")
+    assert norm.kept and keys.kept  # the short names went through the caches
+    assert max(len(text) for text in norm.kept) <= fields._KEYS_CACHED_CHARS
+    assert max(sum(map(len, names)) for names in keys.kept) <= fields._KEYS_CACHED_CHARS

@@ -30,6 +30,9 @@ _LANG = re.compile(r"^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{1,8})*$")
 _DATE = re.compile(r"^\s*(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?(?![0-9])")
 _ALNUM = re.compile(r"[\W_]+")
 _YEARS = range(1900, 2101)
+# Names and affixes are untrusted text (a <meta> content holds up to 64K characters): the
+# caches of normalised names keep only texts up to this long.
+_KEYS_CACHED_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -160,9 +163,15 @@ def author_names(page: Page) -> list[str]:
     return names
 
 
-@lru_cache(maxsize=4096)  # site names and host labels repeat across a run's pages
 def _norm(text: str) -> str:
     """Letters and digits only, case-folded: how a site's name is compared with an affix."""
+    if len(text) > _KEYS_CACHED_CHARS:
+        return _norm_kept.__wrapped__(text)
+    return _norm_kept(text)
+
+
+@lru_cache(maxsize=4096)  # site names and host labels repeat across a run's pages
+def _norm_kept(text: str) -> str:
     return _ALNUM.sub("", text.casefold())
 
 
@@ -188,9 +197,6 @@ def _keys(names: Iterable[str]) -> frozenset[str]:
     if sum(map(len, key)) > _KEYS_CACHED_CHARS:
         return _names_keys.__wrapped__(key)
     return _names_keys(key)
-
-
-_KEYS_CACHED_CHARS = 1000  # a page's names are untrusted text: only short ones are kept
 
 
 @lru_cache(maxsize=1024)  # a host's pages name the site alike
