@@ -30,6 +30,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import aiohappyeyeballs
 import httptools
 import httpx
 
@@ -45,6 +46,7 @@ _HIGH_WATER = 256 * 1024
 # chunk must not decode past a read's cap (see client._read_chunks).
 READ_CHUNK = 16 * 1024
 DNS_CACHE_SECONDS = 300.0
+HAPPY_EYEBALLS_DELAY = 0.25  # aiohttp's default
 # The limits aiohttp's client parser keeps: a longer line or more headers is a broken
 # answer (a protocol error), never a header held whole however large the server makes it.
 MAX_LINE = 8190
@@ -52,6 +54,8 @@ MAX_HEADERS = 128
 _MAX_HEAD = MAX_HEADERS * 2 * MAX_LINE
 
 _PoolKey = tuple[str, str, int, str | None]
+_AddrInfo = tuple[int, int, int, str, tuple[Any, ...]]
+_STREAM, _TCP = socket.SOCK_STREAM, socket.IPPROTO_TCP
 
 
 class Connection(asyncio.Protocol):
@@ -457,53 +461,46 @@ class Wire(httpx.AsyncBaseTransport):
     async def _connect(
         self, key: _PoolKey, connect_timeout: float | None, made: list[Connection]
     ) -> Connection:
+        """A new connection, as aiohttp's connector makes one: the addresses raced with
+        happy eyeballs (``aiohappyeyeballs``, 0.25 s apart), each socket made by the
+        guard's factory, then TLS; all within the ``connect`` timeout."""
         scheme, host, port, sni = key
         infos = await self._addresses(host, port)
         tls = self._ssl() if scheme == "https" else None
         server_hostname = (sni or host.rstrip(".")) if tls is not None else None
-        last: BaseException | None = None
-        for family, proto, address in infos:
-            sock = self._socket_factory((family, socket.SOCK_STREAM, proto, "", address))
+        async with asyncio.timeout(connect_timeout):
+            sock = await aiohappyeyeballs.start_connection(
+                infos,
+                happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,
+                loop=self.loop,
+                socket_factory=self._socket_factory,
+            )
             try:
-                sock.setblocking(False)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                async with asyncio.timeout(connect_timeout):
-                    await self.loop.sock_connect(sock, address)
-                    _, conn = await self.loop.create_connection(
-                        lambda: _made(made, Connection(self, key)),
-                        sock=sock,
-                        ssl=tls,
-                        server_hostname=server_hostname,
-                    )
-                return conn
-            except ssl.SSLError:
-                sock.close()
-                raise
-            except OSError as exc:
-                sock.close()
-                last = exc
+                _, conn = await self.loop.create_connection(
+                    lambda: _made(made, Connection(self, key)),
+                    sock=sock,
+                    ssl=tls,
+                    server_hostname=server_hostname,
+                )
             except BaseException:
                 sock.close()
                 raise
-        assert last is not None
-        raise last
+        return conn
 
-    async def _addresses(self, host: str, port: int) -> list[tuple[int, int, tuple[Any, ...]]]:
-        """(family, proto, socket address) to try, in order: an IP literal as it is, a
-        name through the guard's resolver (its answers kept :data:`DNS_CACHE_SECONDS`)."""
-        literal = _ip_literal(host)
-        if literal is not None:
-            if literal.version == 6:
-                return [(socket.AF_INET6, 0, (host, port, 0, 0))]
-            return [(socket.AF_INET, 0, (host, port))]
-        infos = await self._resolve(host, port)
-        out: list[tuple[int, int, tuple[Any, ...]]] = []
-        for info in infos:
-            family = info["family"]
-            if family == socket.AF_INET6:
-                out.append((family, info["proto"], (info["host"], info["port"], 0, 0)))
+    async def _addresses(self, host: str, port: int) -> list[_AddrInfo]:
+        """The addresses to connect to, as ``getaddrinfo`` tuples: an IP literal as it is,
+        a name through the guard's resolver (its answers kept :data:`DNS_CACHE_SECONDS`)."""
+        if _ip_literal(host) is not None:
+            found = [(host, port)]
+        else:  # the port too: ``--resolve name=addr:port`` may name another one
+            found = [(info["host"], info["port"]) for info in await self._resolve(host, port)]
+        out: list[_AddrInfo] = []
+        for addr, to_port in found:
+            if ":" in addr:
+                out.append((socket.AF_INET6, _STREAM, _TCP, "", (addr, to_port, 0, 0)))
             else:
-                out.append((family, info["proto"], (info["host"], info["port"])))
+                out.append((socket.AF_INET, _STREAM, _TCP, "", (addr, to_port)))
         return out
 
     async def _resolve(self, host: str, port: int) -> list[Any]:
