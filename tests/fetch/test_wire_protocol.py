@@ -4,6 +4,7 @@ that writes exactly the bytes each case needs: chunked and close-delimited bodie
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from linkhealth.config import RequestMethod
-from linkhealth.fetch.wire import MAX_HEADERS
+from linkhealth.fetch.wire import MAX_HEADERS, Wire
 from linkhealth.meta import extract_meta
 from linkhealth.models import ErrorKind, Verdict
 from support.fetchkit import fast, run
@@ -259,3 +260,57 @@ def test_credentials_in_the_url_go_to_that_url_only(script_server: Start) -> Non
     # base64("al ice:s@cret"): the user and password percent-decoded, as aiohttp sent them.
     assert b"authorization: basic ywwgawnlonnay3jlda==" in first
     assert b"authorization" not in second
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        b"Content-Length: %d\r\n\r\n%sEXTRA",  # more bytes than the length, same packet
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n%sHTTP/1.1 200 OK\r\n\r\n",
+    ],
+)
+def test_bytes_after_a_whole_answer_leave_it_whole(script_server: Start, extra: bytes) -> None:
+    page = HEAD + b"</head></html>"
+    base, script = script_server(
+        lambda head, i: Served(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + extra % (len(page), page)
+        )
+    )
+    results = run(
+        [f"{base}/a", f"{base}/b"], fast(retries=0, host_concurrency=1), full_body={f"{base}/a"}
+    )
+    assert [r.verdict for r in results] == [Verdict.OK, Verdict.OK], [r.detail for r in results]
+    assert results[0].body == page and results[0].attempts == 1
+    assert script.connections == 2  # a socket that said more than its answer is not reused
+
+
+def test_a_cancelled_waiter_does_not_cancel_a_shared_look_up() -> None:
+    class SlowResolver:
+        calls = 0
+
+        async def resolve(self, host: str, port: int, family: int) -> list[dict[str, object]]:
+            SlowResolver.calls += 1
+            await asyncio.sleep(0.2)
+            return [{"host": "127.0.0.2", "port": port, "family": socket.AF_INET, "proto": 0}]
+
+        async def close(self) -> None:
+            return None
+
+    async def main() -> tuple[object, bool]:
+        wire = Wire(
+            resolver=SlowResolver(),  # type: ignore[arg-type]
+            socket_factory=lambda info: socket.socket(),
+            ssl_context=lambda: None,  # type: ignore[arg-type,return-value]
+            limit_per_host=4,
+        )
+        first = asyncio.ensure_future(wire._resolve("a.test", 80))
+        second = asyncio.ensure_future(wire._resolve("a.test", 80))
+        await asyncio.sleep(0.05)
+        first.cancel()  # its attempt's deadline
+        answer = await second
+        await wire.aclose()
+        return answer, first.cancelled()
+
+    answer, first_cancelled = asyncio.run(main())
+    assert first_cancelled and SlowResolver.calls == 1
+    assert answer == [{"host": "127.0.0.2", "port": 80, "family": socket.AF_INET, "proto": 0}]

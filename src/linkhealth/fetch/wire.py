@@ -114,6 +114,10 @@ class Connection(asyncio.Protocol):
             self.keep_alive = False
             self._finish()
         except httptools.HttpParserError as exc:
+            if self.complete:  # bytes past a whole answer (beyond its length, or after
+                self.keep_alive = False  # "Connection: close"): the answer stands, the
+                self.close()  # socket is not used again
+                return
             if self.problem is not None:
                 self._broken(self.problem)
             elif not self.head_done:
@@ -504,27 +508,28 @@ class Wire(httpx.AsyncBaseTransport):
         return out
 
     async def _resolve(self, host: str, port: int) -> list[Any]:
+        """The guard resolver's answer for ``host``, one look-up a name at a time: it runs
+        as its own task, so a caller cancelled while it waits (its attempt's deadline)
+        never cancels the look-up the other callers wait on."""
         cache_key = f"{host}:{port}"
         cached = self._dns.get(cache_key)
         now = time.monotonic()
         if cached is not None and cached[0] > now:
             return cached[1]
-        pending = self._dns_pending.get(cache_key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        fut: asyncio.Future[list[Any]] = self.loop.create_future()
-        self._dns_pending[cache_key] = fut
-        try:
-            infos = await self._resolver.resolve(host, port, family=socket.AF_UNSPEC)
-        except BaseException as exc:
-            fut.set_exception(exc)
-            fut.exception()  # retrieved: a look-up nobody else waited on is no warning
-            raise
-        finally:
-            self._dns_pending.pop(cache_key, None)
-        fut.set_result(infos)
-        self._dns[cache_key] = (now + DNS_CACHE_SECONDS, infos)
-        return infos
+        task = self._dns_pending.get(cache_key)
+        if task is None:
+            task = asyncio.ensure_future(
+                self._resolver.resolve(host, port, family=socket.AF_UNSPEC)
+            )
+            self._dns_pending[cache_key] = task
+            task.add_done_callback(lambda done: self._resolved(cache_key, now, done))
+        return await asyncio.shield(task)
+
+    def _resolved(self, cache_key: str, asked: float, task: asyncio.Future[list[Any]]) -> None:
+        self._dns_pending.pop(cache_key, None)
+        if task.cancelled() or task.exception() is not None:
+            return  # retrieved: a look-up nobody waited on any more is no warning
+        self._dns[cache_key] = (asked + DNS_CACHE_SECONDS, task.result())
 
     def release(self, conn: Connection) -> None:
         """A response is done with: keep its connection for the next request to that
@@ -595,6 +600,8 @@ class Wire(httpx.AsyncBaseTransport):
         for conn in list(self._all):
             conn.close()
         self._idle.clear()
+        for task in list(self._dns_pending.values()):
+            task.cancel()  # a look-up every caller gave up on
         await self._resolver.close()
         if self._all:
             await asyncio.sleep(0)  # the loop closes the sockets on its next turn
