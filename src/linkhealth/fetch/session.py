@@ -19,7 +19,7 @@ from aiohttp.abc import AbstractResolver
 from httpx_aiohttp.transport import map_aiohttp_exceptions
 
 from linkhealth.fetch.guard import GuardResolver, SocketFactory
-from linkhealth.fetch.wire import READ_CHUNK
+from linkhealth.fetch.wire import DNS_CACHE_SECONDS, KEEPALIVE_SECONDS, READ_CHUNK
 
 
 def session_transport(
@@ -40,8 +40,8 @@ def session_transport(
         ssl=ssl_context,
         resolver=cast(AbstractResolver, resolver),  # aiohttp's interface, without its base
         socket_factory=cast(Any, socket_factory),
-        ttl_dns_cache=300,
-        keepalive_timeout=15,
+        ttl_dns_cache=int(DNS_CACHE_SECONDS),  # the same as the wire transport's
+        keepalive_timeout=KEEPALIVE_SECONDS,
     )
     session = aiohttp.ClientSession(
         connector=connector,

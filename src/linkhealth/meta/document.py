@@ -105,8 +105,7 @@ def node_text(node: LexborNode) -> str:
 
 def node_texts(nodes: list[LexborNode]) -> list[str]:
     """:func:`node_text` of each node (one call for a page's paragraphs)."""
-    texts = [node.text(deep=True, separator="")[:MAX_TEXT_CHARS] for node in nodes]
-    return [unescape_twice(text) if "&" in text else text for text in texts]
+    return [node_text(node) for node in nodes]
 
 
 def unescape_twice(value: str) -> str:
@@ -138,7 +137,8 @@ class Page:
     html_lang: str | None = None
     jsonld: list[dict[str, Any]] = field(default_factory=list)
     jsonld_main: list[dict[str, Any]] | None = None  # ranked by fields.jsonld_main_objects
-    link_rels: list[frozenset[str]] | None = None  # each link's rel tokens, split when asked
+    # each link's rel tokens, split when asked (a cache: not part of the page's value)
+    link_rels: list[frozenset[str]] | None = field(default=None, compare=False, repr=False)
 
     def meta(self, keys: tuple[str, ...]) -> str | None:
         """The first non-empty ``<meta>`` content among ``keys``."""

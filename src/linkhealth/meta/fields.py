@@ -136,13 +136,9 @@ def site_names(page: Page, site_name: str | None) -> list[str]:
     return [name for name in names if name] + list(_host_names(host_of(page.url)))
 
 
-def host_names(host: str) -> list[str]:
-    """The host, its registrable-looking tail and each label that can name a site."""
-    return list(_host_names(host))
-
-
 @lru_cache(maxsize=1024)  # a run's pages come from a few hundred hosts
 def _host_names(host: str) -> tuple[str, ...]:
+    """The host, its registrable-looking tail and each label that can name a site."""
     if not host:
         return ()
     labels = host.split(".")

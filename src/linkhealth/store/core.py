@@ -569,7 +569,7 @@ class Store:
                     parsed = _VERDICTS.get(verdict)
                     if parsed is None:  # a verdict this version does not know
                         continue
-                    since = datetime.fromisoformat(failing_since) if failing_since else None
+                    since = _parse_ts(failing_since)
                     past = PastResult(parsed, datetime.fromisoformat(at), failing_runs, since)
                     pasts.setdefault(url, []).append(past)
             return pasts
