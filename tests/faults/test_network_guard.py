@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -202,8 +203,15 @@ def test_mixed_records_block_the_whole_name_even_when_the_public_one_is_first(
     assert spy.connects == [] and good.hits() == 0
 
 
+@pytest.fixture(params=["wire", "aiohttp session"])
+def transport(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """Settings that pick each transport: the default one, or aiohttp's session (runs
+    with a cookie jar or environment proxies): the guard must hold in both."""
+    return {} if request.param == "wire" else {"cookie_jar": str(tmp_path / "jar.txt")}
+
+
 def test_redirects_to_private_targets_are_blocked_on_every_hop(
-    pool: ServerPool, spy: ConnectSpy, monkeypatch: pytest.MonkeyPatch
+    pool: ServerPool, spy: ConnectSpy, monkeypatch: pytest.MonkeyPatch, transport: dict[str, Any]
 ) -> None:
     inner = pool.host("127.0.0.3").route("/admin", Reply(200, body=PAGE))
     good = pool.host("127.0.0.2")
@@ -227,7 +235,7 @@ def test_redirects_to_private_targets_are_blocked_on_every_hop(
     good.route("/retry", [Reply(503), Reply(302, headers={"Location": targets["abs"]})])
     base = f"http://good.test:{good.port}"
     paths = [*targets, "two-hops", "retry"]
-    settings = fast(allow_private=False, resolve={"good.test": good.target}, retries=2)
+    settings = fast(allow_private=False, resolve={"good.test": good.target}, retries=2, **transport)
     results = run([f"{base}/{p}" for p in paths], settings)
     for path, r in zip(paths, results, strict=True):
         assert r.verdict is Verdict.UNSAFE, (path, r.verdict, r.detail)
@@ -258,7 +266,7 @@ def test_dns_rebinding_public_then_private(
 
 
 def test_socket_factory_recheck_stops_what_a_resolver_let_through(
-    pool: ServerPool, spy: ConnectSpy, monkeypatch: pytest.MonkeyPatch
+    pool: ServerPool, spy: ConnectSpy, monkeypatch: pytest.MonkeyPatch, transport: dict[str, Any]
 ) -> None:
     """If the resolver step were bypassed (a rebinding that beat it), the last check holds."""
     inner = pool.host("127.0.0.3").route("/", Reply(200, body=PAGE))
@@ -270,7 +278,7 @@ def test_socket_factory_recheck_stops_what_a_resolver_let_through(
         return await naive.resolve(host, port, family)
 
     monkeypatch.setattr(GuardResolver, "resolve", unguarded)
-    r = one(f"http://rebind.test:{inner.port}/", fast(allow_private=False))
+    r = one(f"http://rebind.test:{inner.port}/", fast(allow_private=False, **transport))
     assert r.verdict is Verdict.UNSAFE and r.error_kind is ErrorKind.POLICY, r.detail
     assert naive.calls == {"rebind.test": 1}  # the resolver answered; the factory refused
     assert spy.connects == [] and inner.hits() == 0
