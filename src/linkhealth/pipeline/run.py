@@ -182,8 +182,9 @@ class _Run:
             self.followups[extra] = item.url
         elif item.attempts:
             self.recorder.add(target.results)
-        # Not requested (the network went down, or the host's pause outlasted the URL):
-        # nothing was learnt, and the run's judging (outage or not) still changes it:
+        # Not requested (the network went down, the host's pause outlasted the URL, or
+        # the fetcher's policy refused it): nothing was learnt, the run's judging (outage
+        # or not) may still change it, and an interrupted run redoes it without a request:
         # stored once, with the rest, when the run is settled.
         # Read above; the item is kept until the run ends (outage, suggestions, interruption
         # read its verdict only): its body was most of the RSS, its headers ~0.4 KB a page.
