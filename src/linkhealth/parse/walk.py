@@ -181,36 +181,56 @@ class Walk:
     # ---- the document -----------------------------------------------------------
 
     def run(self, section: str | None) -> None:
+        labels = self.prepare(section)
+        for (a, b), (used, _) in zip(self.chunks, labels, strict=True):
+            self.walk_chunk(a, b, used)
+        # Definitions nobody uses are still links in the file.
+        for _, d, sec in self.unused():
+            self.fp._link(LinkKind.REFERENCE, d.url, d.start, d.end, None, sec, self.in_comment)
+
+    # The three steps of :meth:`run`, apart for parse/split.py (a second process walks
+    # the chunks from a heading on; the file's process merges what both found).
+
+    def prepare(self, section: str | None) -> list[tuple[set[str], set[str]]]:
+        """The labels each chunk may use and define (:meth:`_labels`); the definitions
+        of later chunks that earlier ones may use read first (block rules only)."""
         self.stack = [(-1, section)] if section else []
         self.changes = [(0, section)]
         labels = [self._labels(a, b) for a, b in self.chunks]
         for j in _defining_later(labels):  # block rules only: their definitions
             a, b = self.chunks[j]
             self._definitions(self._tree(a, b).children, self.later)
-        for (a, b), (used, _) in zip(self.chunks, labels, strict=True):
-            root = self._tree(a, b, self._labels_for(used))
-            # the appended definitions are no part of the chunk
-            top = root.children
-            k = len(top)  # they come last: read back from the end
-            while k and (top[k - 1].srcmap or (0, 0))[0] >= self.limit:
-                k -= 1
-            top = top[:k] if k < len(top) else top
-            self._definitions(top, self.refdefs)
-            self.blocks(top, 0, min((root.srcmap or (0, 0))[1], self.limit), 0)
-        # Definitions nobody uses are still links in the file.
+        return labels
+
+    def walk_chunk(self, a: int, b: int, used: set[str]) -> None:
+        """The chunk at ``a:b`` (region offsets) that may use the labels ``used``."""
+        root = self._tree(a, b, self._labels_for(used))
+        # the appended definitions are no part of the chunk
+        top = root.children
+        k = len(top)  # they come last: read back from the end
+        while k and (top[k - 1].srcmap or (0, 0))[0] >= self.limit:
+            k -= 1
+        top = top[:k] if k < len(top) else top
+        self._definitions(top, self.refdefs)
+        self.blocks(top, 0, min((root.srcmap or (0, 0))[1], self.limit), 0)
+
+    def unused(self) -> list[tuple[str, RefDef, str | None]]:
+        """(key, definition, section) of each definition no link walked so far used."""
         change_lines = [c[0] for c in self.changes]
+        found = []
         for key, d in self.refdefs.items():
             if key in self.used:
                 continue
             sec = self.changes[max(bisect_right(change_lines, self.line(d.start)) - 1, 0)][1]
-            self.fp._link(LinkKind.REFERENCE, d.url, d.start, d.end, None, sec, self.in_comment)
+            found.append((key, d, sec))
+        return found
 
     def _labels(self, a: int, b: int) -> tuple[set[str], set[str]]:
         """The labels the chunk at ``a:b`` may use, and those it may define: every
         ``[label]`` but the label of a plain inline link (never a use), and those followed
         by ``:`` (keys as :func:`normalize_reference` makes them; supersets of what the
         parser finds)."""
-        if len(self.chunks) == 1:
+        if len(self.chunks) == 1 and not self.refdefs:  # (none given from elsewhere)
             return set(), set()
         chunk = self.text[self.base + a : self.base + b]
         if "[" not in chunk:
