@@ -17,10 +17,12 @@ if TYPE_CHECKING:  # yarl is imported by the first URL that needs parsing (not b
     from yarl import URL
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
-# A URL whose key needs no parser: lower-case http(s), a host that every yarl and IDNA
-# codec keeps as it is — lower-case letter-digit-hyphen labels (no "--", so no punycode;
-# ending in a letter, so no IP address) or an IPv4 address in its canonical dotted form —
-# maybe a port (1-65535 without leading zeros), no userinfo, no whitespace.
+# A URL whose key needs no parser (the project's one "plain URL" pattern: parse/urls.py and
+# meta/urls.py read scheme, host and port through plain_url too): lower-case http(s), a
+# host that every yarl and IDNA codec, and urlsplit, keeps as it is — lower-case
+# letter-digit-hyphen labels (no "--", so no punycode; ending in a letter, so no IP
+# address) or an IPv4 address in its canonical dotted form — maybe a port (1-65535
+# without leading zeros), no userinfo, no whitespace.
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _PLAIN_RE = re.compile(  # possessive: what follows a label or a port never backtracks
     r"(?P<scheme>https?)://(?P<host>"
@@ -53,15 +55,17 @@ def host_key(url: str | URL) -> str:
 def scheme_and_host(url: str) -> tuple[str, str]:
     """The scheme (lower case, ``""`` when there is none) and :func:`host_key` of ``url``.
     Raises :class:`ValueError` for a malformed URL."""
-    plain = _plain(url)
+    plain = plain_url(url)
     if plain is not None:
         return plain.group("scheme"), plain.group("host")
     parsed = parse_url(url)
     return (parsed.scheme or "").lower(), (parsed.raw_host or "").lower().rstrip(".")
 
 
-def _plain(url: str) -> re.Match[str] | None:
-    """The match of a URL the parser would keep as written (see ``_PLAIN_RE``)."""
+def plain_url(url: str) -> re.Match[str] | None:
+    """The match of a URL every parser keeps as written (see ``_PLAIN_RE``), else ``None``:
+    groups ``scheme``, ``host`` (already its :func:`host_key`, and urlsplit's ``hostname``),
+    ``port`` (1-65535 or ``None``) and ``rest`` (path, query and fragment, or ``None``)."""
     plain = _PLAIN_RE.fullmatch(url)
     if plain is None or "--" in plain.group("host"):
         return None
@@ -72,7 +76,7 @@ def _plain(url: str) -> re.Match[str] | None:
 def normalise_url(url: str) -> str:
     """The dedupe key of a URL: lowercase scheme and host, IDN as punycode, no default
     port, ``/`` for an empty path; path, query and fragment kept as written. Never raises."""
-    plain = _plain(url)
+    plain = plain_url(url)
     if plain is None:
         return _parsed_key(url)
     scheme = plain.group("scheme")

@@ -7,15 +7,12 @@ from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from linkhealth.textsafe import clean_url
+from linkhealth.weburl import plain_url  # its host is urlsplit's hostname
 
 HTTP_SCHEMES = ("http", "https")
 # A path from the root that urljoin keeps as written: no dot segment, parameters, query,
 # fragment, backslash or colon (what most canonical and image links are).
 _PLAIN_ROOT_PATH = re.compile(r"/(?![/.])(?:[A-Za-z0-9_~!$&'()*+,=@%-]|\.|/(?!\.))*")
-
-# An http(s) URL whose host is letters, digits, dots and hyphens (an optional port, then
-# the path, query or fragment or nothing): urlsplit would give that host, lower-cased.
-_PLAIN_HOST = re.compile(r"(https?)://([A-Za-z0-9.-]+)(?::([0-9]*))?(?:[/?#]|\Z)")
 
 
 def resolve_http_url(base: str, href: str | None) -> str | None:
@@ -44,12 +41,10 @@ def _resolve(base: str, cleaned: str) -> str | None:
 def _join_root_path(base: str, path: str) -> str | None:
     """:func:`_resolve` for a path from the root: the base's scheme and host, then ``path``
     as written (urljoin keeps such a path whole; a test compares the two)."""
-    plain = _PLAIN_HOST.match(base)
+    plain = plain_url(base)
     if plain is not None:
-        scheme, host, port = plain.group(1, 2, 3)
-        if port and int(port) > 65535:
-            return None  # what urlsplit's port refuses
-        return clean_url(f"{scheme}://{host}{':' if port is not None else ''}{port or ''}{path}")
+        scheme, host, port = plain.group("scheme", "host", "port")
+        return clean_url(f"{scheme}://{host}{':' + port if port is not None else ''}{path}")
     if not base:
         return None  # urljoin returns the bare path: not an http(s) URL
     try:
@@ -65,9 +60,9 @@ def _join_root_path(base: str, path: str) -> str | None:
 @lru_cache(maxsize=256)  # a page's URL is asked for its host by each field and quirk
 def host_of(url: str) -> str:
     """The URL's host, lower case, without ``www.`` (``""`` when it has none)."""
-    plain = _PLAIN_HOST.match(url)
+    plain = plain_url(url)
     if plain is not None:
-        return plain.group(2).lower().removeprefix("www.")
+        return plain.group("host").removeprefix("www.")
     return _host_of(url)
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from linkhealth.records import UNSAFE_SCHEMES, Severity, unsafe_scheme_message
 from linkhealth.weburl import normalise_url as normalise_url  # the one URL parser
+from linkhealth.weburl import plain_url
 
 # Known schemes that are close to "http" by edit distance but are not typos.
 _REAL_SCHEMES = frozenset(
@@ -87,10 +88,6 @@ _DOMAIN_RE = re.compile(
     r"(?::\d+)?(?:[/?#]|$)"
 )
 _WS_RE = re.compile(r"\s+")
-# The common case, decided without splitting: a lower-case http(s) URL, a host of letters,
-# digits, dots and hyphens, no whitespace anywhere. Every rule below passes such a URL
-# unless a label of its host is spelt xn-- (checked as Punycode).
-_PLAIN_HTTP_RE = re.compile(r"https?://([A-Za-z0-9.-]+)(?:[/?#]\S*)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,8 +212,7 @@ def diagnose(url: str, *, destination: bool = True) -> Diagnosis | None:
     ``destination`` is true for link destinations (``[t](url)``, ``href``), where a
     scheme-less host such as ``github.com/x`` is a mistake rather than a relative path.
     """
-    plain = _PLAIN_HTTP_RE.fullmatch(url)
-    if plain is not None and "xn--" not in plain.group(1).lower():
+    if plain_url(url) is not None:  # weburl's plain URL (no "--" in its host: no xn--)
         return None  # what the rules below decide for it (tests/parse/test_fast_paths.py)
     return _diagnose(url, destination=destination)
 
