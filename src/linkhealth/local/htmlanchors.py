@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+from linkhealth.htmlanchor import element_anchors
+
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
@@ -18,11 +20,7 @@ class _HtmlAnchors(HTMLParser):
         self._heading_tag: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if value is None:
-                continue
-            if name == "id" or (name == "name" and tag == "a"):
-                self.events.append(("id", value))
+        self.events.extend(("id", value) for value in element_anchors(tag, attrs))
         if tag in _HEADING_TAGS and self._heading is None:
             self._heading = []
             self._heading_tag = tag

@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 
 from selectolax.lexbor import LexborHTMLParser
 
+from linkhealth.htmlanchor import element_anchors
 from linkhealth.meta import quirks
 from linkhealth.meta.charset import decode_body
 from linkhealth.meta.document import MAX_REGION_CHARS, hostile_offset, parse_page
@@ -91,11 +92,7 @@ def page_anchors(body: bytes, content_type: str | None) -> set[str]:
     tree = LexborHTMLParser(text)
     anchors: set[str] = set()
     for node in tree.css("[id], a[name]"):
-        attrs = node.attributes
-        for key in ("id", "name") if node.tag == "a" else ("id",):
-            value = attrs.get(key)
-            if value:
-                anchors.add(value)
+        anchors.update(element_anchors(node.tag or "", node.attributes.items()))
         if len(anchors) >= MAX_ANCHORS:
             break
     return anchors
@@ -107,11 +104,8 @@ class _AnchorCollector(HTMLParser):
         self.anchors: set[str] = set()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if len(self.anchors) >= MAX_ANCHORS:
-            return
-        for key, value in attrs:
-            if value and (key == "id" or (key == "name" and tag == "a")):
-                self.anchors.add(value)
+        if len(self.anchors) < MAX_ANCHORS:
+            self.anchors.update(element_anchors(tag, attrs))
 
 
 def _anchors_by_tokenizer(text: str) -> set[str]:
