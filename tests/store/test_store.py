@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
@@ -70,10 +71,41 @@ def test_upgrade_from_previous_version_keeps_data(store_path: Path, result: Make
     assert report is not None and report.run_id == 1 and report.tool.version == "0.0.9"
     assert _version(store_path) == SCHEMA_VERSION
     assert _migration_names(store_path)[-1] == MIGRATIONS[-1].name
-    # The last migration did its work: the column it adds exists.
     with closing(sqlite3.connect(store_path)) as conn:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(results)")]
-    assert "position" in columns
+    assert "position" in columns  # 0006's column
+
+
+def test_a_result_never_requested_is_stored_as_its_json(
+    store_path: Path, result: MakeResult
+) -> None:
+    """An outage stores tens of thousands of results never requested: their JSON is kept
+    as it is (no zlib), the others compressed, and every reader rebuilds both exactly."""
+    asked = result("https://a.example/", attempts=1, title="t" * 200, etag='"v1"')
+    never = result(
+        "https://b.example/",
+        Verdict.SKIPPED,
+        error_kind=ErrorKind.DNS,
+        detail="not judged (network outage): host name does not resolve",
+    )
+    with Store.open(store_path) as store:
+        run = store.begin_run(T0)
+        store.record(run, [asked, never], [0, 1])
+    with closing(sqlite3.connect(store_path)) as conn:
+        payloads = dict(conn.execute("SELECT url, payload FROM results").fetchall())
+    assert payloads["https://b.example/"] == never.model_dump_json(exclude_defaults=True).encode()
+    assert payloads["https://a.example/"][:1] != b"{"  # compressed
+    assert zlib.decompress(payloads["https://a.example/"]).startswith(b"{")
+    with Store.open(store_path) as store:
+        report = store.last_run()
+        assert report is not None and report.results == [asked, never]
+        assert store.latest_result("https://b.example/") == never
+        assert store.latest_result("https://a.example/") == asked
+        assert store.validators(["https://a.example/", "https://b.example/"]) == {
+            "https://a.example/": ('"v1"', None)
+        }
+        fresh = store.fresh_results(["https://a.example/"], timedelta(days=1), T0)
+        assert fresh == {"https://a.example/": asked}
 
 
 def test_failed_migration_leaves_the_previous_version(tmp_path: Path) -> None:

@@ -80,9 +80,7 @@ class RunRecorder:
 
     def add(self, results: Iterable[CheckResult]) -> None:
         """Results that are final: committed with the next batch."""
-        for result in results:
-            self.seen.add(id(result))
-            self.pending.append(result)
+        self._take(results)
         if len(self.pending) >= BATCH_SIZE or time.monotonic() - self.last > BATCH_SECONDS:
             self.flush()
 
@@ -90,11 +88,17 @@ class RunRecorder:
         """Every result not added yet (invalid, unsafe, skipped, excluded, not requested),
         committed in one transaction: ``report`` must re-render exactly what ``check``
         showed."""
-        for result in results:
-            if id(result) not in self.seen:
-                self.seen.add(id(result))
-                self.pending.append(result)
+        self._take(results)
         self.flush()
+
+    def _take(self, results: Iterable[CheckResult]) -> None:
+        """Queue the results not queued before (each is stored once: later changes to a
+        stored one go through :meth:`record`)."""
+        seen, pending = self.seen, self.pending
+        for result in results:
+            if id(result) not in seen:
+                seen.add(id(result))
+                pending.append(result)
 
     def flush(self) -> None:
         if self.pending:

@@ -9,8 +9,11 @@ at once are safe: the version is re-read inside the write lock.
 Append new migrations at the end; never edit or reorder a released one.
 
 ``results`` keeps the fields people query as columns (``occurrences`` there is
-a count) and the whole :class:`~linkhealth.models.CheckResult` as zlib-compressed
-JSON in ``payload`` (defaults left out), from which results are rebuilt exactly.
+a count) and the whole :class:`~linkhealth.models.CheckResult` as JSON in ``payload``
+(defaults left out), from which results are rebuilt exactly: zlib-compressed, except for
+a result that was never requested (``attempts == 0``: it says little, and an outage
+stores tens of thousands at once), whose JSON is stored as it is (it starts with ``{``,
+which no zlib stream does).
 """
 
 from __future__ import annotations
@@ -124,6 +127,10 @@ MIGRATIONS: tuple[Migration, ...] = (
         "0006_results_position",
         ("ALTER TABLE results ADD COLUMN position INTEGER",),
     ),
+    # ``payload`` may hold a result's JSON as it is (a result never requested) besides
+    # zlib-compressed JSON. Nothing in the file changes; the version tells an older
+    # linkhealth, which could not read such a row, to move the store aside instead.
+    Migration("0007_payload_plain_json", ()),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
