@@ -29,7 +29,7 @@ from linkhealth.fetch.classify import (
     title_says_not_found,
 )
 from linkhealth.fetch.decode import MAX_CODINGS, BoundedDecoder, UnsupportedEncoding
-from linkhealth.fetch.guard import AddressBlocked, Guard, is_blocked, parse_ip
+from linkhealth.fetch.guard import AddressBlocked, Guard, is_blocked, is_canonical_ip, parse_ip
 from linkhealth.fetch.hosts import HostState, PriorityLimiter
 from linkhealth.fetch.result import Outcome
 from linkhealth.models import ErrorKind, Redirect, Verdict
@@ -92,6 +92,30 @@ def test_is_blocked(address: str, blocked: bool) -> None:
 def test_parse_ip_reads_legacy_forms(host: str, expected: str | None) -> None:
     ip = parse_ip(host)
     assert (str(ip) if ip else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("127.0.0.1", True),
+        ("8.8.8.8", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("fe80::a", True),  # an IPv6 address may end in a letter
+        ("[2001:db8::ff]", True),
+        ("2130706433", False),  # legacy forms: connected to by their canonical address
+        ("127.1", False),
+        ("0x7f.0.0.1", False),
+        ("example.com", False),
+        ("1.2.3.4.example", False),
+        ("localhost", False),
+        ("", False),
+        ("[]", False),
+    ],
+)
+def test_is_canonical_ip_is_the_one_ip_literal_rule(host: str, expected: bool) -> None:
+    assert is_canonical_ip(host) is expected
+    assert is_canonical_ip(host) is expected  # remembered: the same answer
 
 
 def test_guard_literal_hosts_and_resolve_trust() -> None:

@@ -30,6 +30,7 @@ loopback server in for a public host while every *other* loopback address
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
@@ -112,8 +113,15 @@ def parse_ip(host: str) -> IPAddress | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def is_canonical_ip(host: str) -> bool:
+    """Whether ``host`` (``[v6]`` brackets allowed) is an IP address in its standard
+    form, connected to as it is: the one rule for "an IP literal, not a name" (the
+    legacy forms :func:`parse_ip` reads are not). Remembered per host: every request
+    and every new connection asks it."""
     text = host.strip("[]")
+    if not text or not (text[-1].isdigit() or ":" in text):
+        return False  # a name: an IPv4 address ends in a digit, an IPv6 one holds ":"
     try:
         ipaddress.ip_address(text)
     except ValueError:

@@ -23,7 +23,6 @@ attempt. Runs with environment proxies or a cookie jar use the aiohttp transport
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 import ssl
 import time
@@ -34,7 +33,7 @@ import aiohappyeyeballs
 import httptools
 import httpx
 
-from linkhealth.fetch.guard import SocketFactory
+from linkhealth.fetch.guard import SocketFactory, is_canonical_ip
 from linkhealth.fetch.resolver import Resolver
 
 # A connection unused this long is closed (the aiohttp transport's keepalive_timeout).
@@ -495,7 +494,7 @@ class Wire(httpx.AsyncBaseTransport):
     async def _addresses(self, host: str, port: int) -> list[_AddrInfo]:
         """The addresses to connect to, as ``getaddrinfo`` tuples: an IP literal as it is,
         a name through the guard's resolver (its answers kept :data:`DNS_CACHE_SECONDS`)."""
-        if _ip_literal(host) is not None:
+        if is_canonical_ip(host):
             found = [(host, port)]
         else:  # the port too: ``--resolve name=addr:port`` may name another one
             found = [(info["host"], info["port"]) for info in await self._resolve(host, port)]
@@ -625,12 +624,3 @@ def _message(request: httpx.Request) -> bytes:
     ):
         raise httpx.LocalProtocolError("a request header holds a line break")
     return message
-
-
-def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    if not host or not (host[-1].isdigit() or ":" in host):
-        return None
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
