@@ -138,3 +138,48 @@ def test_redact_report_returns_a_clean_report_itself() -> None:
         results=[CheckResult(url="https://github.com/x", verdict=Verdict.OK, title="gh_ no")],
     )
     assert redact_report(report) is report
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        "echoed:\nghp_" + "A" * 30,
+        "page says https://u:pw@host/ \udc80",
+        "page says https://u:pw@host/",
+        "nothing to hide",
+    ],
+)
+@pytest.mark.parametrize("where", ["result", "finding"])
+def test_the_json_report_redacts_each_part_as_redact_report_does(detail: str, where: str) -> None:
+    """``--format json`` screens the text it writes, part by part, instead of the report
+    first: what it writes is what redact_report's copy gives (strings made valid Unicode)."""
+    import json
+    from datetime import UTC, datetime
+
+    from linkhealth.models import CheckResult, Finding, RunReport, Summary, ToolInfo, Verdict
+    from linkhealth.report import jsonfmt, render, render_chunks
+    from linkhealth.report.redact import redact_report
+
+    results = [CheckResult(url=f"https://ok.example/{i}", verdict=Verdict.OK) for i in range(2)]
+    findings = []
+    if where == "result":
+        results.append(CheckResult(url="https://ok.example/", verdict=Verdict.OK, detail=detail))
+    else:
+        findings.append(Finding(file="a.md", line=1, column=1, rule="r", message=detail))
+    report = RunReport(
+        tool=ToolInfo(version="0"),
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        summary=Summary(occurrences=0, urls=3, by_verdict={"ok": 3}, failing=0),
+        results=results,
+        findings=findings,
+    )
+    text = render(report, "json")
+    assert "ghp_A" not in text and "u:pw" not in text
+    assert "".join(render_chunks(report, "json")) == text
+    assert text == jsonfmt.render(redact_report(report))
+    data = json.loads(text)
+    if where == "result" and detail == "nothing to hide":
+        assert data["results"][-1]["detail"] == detail
+    if "\udc80" in detail:
+        part = data["results"][-1]["detail"] if where == "result" else data["findings"][0]
+        assert "\ufffd" in str(part)

@@ -67,18 +67,18 @@ def render(report: RunReport, fmt: str) -> str:
 
 def render_chunks(report: RunReport, fmt: str) -> Iterator[str]:
     """:func:`render`'s text a piece at a time (JSON result by result, any other format
-    in one piece), for writing as it is made. The format is checked and the report
-    redacted before the first piece."""
+    in one piece), for writing as it is made. The format is checked before the first
+    piece; the report is redacted (JSON redacts each part as it writes it, from the text
+    it writes: one encoding a result)."""
     if fmt not in _MODULES:
         raise ConfigError(f"unknown report format {fmt!r}; choose one of: {', '.join(FORMATS)}")
-    report = redact_report(report)
     if fmt == "json":
         from linkhealth.report import jsonfmt
 
         return jsonfmt.chunks(report)
     from linkhealth.report.view import View
 
-    return iter((_renderer(fmt)(View(report)),))
+    return iter((_renderer(fmt)(View(redact_report(report))),))
 
 
 def _renderer(fmt: str) -> Callable[[View], str]:

@@ -2,18 +2,25 @@
 
 The real URL is kept for fetching and in the store (the cache key); every rendered
 report goes through :func:`redact_report` once, in :func:`linkhealth.report.render`
-and :func:`linkhealth.report.write_reports`, so no format can forget it.
+and :func:`linkhealth.report.write_reports`, so no format can forget it. The JSON
+report (:mod:`linkhealth.report.jsonfmt`) writes each part through
+:func:`redacted_json` instead: the text it writes is the screen, so a result is encoded
+once, not screened and then encoded.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # `lint` and `extract` redact text only: no pydantic models for them
+    from pydantic import BaseModel
+
     from linkhealth.models import RunReport
+
+Model = TypeVar("Model", bound="BaseModel")
 
 #: ``scheme://userinfo@`` — the userinfo runs to the last ``@`` before the path.
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#\s@]*(?:@[^/?#\s@]*)*@")
@@ -45,13 +52,13 @@ def redact_pieces(pieces: Iterable[str]) -> Iterator[str]:
         yield redact_text(piece)
 
 
-def _walk(value: Any) -> Any:
+def _walk(value: Any, rule: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return redact_text(value)
+        return rule(value)
     if isinstance(value, dict):
-        return {k: _walk(v) for k, v in value.items()}
+        return {_walk(k, rule): _walk(v, rule) for k, v in value.items()}
     if isinstance(value, list):
-        return [_walk(v) for v in value]
+        return [_walk(v, rule) for v in value]
     return value
 
 
@@ -60,28 +67,48 @@ def redact_report(report: RunReport) -> RunReport:
     when there is nothing to redact)."""
     if _nothing_to_redact(report):
         return report
-    from linkhealth.models import RunReport
-
-    data = report.model_dump()
-    cleaned = _walk(data)
-    if cleaned == data:
-        return report
-    return RunReport.model_validate(cleaned).model_copy(
+    return _rewritten(report, redact_text).model_copy(
         update={"judged_with": report.judged_with}  # not part of the dump
     )
 
 
+def may_need_redacting(encoded: str) -> bool:
+    """The screen: whether a part's JSON text may hold something to redact (an ``@``,
+    which every userinfo has, or a token); ``False`` means nothing in it is redacted. A
+    token or an ``@`` lies within one string, so a report is screened part by part."""
+    return "@" in encoded or _TOKEN_ANYWHERE.search(encoded) is not None
+
+
+def redacted_json(part: Model) -> str:
+    """``part``'s JSON text (pydantic's encoder, indented by 2), its strings redacted and
+    made valid Unicode (:func:`~linkhealth.textsafe.clean`) first when they need it:
+    ``check --format json`` and ``results.json`` write each part of a report so."""
+    try:
+        encoded = part.model_dump_json(indent=2)
+    except ValueError:  # a lone surrogate cannot be UTF-8
+        pass
+    else:
+        if not may_need_redacting(encoded):
+            return encoded
+    from linkhealth.textsafe import clean
+
+    return _rewritten(part, lambda text: redact_text(clean(text))).model_dump_json(indent=2)
+
+
+def _rewritten(part: Model, rule: Callable[[str], str]) -> Model:
+    """``part`` with ``rule`` applied to every string of its dump (the same object when
+    that changes none)."""
+    data = part.model_dump()
+    rewritten = _walk(data, rule)
+    return part if rewritten == data else type(part).model_validate(rewritten)
+
+
 def _nothing_to_redact(report: RunReport) -> bool:
-    """A cheap screen: no ``@`` (every userinfo has one) and no token in the report's JSON
-    text. Rust dumps it in one pass where :func:`_walk` visits every string in Python;
-    result by result, so the whole text is never held (a token or an ``@`` lies within
-    one string, so within one result's text)."""
+    """A cheap screen of the report's JSON text (Rust dumps it in one pass where
+    :func:`_walk` visits every string in Python), result by result, so that the whole
+    text is never held."""
     parts = itertools.chain((report.model_copy(update={"results": []}),), report.results)
     try:
-        for part in parts:
-            text = part.model_dump_json()
-            if "@" in text or _TOKEN_ANYWHERE.search(text) is not None:
-                return False
+        return not any(may_need_redacting(part.model_dump_json()) for part in parts)
     except ValueError:  # a lone surrogate cannot be UTF-8: let the full walk handle it
         return False
-    return True
