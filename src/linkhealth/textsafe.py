@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -463,6 +463,9 @@ def json_chunks(value: Any, *, indent: int = 2) -> Iterator[str]:
 _JSON_BATCH = 4096
 _JSON_RECORDS_BATCH = 512
 _JSON_CONSTANTS = {None: "null", True: "true", False: "false"}
+#: a string in JSON, as JSONEncoder(ensure_ascii=False) writes it (not cleaned, not escaped
+#: as json_text escapes: write it through json_records or json_elements)
+json_string = json.encoder.encode_basestring
 
 
 def json_records(rows: Iterable[Any], *, indent: int = 2) -> Iterator[str]:
@@ -471,54 +474,31 @@ def json_records(rows: Iterable[Any], *, indent: int = 2) -> Iterator[str]:
 
     Each element is written whole: a flat record (string keys; string, int, bool or
     ``None`` values) with the C string encoder, anything else by the encoder and indented
-    one level (a JSON text has no raw newline but between its tokens). A batch is cleaned
-    as one text: a surrogate pair never spans two strings.
+    one level (a JSON text has no raw newline but between its tokens).
     """
     pad = " " * indent
     keys: dict[str, str] = {}  # key -> its JSON and ": "
+    yield from json_elements(pad + _json_element(row, pad, keys) for row in rows)
+
+
+def json_elements(elements: Iterable[str]) -> Iterator[str]:
+    """The JSON list of ``elements``, each written as :func:`json_records` writes one
+    (indented, not cleaned), a piece at a time, cleaned and escaped as :func:`json_text`.
+    A batch is cleaned as one text: a surrogate pair never spans two strings."""
     batch: list[str] = []
     first = True
-    for row in rows:
-        batch.append(pad + _json_element(row, pad, keys))
+    for element in elements:
+        batch.append(element)
         if len(batch) == _JSON_RECORDS_BATCH:
             yield _records_piece(batch, first=first)
             first = False
-            batch.clear()
+            batch = []
     if first and not batch:
         yield "[]"
         return
     if batch:
         yield _records_piece(batch, first=first)
     yield "\n]"
-
-
-def json_flat_records(
-    rows: Iterable[Mapping[str, str | int | bool | None]], *, indent: int = 2
-) -> Iterator[str]:
-    """:func:`json_records` of non-empty flat records (plain string keys; string, int,
-    bool or ``None`` values), the same text: each batch encoded by the C encoder in one
-    call, then laid out as indented (a raw line end is never inside a JSON string)."""
-    pad = " " * indent
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",\n" + pad + pad, ": ")).encode
-    between = "},\n" + pad + pad + "{"
-    first = True
-    for batch in _batches(rows, _JSON_RECORDS_BATCH):
-        body = encode(batch)[2:-2]  # [{"k": v,\n<pad><pad>"k": v},\n<pad><pad>{...}]
-        body = body.replace(between, "\n" + pad + "},\n" + pad + "{\n" + pad + pad)
-        yield _records_piece([pad + "{\n" + pad + pad + body + "\n" + pad + "}"], first=first)
-        first = False
-    yield "[]" if first else "\n]"
-
-
-def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _json_element(row: Any, pad: str, keys: dict[str, str]) -> str:
@@ -530,10 +510,10 @@ def _json_element(row: Any, pad: str, keys: dict[str, str]) -> str:
             if name is None:
                 if type(key) is not str or clean(key) != key:  # two keys may clean to one
                     break
-                name = keys[key] = _json_string(key) + ": "
+                name = keys[key] = json_string(key) + ": "
             kind = type(value)
             if kind is str:
-                fields.append(name + _json_string(value))
+                fields.append(name + json_string(value))
             elif kind is int:
                 fields.append(name + int.__repr__(value))
             elif value is None or kind is bool:
@@ -549,9 +529,6 @@ def _json_element(row: Any, pad: str, keys: dict[str, str]) -> str:
 
 def _records_piece(batch: list[str], *, first: bool) -> str:
     return _json_piece(clean(("[\n" if first else ",\n") + ",\n".join(batch)))
-
-
-_json_string = json.encoder.encode_basestring  # as JSONEncoder(ensure_ascii=False) writes
 
 
 def _json_piece(text: str) -> str:

@@ -64,20 +64,3 @@ def test_records_read_from_an_iterator() -> None:
     text = "".join(textsafe.json_records(rows))
     assert text == _reference([{"n": i, "nested": [i]} if i % 3 else {"n": i} for i in range(1100)])
     assert "".join(textsafe.json_records(iter([]))) == "[]" == _reference([])
-
-
-KEYS = st.sampled_from(["url", "file", "line", "text", "in_comment", "a b", "é", "##[", "\\"])
-FLAT = st.dictionaries(KEYS, SCALARS, min_size=1, max_size=6)
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.lists(FLAT, max_size=30), st.integers(min_value=0, max_value=2))
-def test_flat_records_in_one_encoder_call_as_one_by_one(
-    rows: list[dict[str, Any]], copies: int
-) -> None:
-    """The batch encoder (extract's JSON) writes what the record writer writes, also over
-    several batches (``copies`` of 300 rows)."""
-    rows = rows + rows[:1] * 300 * copies
-    flat = "".join(textsafe.json_flat_records(rows))
-    assert flat == "".join(textsafe.json_records(rows))
-    assert flat == _reference(rows)

@@ -34,8 +34,33 @@ def _text_line(o: Occurrence) -> str:
 
 
 def render_json(occurrences: list[Occurrence]) -> Iterator[str]:
-    yield from escape.json_flat_records(o.as_json() for o in occurrences)
+    """:func:`~linkhealth.textsafe.json_records` of the occurrences' ``as_json()``, the same
+    text (tests/report/test_extract_json.py), each record written by one template."""
+    yield from escape.json_elements(_json_records(occurrences))
     yield "\n"
+
+
+def _json_records(occurrences: list[Occurrence]) -> Iterator[str]:
+    string = escape.json_string
+    repeated: dict[str, str] = {}  # a file, kind or section -> its JSON string
+
+    def cell(value: str) -> str:
+        found = repeated.get(value)
+        if found is None:
+            found = repeated[value] = string(value)
+        return found
+
+    for o in occurrences:
+        text, section = o.text, o.section
+        yield (
+            f'  {{\n    "url": {string(o.url)},\n    "file": {cell(o.file)},\n'
+            f'    "line": {o.line:d},\n    "column": {o.column:d},\n'
+            f'    "end_line": {o.end_line:d},\n    "end_column": {o.end_column:d},\n'
+            f'    "text": {"null" if text is None else string(text)},\n'
+            f'    "kind": {cell(o.kind.value)},\n'
+            f'    "section": {"null" if section is None else cell(section)},\n'
+            f'    "in_comment": {"true" if o.in_comment else "false"}\n  }}'
+        )
 
 
 # an occurrence's CSV_FIELDS, in one C call (its JSON values: ``kind`` as its value)
