@@ -17,6 +17,7 @@ from linkhealth.inputs.ignore import load_url_ignore
 from linkhealth.inputs.sources import STDIN_NAME, read_stdin, split_inputs
 from linkhealth.parse.extract import ParseResult, extract_text
 from linkhealth.parse.source import read_markdown
+from linkhealth.parse.split import start_worker
 
 
 def path_excluded(path: Path, settings: Settings) -> bool:
@@ -46,13 +47,7 @@ def extract_paths(paths: Sequence[str], settings: Settings) -> ParseResult:
     for path in discover(named, settings.glob, root, walk, listed=listed):
         if path_excluded(path, settings):
             continue
-        result.extend(
-            extract_text(
-                read_markdown(path, max_bytes=settings.max_file_bytes),
-                path.as_posix(),
-                comments=settings.comments,
-            )
-        )
+        result.extend(_extract_file(path, settings))
 
     url_ignore = load_url_ignore(root)
     if url_ignore:
@@ -72,3 +67,16 @@ def extract_paths(paths: Sequence[str], settings: Settings) -> ParseResult:
             f for f in result.findings if changes.changed(f.file, f.line, f.end_line)
         ]
     return result
+
+
+def _extract_file(path: Path, settings: Settings) -> ParseResult:
+    """One file; a large one in two processes (:mod:`linkhealth.parse.split`), the
+    second started before the file is read so that its start-up overlaps the reading."""
+    worker = start_worker(path)
+    try:
+        text = read_markdown(path, max_bytes=settings.max_file_bytes)
+    except BaseException:
+        if worker is not None:
+            worker.cancel()
+        raise
+    return extract_text(text, path.as_posix(), comments=settings.comments, worker=worker)

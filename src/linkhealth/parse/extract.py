@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from linkify_it import LinkifyIt
 
@@ -36,6 +36,9 @@ from linkhealth.parse.source import LineIndex, normalise_newlines
 from linkhealth.parse.urls import diagnose, normalise_url
 from linkhealth.parse.walk import RustParserUnsafe, Walk
 from linkhealth.records import Finding, LinkKind, Occurrence, Severity
+
+if TYPE_CHECKING:
+    from linkhealth.parse.split import Worker
 
 _LINKIFY = LinkifyIt(options={"fuzzy_link": False, "fuzzy_email": True, "fuzzy_ip": False})
 _LINKIFY.add("//", None).add("ftp:", None)
@@ -134,10 +137,8 @@ class _FileParser:
         diag = diagnose(url, destination=destination)
         if diag is not None:
             ds, de = diag_span or (start, end)
-            if diag_span is not None:
-                if ds in self._reported_defs:
-                    return
-                self._reported_defs.add(ds)
+            if diag_span is not None and not self._first_report(ds):
+                return
             self._finding(diag.rule, diag.message, diag.suggestion, ds, de, section, diag.severity)
             return
         line, col, end_line, end_col = self._span(start, end)
@@ -156,12 +157,21 @@ class _FileParser:
             )
         )
 
+    def _first_report(self, start: int) -> bool:
+        """Whether the broken definition at ``start`` is reported here for the first time
+        (once, at its first use)."""
+        if start in self._reported_defs:
+            return False
+        self._reported_defs.add(start)
+        return True
+
     # ---- documents ------------------------------------------------------------
 
-    def run(self) -> None:
+    def run(self, worker: Worker | None = None) -> None:
+        """Parse the file (its second half in ``worker``'s process, if one is given)."""
         whole = _whole_comment(self.text)
         if whole is None:
-            self._parse(0, len(self.text), in_comment=False, section=None)
+            self._parse(0, len(self.text), in_comment=False, section=None, worker=worker)
         elif self.comments is not CommentMode.SKIP:
             self._parse(whole[0], whole[1], in_comment=True, section=None)
         skip = ignored_lines(self.text)
@@ -189,27 +199,40 @@ class _FileParser:
         self.occurrences.sort(key=lambda o: (o.line, o.column))
         self.findings.sort(key=lambda f: (f.line, f.column, f.rule))
 
-    def _parse(self, start: int, end: int, *, in_comment: bool, section: str | None) -> None:
-        """Parse ``text[start:end]`` (the file, or the inside of a comment)."""
+    def _parse(
+        self,
+        start: int,
+        end: int,
+        *,
+        in_comment: bool,
+        section: str | None,
+        worker: Worker | None = None,
+    ) -> None:
+        """Parse ``text[start:end]`` (the file, or the inside of a comment); with a
+        ``worker``, the file in two processes (:mod:`.split`) when it can be cut."""
         if self.engine == "rust":
             mark = (len(self.occurrences), len(self.findings), set(self._reported_defs))
             try:
+                if worker is not None:
+                    from linkhealth.parse.split import parse_halves
+
+                    if parse_halves(self, worker):
+                        return
+                self._restore(mark)  # not cut, or the worker failed: one process
                 Walk(self, start, end, in_comment=in_comment).run(section)
                 return
-            except (RustParserUnsafe, RecursionError):
-                # markdown-it-pyrs panics on a few inputs (an unclosed ` after a [, as in
-                # "[`x"), misplaces inline nodes after a tab in a line's indentation and
-                # has no nesting limit: such a region is parsed by markdown-it-py, as
-                # every file was before.
-                pass
-            except BaseException as exc:  # a panic not foreseen: the same, late
-                if type(exc).__name__ != "PanicException":
+            except BaseException as exc:
+                if not rust_refused(exc):
                     raise
-            del self.occurrences[mark[0] :], self.findings[mark[1] :]
-            self._reported_defs = mark[2]
+            self._restore(mark)
         from linkhealth.parse.fallback import FallbackWalk  # markdown-it-py: only if needed
 
         FallbackWalk(self, start, end, in_comment=in_comment).run(section)
+
+    def _restore(self, mark: tuple[int, int, set[int]]) -> None:
+        """Forget what was found since ``mark`` was taken."""
+        del self.occurrences[mark[0] :], self.findings[mark[1] :]
+        self._reported_defs = set(mark[2])
 
     def _scan(
         self,
@@ -347,6 +370,16 @@ class _FileParser:
                 )
 
 
+def rust_refused(exc: BaseException) -> bool:
+    """Whether ``exc`` says the Rust parser cannot take a region (then markdown-it-py
+    parses it, as every file was before): markdown-it-pyrs panics on a few inputs (an
+    unclosed ` after a [, as in "[`x"), misplaces inline nodes after a tab in a line's
+    indentation and has no nesting limit; a panic not foreseen counts the same, late."""
+    return isinstance(exc, (RustParserUnsafe, RecursionError)) or (
+        type(exc).__name__ == "PanicException"
+    )
+
+
 def _outside(content: str, hard: list[tuple[int, int]]) -> str:
     """The characters of ``content`` outside the sorted ``hard`` ranges."""
     if not hard:
@@ -413,16 +446,27 @@ def _linkified(run: str) -> list[tuple[int, int, str]]:
 
 
 def extract_text(
-    text: str, file: str, *, comments: CommentMode = CommentMode.AUTO, engine: Engine = "rust"
+    text: str,
+    file: str,
+    *,
+    comments: CommentMode = CommentMode.AUTO,
+    engine: Engine = "rust",
+    worker: Worker | None = None,
 ) -> ParseResult:
     """Every link occurrence and lint finding in ``text`` (the content of ``file``).
 
     Pure: reads nothing, never raises on any text. ``engine="python"`` parses with
-    markdown-it-py, the fallback (same results; kept to compare the two).
+    markdown-it-py, the fallback (same results; kept to compare the two). A ``worker``
+    (:func:`.split.start_worker`) parses the second half of a large file at once, with
+    the same results; it is ended here in every case.
     """
     parser = _FileParser(text, file, comments, engine)
-    with _cycles_uncollected():
-        parser.run()
+    try:
+        with _cycles_uncollected():
+            parser.run(worker)
+    finally:
+        if worker is not None:
+            worker.cancel()
     return ParseResult(parser.occurrences, parser.findings, [file])
 
 

@@ -1,0 +1,465 @@
+"""A large file parsed by two processes at once (issue 15): the same results, sooner.
+
+The file's process (the parent) walks the chunks (:func:`~.markdown.chunks`) before a cut;
+a worker walks the chunks from the cut on. The worker is a fresh interpreter that imports
+the parser only (a forked copy would touch, and so count again, the parent's pages),
+started before the file is read so that its start-up overlaps the reading. It is handed
+its half through a temporary file, and hands back tuples the same way.
+
+The cut is a chunk boundary at an ATX heading (at column 0 after a blank line: it ends
+every open block, and at depth 0 it empties the section stack), the one nearest the
+middle of the file. What the two walks share across it is exchanged exactly:
+
+- reference definitions (the first in the file wins): the parent's
+  :meth:`~.walk.Walk.prepare` reads every chunk's labels, and the definitions after the
+  cut that its half may use, as one process does; the worker is sent the first
+  definitions before the cut of the labels its half may use (block-parsed from those
+  chunks only); its own definitions of those labels never count;
+- which definitions were used (an unused one is reported at its destination, in the
+  order of the file), and which broken ones were reported (once, at the first use);
+- the "refused scheme neutralised" flag (once a chunk was changed, :func:`~.markdown.restore`
+  reads every later text): the worker says whether any text of its half would read
+  differently with the flag set; if so and the parent's half set it, one process parses.
+
+Below :data:`SPLIT_MIN_BYTES`, on one core, without a heading to cut at, or when the
+worker fails in any way (it cannot start, exits badly, writes a short or unreadable
+result, does not finish), the file is parsed in one process: nothing lost, nothing
+printed. A region the Rust parser cannot take is parsed by the fallback, as in one
+process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import marshal
+import os
+import sys
+import time
+from bisect import bisect_right
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import linkhealth
+from linkhealth.config import CommentMode
+from linkhealth.parse import markdown
+from linkhealth.parse.extract import _FileParser, rust_refused
+from linkhealth.parse.markdown import RefDef, restore
+from linkhealth.parse.walk import RustParserUnsafe, Walk
+from linkhealth.records import Finding, LinkKind, Occurrence, Severity
+
+if TYPE_CHECKING:  # subprocess is imported where a worker starts (lint of small files: never)
+    import subprocess
+
+#: Files smaller than this are parsed in one process: a worker costs ~0.15 s of CPU and
+#: ~17 MB to start, about what parsing 0.5 MB costs.
+SPLIT_MIN_BYTES = 2_000_000
+_VERSION = 1  # of what the worker writes
+_KINDS = {k.value: k for k in LinkKind}
+_SEVERITIES = {s.value: s for s in Severity}
+
+# (key, start, end, url, label): a definition before the cut, offsets in the file
+Seed = tuple[str, int, int, str, str]
+
+
+class Worker:
+    """A worker process, waiting for the second half of one file."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], data: IO[bytes], out: IO[bytes]) -> None:
+        self.proc = proc
+        self.data = data  # the half, as UTF-8
+        self.out = out  # what the worker found (marshal)
+
+    @classmethod
+    def start(cls, argv: list[str] | None = None) -> Worker | None:
+        """A worker, or None (one core, or no process could be started). ``argv``: the
+        command that runs :func:`main` (tests give a failing one)."""
+        import subprocess
+        import tempfile
+
+        if not _two_cores() or not sys.executable:
+            return None
+        data = tempfile.TemporaryFile()  # noqa: SIM115 - open until cancel()
+        out = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            proc = subprocess.Popen(
+                argv or _worker_argv(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(data.fileno(), out.fileno()),
+            )
+        except OSError:
+            data.close()
+            out.close()
+            return None
+        return cls(proc, data, out)
+
+    def _say(self, message: object, *, last: bool = False) -> bool:
+        """One line to the worker; False if it is gone."""
+        stdin = self.proc.stdin
+        try:
+            assert stdin is not None
+            stdin.write(json.dumps(message).encode("utf-8") + b"\n")
+            stdin.flush()
+            if last:
+                stdin.close()
+        except (OSError, ValueError):  # a broken pipe, or closed
+            return False
+        return True
+
+    def send(self, header: dict[str, Any], half: bytes) -> bool:
+        """The half (written before the header that names it)."""
+        try:
+            self.data.write(half)
+            self.data.flush()
+        except OSError:
+            return False
+        files = {"data_fd": self.data.fileno(), "out_fd": self.out.fileno()}
+        return self._say({**header, **files, "bytes": len(half)})
+
+    def seed(self, seeds: list[Seed]) -> bool:
+        """The definitions before the cut that the worker's half may use (the last word)."""
+        return self._say({"seeds": seeds}, last=True)
+
+    def result(self, timeout: float) -> dict[str, Any] | None:
+        """What the worker found, or None (it failed, or took longer than ``timeout``)."""
+        import subprocess
+
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        if code != 0:
+            return None
+        try:
+            self.out.seek(0)
+            found = marshal.loads(self.out.read())
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        if not isinstance(found, dict) or found.get("version") != _VERSION:
+            return None
+        return found
+
+    def cancel(self) -> None:
+        """Stop the worker if it still runs; close its files (safe to call twice)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdin is not None:
+            with contextlib.suppress(OSError):  # a broken pipe
+                self.proc.stdin.close()
+        self.data.close()
+        self.out.close()
+
+
+def start_worker(path: Path) -> Worker | None:
+    """A worker for the file at ``path`` if it is large enough to be worth one (started
+    before the file is read: its start-up overlaps the reading)."""
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return None  # reading it will say why
+    return Worker.start() if size >= SPLIT_MIN_BYTES else None
+
+
+def _two_cores() -> bool:
+    try:
+        return len(os.sched_getaffinity(0)) >= 2
+    except AttributeError:  # not on Linux
+        return (os.cpu_count() or 1) >= 2
+
+
+def _worker_argv() -> list[str]:
+    """The worker runs the parent's own linkhealth (not another one on its path)."""
+    root = str(Path(linkhealth.__file__).resolve().parent.parent)
+    code = (
+        f"import sys; sys.path.insert(0, {root!r}); "
+        "from linkhealth.parse.split import main; raise SystemExit(main())"
+    )
+    return [sys.executable, "-c", code]
+
+
+# ---- the parent -------------------------------------------------------------------
+
+
+def parse_halves(fp: _FileParser, worker: Worker) -> bool:
+    """Walk the whole of ``fp``'s text (no whole-file comment), the second half in
+    ``worker``; False: not done (no cut, or the worker failed), the caller forgets what
+    was found and parses in one process. Raises :class:`RustParserUnsafe` where one
+    process would fall back."""
+    text = fp.text
+    walk = Walk(fp, 0, len(text), in_comment=False)
+    k = _cut(text, walk.chunks)
+    if k is None:
+        return False
+    cut = walk.chunks[k][0]
+    header = {
+        "comments": fp.comments.value,
+        "chunk_chars": markdown.CHUNK_CHARS,
+        "cut": cut,
+        "line_base": bisect_right(fp.index.starts, cut) - 1,
+    }
+    if not worker.send(header, text[cut:].encode("utf-8")):
+        return False
+    labels = walk.prepare(None)
+    if not worker.seed(_seeds(walk, labels, k)):
+        return False
+    began = time.perf_counter()
+    for j in range(k):
+        walk.walk_chunk(*walk.chunks[j], labels[j][0])
+    found = worker.result(timeout=60 + 10 * (time.perf_counter() - began))
+    if found is None:
+        return False
+    if found["status"] == "unsafe":  # one process would have fallen back: so do we
+        raise RustParserUnsafe
+    if found["sensitive"] and walk.neutralised:
+        return False
+    _merge(fp, walk, found)
+    return True
+
+
+def _cut(text: str, chunks: list[tuple[int, int]]) -> int | None:
+    """The first chunk of the worker's half: one that starts with a heading, the nearest
+    to the middle of the text, in its middle half (None if there is none)."""
+    n = len(text)
+    best: int | None = None
+    for k in range(1, len(chunks)):
+        a = chunks[k][0]
+        if (
+            text.startswith("#", a)
+            and n // 4 <= a <= 3 * n // 4
+            and (best is None or abs(2 * a - n) < abs(2 * chunks[best][0] - n))
+        ):
+            best = k
+    return best
+
+
+def _seeds(walk: Walk, labels: list[tuple[set[str], set[str]]], k: int) -> list[Seed]:
+    """The first definitions before chunk ``k`` of labels that chunks from ``k`` on may
+    use (``labels``: what each chunk may use and define)."""
+    need = set().union(*(used for used, _ in labels[k:]))
+    need.intersection_update(*[set().union(*(defined for _, defined in labels[:k]))])
+    if not need:
+        return []
+    found: dict[str, RefDef] = {}
+    flag = walk.neutralised  # these block parses are no part of one process's walk
+    for j in range(k):
+        if not labels[j][1].isdisjoint(need):
+            a, b = walk.chunks[j]
+            walk._definitions(walk._tree(a, b).children, found)
+    walk.neutralised = flag
+    return [(key, d.start, d.end, d.url, d.label) for key, d in found.items() if key in need]
+
+
+def _merge(fp: _FileParser, walk: Walk, found: dict[str, Any]) -> None:
+    """The worker's results after the parent's, as one process appends them."""
+    file = fp.file
+    fp.occurrences.extend(_occurrence(file, t) for t in found["occurrences"])
+    own = dict(found["defs"])  # finding index -> the definition it reports
+    external: dict[int, list[tuple[Any, ...]]] = {}
+    for item in found["external"]:
+        external.setdefault(item[0], []).append(item)
+    findings = found["findings"]
+    for i in range(len(findings) + 1):
+        for _, rule, message, suggestion, ds, de, section, severity in external.get(i, ()):
+            if fp._first_report(ds):  # a definition before the cut: the parent reports it
+                fp._finding(rule, message, suggestion, ds, de, section, _SEVERITIES[severity])
+        if i < len(findings) and (i not in own or fp._first_report(own[i])):
+            fp.findings.append(_finding(file, findings[i]))
+    used = set(found["used"])
+    for key, d, sec in walk.unused():
+        if key not in used:
+            fp._link(LinkKind.REFERENCE, d.url, d.start, d.end, None, sec, False)
+    for key, occs, finds in found["unused"]:
+        if key not in walk.refdefs and key not in walk.used:
+            fp.occurrences.extend(_occurrence(file, t) for t in occs)
+            fp.findings.extend(_finding(file, t) for t in finds)
+
+
+def _occurrence(file: str, t: tuple[Any, ...]) -> Occurrence:
+    url, line, column, end_line, end_column, text, kind, section, in_comment = t
+    return Occurrence(
+        url=url,
+        file=file,
+        line=line,
+        column=column,
+        end_line=end_line,
+        end_column=end_column,
+        text=text,
+        kind=_KINDS[kind],
+        section=section,
+        in_comment=in_comment,
+    )
+
+
+def _finding(file: str, t: tuple[Any, ...]) -> Finding:
+    line, column, end_line, end_column, rule, message, suggestion, severity, raw, section = t
+    return Finding(
+        file=file,
+        line=line,
+        column=column,
+        end_line=end_line,
+        end_column=end_column,
+        rule=rule,
+        message=message,
+        suggestion=suggestion,
+        severity=_SEVERITIES[severity],
+        raw=raw,
+        section=section,
+    )
+
+
+# ---- the worker -------------------------------------------------------------------
+
+
+class _HalfParser(_FileParser):
+    """The file parser of the worker's half: offsets from the cut (``cut`` in the file),
+    definitions before it at negative offsets, reported by the parent."""
+
+    def __init__(self, text: str, comments: CommentMode, cut: int) -> None:
+        super().__init__(text, "", comments)
+        self.cut = cut
+        self.defs: list[tuple[int, int]] = []  # (finding index, definition in the file)
+        self.external: list[tuple[Any, ...]] = []
+
+    def _first_report(self, start: int) -> bool:
+        first = super()._first_report(start)
+        if first and start >= 0:
+            self.defs.append((len(self.findings), start + self.cut))
+        return first
+
+    def _finding(
+        self,
+        rule: str,
+        message: str,
+        suggestion: str | None,
+        start: int,
+        end: int,
+        section: str | None,
+        severity: Severity = Severity.ERROR,
+    ) -> None:
+        if start < 0:  # a broken definition before the cut
+            cut = self.cut
+            at = len(self.findings)
+            item = (at, rule, message, suggestion, start + cut, end + cut, section, severity.value)
+            self.external.append(item)
+            return
+        super()._finding(rule, message, suggestion, start, end, section, severity)
+
+
+class _HalfWalk(Walk):
+    """The worker's walk; ``sensitive``: some text would read differently had an
+    earlier chunk (the parent's) neutralised a refused scheme."""
+
+    sensitive = False
+
+    def tree_text(self, text: str | None) -> str | None:
+        if text and not self.neutralised and ":" in text and restore(text) != text:
+            self.sensitive = True
+        return super().tree_text(text)
+
+
+def main() -> int:
+    """The worker: read the header and the half, walk it, write what was found; exit 0.
+    Exit 1 on anything unforeseen (the parent then parses in one process)."""
+    gc.disable()  # as extract_text does: millions of objects, no cycles
+    stdin = sys.stdin.buffer
+    try:
+        header = json.loads(stdin.readline())
+        markdown.CHUNK_CHARS = int(header["chunk_chars"])
+        fd, size = int(header["data_fd"]), int(header["bytes"])
+        data = b""
+        while len(data) < size:
+            piece = os.pread(fd, size - len(data), len(data))
+            if not piece:
+                return 1  # short
+            data += piece
+        blob = marshal.dumps(_walk_half(data.decode("utf-8"), header, stdin))
+        view = memoryview(blob)
+        while view:
+            view = view[os.write(int(header["out_fd"]), view) :]
+    except BaseException:  # the parent parses again; nothing to print
+        return 1
+    return 0
+
+
+def _walk_half(text: str, header: dict[str, Any], stdin: IO[bytes]) -> dict[str, Any]:
+    fp = _HalfParser(text, CommentMode(header["comments"]), int(header["cut"]))
+    try:
+        walk = _HalfWalk(fp, 0, len(fp.text), in_comment=False)
+        labels = walk.prepare(None)
+        seeded = set()
+        for key, start, end, url, label in json.loads(stdin.readline())["seeds"]:
+            walk.refdefs[key] = RefDef(start - fp.cut, end - fp.cut, url, label)
+            seeded.add(key)
+        if seeded and len(walk.chunks) == 1:  # labels are read now that some are given
+            labels = [walk._labels(*walk.chunks[0])]
+        for (a, b), (used, _) in zip(walk.chunks, labels, strict=True):
+            walk.walk_chunk(a, b, used)
+    except BaseException as exc:
+        if not rust_refused(exc):
+            raise
+        return {"version": _VERSION, "status": "unsafe"}
+    return _found(fp, walk, seeded, int(header["line_base"]))
+
+
+def _found(fp: _HalfParser, walk: _HalfWalk, seeded: set[str], base: int) -> dict[str, Any]:
+    """What the parent merges, as tuples; lines counted in the file (``base`` lines
+    before the cut)."""
+    occurrences = [_occurrence_tuple(o, base) for o in fp.occurrences]
+    findings = [_finding_tuple(f, base) for f in fp.findings]
+    unused = []
+    for key, d, sec in walk.unused():
+        if key in seeded:
+            continue
+        n_occ, n_find = len(fp.occurrences), len(fp.findings)
+        fp._link(LinkKind.REFERENCE, d.url, d.start, d.end, None, sec, False)
+        unused.append(
+            (
+                key,
+                [_occurrence_tuple(o, base) for o in fp.occurrences[n_occ:]],
+                [_finding_tuple(f, base) for f in fp.findings[n_find:]],
+            )
+        )
+    return {
+        "version": _VERSION,
+        "status": "ok",
+        "occurrences": occurrences,
+        "findings": findings,
+        "defs": fp.defs,
+        "external": fp.external,
+        "used": sorted(walk.used),
+        "unused": unused,
+        "sensitive": walk.sensitive,
+    }
+
+
+def _occurrence_tuple(o: Occurrence, base: int) -> tuple[Any, ...]:
+    return (
+        o.url,
+        o.line + base,
+        o.column,
+        o.end_line + base,
+        o.end_column,
+        o.text,
+        o.kind.value,
+        o.section,
+        o.in_comment,
+    )
+
+
+def _finding_tuple(f: Finding, base: int) -> tuple[Any, ...]:
+    return (
+        f.line + base,
+        f.column,
+        None if f.end_line is None else f.end_line + base,
+        f.end_column,
+        f.rule,
+        f.message,
+        f.suggestion,
+        f.severity.value,
+        f.raw,
+        f.section,
+    )

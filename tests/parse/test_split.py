@@ -1,0 +1,167 @@
+"""A file parsed in two processes (parse/split.py) gives exactly what one process gives.
+
+The chunk size is made small (the worker is told it) so that documents of a few
+kilobytes have headings to cut at; every test checks that the split really happened
+(or, for a failing worker, that it did not), then compares occurrences and findings,
+order included, with one process's.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from linkhealth.config import CommentMode
+from linkhealth.parse import extract_text, markdown, split
+from linkhealth.parse.extract import ParseResult
+from linkhealth.parse.split import Worker
+
+
+def _key(result: ParseResult) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    return (
+        [o.as_json() for o in result.occurrences],
+        [f.as_json() for f in result.findings],
+    )
+
+
+@pytest.fixture
+def merges(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Small chunks; counts the worker results merged (one per split parse)."""
+    monkeypatch.setattr(markdown, "CHUNK_CHARS", 300)
+    merged: list[int] = []
+    real = split._merge
+
+    def counting(*args: Any) -> None:
+        merged.append(1)
+        real(*args)
+
+    monkeypatch.setattr(split, "_merge", counting)
+    return merged
+
+
+def _pieces(rng: random.Random) -> list[Callable[[int], str]]:
+    pool = rng.randint(3, 9)  # few labels and URLs: uses, definitions, duplicates cross the cut
+    return [
+        lambda n: f"See [a link](https://a.test/{n % pool}) and [ref {n}][r{n % pool}].",
+        lambda n: f"[r{n % pool}]: https://d.test/{n}",
+        lambda n: f"[r{n % pool}]: https//broken.test/{n % pool}",  # a broken definition
+        lambda n: f"[R{n % pool}]: <https://upper.test/{n}> 'title'",
+        lambda n: f"[r{n % pool}] and [collapsed r{n % pool}][] and ![img](https://i.test/{n}.png)",
+        lambda n: f"Items {n}:\n\n- [x](https://l.test/{n})\n- <https://auto.test/{n % pool}>",
+        lambda n: f'<div>\n<a href="https://h.test/{n % pool}">x</a>\n\n</div>',
+        lambda n: f"```\n[not](https://code.test/{n})\n# not a heading\n```",
+        lambda n: f"bare https://bare.test/{n % pool} and www.w{n % pool}.test here",
+        lambda n: "<!-- linkhealth-ignore-start -->",
+        lambda n: "<!-- linkhealth-ignore-end -->",
+        lambda n: f"<!-- [in a comment](https://c.test/{n}) -->",
+        lambda n: f"[bad](htps://typo.test/{n % pool}) and [js](javascript:alert({n}))",
+        lambda n: f"> quoted [q{n}][r{n % pool}]\n> [r{n % pool}]: https://quote.test/{n}",
+        lambda n: f"Setext {n}\n------",
+        lambda n: f"| a | b |\n|---|---|\n| [t](https://t.test/{n}) | x |",
+    ]
+
+
+def _document(seed: int) -> str:
+    rng = random.Random(seed)
+    pieces = _pieces(rng)
+    out = []
+    n = 0
+    for s in range(rng.randint(6, 12)):
+        out.append("#" * rng.randint(1, 3) + f" Section {s}")
+        for _ in range(rng.randint(2, 9)):
+            n += 1
+            out.append(rng.choice(pieces)(n))
+    return "\n\n".join(out) + "\n"
+
+
+def _split(text: str, mode: CommentMode = CommentMode.AUTO) -> ParseResult:
+    worker = Worker.start()
+    assert worker is not None
+    return extract_text(text, "f.md", comments=mode, worker=worker)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_two_processes_find_what_one_finds(seed: int, merges: list[int]) -> None:
+    text = _document(seed)
+    mode = list(CommentMode)[seed % 3]
+    one = extract_text(text, "f.md", comments=mode)
+    two = _split(text, mode)
+    assert merges == [1], "not split"
+    assert _key(two) == _key(one)
+
+
+def test_definitions_across_the_cut(merges: list[int]) -> None:
+    """Uses before and after the cut of definitions on both sides, a label defined on
+    both sides (the first wins), broken ones used on both sides (reported once), unused
+    ones on both sides."""
+    first = (
+        "# One\n\n[early][b] [late][a] [x][twice]\n\n"
+        "[twice]: https://first.test\n[b]: https//broken-b.test\n"
+        "[unused1]: https://u1.test\n\n" + "filler line\n\n" * 24
+    )
+    second = (
+        "# Two\n\n[again][b] [x][twice] [mine][c]\n\n"
+        "[twice]: https://second.test\n[a]: https://a.test\n[c]: htps://broken-c.test\n"
+        "[unused2]: https://u2.test\n[unused1]: https://not-first.test\n\n" + "filler line\n\n" * 24
+    )
+    text = first + second
+    one = extract_text(text, "f.md")
+    two = _split(text)
+    assert merges == [1]
+    assert _key(two) == _key(one)
+    urls = [o.url for o in one.occurrences]
+    assert urls.count("https://first.test") == 2 and "https://second.test" not in urls
+    assert [f.rule for f in one.findings].count("scheme-typo") == 2  # b once, c once
+
+
+@pytest.mark.parametrize("neutralised_before", [False, True])
+def test_text_that_a_neutralised_scheme_would_change(
+    neutralised_before: bool, merges: list[int]
+) -> None:
+    """Once a chunk had a refused scheme neutralised, one process restores every later
+    link text that looks neutralised: a worker whose half has such a text is not used
+    when the parent's half set the flag."""
+    js = "[js](javascript:alert(1))" if neutralised_before else "[plain](https://p.test)"
+    filler = "filler line\n\n" * 24
+    text = f"# One\n\n{js}\n\n{filler}# Two\n\n[qavascript:x](https://q.test)\n\n{filler}"
+    one = extract_text(text, "f.md")
+    assert _key(_split(text)) == _key(one)
+    assert merges == ([] if neutralised_before else [1])
+
+
+def test_a_failing_worker_leaves_one_process(merges: list[int]) -> None:
+    text = _document(3)
+    one = extract_text(text, "f.md")
+    for code in ("raise SystemExit(3)", "pass", "import os; os.abort()"):
+        worker = Worker.start([sys.executable, "-c", code])
+        assert worker is not None
+        assert _key(extract_text(text, "f.md", worker=worker)) == _key(one)
+        assert worker.proc.returncode is not None  # ended, not left behind
+    assert merges == []
+
+
+def test_a_worker_refusing_its_half_means_the_fallback(merges: list[int]) -> None:
+    """Where one process would hand the file to markdown-it-py, so does the split."""
+    code = (
+        "import json, marshal, os, sys\n"
+        "h = json.loads(sys.stdin.buffer.readline())\n"
+        "os.write(h['out_fd'], marshal.dumps({'version': 1, 'status': 'unsafe'}))\n"
+    )
+    text = _document(5)
+    worker = Worker.start([sys.executable, "-c", code])
+    assert worker is not None
+    got = extract_text(text, "f.md", worker=worker)
+    assert _key(got) == _key(extract_text(text, "f.md", engine="python"))
+    assert merges == []
+
+
+def test_no_heading_to_cut_at_means_one_process(merges: list[int]) -> None:
+    text = "".join(f"- [x{i}](https://n.test/{i})\n" for i in range(200))
+    worker = Worker.start()
+    assert worker is not None
+    assert _key(extract_text(text, "f.md", worker=worker)) == _key(extract_text(text, "f.md"))
+    assert merges == []
