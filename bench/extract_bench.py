@@ -4,9 +4,11 @@
 
 Generates the list (seeded), runs ``lychee --dump`` (link extraction only, no request)
 on it, then in fresh child processes (so that each peak RSS printed is its own): the
-parse alone (``extract_text``), and the whole command as a user runs it, ``linkhealth
-extract FILE --format json -o OUT`` (start-up, parse, JSON written), the row to compare
-with lychee, whose ``--dump`` also starts up and prints. ``--engine python`` measures
+parse alone in one process (``extract_text``), and the whole command as a user runs it,
+``linkhealth extract FILE --format json -o OUT`` (start-up, parse, JSON written; a large
+file is parsed by two processes, parse/split.py: the worker's CPU and peak RSS are
+printed beside, and the most both held at once), the row to compare with lychee, whose
+``--dump`` also starts up and prints (with threads). ``--engine python`` measures
 the markdown-it-py fallback (parse only). Record the numbers in RESULTS.md with the load
 average printed.
 """
@@ -21,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -48,7 +51,9 @@ def _child(path: str, engine: str) -> None:
 
 def _command(path: Path) -> dict[str, float]:
     """``linkhealth extract PATH --format json -o OUT`` in a fresh process: wall and CPU
-    seconds from the start of the interpreter, its peak RSS, the occurrences written."""
+    seconds from the start of the interpreter, its peak RSS and its worker's (the second
+    process a large file is parsed in: parse/split.py), the most both held at once
+    (sampled: RSS and PSS), the occurrences written."""
     out = path.with_suffix(".json")
     code = (
         "import resource, sys\n"
@@ -57,23 +62,71 @@ def _command(path: Path) -> dict[str, float]:
         f"    cli.main(['extract', {str(path)!r}, '--format', 'json', '-o', {str(out)!r}])\n"
         "except SystemExit as exc:\n"
         "    assert not exc.code, exc.code\n"
-        "usage = resource.getrusage(resource.RUSAGE_SELF)\n"
-        "print(usage.ru_utime + usage.ru_stime, usage.ru_maxrss)\n"
+        "me = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "kids = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(me.ru_utime + me.ru_stime, me.ru_maxrss, kids.ru_utime + kids.ru_stime,"
+        " kids.ru_maxrss)\n"
     )
     env = {**os.environ, "LINKHEALTH_MAX_FILE_BYTES": str(path.stat().st_size + 1)}
     start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env
     )
+    sampler = _TreeSampler(proc.pid)
+    sampler.start()
+    stdout, _ = proc.communicate()
     wall = time.perf_counter() - start
-    cpu, peak_kib = proc.stdout.split()
+    sampler.stop.set()
+    sampler.join()
+    assert proc.returncode == 0, proc.returncode
+    cpu, peak_kib, worker_cpu, worker_kib = stdout.split()
     written = len(json.loads(out.read_text(encoding="utf-8")))
     return {
         "seconds": wall,
         "cpu_seconds": float(cpu),
         "peak_rss_mib": int(peak_kib) / 1024,
+        "worker_cpu_seconds": float(worker_cpu),
+        "worker_peak_rss_mib": int(worker_kib) / 1024,
+        "together_rss_mib": sampler.rss_kib / 1024,
+        "together_pss_mib": sampler.pss_kib / 1024,
         "occurrences": written,
     }
+
+
+class _TreeSampler(threading.Thread):
+    """The most RSS (and PSS) a process and its children held at once, read from
+    /proc every 10 ms (Linux; zeros elsewhere)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.stop = threading.Event()
+        self.rss_kib = 0
+        self.pss_kib = 0
+
+    def run(self) -> None:
+        while not self.stop.wait(0.01):
+            pids = [self.pid, *_children(self.pid)]
+            self.rss_kib = max(self.rss_kib, sum(_field(p, "status", "VmRSS:") for p in pids))
+            self.pss_kib = max(self.pss_kib, sum(_field(p, "smaps_rollup", "Pss:") for p in pids))
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def _field(pid: int, name: str, key: str) -> int:
+    """A kB field of /proc/PID/NAME (0 if the process is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def main() -> int:
@@ -119,6 +172,13 @@ def main() -> int:
             f"{command['occurrences']} occurrences in {command['seconds']:.2f} s "
             f"({command['cpu_seconds']:.2f} s CPU), peak RSS {command['peak_rss_mib']:.1f} MiB"
         )
+        print(
+            f"  its worker: {command['worker_cpu_seconds']:.2f} s CPU, peak RSS "
+            f"{command['worker_peak_rss_mib']:.1f} MiB; the two peaks summed "
+            f"{command['peak_rss_mib'] + command['worker_peak_rss_mib']:.1f} MiB; most held "
+            f"at once (sampled) RSS {command['together_rss_mib']:.1f} MiB, "
+            f"PSS {command['together_pss_mib']:.1f} MiB"
+        )
     if lychee is not None:
         print(
             f"lychee --dump: {lychee['links']} links in {lychee['seconds']:.2f} s "
@@ -127,9 +187,10 @@ def main() -> int:
             f"{stats['cpu_seconds'] / max(lychee['cpu_seconds'], 1e-3):.1f}x CPU"
         )
         if command is not None:
+            both = command["cpu_seconds"] + command["worker_cpu_seconds"]
             print(
                 f"command/lychee: {command['seconds'] / max(lychee['seconds'], 1e-3):.1f}x wall, "
-                f"{command['cpu_seconds'] / max(lychee['cpu_seconds'], 1e-3):.1f}x CPU"
+                f"{both / max(lychee['cpu_seconds'], 1e-3):.1f}x CPU (both processes)"
             )
     expected = {stats["occurrences"], command["occurrences"] if command else args.links}
     return 0 if expected == {args.links} else 1
