@@ -55,6 +55,10 @@ if TYPE_CHECKING:  # subprocess is imported where a worker starts (lint of small
 #: Files smaller than this are parsed in one process: a worker costs ~0.15 s of CPU and
 #: ~17 MB to start, about what parsing 0.5 MB costs.
 SPLIT_MIN_BYTES = 2_000_000
+#: The part of the text the parent walks: the worker starts an interpreter and cuts its
+#: half into chunks again; the parent reads every chunk's labels (bench/extract_bench.py:
+#: at 0.55 both finish at about the same time).
+PARENT_SHARE = 0.55
 _VERSION = 1  # of what the worker writes
 _KINDS = {k.value: k for k in LinkKind}
 _SEVERITIES = {s.value: s for s in Severity}
@@ -123,8 +127,9 @@ class Worker:
         """The definitions before the cut that the worker's half may use (the last word)."""
         return self._say({"seeds": seeds}, last=True)
 
-    def result(self, timeout: float) -> dict[str, Any] | None:
-        """What the worker found, or None (it failed, or took longer than ``timeout``)."""
+    def result(self, timeout: float, file: str) -> tuple[dict[str, Any], list[Occurrence]] | None:
+        """What the worker found (its last record, and the occurrences of ``file`` its
+        chunks' records hold), or None (it failed, or took longer than ``timeout``)."""
         import subprocess
 
         try:
@@ -133,14 +138,18 @@ class Worker:
             return None
         if code != 0:
             return None
+        occurrences: list[Occurrence] = []
         try:
             self.out.seek(0)
-            found = marshal.loads(self.out.read())
-        except (OSError, EOFError, ValueError, TypeError):
+            record = marshal.load(self.out)
+            while "status" not in record:
+                occurrences.extend(_occurrences(file, record["occurrences"]))
+                record = marshal.load(self.out)
+        except (OSError, EOFError, ValueError, TypeError, KeyError):  # short, or not ours
             return None
-        if not isinstance(found, dict) or found.get("version") != _VERSION:
+        if record.get("version") != _VERSION:
             return None
-        return found
+        return record, occurrences
 
     def cancel(self) -> None:
         """Stop the worker if it still runs; close its files (safe to call twice)."""
@@ -209,28 +218,30 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
     began = time.perf_counter()
     for j in range(k):
         walk.walk_chunk(*walk.chunks[j], labels[j][0])
-    found = worker.result(timeout=60 + 10 * (time.perf_counter() - began))
-    if found is None:
+    got = worker.result(60 + 10 * (time.perf_counter() - began), fp.file)
+    if got is None:
         return False
+    found, occurrences = got
     if found["status"] == "unsafe":  # one process would have fallen back: so do we
         raise RustParserUnsafe
     if found["sensitive"] and walk.neutralised:
         return False
-    _merge(fp, walk, found)
+    _merge(fp, walk, found, occurrences)
     return True
 
 
 def _cut(text: str, chunks: list[tuple[int, int]]) -> int | None:
     """The first chunk of the worker's half: one that starts with a heading, the nearest
-    to the middle of the text, in its middle half (None if there is none)."""
+    to :data:`PARENT_SHARE` of the text, in its middle half (None if there is none)."""
     n = len(text)
+    target = int(n * PARENT_SHARE)
     best: int | None = None
     for k in range(1, len(chunks)):
         a = chunks[k][0]
         if (
             text.startswith("#", a)
             and n // 4 <= a <= 3 * n // 4
-            and (best is None or abs(2 * a - n) < abs(2 * chunks[best][0] - n))
+            and (best is None or abs(a - target) < abs(chunks[best][0] - target))
         ):
             best = k
     return best
@@ -253,10 +264,12 @@ def _seeds(walk: Walk, labels: list[tuple[set[str], set[str]]], k: int) -> list[
     return [(key, d.start, d.end, d.url, d.label) for key, d in found.items() if key in need]
 
 
-def _merge(fp: _FileParser, walk: Walk, found: dict[str, Any]) -> None:
+def _merge(
+    fp: _FileParser, walk: Walk, found: dict[str, Any], occurrences: list[Occurrence]
+) -> None:
     """The worker's results after the parent's, as one process appends them."""
     file = fp.file
-    fp.occurrences.extend(_occurrence(file, t) for t in found["occurrences"])
+    fp.occurrences.extend(occurrences)
     own = dict(found["defs"])  # finding index -> the definition it reports
     external: dict[int, list[tuple[Any, ...]]] = {}
     for item in found["external"]:
@@ -274,24 +287,62 @@ def _merge(fp: _FileParser, walk: Walk, found: dict[str, Any]) -> None:
             fp._link(LinkKind.REFERENCE, d.url, d.start, d.end, None, sec, False)
     for key, occs, finds in found["unused"]:
         if key not in walk.refdefs and key not in walk.used:
-            fp.occurrences.extend(_occurrence(file, t) for t in occs)
+            fp.occurrences.extend(_occurrences(file, occs))
             fp.findings.extend(_finding(file, t) for t in finds)
 
 
-def _occurrence(file: str, t: tuple[Any, ...]) -> Occurrence:
-    url, line, column, end_line, end_column, text, kind, section, in_comment = t
-    return Occurrence(
-        url=url,
-        file=file,
-        line=line,
-        column=column,
-        end_line=end_line,
-        end_column=end_column,
-        text=text,
-        kind=_KINDS[kind],
-        section=section,
-        in_comment=in_comment,
-    )
+# the fields of an occurrence as the worker sends them: one list each (no tuple a row)
+_COLUMNS = (
+    "url",
+    "line",
+    "column",
+    "end_line",
+    "end_column",
+    "text",
+    "kind",
+    "section",
+    "in_comment",
+)
+
+
+def _occurrences(file: str, columns: list[list[Any]]) -> list[Occurrence]:
+    kinds = _KINDS
+    return [
+        Occurrence(
+            url=url,
+            file=file,
+            line=line,
+            column=column,
+            end_line=end_line,
+            end_column=end_column,
+            text=text,
+            kind=kinds[kind],
+            section=section,
+            in_comment=in_comment,
+        )
+        for url, line, column, end_line, end_column, text, kind, section, in_comment in zip(
+            *columns, strict=True
+        )
+    ]
+
+
+def _columns(occurrences: list[Occurrence], base: int) -> list[list[Any]]:
+    """``occurrences`` as one list a field (:data:`_COLUMNS`), lines counted in the file
+    (``base`` lines before the cut)."""
+    into: list[list[Any]] = [[] for _ in _COLUMNS]
+    urls, lines, columns, end_lines, end_columns, texts, kinds, sections, comments = into
+    for o in occurrences:
+        urls.append(o.url)
+        line = o.line + base
+        lines.append(line)
+        columns.append(o.column)
+        end_lines.append(line if o.end_line == o.line else o.end_line + base)
+        end_columns.append(o.end_column)
+        texts.append(o.text)
+        kinds.append(o.kind.value)
+        sections.append(o.section)
+        comments.append(o.in_comment)
+    return into
 
 
 def _finding(file: str, t: tuple[Any, ...]) -> Finding:
@@ -369,24 +420,41 @@ def main() -> int:
     try:
         header = json.loads(stdin.readline())
         markdown.CHUNK_CHARS = int(header["chunk_chars"])
-        fd, size = int(header["data_fd"]), int(header["bytes"])
-        data = b""
-        while len(data) < size:
-            piece = os.pread(fd, size - len(data), len(data))
-            if not piece:
-                return 1  # short
-            data += piece
-        blob = marshal.dumps(_walk_half(data.decode("utf-8"), header, stdin))
-        view = memoryview(blob)
-        while view:
-            view = view[os.write(int(header["out_fd"]), view) :]
+        data = _read(int(header["data_fd"]), int(header["bytes"]))
+        if data is None:
+            return 1
+        text = data.decode("utf-8")
+        del data  # the walk's peak holds the text, not its bytes too
+        _write(int(header["out_fd"]), _walk_half(text, header, stdin))
     except BaseException:  # the parent parses again; nothing to print
         return 1
     return 0
 
 
+def _write(fd: int, record: dict[str, Any]) -> None:
+    """One record to the parent (marshal: the same interpreter reads it)."""
+    view = memoryview(marshal.dumps(record))
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read(fd: int, size: int) -> bytearray | None:
+    """``size`` bytes from the start of ``fd`` (None if it has fewer)."""
+    data = bytearray(size)
+    view = memoryview(data)
+    got = 0
+    while got < size:
+        n = os.preadv(fd, [view[got:]], got)
+        if n <= 0:
+            return None
+        got += n
+    view.release()
+    return data
+
+
 def _walk_half(text: str, header: dict[str, Any], stdin: IO[bytes]) -> dict[str, Any]:
     fp = _HalfParser(text, CommentMode(header["comments"]), int(header["cut"]))
+    base, out = int(header["line_base"]), int(header["out_fd"])
     try:
         walk = _HalfWalk(fp, 0, len(fp.text), in_comment=False)
         labels = walk.prepare(None)
@@ -398,35 +466,32 @@ def _walk_half(text: str, header: dict[str, Any], stdin: IO[bytes]) -> dict[str,
             labels = [walk._labels(*walk.chunks[0])]
         for (a, b), (used, _) in zip(walk.chunks, labels, strict=True):
             walk.walk_chunk(a, b, used)
+            # each chunk's occurrences written and forgotten: the worker never holds all
+            _write(out, {"occurrences": _columns(fp.occurrences, base)})
+            fp.occurrences.clear()
     except BaseException as exc:
         if not rust_refused(exc):
             raise
         return {"version": _VERSION, "status": "unsafe"}
-    return _found(fp, walk, seeded, int(header["line_base"]))
+    return _found(fp, walk, seeded, base)
 
 
 def _found(fp: _HalfParser, walk: _HalfWalk, seeded: set[str], base: int) -> dict[str, Any]:
-    """What the parent merges, as tuples; lines counted in the file (``base`` lines
-    before the cut)."""
-    occurrences = [_occurrence_tuple(o, base) for o in fp.occurrences]
+    """What the parent merges (lines counted in the file: ``base`` lines before the cut),
+    with the unused definitions of the half, each with its key."""
     findings = [_finding_tuple(f, base) for f in fp.findings]
     unused = []
     for key, d, sec in walk.unused():
         if key in seeded:
             continue
-        n_occ, n_find = len(fp.occurrences), len(fp.findings)
+        n_find = len(fp.findings)
         fp._link(LinkKind.REFERENCE, d.url, d.start, d.end, None, sec, False)
-        unused.append(
-            (
-                key,
-                [_occurrence_tuple(o, base) for o in fp.occurrences[n_occ:]],
-                [_finding_tuple(f, base) for f in fp.findings[n_find:]],
-            )
-        )
+        occurrences = _columns(fp.occurrences, base)
+        fp.occurrences.clear()
+        unused.append((key, occurrences, [_finding_tuple(f, base) for f in fp.findings[n_find:]]))
     return {
         "version": _VERSION,
         "status": "ok",
-        "occurrences": occurrences,
         "findings": findings,
         "defs": fp.defs,
         "external": fp.external,
@@ -434,20 +499,6 @@ def _found(fp: _HalfParser, walk: _HalfWalk, seeded: set[str], base: int) -> dic
         "unused": unused,
         "sensitive": walk.sensitive,
     }
-
-
-def _occurrence_tuple(o: Occurrence, base: int) -> tuple[Any, ...]:
-    return (
-        o.url,
-        o.line + base,
-        o.column,
-        o.end_line + base,
-        o.end_column,
-        o.text,
-        o.kind.value,
-        o.section,
-        o.in_comment,
-    )
 
 
 def _finding_tuple(f: Finding, base: int) -> tuple[Any, ...]:
