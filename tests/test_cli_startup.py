@@ -131,6 +131,8 @@ def test_check_imports_what_a_plain_run_needs(tmp_path: Path) -> None:
     # aiohttp sends the bytes only for runs with environment proxies or a cookie jar.
     assert not {"aiohttp", "httpx_aiohttp"} & modules
     assert not (modules & ON_NEED), sorted(modules & ON_NEED)
+    assert "linkhealth.meta" in modules  # a page was judged
+    assert "linkhealth.archive" not in modules  # no --archive
     # The allowed legacy codecs are looked up when a page needs one, not at start.
     assert not {"encodings.gb18030", "encodings.big5hkscs", "encodings.cp1251"} & modules
     formats = {m for m in modules if m.startswith("linkhealth.report.")}
@@ -141,3 +143,19 @@ def test_check_imports_what_a_plain_run_needs(tmp_path: Path) -> None:
         "linkhealth.report.text",  # --format text on stdout
         "linkhealth.report.view",
     }, sorted(formats)
+
+
+def test_a_check_that_judges_no_page_imports_no_metadata_code(tmp_path: Path) -> None:
+    """Metadata extraction (meta/, selectolax) loads with the first page judged: a run
+    whose links all fail before an answer (an outage's case) never imports it."""
+    with ServerPool(lifetime=60) as pool:
+        port = pool.host("127.0.0.1").url("/").rsplit(":", 1)[1].strip("/")
+    listed = tmp_path / "one.md"  # the pool is closed: its port refuses connections
+    listed.write_text(f"- [a](http://127.0.0.1:{port}/a)\n", encoding="utf-8")
+    modules, proc = _imported(
+        "check", str(listed), "--allow-private", "--retries", "0", "--no-reports",
+        "--store", str(tmp_path / "state.sqlite"), cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode in (1, 3), proc.stderr[-2000:]
+    assert "linkhealth.fetch" in modules and "linkhealth.report.text" in modules
+    assert not {"linkhealth.meta", "selectolax", "linkhealth.archive"} & modules

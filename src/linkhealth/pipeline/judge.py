@@ -8,17 +8,18 @@ means. Pure apart from parsing the fetched body; the store is the run's business
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from linkhealth.config import Settings
 from linkhealth.fetch import FetchResult
 from linkhealth.fetch.classify import missing_fragment, soft_404
 from linkhealth.mediatypes import HTML_CONTENT_TYPES, media_type
-from linkhealth.meta import extract_meta, page_anchors
-from linkhealth.meta.quirks import followup_url, merge_followup
-from linkhealth.meta.sitewide import Fallbacks
 from linkhealth.models import CheckResult, ErrorKind, PageMeta, Verdict
 from linkhealth.parse import split_fragment
 from linkhealth.pipeline.plan import Plan, Target
+
+if TYPE_CHECKING:  # meta (selectolax, the quirks' tables) loads with the first page judged
+    from linkhealth.meta.sitewide import Fallbacks
 
 
 def _content_kind(content_type: str | None) -> str:
@@ -36,6 +37,8 @@ def page_meta(
     if fetched.not_modified:
         return previous
     if fetched.body and fetched.verdict.is_ok():
+        from linkhealth.meta import extract_meta
+
         return extract_meta(
             fetched.body, fetched.content_type, fetched.final_url or target.fetch_url, fallbacks
         )
@@ -78,6 +81,8 @@ def apply_fetch(
             and media_type(fetched.content_type) in HTML_CONTENT_TYPES
         ):
             if anchors is None:
+                from linkhealth.meta import page_anchors
+
                 anchors = page_anchors(fetched.body, fetched.content_type)
             if missing_fragment(fragment, anchors):
                 result.verdict = Verdict.BROKEN
@@ -89,6 +94,8 @@ def followup_of(fetched: FetchResult, meta: PageMeta | None) -> str | None:
     """The known-site follow-up (arXiv abstract, oEmbed) that completes this page's metadata."""
     if meta is None or not fetched.verdict.is_ok() or fetched.not_modified:
         return None
+    from linkhealth.meta.quirks import followup_url
+
     return followup_url(fetched.final_url or fetched.url, meta, fetched.body, fetched.content_type)
 
 
@@ -96,6 +103,8 @@ def merge_followup_into(target: Target, fetched: FetchResult) -> None:
     """Merge a follow-up's metadata into the results of the page it completes."""
     if not fetched.verdict.is_ok() or not fetched.body or not target.results:
         return
+    from linkhealth.meta.quirks import merge_followup
+
     merged = merge_followup(
         target.results[0].meta(), fetched.url, fetched.body, fetched.content_type
     )

@@ -11,14 +11,13 @@ import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from linkhealth.archive import find_copies
 from linkhealth.config import Settings
 from linkhealth.fetch import FetchResult, OnThrottle
 from linkhealth.fetch.classify import is_outage
 from linkhealth.inputs import extract_paths, load_url_ignore
 from linkhealth.local import check_occurrences
-from linkhealth.meta.sitewide import Fallbacks, reject_sitewide
 from linkhealth.models import CheckResult
 from linkhealth.parse import ParseResult
 from linkhealth.pipeline.fetching import (
@@ -40,6 +39,9 @@ from linkhealth.pipeline.judge import (
 from linkhealth.pipeline.outcome import RunOutcome, build_report, utcnow
 from linkhealth.pipeline.plan import Plan, adopt_mapped, plan_run
 from linkhealth.pipeline.recorder import RunRecorder
+
+if TYPE_CHECKING:  # meta loads with the first page judged, archive with --archive
+    from linkhealth.meta.sitewide import Fallbacks
 
 ProgressCallback = Callable[[int, int, CheckResult | None], None]
 
@@ -225,8 +227,12 @@ class _Run:
         if self.outage:
             mark_not_judged(self.plan.results)
         judge_suggestions(self.plan, fetched, self.reused)
-        # What several pages of a host share is the site's: such values fall through.
-        self.recorder.record(reject_sitewide(self.plan.results, self.fallbacks))
+        if any(result.title or result.description for result in self.plan.results):
+            # What several pages of a host share is the site's: such values fall through
+            # (only titles and descriptions are shared: without one, meta is not loaded).
+            from linkhealth.meta.sitewide import reject_sitewide
+
+            self.recorder.record(reject_sitewide(self.plan.results, self.fallbacks))
         if not self.finished:
             mark_interrupted(self.plan, self.pending, fetched)
 
@@ -241,6 +247,8 @@ class _Run:
         """``--archive``: Wayback copies of the failing links (never a verdict)."""
         if not self.settings.archive or self.outage or not self.finished:
             return
+        from linkhealth.archive import find_copies
+
         archived = await find_copies(
             self.plan.results,
             self.settings,
