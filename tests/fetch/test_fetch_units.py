@@ -9,6 +9,7 @@ import socket
 import ssl
 import time
 import zlib
+from collections.abc import Callable
 
 import aiohttp
 import brotli
@@ -593,6 +594,72 @@ def test_requests_are_built_as_httpx_builds_them(url: str) -> None:
     want, got = asyncio.run(both())
     assert (got.method, got.url, got.headers.raw) == (want.method, want.url, want.headers.raw)
     assert (got.extensions, got.content) == (want.extensions, want.content)
+
+
+def _parsed(make: Callable[[str], httpx.URL], text: str) -> tuple[object, ...]:
+    try:
+        url = make(text)
+    except httpx.InvalidURL:
+        return ("invalid",)
+    parts = (url.scheme, url.userinfo, url.raw_host, url.port, url.raw_path, url.query)
+    return (*parts, url.fragment, str(url), url.netloc, url == httpx.URL(str(url)))
+
+
+_URL_KEPT = "aZ09-._~!$&'()*+,;=:@/%?"
+_URL_OTHER = '#[]|^\\ "<>`{}é\t\x00'
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    scheme=st.sampled_from(["http", "https", "HTTP", "ftp"]),
+    host=st.sampled_from(
+        [
+            "example.com",
+            "a-b.example",
+            "Example.COM",
+            "a--b.example",
+            "xn--bcher-kva.example",
+            "127.0.0.1",
+            "01.2.3.4",
+            "256.1.1.1",
+            "1.2.3",
+            "[::1]",
+            "bücher.example",
+            "h_x.example",
+            "",
+        ]
+    ),
+    port=st.sampled_from(["", ":80", ":443", ":8080", ":0", ":080", ":65535", ":65536"]),
+    rest=st.lists(
+        st.one_of(
+            st.sampled_from(["/", "/.", "/..", "/./", "/../", ".", "?", "#", "%41", "%zz"]),
+            st.text(alphabet=_URL_KEPT, max_size=6),
+            st.sampled_from(_URL_OTHER),
+        ),
+        max_size=8,
+    ).map("".join),
+)
+@example(scheme="http", host="example.com", port="", rest="/a/./b?x=1")
+@example(scheme="https", host="example.com", port=":443", rest="?")
+@example(scheme="http", host="127.0.0.1", port=":8080", rest="")
+@example(scheme="http", host="example.com", port="", rest="/a<b")
+def test_request_url_parses_as_httpx_parses(scheme: str, host: str, port: str, rest: str) -> None:
+    """The client's cheap URL (no httpx parse for a URL httpx keeps as written) is the
+    URL httpx makes of the same text: every part, its text and equality, its errors."""
+    from linkhealth.fetch.client import request_url
+
+    text = f"{scheme}://{host}{port}{rest}"
+    assert _parsed(request_url, text) == _parsed(httpx.URL, text)
+
+
+@pytest.mark.parametrize("char", [*_URL_OTHER, *_URL_KEPT, "%2", "%4G", "é"])
+@pytest.mark.parametrize("form", ["/a{c}b", "/a?q{c}r", "/{c}", "?{c}", "/a/{c}{c}/b", "{c}"])
+def test_request_url_parses_every_character_as_httpx(char: str, form: str) -> None:
+    from linkhealth.fetch.client import request_url
+
+    for origin in ("http://example.com", "https://127.0.0.1:8443"):
+        text = origin + form.format(c=char)
+        assert _parsed(request_url, text) == _parsed(httpx.URL, text)
 
 
 def test_kept_headers_are_read_in_one_pass_as_lookups_read_them() -> None:
