@@ -74,3 +74,29 @@ URL_PIECES = st.sampled_from(
 def test_host_of_a_plain_url_equals_urlsplits(url: str) -> None:
     host_of.cache_clear()
     assert host_of(url) == _host_of(url)
+
+
+IDENTITY_PIECES = st.sampled_from(
+    ["http://", "https://", "HTTP://", "http:/", "ftp://", " ", "\t", "\x00", "www.", "WWW.", "a",
+     "B", "0", "1.2.3.4", "127.0.0.2", ".", "-", "--", "_", "例", "%41", "@", "u:p@", ":", ":80",
+     ":8080", ":99999", ":0", ":x", "[::1]", "[", "/", "//", "/a/", "?", "#", "?q=/x/", "#/f/",
+     ";p", "\\", "\n"]
+)  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(IDENTITY_PIECES, max_size=9).map("".join))
+@example("http://127.0.0.2:8080/ok/5/")
+@example("https://www.example.com/a/b//?q=1#f")
+@example("https://www.example.com#a/b?c")
+@example("http://a.example:80?q/")
+@example("http://a--b.example/x/")
+@example("http://a.example:65536/x/")
+def test_page_identity_of_a_plain_url_equals_urlsplits(url: str) -> None:
+    from linkhealth.meta.sitewide import page_identity, url_identity
+    from linkhealth.models import CheckResult, Verdict
+
+    for fields in ({"url": url}, {"final_url": url}, {"canonical_url": url}):
+        result = CheckResult(**{"url": "http://x.example/", "verdict": Verdict.OK, **fields})
+        chosen = result.canonical_url or result.final_url or result.url
+        assert page_identity(result) == url_identity(chosen)

@@ -24,6 +24,7 @@ from linkhealth.meta import selectors as sel
 from linkhealth.meta.fields import Fallbacks, clean_descriptions, fallback_key, trim_site_name
 from linkhealth.meta.urls import host_of
 from linkhealth.models import CheckResult
+from linkhealth.weburl import plain_url  # its host is urlsplit's hostname
 
 # Pages of one host that share a value before it is the site's. A description on a
 # second page is already boilerplate; two pages may share a title (two links into one
@@ -32,7 +33,19 @@ MIN_PAGES = {"title": 3, "description": 2}
 
 
 def page_identity(result: CheckResult) -> str:
+    """Host without ``www.`` and path without trailing slash, of the canonical URL (else
+    the final URL): how two results are told to be the same page."""
     url = result.canonical_url or result.final_url or result.url
+    plain = plain_url(url)
+    if plain is None:
+        return url_identity(url)
+    # A plain URL's host is urlsplit's hostname, and its path runs to the first ? or #.
+    path = (plain.group("rest") or "").partition("?")[0].partition("#")[0]
+    return f"{plain.group('host').removeprefix('www.')}{path.rstrip('/')}"
+
+
+def url_identity(url: str) -> str:
+    """:func:`page_identity`'s rule, for any URL: what urlsplit reads."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -122,14 +135,13 @@ def _trim_common_affix(
     titled = {url: title for url, title in titles.items() if title}
     if len({pages[url] for url in titled}) < 2:
         return titles
-    holders: dict[str, set[str]] = defaultdict(set)
-    for url, title in titled.items():
-        for affix in _affixes(title):
-            holders[affix].add(url)
-    common = [a for a, urls in holders.items() if len(urls) == len(titled)]
-    if not common:
-        return titles
-    return {url: trim_site_name(t, common) if t else t for url, t in titles.items()}
+    common: set[str] | None = None  # the affixes every titled page carries
+    for title in titled.values():
+        common = _affixes(title) if common is None else common & _affixes(title)
+        if not common:
+            return titles
+    names = sorted(common or ())
+    return {url: trim_site_name(t, names) if t else t for url, t in titles.items()}
 
 
 def reject_sitewide(
