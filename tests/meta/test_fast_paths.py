@@ -100,3 +100,33 @@ def test_page_identity_of_a_plain_url_equals_urlsplits(url: str) -> None:
         result = CheckResult(**{"url": "http://x.example/", "verdict": Verdict.OK, **fields})
         chosen = result.canonical_url or result.final_url or result.url
         assert page_identity(result) == url_identity(chosen)
+
+
+def _utf16_by_loop(body: bytes) -> str | None:
+    """utf16_without_bom's rule, byte by byte."""
+    sample = body[:2048]
+    pairs = len(sample) // 2
+    if pairs < 4:
+        return None
+    even_zero = sum(1 for i in range(0, pairs * 2, 2) if sample[i] == 0)
+    odd_zero = sum(1 for i in range(1, pairs * 2, 2) if sample[i] == 0)
+    if even_zero > pairs * 0.3 and odd_zero < pairs * 0.05:
+        return "utf-16-be"
+    if odd_zero > pairs * 0.3 and even_zero < pairs * 0.05:
+        return "utf-16-le"
+    return None
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"\x00", b"a", b"\x00a", b"a\x00", b"\x00\x00", b"<", b"\xff"]))
+    .map(b"".join)
+    .map(lambda b: b * (1 + 4100 // (len(b) + 1)) if len(b) % 3 == 0 else b)
+)
+@example("<title>t</title>".encode("utf-16-le") * 200)
+@example("<title>t</title>".encode("utf-16-be") * 200 + b"x")
+@example(b"\x00aaaaaaa\x00")  # an odd byte at the end is no pair's
+def test_utf16_zero_counts_equal_the_byte_loop(body: bytes) -> None:
+    from linkhealth.meta.charset import utf16_without_bom
+
+    assert utf16_without_bom(body) == _utf16_by_loop(body)

@@ -22,6 +22,7 @@ from linkhealth.meta.document import (
     node_text,
     parse_page,
 )
+from linkhealth.meta.fields import description_candidates, first_paragraph
 
 PIECES = [
     "<title>T{n}</title>",
@@ -40,6 +41,13 @@ PIECES = [
     "<h1>H{n}</h1>",
     "<svg><h1>SH</h1></svg>",
     "<p>para {n} words and words</p>",
+    "<p>A paragraph long enough to be a page's description, {n}: it has eighty characters.</p>",
+    "<p>Seventy-nine characters, one short of a description, from page {n}............ ok</p>",
+    "<p>Over eighty characters here, but not after decoding &amp;amp; twice,"
+    " on page {n} ......</p>",
+    "<p>Nested <b>bold text</b> and <a href=/x>a link</a> in one paragraph"
+    " that is long enough, {n}, to count.</p>",
+    "<p>Cookie consent: we use cookies to make this site work and to measure its use {n}.</p>",
     "<p>",
     "</p>",
     "<div>",
@@ -63,8 +71,9 @@ PIECES = [
 ]
 
 
-def per_query(text: str, url: str) -> Page:
-    """The page as one css() query per element kind reads it."""
+def per_query(text: str, url: str, every_paragraph: bool = False) -> Page:
+    """The page as one css() query per element kind reads it (paragraphs whose text is too
+    short to be a description left out, unless ``every_paragraph``)."""
     tree = LexborHTMLParser(head_region(text))
     page = Page(url=url, base_url=url)
     for node in tree.css("meta")[:MAX_ELEMENTS]:
@@ -83,7 +92,11 @@ def per_query(text: str, url: str) -> Page:
     page.title = node_text(first) if first is not None else None
     page.h1 = [node_text(n) for n in tree.css("h1")[:10] if not _in_foreign_content(n)]
     if tree.body is not None:
-        page.paragraphs = [node_text(n) for n in tree.body.css("p")[: sel.PARAGRAPH_MAX_SCANNED]]
+        page.paragraphs = [
+            node_text(n)
+            for n in tree.body.css("p")[: sel.PARAGRAPH_MAX_SCANNED]
+            if every_paragraph or len(n.text()) >= sel.PARAGRAPH_MIN_CHARS
+        ]
     page.jsonld = list(_jsonld_objects(tree.css("script[type]")))
     return page
 
@@ -93,13 +106,16 @@ def per_query(text: str, url: str) -> Page:
 def test_one_pass_reads_what_one_query_per_kind_reads(pieces: list[tuple[str, int]]) -> None:
     text = "".join(piece.format(n=n) for piece, n in pieces)
     url = "http://a.example/x/y"
-    assert dataclasses.asdict(parse_page(text, url)) == dataclasses.asdict(per_query(text, url))
+    page = parse_page(text, url)
+    assert dataclasses.asdict(page) == dataclasses.asdict(per_query(text, url))
+    # Leaving out the paragraphs too short to be a description changes no description.
+    every = per_query(text, url, every_paragraph=True)
+    assert first_paragraph(page) == first_paragraph(every)
+    assert description_candidates(page) == description_candidates(every)
 
 
 def test_paragraphs_of_a_body_a_frameset_cut_off_are_still_read() -> None:
-    page = parse_page("<p>kept</p><frameset><frame></frameset>", "http://a.example/")
-    assert (
-        page.paragraphs
-        == ["kept"]
-        == per_query("<p>kept</p><frameset><frame></frameset>", "http://a.example/").paragraphs
-    )
+    kept = "Kept: a paragraph long enough to be the description of the page that it stands on."
+    text = f"<p>{kept}</p><frameset><frame></frameset>"
+    page = parse_page(text, "http://a.example/")
+    assert page.paragraphs == [kept] == per_query(text, "http://a.example/").paragraphs

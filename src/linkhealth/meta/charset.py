@@ -158,8 +158,8 @@ def utf16_without_bom(body: bytes) -> str | None:
     pairs = len(sample) // 2
     if pairs < 4:
         return None
-    even_zero = sum(1 for i in range(0, pairs * 2, 2) if sample[i] == 0)
-    odd_zero = sum(1 for i in range(1, pairs * 2, 2) if sample[i] == 0)
+    even_zero = sample[0 : pairs * 2 : 2].count(0)
+    odd_zero = sample[1 : pairs * 2 : 2].count(0)
     if even_zero > pairs * 0.3 and odd_zero < pairs * 0.05:
         return "utf-16-be"
     if odd_zero > pairs * 0.3 and even_zero < pairs * 0.05:

@@ -100,12 +100,21 @@ def head_region(text: str) -> str:
 
 def node_text(node: LexborNode) -> str:
     """An element's text, entities decoded once more if they were encoded twice."""
-    return unescape_twice(node.text(deep=True, separator="")[:MAX_TEXT_CHARS])
+    return element_text(node.text(deep=True, separator=""))
 
 
-def node_texts(nodes: list[LexborNode]) -> list[str]:
-    """:func:`node_text` of each node (one call for a page's paragraphs)."""
-    return [node_text(node) for node in nodes]
+def element_text(raw: str) -> str:
+    """:func:`node_text` of an element whose text lexbor gave as ``raw``."""
+    return unescape_twice(raw[:MAX_TEXT_CHARS])
+
+
+def paragraph_texts(nodes: list[LexborNode]) -> list[str]:
+    """:func:`node_text` of each paragraph long enough to be a description: the others are
+    never read (cutting and decoding never lengthen a text, so one whose text is shorter than
+    :data:`~linkhealth.meta.selectors.PARAGRAPH_MIN_CHARS` stays too short)."""
+    least = sel.PARAGRAPH_MIN_CHARS
+    raws = [node.text(deep=True, separator="") for node in nodes]
+    return [element_text(raw) for raw in raws if len(raw) >= least]
 
 
 def unescape_twice(value: str) -> str:
@@ -133,6 +142,8 @@ class Page:
     links: list[dict[str, str]] = field(default_factory=list)
     title: str | None = None
     h1: list[str] = field(default_factory=list)
+    # of the body's first PARAGRAPH_MAX_SCANNED <p>, those whose text as lexbor gives it is
+    # long enough to be a description (see paragraph_texts)
     paragraphs: list[str] = field(default_factory=list)
     html_lang: str | None = None
     jsonld: list[dict[str, Any]] = field(default_factory=list)
@@ -204,7 +215,7 @@ def parse_page(text: str, url: str) -> Page:
         # A <frameset> can take the place of a body already begun: that body is then cut
         # from the document, yet it is still the page's body (with its paragraphs).
         found = tree.tags("p") if body.parent is not None else body.css("p")
-        page.paragraphs = node_texts(found[: sel.PARAGRAPH_MAX_SCANNED])
+        page.paragraphs = paragraph_texts(found[: sel.PARAGRAPH_MAX_SCANNED])
     return page
 
 
