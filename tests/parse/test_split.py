@@ -11,10 +11,13 @@ from __future__ import annotations
 import random
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from linkhealth.cli import cli
 from linkhealth.config import CommentMode
 from linkhealth.parse import extract_text, markdown, split
 from linkhealth.parse.extract import ParseResult
@@ -32,6 +35,7 @@ def _key(result: ParseResult) -> tuple[list[dict[str, object]], list[dict[str, o
 def merges(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Small chunks; counts the worker results merged (one per split parse)."""
     monkeypatch.setattr(markdown, "CHUNK_CHARS", 300)
+    monkeypatch.setattr(split, "_two_cores", lambda: True)  # the same on one core, slower
     merged: list[int] = []
     real = split._merge
 
@@ -165,3 +169,22 @@ def test_no_heading_to_cut_at_means_one_process(merges: list[int]) -> None:
     assert worker is not None
     assert _key(extract_text(text, "f.md", worker=worker)) == _key(extract_text(text, "f.md"))
     assert merges == []
+
+
+@pytest.mark.parametrize("command", ["extract", "lint"])
+def test_the_commands_split_a_large_file(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merges: list[int]
+) -> None:
+    """``extract`` and ``lint`` (and ``check``, which reads its lists the same way) start a
+    worker for a file of SPLIT_MIN_BYTES or more: the same output, the same exit code."""
+    monkeypatch.chdir(tmp_path)
+    Path("big.md").write_text("".join(_document(seed) for seed in range(4)), encoding="utf-8")
+    args = [command, "big.md", "--format", "json"]
+    monkeypatch.setattr(split, "SPLIT_MIN_BYTES", 10**9)
+    one = CliRunner().invoke(cli, args)
+    assert merges == []
+    monkeypatch.setattr(split, "SPLIT_MIN_BYTES", 1000)
+    two = CliRunner().invoke(cli, args)
+    assert merges == [1]
+    assert (two.exit_code, two.stdout) == (one.exit_code, one.stdout)
+    assert one.exit_code == (1 if command == "lint" else 0) and one.stdout.count('"line"') > 40
