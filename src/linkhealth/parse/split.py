@@ -37,7 +37,7 @@ import marshal
 import os
 import sys
 import time
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -45,8 +45,8 @@ import linkhealth
 from linkhealth.config import CommentMode
 from linkhealth.parse import markdown
 from linkhealth.parse.extract import _FileParser, rust_refused
-from linkhealth.parse.markdown import RefDef, restore
-from linkhealth.parse.walk import RustParserUnsafe, Walk
+from linkhealth.parse.markdown import RefDef, chunks, restore
+from linkhealth.parse.walk import RustParserUnsafe, Walk, refuse
 from linkhealth.records import Finding, LinkKind, Occurrence, Severity
 
 if TYPE_CHECKING:  # subprocess is imported where a worker starts (lint of small files: never)
@@ -198,20 +198,28 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
     ``worker``; False: not done (no cut, or the worker failed), the caller forgets what
     was found and parses in one process. Raises :class:`RustParserUnsafe` where one
     process would fall back."""
-    text = fp.text
-    walk = Walk(fp, 0, len(text), in_comment=False)
-    k = _cut(text, walk.chunks)
+    text, starts = fp.text, fp.index.starts
+    head = _head(text, starts)
+    k = _cut(text, head)
     if k is None:
         return False
-    cut = walk.chunks[k][0]
+    cut = head[k][0]
+    line = bisect_right(starts, cut) - 1  # the cut's (0-based): lines before it
+    half = text[cut:]
+    # cut as one process cuts it: a heading after a blank line leaves the chunker as new
+    tail = chunks(half, [x - cut for x in starts[line:]])
     header = {
         "comments": fp.comments.value,
         "chunk_chars": markdown.CHUNK_CHARS,
         "cut": cut,
-        "line_base": bisect_right(fp.index.starts, cut) - 1,
+        "line_base": line,
+        "chunks": tail,
     }
-    if not worker.send(header, text[cut:].encode("utf-8")):
+    if not worker.send(header, half.encode("utf-8")):
         return False
+    del half
+    refuse(text)  # the worker is told nothing: the caller falls back and ends it
+    walk = Walk(fp, 0, len(text), in_comment=False, cut=head[:k] + [_shift(c, cut) for c in tail])
     labels = walk.prepare(None)
     if not worker.seed(_seeds(walk, labels, k)):
         return False
@@ -230,13 +238,27 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
     return True
 
 
+def _head(text: str, starts: list[int]) -> list[tuple[int, int]]:
+    """The chunks of the text up to a little past where the cut should be (the last
+    piece ends there, not at a cut): what one process cuts there (the chunker reads
+    line by line), and the worker's start sooner than after cutting the whole."""
+    n = len(text)
+    end = min(int(n * PARENT_SHARE) + markdown.CHUNK_CHARS * 5 // 4, 3 * n // 4)
+    i = min(bisect_left(starts, end), len(starts) - 1)
+    return chunks(text[: starts[i]], starts[: i + 1])
+
+
+def _shift(chunk: tuple[int, int], by: int) -> tuple[int, int]:
+    return chunk[0] + by, chunk[1] + by
+
+
 def _cut(text: str, chunks: list[tuple[int, int]]) -> int | None:
     """The first chunk of the worker's half: one that starts with a heading, the nearest
     to :data:`PARENT_SHARE` of the text, in its middle half (None if there is none)."""
     n = len(text)
     target = int(n * PARENT_SHARE)
     best: int | None = None
-    for k in range(1, len(chunks)):
+    for k in range(1, len(chunks)):  # every start but the first is a cut
         a = chunks[k][0]
         if (
             text.startswith("#", a)
@@ -456,7 +478,8 @@ def _walk_half(text: str, header: dict[str, Any], stdin: IO[bytes]) -> dict[str,
     fp = _HalfParser(text, CommentMode(header["comments"]), int(header["cut"]))
     base, out = int(header["line_base"]), int(header["out_fd"])
     try:
-        walk = _HalfWalk(fp, 0, len(fp.text), in_comment=False)
+        cut = [(a, b) for a, b in header["chunks"]]  # the parent cut it, and checked it
+        walk = _HalfWalk(fp, 0, len(fp.text), in_comment=False, cut=cut)
         labels = walk.prepare(None)
         seeded = set()
         for key, start, end, url, label in json.loads(stdin.readline())["seeds"]:

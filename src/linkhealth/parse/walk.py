@@ -95,24 +95,27 @@ class Walk:
     """One region, parsed chunk by chunk (:func:`~.markdown.chunks`): the syntax
     tree of a whole 10 MB list would take 40 times its size in memory."""
 
-    def __init__(self, fp: _FileParser, start: int, end: int, *, in_comment: bool) -> None:
+    def __init__(
+        self,
+        fp: _FileParser,
+        start: int,
+        end: int,
+        *,
+        in_comment: bool,
+        cut: list[tuple[int, int]] | None = None,
+    ) -> None:
+        """``cut``: the region's chunks, when the caller cut it and ran :func:`refuse`
+        on it (parse/split.py cuts a file once for its two processes)."""
         self.fp = fp
         self.text = fp.text
         self.base = start  # of the region: lines are counted from here
         self.end = end
         src = fp.text[start:end]
-        if (
-            may_panic(src)
-            or ("\t" in src and _TAB_PREFIX_RE.search(src))
-            or _DEEP_PREFIX_RE.match(src)
-            or _DEEP_LINE_RE.search(src)
-            or not _encodable(src)
-            or _deep_inline(src)
-        ):
-            raise RustParserUnsafe
+        if cut is None:
+            refuse(src)
         whole = start == 0 and end == len(fp.text)  # the file's own line index fits
         self.starts: list[int] = fp.index.starts if whole else _line_starts(src)
-        self.chunks = chunks(src, self.starts)
+        self.chunks = chunks(src, self.starts) if cut is None else cut
         if max(b - a for a, b in self.chunks) > _MAX_CHUNK_CHARS:
             raise RustParserUnsafe  # a long list with no heading to cut at: one big tree
         self.in_comment = in_comment
@@ -467,6 +470,20 @@ class Walk:
             self.in_comment,
             diag_span=diag_span,
         )
+
+
+def refuse(src: str) -> None:
+    """Raise :class:`RustParserUnsafe` if ``src`` has what markdown-it-pyrs panics on,
+    misplaces, or nests deeper than its stack allows."""
+    if (
+        may_panic(src)
+        or ("\t" in src and _TAB_PREFIX_RE.search(src))
+        or _DEEP_PREFIX_RE.match(src)
+        or _DEEP_LINE_RE.search(src)
+        or not _encodable(src)
+        or _deep_inline(src)
+    ):
+        raise RustParserUnsafe
 
 
 def _next_block(names: list[str], i: int) -> str:
