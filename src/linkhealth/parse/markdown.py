@@ -538,26 +538,25 @@ def definition(s: str, start: int, end: int) -> tuple[str, RefDef] | None:
 
 
 class ByteOffsets:
-    """Byte offsets into the UTF-8 form of a text (as the parser gives them) →
-    character offsets (as every position in linkhealth counts)."""
+    """Byte offsets into the UTF-8 form of a non-ASCII text (as the parser gives them) →
+    character offsets (as every position in linkhealth counts), plus ``base``. (For an
+    ASCII text the two are the same: ``functools.partial(operator.add, base)``.)"""
 
-    __slots__ = ("_ascii", "_ascii_prefix", "_bstarts", "_cstarts", "_data")
+    __slots__ = ("_ascii_prefix", "_bstarts", "_cstarts", "_data")
 
-    def __init__(self, text: str, line_starts: list[int], data: bytes | None = None) -> None:
-        """``data``: the UTF-8 of a non-ASCII ``text``, if the caller has it."""
-        self._ascii = text.isascii()
+    def __init__(
+        self, text: str, line_starts: list[int], data: bytes | None = None, base: int = 0
+    ) -> None:
+        """``data``: the UTF-8 of ``text``, if the caller has it."""
         self._bstarts: list[int] = []
-        self._cstarts: list[int] = []
+        self._cstarts: list[int] = []  # with ``base`` added
         self._ascii_prefix: list[int] = []  # per line: its length before a non-ASCII character
-        self._data = b""
-        if self._ascii:
-            return
         self._data = text.encode("utf-8") if data is None else data
         b = 0
         prev = 0
         for c in [*line_starts[1:], len(text)]:
             self._bstarts.append(b)
-            self._cstarts.append(prev)
+            self._cstarts.append(base + prev)
             line = text[prev:c]
             if line.isascii():
                 self._ascii_prefix.append(len(line))
@@ -568,9 +567,8 @@ class ByteOffsets:
                 b += len(line.encode("utf-8"))
             prev = c
 
-    def char(self, b: int) -> int:
-        if self._ascii:
-            return b
+    def at(self, b: int) -> int:
+        """``base`` plus the character offset of byte offset ``b``."""
         i = bisect_right(self._bstarts, b) - 1
         b0 = self._bstarts[i]
         if b - b0 <= self._ascii_prefix[i]:  # one byte a character up to there

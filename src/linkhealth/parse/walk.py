@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
+from operator import add
 from typing import TYPE_CHECKING
 
 from markdown_it_pyrs import Node
@@ -120,7 +122,8 @@ class Walk:
             raise RustParserUnsafe  # a long list with no heading to cut at: one big tree
         self.in_comment = in_comment
         self.chunk_base = start
-        self.offsets = ByteOffsets("", [0])
+        # the file offset of a byte offset into the current chunk (see _tree)
+        self.at: Callable[[int], int] = partial(add, start)
         self.limit = 0
         self.neutralised = False
         self.refdefs: dict[str, RefDef] = {}  # in the order of the file, first one wins
@@ -129,7 +132,7 @@ class Walk:
         self.used: set[str] = set()
         self.stack: list[tuple[int, str | None]] = []
         self.changes: list[tuple[int, str | None]] = []
-        self.last_line = 0
+        self.last_pos = start  # where the last block read starts: its line, if a section changes
 
     def _tree(self, a: int, b: int, labels: str | None = None) -> Node:
         """The tree of the chunk at ``a:b`` (region offsets), with ``labels`` (reference
@@ -140,8 +143,13 @@ class Walk:
         last = bisect_right(self.starts, b)
         self.chunk_base = self.base + a
         data = None if src.isascii() else src.encode("utf-8")  # once: three readers
-        self.offsets = ByteOffsets(src, [x - a for x in self.starts[first:last] if x < b], data)
-        self.limit = len(src) if data is None else len(data)
+        if data is None:  # a byte is a character
+            self.at = partial(add, self.chunk_base)
+            self.limit = len(src)
+        else:
+            starts = [x - a for x in self.starts[first:last] if x < b]
+            self.at = ByteOffsets(src, starts, data, self.chunk_base).at
+            self.limit = len(data)
         parsed, neutralised = parser_input(src, data)
         self.neutralised = self.neutralised or neutralised
         if labels is None:
@@ -149,9 +157,6 @@ class Walk:
         return _MD.tree(parsed + labels)
 
     # ---- positions --------------------------------------------------------------
-
-    def pos(self, b: int) -> int:
-        return self.chunk_base + self.offsets.char(b)
 
     def span(self, node: Node) -> tuple[int, int]:
         s, e = node.srcmap or (0, 0)
@@ -161,14 +166,14 @@ class Walk:
             if s > self.limit:
                 raise RustParserUnsafe
             e = self.limit
-        return self.pos(s), self.pos(e)
+        return self.at(s), self.at(e)
 
     def _start(self, srcmap: tuple[int, int] | None) -> int:
         """Where a node with ``srcmap`` starts (as :meth:`span`, its end not read)."""
         s, e = srcmap or (0, 0)
         if not 0 <= s <= e or s > self.limit:
             raise RustParserUnsafe
-        return self.pos(s)
+        return self.at(s)
 
     def line(self, pos: int) -> int:
         """The 0-based line of the region that holds ``pos``."""
@@ -270,8 +275,17 @@ class Walk:
                 if self.text.find("]:", a, b) != -1:  # a definition has "]:" in it
                     self._definitions(child.children, into)
 
-    def blocks(self, nodes: Sequence[Node], depth: int, parent_end: int, quotes: int) -> None:
-        names = [node.name for node in nodes]  # each read makes a new str: read once
+    def blocks(
+        self,
+        nodes: Sequence[Node],
+        depth: int,
+        parent_end: int,
+        quotes: int,
+        names: list[str] | None = None,
+    ) -> None:
+        """The blocks ``nodes`` (``names``: their names, if read already)."""
+        if names is None:
+            names = [node.name for node in nodes]  # each read makes a new str: read once
         i, n = 0, len(nodes)
         while i < n:
             name = names[i]
@@ -281,10 +295,11 @@ class Walk:
                     j += 1
                 after = nodes[j] if j < n else None
                 end = (after.srcmap or (0, parent_end))[0] if after is not None else parent_end
-                start = self.pos((nodes[i].srcmap or (0, 0))[0])
-                inline = nodes if i == 0 and j == n else nodes[i:j]
+                start = self.at((nodes[i].srcmap or (0, 0))[0])
+                whole = i == 0 and j == n
+                inline, inline_names = (nodes, names) if whole else (nodes[i:j], names[i:j])
                 later = _next_block(names, j)
-                self.paragraph(inline, start, self.pos(end), depth, later, quotes)
+                self.paragraph(inline, start, self.at(end), depth, later, quotes, inline_names)
                 i = j
                 continue
             self.block(nodes[i], name, depth, quotes, _next_block(names, i + 1))
@@ -293,15 +308,14 @@ class Walk:
     def block(self, node: Node, name: str, depth: int, quotes: int, after: str) -> None:
         if name not in _LEAF_BLOCKS:  # a container: only where it starts
             srcmap = node.srcmap
-            self.last_line = self.line(self._start(srcmap))
+            self.last_pos = self._start(srcmap)
+            if name in _LISTS:
+                self.items(node.children, depth + 1, quotes)
+                return
             inner = quotes + (name == "blockquote")
             self.blocks(node.children, depth + 1, (srcmap or (0, 0))[1], inner)
             if name in ("list_item", "blockquote"):
-                before = len(self.stack)
-                while self.stack and self.stack[-1][0] > depth:
-                    self.stack.pop()
-                if len(self.stack) != before:
-                    self.changes.append((self.last_line, self.current()))
+                self._leave(depth)
             return
         a, b = self.span(node)
         if name == "paragraph":
@@ -309,13 +323,40 @@ class Walk:
         elif name in ("heading", "lheading"):
             self.heading(node, name, a, b, depth, quotes)
         elif name == "html_block":
-            self.last_line = self.line(a)
+            self.last_pos = a
             first, last = self.line(a), self.line(max(b - 1, a))
             end = self.base + self.starts[last + 1] - 1 if last + 1 < len(self.starts) else self.end
             self.fp._html(self.base + self.starts[first], end, self.in_comment, self.current())
         else:  # a table
-            self.last_line = self.line(a)
+            self.last_pos = a
             self.table(node, quotes)
+
+    def items(self, nodes: Sequence[Node], depth: int, quotes: int) -> None:
+        """A list's items (every child of a list is a ``list_item``: no name read), each
+        as :meth:`block` and :meth:`blocks` read a list item; a tight item whose content
+        is one run of inline nodes goes to :meth:`paragraph` at once."""
+        for node in nodes:
+            srcmap = node.srcmap
+            self.last_pos = self._start(srcmap)
+            end = (srcmap or (0, 0))[1]
+            children = node.children
+            names = [child.name for child in children]
+            if names and INLINE_NODES.issuperset(names):
+                start = self.at((children[0].srcmap or (0, 0))[0])
+                self.paragraph(children, start, self.at(end), depth + 1, "", quotes, names)
+            else:
+                self.blocks(children, depth + 1, end, quotes, names)
+            stack = self.stack
+            if stack and stack[-1][0] > depth:
+                self._leave(depth)
+
+    def _leave(self, depth: int) -> None:
+        """Out of a list item or quote at ``depth``: the titles inside it end."""
+        before = len(self.stack)
+        while self.stack and self.stack[-1][0] > depth:
+            self.stack.pop()
+        if len(self.stack) != before:
+            self.changes.append((self.line(self.last_pos), self.current()))
 
     def table(self, node: Node, quotes: int) -> None:
         for child in node.children:
@@ -330,20 +371,28 @@ class Walk:
             self.stack.pop()
         if title:
             self.stack.append((depth, title))
-        self.changes.append((self.last_line, self.current()))
+        self.changes.append((self.line(self.last_pos), self.current()))
 
     def paragraph(
-        self, children: Sequence[Node], a: int, b: int, depth: int, after: str, quotes: int
+        self,
+        children: Sequence[Node],
+        a: int,
+        b: int,
+        depth: int,
+        after: str,
+        quotes: int,
+        names: list[str] | None = None,
     ) -> None:
-        """Inline content at ``a:b``; ``after``: the name of the next block ("" if none)."""
+        """Inline content at ``a:b``; ``after``: the name of the next block ("" if none);
+        ``names``: the children's names, if read already."""
         a, b = _strip(self.text, a, b)
-        self.last_line = self.line(a)
+        self.last_pos = a
         if after in _LISTS and _introduces_list(children, self.text[a:b]):
             self._title(depth, self.tree_text(_plain_title(children, self.text[a:b])) or "")
-        self.inline(children, a, b, quotes)
+        self.inline(children, a, b, quotes, names)
 
     def heading(self, node: Node, name: str, a: int, b: int, depth: int, quotes: int) -> None:
-        self.last_line = self.line(a)
+        self.last_pos = a
         text = self.text
         if name == "heading":  # ATX: after the opening #s, before a closing sequence
             pos = a
@@ -369,11 +418,13 @@ class Walk:
 
     # ---- inline content ---------------------------------------------------------
 
-    def collect(self, nodes: Sequence[Node], out: list[Item]) -> None:
-        """The consumed constructs under ``nodes``, in source (pre-)order."""
+    def collect(self, nodes: Sequence[Node], out: list[Item], names: list[str] | None) -> None:
+        """The consumed constructs under ``nodes`` (``names``: theirs, if read already), in
+        source (pre-)order."""
         text = self.text
-        for node in nodes:
-            name = node.name
+        if names is None:
+            names = [node.name for node in nodes]
+        for node, name in zip(nodes, names, strict=True):
             if name in _CONSUMED:
                 s, e = self.span(node)
                 plain = plain_link(text, s, e) if name in _LINKS else None
@@ -384,11 +435,18 @@ class Walk:
                 continue
             children = node.children
             if children:
-                self.collect(children, out)
+                self.collect(children, out, None)
 
-    def inline(self, children: Sequence[Node], a: int, b: int, quotes: int) -> None:
+    def inline(
+        self,
+        children: Sequence[Node],
+        a: int,
+        b: int,
+        quotes: int,
+        names: list[str] | None = None,
+    ) -> None:
         items: list[Item] = []
-        self.collect(children, items)
+        self.collect(children, items, names)
         section = self.current()
         fp = self.fp
         tags = False

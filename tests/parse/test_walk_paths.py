@@ -1,0 +1,101 @@
+"""The walk's own fast paths (parse/walk.py) find exactly what its full reading finds.
+
+Each test walks generated documents twice: as the walk does, and with the fast path
+replaced by the general rule it stands for (every node's name read from the tree, every
+block through :meth:`~linkhealth.parse.walk.Walk.blocks`), and compares every
+occurrence, finding and section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it_pyrs import Node
+
+from linkhealth.config import CommentMode
+from linkhealth.parse import extract, extract_text, markdown, walk
+
+PREFIXES = st.sampled_from(
+    ["", "", "- ", "- ", "  - ", "    - ", "1. ", "2) ", "* ", "+ ", "> ", "> - ", ">   - ",
+     "# ", "## ", "   ", "    ", "-", "- [ ] ", "| ", "---", "==="]
+)  # fmt: skip
+CONTENT = st.sampled_from(
+    ["[t](https://a.org/x)", "[t][r]", "[r]", "![i](https://b.org/i.png)", "<https://c.org>",
+     "<a href='https://d.org'>d</a>", "https://e.org/p", "www.f.org", "me@g.org", "Title",
+     "Tools", "*em* [x](https://h.org)", "**b**", "`c`", "text — more", "é", "&amp;", "[x]",
+     "htps://typo.org", "[t] (https://i.org)", "<!-- c -->", "| a | b |", "|---|---|", ":", "",
+     "[r]: https://r.org/def", "<div>", "</div>", "```", "~~s~~", "\\[", "x\\", "  "]
+)  # fmt: skip
+LINE = st.builds(lambda p, c: p + "".join(c), PREFIXES, st.lists(CONTENT, max_size=3))
+DOCUMENTS = st.lists(LINE, max_size=14).map("\n".join)
+
+
+class _FullWalk(walk.Walk):
+    """The walk without its fast paths."""
+
+    def items(self, nodes: Sequence[Node], depth: int, quotes: int) -> None:
+        for node in nodes:  # a list's children by name, as any other block
+            self.block(node, node.name, depth, quotes, "")
+
+    def blocks(
+        self,
+        nodes: Sequence[Node],
+        depth: int,
+        parent_end: int,
+        quotes: int,
+        names: list[str] | None = None,
+    ) -> None:
+        super().blocks(nodes, depth, parent_end, quotes, None)
+
+    def paragraph(
+        self,
+        children: Sequence[Node],
+        a: int,
+        b: int,
+        depth: int,
+        after: str,
+        quotes: int,
+        names: list[str] | None = None,
+    ) -> None:
+        super().paragraph(children, a, b, depth, after, quotes, None)
+
+
+def _both(text: str) -> None:
+    for mode in (CommentMode.AUTO, CommentMode.INCLUDE):
+        fast = extract_text(text, "f.md", comments=mode)
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(extract, "Walk", _FullWalk)
+            full = extract_text(text, "f.md", comments=mode)
+        assert fast.occurrences == full.occurrences, text
+        assert fast.findings == full.findings, text
+
+
+@settings(max_examples=600, deadline=None)
+@given(DOCUMENTS)
+def test_lists_and_names_read_once_as_the_full_walk(text: str) -> None:
+    """A list's items walked without reading their names (every child of a list is a
+    list item), a tight item's inline run given to the paragraph at once, and names read
+    once and handed down: the same as reading each from the tree where it is used."""
+    _both(text)
+
+
+def test_examples() -> None:
+    for text in [
+        "Tools\n- [a](https://a.org)\n  - [b](https://b.org)\n\n  Inner\n  - [c](https://c.org)\n"
+        "- [d](https://d.org)\n\nafter [e](https://e.org)",
+        "> Quoted\n> - [a](https://a.org)\n>   - x\n\n- [b][r]\n\n[r]: https://r.org/",
+        "1. [a](https://a.org)\n\n   para [b](https://b.org)\n2. <https://c.org> — d\n",
+    ]:
+        _both(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab \n—é日\U0001f600", max_size=40), st.integers(0, 10**6))
+def test_byte_offsets_to_characters(text: str, base: int) -> None:
+    starts = [0, *(i + 1 for i, c in enumerate(text) if c == "\n")]
+    at = markdown.ByteOffsets(text, starts, None, base).at
+    for char in range(len(text) + 1):
+        assert at(len(text[:char].encode("utf-8"))) == base + char, (text, char)
