@@ -148,6 +148,10 @@ def test_a_failing_worker_leaves_one_process(merges: list[int]) -> None:
     assert merges == []
 
 
+def test_no_worker_without_a_process() -> None:
+    assert Worker.start(["/nonexistent/python", "-c", "pass"]) is None
+
+
 def test_a_worker_refusing_its_half_means_the_fallback(merges: list[int]) -> None:
     """Where one process would hand the file to markdown-it-py, so does the split."""
     code = (
