@@ -108,6 +108,22 @@ def test_flaky_after_two_flips(store: Store, result: MakeResult) -> None:
     assert steady.flaky is False
 
 
+def test_history_after_outages_only_or_runs_without_results(
+    store: Store, result: MakeResult
+) -> None:
+    # The history is read only when a run it may read holds a result: outages before the
+    # first real run, or runs that recorded nothing, are no history...
+    _one(store, result, 0, "broken", outage=True)
+    store.begin_run(T0 + timedelta(days=1))  # begun, nothing recorded, never finished
+    first = _one(store, result, 2, "broken")
+    assert (first.failing_runs, first.failing_since) == (1, T0 + timedelta(days=2))
+    # ...and once one does, every URL's history is read, through outages after it.
+    _one(store, result, 3, "timeout", outage=True)
+    second = _one(store, result, 4, "broken")
+    assert (second.failing_runs, second.failing_since) == (2, T0 + timedelta(days=2))
+    assert _night(store, result, 5, ["ok", "broken"])[1].failing_runs == 1  # a new URL
+
+
 def test_history_reads_only_earlier_runs(store: Store, result: MakeResult) -> None:
     _one(store, result, 0, "broken")
     run = store.begin_run(T0 + timedelta(days=1))

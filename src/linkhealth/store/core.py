@@ -98,6 +98,13 @@ _PAST_ROWS = (
     " WHERE r.url = ? AND (? < 0 OR r.run_id < ?) AND COALESCE(runs.network, 'ok') != 'outage'"
     " ORDER BY r.run_id DESC LIMIT ?"
 )
+#: Whether any run :data:`_PAST_ROWS` reads (before ``?``, no outage) holds a result: a
+#: store's first run (or first after outages only) then reads no URL's history.
+_ANY_PAST = (
+    "SELECT EXISTS (SELECT 1 FROM runs WHERE (? < 0 OR runs.id < ?)"
+    " AND COALESCE(runs.network, 'ok') != 'outage'"
+    " AND EXISTS (SELECT 1 FROM results AS r WHERE r.run_id = runs.id))"
+)
 
 _UPDATE_RESULT = (
     f"UPDATE results SET {', '.join(f'{name} = ?' for name in _RESULT_COLUMNS[2:])}"
@@ -560,6 +567,8 @@ class Store:
 
         def query(conn: sqlite3.Connection) -> dict[str, list[PastResult]]:
             pasts: dict[str, list[PastResult]] = {}
+            if not conn.execute(_ANY_PAST, (before, before)).fetchone()[0]:
+                return pasts  # 50,000 look-ups that find nothing: ~0.4 s
             for wanted_url in wanted:
                 # One URL at a time, newest first through results_by_url: the window's rows
                 # only, however many runs the store keeps (a window function over every
