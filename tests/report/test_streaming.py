@@ -151,3 +151,28 @@ def test_enrichment_by_section_is_the_whole_text(report: RunReport) -> None:
     sections = whole.count("\n### ")
     assert sections > 1 and len(pieces) > sections  # a table per piece, not the whole text
     assert all(piece.count("\n### ") <= 1 for piece in pieces)
+
+
+def test_a_screened_report_is_rendered_without_screening_it_again(
+    report: RunReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``check`` screens its report once for the files and the output (the screen encodes
+    every result); each renderer takes a :class:`Redacted` report as it is."""
+    from linkhealth.report import redact, write_reports
+
+    calls: list[RunReport] = []
+    real = redact.redact_report
+
+    def counted(given: RunReport) -> RunReport:
+        calls.append(given)
+        return real(given)
+
+    monkeypatch.setattr(redact, "redact_report", counted)
+    once = redact.screened(report)
+    assert calls == [report]
+    write_reports(once, tmp_path / "reports", ["junit", "csv"])
+    rendered = {fmt: render(once, fmt) for fmt in ("text", "markdown", "json")}
+    assert calls == [report]
+    for fmt, text in rendered.items():
+        assert text == render(report, fmt)  # what the report itself renders as
+    assert len(calls) == 3  # text and markdown screened it (json screens its own text)

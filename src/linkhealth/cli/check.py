@@ -31,6 +31,7 @@ from linkhealth.cli.options import changed_since_option, network_options, settin
 from linkhealth.config import REPORT_FILES, Settings
 from linkhealth.errors import ReportWriteError
 from linkhealth.report import FORMATS, render_chunks, write_reports
+from linkhealth.report.redact import Redacted, screened
 
 if TYPE_CHECKING:  # the network stack and the models load when a check runs, not for --help
     from linkhealth.fetch import OnThrottle
@@ -331,12 +332,14 @@ def command(
         for warning in outcome.warnings:
             notice("warning: ", warning)
         report = outcome.report
+        to_render: RunReport | Redacted = report
         if not settings.no_reports:
+            to_render = screened(report)  # redacted once for the files and the output below
             try:
-                write_reports(report, Path(settings.reports_dir), settings.report_formats)
+                write_reports(to_render, Path(settings.reports_dir), settings.report_formats)
             except ReportWriteError as exc:
                 raise UsageError(str(exc)) from exc
-        emit(render_chunks(report, fmt), output)
+        emit(render_chunks(to_render, fmt), output)
         _say_why_partial(report)
         if not quiet and (verbose or sys.stderr.isatty()):
             from rich.console import Console

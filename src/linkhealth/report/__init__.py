@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, cast
 from linkhealth.config import REPORT_FILES
 from linkhealth.errors import ConfigError, ReportWriteError
 from linkhealth.fsutil import AtomicFiles, make_folder
-from linkhealth.report.redact import redact_report
+from linkhealth.report.redact import Redacted, redact_report, redacted
 
 if TYPE_CHECKING:
     from linkhealth.models import RunReport
@@ -59,13 +59,13 @@ ALWAYS_WRITTEN: tuple[str, ...] = ("broken-links.md", "enrichment.md", "results.
 OPTIONAL_FILES: dict[str, str] = REPORT_FILES
 
 
-def render(report: RunReport, fmt: str) -> str:
+def render(report: RunReport | Redacted, fmt: str) -> str:
     """Render ``report`` in format ``fmt`` (one of :data:`FORMATS`), judged as
     ``report.judged_with`` says."""
     return "".join(render_chunks(report, fmt))
 
 
-def render_chunks(report: RunReport, fmt: str) -> Iterator[str]:
+def render_chunks(report: RunReport | Redacted, fmt: str) -> Iterator[str]:
     """:func:`render`'s text a piece at a time (JSON result by result, any other format
     in one piece), for writing as it is made. The format is checked before the first
     piece; the report is redacted (JSON redacts each part as it writes it, from the text
@@ -75,10 +75,10 @@ def render_chunks(report: RunReport, fmt: str) -> Iterator[str]:
     if fmt == "json":
         from linkhealth.report import jsonfmt
 
-        return jsonfmt.chunks(report)
+        return jsonfmt.chunks(report.report if isinstance(report, Redacted) else report)
     from linkhealth.report.view import View
 
-    return iter((_renderer(fmt)(View(redact_report(report))),))
+    return iter((_renderer(fmt)(View(redacted(report))),))
 
 
 def _renderer(fmt: str) -> Callable[[View], str]:
@@ -108,7 +108,7 @@ def enrichment_md(report: RunReport) -> str:
 
 
 def write_reports(
-    report: RunReport,
+    report: RunReport | Redacted,
     directory: Path,
     formats: Sequence[str] = (),
 ) -> list[Path]:
@@ -128,7 +128,7 @@ def write_reports(
     from linkhealth.report import jsonfmt, markdown
     from linkhealth.report.view import View
 
-    report = redact_report(report)
+    report = redacted(report)
     view = View(report)
     contents: dict[str, str | Iterable[str]] = {
         "broken-links.md": markdown.broken_links(view),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # `lint` and `extract` redact text only: no pydantic models for them
@@ -60,6 +61,25 @@ def _walk(value: Any, rule: Callable[[str], str]) -> Any:
     if isinstance(value, list):
         return [_walk(v, rule) for v in value]
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class Redacted:
+    """A report that went through :func:`redact_report` (make one with :func:`screened`):
+    the renderers take it as it is. ``check`` writes one report in several formats, and
+    the screen encodes every result."""
+
+    report: RunReport
+
+
+def screened(report: RunReport) -> Redacted:
+    """``report`` redacted once, for several renderings (do not change it after)."""
+    return Redacted(redact_report(report))
+
+
+def redacted(report: RunReport | Redacted) -> RunReport:
+    """The report to render: a :class:`Redacted` one as it is, any other redacted now."""
+    return report.report if isinstance(report, Redacted) else redact_report(report)
 
 
 def redact_report(report: RunReport) -> RunReport:
