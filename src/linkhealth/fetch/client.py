@@ -222,7 +222,8 @@ class Client:
         self._cookies: CookieJar | None = None
         self._http: httpx.AsyncClient | None = None
         self._transport: httpx.AsyncBaseTransport | None = None
-        self._headers = httpx.Headers()  # the client's, for every request (set on entry)
+        # The client's headers, for every request (set on entry): name, lower-case name, value.
+        self._headers: list[tuple[str, str, str]] = []
         self._extensions: dict[str, Any] = {}
 
     def _tls(self) -> ssl.SSLContext:
@@ -257,7 +258,10 @@ class Client:
                 **s.headers,
             },
         )
-        self._headers = self._http.headers
+        self._headers = [
+            (name.decode("ascii"), name.lower().decode("ascii"), value.decode("ascii"))
+            for name, value in self._http.headers.raw  # ASCII: httpx encoded them so
+        ]
         self._extensions = {"timeout": self._http.timeout.as_dict()}
         return self
 
@@ -388,15 +392,17 @@ class Client:
         body, built directly: the client's headers updated with ``headers`` (which hold
         ``Host``, so httpx adds no header of its own), the client's timeouts, an empty
         body. No base URL, cookies or query parameters to merge (this client has none),
-        and no header list built twice."""
-        merged = self._headers.copy()
-        merged.update(headers)
+        and no header list built twice: the client's headers that ``headers`` does not
+        name (any case), in order, then ``headers``, as ``Headers.update`` orders them."""
+        named = {name.lower() for name in headers}
+        merged = [(name, value) for name, lower, value in self._headers if lower not in named]
+        merged += headers.items()
         request = httpx.Request(
             self._method,
             url,
             headers=merged,
             extensions=self._extensions,
-            stream=httpx.ByteStream(b""),
+            stream=_NO_BODY,
         )
         request.read()
         return request
@@ -405,13 +411,13 @@ class Client:
         self, out: Outcome, response: httpx.Response, url: str, want_full_body: bool
     ) -> None:
         status = response.status_code
-        raw_headers = response.headers
         out.status = status
         out.final_url = url
-        out.headers = kept_headers(raw_headers)
+        # What the answer is read by below is among the kept headers (one pass over them).
+        out.headers = headers = kept_headers(response.headers)
         if status in THROTTLE_STATUSES:
-            out.retry_after = parse_retry_after(raw_headers.get("retry-after"))
-        content_type = raw_headers.get("content-type")
+            out.retry_after = parse_retry_after(headers.get("retry-after"))
+        content_type = headers.get("content-type")
         if 200 <= status <= 299:
             if is_html(content_type):
                 body, truncated = await _read_body(
@@ -432,6 +438,9 @@ class Client:
         elif status in (403, 429, 503) and is_html(content_type):
             # Only to recognise bot-challenge pages; never returned as the body.
             out.sniff, _ = await _read_body(response, CHALLENGE_SNIFF_BYTES, stop_at_head=True)
+
+
+_NO_BODY = httpx.ByteStream(b"")  # every request's (GET or HEAD): read-only, shared
 
 
 def _looks_numeric(host: str) -> bool:
