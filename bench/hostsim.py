@@ -33,6 +33,8 @@ from linkhealth.fetch.hosts import HostState
 TIMEOUT = 5.0
 RETRIES = 2
 BACKOFF = 0.5
+DEADLINE = 60.0  # the URL's budget (the default)
+PER_TRY = TIMEOUT + 1.5 * BACKOFF * 2**RETRIES  # as the engine's start_by
 CLOCK = [0.0]
 
 
@@ -92,6 +94,8 @@ def simulate(args: argparse.Namespace, seed: int) -> dict[str, float]:
         backoff_cap=60.0,
         rng=random.Random(seed),
         is_slow=lambda j: j.slow,
+        tries_left=lambda j: RETRIES - j.spent,
+        start_by=lambda j: j.first + DEADLINE - (RETRIES + 1 - j.spent) * PER_TRY,
     )
     sim = Sim(host, w.seed, state, host in w.rate_limited, own_first={})
     links = [link for link in w.links if link.host == host]
@@ -177,8 +181,10 @@ def after(
     job.spent += 1
     if job.spent > RETRIES:
         return 1
+    # The engine's backoff runs from the failed attempt's start (a timed-out one has
+    # waited longer than it already).
     wait = BACKOFF * 2.0 ** (job.spent - 1) * (1.0 + rng.random() * 0.5)
-    state.push(job, max(now + wait, state.paused_until))
+    state.push(job, max(started + wait, now, state.paused_until))
     return 0
 
 

@@ -456,12 +456,12 @@ def test_retries_of_urls_that_hung_wait_for_new_urls_on_a_host_with_no_pace() ->
         state.push(job)
     for job in ("e503", "hung1"):
         state.push(job, not_before=1.0)
-    # A ready retry goes first, but not one of a URL that hung: every slot goes to new
-    # URLs first (they find the other hanging URLs early); then the retries fill them.
-    assert state.start_next(2.0) == "e503"
+    # New URLs first (they find the other hanging URLs early); then the retries fill the
+    # slots, the one of a URL that hung first (its chain is the longest way to go).
     assert state.start_next(2.0) == "new1"
     assert state.start_next(2.0) == "new2"
     assert state.start_next(2.0) == "hung1"
+    assert state.start_next(2.0) == "e503"
     assert state.slow_in_flight == 1
     state.release(2.0)
     assert state.slow_in_flight == 1  # the slot given back was the oldest taken then
@@ -494,6 +494,47 @@ def test_retries_of_urls_that_hung_take_the_slots_a_paced_host_can_spare() -> No
     state.release(t[6])
     assert state.start_next(t[7]) == "new4"
     assert state.start_next(t[8]) == "hung4"  # no new URL waits: it goes
+
+
+def test_a_ready_retry_waits_for_new_urls_until_its_budget_needs_it_to_go() -> None:
+    start_by = {"e503": 5.0, "t429": 3.0}
+    state: HostState[str] = HostState(
+        "a",
+        concurrency=4,
+        interval=0.0,
+        jitter=0.0,
+        backoff_cap=10.0,
+        start_by=lambda job: start_by.get(job, 99.0),
+    )
+    for job in ("new1", "new2", "new3"):
+        state.push(job)
+    for job in ("e503", "t429"):
+        state.push(job, not_before=1.0)
+    assert state.pop(2.0) == "new1"  # both retries are ready, but have time
+    assert state.pop(3.0) == "t429"  # its budget needs it to start now
+    assert state.pop(3.5) == "new2"
+    assert state.pop(5.0) == "e503"
+    assert state.pop(5.0) == "new3"
+    assert state.next_ready(5.0) is None
+
+
+def test_of_the_ready_retries_of_urls_that_hung_the_longest_chain_goes_first() -> None:
+    left = {"hung-last-try": 0, "hung-two-more": 2, "hung-one-more": 1}
+    state: HostState[str] = HostState(
+        "a",
+        concurrency=4,
+        interval=0.0,
+        jitter=0.0,
+        backoff_cap=10.0,
+        is_slow=lambda job: job.startswith("hung"),
+        tries_left=left.__getitem__,
+    )
+    state.push("e503", not_before=1.0)
+    state.push("hung-last-try", not_before=1.0)
+    state.push("hung-one-more", not_before=1.5)
+    state.push("hung-two-more", not_before=2.0)
+    order = [state.pop(3.0) for _ in range(4)]
+    assert order == ["hung-two-more", "hung-one-more", "hung-last-try", "e503"]
 
 
 def test_host_state_503s_back_off_the_host_only_when_several_come_in_a_row() -> None:

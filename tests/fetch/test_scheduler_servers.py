@@ -96,6 +96,42 @@ def test_a_url_waiting_for_its_retry_frees_its_slot(pool: ServerPool) -> None:
     assert flaky[1] - flaky[0] >= 0.95  # its own backoff was kept
 
 
+def test_the_retry_of_a_timed_out_attempt_goes_at_once(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    a.route("/hang", [Reply(silence=True), Reply(200, body=PAGE)])
+    settings = fast(timeout=1.0, read_timeout=1.0, retries=1, backoff_base=0.5)
+    results = run([a.url("/hang")], settings)
+    assert results[0].verdict is Verdict.OK and results[0].attempts == 2
+    first, second = (r.at for r in a.requests)
+    # The backoff (0.5-0.75 s) runs from the failed attempt's start: the attempt waited
+    # its whole timeout (1 s) already. Counted from the timeout it would be >= 1.5 s.
+    assert 0.95 <= second - first < 1.4
+
+
+def test_new_urls_go_before_a_ready_retry_while_its_budget_allows(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    a.route("/flaky", [Reply(503), Reply(200, body=PAGE)])
+    a.route("/late", [Reply(503), Reply(503), Reply(200, body=PAGE)])
+    for i in range(80):
+        a.route(f"/p{i}", Reply(200, body=PAGE, delay=0.05))
+    # One slot, 4 s of new URLs, a 3.5 s budget per URL with up to two more tries of up
+    # to 1 s each. New URLs go before the ready retries (one of them could hang: the
+    # sooner it is tried, the sooner the host is done) until waiting longer would cost
+    # a retry its try: then it goes, and every URL still gets all its tries in time.
+    urls = [a.url("/flaky"), a.url("/late")] + [a.url(f"/p{i}") for i in range(80)]
+    budget = {"timeout": 1.0, "read_timeout": 1.0, "backoff_base": 0.01}
+    results = run(urls, fast(host_concurrency=1, url_deadline=3.5, **budget))
+    assert all(r.verdict is Verdict.OK for r in results)
+    order = [r.path for r in a.requests]
+    assert order[:2] == ["/flaky", "/late"] and len(order) == 85
+    retries = [i for i, p in enumerate(order) if i >= 2 and not p.startswith("/p")]
+    assert len(retries) == 3
+    assert retries[0] > 10 and retries[-1] < 84  # after new URLs, before the last ones
+    for path in ("/flaky", "/late"):
+        at = [r.at for r in a.requests if r.path == path]
+        assert at[-1] - at[0] < 3.5
+
+
 def test_retry_after_pauses_the_whole_host(pool: ServerPool) -> None:
     a = pool.host("127.0.0.2")
     a.route("/busy", [Reply(503, headers={"Retry-After": "1"}), Reply(200, body=PAGE)])

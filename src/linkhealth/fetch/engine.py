@@ -11,9 +11,10 @@ serves the host with the most URLs left first.
 Retries: :func:`linkhealth.fetch.classify.is_retryable` is the only retry decision.
 A ``429`` (or ``503``) with ``Retry-After`` pauses the whole host; the URL waits it
 out and a 429 that says how long costs no attempt. A ``503`` without it backs off that
-URL only, unless several URLs of the host fail so in a row. A URL that its host's
-pause keeps from being requested (or retried) within its budget ends ``blocked``,
-with a detail saying why, never ``timeout`` or ``broken``.
+URL only, unless several URLs of the host fail so in a row. A backoff runs from the
+failed attempt's start: the retry of an attempt that timed out may go at once. A URL
+that its host's pause keeps from being requested (or retried) within its budget ends
+``blocked``, with a detail saying why, never ``timeout`` or ``broken``.
 
 Deadlines: ``settings.timeout`` bounds each attempt (waiting for a redirect target's
 slot excluded) and ``settings.url_deadline`` the URL from its first attempt, so a
@@ -127,6 +128,25 @@ def _wants_full_body(url: str, settings: Settings, full_body: Container[str] | N
 
 def _is_slow(job: _Job) -> bool:
     return job.slow
+
+
+class _TryBudget:
+    """What a URL's retries have left (for its host's queue; holds no run)."""
+
+    __slots__ = ("per_try", "retries")
+
+    def __init__(self, settings: Settings) -> None:
+        self.retries = settings.retries
+        # A try's longest share of the budget: a whole timeout and the longest backoff.
+        self.per_try = settings.timeout + 1.5 * settings.backoff_base * 2.0**settings.retries
+
+    def tries_left(self, job: _Job) -> int:
+        return self.retries - job.spent
+
+    def start_by(self, job: _Job) -> float:
+        """The latest start of a retry that leaves the URL's budget room for every try
+        it has left."""
+        return job.deadline - (self.retries + 1 - job.spent) * self.per_try
 
 
 class _HopPaused(Exception):
@@ -252,6 +272,7 @@ class _Run:
         self.validators = validators
         self.full_body = full_body
         self.limiter = PriorityLimiter(settings.max_concurrency)
+        self.budget = _TryBudget(settings)
         self.rng = random.Random()
         self.states: dict[str, HostState[_Job]] = {}
         self.plans: list[_HostPlan] = []
@@ -297,6 +318,8 @@ class _Run:
                 jitter=s.host_jitter,
                 backoff_cap=s.retry_after_max,
                 is_slow=_is_slow,
+                tries_left=self.budget.tries_left,
+                start_by=self.budget.start_by,
             )
             self.states[key] = state
         return state
@@ -482,11 +505,15 @@ class _Run:
             if job.spent > s.retries:
                 self.finish(job, outcome)
                 return
+        now = time.monotonic()
         if retry_after is not None:
-            wait = retry_after
+            not_before = now + retry_after  # the host's word, from its answer
         else:
-            wait = s.backoff_base * 2.0 ** (job.spent - 1) * (1.0 + self.rng.random() * 0.5)
-        self.requeue(job, time.monotonic() + wait, free=free, own=True)
+            # The backoff runs from the failed attempt's start: an attempt that timed out
+            # has waited longer than it already, and its retry may go at once.
+            backoff = s.backoff_base * 2.0 ** (job.spent - 1) * (1.0 + self.rng.random() * 0.5)
+            not_before = max(began + backoff, now)
+        self.requeue(job, not_before, free=free, own=True)
 
     def requeue(self, job: _Job, not_before: float, *, free: bool, own: bool = False) -> None:
         """Back into its host's queue; or final when no try fits in the URL's budget."""

@@ -94,6 +94,8 @@ class HostState(Generic[Job]):
         backoff_cap: float,
         rng: random.Random | None = None,
         is_slow: Callable[[Job], bool] | None = None,
+        tries_left: Callable[[Job], int] | None = None,
+        start_by: Callable[[Job], float] | None = None,
     ) -> None:
         self.name = name
         self.concurrency = concurrency
@@ -121,10 +123,17 @@ class HostState(Generic[Job]):
         self._run_503 = 0
         self._rng = rng or random.Random()
         self._fresh: deque[Job] = deque()
-        self._later: list[tuple[float, int, Job]] = []
-        # Retries of URLs whose last attempt hung hold a slot for a whole timeout: while
-        # new URLs wait they take only the slots the host's pace leaves (see :meth:`pop`).
+        self._later: list[tuple[float, int, Job]] = []  # retries before their time
+        # Ready retries of URLs that hung, most tries left first: each holds a slot for a
+        # whole timeout, so while new URLs wait they take only the slots the host's pace
+        # leaves (see :meth:`pop`).
+        self._slow: list[tuple[int, float, int, Job]] = []
+        # Other ready retries, by the latest start that keeps the URL's budget for all
+        # its tries (``start_by``): new URLs go first until then.
+        self._due: list[tuple[float, int, Job]] = []
         self._is_slow = is_slow
+        self._tries_left = tries_left
+        self._start_by = start_by
         self.latency = 0.0  # mean seconds to a clean answer (recent ones weigh more)
         self._answers = 0
         # Requests in flight: (when each started, whether it retries a URL that hung).
@@ -145,22 +154,35 @@ class HostState(Generic[Job]):
             heapq.heappush(self._later, (not_before, next(self._seq), job))
         self.notify()
 
-    def pop(self, now: float) -> Job:
-        """The next URL to start: a retry whose time has come first (its URL has the
-        longest way to go), else the next new URL; but while new URLs wait, a retry of a
-        URL that hung waits unless the host has a slot to spare for it
-        (:meth:`spare_for_slow`)."""
+    def _ripen(self, now: float) -> None:
+        """Move the retries whose time has come to the ready queues."""
         later = self._later
-        if later and (later[0][0] <= now or not self._fresh):
-            if (
-                self._fresh
-                and self._is_slow is not None
-                and self._is_slow(later[0][2])
-                and not self.spare_for_slow(now)
-            ):
-                return self._fresh.popleft()  # it waits: the host's other slots keep going
-            return heapq.heappop(later)[2]
-        return self._fresh.popleft()
+        while later and later[0][0] <= now:
+            at, seq, job = heapq.heappop(later)
+            if self._is_slow is not None and self._is_slow(job):
+                left = self._tries_left(job) if self._tries_left is not None else 0
+                heapq.heappush(self._slow, (-left, at, seq, job))
+            else:
+                due = self._start_by(job) if self._start_by is not None else math.inf
+                heapq.heappush(self._due, (due, seq, job))
+
+    def pop(self, now: float) -> Job:
+        """The next URL to start. A ready retry of a URL that hung first (the one with the
+        most tries left: its chain is the longest way to go) if the host has a slot to
+        spare for it (:meth:`spare_for_slow`) or no new URL waits; then a ready retry
+        that must start now to keep its URL's budget for all its tries; then new URLs
+        (a new URL may hang, and the sooner the last one that does is found, the sooner
+        the host is done); then the other ready retries. Retries only reorder the host's
+        work: every one still goes, in the time the host would otherwise idle."""
+        self._ripen(now)
+        fresh = self._fresh
+        if self._slow and (not fresh or self.spare_for_slow(now)):
+            return heapq.heappop(self._slow)[-1]
+        if self._due and (not fresh or self._due[0][0] <= now):
+            return heapq.heappop(self._due)[-1]
+        if fresh:
+            return fresh.popleft()
+        return heapq.heappop(self._later)[-1]  # nothing is ready: the pump did not ask
 
     def start_next(self, now: float) -> Job | None:
         """Claim a slot (:meth:`try_take`) and the URL to send in it (:meth:`pop`), or
@@ -191,16 +213,25 @@ class HostState(Generic[Job]):
         return hung + 1 + keep <= self.concurrency
 
     def jobs(self) -> list[Job]:
-        return [*self._fresh, *(j for _, _, j in self._later)]
+        return [
+            *self._fresh,
+            *(e[-1] for e in self._later),
+            *(e[-1] for e in self._slow),
+            *(e[-1] for e in self._due),
+        ]
 
     def remove(self, keep: Callable[[Job], bool]) -> None:
         self._fresh = deque(j for j in self._fresh if keep(j))
-        self._later = [e for e in self._later if keep(e[2])]
+        self._later = [e for e in self._later if keep(e[-1])]
+        self._slow = [e for e in self._slow if keep(e[-1])]
+        self._due = [e for e in self._due if keep(e[-1])]
         heapq.heapify(self._later)
+        heapq.heapify(self._slow)
+        heapq.heapify(self._due)
 
     def next_ready(self, now: float) -> float | None:
         """When the next queued URL may start (``None``: nothing queued)."""
-        if self._fresh:
+        if self._fresh or self._slow or self._due:
             return now
         return self._later[0][0] if self._later else None
 
