@@ -181,8 +181,12 @@ def lower_bound(
         else:
             slot += latency(w.seed, host, link.hops[0][1])
         before[host] = (n + 1, slot)
-    hang_chain = timeout * (retries + 1) + backoff * (2**retries - 1)
+    # A backoff runs from the failed attempt's start: after a timeout only what is left.
+    hang_chain = timeout * (retries + 1) + sum(
+        max(0.0, backoff * 2**k - timeout) for k in range(retries)
+    )
     last_hang = max((t + hang_chain for t in last_try.values()), default=0.0)
+    slots = _hang_slots_bound(w, host_concurrency, interval, timeout * (retries + 1), hang_chain)
     per_host = max(work[h] / host_concurrency for h in work)
     paced = max(count.values(), default=0) * interval
     rate = max((max(0, count[h] - BURST) / RATE for h in w.rate_limited), default=0.0)
@@ -194,8 +198,55 @@ def lower_bound(
         "total_over_global_s": round(spread, 2),
         "longest_link_s": round(longest, 2),
         "last_hang_s": round(last_hang, 2),
+        "last_hang_slots_s": round(slots, 2),
     }
     return parts | {"lower_bound_s": max(parts.values())}
+
+
+def _hang_slots_bound(
+    w: Workload, concurrency: int, interval: float, work: float, chain: float
+) -> float:
+    """``last_hang_s`` with the slots counted (a fluid relaxation, so still a bound): before
+    a host's last hanging link is first tried, its new URLs listed before it start at the
+    host's pace, and every hanging link before it does its attempts (``work`` slot-seconds
+    each) except what fits beside the last one's ``chain`` in the other slots afterwards.
+    While h slots hang, new URLs go at most at min(pace, (slots - h) / mean answer time).
+    Minimises the time to the last first try over how long h slots hang (an LP with two
+    constraints: its optimum holds at most two values of h)."""
+    best = 0.0
+    for host in {link.host for link in w.links if link.kind == "hang"}:
+        links = [link for link in w.links if link.host == host]
+        last = max(i for i, link in enumerate(links) if link.kind == "hang")
+        lat = [latency(w.seed, host, link.hops[0][1]) for link in links if link.kind != "hang"]
+        mean = sum(lat) / len(lat)
+        pace = 1.0 / interval if interval else math.inf
+        if host in w.rate_limited:
+            pace = min(pace, RATE)
+        hung = sum(1 for link in links[:last] if link.kind == "hang") * work
+        need = (last, max(0.0, hung - (concurrency - 1) * chain))
+        rates = [min(pace, (concurrency - h) / mean) for h in range(concurrency)]
+        best = max(best, _least_time(rates, need) + chain)
+    return best
+
+
+def _least_time(rates: list[float], need: tuple[float, float]) -> float:
+    """min sum(x) over x >= 0 with sum(rates[h] x[h]) >= starts, sum(h x[h]) >= hung."""
+    starts, hung = need
+    best = math.inf
+    for h, r in enumerate(rates):
+        if h or not hung:
+            best = min(best, max(starts / r, hung / h if h else 0.0))
+    for i, ri in enumerate(rates):
+        for j in range(i + 1, len(rates)):
+            rj = rates[j]
+            det = ri * j - rj * i  # x_i, x_j with both constraints met exactly
+            if det == 0:
+                continue
+            xi = (starts * j - hung * rj) / det
+            xj = (hung * ri - starts * i) / det
+            if xi >= 0 and xj >= 0:
+                best = min(best, xi + xj)
+    return best
 
 
 # ---------------------------------------------------------------- the server
