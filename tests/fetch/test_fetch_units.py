@@ -10,6 +10,7 @@ import ssl
 import time
 import zlib
 from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 import brotli
@@ -496,16 +497,14 @@ def test_retries_of_urls_that_hung_take_the_slots_a_paced_host_can_spare() -> No
     assert state.start_next(t[8]) == "hung4"  # no new URL waits: it goes
 
 
+def _queue(**kw: Any) -> HostState[str]:
+    """An unpaced host of 4 slots whose jobs are named strings."""
+    return HostState("a", concurrency=4, interval=0.0, jitter=0.0, backoff_cap=10.0, **kw)
+
+
 def test_a_ready_retry_waits_for_new_urls_until_its_budget_needs_it_to_go() -> None:
     start_by = {"e503": 5.0, "t429": 3.0}
-    state: HostState[str] = HostState(
-        "a",
-        concurrency=4,
-        interval=0.0,
-        jitter=0.0,
-        backoff_cap=10.0,
-        start_by=lambda job: start_by.get(job, 99.0),
-    )
+    state = _queue(start_by=lambda job: start_by.get(job, 99.0))
     for job in ("new1", "new2", "new3"):
         state.push(job)
     for job in ("e503", "t429"):
@@ -520,15 +519,7 @@ def test_a_ready_retry_waits_for_new_urls_until_its_budget_needs_it_to_go() -> N
 
 def test_of_the_ready_retries_of_urls_that_hung_the_longest_chain_goes_first() -> None:
     left = {"hung-last-try": 0, "hung-two-more": 2, "hung-one-more": 1}
-    state: HostState[str] = HostState(
-        "a",
-        concurrency=4,
-        interval=0.0,
-        jitter=0.0,
-        backoff_cap=10.0,
-        is_slow=lambda job: job.startswith("hung"),
-        tries_left=left.__getitem__,
-    )
+    state = _queue(is_slow=lambda job: job.startswith("hung"), tries_left=left.__getitem__)
     state.push("e503", not_before=1.0)
     state.push("hung-last-try", not_before=1.0)
     state.push("hung-one-more", not_before=1.5)
