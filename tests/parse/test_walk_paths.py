@@ -28,7 +28,9 @@ CONTENT = st.sampled_from(
      "<a href='https://d.org'>d</a>", "https://e.org/p", "www.f.org", "me@g.org", "Title",
      "Tools", "*em* [x](https://h.org)", "**b**", "`c`", "text — more", "é", "&amp;", "[x]",
      "htps://typo.org", "[t] (https://i.org)", "<!-- c -->", "| a | b |", "|---|---|", ":", "",
-     "[r]: https://r.org/def", "<div>", "</div>", "```", "~~s~~", "\\[", "x\\", "  "]
+     "[r]: https://r.org/def", "<div>", "</div>", "```", "~~s~~", "\\[", "x\\", "  ",
+     "[t][]", "[R][]", "[T][ r ]", "![i][r]", "[*e*][r]", "[t][r\\]]", "[a b]", "[a  B]: /ab",
+     "[t][x]", "[x]: <https://x.org/>", "[é][r]", "[t](javascript:x)", "[t][r](/u)"]
 )  # fmt: skip
 LINE = st.builds(lambda p, c: p + "".join(c), PREFIXES, st.lists(CONTENT, max_size=3))
 DOCUMENTS = st.lists(LINE, max_size=14).map("\n".join)
@@ -49,11 +51,13 @@ class _FullWalk(walk.Walk):
         super().paragraph(*args[:6], None)
 
 
-def _both(text: str) -> None:
+def _both(text: str, full_walk: type[walk.Walk] = _FullWalk, plain: bool = True) -> None:
     for mode in (CommentMode.AUTO, CommentMode.INCLUDE):
         fast = extract_text(text, "f.md", comments=mode)
         with pytest.MonkeyPatch.context() as m:
-            m.setattr(extract, "Walk", _FullWalk)
+            m.setattr(extract, "Walk", full_walk)
+            if not plain:
+                m.setattr(walk, "plain_link", lambda s, start, end: None)
             full = extract_text(text, "f.md", comments=mode)
         assert fast.occurrences == full.occurrences, text
         assert fast.findings == full.findings, text
@@ -66,6 +70,14 @@ def test_lists_and_names_read_once_as_the_full_walk(text: str) -> None:
     list item), a tight item's inline run given to the paragraph at once, and names read
     once and handed down: the same as reading each from the tree where it is used."""
     _both(text)
+
+
+@settings(max_examples=600, deadline=None)
+@given(DOCUMENTS)
+def test_plain_links_and_references_as_the_close_reading(text: str) -> None:
+    """A link or reference written plainly, read at once from the source: the same as
+    its close reading (label end, destination, reference label; text from the tree)."""
+    _both(text, walk.Walk, plain=False)
 
 
 def test_examples() -> None:

@@ -458,24 +458,34 @@ def inline_destination(s: str, after_label: int, maximum: int) -> tuple[int, int
     return dest_start, dest_end, url
 
 
-# ``[label](dest)`` with nothing to read closely: no bracket, backslash, backtick or "<"
-# in the label (so no nested construct), a destination without space, control, paren,
-# "<", ">", backslash or "&" (so nothing to unescape), no title.
-_PLAIN_LINK_RE = re.compile(r"!?\[([^\[\]\\`<>]*)\]\(([^\s()<>\\&\x00-\x1f\x7f]+)\)")
+# A link written plainly has nothing to read closely: no bracket, backslash, backtick or "<"
+# in its label (so no nested construct), and either a destination without space, control,
+# paren, "<", ">", backslash or "&" (nothing to unescape) and no title, or a reference to a
+# label without bracket or backslash ("[label][key]", "[label][]", "[label]").
+PLAIN_LABEL = r"[^\[\]\\`<>]*"
+PLAIN_DESTINATION = r"[^\s()<>\\&\x00-\x1f\x7f]+"
+_PLAIN_LINK_RE = re.compile(
+    rf"!?\[({PLAIN_LABEL})\](?:\(({PLAIN_DESTINATION})\)|\[([^\[\]\\]*)\])?"
+)
 
 
-#: where a plain link's label ends (its "]"), its destination's start, end and URL
-PlainLink = tuple[int, int, int, str]
+#: where a plain link's label ends (its "]"), and either its destination's start, end and
+#: URL, or (``None``, a reference) the label it uses as written
+PlainLink = tuple[int, tuple[int, int, str] | None, str]
 
 
 def plain_link(s: str, start: int, end: int) -> PlainLink | None:
-    """For the link or image written at ``s[start:end]`` in the plain form above: where
-    its label's ``]`` is, its destination's span and URL, as :func:`label_end` and
-    :func:`inline_destination` find them (tests/parse/test_fast_paths.py); else ``None``."""
+    """For the link or image written at ``s[start:end]`` in a plain form above: where its
+    label's ``]`` is, and its destination's span and URL as :func:`label_end` and
+    :func:`inline_destination` find them, or the label a reference uses (as
+    :func:`reference_key` reads it, not normalised) (tests/parse/test_fast_paths.py);
+    else ``None``."""
     m = _PLAIN_LINK_RE.fullmatch(s, start, end)
     if m is None:
         return None
-    return m.end(1), m.start(2), m.end(2), m.group(2)
+    if m.group(2) is not None:
+        return m.end(1), (m.start(2), m.end(2), m.group(2)), ""
+    return m.end(1), None, m.group(3) or m.group(1)
 
 
 # In a plain label (no bracket, backslash, backtick or "<"), what makes the parser's text

@@ -22,6 +22,8 @@ from linkhealth.config import CommentMode
 from linkhealth.parse.markdown import (
     CHUNK_CHARS,
     INLINE_NODES,
+    PLAIN_DESTINATION,
+    PLAIN_LABEL,
     ByteOffsets,
     PlainLink,
     RefDef,
@@ -79,7 +81,7 @@ _TAB_PREFIX_RE = re.compile(r"^[ >]*(?:(?:[-+*]|\d{1,9}[.)])[ >]*)?\t", re.M)
 # Only the label is consumed: a "[" in the destination is read as before. (The pattern
 # starts with the "[": the engine then looks for that character alone.)
 _LABEL_RE = re.compile(
-    r"\[(?:(?<!\]\[)()[^\[\]\\`<>]*\](?=\([^\s()<>\\&\x00-\x1f\x7f]+\))"
+    rf"\[(?:(?<!\]\[)(){PLAIN_LABEL}\](?=\({PLAIN_DESTINATION}\))"
     r"|((?:\\.|[^\[\]\\])*)\](:?))"
 )
 
@@ -335,16 +337,18 @@ class Walk:
         """A list's items (every child of a list is a ``list_item``: no name read), each
         as :meth:`block` and :meth:`blocks` read a list item; a tight item whose content
         is one run of inline nodes goes to :meth:`paragraph` at once."""
+        at = self.at
         for node in nodes:
-            srcmap = node.srcmap
-            self.last_pos = self._start(srcmap)
-            end = (srcmap or (0, 0))[1]
+            s, end = node.srcmap or (0, 0)
+            if not 0 <= s <= end or s > self.limit:  # as _start checks
+                raise RustParserUnsafe
             children = node.children
             names = [child.name for child in children]
-            if names and INLINE_NODES.issuperset(names):
-                start = self.at((children[0].srcmap or (0, 0))[0])
-                self.paragraph(children, start, self.at(end), depth + 1, "", quotes, names)
+            if names and INLINE_NODES.issuperset(names):  # (paragraph sets last_pos)
+                start = at((children[0].srcmap or (0, 0))[0])
+                self.paragraph(children, start, at(end), depth + 1, "", quotes, names)
             else:
+                self.last_pos = at(s)
                 self.blocks(children, depth + 1, end, quotes, names)
             stack = self.stack
             if stack and stack[-1][0] > depth:
@@ -479,7 +483,10 @@ class Walk:
         content = self.text[a:b]
         if quotes and "\n" in content:
             content = _blank_quote_markers(content, quotes)
-        hard = union([(item[2] - a, item[3] - a) for item in items]) if items else []
+        if len(items) > 1:
+            hard = union([(item[2] - a, item[3] - a) for item in items])
+        else:  # (the union of one range or none)
+            hard = [(item[2] - a, item[3] - a) for item in items]
         if "`" in content:
             hard = union(hard + loose_backticks(content, hard))
         fp._scan(content, lambda p: a + p, hard, section, self.in_comment)
@@ -490,8 +497,8 @@ class Walk:
         image = name == "image"
         first = s + 1 if image else s  # the "["
         dest: tuple[int, int, str] | None
-        if plain is not None:  # the common [text](url): no close reading needed
-            end, dest = plain[0], plain[1:]
+        if plain is not None:  # the common [text](url) or [text][key]: no close reading
+            end, dest, written = plain
         else:
             end = label_end(text, first, e, _inner_ranges(items, k))
             if end < 0:
@@ -502,7 +509,10 @@ class Walk:
             kind = LinkKind.IMAGE if image else LinkKind.INLINE
             start, stop, url = dest
         else:
-            key = reference_key(text, first + 1, end, e)
+            if plain is not None:
+                key = normalize_reference(written)
+            else:
+                key = reference_key(text, first + 1, end, e)
             ref = self.refdef(key)
             if ref is None:
                 return
