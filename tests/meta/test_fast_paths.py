@@ -130,3 +130,23 @@ def test_utf16_zero_counts_equal_the_byte_loop(body: bytes) -> None:
     from linkhealth.meta.charset import utf16_without_bom
 
     assert utf16_without_bom(body) == _utf16_by_loop(body)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["og:title", "twitter:title", "description", "author", "x", "dc.title"]),
+        st.sampled_from(["", " ", "v", " w "]),
+    ),
+    st.lists(st.sampled_from(["og:title", "twitter:title", "description", "y", "dc.title"])),
+)
+def test_meta_lookups_skip_pages_without_the_keys_exactly(
+    metas: dict[str, str], keys: list[str]
+) -> None:
+    from linkhealth.meta.document import Page
+
+    page = Page(url="http://a.example/", base_url="http://a.example/", metas=metas)
+    wanted = tuple(keys)
+    every = [metas[k] for k in wanted if k in metas and metas[k].strip()]
+    assert page.meta_values(wanted) == every
+    assert page.meta(wanted) == (every[0] if every else None)

@@ -154,6 +154,8 @@ class Page:
     def meta(self, keys: tuple[str, ...]) -> str | None:
         """The first non-empty ``<meta>`` content among ``keys``."""
         metas = self.metas
+        if metas.keys().isdisjoint(keys):  # most pages have none of a field's keys
+            return None
         for key in keys:
             value = metas.get(key)
             if value and value.strip():
@@ -163,6 +165,8 @@ class Page:
     def meta_values(self, keys: tuple[str, ...]) -> list[str]:
         """Each non-empty ``<meta>`` content among ``keys``, in order."""
         metas = self.metas
+        if metas.keys().isdisjoint(keys):
+            return []
         return [value for key in keys if (value := metas.get(key)) and value.strip()]
 
     def link_hrefs(self, rels: tuple[str, ...], type_: str | None = None) -> list[str]:
