@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
@@ -35,6 +36,13 @@ PIECES = [
     "<meta property='og:title' content='o{n}'>",
     "<link rel=canonical href='/c{n}'>",
     "<link REL=Icon href=x type=image/png>",
+    "<link rel='Canonical alternate' href='/ca{n}'>",
+    "<link rel=stylesheet href=/s{n}.css>",
+    "<link rel=CANONICAL href='/cu{n}'>",
+    "<link rel=alternate type='application/json+oembed' href='/o{n}'>",
+    "<link rel=' image_src ' href='/i{n}'>",
+    "<link rel href=/empty-rel>",
+    "<link href=/no-rel>",
     "<base href='http://b{n}.example/'>",
     "<base target=_blank>",
     "<base href>",
@@ -71,15 +79,18 @@ PIECES = [
 ]
 
 
-def per_query(text: str, url: str, every_paragraph: bool = False) -> Page:
+def per_query(text: str, url: str, every: bool = False) -> Page:
     """The page as one css() query per element kind reads it (paragraphs whose text is too
-    short to be a description left out, unless ``every_paragraph``)."""
+    short to be a description, and links of a rel no field reads, left out unless
+    ``every``)."""
     tree = LexborHTMLParser(head_region(text))
     page = Page(url=url, base_url=url)
     for node in tree.css("meta")[:MAX_ELEMENTS]:
         _add_meta(page.metas, node.attributes)
     for node in tree.css("link")[:MAX_ELEMENTS]:
-        page.links.append({k.lower(): v for k, v in node.attributes.items() if v is not None})
+        attrs = {k.lower(): v for k, v in node.attributes.items() if v is not None}
+        if every or set(attrs.get("rel", "").lower().split()) & sel.LINK_RELS_READ:
+            page.links.append(attrs)
     base = tree.css_first("base[href]")
     if base is not None:
         page.base_url = _join_base(url, base.attributes.get("href") or "")
@@ -95,7 +106,7 @@ def per_query(text: str, url: str, every_paragraph: bool = False) -> Page:
         page.paragraphs = [
             node_text(n)
             for n in tree.body.css("p")[: sel.PARAGRAPH_MAX_SCANNED]
-            if every_paragraph or len(n.text()) >= sel.PARAGRAPH_MIN_CHARS
+            if every or len(n.text()) >= sel.PARAGRAPH_MIN_CHARS
         ]
     page.jsonld = list(_jsonld_objects(tree.css("script[type]")))
     return page
@@ -109,9 +120,28 @@ def test_one_pass_reads_what_one_query_per_kind_reads(pieces: list[tuple[str, in
     page = parse_page(text, url)
     assert dataclasses.asdict(page) == dataclasses.asdict(per_query(text, url))
     # Leaving out the paragraphs too short to be a description changes no description.
-    every = per_query(text, url, every_paragraph=True)
+    every = per_query(text, url, every=True)
     assert first_paragraph(page) == first_paragraph(every)
     assert description_candidates(page) == description_candidates(every)
+    # Leaving out the links of a rel no field reads changes no link a field reads.
+    for rels, type_ in READ_LINKS:
+        assert page.link_hrefs(rels, type_) == every.link_hrefs(rels, type_)
+
+
+READ_LINKS = [
+    (sel.CANONICAL_LINK_RELS, None),
+    (sel.IMAGE_LINK_RELS, None),
+    (sel.OEMBED_LINK_RELS, "application/json+oembed"),
+    (sel.OEMBED_LINK_RELS, None),
+    (tuple(sel.LINK_RELS_READ), None),
+]
+
+
+def test_links_of_a_rel_no_field_reads_cannot_be_asked_for() -> None:
+    page = parse_page("<link rel=stylesheet href=/s.css><link rel=canonical href=/c>", "http://a/")
+    assert page.link_hrefs(sel.CANONICAL_LINK_RELS) == ["/c"]
+    with pytest.raises(ValueError, match="not kept"):
+        page.link_hrefs(("stylesheet",))
 
 
 def test_paragraphs_of_a_body_a_frameset_cut_off_are_still_read() -> None:

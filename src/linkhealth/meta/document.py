@@ -139,6 +139,7 @@ class Page:
     url: str
     base_url: str
     metas: dict[str, str] = field(default_factory=dict)
+    # the <link>s whose rel names one of sel.LINK_RELS_READ (no field reads the others)
     links: list[dict[str, str]] = field(default_factory=list)
     title: str | None = None
     h1: list[str] = field(default_factory=list)
@@ -170,7 +171,10 @@ class Page:
         return [value for key in keys if (value := metas.get(key)) and value.strip()]
 
     def link_hrefs(self, rels: tuple[str, ...], type_: str | None = None) -> list[str]:
-        """``href`` of each ``<link>`` whose ``rel`` holds one of ``rels`` (and of ``type_``)."""
+        """``href`` of each ``<link>`` whose ``rel`` holds one of ``rels`` (and of ``type_``);
+        ``rels`` among :data:`~linkhealth.meta.selectors.LINK_RELS_READ`, the links kept."""
+        if not sel.LINK_RELS_READ.issuperset(rels):
+            raise ValueError(f"links of rel {rels} are not kept (see LINK_RELS_READ)")
         if self.link_rels is None:
             self.link_rels = [frozenset(a.get("rel", "").lower().split()) for a in self.links]
         found = []
@@ -205,8 +209,9 @@ def parse_page(text: str, url: str) -> Page:
     for node in tree.tags("meta")[:MAX_ELEMENTS]:
         _add_meta(metas, node.attributes)
     page.links = [
-        {k.lower(): v for k, v in node.attributes.items() if v is not None}
+        {k.lower(): v for k, v in attrs.items() if v is not None}
         for node in tree.tags("link")[:MAX_ELEMENTS]
+        if _rel_read(attrs := node.attributes)
     ]
     titles = [n for n in tree.tags("title")[:_TITLES_SCANNED] if not _in_foreign_content(n)]
     page.title = node_text(titles[0]) if titles else None
@@ -221,6 +226,13 @@ def parse_page(text: str, url: str) -> Page:
         found = tree.tags("p") if body.parent is not None else body.css("p")
         page.paragraphs = paragraph_texts(found[: sel.PARAGRAPH_MAX_SCANNED])
     return page
+
+
+def _rel_read(attrs: dict[str, str | None]) -> bool:
+    """Whether a ``<link>``'s ``rel`` names one a field reads (lexbor gives attribute names
+    in lower case, as the tokenizer writes them)."""
+    rel = attrs.get("rel")
+    return rel is not None and not sel.LINK_RELS_READ.isdisjoint(rel.lower().split())
 
 
 def _read_root_and_base(tree: LexborHTMLParser, page: Page) -> None:

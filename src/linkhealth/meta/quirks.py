@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from linkhealth.meta import selectors as sel
 from linkhealth.meta.charset import decode_body
 from linkhealth.meta.document import parse_page
 from linkhealth.meta.fields import normalise_date, page_meta
@@ -322,7 +323,7 @@ def advertised_oembed(url: str, body: bytes, content_type: str | None) -> str | 
     if page_kind(body, content_type) != "html":
         return None
     page = parse_page(decode_body(body, content_type), url)
-    for href in page.link_hrefs(("alternate",), OEMBED_TYPE):
+    for href in page.link_hrefs(sel.OEMBED_LINK_RELS, OEMBED_TYPE):
         resolved = resolve_http_url(page.base_url, href)
         if resolved:
             return resolved

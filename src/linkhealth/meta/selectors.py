@@ -95,6 +95,9 @@ IMAGE_META = (
     "itemprop:image",
 )
 IMAGE_LINK_RELS = ("image_src",)
+OEMBED_LINK_RELS = ("alternate",)  # with type application/json+oembed
+# Every <link> rel a field or quirk reads: a page keeps only the links naming one of them.
+LINK_RELS_READ = frozenset(CANONICAL_LINK_RELS + IMAGE_LINK_RELS + OEMBED_LINK_RELS)
 
 # JSON-LD types, best first, whose headline/name is the page's own title.
 JSONLD_PAGE_TYPES = (
