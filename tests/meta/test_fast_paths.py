@@ -150,3 +150,49 @@ def test_meta_lookups_skip_pages_without_the_keys_exactly(
     every = [metas[k] for k in wanted if k in metas and metas[k].strip()]
     assert page.meta_values(wanted) == every
     assert page.meta(wanted) == (every[0] if every else None)
+
+
+def _add_meta_by_key_list(metas: dict[str, str], attrs: dict[str, str | None]) -> None:
+    """document._add_meta's rule as first written: every key of the element, then each kept
+    unless an earlier element gave it."""
+    from linkhealth.meta.document import MAX_TEXT_CHARS, unescape_twice
+
+    content = attrs.get("content")
+    if content is None:
+        return
+    content = unescape_twice(content[:MAX_TEXT_CHARS])
+    keys: list[str] = []
+    for attr, prefix in (("property", ""), ("name", ""), ("itemprop", "itemprop:")):
+        value = attrs.get(attr)
+        if value:
+            keys.extend(prefix + token for token in value.lower().split())
+    equiv = attrs.get("http-equiv")
+    if equiv:
+        keys.append("http-equiv:" + equiv.strip().lower())
+    for key in keys:
+        metas.setdefault(key, content)
+
+
+_META_ATTRS = st.dictionaries(
+    st.sampled_from(["property", "name", "itemprop", "http-equiv", "content", "charset"]),
+    st.one_of(
+        st.none(),
+        st.sampled_from(["", " ", "og:title", "OG:Title description", " a  b ", "x &amp;amp; y"]),
+    ),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_META_ATTRS, max_size=6))
+def test_meta_keys_are_read_as_the_key_list_reads_them(
+    elements: list[dict[str, str | None]],
+) -> None:
+    from linkhealth.meta.document import _add_meta
+
+    fast: dict[str, str] = {}
+    rule: dict[str, str] = {}
+    for attrs in elements:
+        _add_meta(fast, attrs)
+        _add_meta_by_key_list(rule, attrs)
+    assert fast == rule
+    assert list(fast) == list(rule)

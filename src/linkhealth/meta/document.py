@@ -252,16 +252,22 @@ def _add_meta(metas: dict[str, str], attrs: dict[str, str | None]) -> None:
     if content is None:
         return
     content = unescape_twice(content[:MAX_TEXT_CHARS])
-    keys: list[str] = []
-    for attr, prefix in (("property", ""), ("name", ""), ("itemprop", "itemprop:")):
-        value = attrs.get(attr)
-        if value:
-            keys.extend(prefix + token for token in value.lower().split())
-    equiv = attrs.get("http-equiv")
-    if equiv:
-        keys.append("http-equiv:" + equiv.strip().lower())
-    for key in keys:
-        metas.setdefault(key, content)
+    # Keys in this order; the first element to give a key its content keeps it.
+    value = attrs.get("property")
+    if value:
+        for token in value.lower().split():
+            metas.setdefault(token, content)
+    value = attrs.get("name")
+    if value:
+        for token in value.lower().split():
+            metas.setdefault(token, content)
+    value = attrs.get("itemprop")
+    if value:
+        for token in value.lower().split():
+            metas.setdefault("itemprop:" + token, content)
+    value = attrs.get("http-equiv")
+    if value:
+        metas.setdefault("http-equiv:" + value.strip().lower(), content)
 
 
 def _join_base(url: str, href: str) -> str:
