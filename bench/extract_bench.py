@@ -49,7 +49,7 @@ def _child(path: str, engine: str) -> None:
     )
 
 
-def _command(path: Path) -> dict[str, float]:
+def _command(path: Path, *, split: bool = True) -> dict[str, float]:
     """``linkhealth extract PATH --format json -o OUT`` in a fresh process: wall and CPU
     seconds from the start of the interpreter, its peak RSS and its worker's (the second
     process a large file is parsed in: parse/split.py), the most both held at once
@@ -58,7 +58,8 @@ def _command(path: Path) -> dict[str, float]:
     code = (
         "import resource, sys\n"
         "from linkhealth.cli import cli\n"
-        "try:\n"
+        + ("" if split else "import linkhealth.parse.split as s; s.SPLIT_MIN_BYTES = 1 << 62\n")
+        + "try:\n"
         f"    cli.main(['extract', {str(path)!r}, '--format', 'json', '-o', {str(out)!r}])\n"
         "except SystemExit as exc:\n"
         "    assert not exc.code, exc.code\n"
@@ -137,6 +138,11 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--engine", choices=["rust", "python"], default="rust")
     ap.add_argument("--lychee", default=shutil.which("lychee") or "/work/venv/bin/lychee")
+    ap.add_argument(
+        "--one-process",
+        action="store_true",
+        help="also run the command with the second process turned off (same minutes)",
+    )
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -158,42 +164,57 @@ def main() -> int:
             check=True,
         )
         command = _command(path) if args.engine == "rust" else None
+        one = _command(path, split=False) if command and args.one_process else None
+        lychee_after = _lychee(args.lychee, path) if lychee is not None else None
     stats = json.loads(proc.stdout)
     load = os.getloadavg()[0]  # wall time means little on a busy machine: say how busy
     print(
         f"extract: {size / 1e6:.1f} MB, {args.links} links -> {stats['occurrences']} occurrences "
         f"({stats['findings']} findings) in {stats['seconds']} s "
         f"({stats['cpu_seconds']} s CPU), peak RSS {stats['peak_rss_mib']} MiB, "
-        f"load average {load:.1f}"
+        f"one process, load average {load:.1f}"
     )
-    if command is not None:
+    for row, name in ((command, "two processes"), (one, "one process")):
+        if row is not None:
+            _print_command(row, name)
+    for run, name in ((lychee, "before"), (lychee_after, "after")):
+        if run is None:
+            continue
         print(
-            f"extract --format json (the command: start-up, parse, output): "
-            f"{command['occurrences']} occurrences in {command['seconds']:.2f} s "
-            f"({command['cpu_seconds']:.2f} s CPU), peak RSS {command['peak_rss_mib']:.1f} MiB"
+            f"lychee --dump ({name} the commands): {run['links']:.0f} links in "
+            f"{run['seconds']:.2f} s ({run['cpu_seconds']:.2f} s CPU), "
+            f"peak RSS {run['peak_rss_mib']:.1f} MiB"
         )
-        print(
-            f"  its worker: {command['worker_cpu_seconds']:.2f} s CPU, peak RSS "
-            f"{command['worker_peak_rss_mib']:.1f} MiB; the two peaks summed "
-            f"{command['peak_rss_mib'] + command['worker_peak_rss_mib']:.1f} MiB; most held "
-            f"at once (sampled) RSS {command['together_rss_mib']:.1f} MiB, "
-            f"PSS {command['together_pss_mib']:.1f} MiB"
-        )
-    if lychee is not None:
-        print(
-            f"lychee --dump: {lychee['links']} links in {lychee['seconds']:.2f} s "
-            f"({lychee['cpu_seconds']:.2f} s CPU), peak RSS {lychee['peak_rss_mib']:.1f} MiB; "
-            f"parse/lychee: {stats['seconds'] / max(lychee['seconds'], 1e-3):.1f}x wall, "
-            f"{stats['cpu_seconds'] / max(lychee['cpu_seconds'], 1e-3):.1f}x CPU"
-        )
-        if command is not None:
-            both = command["cpu_seconds"] + command["worker_cpu_seconds"]
-            print(
-                f"command/lychee: {command['seconds'] / max(lychee['seconds'], 1e-3):.1f}x wall, "
-                f"{both / max(lychee['cpu_seconds'], 1e-3):.1f}x CPU (both processes)"
-            )
+    if lychee is not None and command is not None:
+        runs = [x for x in (lychee, lychee_after) if x is not None]
+        wall = sum(x["seconds"] for x in runs) / len(runs)
+        cpu = sum(x["cpu_seconds"] for x in runs) / len(runs)
+        for row, name in ((command, "two processes"), (one, "one process")):
+            if row is not None:
+                both = row["cpu_seconds"] + row["worker_cpu_seconds"]
+                print(
+                    f"command ({name}) / lychee (mean of its runs): "
+                    f"{row['seconds'] / max(wall, 1e-3):.1f}x wall, "
+                    f"{both / max(cpu, 1e-3):.1f}x CPU"
+                )
     expected = {stats["occurrences"], command["occurrences"] if command else args.links}
     return 0 if expected == {args.links} else 1
+
+
+def _print_command(row: dict[str, float], name: str) -> None:
+    print(
+        f"extract --format json ({name}: start-up, parse, output): "
+        f"{row['occurrences']:.0f} occurrences in {row['seconds']:.2f} s "
+        f"({row['cpu_seconds']:.2f} s CPU), peak RSS {row['peak_rss_mib']:.1f} MiB"
+    )
+    if row["worker_cpu_seconds"]:
+        print(
+            f"  its worker: {row['worker_cpu_seconds']:.2f} s CPU, peak RSS "
+            f"{row['worker_peak_rss_mib']:.1f} MiB; the two peaks summed "
+            f"{row['peak_rss_mib'] + row['worker_peak_rss_mib']:.1f} MiB; most held "
+            f"at once (sampled) RSS {row['together_rss_mib']:.1f} MiB, "
+            f"PSS {row['together_pss_mib']:.1f} MiB"
+        )
 
 
 def _lychee(binary: str, path: Path) -> dict[str, float] | None:
