@@ -65,6 +65,7 @@ def _pieces(rng: random.Random) -> list[Callable[[int], str]]:
         lambda n: f"[bad](htps://typo.test/{n % pool}) and [js](javascript:alert({n}))",
         lambda n: f"> quoted [q{n}][r{n % pool}]\n> [r{n % pool}]: https://quote.test/{n}",
         lambda n: f"Setext {n}\n------",
+        lambda n: f"[same, spelt otherwise](HTTPS://A.Test:443/{n % pool}#x)",
         lambda n: f"| a | b |\n|---|---|\n| [t](https://t.test/{n}) | x |",
     ]
 
@@ -192,3 +193,17 @@ def test_the_commands_split_a_large_file(
     assert merges == [1]
     assert (two.exit_code, two.stdout) == (one.exit_code, one.stdout)
     assert one.exit_code == (1 if command == "lint" else 0) and one.stdout.count('"line"') > 40
+
+
+def test_a_last_list_after_appended_definitions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk that ends the file with a tight list and uses an earlier chunk's definition
+    (appended after it for the parser): the last item runs on over the appended lines;
+    its end is where the chunk ends (found by the generated documents above)."""
+    text = (
+        "# A\n\n[r1]: https://d.test/1\n\n" + "filler line\n\n" * 4 + "# B\n\n[x][r1]\n\n"
+        "- [x](https://l.test/58)\n- <https://auto.test/2>\n"
+    )
+    whole = extract_text(text, "f.md")
+    monkeypatch.setattr(markdown, "CHUNK_CHARS", 40)
+    assert _key(extract_text(text, "f.md")) == _key(whole)
+    assert [o.url for o in whole.occurrences][-2:] == ["https://l.test/58", "https://auto.test/2"]

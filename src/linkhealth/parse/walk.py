@@ -342,6 +342,7 @@ class Walk:
             s, end = node.srcmap or (0, 0)
             if not 0 <= s <= end or s > self.limit:  # as _start checks
                 raise RustParserUnsafe
+            end = min(end, self.limit)  # the last item of a chunk may run on (see span())
             children = node.children
             names = [child.name for child in children]
             if names and INLINE_NODES.issuperset(names):  # (paragraph sets last_pos)
