@@ -84,6 +84,11 @@ class _FileParser:
         self.occurrences: list[Occurrence] = []
         self.findings: list[Finding] = []
         self._reported_defs: set[int] = set()
+        # the dedupe key (normalise_url) of occurrences whose key is known already (the
+        # two processes of parse/split.py find them at once), by id; _keyed keeps each
+        # alive, so that its id names no other occurrence
+        self.keys: dict[int, str] = {}
+        self._keyed: list[Occurrence] = []
 
     # ---- positions and results ------------------------------------------------
 
@@ -165,6 +170,11 @@ class _FileParser:
         self._reported_defs.add(start)
         return True
 
+    def remember_keys(self, occurrences: list[Occurrence], keys: list[str]) -> None:
+        """The dedupe keys of ``occurrences`` (:func:`normalise_url` of each URL)."""
+        self.keys.update(zip(map(id, occurrences), keys, strict=True))
+        self._keyed.extend(occurrences)
+
     # ---- documents ------------------------------------------------------------
 
     def run(self, worker: Worker | None = None) -> None:
@@ -233,6 +243,8 @@ class _FileParser:
         """Forget what was found since ``mark`` was taken."""
         del self.occurrences[mark[0] :], self.findings[mark[1] :]
         self._reported_defs = set(mark[2])
+        self.keys.clear()  # (known only after a walk of the whole file)
+        self._keyed.clear()
 
     def _scan(
         self,
@@ -345,8 +357,9 @@ class _FileParser:
 
     def _duplicates(self) -> None:
         groups: dict[str, list[Occurrence]] = defaultdict(list)
+        keys = self.keys
         for occ in self.occurrences:
-            groups[normalise_url(occ.url)].append(occ)
+            groups[keys.get(id(occ)) or normalise_url(occ.url)].append(occ)
         for url, occs in groups.items():
             if len(occs) < 2:
                 continue

@@ -46,6 +46,7 @@ from linkhealth.config import CommentMode
 from linkhealth.parse import markdown
 from linkhealth.parse.extract import _FileParser, rust_refused
 from linkhealth.parse.markdown import RefDef, chunks, restore
+from linkhealth.parse.urls import normalise_url
 from linkhealth.parse.walk import RustParserUnsafe, Walk, refuse
 from linkhealth.records import Finding, LinkKind, Occurrence, Severity
 
@@ -131,9 +132,12 @@ class Worker:
         """The definitions before the cut that the worker's half may use (the last word)."""
         return self._say({"seeds": seeds}, last=True)
 
-    def result(self, timeout: float, file: str) -> tuple[dict[str, Any], list[Occurrence]] | None:
-        """What the worker found (its last record, and the occurrences of ``file`` its
-        chunks' records hold), or None (it failed, or took longer than ``timeout``)."""
+    def result(
+        self, timeout: float, fp: _FileParser
+    ) -> tuple[dict[str, Any], list[Occurrence]] | None:
+        """What the worker found (its last record, and the occurrences of ``fp``'s file
+        its chunks' records hold, their keys put in ``fp.keys``), or None (it failed, or
+        took longer than ``timeout``)."""
         import subprocess
 
         try:
@@ -147,7 +151,7 @@ class Worker:
             self.out.seek(0)
             record = marshal.load(self.out)
             while "status" not in record:
-                occurrences.extend(_occurrences(file, record["occurrences"]))
+                occurrences.extend(_occurrences(fp, record["occurrences"]))
                 record = marshal.load(self.out)
         except (OSError, EOFError, ValueError, TypeError, KeyError):  # short, or not ours
             return None
@@ -230,7 +234,9 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
     began = time.perf_counter()
     for j in range(k):
         walk.walk_chunk(*walk.chunks[j], labels[j][0])
-    got = worker.result(60 + 10 * (time.perf_counter() - began), fp.file)
+    # the duplicate-url rule's keys while the worker walks (it finds those of its half)
+    fp.remember_keys(fp.occurrences, [normalise_url(o.url) for o in fp.occurrences])
+    got = worker.result(60 + 10 * (time.perf_counter() - began), fp)
     if got is None:
         return False
     found, occurrences = got
@@ -313,11 +319,12 @@ def _merge(
             fp._link(LinkKind.REFERENCE, d.url, d.start, d.end, None, sec, False)
     for key, occs, finds in found["unused"]:
         if key not in walk.refdefs and key not in walk.used:
-            fp.occurrences.extend(_occurrences(file, occs))
+            fp.occurrences.extend(_occurrences(fp, occs))
             fp.findings.extend(_finding(file, t) for t in finds)
 
 
-# the fields of an occurrence as the worker sends them: one list each (no tuple a row)
+# the fields of an occurrence as the worker sends them (one list each: no tuple a row),
+# and its dedupe key (None: the URL itself)
 _COLUMNS = (
     "url",
     "line",
@@ -328,12 +335,15 @@ _COLUMNS = (
     "kind",
     "section",
     "in_comment",
+    "key",
 )
 
 
-def _occurrences(file: str, columns: list[list[Any]]) -> list[Occurrence]:
-    kinds = _KINDS
-    return [
+def _occurrences(fp: _FileParser, columns: list[list[Any]]) -> list[Occurrence]:
+    """The occurrences of ``fp``'s file in ``columns``, their keys remembered."""
+    kinds, file = _KINDS, fp.file
+    urls, keys = columns[0], columns[-1]
+    found = [
         Occurrence(
             url=url,
             file=file,
@@ -347,18 +357,23 @@ def _occurrences(file: str, columns: list[list[Any]]) -> list[Occurrence]:
             in_comment=in_comment,
         )
         for url, line, column, end_line, end_column, text, kind, section, in_comment in zip(
-            *columns, strict=True
+            *columns[:-1], strict=True
         )
     ]
+    fp.remember_keys(found, [u if k is None else k for u, k in zip(urls, keys, strict=True)])
+    return found
 
 
 def _columns(occurrences: list[Occurrence], base: int) -> list[list[Any]]:
     """``occurrences`` as one list a field (:data:`_COLUMNS`), lines counted in the file
     (``base`` lines before the cut)."""
     into: list[list[Any]] = [[] for _ in _COLUMNS]
-    urls, lines, columns, end_lines, end_columns, texts, kinds, sections, comments = into
+    urls, lines, columns, end_lines, end_columns, texts, kinds, sections, comments, keys = into
     for o in occurrences:
-        urls.append(o.url)
+        url = o.url
+        urls.append(url)
+        key = normalise_url(url)  # for the parent's duplicate-url rule: done here, at once
+        keys.append(None if key == url else key)
         line = o.line + base
         lines.append(line)
         columns.append(o.column)
