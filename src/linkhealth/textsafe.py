@@ -75,15 +75,18 @@ SPACE_LIKE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\u2028\u2029"
 #: space-like ones, Cf of Unicode 14 minus ZWNJ/ZWJ (U+200C/D) — bidi embeddings,
 #: overrides, isolates and marks, zero-width space, word joiner, BOM, tags —,
 #: surrogates, and the noncharacters U+FDD0..FDEF, U+FFFE/FFFF.
-INVISIBLE = (
+_INVISIBLE_BMP = (  # below U+10000
     "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f"
     "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
     "\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
     "\ufeff\ufff9-\ufffb\ufdd0-\ufdef\ufffe\uffff"
-    "\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
-    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
     "\ud800-\udfff"
 )
+_INVISIBLE_ASTRAL = (  # above U+FFFF
+    "\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+INVISIBLE = _INVISIBLE_BMP + _INVISIBLE_ASTRAL
 _INVISIBLE = re.compile(f"[{INVISIBLE}]+")
 _NONCHAR_PLANES = re.compile("[\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0010fffe\U0010ffff]")
 _C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
@@ -418,6 +421,12 @@ def html_text(text: str) -> str:
 # --- JSON ----------------------------------------------------------------------------
 
 _JSON_INVISIBLE = re.compile(f"[\x7f-\x9f\u2028\u2029{INVISIBLE}]")
+#: A superset of ``_JSON_INVISIBLE`` that a scan rules out 2-4 times faster: its
+#: characters below U+10000 (such a class is one table look-up a character; one with
+#: characters above is a list of ranges) or any character above U+FFFF.
+_JSON_MAYBE_INVISIBLE = re.compile(
+    f"[\x7f-\x9f\u2028\u2029{_INVISIBLE_BMP}]|[\U00010000-\U0010ffff]"
+)
 
 
 def _clean_tree(value: Any) -> Any:
@@ -537,6 +546,8 @@ def _json_piece(text: str) -> str:
     # not a workflow command to a CI log that prints the file (no_workflow_command).
     text = text.replace(_LEGACY_COMMAND, "#\\u0023[")
     if text.isascii() and "\x7f" not in text:  # one C scan: nothing to escape
+        return text
+    if _JSON_MAYBE_INVISIBLE.search(text) is None:  # non-ASCII text, nothing to escape
         return text
     return _JSON_INVISIBLE.sub(lambda m: _json_escape(m.group()), text)
 

@@ -161,3 +161,23 @@ def test_clean_text_equals_its_full_rule(text: str, limit: int) -> None:
     cap = limit * textsafe._INPUT_FACTOR + textsafe._INPUT_SLACK
     expected = textsafe._clean_full(text[:cap], limit, len(text) > cap)
     assert textsafe.clean_text(text, limit) == expected
+
+
+def test_the_json_escapes_fast_screen_misses_no_character_they_escape() -> None:
+    """_json_piece returns non-ASCII text as it is when the faster superset class finds
+    nothing: every character the escapes rewrite is in it (and the set's two halves
+    are split where the fast one ends)."""
+    bmp = re.compile(f"[{textsafe._INVISIBLE_BMP}]")
+    astral = re.compile(f"[{textsafe._INVISIBLE_ASTRAL}]")
+    escaped = maybe = 0
+    for code in range(0x110000):
+        ch = chr(code)
+        assert bmp.match(ch) is None or code < 0x10000, f"U+{code:04X}"
+        assert astral.match(ch) is None or code > 0xFFFF, f"U+{code:04X}"
+        if textsafe._JSON_INVISIBLE.match(ch):
+            escaped += 1
+            assert textsafe._JSON_MAYBE_INVISIBLE.match(ch), f"U+{code:04X}"
+            assert textsafe._json_piece(f"é{ch}") != f"é{ch}", f"U+{code:04X}"
+        maybe += textsafe._JSON_MAYBE_INVISIBLE.match(ch) is not None
+    assert escaped > 2000 and maybe > escaped
+    assert textsafe._json_piece("é \U0001f389 \u200c") == "é \U0001f389 \u200c"
