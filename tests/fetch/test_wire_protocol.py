@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from linkhealth.config import RequestMethod
-from linkhealth.fetch.wire import MAX_HEADERS, Wire
+from linkhealth.fetch.wire import MAX_HEADERS, Connection, Wire
 from linkhealth.meta import extract_meta
 from linkhealth.models import ErrorKind, Verdict
 from support.fetchkit import fast, run
@@ -210,6 +210,26 @@ def test_a_partly_read_answer_closes_its_connection(script_server: Start) -> Non
     assert script.requests[1].startswith(b"GET /small")
 
 
+def test_a_whole_answer_read_only_to_its_head_keeps_its_connection(
+    script_server: Start,
+) -> None:
+    rest = b"<p>" + b"z" * 40_000 + b"</p></body></html>"  # more than one read (16 KiB)
+
+    def answer(head: bytes, i: int) -> Served:
+        body = HEAD + (rest if i == 0 else b"")
+        start = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n"
+        return Served(start % len(body) + body)  # one packet: the whole answer at once
+
+    base, script = script_server(answer)
+    results = run([f"{base}/big", f"{base}/small"], fast(host_concurrency=1))
+    assert [r.verdict for r in results] == [Verdict.OK, Verdict.OK]
+    assert len(results[0].body) < len(HEAD + rest)  # read to </head> (and a little after)
+    assert results[1].body == HEAD  # the kept socket's next answer is /small's own
+    # /big arrived whole before its read stopped: nothing of it is left on the socket.
+    assert script.connections == 1
+    assert script.requests[1].startswith(b"GET /small")
+
+
 def test_a_kept_socket_the_server_closed_is_replaced(script_server: Start) -> None:
     def answer(head: bytes, i: int) -> Served:
         if i == 1:  # the kept socket's next request: closed unanswered (its idle timeout)
@@ -314,3 +334,31 @@ def test_a_cancelled_waiter_does_not_cancel_a_shared_look_up() -> None:
     answer, first_cancelled = asyncio.run(main())
     assert first_cancelled and SlowResolver.calls == 1
     assert answer == [{"host": "127.0.0.2", "port": 80, "family": socket.AF_INET, "proto": 0}]
+
+
+def test_a_kept_socket_whose_unread_body_paused_it_is_read_again() -> None:
+    """Unit test of Connection.drop_unread (the paused case cannot be timed from a
+    server): a whole answer whose unread rest paused the socket goes back to the pool
+    reading again, holding none of it."""
+
+    class Transport:
+        resumed = 0
+
+        def resume_reading(self) -> None:
+            Transport.resumed += 1
+
+    async def main() -> Connection:
+        wire = Wire(
+            resolver=None,  # type: ignore[arg-type]
+            socket_factory=lambda info: socket.socket(),
+            ssl_context=lambda: None,  # type: ignore[arg-type,return-value]
+            limit_per_host=4,
+        )
+        conn = Connection(wire, ("http", "a.test", 80, None))
+        conn.transport = Transport()  # type: ignore[assignment]
+        conn.chunks, conn.buffered, conn.paused = [b"x" * 300_000], 300_000, True
+        conn.drop_unread()
+        return conn
+
+    conn = asyncio.run(main())
+    assert (conn.chunks, conn.buffered, conn.paused, Transport.resumed) == ([], 0, False, 1)

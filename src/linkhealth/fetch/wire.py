@@ -3,9 +3,10 @@
 One :class:`Connection` (an :class:`asyncio.Protocol`) per socket, one request at a time
 on it; :class:`Wire` keeps a small per-host pool of idle keep-alive connections and never
 holds more sockets to one (scheme, host, port) than ``limit_per_host``, idle ones
-included. A connection goes back to the pool only when its response arrived whole and
-both sides allow keep-alive; a response closed early (at ``</head>``, a redirect with its
-body unread) closes its socket.
+included. A connection goes back to the pool only when its response arrived whole (read
+or not: the rest of a page read to its ``</head>`` may have come with it, as aiohttp's
+pool kept such a socket too) and both sides allow keep-alive; a response closed before
+its end arrived (at ``</head>``, a redirect with its body still coming) closes its socket.
 
 Every connection is made through the address guard: a host name through
 :class:`~linkhealth.fetch.guard.GuardResolver` (``--resolve``, blocked addresses), and
@@ -275,15 +276,25 @@ class Connection(asyncio.Protocol):
         return data
 
     def reusable(self) -> bool:
+        """The answer arrived whole (a body the reader left unread included: nothing of
+        it is left on the socket), both sides allow keep-alive, the socket is open."""
         return (
             self.complete
             and self.keep_alive
             and self.error is None
             and not self.lost
-            and not self.chunks
             and self.transport is not None
             and not self.transport.is_closing()
         )
+
+    def drop_unread(self) -> None:
+        """Forget the body bytes of a whole answer that were not read (a page read up to
+        its ``</head>``), and read the socket again if they had paused it."""
+        self.chunks = []
+        self.buffered = 0
+        if self.paused and self.transport is not None:
+            self.paused = False
+            self.transport.resume_reading()
 
     def close(self) -> None:
         """Close the socket now: a TLS connection without waiting for the peer's
@@ -535,6 +546,7 @@ class Wire(httpx.AsyncBaseTransport):
         host when the answer arrived whole and both sides allow it, else close it."""
         conn.parser = None
         if conn.reusable() and not self._closing:
+            conn.drop_unread()
             conn.idle_since = time.monotonic()
             self._idle.setdefault(conn.key, []).append(conn)
             self._wake_one(conn.key)
