@@ -336,7 +336,7 @@ class Client:
             self.guard.check_literal_host(host)
             if before_request is not None:
                 await before_request(host)
-            if _looks_numeric(host) and not is_canonical_ip(host):
+            if not is_canonical_ip(host) and _looks_numeric(host):  # the first is remembered
                 # A legacy IPv4 form the policy allows: connect to its canonical address.
                 from linkhealth.fetch.guard import parse_ip
 
