@@ -35,7 +35,7 @@ def _child(path: str, engine: str) -> None:
     text = read_markdown(Path(path))
     result = extract_text(text, path, engine="python" if engine == "python" else "rust")
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kib = _hwm_kib()
     print(
         json.dumps(
             {
@@ -63,10 +63,10 @@ def _command(path: Path, *, split: bool = True) -> dict[str, float]:
         f"    cli.main(['extract', {str(path)!r}, '--format', 'json', '-o', {str(out)!r}])\n"
         "except SystemExit as exc:\n"
         "    assert not exc.code, exc.code\n"
+        "from bench.extract_bench import _hwm_kib\n"
         "me = resource.getrusage(resource.RUSAGE_SELF)\n"
         "kids = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-        "print(me.ru_utime + me.ru_stime, me.ru_maxrss, kids.ru_utime + kids.ru_stime,"
-        " kids.ru_maxrss)\n"
+        "print(me.ru_utime + me.ru_stime, _hwm_kib(), kids.ru_utime + kids.ru_stime)\n"
     )
     env = {**os.environ, "LINKHEALTH_MAX_FILE_BYTES": str(path.stat().st_size + 1)}
     start = time.perf_counter()
@@ -80,7 +80,8 @@ def _command(path: Path, *, split: bool = True) -> dict[str, float]:
     sampler.stop.set()
     sampler.join()
     assert proc.returncode == 0, proc.returncode
-    cpu, peak_kib, worker_cpu, worker_kib = stdout.split()
+    cpu, peak_kib, worker_cpu = stdout.split()
+    worker_kib = max((v for pid, v in sampler.hwm.items() if pid != proc.pid), default=0)
     written = len(json.loads(out.read_text(encoding="utf-8")))
     return {
         "seconds": wall,
@@ -95,8 +96,11 @@ def _command(path: Path, *, split: bool = True) -> dict[str, float]:
 
 
 class _TreeSampler(threading.Thread):
-    """The most RSS (and PSS) a process and its children held at once, read from
-    /proc every 10 ms (Linux; zeros elsewhere)."""
+    """The most RSS (and PSS) a process and its children held at once, and each one's
+    peak (VmHWM), read from /proc every 10 ms (Linux; zeros elsewhere).
+
+    ru_maxrss is no measure here: a child started by vfork+exec (as subprocess starts
+    one) inherits the high-water mark of its parent's memory at that moment."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -104,12 +108,26 @@ class _TreeSampler(threading.Thread):
         self.stop = threading.Event()
         self.rss_kib = 0
         self.pss_kib = 0
+        self.hwm: dict[int, int] = {}
 
     def run(self) -> None:
         while not self.stop.wait(0.01):
             pids = [self.pid, *_children(self.pid)]
-            self.rss_kib = max(self.rss_kib, sum(_field(p, "status", "VmRSS:") for p in pids))
-            self.pss_kib = max(self.pss_kib, sum(_field(p, "smaps_rollup", "Pss:") for p in pids))
+            rss = 0
+            for p in pids:
+                status = _fields(p, "status")
+                rss += status.get("VmRSS:", 0)
+                self.hwm[p] = max(self.hwm.get(p, 0), status.get("VmHWM:", 0))
+            self.rss_kib = max(self.rss_kib, rss)
+            pss = sum(_fields(p, "smaps_rollup").get("Pss:", 0) for p in pids)
+            self.pss_kib = max(self.pss_kib, pss)
+
+
+def _hwm_kib() -> int:
+    """This process's peak RSS (VmHWM; ru_maxrss where there is no /proc)."""
+    return _fields(os.getpid(), "status").get("VmHWM:") or (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    )
 
 
 def _children(pid: int) -> list[int]:
@@ -119,15 +137,17 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def _field(pid: int, name: str, key: str) -> int:
-    """A kB field of /proc/PID/NAME (0 if the process is gone)."""
+def _fields(pid: int, name: str) -> dict[str, int]:
+    """The kB fields of /proc/PID/NAME (empty if the process is gone)."""
+    found = {}
     try:
         for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
-            if line.startswith(key):
-                return int(line.split()[1])
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == "kB":
+                found[parts[0]] = int(parts[1])
     except (OSError, ValueError):
         pass
-    return 0
+    return found
 
 
 def main() -> int:
@@ -218,26 +238,31 @@ def _print_command(row: dict[str, float], name: str) -> None:
 
 
 def _lychee(binary: str, path: Path) -> dict[str, float] | None:
-    """``lychee --dump`` on ``path``: wall and CPU seconds, peak RSS, links printed.
-    Run before the extractor's child, so the children's peak RSS is lychee's own."""
+    """``lychee --dump`` on ``path``: wall and CPU seconds, peak RSS (sampled VmHWM),
+    links printed."""
     if not Path(binary).exists():
         return None
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [binary, "--dump", "-v", "--no-progress", str(path)],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
-        check=False,
     )
+    sampler = _TreeSampler(proc.pid)
+    sampler.start()
+    stdout, _ = proc.communicate()
     wall = time.perf_counter() - start
+    sampler.stop.set()
+    sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {
         "seconds": wall,
         "cpu_seconds": cpu,
-        "peak_rss_mib": after.ru_maxrss / 1024,
-        "links": float(len(proc.stdout.splitlines())),
+        "peak_rss_mib": sampler.hwm.get(proc.pid, 0) / 1024,
+        "links": float(len(stdout.splitlines())),
     }
 
 

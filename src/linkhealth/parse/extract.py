@@ -84,11 +84,9 @@ class _FileParser:
         self.occurrences: list[Occurrence] = []
         self.findings: list[Finding] = []
         self._reported_defs: set[int] = set()
-        # the dedupe key (normalise_url) of occurrences whose key is known already (the
-        # two processes of parse/split.py find them at once), by id; _keyed keeps each
-        # alive, so that its id names no other occurrence
-        self.keys: dict[int, str] = {}
-        self._keyed: list[Occurrence] = []
+        # the dedupe key (normalise_url) of each occurrence, when found already (the two
+        # processes of parse/split.py find them at once): read if there is one for each
+        self.keys: list[str] = []
 
     # ---- positions and results ------------------------------------------------
 
@@ -170,11 +168,6 @@ class _FileParser:
         self._reported_defs.add(start)
         return True
 
-    def remember_keys(self, occurrences: list[Occurrence], keys: list[str]) -> None:
-        """The dedupe keys of ``occurrences`` (:func:`normalise_url` of each URL)."""
-        self.keys.update(zip(map(id, occurrences), keys, strict=True))
-        self._keyed.extend(occurrences)
-
     # ---- documents ------------------------------------------------------------
 
     def run(self, worker: Worker | None = None) -> None:
@@ -187,6 +180,9 @@ class _FileParser:
         skip = ignored_lines(self.text)
         if skip:
             dropped = sum(1 for o in self.occurrences if o.line in skip)
+            if len(self.keys) == len(self.occurrences):  # kept beside their occurrences
+                pairs = zip(self.keys, self.occurrences, strict=True)
+                self.keys = [k for k, o in pairs if o.line not in skip]
             self.occurrences = [o for o in self.occurrences if o.line not in skip]
             self.findings = [f for f in self.findings if f.line not in skip]
             open_line = unclosed_start(self.text)
@@ -243,8 +239,7 @@ class _FileParser:
         """Forget what was found since ``mark`` was taken."""
         del self.occurrences[mark[0] :], self.findings[mark[1] :]
         self._reported_defs = set(mark[2])
-        self.keys.clear()  # (known only after a walk of the whole file)
-        self._keyed.clear()
+        self.keys = []  # (known only after a walk of the whole file)
 
     def _scan(
         self,
@@ -357,9 +352,11 @@ class _FileParser:
 
     def _duplicates(self) -> None:
         groups: dict[str, list[Occurrence]] = defaultdict(list)
-        keys = self.keys
-        for occ in self.occurrences:
-            groups[keys.get(id(occ)) or normalise_url(occ.url)].append(occ)
+        occurrences, keys = self.occurrences, self.keys
+        if len(keys) != len(occurrences):  # not found already
+            keys = [normalise_url(o.url) for o in occurrences]
+        for occ, key in zip(occurrences, keys, strict=True):
+            groups[key].append(occ)
         for url, occs in groups.items():
             if len(occs) < 2:
                 continue

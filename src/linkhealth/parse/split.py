@@ -134,10 +134,10 @@ class Worker:
 
     def result(
         self, timeout: float, fp: _FileParser
-    ) -> tuple[dict[str, Any], list[Occurrence]] | None:
-        """What the worker found (its last record, and the occurrences of ``fp``'s file
-        its chunks' records hold, their keys put in ``fp.keys``), or None (it failed, or
-        took longer than ``timeout``)."""
+    ) -> tuple[dict[str, Any], list[Occurrence], list[str]] | None:
+        """What the worker found (its last record; the occurrences of ``fp``'s file its
+        chunks' records hold, and their keys), or None (it failed, or took longer than
+        ``timeout``)."""
         import subprocess
 
         try:
@@ -147,17 +147,18 @@ class Worker:
         if code != 0:
             return None
         occurrences: list[Occurrence] = []
+        keys: list[str] = []
         try:
             self.out.seek(0)
             record = marshal.load(self.out)
             while "status" not in record:
-                occurrences.extend(_occurrences(fp, record["occurrences"]))
+                _occurrences(fp, record["occurrences"], occurrences, keys)
                 record = marshal.load(self.out)
         except (OSError, EOFError, ValueError, TypeError, KeyError):  # short, or not ours
             return None
         if record.get("version") != _VERSION:
             return None
-        return record, occurrences
+        return record, occurrences, keys
 
     def cancel(self) -> None:
         """Stop the worker if it still runs; close its files (safe to call twice)."""
@@ -235,16 +236,18 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
     for j in range(k):
         walk.walk_chunk(*walk.chunks[j], labels[j][0])
     # the duplicate-url rule's keys while the worker walks (it finds those of its half)
-    fp.remember_keys(fp.occurrences, [normalise_url(o.url) for o in fp.occurrences])
+    keys = [normalise_url(o.url) for o in fp.occurrences]
     got = worker.result(60 + 10 * (time.perf_counter() - began), fp)
     if got is None:
         return False
-    found, occurrences = got
+    found, occurrences, their_keys = got
     if found["status"] == "unsafe":  # one process would have fallen back: so do we
         raise RustParserUnsafe
     if found["sensitive"] and walk.neutralised:
         return False
-    _merge(fp, walk, found, occurrences)
+    fp.occurrences.extend(occurrences)
+    keys.extend(their_keys)
+    _merge(fp, walk, found, keys)
     return True
 
 
@@ -296,12 +299,11 @@ def _seeds(walk: Walk, labels: list[tuple[set[str], set[str]]], k: int) -> list[
     return [(key, d.start, d.end, d.url, d.label) for key, d in found.items() if key in need]
 
 
-def _merge(
-    fp: _FileParser, walk: Walk, found: dict[str, Any], occurrences: list[Occurrence]
-) -> None:
-    """The worker's results after the parent's, as one process appends them."""
+def _merge(fp: _FileParser, walk: Walk, found: dict[str, Any], keys: list[str]) -> None:
+    """The worker's findings and the unused definitions of both halves after what the
+    walks found, as one process appends them; ``keys``: the dedupe keys of the
+    occurrences so far (kept beside them in ``fp.keys``)."""
     file = fp.file
-    fp.occurrences.extend(occurrences)
     own = dict(found["defs"])  # finding index -> the definition it reports
     external: dict[int, list[tuple[Any, ...]]] = {}
     for item in found["external"]:
@@ -317,10 +319,12 @@ def _merge(
     for key, d, sec in walk.unused():
         if key not in used:
             fp._link(LinkKind.REFERENCE, d.url, d.start, d.end, None, sec, False)
+    keys.extend(normalise_url(o.url) for o in fp.occurrences[len(keys) :])
     for key, occs, finds in found["unused"]:
         if key not in walk.refdefs and key not in walk.used:
-            fp.occurrences.extend(_occurrences(fp, occs))
+            _occurrences(fp, occs, fp.occurrences, keys)
             fp.findings.extend(_finding(file, t) for t in finds)
+    fp.keys = keys
 
 
 # the fields of an occurrence as the worker sends them (one list each: no tuple a row),
@@ -339,11 +343,13 @@ _COLUMNS = (
 )
 
 
-def _occurrences(fp: _FileParser, columns: list[list[Any]]) -> list[Occurrence]:
-    """The occurrences of ``fp``'s file in ``columns``, their keys remembered."""
+def _occurrences(
+    fp: _FileParser, columns: list[list[Any]], into: list[Occurrence], keys: list[str]
+) -> None:
+    """The occurrences of ``fp``'s file in ``columns`` appended to ``into``, their
+    dedupe keys to ``keys``."""
     kinds, file = _KINDS, fp.file
-    urls, keys = columns[0], columns[-1]
-    found = [
+    into.extend(
         Occurrence(
             url=url,
             file=file,
@@ -359,9 +365,8 @@ def _occurrences(fp: _FileParser, columns: list[list[Any]]) -> list[Occurrence]:
         for url, line, column, end_line, end_column, text, kind, section, in_comment in zip(
             *columns[:-1], strict=True
         )
-    ]
-    fp.remember_keys(found, [u if k is None else k for u, k in zip(urls, keys, strict=True)])
-    return found
+    )
+    keys.extend(u if k is None else k for u, k in zip(columns[0], columns[-1], strict=True))
 
 
 def _columns(occurrences: list[Occurrence], base: int) -> list[list[Any]]:
