@@ -8,6 +8,7 @@ occurrence, finding and section.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -93,7 +94,40 @@ def test_examples() -> None:
 @settings(max_examples=500, deadline=None)
 @given(st.text(alphabet="ab \n—é日\U0001f600", max_size=40), st.integers(0, 10**6))
 def test_byte_offsets_to_characters(text: str, base: int) -> None:
-    starts = [0, *(i + 1 for i, c in enumerate(text) if c == "\n")]
-    at = markdown.ByteOffsets(text, starts, None, base).at
+    at = markdown.ByteOffsets(text, None, base).at
     for char in range(len(text) + 1):
         assert at(len(text[:char].encode("utf-8"))) == base + char, (text, char)
+    size = len(text.encode("utf-8"))
+    assert at(size + 5) == base + len(text)  # past the end: the end (a list over the labels)
+
+
+DESTINATION_PIECES = st.sampled_from(
+    ["https://x.org/p", "a", "(", ")", "<", ">", "\\", "\\(", "&amp;", "&", " ", "\t", "\n",
+     "\x00", "\x7f", "\xa0", "\u2003", "é", '"t"', "#f", "?q=1", "%20"]
+)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(DESTINATION_PIECES, max_size=6).map("".join), st.integers(0, 3))
+def test_plain_destinations_as_the_loop_reads_them(text: str, cut: int) -> None:
+    maximum = max(len(text) - cut, 0)
+    fast = markdown.link_destination(text, 0, maximum)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(markdown, "_PLAIN_DESTINATION_RE", re.compile(r"(?!)"))
+        assert markdown.link_destination(text, 0, maximum) == fast, text
+
+
+SCHEME_PIECES = st.sampled_from(
+    ["javascript", "JavaScript", "vbscript", "file", "FILE", "data", "script", "fil", "ata",
+     ":", "\\:", "\\", "&#106;", "&#x6A;", "&colon;", "&#58;", "x", " ", "[t](", ")", "<", "é"]
+)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(SCHEME_PIECES, max_size=8).map("".join))
+def test_refused_schemes_found_where_the_hint_says(text: str) -> None:
+    """The parser's input is what it is when the scheme regex runs on every text."""
+    fast = markdown.parser_input(text)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(markdown, "_REFUSED_COLON", re.compile(b""))  # found everywhere
+        assert markdown.parser_input(text) == fast, text

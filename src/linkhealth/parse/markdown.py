@@ -27,6 +27,8 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html.entities import html5
+from itertools import accumulate, compress, repeat
+from operator import add, ne
 
 from markdown_it_pyrs import MarkdownIt, Node
 
@@ -82,8 +84,11 @@ def _scheme_re() -> re.Pattern[str]:
 
 
 _BAD_SCHEME_RE = _scheme_re()
-_REFUSED_COLON = tuple(
-    (w + c).encode() for w in ("javascript", "vbscript", "file", "data") for c in (":", "\\:")
+# Where a refused scheme may be written plainly, in the lower-cased UTF-8: a ":" (or "\\:")
+# after "script" (javascript, vbscript), "file" or "data" -- a superset, found fast (the
+# engine looks for the ":" alone, then behind it).
+_REFUSED_COLON = re.compile(
+    rb":(?:(?<=script:)|(?<=script\\:)|(?<=file:)|(?<=file\\:)|(?<=data:)|(?<=data\\:))"
 )
 
 
@@ -124,7 +129,7 @@ def parser_input(text: str, encoded: bytes | None = None) -> tuple[str, bool]:
     # changes only A-Z, which is all these words have). ``encoded``: the UTF-8 of ``text``.
     lower = (text.encode("utf-8", "surrogatepass") if encoded is None else encoded).lower()
     entities = "&#" in text or b"&colon;" in lower
-    if entities or any(w in lower for w in _REFUSED_COLON):
+    if entities or _REFUSED_COLON.search(lower) is not None:
         text = _BAD_SCHEME_RE.sub(neutral, text)
     if "<!" in text:
         text = _DECLARATION_RE.sub(lambda m: m.group(1) + m.group(2).upper(), text)
@@ -338,6 +343,15 @@ def normalize_reference(label: str) -> str:
     return _TRIM_RE.sub(" ", label.strip(_TRIM_CHARS)).lower().upper()
 
 
+# A link written plainly has nothing to read closely: no bracket, backslash, backtick or "<"
+# in its label (so no nested construct), and either a destination without space, control,
+# paren, "<", ">", backslash or "&" (nothing to unescape) and no title, or a reference to a
+# label without bracket or backslash ("[label][key]", "[label][]", "[label]").
+PLAIN_LABEL = r"[^\[\]\\`<>]*"
+PLAIN_DESTINATION = r"[^\s()<>\\&\x00-\x1f\x7f]+"
+_PLAIN_DESTINATION_RE = re.compile(PLAIN_DESTINATION)
+
+
 @dataclass(slots=True)
 class Destination:
     ok: bool
@@ -358,6 +372,11 @@ def link_destination(s: str, pos: int, maximum: int) -> Destination:
                 return Destination(True, pos + 1, unescape_all(s[start + 1 : pos]))
             pos += 2 if ch == "\\" and pos + 1 < maximum else 1
         return Destination(False)
+    plain = _PLAIN_DESTINATION_RE.match(s, pos, maximum)
+    if plain is not None:  # nothing to unescape, no paren: it ends where the loop stops
+        end = plain.end()
+        if end == maximum or s[end] <= " " or s[end] == "\x7f":
+            return Destination(True, end, plain.group())
     level = 0
     while pos < maximum:
         ch = s[pos]
@@ -458,12 +477,6 @@ def inline_destination(s: str, after_label: int, maximum: int) -> tuple[int, int
     return dest_start, dest_end, url
 
 
-# A link written plainly has nothing to read closely: no bracket, backslash, backtick or "<"
-# in its label (so no nested construct), and either a destination without space, control,
-# paren, "<", ">", backslash or "&" (nothing to unescape) and no title, or a reference to a
-# label without bracket or backslash ("[label][key]", "[label][]", "[label]").
-PLAIN_LABEL = r"[^\[\]\\`<>]*"
-PLAIN_DESTINATION = r"[^\s()<>\\&\x00-\x1f\x7f]+"
 _PLAIN_LINK_RE = re.compile(
     rf"!?\[({PLAIN_LABEL})\](?:\(({PLAIN_DESTINATION})\)|\[([^\[\]\\]*)\])?"
 )
@@ -554,28 +567,22 @@ class ByteOffsets:
 
     __slots__ = ("_ascii_prefix", "_bstarts", "_cstarts", "_data")
 
-    def __init__(
-        self, text: str, line_starts: list[int], data: bytes | None = None, base: int = 0
-    ) -> None:
+    def __init__(self, text: str, data: bytes | None = None, base: int = 0) -> None:
         """``data``: the UTF-8 of ``text``, if the caller has it."""
-        self._bstarts: list[int] = []
-        self._cstarts: list[int] = []  # with ``base`` added
-        self._ascii_prefix: list[int] = []  # per line: its length before a non-ASCII character
         self._data = text.encode("utf-8") if data is None else data
-        b = 0
-        prev = 0
-        for c in [*line_starts[1:], len(text)]:
-            self._bstarts.append(b)
-            self._cstarts.append(base + prev)
-            line = text[prev:c]
-            if line.isascii():
-                self._ascii_prefix.append(len(line))
-                b += len(line)
-            else:
-                first = _NON_ASCII_RE.search(line)
-                self._ascii_prefix.append(first.start() if first is not None else len(line))
-                b += len(line.encode("utf-8"))
-            prev = c
+        lines = text.split("\n")
+        chars = list(map(len, lines))
+        sizes = list(map(len, self._data.split(b"\n")))
+        # where each line starts, in characters (plus ``base``) and in bytes
+        self._cstarts: list[int] = list(accumulate(map(add, chars, repeat(1)), initial=base))
+        self._bstarts: list[int] = list(accumulate(map(add, sizes, repeat(1)), initial=0))
+        self._cstarts.pop()  # (the start of a line after the last)
+        self._bstarts.pop()
+        # per line: its length before a non-ASCII character (all of it, if none)
+        self._ascii_prefix = chars
+        for i in compress(range(len(lines)), map(ne, sizes, chars)):
+            first = _NON_ASCII_RE.search(lines[i])
+            self._ascii_prefix[i] = first.start() if first is not None else chars[i]
 
     def at(self, b: int) -> int:
         """``base`` plus the character offset of byte offset ``b``."""

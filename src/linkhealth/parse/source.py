@@ -13,6 +13,7 @@ U+0000 is read as U+FFFD (one character for one, so no position moves).
 from __future__ import annotations
 
 import os
+import re
 import stat
 from bisect import bisect_right
 from pathlib import Path
@@ -81,19 +82,21 @@ def normalise_newlines(text: str) -> str:
     return text
 
 
+_LINE_END = re.compile("\n")
+
+
+def line_starts(text: str) -> list[int]:
+    """Where each line of a ``\\n``-separated text starts (0 first)."""
+    return [0, *[m.end() for m in _LINE_END.finditer(text)]]
+
+
 class LineIndex:
     """Maps offsets in a ``\\n``-separated text to 1-based (line, column)."""
 
     __slots__ = ("starts",)
 
     def __init__(self, text: str) -> None:
-        starts = [0]
-        find = text.find
-        i = find("\n")
-        while i != -1:
-            starts.append(i + 1)
-            i = find("\n", i + 1)
-        self.starts = starts
+        self.starts = line_starts(text)
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect_right(self.starts, offset) - 1

@@ -45,6 +45,7 @@ from linkhealth.parse.markdown import (
     union,
     verbatim_label,
 )
+from linkhealth.parse.source import line_starts
 from linkhealth.records import LinkKind
 
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ class Walk:
         if cut is None:
             refuse(src)
         whole = start == 0 and end == len(fp.text)  # the file's own line index fits
-        self.starts: list[int] = fp.index.starts if whole else _line_starts(src)
+        self.starts: list[int] = fp.index.starts if whole else line_starts(src)
         self.chunks = chunks(src, self.starts) if cut is None else cut
         if max(b - a for a, b in self.chunks) > _MAX_CHUNK_CHARS:
             raise RustParserUnsafe  # a long list with no heading to cut at: one big tree
@@ -141,16 +142,13 @@ class Walk:
         definitions of other chunks) after it; positions then point into the chunk.
         Without ``labels``: the block structure only (the definitions pass)."""
         src = self.text[self.base + a : self.base + b]
-        first = bisect_right(self.starts, a) - 1
-        last = bisect_right(self.starts, b)
         self.chunk_base = self.base + a
         data = None if src.isascii() else src.encode("utf-8")  # once: three readers
         if data is None:  # a byte is a character
             self.at = partial(add, self.chunk_base)
             self.limit = len(src)
         else:
-            starts = [x - a for x in self.starts[first:last] if x < b]
-            self.at = ByteOffsets(src, starts, data, self.chunk_base).at
+            self.at = ByteOffsets(src, data, self.chunk_base).at
             self.limit = len(data)
         parsed, neutralised = parser_input(src, data)
         self.neutralised = self.neutralised or neutralised
@@ -612,15 +610,6 @@ def _encodable(src: str) -> bool:
 
 def _same(pos: int) -> int:
     return pos
-
-
-def _line_starts(src: str) -> list[int]:
-    starts = [0]
-    i = src.find("\n")
-    while i != -1:
-        starts.append(i + 1)
-        i = src.find("\n", i + 1)
-    return starts
 
 
 def _strip(text: str, a: int, b: int) -> tuple[int, int]:
