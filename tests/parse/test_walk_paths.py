@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markdown_it_pyrs import Node
 
@@ -131,3 +131,26 @@ def test_refused_schemes_found_where_the_hint_says(text: str) -> None:
     with pytest.MonkeyPatch.context() as m:
         m.setattr(markdown, "_REFUSED_COLON", re.compile(b""))  # found everywhere
         assert markdown.parser_input(text) == fast, text
+
+
+CHUNK_LINES = st.sampled_from(
+    ["# H", "## H", "- [a](https://a.org)", "* b", "1. c", "2) d", "  - e", "\tf", "text", "",
+     " ", "```", "``` x", "~~~", "   ```", "    ```", "<!--", "-->", "<div>", "</div>", "<pre>",
+     "</pre>", "<?", "?>", "<!X", ">", "a <b> c", "<script>", "</script>", "***", "- - -", "é"]
+)  # fmt: skip
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(CHUNK_LINES, max_size=40).map("\n".join), st.integers(1, 40))
+@example("<!--\n-->\n\n# H\n\n# H", 1)  # a line with only ">" closes the comment
+@example("~~~\n# H\n~~~\n\n# H", 1)
+@example("<pre>\n\n# H\n</pre>\n\n- a\n- b", 1)
+def test_chunk_cuts_as_when_every_line_is_read(text: str, size: int) -> None:
+    """The chunker reads a line for a fence only if it starts with a space, ` or ~, and
+    for HTML only if it has a < or >: the same cuts as reading every line."""
+    starts = [0, *(i + 1 for i, c in enumerate(text) if c == "\n")]
+    fast = markdown.chunks(text, starts, size)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(markdown, "_FENCE_FIRST", "".join(set(text)) + " `~")
+        m.setattr(markdown, "_TAG_CHARS", ("", ""))  # in every line
+        assert markdown.chunks(text, starts, size) == fast, text

@@ -704,7 +704,7 @@ def chunks(src: str, starts: list[int], size: int | None = None) -> list[tuple[i
     begin = 0
     fence = ""
     blank = False
-    in_list = False  # the last non-blank line was a list item's (a marker or indented)
+    last = ""  # the last non-blank line
     html = _HtmlState()
     for start, line in zip(starts, src.split("\n"), strict=True):
         if fence:
@@ -713,29 +713,39 @@ def chunks(src: str, starts: list[int], size: int | None = None) -> list[tuple[i
                 fence = ""
             blank = False
             continue
-        m = _FENCE_RE.match(line)
+        m = _FENCE_RE.match(line) if line[:1] in _FENCE_FIRST else None
         if m and (m.group(1)[0] == "~" or "`" not in line[m.end() :]):
             fence = m.group(1)
         elif (
             start - begin >= size
             and html.closed()
-            and _cut_before(line, blank, in_list, html, start - begin >= size + size // 4)
+            and _cut_before(line, blank, last, html, start - begin >= size + size // 4)
         ):
             out.append((begin, start))
             begin = start
-        blank = not line.strip()
+        blank = not line or line.isspace()  # (as ``not line.strip()``)
         if blank:
             html.block = False
         else:
-            html.read(line)
-            in_list = line[0] in " \t" or _ITEM_RE.match(line) is not None
+            if _TAG_CHARS[0] in line or _TAG_CHARS[1] in line:  # else read() changes nothing
+                html.read(line)
+            last = line
     out.append((begin, len(src)))
     return out
 
 
-def _cut_before(line: str, blank: bool, in_list: bool, html: _HtmlState, late: bool) -> bool:
+# where a line may open a fence, and what a line has that _HtmlState.read reads
+_FENCE_FIRST = " `~"
+_TAG_CHARS = ("<", ">")
+
+
+def _cut_before(line: str, blank: bool, last: str, html: _HtmlState, late: bool) -> bool:
+    """Whether to cut before ``line`` (``blank``: the line before it was; ``last``: the
+    last non-blank line before it)."""
     if blank and _ATX_RE.match(line):
         return True
+    # a list's item: the last non-blank line was a list item's (a marker or indented)
+    in_list = last[:1] in (" ", "\t") or _ITEM_RE.match(last) is not None
     # Between items only a quarter past the size (``late``): a heading cut keeps a section
     # whole, with the definitions at its end after the links that use them (a link that
     # uses a later chunk's definition makes the walk parse that chunk twice). Never before
