@@ -81,7 +81,7 @@ def test_a_result_never_requested_is_stored_as_its_json(
 ) -> None:
     """An outage stores tens of thousands of results never requested: their JSON is kept
     as it is (no zlib), the others compressed, and every reader rebuilds both exactly."""
-    # Longer than the packer's 4 KiB window, with repeats near and far.
+    # A long result (repeats near and far) is read back exactly.
     long_text = " ".join(f"word{i % 997} w{i * 7919 % 10007}" for i in range(3000))
     asked = result(
         "https://a.example/", attempts=1, title="t" * 200, etag='"v1"', description=long_text
