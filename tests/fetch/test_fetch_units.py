@@ -517,6 +517,19 @@ def test_a_ready_retry_waits_for_new_urls_until_its_budget_needs_it_to_go() -> N
     assert state.next_ready(5.0) is None
 
 
+def test_a_retry_whose_budget_needs_it_now_goes_before_retries_of_hung_urls() -> None:
+    start_by = {"e503": 4.0, "hung-short": 3.5}
+    state = _queue(is_slow=lambda job: job.startswith("hung"), start_by=start_by.get)
+    for job in ("hung-short", "hung-long", "e503"):
+        state.push(job, not_before=1.0)
+    start_by["hung-long"] = 9.0
+    # No new URL waits: retries of hung URLs would go first, but not past another
+    # retry's latest start.
+    assert state.pop(2.0) == "hung-short"  # (its start is not late either)
+    assert state.pop(4.0) == "e503"
+    assert state.pop(4.0) == "hung-long"
+
+
 def test_of_the_ready_retries_of_urls_that_hung_the_longest_chain_goes_first() -> None:
     left = {"hung-last-try": 0, "hung-two-more": 2, "hung-one-more": 1}
     state = _queue(is_slow=lambda job: job.startswith("hung"), tries_left=left.__getitem__)

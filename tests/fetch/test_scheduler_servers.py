@@ -132,6 +132,26 @@ def test_new_urls_go_before_a_ready_retry_while_its_budget_allows(pool: ServerPo
         assert at[-1] - at[0] < 3.5
 
 
+def test_a_retry_whose_budget_runs_short_goes_before_retries_of_hung_urls(
+    pool: ServerPool,
+) -> None:
+    a = pool.host("127.0.0.2")
+    a.route("/flaky", [Reply(503), Reply(200, body=PAGE)])
+    a.route("/hang", Reply(silence=True))
+    for i in range(3):
+        a.route(f"/p{i}", Reply(200, body=PAGE, delay=0.15))
+    # Two slots, no pace, 0.5 s a try, 3 s a URL. Once no new URL waits, the retries of
+    # the four hanging URLs would hold both slots until past 3 s; /flaky's retry waits
+    # behind new URLs only as long as its budget allows, then takes the first free slot.
+    urls = [a.url("/flaky")] + [a.url(f"/hang?{i}") for i in range(4)]
+    urls += [a.url(f"/p{i}") for i in range(3)]
+    budget = {"timeout": 0.5, "read_timeout": 0.5, "backoff_base": 0.01, "url_deadline": 3.0}
+    results = run(urls, fast(host_concurrency=2, **budget))
+    assert results[0].verdict is Verdict.OK and results[0].attempts == 2
+    assert [r.verdict for r in results[1:5]] == [Verdict.TIMEOUT] * 4
+    assert all(r.verdict is Verdict.OK for r in results[5:])
+
+
 def test_retry_after_pauses_the_whole_host(pool: ServerPool) -> None:
     a = pool.host("127.0.0.2")
     a.route("/busy", [Reply(503, headers={"Retry-After": "1"}), Reply(200, body=PAGE)])

@@ -167,22 +167,39 @@ class HostState(Generic[Job]):
                 heapq.heappush(self._due, (due, seq, job))
 
     def pop(self, now: float) -> Job:
-        """The next URL to start. A ready retry of a URL that hung first (the one with the
-        most tries left: its chain is the longest way to go) if the host has a slot to
-        spare for it (:meth:`spare_for_slow`) or no new URL waits; then a ready retry
-        that must start now to keep its URL's budget for all its tries; then new URLs
-        (a new URL may hang, and the sooner the last one that does is found, the sooner
-        the host is done); then the other ready retries. Retries only reorder the host's
-        work: every one still goes, in the time the host would otherwise idle."""
+        """The next URL to start. First a ready retry that must start now to keep its
+        URL's budget for all its tries (:meth:`_urgent`); then a ready retry of a URL that
+        hung (the one with the most tries left: its chain is the longest way to go) if
+        the host has a slot to spare for it (:meth:`spare_for_slow`) or no new URL waits;
+        then new URLs (a new URL may hang, and the sooner the last one that does is
+        found, the sooner the host is done); then the other ready retries. Retries only
+        reorder the host's work: every one still goes, in time."""
         self._ripen(now)
         fresh = self._fresh
+        urgent = self._urgent(now)
+        if urgent is not None:
+            return urgent
         if self._slow and (not fresh or self.spare_for_slow(now)):
             return heapq.heappop(self._slow)[-1]
-        if self._due and (not fresh or self._due[0][0] <= now):
-            return heapq.heappop(self._due)[-1]
         if fresh:
             return fresh.popleft()
+        if self._due:
+            return heapq.heappop(self._due)[-1]
         return heapq.heappop(self._later)[-1]  # nothing is ready: the pump did not ask
+
+    def _urgent(self, now: float) -> Job | None:
+        """A ready retry whose latest start (``start_by``) has come, taken off its queue."""
+        if self._due and self._due[0][0] <= now:
+            return heapq.heappop(self._due)[-1]
+        if self._start_by is None:
+            return None
+        slow = self._slow
+        late = [(by, i) for i, e in enumerate(slow) if (by := self._start_by(e[-1])) <= now]
+        if not late:
+            return None
+        job = slow.pop(min(late)[1])[-1]
+        heapq.heapify(slow)
+        return job
 
     def start_next(self, now: float) -> Job | None:
         """Claim a slot (:meth:`try_take`) and the URL to send in it (:meth:`pop`), or
