@@ -95,7 +95,8 @@ def test_examples() -> None:
 @given(st.text(alphabet="ab \n—é日\U0001f600", max_size=40), st.integers(0, 10**6))
 def test_byte_offsets_to_characters(text: str, base: int) -> None:
     at = markdown.ByteOffsets(text, None, base).at
-    for char in range(len(text) + 1):
+    chars = list(range(len(text) + 1))
+    for char in [*chars, *reversed(chars), *chars[::3], *chars[::-2]]:  # looked up in any order
         assert at(len(text[:char].encode("utf-8"))) == base + char, (text, char)
     size = len(text.encode("utf-8"))
     assert at(size + 5) == base + len(text)  # past the end: the end (a list over the labels)

@@ -565,7 +565,7 @@ class ByteOffsets:
     character offsets (as every position in linkhealth counts), plus ``base``. (For an
     ASCII text the two are the same: ``functools.partial(operator.add, base)``.)"""
 
-    __slots__ = ("_ascii_prefix", "_bstarts", "_cstarts", "_data")
+    __slots__ = ("_ascii_prefix", "_bstarts", "_c0", "_cstarts", "_data", "_lim", "_lo")
 
     def __init__(self, text: str, data: bytes | None = None, base: int = 0) -> None:
         """``data``: the UTF-8 of ``text``, if the caller has it."""
@@ -583,12 +583,19 @@ class ByteOffsets:
         for i in compress(range(len(lines)), map(ne, sizes, chars)):
             first = _NON_ASCII_RE.search(lines[i])
             self._ascii_prefix[i] = first.start() if first is not None else chars[i]
+        # the ASCII prefix of the line last looked up (nodes come in source order):
+        # bytes _lo.._lim are characters _c0 + _lo.._c0 + _lim
+        self._lo, self._lim, self._c0 = 0, -1, 0
 
     def at(self, b: int) -> int:
         """``base`` plus the character offset of byte offset ``b``."""
+        if self._lo <= b <= self._lim:
+            return self._c0 + b
         i = bisect_right(self._bstarts, b) - 1
         b0 = self._bstarts[i]
-        if b - b0 <= self._ascii_prefix[i]:  # one byte a character up to there
+        lim = b0 + self._ascii_prefix[i]  # one byte a character up to there
+        self._lo, self._lim, self._c0 = b0, lim, self._cstarts[i] - b0
+        if b <= lim:
             return self._cstarts[i] + b - b0
         return self._cstarts[i] + len(self._data[b0:b].decode("utf-8", errors="ignore"))
 
