@@ -404,7 +404,8 @@ class Client:
             extensions=self._extensions,
             stream=_NO_BODY,
         )
-        request.read()
+        # What read() of the empty body sets (read() first pays a typing.Iterable check).
+        request._content = b""
         return request
 
     async def _final(
