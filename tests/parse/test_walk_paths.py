@@ -155,3 +155,19 @@ def test_chunk_cuts_as_when_every_line_is_read(text: str, size: int) -> None:
         m.setattr(markdown, "_FENCE_FIRST", "".join(set(text)) + " `~")
         m.setattr(markdown, "_TAG_CHARS", ("", ""))  # in every line
         assert markdown.chunks(text, starts, size) == fast, text
+
+
+@settings(max_examples=300, deadline=None)
+@given(DOCUMENTS)
+def test_what_the_walk_takes_for_granted_about_the_tree(text: str) -> None:
+    """Every child of a list is a list item (the walk reads no name there), and a
+    definition has no children (the walk does not look into one)."""
+    stack = [walk._MD.tree(text)]
+    while stack:
+        node = stack.pop()
+        children = list(node.children)
+        if node.name in ("bullet_list", "ordered_list"):
+            assert {c.name for c in children} <= {"list_item"}, text
+        if node.name == "definition":
+            assert not children, text
+        stack.extend(children)

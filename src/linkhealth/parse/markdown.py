@@ -565,7 +565,10 @@ class ByteOffsets:
     character offsets (as every position in linkhealth counts), plus ``base``. (For an
     ASCII text the two are the same: ``functools.partial(operator.add, base)``.)"""
 
-    __slots__ = ("_ascii_prefix", "_bstarts", "_c0", "_cstarts", "_data", "_lim", "_lo")
+    __slots__ = (
+        "_ascii_prefix", "_bends", "_bstarts", "_c0", "_cend", "_cends", "_cstarts", "_data",
+        "_end", "_lim", "_lo",
+    )  # fmt: skip
 
     def __init__(self, text: str, data: bytes | None = None, base: int = 0) -> None:
         """``data``: the UTF-8 of ``text``, if the caller has it."""
@@ -576,6 +579,9 @@ class ByteOffsets:
         # where each line starts, in characters (plus ``base``) and in bytes
         self._cstarts: list[int] = list(accumulate(map(add, chars, repeat(1)), initial=base))
         self._bstarts: list[int] = list(accumulate(map(add, sizes, repeat(1)), initial=0))
+        # where each line ends (its line end, or the text's end)
+        self._cends: list[int] = list(map(add, self._cstarts[1:], repeat(-1)))
+        self._bends: list[int] = list(map(add, self._bstarts[1:], repeat(-1)))
         self._cstarts.pop()  # (the start of a line after the last)
         self._bstarts.pop()
         # per line: its length before a non-ASCII character (all of it, if none)
@@ -583,20 +589,25 @@ class ByteOffsets:
         for i in compress(range(len(lines)), map(ne, sizes, chars)):
             first = _NON_ASCII_RE.search(lines[i])
             self._ascii_prefix[i] = first.start() if first is not None else chars[i]
-        # the ASCII prefix of the line last looked up (nodes come in source order):
-        # bytes _lo.._lim are characters _c0 + _lo.._c0 + _lim
-        self._lo, self._lim, self._c0 = 0, -1, 0
+        # the line last looked up (nodes come in source order): bytes _lo.._lim (its ASCII
+        # prefix) are characters _c0 + _lo.._c0 + _lim, its end byte _end is character _cend
+        self._lo, self._lim, self._c0, self._end, self._cend = 0, -1, 0, -1, 0
 
     def at(self, b: int) -> int:
         """``base`` plus the character offset of byte offset ``b``."""
         if self._lo <= b <= self._lim:
             return self._c0 + b
+        if b == self._end:
+            return self._cend
         i = bisect_right(self._bstarts, b) - 1
         b0 = self._bstarts[i]
         lim = b0 + self._ascii_prefix[i]  # one byte a character up to there
         self._lo, self._lim, self._c0 = b0, lim, self._cstarts[i] - b0
+        self._end, self._cend = self._bends[i], self._cends[i]
         if b <= lim:
             return self._cstarts[i] + b - b0
+        if b == self._end:
+            return self._cend
         return self._cstarts[i] + len(self._data[b0:b].decode("utf-8", errors="ignore"))
 
 

@@ -312,6 +312,8 @@ class Walk:
             if name in _LISTS:
                 self.items(node.children, depth + 1, quotes)
                 return
+            if name == "definition":  # (read by _definitions; it has no children)
+                return
             inner = quotes + (name == "blockquote")
             self.blocks(node.children, depth + 1, (srcmap or (0, 0))[1], inner)
             if name in ("list_item", "blockquote"):
