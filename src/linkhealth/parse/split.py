@@ -84,8 +84,8 @@ class Worker:
         import subprocess
         import tempfile
 
-        if not _two_cores() or not sys.executable:
-            return None
+        if not _two_cores() or not sys.executable or getattr(sys, "frozen", False):
+            return None  # (a frozen program would not run "-c")
         files: list[IO[bytes]] = []
         try:
             data = tempfile.TemporaryFile()  # noqa: SIM115 - open until cancel()
