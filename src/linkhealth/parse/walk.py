@@ -426,12 +426,16 @@ class Walk:
     def collect(self, nodes: Sequence[Node], out: list[Item], names: list[str] | None) -> None:
         """The consumed constructs under ``nodes`` (``names``: theirs, if read already), in
         source (pre-)order."""
-        text = self.text
+        text, at, limit = self.text, self.at, self.limit
         if names is None:
             names = [node.name for node in nodes]
         for node, name in zip(nodes, names, strict=True):
             if name in _CONSUMED:
-                s, e = self.span(node)
+                srcmap = node.srcmap
+                if srcmap is not None and 0 <= srcmap[0] <= srcmap[1] <= limit:
+                    s, e = at(srcmap[0]), at(srcmap[1])
+                else:  # (what span() says then, or the error it raises)
+                    s, e = self.span(node)
                 plain = plain_link(text, s, e) if name in _LINKS else None
                 out.append((name, node, s, e, plain))
                 if name in _LEAVES or plain is not None:
@@ -452,7 +456,8 @@ class Walk:
     ) -> None:
         items: list[Item] = []
         self.collect(children, items, names)
-        section = self.current()
+        stack = self.stack
+        section = stack[-1][1] if stack else None  # (self.current())
         fp = self.fp
         tags = False
         for k, (name, node, s, e, _) in enumerate(items):
@@ -528,7 +533,9 @@ class Walk:
             if as_written is None:
                 label = self.tree_text(_link_text(text, node.children, items))
             else:  # what the tree's text nodes say, without reading them
-                label = self.tree_text(as_written.strip() or None)
+                label = as_written.strip() or None
+                if label is not None and self.neutralised:  # (self.tree_text(label))
+                    label = restore(label)
         self.fp._link(
             kind,
             url,
