@@ -168,6 +168,13 @@ def test_a_worker_refusing_its_half_means_the_fallback(merges: list[int]) -> Non
     assert merges == []
 
 
+def test_a_text_the_rust_parser_refuses_falls_back_as_in_one_process(merges: list[int]) -> None:
+    text = _document(7)
+    text = text[: len(text) * 3 // 4] + "\ud800 [x](https://s.test)\n" + text[len(text) * 3 // 4 :]
+    assert _key(_split(text)) == _key(extract_text(text, "f.md"))
+    assert merges == []
+
+
 def test_no_heading_to_cut_at_means_one_process(merges: list[int]) -> None:
     text = "".join(f"- [x{i}](https://n.test/{i})\n" for i in range(200))
     worker = Worker.start()

@@ -224,7 +224,8 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
         "line_base": line,
         "chunks": tail,
     }
-    if not worker.send(header, half.encode("utf-8")):
+    # (a lone surrogate, from a caller's text, is refused below: the parse falls back)
+    if not worker.send(header, half.encode("utf-8", "surrogatepass")):
         return False
     del half
     refuse(text)  # the worker is told nothing: the caller falls back and ends it
