@@ -421,6 +421,7 @@ class _HalfParser(_FileParser):
         self.cut = cut
         self.defs: list[tuple[int, int]] = []  # (finding index, definition in the file)
         self.external: list[tuple[Any, ...]] = []
+        self.sensitive = False  # see _restorable
 
     def _first_report(self, start: int) -> bool:
         first = super()._first_report(start)
@@ -447,16 +448,13 @@ class _HalfParser(_FileParser):
         super()._finding(rule, message, suggestion, start, end, section, severity)
 
 
-class _HalfWalk(Walk):
-    """The worker's walk; ``sensitive``: some text would read differently had an
-    earlier chunk (the parent's) neutralised a refused scheme."""
-
-    sensitive = False
-
-    def tree_text(self, text: str | None) -> str | None:
-        if text and not self.neutralised and ":" in text and restore(text) != text:
-            self.sensitive = True
-        return super().tree_text(text)
+def _restorable(occurrences: list[Occurrence], findings: list[Finding]) -> bool:
+    """Whether a text or section of these would read otherwise through restore(): as
+    it would in one process had the parent's half neutralised a refused scheme (the walk
+    restores every later text then; restore() changes nothing twice)."""
+    texts = {o.text for o in occurrences} | {o.section for o in occurrences}
+    texts.update(f.section for f in findings)
+    return any(t and ":" in t and restore(t) != t for t in texts)
 
 
 def main() -> int:
@@ -504,7 +502,7 @@ def _walk_half(text: str, header: dict[str, Any], stdin: IO[bytes]) -> dict[str,
     base, out = int(header["line_base"]), int(header["out_fd"])
     try:
         cut = [(a, b) for a, b in header["chunks"]]  # the parent cut it, and checked it
-        walk = _HalfWalk(fp, 0, len(fp.text), in_comment=False, cut=cut)
+        walk = Walk(fp, 0, len(fp.text), in_comment=False, cut=cut)
         labels = walk.prepare(None)
         seeded = set()
         for key, start, end, url, label in json.loads(stdin.readline())["seeds"]:
@@ -516,6 +514,7 @@ def _walk_half(text: str, header: dict[str, Any], stdin: IO[bytes]) -> dict[str,
             walk.walk_chunk(a, b, used)
             # each chunk's occurrences written and forgotten: the worker never holds all
             _write(out, {"occurrences": _columns(fp.occurrences, base)})
+            fp.sensitive = fp.sensitive or _restorable(fp.occurrences, [])
             fp.occurrences.clear()
     except BaseException as exc:
         if not rust_refused(exc):
@@ -524,7 +523,7 @@ def _walk_half(text: str, header: dict[str, Any], stdin: IO[bytes]) -> dict[str,
     return _found(fp, walk, seeded, base)
 
 
-def _found(fp: _HalfParser, walk: _HalfWalk, seeded: set[str], base: int) -> dict[str, Any]:
+def _found(fp: _HalfParser, walk: Walk, seeded: set[str], base: int) -> dict[str, Any]:
     """What the parent merges (lines counted in the file: ``base`` lines before the cut),
     with the unused definitions of the half, each with its key."""
     findings = [_finding_tuple(f, base) for f in fp.findings]
@@ -535,6 +534,7 @@ def _found(fp: _HalfParser, walk: _HalfWalk, seeded: set[str], base: int) -> dic
         n_find = len(fp.findings)
         fp._link(LinkKind.REFERENCE, d.url, d.start, d.end, None, sec, False)
         occurrences = _columns(fp.occurrences, base)
+        fp.sensitive = fp.sensitive or _restorable(fp.occurrences, [])
         fp.occurrences.clear()
         unused.append((key, occurrences, [_finding_tuple(f, base) for f in fp.findings[n_find:]]))
     return {
@@ -545,7 +545,7 @@ def _found(fp: _HalfParser, walk: _HalfWalk, seeded: set[str], base: int) -> dic
         "external": fp.external,
         "used": sorted(walk.used),
         "unused": unused,
-        "sensitive": walk.sensitive,
+        "sensitive": fp.sensitive or _restorable([], fp.findings),
     }
 
 
