@@ -21,7 +21,7 @@ import gc
 import html
 import re
 from bisect import bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -351,15 +351,18 @@ class _FileParser:
         ]
 
     def _duplicates(self) -> None:
-        groups: dict[str, list[Occurrence]] = defaultdict(list)
         occurrences, keys = self.occurrences, self.keys
         if len(keys) != len(occurrences):  # not found already
             keys = [normalise_url(o.url) for o in occurrences]
+        # counted first: a list for each URL written twice or more, not for every URL
+        # (100,000 lists were the peak of a large file's memory)
+        counts = Counter(keys)
+        groups: dict[str, list[Occurrence]] = defaultdict(list)
         for occ, key in zip(occurrences, keys, strict=True):
-            groups[key].append(occ)
+            if counts[key] > 1:
+                groups[key].append(occ)
+        del counts
         for url, occs in groups.items():
-            if len(occs) < 2:
-                continue
             lines = ", ".join(str(o.line) for o in occs)
             message = f"{url} appears {len(occs)} times in this file (lines {lines})"
             for o in occs:
