@@ -181,7 +181,7 @@ def after(
     job.spent += 1
     if job.spent > RETRIES:
         return 1
-    # The engine's backoff runs from the failed attempt's start (a timed-out one has
+    # The engine's backoff runs from when the failed request went out (a timed-out one has
     # waited longer than it already).
     wait = BACKOFF * 2.0 ** (job.spent - 1) * (1.0 + rng.random() * 0.5)
     state.push(job, max(started + wait, now, state.paused_until))

@@ -181,7 +181,7 @@ def lower_bound(
         else:
             slot += latency(w.seed, host, link.hops[0][1])
         before[host] = (n + 1, slot)
-    # A backoff runs from the failed attempt's start: after a timeout only what is left.
+    # A backoff runs from when the failed request went out: after a timeout, what is left.
     hang_chain = timeout * (retries + 1) + sum(
         max(0.0, backoff * 2**k - timeout) for k in range(retries)
     )

@@ -152,6 +152,20 @@ def test_a_retry_whose_budget_runs_short_goes_before_retries_of_hung_urls(
     assert all(r.verdict is Verdict.OK for r in results[5:])
 
 
+def test_a_backoff_runs_from_when_the_request_went_out(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2").route("/slow", Reply(200, body=PAGE, delay=1.0))
+    b = pool.host("127.0.0.3").route("/flaky", [Reply(503), Reply(200, body=PAGE)])
+    # One global place: /flaky's first attempt waits ~1 s for it (held by /slow), then
+    # its 503 comes at once; its retry still waits its backoff after the request went
+    # out, not after the attempt began waiting.
+    settings = fast(max_concurrency=1, backoff_base=0.5)
+    results = run([a.url("/slow"), b.url("/flaky")], settings)
+    assert [r.verdict for r in results] == [Verdict.OK, Verdict.OK]
+    first, second = (r.at for r in b.requests)
+    assert first - a.requests[0].at >= 0.9  # it waited for the global place
+    assert second - first >= 0.45
+
+
 def test_retry_after_pauses_the_whole_host(pool: ServerPool) -> None:
     a = pool.host("127.0.0.2")
     a.route("/busy", [Reply(503, headers={"Retry-After": "1"}), Reply(200, body=PAGE)])

@@ -11,8 +11,8 @@ serves the host with the most URLs left first.
 Retries: :func:`linkhealth.fetch.classify.is_retryable` is the only retry decision.
 A ``429`` (or ``503``) with ``Retry-After`` pauses the whole host; the URL waits it
 out and a 429 that says how long costs no attempt. A ``503`` without it backs off that
-URL only, unless several URLs of the host fail so in a row. A backoff runs from the
-failed attempt's start: the retry of an attempt that timed out may go at once. A URL
+URL only, unless several URLs of the host fail so in a row. A backoff runs from when the
+failed request went out: the retry of an attempt that timed out may go at once. A URL
 that its host's pause keeps from being requested (or retried) within its budget ends
 ``blocked``, with a detail saying why, never ``timeout`` or ``broken``.
 
@@ -412,14 +412,16 @@ class _Run:
         task = asyncio.current_task()
         if task is not None:
             self.in_flight[task] = job
+        sent = began
         try:
             await hold.take_global()
             # A host counts as started once its request goes out (not while it waits for
             # a global place): "nearly all hosts started so far failed" needs the real ones.
             self.watch.started.add(state.name)
+            sent = time.monotonic()
             if self.watch.since is None:
-                self.watch.since = time.monotonic()
-            budget = min(s.timeout, job.deadline - time.monotonic())
+                self.watch.since = sent
+            budget = min(s.timeout, job.deadline - sent)
             job.attempts += 1
             outcome = await self._attempt_with_deadline(job, budget, hold)
         except asyncio.CancelledError:
@@ -431,7 +433,7 @@ class _Run:
             hold.release()
             if task is not None:
                 self.in_flight.pop(task, None)
-        self.after(job, outcome, began)
+        self.after(job, outcome, began, sent)
 
     def _headers(self, job: _Job) -> dict[str, str]:
         headers = dict(job.plan.headers)
@@ -463,8 +465,9 @@ class _Run:
                 return Outcome(url=url, error=exc)
             raise
 
-    def after(self, job: _Job, outcome: Outcome, began: float) -> None:
-        """Decide what the attempt's outcome means for the URL and its host."""
+    def after(self, job: _Job, outcome: Outcome, began: float, sent: float) -> None:
+        """Decide what the attempt's outcome means for the URL and its host (``began``:
+        when its slot was taken; ``sent``: when its request went out)."""
         s = self.settings
         if isinstance(outcome.error, _HopPaused):
             job.attempts -= 1  # the paused host was never asked
@@ -509,10 +512,10 @@ class _Run:
         if retry_after is not None:
             not_before = now + retry_after  # the host's word, from its answer
         else:
-            # The backoff runs from the failed attempt's start: an attempt that timed out
-            # has waited longer than it already, and its retry may go at once.
+            # The backoff runs from when the failed request went out: an attempt that
+            # timed out has waited longer than it already, and its retry may go at once.
             backoff = s.backoff_base * 2.0 ** (job.spent - 1) * (1.0 + self.rng.random() * 0.5)
-            not_before = max(began + backoff, now)
+            not_before = max(sent + backoff, now)
         self.requeue(job, not_before, free=free, own=True)
 
     def requeue(self, job: _Job, not_before: float, *, free: bool, own: bool = False) -> None:
