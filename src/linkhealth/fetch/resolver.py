@@ -6,6 +6,11 @@ guard's :class:`~linkhealth.fetch.guard.GuardResolver`) serves both transports.
 Look-ups run in daemon threads, not the loop's few default ones: they do not queue, and
 one the run gave up on (no network: a resolver that times out) never holds up the end
 of the run or of the process. aiohttp is not imported for this.
+
+A name under ``invalid.`` is answered "no such name" at once, without asking the system
+(RFC 6761, 6.4: look-up APIs should recognise such names and always answer negatively at
+once): a list's placeholder ``https://example.invalid/`` is broken in no time, and a
+resolver that sits on the query for seconds cannot turn it into a timeout and a retry.
 """
 
 from __future__ import annotations
@@ -33,6 +38,12 @@ class Resolver(Protocol):
     async def close(self) -> None: ...
 
 
+def is_invalid_name(host: str) -> bool:
+    """Whether ``host`` is in the special-use ``invalid.`` domain (RFC 6761, 6.4)."""
+    name = host.rstrip(".").lower()
+    return name == "invalid" or name.endswith(".invalid")
+
+
 class ThreadedResolver:
     """``getaddrinfo`` in daemon threads, at most :data:`DNS_THREADS` at once."""
 
@@ -42,6 +53,8 @@ class ThreadedResolver:
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
+        if is_invalid_name(host):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known (.invalid)")
         loop = asyncio.get_running_loop()
         infos = await self._getaddrinfo(loop, host, port, family)
         hosts: list[ResolveResult] = []
