@@ -171,3 +171,23 @@ def test_what_the_walk_takes_for_granted_about_the_tree(text: str) -> None:
         if node.name == "definition":
             assert not children, text
         stack.extend(children)
+
+
+AUTOLINK_PIECES = st.sampled_from(
+    ["https://x.org", "http://a.b/c", "javascript:x", "JavaScript:y", "qavascript:z", "data:t",
+     "irc://h", "me@d.org", "a.b+c@e.org", "%20", "%E2%82%AC", "&amp;", "&#106;", "\\", "é",
+     "xn--bcher-kva", "Ü", "/p?q=1#f", "~", "(", ")", " ", "<", "*"]
+)  # fmt: skip
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(AUTOLINK_PIECES, min_size=1, max_size=4).map("".join), st.booleans())
+def test_autolink_texts_as_the_tree_says_them(inside: str, refused: bool) -> None:
+    """An autolink's text taken as written is its text node's (also where a refused
+    scheme elsewhere in the document was neutralised for the parser)."""
+    text = f"<{inside}> and - <{inside}>\n\n" + ("[x](javascript:void)\n" if refused else "")
+    fast = extract_text(text, "f.md")
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(walk, "_AUTOLINK_TEXT_AS_WRITTEN", False)
+        tree = extract_text(text, "f.md")
+    assert fast.occurrences == tree.occurrences and fast.findings == tree.findings, text

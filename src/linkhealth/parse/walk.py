@@ -61,6 +61,9 @@ _LEAVES = frozenset({"autolink", "code_inline", "html_inline"})
 _LINKS = frozenset({"link", "image"})
 _TEXT_NODES = frozenset({"text", "text_special", "softbreak", "hardbreak"})
 _BARE_HINT = re.compile(r":|www\.|@", re.I)
+# markdown-it-pyrs gives an autolink one text node: its destination as written (no entity,
+# escape or percent-decoding: test_walk_paths compares)
+_AUTOLINK_TEXT_AS_WRITTEN = True
 _QUOTE_PREFIX = re.compile(r"[ \t]*>")
 # where one inline content surely ends: a blank line, or a column-0 list item or heading
 _INLINE_END_RE = re.compile(r"\n[ \t]*\n|\n(?=(?:[-+*]|1[.)])[ \t]+\S|#{1,6}(?:[ \t]|$))")
@@ -466,7 +469,10 @@ class Walk:
             elif name == "autolink":
                 raw = self.text[s + 1 : e - 1]
                 url = raw if ":" in raw else "mailto:" + raw
-                text = self.tree_text(_link_text(self.text, node.children, items))
+                if _AUTOLINK_TEXT_AS_WRITTEN:  # what its one text node says, unread
+                    text = self.tree_text(raw.strip() or None)
+                else:
+                    text = self.tree_text(_link_text(self.text, node.children, items))
                 fp._link(
                     LinkKind.AUTOLINK,
                     url,
