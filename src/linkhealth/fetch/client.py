@@ -50,6 +50,7 @@ from linkhealth.fetch.result import KEPT_HEADERS, Outcome
 from linkhealth.fetch.wire import Wire
 from linkhealth.mediatypes import HTML_CONTENT_TYPES, PDF_CONTENT_TYPES, media_type
 from linkhealth.models import HTTP_SCHEMES, ErrorKind, Redirect
+from linkhealth.pageregion import region_end
 from linkhealth.weburl import DEFAULT_PORTS, host_key, plain_url
 
 if TYPE_CHECKING:
@@ -60,9 +61,6 @@ if TYPE_CHECKING:
 BeforeRequest = Callable[[str], Awaitable[None]]
 
 ACCEPT_HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
-_HEAD_END = re.compile(rb"</head\s*>", re.I)
-# After </head>, keep at most this much of what already arrived (the first heading).
-AFTER_HEAD_BYTES = 4096
 # Of a PDF, read this much: the document-information /Title is usually near the start.
 PDF_READ_BYTES = 64 * 1024
 # A JSON or plain-text body is read only when asked for (oEmbed follow-ups, archive
@@ -507,10 +505,10 @@ async def _read_chunks(
             continue
         buf += data
         if stop_at_head:
-            match = _HEAD_END.search(buf, scan_from, cap)
-            if match is not None:
-                # Keep what already arrived after </head> (up to a little), never wait for more.
-                return bytes(buf[: min(match.end() + AFTER_HEAD_BYTES, cap)]), False
+            end = region_end(buf, scan_from, cap)
+            if end is not None:
+                # Keep what already arrived of the metadata region, never wait for more.
+                return bytes(buf[: min(end, cap)]), False
             scan_from = max(0, min(len(buf), cap) - 8)
         if len(buf) >= cap:
             if not late_head or read >= limit or _HEAD_SEEN.search(buf, 0, cap):

@@ -1,7 +1,8 @@
 """The parsed head of one page: a bounded parse with selectolax, read once into plain data.
 
-Only the head region and a little of the body is parsed (:data:`BODY_EXTRA_CHARS`
-after ``</head>``), and the region is cut where block elements nest deeper
+Only the metadata region is parsed (:func:`metadata_text`: the head and
+:data:`~linkhealth.pageregion.AFTER_HEAD_BYTES` after ``</head>``, the one rule the
+fetcher reads by), and the region is cut where block elements nest deeper
 than :data:`MAX_BLOCK_DEPTH` — HTML tree building is quadratic in nesting
 depth, so 40,000 nested ``<div>`` must never reach the parser.
 """
@@ -19,9 +20,10 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from linkhealth.meta import selectors as sel
+from linkhealth.meta.charset import decode_body
 from linkhealth.meta.urls import resolve_http_url
+from linkhealth.pageregion import AFTER_HEAD_BYTES, metadata_bytes
 
-BODY_EXTRA_CHARS = 16 * 1024  # body text parsed after </head>, for <h1> and the first paragraph
 MAX_REGION_CHARS = 512 * 1024
 MAX_BLOCK_DEPTH = 256
 MAX_TAG_ATTRIBUTES = 256  # lexbor's attribute handling is quadratic in attributes per tag
@@ -89,10 +91,22 @@ def hostile_offset(text: str) -> int | None:
     return min(offsets) if offsets else None
 
 
+def metadata_text(body: bytes, content_type: str | None) -> str:
+    """The text of an HTML page's metadata region (:mod:`linkhealth.pageregion`), the same
+    whether the fetcher kept the region only or the whole page: every metadata read of a
+    page's bytes starts here."""
+    return decode_body(metadata_bytes(body), content_type)
+
+
 def head_region(text: str) -> str:
-    """The part of a page worth parsing for metadata."""
+    """The part of a page's text worth parsing for metadata.
+
+    After ``</head>`` at most :data:`~linkhealth.pageregion.AFTER_HEAD_BYTES` characters:
+    where :func:`metadata_text` cut the bytes this keeps them all (a character takes at
+    least one byte); it bounds the text of an encoding that hides ``</head>`` from the byte
+    search (UTF-16) by the same limit."""
     end = _HEAD_END.search(text, 0, MAX_REGION_CHARS)
-    stop = min(end.end() + BODY_EXTRA_CHARS, MAX_REGION_CHARS) if end else MAX_REGION_CHARS
+    stop = min(end.end() + AFTER_HEAD_BYTES, MAX_REGION_CHARS) if end else MAX_REGION_CHARS
     region = drop_crowded_tags(text[:stop])
     deep = deep_nesting_offset(region)
     return region[:deep] if deep is not None else region

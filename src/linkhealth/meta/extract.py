@@ -1,4 +1,4 @@
-"""Entry points: fetched bytes to :class:`PageMeta`, to anchors, to the first heading."""
+"""Entry points: fetched bytes to :class:`PageMeta` and to anchors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from selectolax.lexbor import LexborHTMLParser
 from linkhealth.htmlanchor import element_anchors
 from linkhealth.meta import quirks
 from linkhealth.meta.charset import decode_body
-from linkhealth.meta.document import MAX_REGION_CHARS, hostile_offset, parse_page
+from linkhealth.meta.document import MAX_REGION_CHARS, hostile_offset, metadata_text, parse_page
 from linkhealth.meta.fields import Fallbacks, fallback_key, page_fields
 from linkhealth.meta.kinds import page_kind, reported_type
 from linkhealth.meta.pdf import pdf_title
@@ -49,7 +49,7 @@ def _extract(
 ) -> PageMeta:
     kind = page_kind(body, content_type)
     if kind == "html":
-        page = parse_page(decode_body(body, content_type), url)
+        page = parse_page(metadata_text(body, content_type), url)
         meta, more = page_fields(page, content_type)
         if fallbacks is not None and (more.titles or more.descriptions):
             fallbacks[fallback_key(url)] = more
@@ -66,18 +66,6 @@ def _safe_type(body: bytes, content_type: str | None) -> str | None:
         return clean_text(reported_type(body, content_type), 255)
     except Exception:  # pragma: no cover - reported_type is total
         return None
-
-
-def heading_text(body: bytes, content_type: str | None) -> str | None:
-    """The first ``<h1>`` of an HTML page, sanitised (for soft-404 detection), or ``None``."""
-    if page_kind(body, content_type) != "html":
-        return None
-    page = parse_page(decode_body(body, content_type), "")
-    for raw in page.h1:
-        text = clean_text(raw, DEFAULT_TITLE_MAX)
-        if text:
-            return text
-    return None
 
 
 def page_anchors(body: bytes, content_type: str | None) -> set[str]:
