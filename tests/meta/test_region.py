@@ -33,23 +33,10 @@ def _page(paragraph_at: int) -> bytes:
 def _check(pool_host: Any, tmp_path: Path, links: list[str], name: str) -> dict[str, Any]:
     lst = tmp_path / f"{name}.md"
     lst.write_text("".join(f"- {link}\n" for link in links), encoding="utf-8")
-    result = CliRunner().invoke(
-        cli,
-        [
-            "check",
-            str(lst),
-            "--format",
-            "json",
-            "--no-reports",
-            "--check-fragments",
-            "--store",
-            str(tmp_path / f"{name}.sqlite"),
-            "--resolve",
-            f"pages.test={pool_host.target}",
-            "--host-interval",
-            "0",
-        ],
-    )
+    store = str(tmp_path / f"{name}.sqlite")
+    flags = ["--format", "json", "--no-reports", "--check-fragments", "--host-interval", "0"]
+    where = ["--store", store, "--resolve", f"pages.test={pool_host.target}"]
+    result = CliRunner().invoke(cli, ["check", str(lst), *flags, *where])
     assert result.exit_code == 0, result.output
     return {r["url"].split("#")[0]: r for r in json.loads(result.stdout)["results"]}
 
