@@ -50,10 +50,17 @@ def _child(path: str, engine: str) -> None:
 
 
 def _command(path: Path, *, split: bool = True) -> dict[str, float]:
-    """``linkhealth extract PATH --format json -o OUT`` in a fresh process: wall and CPU
-    seconds from the start of the interpreter, its peak RSS and its worker's (the second
-    process a large file is parsed in: parse/split.py), the most both held at once
-    (sampled: RSS and PSS), the occurrences written."""
+    """``linkhealth extract PATH --format json -o OUT`` in a fresh process, twice: timed
+    (wall and CPU seconds from the start of the interpreter, its peak RSS), then sampled
+    from /proc (its worker's peak RSS — the second process a large file is parsed in:
+    parse/split.py — and the most both held at once, RSS and PSS). Reading /proc every
+    10 ms costs CPU and takes the processes' memory locks: it would slow the timed run."""
+    timed = _command_run(path, split=split, sample=False)
+    sampled = _command_run(path, split=split, sample=True)
+    return {**sampled, **{k: timed[k] for k in ("seconds", "cpu_seconds", "worker_cpu_seconds")}}
+
+
+def _command_run(path: Path, *, split: bool, sample: bool) -> dict[str, float]:
     out = path.with_suffix(".json")
     code = (
         "import resource, sys\n"
@@ -74,11 +81,13 @@ def _command(path: Path, *, split: bool = True) -> dict[str, float]:
         [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env
     )
     sampler = _TreeSampler(proc.pid)
-    sampler.start()
+    if sample:
+        sampler.start()
     stdout, _ = proc.communicate()
     wall = time.perf_counter() - start
-    sampler.stop.set()
-    sampler.join()
+    if sample:
+        sampler.stop.set()
+        sampler.join()
     assert proc.returncode == 0, proc.returncode
     cpu, peak_kib, worker_cpu = stdout.split()
     worker_kib = max((v for pid, v in sampler.hwm.items() if pid != proc.pid), default=0)
