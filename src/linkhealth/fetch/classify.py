@@ -32,6 +32,7 @@ from linkhealth.fetch.guard import AddressBlocked
 from linkhealth.fetch.hosts import HostThrottled
 from linkhealth.fetch.result import Outcome
 from linkhealth.models import UNSAFE_SCHEMES, ErrorKind, Verdict
+from linkhealth.pageregion import metadata_bytes
 from linkhealth.statuses import StatusRanges as StatusRanges  # parsed when settings load
 from linkhealth.weburl import host_key
 
@@ -52,7 +53,14 @@ NETWORK_KINDS = frozenset({ErrorKind.DNS, ErrorKind.CONNECT, ErrorKind.REFUSED, 
 
 # Bot-challenge pages: byte patterns looked for in the first bytes of a body.
 # Looked for in the lowercased first bytes: markers anywhere, titles right after <title>.
-CHALLENGE_MARKERS = (b"_cf_chl_opt", b"challenge-platform")
+# Only what a challenge page itself carries: its options object and the orchestration
+# script it loads. Not the bare "challenge-platform": Cloudflare's JavaScript Detections
+# put /cdn-cgi/challenge-platform/scripts/jsd/main.js into ordinary pages it serves.
+CHALLENGE_MARKERS = (
+    b"_cf_chl_opt",
+    b"challenge-platform/h/b/orchestrate/",
+    b"challenge-platform/h/g/orchestrate/",
+)
 CHALLENGE_TITLE = re.compile(
     rb"\s*(?:just a moment(?:\.\.\.|\xe2\x80\xa6)|attention required!? \| cloudflare|ddos-guard)"
 )
@@ -225,7 +233,9 @@ def is_challenge(headers: dict[str, str], body: bytes) -> bool:
         return True
     # One lowercased copy and plain substring searches: case-insensitive regexes over
     # 16 KiB of every page cost more than the rest of a response's classification.
-    head = body[:CHALLENGE_SNIFF_BYTES].lower()
+    # Only the page's metadata region (the head and a little after it): a page read whole
+    # for --check-fragments is judged on the same bytes as when it is read as usual.
+    head = metadata_bytes(body[:CHALLENGE_SNIFF_BYTES]).lower()
     if any(marker in head for marker in CHALLENGE_MARKERS):
         return True
     at = head.find(b"<title>")
