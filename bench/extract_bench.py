@@ -236,6 +236,8 @@ def _print_command(row: dict[str, float], name: str) -> None:
         f"{row['occurrences']:.0f} occurrences in {row['seconds']:.2f} s "
         f"({row['cpu_seconds']:.2f} s CPU), peak RSS {row['peak_rss_mib']:.1f} MiB"
     )
+    if not row["worker_cpu_seconds"] and name == "two processes":
+        print("  no worker was started: no idle core (load average), or the file too small")
     if row["worker_cpu_seconds"]:
         print(
             f"  its worker: {row['worker_cpu_seconds']:.2f} s CPU, peak RSS "

@@ -35,7 +35,7 @@ def _key(result: ParseResult) -> tuple[list[dict[str, object]], list[dict[str, o
 def merges(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Small chunks; counts the worker results merged (one per split parse)."""
     monkeypatch.setattr(markdown, "CHUNK_CHARS", 300)
-    monkeypatch.setattr(split, "_two_cores", lambda: True)  # the same on one core, slower
+    monkeypatch.setattr(split, "_free_core", lambda: True)  # the same on a busy machine
     merged: list[int] = []
     real = split._merge
 
@@ -147,6 +147,22 @@ def test_a_failing_worker_leaves_one_process(merges: list[int]) -> None:
         assert _key(extract_text(text, "f.md", worker=worker)) == _key(one)
         assert worker.proc.returncode is not None  # ended, not left behind
     assert merges == []
+
+
+@pytest.mark.parametrize(
+    ("cores", "load", "free"), [(2, 0.3, True), (2, 1.0, True), (2, 1.6, False), (1, 0.0, False)]
+)
+def test_a_worker_only_with_an_idle_core(
+    cores: int, load: float, free: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a busy machine the worker would only share a core with the parent."""
+    monkeypatch.setattr(split.os, "sched_getaffinity", lambda _: set(range(cores)))
+    monkeypatch.setattr(split.os, "getloadavg", lambda: (load, load, load))
+    assert split._free_core() is free
+    worker = Worker.start()
+    assert (worker is not None) is free
+    if worker is not None:
+        worker.cancel()
 
 
 def test_no_worker_without_a_process() -> None:

@@ -21,11 +21,11 @@ middle of the file. What the two walks share across it is exchanged exactly:
   reads every later text): the worker says whether any text of its half would read
   differently with the flag set; if so and the parent's half set it, one process parses.
 
-Below :data:`SPLIT_MIN_BYTES`, on one core, without a heading to cut at, or when the
-worker fails in any way (it cannot start, exits badly, writes a short or unreadable
-result, does not finish), the file is parsed in one process: nothing lost, nothing
-printed. A region the Rust parser cannot take is parsed by the fallback, as in one
-process.
+Below :data:`SPLIT_MIN_BYTES`, without a second idle core (one core, or a load average
+that leaves none), without a heading to cut at, or when the worker fails in any way (it
+cannot start, exits badly, writes a short or unreadable result, does not finish), the
+file is parsed in one process: nothing lost, nothing printed. A region the Rust parser
+cannot take is parsed by the fallback, as in one process.
 """
 
 from __future__ import annotations
@@ -80,12 +80,12 @@ class Worker:
 
     @classmethod
     def start(cls, argv: list[str] | None = None) -> Worker | None:
-        """A worker, or None (one core, or no process could be started). ``argv``: the
-        command that runs :func:`main` (tests give a failing one)."""
+        """A worker, or None (no idle core, or no process could be started). ``argv``:
+        the command that runs :func:`main` (tests give a failing one)."""
         import subprocess
         import tempfile
 
-        if not _two_cores() or not sys.executable or getattr(sys, "frozen", False):
+        if not _free_core() or not sys.executable or getattr(sys, "frozen", False):
             return None  # (a frozen program would not run "-c")
         files: list[IO[bytes]] = []
         try:
@@ -183,11 +183,19 @@ def start_worker(path: Path) -> Worker | None:
     return Worker.start() if size >= SPLIT_MIN_BYTES else None
 
 
-def _two_cores() -> bool:
+def _free_core() -> bool:
+    """Whether a second core is likely idle: two or more usable, and the 1-minute load
+    average leaves one (on a busy machine the worker only shares a core with the
+    parent: more CPU in all, no sooner done)."""
     try:
-        return len(os.sched_getaffinity(0)) >= 2
+        usable = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return (os.cpu_count() or 1) >= 2
+        usable = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not known here
+        load = 0.0
+    return usable >= 2 and load <= usable - 1
 
 
 def _worker_argv() -> list[str]:
