@@ -280,8 +280,12 @@ def test_host_interval_spaces_request_starts(pool: ServerPool) -> None:
     starts = sorted(r.at for r in a.requests)
     gaps = [b - a_ for a_, b in itertools.pairwise(starts)]
     # Starts are spaced by the client; the server sees the first request late by the
-    # time its connection took to open (later ones reuse it), up to ~10 ms under load.
-    assert min(gaps[1:]) >= 0.09 and gaps[0] >= 0.07
+    # time its connection took to open (later ones reuse it), up to ~10 ms under load,
+    # and a loaded machine may see any one request late (that gap shorter, the next one
+    # longer by as much): every gap well over half the interval, and on average a whole
+    # one (with no interval, or half of it, both fail).
+    assert min(gaps) >= 0.06, gaps
+    assert (starts[-1] - starts[1]) / (len(starts) - 2) >= 0.095, gaps
 
 
 def test_busiest_host_starts_first(pool: ServerPool) -> None:
