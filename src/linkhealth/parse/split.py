@@ -199,13 +199,18 @@ def _free_core() -> bool:
 
 
 def _worker_argv() -> list[str]:
-    """The worker runs the parent's own linkhealth (not another one on its path)."""
+    """The worker runs the parent's own linkhealth (not another one on its path).
+
+    ``-P``: nothing from the current directory is imported (``-c`` would put it first on
+    the path: a repository's own ``json.py`` would run in the worker). The parent's
+    folder goes first only when it is not on the path already (an installed linkhealth's
+    is site-packages, which must stay after the standard library)."""
     root = str(Path(linkhealth.__file__).resolve().parent.parent)
     code = (
-        f"import sys; sys.path.insert(0, {root!r}); "
+        f"import sys; r = {root!r}; r in sys.path or sys.path.insert(0, r); "
         "from linkhealth.parse.split import main; raise SystemExit(main())"
     )
-    return [sys.executable, "-c", code]
+    return [sys.executable, "-P", "-c", code]
 
 
 # ---- the parent -------------------------------------------------------------------
