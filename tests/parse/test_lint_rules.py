@@ -125,6 +125,20 @@ def test_duplicates_are_warnings_naming_every_place() -> None:
     assert all("lines 1, 2" in f.message for f in findings)
 
 
+def test_many_copies_of_a_url_name_a_few_lines_each() -> None:
+    # Every copy has its finding; each names ten lines and counts the rest (naming every
+    # line grew the output with the square of the copies).
+    md = "".join(f"- https://a.example/same\n- https://b.example/{i}\n" for i in range(1200))
+    findings = extract_text(md, "t.md").findings
+    assert [f.line for f in findings] == list(range(1, 2400, 2))
+    first = findings[0].message
+    assert first == (
+        "https://a.example/same appears 1,200 times in this file "
+        "(lines 1, 3, 5, 7, 9, 11, 13, 15, 17, 19 and 1,190 more)"
+    )
+    assert {f.message for f in findings} == {first}
+
+
 @pytest.mark.parametrize(
     "text",
     [
