@@ -150,14 +150,21 @@ def test_a_failing_worker_leaves_one_process(merges: list[int]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("cores", "load", "free"), [(2, 0.3, True), (2, 1.0, True), (2, 1.6, False), (1, 0.0, False)]
+    ("cores", "loadavg", "free"),
+    [
+        (2, "0.35 1.15 2.44 1/180 12345", True),  # only this process runnable
+        (2, "1.90 1.15 2.44 2/180 12345", False),  # another one: it would share a core
+        (4, "3.00 3.00 3.00 3/180 12345", True),
+        (1, "0.00 0.00 0.00 1/180 12345", False),
+    ],
 )
 def test_a_worker_only_with_an_idle_core(
-    cores: int, load: float, free: bool, monkeypatch: pytest.MonkeyPatch
+    cores: int, loadavg: str, free: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On a busy machine the worker would only share a core with the parent."""
+    (tmp_path / "loadavg").write_text(loadavg + "\n")
+    monkeypatch.setattr(split, "_LOADAVG", tmp_path / "loadavg")
     monkeypatch.setattr(split.os, "sched_getaffinity", lambda _: set(range(cores)))
-    monkeypatch.setattr(split.os, "getloadavg", lambda: (load, load, load))
     assert split._free_core() is free
     worker = Worker.start()
     assert (worker is not None) is free

@@ -21,8 +21,8 @@ middle of the file. What the two walks share across it is exchanged exactly:
   reads every later text): the worker says whether any text of its half would read
   differently with the flag set; if so and the parent's half set it, one process parses.
 
-Below :data:`SPLIT_MIN_BYTES`, without a second idle core (one core, or a load average
-that leaves none), without a heading to cut at, or when the worker fails in any way (it
+Below :data:`SPLIT_MIN_BYTES`, without a second idle core (one core, or another task
+runnable), without a heading to cut at, or when the worker fails in any way (it
 cannot start, exits badly, writes a short or unreadable result, does not finish), the
 file is parsed in one process: nothing lost, nothing printed. A region the Rust parser
 cannot take is parsed by the fallback, as in one process.
@@ -184,18 +184,28 @@ def start_worker(path: Path) -> Worker | None:
 
 
 def _free_core() -> bool:
-    """Whether a second core is likely idle: two or more usable, and the 1-minute load
-    average leaves one (on a busy machine the worker only shares a core with the
-    parent: more CPU in all, no sooner done)."""
+    """Whether a second core is idle now: two or more usable, and no task but this one
+    runnable (/proc/loadavg; where there is none, a 1-minute load average that leaves a
+    core). On a busy machine the worker would only share a core with the parent: more
+    CPU in all, no sooner done. (The load average also counts this program's own last
+    minutes: run twice in a row, it would keep the worker off.)"""
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         usable = os.cpu_count() or 1
+    if usable < 2:
+        return False
     try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # not known here
-        load = 0.0
-    return usable >= 2 and load <= usable - 1
+        running = int(_LOADAVG.read_text().split()[3].split("/")[0])  # this one included
+    except (OSError, ValueError, IndexError):
+        try:
+            return os.getloadavg()[0] <= usable - 1
+        except (AttributeError, OSError):  # not known here
+            return True
+    return running - 1 <= usable - 2
+
+
+_LOADAVG = Path("/proc/loadavg")
 
 
 def _worker_argv() -> list[str]:
