@@ -95,7 +95,7 @@ def simulate(args: argparse.Namespace, seed: int) -> dict[str, float]:
         rng=random.Random(seed),
         is_slow=lambda j: j.slow,
         tries_left=lambda j: RETRIES - j.spent,
-        start_by=lambda j: j.first + DEADLINE - (RETRIES + 1 - j.spent) * PER_TRY,
+        start_by=lambda j: j.first + DEADLINE - (RETRIES + 1 - j.spent) * PER_TRY - TIMEOUT,
     )
     sim = Sim(host, w.seed, state, host in w.rate_limited, own_first={})
     links = [link for link in w.links if link.host == host]

@@ -133,10 +133,11 @@ def _is_slow(job: _Job) -> bool:
 class _TryBudget:
     """What a URL's retries have left (for its host's queue; holds no run)."""
 
-    __slots__ = ("per_try", "retries")
+    __slots__ = ("per_try", "retries", "timeout")
 
     def __init__(self, settings: Settings) -> None:
         self.retries = settings.retries
+        self.timeout = settings.timeout
         # A try's longest share of the budget: a whole timeout and the longest backoff.
         self.per_try = settings.timeout + 1.5 * settings.backoff_base * 2.0**settings.retries
 
@@ -144,9 +145,10 @@ class _TryBudget:
         return self.retries - job.spent
 
     def start_by(self, job: _Job) -> float:
-        """The latest start of a retry that leaves the URL's budget room for every try
-        it has left."""
-        return job.deadline - (self.retries + 1 - job.spent) * self.per_try
+        """The latest time a retry may be let wait behind new URLs: its URL's budget must
+        still hold every try it has left after the retry waits for a slot, and a slot may
+        be held by a request that hangs for a whole timeout."""
+        return job.deadline - (self.retries + 1 - job.spent) * self.per_try - self.timeout
 
 
 class _HopPaused(Exception):
