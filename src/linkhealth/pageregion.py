@@ -15,7 +15,11 @@ import re
 #: Bytes of the body after ``</head>`` that metadata reads (and an ordinary read keeps).
 AFTER_HEAD_BYTES = 4096
 
-HEAD_END = re.compile(rb"</head\s*>", re.I)
+#: Where a head ends: an end tag's name, then only HTML's (ASCII) whitespace.
+HEAD_END_PATTERN = r"</head\s*>"
+HEAD_END = re.compile(HEAD_END_PATTERN.encode("ascii"), re.I)
+#: The same rule over decoded text (metadata's region of a page it could not cut as bytes).
+HEAD_END_TEXT = re.compile(HEAD_END_PATTERN, re.I | re.ASCII)
 
 
 def region_end(data: bytes | bytearray, start: int = 0, stop: int | None = None) -> int | None:

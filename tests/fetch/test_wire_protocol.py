@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from linkhealth.config import RequestMethod
-from linkhealth.fetch.wire import MAX_HEADERS, Connection, Wire
+from linkhealth.fetch.wire import MAX_HEADERS, Body, Connection, Wire
 from linkhealth.meta import extract_meta
 from linkhealth.models import ErrorKind, Verdict
 from support.fetchkit import fast, run
@@ -362,3 +362,23 @@ def test_a_kept_socket_whose_unread_body_paused_it_is_read_again() -> None:
 
     conn = asyncio.run(main())
     assert (conn.chunks, conn.buffered, conn.paused, Transport.resumed) == ([], 0, False, 1)
+
+
+def test_a_closed_body_reads_nothing_more() -> None:
+    """Unit test of Body.read_chunk after aclose: the connection went back to the pool, so
+    bytes it holds now may be the next answer's (no caller reads on; nothing may leak)."""
+
+    async def main() -> bytes:
+        wire = Wire(
+            resolver=None,  # type: ignore[arg-type]
+            socket_factory=lambda info: socket.socket(),
+            ssl_context=lambda: None,  # type: ignore[arg-type,return-value]
+            limit_per_host=4,
+        )
+        conn = Connection(wire, ("http", "a.test", 80, None))
+        body = Body(conn, 1.0)
+        body._closed = True  # as aclose() leaves it, without a pool to return to
+        conn.chunks, conn.buffered = [b"HTTP/1.1 200 OK\r\n"], 17  # the next answer's
+        return await body.read_chunk()
+
+    assert asyncio.run(main()) == b""

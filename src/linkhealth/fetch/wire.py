@@ -322,11 +322,13 @@ class Body(httpx.AsyncByteStream):
         """The body bytes that arrived since the last call; ``b""`` at the end."""
         conn = self._conn
         while True:
+            if self._closed:  # first: a kept socket's bytes may be the next answer's
+                return b""
             if conn.chunks:
                 return conn.take()
             if conn.error is not None:
                 raise conn.error
-            if conn.complete or self._closed:
+            if conn.complete:
                 return b""
             await conn.wait(self._timeout, "body bytes")
 

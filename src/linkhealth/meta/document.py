@@ -22,7 +22,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from linkhealth.meta import selectors as sel
 from linkhealth.meta.charset import decode_body
 from linkhealth.meta.urls import resolve_http_url
-from linkhealth.pageregion import AFTER_HEAD_BYTES, metadata_bytes
+from linkhealth.pageregion import AFTER_HEAD_BYTES, HEAD_END_TEXT, metadata_bytes
 
 MAX_REGION_CHARS = 512 * 1024
 MAX_BLOCK_DEPTH = 256
@@ -33,7 +33,6 @@ MAX_JSONLD_SCRIPTS = 20
 MAX_JSONLD_CHARS = 256 * 1024
 MAX_TEXT_CHARS = 64 * 1024  # raw characters kept from one element's text before sanitising
 
-_HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
 # Elements whose start tag makes the HTML tree builder walk the stack of open
 # elements; <p>/<li>/<dd>/<dt> close their own siblings and do not nest by accident.
 _BLOCK_TAG = re.compile(
@@ -105,7 +104,7 @@ def head_region(text: str) -> str:
     where :func:`metadata_text` cut the bytes this keeps them all (a character takes at
     least one byte); it bounds the text of an encoding that hides ``</head>`` from the byte
     search (UTF-16) by the same limit."""
-    end = _HEAD_END.search(text, 0, MAX_REGION_CHARS)
+    end = HEAD_END_TEXT.search(text, 0, MAX_REGION_CHARS)
     stop = min(end.end() + AFTER_HEAD_BYTES, MAX_REGION_CHARS) if end else MAX_REGION_CHARS
     region = drop_crowded_tags(text[:stop])
     deep = deep_nesting_offset(region)
