@@ -208,9 +208,11 @@ def run_checker(
 
 
 def outage_run(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    """The same list with no network: every host name unresolvable (``hN.invalid``)."""
+    """The same list with no network: every host name unresolvable (``hN.example.test``:
+    asked of the system's resolver, as a real name is with no network; ``.invalid`` names
+    are answered at once without asking it, which would measure no look-up at all)."""
     w = generate(args.links, args.hosts, args.seed, 1, args.rate_limited)
-    text = re.sub(r"http://127\.0\.(\d+)\.(\d+):1/", r"http://h\1x\2.invalid/", w.markdown())
+    text = re.sub(r"http://127\.0\.(\d+)\.(\d+):1/", r"http://h\1x\2.example.test/", w.markdown())
     out, load, wall, cpu, rss, code = run_checker(name, args, tmp, text)
     report: dict[str, Any] = {"run": name, "load_1min": round(load, 2), "exit": code}
     report |= {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(rss, 1)}
