@@ -28,13 +28,18 @@ from dataclasses import dataclass
 from bench.workload import BURST, RATE, Link, generate, latency
 
 import linkhealth.fetch.hosts as hosts_module
+from linkhealth.config import Settings
+from linkhealth.fetch.engine import _TryBudget
 from linkhealth.fetch.hosts import HostState
 
 TIMEOUT = 5.0
 RETRIES = 2
 BACKOFF = 0.5
 DEADLINE = 60.0  # the URL's budget (the default)
-PER_TRY = TIMEOUT + 1.5 * BACKOFF * 2**RETRIES  # as the engine's start_by
+# The engine's own rule for how long a retry may wait behind new URLs (one place).
+BUDGET = _TryBudget(
+    Settings(timeout=TIMEOUT, retries=RETRIES, backoff_base=BACKOFF, url_deadline=DEADLINE)
+)
 CLOCK = [0.0]
 
 
@@ -95,7 +100,9 @@ def simulate(args: argparse.Namespace, seed: int) -> dict[str, float]:
         rng=random.Random(seed),
         is_slow=lambda j: j.slow,
         tries_left=lambda j: RETRIES - j.spent,
-        start_by=lambda j: j.first + DEADLINE - (RETRIES + 1 - j.spent) * PER_TRY - TIMEOUT,
+        start_by=lambda j: BUDGET.start_by(
+            types.SimpleNamespace(deadline=j.first + DEADLINE, spent=j.spent)  # type: ignore[arg-type]
+        ),
     )
     sim = Sim(host, w.seed, state, host in w.rate_limited, own_first={})
     links = [link for link in w.links if link.host == host]

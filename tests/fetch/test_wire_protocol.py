@@ -336,6 +336,18 @@ def test_a_cancelled_waiter_does_not_cancel_a_shared_look_up() -> None:
     assert answer == [{"host": "127.0.0.2", "port": 80, "family": socket.AF_INET, "proto": 0}]
 
 
+def _bare_connection() -> Connection:
+    """A connection of a wire with no resolver or socket (for unit tests of its state);
+    built inside a running loop."""
+    wire = Wire(
+        resolver=None,  # type: ignore[arg-type]
+        socket_factory=lambda info: socket.socket(),
+        ssl_context=lambda: None,  # type: ignore[arg-type,return-value]
+        limit_per_host=4,
+    )
+    return Connection(wire, ("http", "a.test", 80, None))
+
+
 def test_a_kept_socket_whose_unread_body_paused_it_is_read_again() -> None:
     """Unit test of Connection.drop_unread (the paused case cannot be timed from a
     server): a whole answer whose unread rest paused the socket goes back to the pool
@@ -348,13 +360,7 @@ def test_a_kept_socket_whose_unread_body_paused_it_is_read_again() -> None:
             Transport.resumed += 1
 
     async def main() -> Connection:
-        wire = Wire(
-            resolver=None,  # type: ignore[arg-type]
-            socket_factory=lambda info: socket.socket(),
-            ssl_context=lambda: None,  # type: ignore[arg-type,return-value]
-            limit_per_host=4,
-        )
-        conn = Connection(wire, ("http", "a.test", 80, None))
+        conn = _bare_connection()
         conn.transport = Transport()  # type: ignore[assignment]
         conn.chunks, conn.buffered, conn.paused = [b"x" * 300_000], 300_000, True
         conn.drop_unread()
@@ -369,13 +375,7 @@ def test_a_closed_body_reads_nothing_more() -> None:
     bytes it holds now may be the next answer's (no caller reads on; nothing may leak)."""
 
     async def main() -> bytes:
-        wire = Wire(
-            resolver=None,  # type: ignore[arg-type]
-            socket_factory=lambda info: socket.socket(),
-            ssl_context=lambda: None,  # type: ignore[arg-type,return-value]
-            limit_per_host=4,
-        )
-        conn = Connection(wire, ("http", "a.test", 80, None))
+        conn = _bare_connection()
         body = Body(conn, 1.0)
         body._closed = True  # as aclose() leaves it, without a pool to return to
         conn.chunks, conn.buffered = [b"HTTP/1.1 200 OK\r\n"], 17  # the next answer's
