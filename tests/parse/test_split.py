@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,35 @@ def test_a_worker_only_with_an_idle_core(
         worker.cancel()
 
 
+@pytest.mark.timeout(30)
+def test_a_stalled_worker_never_holds_the_parent(
+    merges: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that reads nothing: the parent's messages (here ~90 KB of definitions
+    before the cut that the second half uses) never wait for it, the parent waits for its
+    result only so long, then parses in one process."""
+    monkeypatch.setattr(split, "WORKER_GRACE", 1.0)
+    sent: list[int] = []
+    real = Worker.seed
+
+    def seed(self: Worker, seeds: list[split.Seed]) -> bool:
+        sent.append(len(seeds))
+        return real(self, seeds)
+
+    monkeypatch.setattr(Worker, "seed", seed)
+    defs = "".join(f"[label-{i:05}]: https://d.test/{i}\n\n" for i in range(1500))
+    uses = "\n\n".join(f"[u][label-{i:05}]" for i in range(1500))
+    text = f"# A\n\n{defs}\n# B\n\n{uses}\n\n# C\n\n" + "filler line\n\n" * 3000
+    worker = Worker.start([sys.executable, "-c", "import time; time.sleep(60)"])
+    assert worker is not None
+    started = time.monotonic()
+    got = extract_text(text, "f.md", worker=worker)
+    assert time.monotonic() - started < 20
+    assert sent == [1500]  # cut at "# B": all of them sent
+    assert _key(got) == _key(extract_text(text, "f.md"))
+    assert len(got.occurrences) == 1500 and merges == []
+
+
 def test_no_worker_without_a_process() -> None:
     assert Worker.start(["/nonexistent/python", "-c", "pass"]) is None
 
@@ -179,9 +209,9 @@ def test_no_worker_without_a_process() -> None:
 def test_a_worker_refusing_its_half_means_the_fallback(merges: list[int]) -> None:
     """Where one process would hand the file to markdown-it-py, so does the split."""
     code = (
-        "import json, marshal, os, sys\n"
-        "h = json.loads(sys.stdin.buffer.readline())\n"
-        "os.write(h['out_fd'], marshal.dumps({'version': 1, 'status': 'unsafe'}))\n"
+        "import marshal, os, sys\n"
+        "sys.stdin.buffer.readline()\n"  # the header is there: the half is the worker's
+        "os.write(int(sys.argv[2]), marshal.dumps({'version': 1, 'status': 'unsafe'}))\n"
     )
     text = _document(5)
     worker = Worker.start([sys.executable, "-c", code])

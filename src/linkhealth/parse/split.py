@@ -62,6 +62,8 @@ SPLIT_MIN_BYTES = 2_000_000
 #: (CPU seconds on the bench list: at 0.48 both walks end together, at 0.55 the worker
 #: had waited 0.65 s; 0.50 for the worker's wait for its definitions, which is no CPU).
 PARENT_SHARE = 0.50
+#: Seconds a worker may take beyond ten times the parent's walk (then one process parses).
+WORKER_GRACE = 60.0
 _VERSION = 1  # of what the worker writes
 _KINDS = {k.value: k for k in LinkKind}
 _SEVERITIES = {s.value: s for s in Severity}
@@ -75,7 +77,7 @@ class Worker:
 
     def __init__(self, proc: subprocess.Popen[bytes], data: IO[bytes], out: IO[bytes]) -> None:
         self.proc = proc
-        self.data = data  # the half, as UTF-8
+        self.data = data  # the half, as UTF-8, then the messages
         self.out = out  # what the worker found (marshal)
 
     @classmethod
@@ -94,7 +96,8 @@ class Worker:
             out = tempfile.TemporaryFile()  # noqa: SIM115
             files.append(out)
             proc = subprocess.Popen(
-                argv or _worker_argv(),
+                # the files' descriptors as its arguments (the messages are in "data")
+                [*(argv or _worker_argv()), str(data.fileno()), str(out.fileno())],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -107,11 +110,17 @@ class Worker:
         return cls(proc, data, out)
 
     def _say(self, message: object, *, last: bool = False) -> bool:
-        """One line to the worker; False if it is gone."""
+        """A message to the worker; False if it is gone. It is written to the data file,
+        and where it is to the pipe: a line of a few bytes (three in all), so that a write
+        to the pipe never waits for a worker that does not read it."""
         stdin = self.proc.stdin
+        body = json.dumps(message).encode("utf-8")
         try:
             assert stdin is not None
-            stdin.write(json.dumps(message).encode("utf-8") + b"\n")
+            at = self.data.seek(0, os.SEEK_END)
+            self.data.write(body)
+            self.data.flush()
+            stdin.write(b"%d %d\n" % (at, len(body)))
             stdin.flush()
             if last:
                 stdin.close()
@@ -120,14 +129,18 @@ class Worker:
         return True
 
     def send(self, header: dict[str, Any], half: bytes) -> bool:
-        """The half (written before the header that names it)."""
+        """The half (at the start of the data file, before the header that names it)."""
         try:
             self.data.write(half)
             self.data.flush()
         except OSError:
             return False
-        files = {"data_fd": self.data.fileno(), "out_fd": self.out.fileno()}
-        return self._say({**header, **files, "bytes": len(half)})
+        return self._say({**header, "bytes": len(half)})
+
+    def defined(self, keys: set[str]) -> bool:
+        """The labels defined before the cut (a superset): a worker whose half may use
+        none of them walks on without waiting for :meth:`seed`."""
+        return self._say({"defined": sorted(keys)})
 
     def seed(self, seeds: list[Seed]) -> bool:
         """The definitions before the cut that the worker's half may use (the last word)."""
@@ -252,9 +265,13 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
     if not worker.send(header, half.encode("utf-8", "surrogatepass")):
         return False
     del half
-    refuse(text)  # the worker is told nothing: the caller falls back and ends it
     walk = Walk(fp, 0, len(text), in_comment=False, cut=head[:k] + [_shift(c, cut) for c in tail])
-    labels = walk.prepare(None)
+    # the labels defined before the cut at once: the worker waits only if it may use one
+    read = [walk._labels(a, b) for a, b in head[:k]]
+    if not worker.defined(set().union(*(defined for _, defined in read))):
+        return False
+    refuse(text)  # the worker is told nothing: the caller falls back and ends it
+    labels = walk.prepare(None, read)
     if not worker.seed(_seeds(walk, labels, k)):
         return False
     began = time.perf_counter()
@@ -262,7 +279,7 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
         walk.walk_chunk(*walk.chunks[j], labels[j][0])
     # the duplicate-url rule's keys while the worker walks (it finds those of its half)
     keys = [normalise_url(o.url) for o in fp.occurrences]
-    got = worker.result(60 + 10 * (time.perf_counter() - began), fp)
+    got = worker.result(WORKER_GRACE + 10 * (time.perf_counter() - began), fp)
     if got is None:
         return False
     found, occurrences, their_keys = got
@@ -487,14 +504,15 @@ def main() -> int:
     gc.disable()  # as extract_text does: millions of objects, no cycles
     stdin = sys.stdin.buffer
     try:
-        header = json.loads(stdin.readline())
+        fds = {"data_fd": int(sys.argv[1]), "out_fd": int(sys.argv[2])}
+        header = {**_hear(stdin, fds["data_fd"]), **fds}
         markdown.CHUNK_CHARS = int(header["chunk_chars"])
-        data = _read(int(header["data_fd"]), int(header["bytes"]))
+        data = _read(fds["data_fd"], int(header["bytes"]))
         if data is None:
             return 1
         text = data.decode("utf-8")
         del data  # the walk's peak holds the text, not its bytes too
-        _write(int(header["out_fd"]), _walk_half(text, header, stdin))
+        _write(fds["out_fd"], _walk_half(text, header, stdin))
     except BaseException:  # the parent parses again; nothing to print
         return 1
     return 0
@@ -507,13 +525,23 @@ def _write(fd: int, record: dict[str, Any]) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _read(fd: int, size: int) -> bytearray | None:
-    """``size`` bytes from the start of ``fd`` (None if it has fewer)."""
+def _hear(stdin: IO[bytes], fd: int) -> Any:
+    """The parent's next message (see :meth:`Worker._say`) from the data file ``fd``.
+    Raises ValueError if there is none, or it is short."""
+    at, size = (int(x) for x in stdin.readline().split())
+    data = _read(fd, size, at)
+    if data is None:
+        raise ValueError("a short message")
+    return json.loads(data)
+
+
+def _read(fd: int, size: int, at: int = 0) -> bytearray | None:
+    """``size`` bytes of ``fd`` from ``at`` (None if it has fewer)."""
     data = bytearray(size)
     view = memoryview(data)
     got = 0
     while got < size:
-        n = os.preadv(fd, [view[got:]], got)
+        n = os.preadv(fd, [view[got:]], at + got)
         if n <= 0:
             return None
         got += n
@@ -523,15 +551,18 @@ def _read(fd: int, size: int) -> bytearray | None:
 
 def _walk_half(text: str, header: dict[str, Any], stdin: IO[bytes]) -> dict[str, Any]:
     fp = _HalfParser(text, CommentMode(header["comments"]), int(header["cut"]))
-    base, out = int(header["line_base"]), int(header["out_fd"])
+    base, out, data = int(header["line_base"]), int(header["out_fd"]), int(header["data_fd"])
     try:
         cut = [(a, b) for a, b in header["chunks"]]  # the parent cut it, and checked it
         walk = Walk(fp, 0, len(fp.text), in_comment=False, cut=cut)
         labels = walk.prepare(None)
         seeded = set()
-        for key, start, end, url, label in json.loads(stdin.readline())["seeds"]:
-            walk.refdefs[key] = RefDef(start - fp.cut, end - fp.cut, url, label)
-            seeded.add(key)
+        defined = _hear(stdin, data)["defined"]
+        # (one chunk: its labels are read only if some are given, below)
+        if len(walk.chunks) == 1 or not set().union(*(u for u, _ in labels)).isdisjoint(defined):
+            for key, start, end, url, label in _hear(stdin, data)["seeds"]:
+                walk.refdefs[key] = RefDef(start - fp.cut, end - fp.cut, url, label)
+                seeded.add(key)
         if seeded and len(walk.chunks) == 1:  # labels are read now that some are given
             labels = [walk._labels(*walk.chunks[0])]
         for (a, b), (used, _) in zip(walk.chunks, labels, strict=True):

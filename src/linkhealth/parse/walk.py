@@ -202,12 +202,15 @@ class Walk:
     # The three steps of :meth:`run`, apart for parse/split.py (a second process walks
     # the chunks from a heading on; the file's process merges what both found).
 
-    def prepare(self, section: str | None) -> list[tuple[set[str], set[str]]]:
-        """The labels each chunk may use and define (:meth:`_labels`); the definitions
-        of later chunks that earlier ones may use read first (block rules only)."""
+    def prepare(
+        self, section: str | None, read: Sequence[tuple[set[str], set[str]]] = ()
+    ) -> list[tuple[set[str], set[str]]]:
+        """The labels each chunk may use and define (:meth:`_labels`; ``read``: those of
+        the first chunks, read already); the definitions of later chunks that earlier
+        ones may use read first (block rules only)."""
         self.stack = [(-1, section)] if section else []
         self.changes = [(0, section)]
-        labels = [self._labels(a, b) for a, b in self.chunks]
+        labels = [*read, *(self._labels(a, b) for a, b in self.chunks[len(read) :])]
         for j in _defining_later(labels):  # block rules only: their definitions
             a, b = self.chunks[j]
             self._definitions(self._tree(a, b).children, self.later)
