@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import zlib
 from collections.abc import Callable
 from contextlib import closing
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -76,11 +77,11 @@ def test_upgrade_from_previous_version_keeps_data(store_path: Path, result: Make
     assert "position" in columns  # 0006's column
 
 
-def test_a_result_never_requested_is_stored_as_its_json(
-    store_path: Path, result: MakeResult
-) -> None:
-    """An outage stores tens of thousands of results never requested: their JSON is kept
-    as it is (no zlib), the others compressed, and every reader rebuilds both exactly."""
+def test_payload_kinds_each_rebuild_their_result(store_path: Path, result: MakeResult) -> None:
+    """Three payloads: a result with nothing beyond its columns but its occurrences (an
+    outage's tens of thousands never requested, most failures) keeps only those (a JSON
+    list); any other its whole JSON, zlib-packed, or as it is when never requested. Every
+    reader rebuilds each exactly."""
     # A long result (repeats near and far) is read back exactly.
     long_text = " ".join(f"word{i % 997} w{i * 7919 % 10007}" for i in range(3000))
     asked = result(
@@ -92,26 +93,89 @@ def test_a_result_never_requested_is_stored_as_its_json(
         error_kind=ErrorKind.DNS,
         detail="not judged (network outage): host name does not resolve",
     )
+    never_described = result("https://c.example/", Verdict.SKIPPED, description="kept")
+    failed = result(
+        "https://d.example/", Verdict.BROKEN, http_status=404, attempts=2, elapsed_ms=12.5,
+        failing_runs=3, failing_since=T0 - timedelta(days=2), etag='"e"', title="Gone",
+    )  # fmt: skip
+    results = [asked, never, never_described, failed]
     with Store.open(store_path) as store:
         run = store.begin_run(T0)
-        store.record(run, [asked, never], [0, 1])
+        store.record(run, results, [0, 1, 2, 3])
     with closing(sqlite3.connect(store_path)) as conn:
         payloads = dict(conn.execute("SELECT url, payload FROM results").fetchall())
-    assert payloads["https://b.example/"] == never.model_dump_json(exclude_defaults=True).encode()
-    assert payloads["https://a.example/"][:1] != b"{"  # compressed
+    for only_occurrences in (never, failed):
+        whole = json.loads(only_occurrences.model_dump_json(exclude_defaults=True))
+        assert json.loads(payloads[only_occurrences.url]) == whole["occurrences"]
+    assert (
+        payloads["https://c.example/"]
+        == never_described.model_dump_json(exclude_defaults=True).encode()
+    )
+    assert payloads["https://a.example/"][:1] not in (b"{", b"[")  # compressed
     unpacked = zlib.decompress(payloads["https://a.example/"])  # any zlib reader
     assert unpacked == asked.model_dump_json(exclude_defaults=True).encode()
     assert len(payloads["https://a.example/"]) < len(unpacked) // 2
     with Store.open(store_path) as store:
         report = store.last_run()
-        assert report is not None and report.results == [asked, never]
-        assert store.latest_result("https://b.example/") == never
-        assert store.latest_result("https://a.example/") == asked
-        assert store.validators(["https://a.example/", "https://b.example/"]) == {
-            "https://a.example/": ('"v1"', None)
-        }
-        fresh = store.fresh_results(["https://a.example/"], timedelta(days=1), T0)
+        assert report is not None and report.results == results
+        assert [r.model_dump_json() for r in report.results] == [
+            r.model_dump_json() for r in results
+        ]
+        for each in results:
+            assert store.latest_result(each.url) == each
+        urls = [each.url for each in results]
+        assert store.validators(urls) == {"https://a.example/": ('"v1"', None)}
+        fresh = store.fresh_results(urls, timedelta(days=1), T0)
         assert fresh == {"https://a.example/": asked}
+
+
+_BEYOND_COLUMNS: list[dict[str, object]] = [
+    {},
+    {"permanent": True},
+    {"description": "d"},
+    {"site_name": "s"},
+    {"published": "2026-01-01"},
+    {"image": "https://i.example/x.png"},
+    {"suggestion_ok": False},
+    {"archive_url": "https://web.archive.org/x", "archived_at": T0},
+    {"redirects": [Redirect(url="https://x.example/", status=301)], "final_url": "https://x/"},
+    {"checked_at": datetime(2026, 1, 10, 5, 0, tzinfo=timezone(timedelta(hours=2)))},
+    {"checked_at": datetime(2026, 1, 10, 5, 0)},  # naive
+    {"failing_since": datetime(2026, 1, 9, 5, 0, tzinfo=timezone(timedelta(hours=-5)))},
+    {"checked_at": None, "elapsed_ms": 0.0},
+]
+_IN_COLUMNS: list[dict[str, object]] = [
+    {},
+    {"http_status": 500, "detail": "server error\n\u202e", "attempts": 3, "elapsed_ms": 0.1},
+    {"error_kind": ErrorKind.TIMEOUT, "from_cache": True, "flaky": True, "failing_runs": 2},
+    {"title": "T é", "canonical_url": "https://c/", "content_type": "text/html", "lang": "en"},
+    {"etag": '"x"', "last_modified": "Mon", "suggestion": "https://s/", "occurrences": []},
+    {"failing_since": T0 - timedelta(hours=5, microseconds=7), "checked_at": T0},
+]
+
+
+@pytest.mark.parametrize("beyond", _BEYOND_COLUMNS)
+@pytest.mark.parametrize("columns", _IN_COLUMNS)
+def test_every_result_is_rebuilt_exactly(
+    store_path: Path, result: MakeResult, beyond: dict[str, object], columns: dict[str, object]
+) -> None:
+    """Whichever payload a result gets, each reader gives back the same result, with the
+    same JSON (a field without a column, a redirect or a time not in UTC, which the
+    columns would spell otherwise, keeps the whole JSON)."""
+    verdicts = (Verdict.OK, Verdict.SKIPPED, Verdict.BROKEN)
+    made = [result(f"https://{v.value}.example/", v, **{**columns, **beyond}) for v in verdicts]
+    with Store.open(store_path) as store:
+        run = store.begin_run(T0)
+        store.record(run, made, list(range(len(made))))
+    with Store.open(store_path) as store:
+        report = store.last_run()
+        assert report is not None
+        read = [*report.results, *(store.latest_result(each.url) for each in made)]
+        fresh = store.fresh_results([each.url for each in made], timedelta(days=900), T0)
+    for each, again in zip(made * 2, read, strict=True):
+        assert again == each
+        assert again is not None and again.model_dump_json() == each.model_dump_json()
+    assert set(fresh) <= {made[0].url} and all(fresh[url] == made[0] for url in fresh)
 
 
 def test_failed_migration_leaves_the_previous_version(tmp_path: Path) -> None:

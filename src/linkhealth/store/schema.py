@@ -9,11 +9,12 @@ at once are safe: the version is re-read inside the write lock.
 Append new migrations at the end; never edit or reorder a released one.
 
 ``results`` keeps the fields people query as columns (``occurrences`` there is
-a count) and the whole :class:`~linkhealth.models.CheckResult` as JSON in ``payload``
-(defaults left out), from which results are rebuilt exactly: zlib-compressed, except for
-a result that was never requested (``attempts == 0``: it says little, and an outage
-stores tens of thousands at once), whose JSON is stored as it is (it starts with ``{``,
-which no zlib stream does).
+a count) and in ``payload`` what results are rebuilt from exactly: for a result whose
+other fields are all at their defaults (an outage's tens of thousands of results never
+requested, most failures), its occurrences alone as a JSON list (starting with ``[``);
+for any other, the whole :class:`~linkhealth.models.CheckResult` as JSON (defaults left
+out), zlib-compressed, or as it is (starting with ``{``) when it was never requested.
+No zlib stream starts with ``[`` or ``{``.
 """
 
 from __future__ import annotations
@@ -131,6 +132,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     # zlib-compressed JSON. Nothing in the file changes; the version tells an older
     # linkhealth, which could not read such a row, to move the store aside instead.
     Migration("0007_payload_plain_json", ()),
+    # ``payload`` may hold only the result's occurrences (a JSON list) when its columns
+    # hold the rest: again nothing in the file changes, and an older linkhealth, which
+    # could not rebuild such a row, moves the store aside.
+    Migration("0008_payload_occurrences_only", ()),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
