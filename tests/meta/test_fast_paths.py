@@ -5,7 +5,16 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from linkhealth.meta.urls import _PLAIN_ROOT_PATH, _host_of, _resolve, host_of, resolve_http_url
+from linkhealth.meta.fields import _SEPARATOR
+from linkhealth.meta.selectors import TITLE_SEPARATORS
+from linkhealth.meta.urls import (
+    _PLAIN_ROOT_PATH,
+    _host_of,
+    _plain_origin,
+    _resolve,
+    host_of,
+    resolve_http_url,
+)
 from linkhealth.textsafe import clean_url
 
 BASES = st.builds(
@@ -45,6 +54,8 @@ HREFS = st.builds(lambda p: "/" + "".join(p), st.lists(PATH_PIECES, max_size=8))
 @example("https://h/", "/a/./b")
 @example("https://h/", "/a/../b")
 @example("https://h/", "/a/b/..")
+@example("http://a.example/", "/" + "x" * 2031)  # joined: 2,048 characters, kept
+@example("http://a.example/", "/" + "x" * 2032)  # 2,049: refused
 def test_resolve_of_a_root_path_equals_urljoin(base: str, href: str) -> None:
     cleaned = clean_url(href)
     expected = None if cleaned is None else _resolve(base, cleaned)
@@ -73,7 +84,25 @@ URL_PIECES = st.sampled_from(
 @example("http://a.example:x/")
 def test_host_of_a_plain_url_equals_urlsplits(url: str) -> None:
     host_of.cache_clear()
+    _plain_origin.cache_clear()
     assert host_of(url) == _host_of(url)
+
+
+TITLE_PIECES = st.sampled_from(
+    ["Page", " ", "|", " | ", "-", " - ", "–", " – ", "—", " — ", "·", " · ", "•", " • ", ":",
+     " : ", "::", " :: ", "»", " » ", "«", " « ", "/", " / ", "a", "\u00a0", "\t"]
+)  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(TITLE_PIECES, max_size=8).map("".join))
+@example("Title — Site")
+@example("a|b")
+@example("a - b")
+@example("a -b")
+def test_the_separator_pattern_finds_exactly_the_separators(title: str) -> None:
+    expected = any(sep in title for sep in TITLE_SEPARATORS)
+    assert (_SEPARATOR.search(title) is not None) == expected
 
 
 IDENTITY_PIECES = st.sampled_from(

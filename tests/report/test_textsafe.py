@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from linkhealth import textsafe
@@ -161,6 +161,24 @@ def test_clean_text_equals_its_full_rule(text: str, limit: int) -> None:
     cap = limit * textsafe._INPUT_FACTOR + textsafe._INPUT_SLACK
     expected = textsafe._clean_full(text[:cap], limit, len(text) > cap)
     assert textsafe.clean_text(text, limit) == expected
+
+
+_URL_PIECES = ["https://", "h.example", "/a", "?q=1", "#f", "%20", "\\", "x" * 700]
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(st.sampled_from(_URL_PIECES + _PRINTABLE_PIECES + _OTHER_PIECES), max_size=8).map(
+        "".join
+    ),
+    st.sampled_from([1, 5, 40, 2048]),
+)
+@example("https://h.example/a", 2048)
+@example("", 2048)
+@example("x" * 41, 40)
+@example("x" * 40, 40)
+def test_clean_url_equals_its_full_rule(url: str, limit: int) -> None:
+    assert textsafe.clean_url(url, limit) == textsafe._clean_url_full(url, limit)
 
 
 def test_the_json_escapes_fast_screen_misses_no_character_they_escape() -> None:

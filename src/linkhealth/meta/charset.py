@@ -224,8 +224,8 @@ def decode_body(body: bytes, content_type: str | None) -> str:
     """Decode fetched bytes to text; invalid bytes are replaced; never raises."""
     if not body:
         return ""
-    codec = choose_encoding(body, content_type)
     bom = bom_encoding(body)
+    codec = bom or choose_encoding(body, content_type)  # a BOM is what it chooses first
     if bom == codec:
         body = body[len(codecs.lookup(codec).encode("\ufeff")[0]) :]
     try:

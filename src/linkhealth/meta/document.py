@@ -126,7 +126,7 @@ def paragraph_texts(nodes: list[LexborNode]) -> list[str]:
     never read (cutting and decoding never lengthen a text, so one whose text is shorter than
     :data:`~linkhealth.meta.selectors.PARAGRAPH_MIN_CHARS` stays too short)."""
     least = sel.PARAGRAPH_MIN_CHARS
-    raws = [node.text(deep=True, separator="") for node in nodes]
+    raws = [node.text() for node in nodes]  # deep, no separator: the defaults, no keywords
     return [element_text(raw) for raw in raws if len(raw) >= least]
 
 

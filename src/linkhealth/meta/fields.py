@@ -30,6 +30,8 @@ _LANG = re.compile(r"^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{1,8})*$")
 _DATE = re.compile(r"^\s*(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?(?![0-9])")
 _ALNUM = re.compile(r"[\W_]+")
 _YEARS = range(1900, 2101)
+# Any of the title separators (a test compares it with a substring test of each).
+_SEPARATOR = re.compile("|".join(map(re.escape, sel.TITLE_SEPARATORS)))
 # Names and affixes are untrusted text (a <meta> content holds up to 64K characters): the
 # caches of normalised names keep only texts up to this long.
 _KEYS_CACHED_CHARS = 1000
@@ -70,7 +72,7 @@ def title_candidates(page: Page, site_name: str | None = None) -> list[str]:
 
     def trim(title: str) -> str:
         nonlocal keys
-        if not any(sep in title for sep in sel.TITLE_SEPARATORS):
+        if _SEPARATOR.search(title) is None:
             return title  # nothing to trim: the site's names are never looked up
         if keys is None:
             keys = _keys(site_names(page, site_name)), _keys(author_names(page))

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
-from linkhealth.textsafe import clean_url
+from linkhealth.textsafe import DEFAULT_URL_MAX, clean_url
 from linkhealth.weburl import plain_url  # its host is urlsplit's hostname
 
 HTTP_SCHEMES = ("http", "https")
@@ -41,10 +41,13 @@ def _resolve(base: str, cleaned: str) -> str | None:
 def _join_root_path(base: str, path: str) -> str | None:
     """:func:`_resolve` for a path from the root: the base's scheme and host, then ``path``
     as written (urljoin keeps such a path whole; a test compares the two)."""
-    plain = plain_url(base)
-    if plain is not None:
-        scheme, host, port = plain.group("scheme", "host", "port")
-        return clean_url(f"{scheme}://{host}{':' + port if port is not None else ''}{path}")
+    origin = _plain_origin(base)
+    if origin is not None:
+        joined = origin[0] + path
+        # clean_url of ``joined``: a plain URL's scheme, host and port and a path clean_url
+        # kept hold only printable ASCII without spaces (clean_url's fast path): only the
+        # length can still refuse it.
+        return joined if len(joined) <= DEFAULT_URL_MAX else None
     if not base:
         return None  # urljoin returns the bare path: not an http(s) URL
     try:
@@ -57,12 +60,23 @@ def _join_root_path(base: str, path: str) -> str | None:
     return clean_url(f"{parts.scheme}://{parts.netloc}{path}")
 
 
+@lru_cache(maxsize=256)  # a page's URL: its host (site names) and its root (links)
+def _plain_origin(url: str) -> tuple[str, str] | None:
+    """``scheme://host[:port]`` and the host of a URL :func:`~linkhealth.weburl.plain_url`
+    matches, else ``None``."""
+    plain = plain_url(url)
+    if plain is None:
+        return None
+    scheme, host, port = plain.group("scheme", "host", "port")
+    return f"{scheme}://{host}{':' + port if port is not None else ''}", host
+
+
 @lru_cache(maxsize=256)  # a page's URL is asked for its host by each field and quirk
 def host_of(url: str) -> str:
     """The URL's host, lower case, without ``www.`` (``""`` when it has none)."""
-    plain = plain_url(url)
-    if plain is not None:
-        return plain.group("host").removeprefix("www.")
+    origin = _plain_origin(url)
+    if origin is not None:
+        return origin[1].removeprefix("www.")
     return _host_of(url)
 
 
