@@ -23,6 +23,7 @@ from linkhealth.config import CommentMode
 from linkhealth.parse import extract_text, markdown, split
 from linkhealth.parse.extract import ParseResult
 from linkhealth.parse.split import Worker
+from linkhealth.report import extractfmt
 
 
 def _key(result: ParseResult) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
@@ -84,10 +85,30 @@ def _document(seed: int) -> str:
     return "\n\n".join(out) + "\n"
 
 
-def _split(text: str, mode: CommentMode = CommentMode.AUTO) -> ParseResult:
+def _split(
+    text: str, mode: CommentMode = CommentMode.AUTO, render: str | None = None
+) -> ParseResult:
     worker = Worker.start()
     assert worker is not None
-    return extract_text(text, "f.md", comments=mode, worker=worker)
+    return extract_text(text, "f.md", comments=mode, worker=worker, render=render)
+
+
+def _output(result: ParseResult, fmt: str) -> str:
+    return "".join(extractfmt.RENDERERS[fmt](result.occurrences, result.rendered))
+
+
+def _same_output(text: str, fmt: str, mode: CommentMode = CommentMode.AUTO) -> ParseResult:
+    """The split's rendered output (``fmt``) is one process's, byte for byte; its findings
+    are one process's but the duplicate-url ones (the extract command prints none)."""
+    one = extract_text(text, "f.md", comments=mode)
+    two = _split(text, mode, render=fmt)
+    assert _output(two, fmt) == _output(one, fmt)
+    assert _output(two, fmt) == _output(extract_text(text, "f.md", comments=mode, render=fmt), fmt)
+    findings = [f.as_json() for f in one.findings if f.rule != "duplicate-url"]
+    assert [f.as_json() for f in two.findings] == findings
+    # rendered by the worker unless lines are ignored (then it sends its occurrences)
+    assert bool(two.rendered) is ("linkhealth-ignore" not in text)
+    return two
 
 
 @pytest.mark.parametrize("seed", range(24))
@@ -98,6 +119,40 @@ def test_two_processes_find_what_one_finds(seed: int, merges: list[int]) -> None
     two = _split(text, mode)
     assert merges == [1], "not split"
     assert _key(two) == _key(one)
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("fmt", ["json", "csv", "text"])
+def test_the_worker_renders_what_one_process_renders(
+    seed: int, fmt: str, merges: list[int]
+) -> None:
+    _same_output(_document(seed), fmt, list(CommentMode)[seed % 3])
+    assert merges == [1], "not split"
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "text"])
+def test_rendered_unused_definitions_in_their_places(fmt: str, merges: list[int]) -> None:
+    """The worker's unused definitions, each at its place among its occurrences: one
+    the parent uses (not reported), one defined before the cut too (not a definition),
+    broken ones (a finding, no occurrence), one on the line of a link, one used by a
+    later chunk only, and the last line of the file."""
+    filler, short = "filler line\n\n" * 12, "filler line\n\n" * 3
+    text = (
+        f"# One\n\n[p][after] [q][late] [x](https://x.test/0)\n\n[twice]: https://t1.test\n\n"
+        f"{filler}{filler}# Two\n\n[a](https://a.test/1)\n\n[u1]: https://u1.test\n\n"
+        "[c](https://c.test/after-u1)\n\n"
+        f"[after]: https://after.test\n[twice]: https://t2.test\n[b]: htps://broken.test\n\n"
+        f"{short}## Three\n\n[late][] and [d](https://d.test/1)\n\n"
+        f"[late]: https://late.test\n[used-later]: https://ul.test\n\n"
+        f"{short}## Four\n\n[y][used-later] [z](https://z.test)\n\n[u2]: <https://u2.test> 'T'\n"
+        f"{filler}"
+    )
+    two = _same_output(text, fmt)
+    assert merges == [1] and "a.test/1" in two.rendered[0][1]  # cut at "# Two"
+    out = _output(two, fmt)
+    assert out.index("a.test/1") < out.index("u1.test") < out.index("after-u1")
+    assert "u2.test" in out and "after.test" in out
+    assert "t2.test" not in out and "broken.test" not in out
 
 
 def test_definitions_across_the_cut(merges: list[int]) -> None:

@@ -42,8 +42,9 @@ def command(
         settings = settings_from_params(
             {"comments": comments, "globs": globs, "config_file": config_file, **inputs}
         )
-        result = extract_paths(list(paths), settings)
-    emit(redact_pieces(extractfmt.RENDERERS[fmt.lower()](result.occurrences)), output)
+        fmt = fmt.lower()
+        result = extract_paths(list(paths), settings, render=fmt)
+    emit(redact_pieces(extractfmt.RENDERERS[fmt](result.occurrences, result.rendered)), output)
     malformed = sum(1 for f in result.findings if f.severity.value == "error")
     if malformed:
         click.echo(

@@ -29,10 +29,16 @@ def path_excluded(path: Path, settings: Settings) -> bool:
     return any(p.search(t) for p in settings.exclude_path for t in texts)
 
 
-def extract_paths(paths: Sequence[str], settings: Settings) -> ParseResult:
+def extract_paths(
+    paths: Sequence[str], settings: Settings, *, render: str | None = None
+) -> ParseResult:
     """Discover and parse the Markdown files named by ``paths`` (``settings.paths`` when
     empty). Raises :class:`~linkhealth.errors.InputError` for a missing path or an
-    unreadable, non-UTF-8 file."""
+    unreadable, non-UTF-8 file. ``render``: the extract command's output format (see
+    :class:`~linkhealth.parse.extract.ParseResult`; not with ``--changed-since``, which
+    keeps some of the occurrences)."""
+    if settings.changed_since:
+        render = None
     result = ParseResult()
     root = settings.root_folder()
     named, listed, stdin = split_inputs(
@@ -42,12 +48,12 @@ def extract_paths(paths: Sequence[str], settings: Settings) -> ParseResult:
     )
     if stdin:
         text = read_stdin(settings.max_file_bytes)
-        result.extend(extract_text(text, STDIN_NAME, comments=settings.comments))
+        result.extend(extract_text(text, STDIN_NAME, comments=settings.comments, render=render))
     walk = WalkOptions(hidden=settings.hidden, no_ignore=settings.no_ignore)
     for path in discover(named, settings.glob, root, walk, listed=listed):
         if path_excluded(path, settings):
             continue
-        result.extend(_extract_file(path, settings))
+        result.extend(_extract_file(path, settings, render))
 
     url_ignore = load_url_ignore(root)
     if url_ignore:
@@ -69,7 +75,7 @@ def extract_paths(paths: Sequence[str], settings: Settings) -> ParseResult:
     return result
 
 
-def _extract_file(path: Path, settings: Settings) -> ParseResult:
+def _extract_file(path: Path, settings: Settings, render: str | None) -> ParseResult:
     """One file; a large one in two processes (:mod:`linkhealth.parse.split`), the
     second started before the file is read so that its start-up overlaps the reading."""
     worker = start_worker(path)
@@ -79,4 +85,6 @@ def _extract_file(path: Path, settings: Settings) -> ParseResult:
         if worker is not None:
             worker.cancel()
         raise
-    return extract_text(text, path.as_posix(), comments=settings.comments, worker=worker)
+    return extract_text(
+        text, path.as_posix(), comments=settings.comments, worker=worker, render=render
+    )

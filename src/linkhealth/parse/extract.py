@@ -64,13 +64,21 @@ DUPLICATE_LINES_SHOWN = 10
 
 @dataclass
 class ParseResult:
-    """Every well-formed link occurrence, every lint finding, and the files read."""
+    """Every well-formed link occurrence, every lint finding, and the files read.
+
+    Asked for the occurrences in an output format (``render``: the extract command),
+    ``rendered`` holds those a second process rendered already (parse/split.py), each
+    text after the number of ``occurrences`` it follows (:mod:`.report.extractfmt`
+    takes them so), and ``findings`` has no duplicate-url finding (none is printed)."""
 
     occurrences: list[Occurrence] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    rendered: list[tuple[int, str]] = field(default_factory=list)
 
     def extend(self, other: ParseResult) -> None:
+        at = len(self.occurrences)
+        self.rendered.extend((at + before, text) for before, text in other.rendered)
         self.occurrences.extend(other.occurrences)
         self.findings.extend(other.findings)
         self.files.extend(other.files)
@@ -91,6 +99,10 @@ class _FileParser:
         # the dedupe key (normalise_url) of each occurrence, when found already (the two
         # processes of parse/split.py find them at once): read if there is one for each
         self.keys: list[str] = []
+        # the output format the occurrences are wanted in (see ParseResult), and the
+        # texts a worker rendered in it: they follow every occurrence
+        self.render: str | None = None
+        self.rendered: list[str] = []
 
     # ---- positions and results ------------------------------------------------
 
@@ -205,7 +217,8 @@ class _FileParser:
                         severity=Severity.WARNING,
                     )
                 )
-        self._duplicates()
+        if self.render is None:  # (not printed by the extract command)
+            self._duplicates()
         self.occurrences.sort(key=lambda o: (o.line, o.column))
         self.findings.sort(key=lambda f: (f.line, f.column, f.rule))
 
@@ -244,6 +257,7 @@ class _FileParser:
         del self.occurrences[mark[0] :], self.findings[mark[1] :]
         self._reported_defs = set(mark[2])
         self.keys = []  # (known only after a walk of the whole file)
+        self.rendered = []
 
     def _scan(
         self,
@@ -474,22 +488,28 @@ def extract_text(
     comments: CommentMode = CommentMode.AUTO,
     engine: Engine = "rust",
     worker: Worker | None = None,
+    render: str | None = None,
 ) -> ParseResult:
     """Every link occurrence and lint finding in ``text`` (the content of ``file``).
 
     Pure: reads nothing, never raises on any text. ``engine="python"`` parses with
     markdown-it-py, the fallback (same results; kept to compare the two). A ``worker``
     (:func:`.split.start_worker`) parses the second half of a large file at once, with
-    the same results; it is ended here in every case.
+    the same results; it is ended here in every case. ``render``: an extract output
+    format the occurrences are wanted in (see :class:`ParseResult`).
     """
     parser = _FileParser(text, file, comments, engine)
+    parser.render = render
     try:
         with _cycles_uncollected():
             parser.run(worker)
     finally:
         if worker is not None:
             worker.cancel()
-    return ParseResult(parser.occurrences, parser.findings, [file])
+    n = len(parser.occurrences)
+    return ParseResult(
+        parser.occurrences, parser.findings, [file], [(n, t) for t in parser.rendered]
+    )
 
 
 @contextmanager

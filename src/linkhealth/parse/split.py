@@ -38,6 +38,7 @@ import os
 import sys
 import time
 from bisect import bisect_left, bisect_right
+from operator import attrgetter
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -70,6 +71,8 @@ _SEVERITIES = {s.value: s for s in Severity}
 
 # (key, start, end, url, label): a definition before the cut, offsets in the file
 Seed = tuple[str, int, int, str, str]
+# the worker's last record, its occurrences and their keys, its rendered parts
+_Found = tuple[dict[str, Any], list[Occurrence], list[str], list[list[str]]]
 
 
 class Worker:
@@ -146,12 +149,10 @@ class Worker:
         """The definitions before the cut that the worker's half may use (the last word)."""
         return self._say({"seeds": seeds}, last=True)
 
-    def result(
-        self, timeout: float, fp: _FileParser
-    ) -> tuple[dict[str, Any], list[Occurrence], list[str]] | None:
+    def result(self, timeout: float, fp: _FileParser) -> _Found | None:
         """What the worker found (its last record; the occurrences of ``fp``'s file its
-        chunks' records hold, and their keys), or None (it failed, or took longer than
-        ``timeout``)."""
+        chunks' records hold, and their keys, or the parts of its rendered occurrences),
+        or None (it failed, or took longer than ``timeout``)."""
         import subprocess
 
         try:
@@ -162,17 +163,21 @@ class Worker:
             return None
         occurrences: list[Occurrence] = []
         keys: list[str] = []
+        parts: list[list[str]] = []
         try:
             self.out.seek(0)
             record = marshal.load(self.out)
             while "status" not in record:
-                _occurrences(fp, record["occurrences"], occurrences, keys)
+                if "parts" in record:
+                    parts.append(record["parts"])
+                else:
+                    _occurrences(fp, record["occurrences"], occurrences, keys)
                 record = marshal.load(self.out)
         except (OSError, EOFError, ValueError, TypeError, KeyError):  # short, or not ours
             return None
         if record.get("version") != _VERSION:
             return None
-        return record, occurrences, keys
+        return record, occurrences, keys, parts
 
     def cancel(self) -> None:
         """Stop the worker if it still runs; close its files (safe to call twice)."""
@@ -255,6 +260,9 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
     # cut as one process cuts it: a heading after a blank line leaves the chunker as new
     tail = chunks(half, [x - cut for x in starts[line:]])
     header = {
+        "file": fp.file,
+        # rendered there (extract's output), unless lines are ignored (run() drops them)
+        "render": fp.render if "linkhealth-ignore" not in text else None,
         "comments": fp.comments.value,
         "chunk_chars": markdown.CHUNK_CHARS,
         "cut": cut,
@@ -278,18 +286,18 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
     for j in range(k):
         walk.walk_chunk(*walk.chunks[j], labels[j][0])
     # the duplicate-url rule's keys while the worker walks (it finds those of its half)
-    keys = [normalise_url(o.url) for o in fp.occurrences]
+    keys = [normalise_url(o.url) for o in fp.occurrences] if header["render"] is None else []
     got = worker.result(WORKER_GRACE + 10 * (time.perf_counter() - began), fp)
     if got is None:
         return False
-    found, occurrences, their_keys = got
+    found, occurrences, their_keys, parts = got
     if found["status"] == "unsafe":  # one process would have fallen back: so do we
         raise RustParserUnsafe
     if found["sensitive"] and walk.neutralised:
         return False
     fp.occurrences.extend(occurrences)
     keys.extend(their_keys)
-    _merge(fp, walk, found, keys)
+    _merge(fp, walk, found, keys, parts)
     return True
 
 
@@ -341,10 +349,14 @@ def _seeds(walk: Walk, labels: list[tuple[set[str], set[str]]], k: int) -> list[
     return [(key, d.start, d.end, d.url, d.label) for key, d in found.items() if key in need]
 
 
-def _merge(fp: _FileParser, walk: Walk, found: dict[str, Any], keys: list[str]) -> None:
+def _merge(
+    fp: _FileParser, walk: Walk, found: dict[str, Any], keys: list[str], parts: list[list[str]]
+) -> None:
     """The worker's findings and the unused definitions of both halves after what the
     walks found, as one process appends them; ``keys``: the dedupe keys of the
-    occurrences so far (kept beside them in ``fp.keys``)."""
+    occurrences so far (kept beside them in ``fp.keys``); ``parts``: the worker's
+    rendered occurrences (see :func:`_write_rendered`; its unused definitions are put
+    in their places: they follow every occurrence of the parent's half)."""
     file = fp.file
     own = dict(found["defs"])  # finding index -> the definition it reports
     external: dict[int, list[tuple[Any, ...]]] = {}
@@ -361,12 +373,20 @@ def _merge(fp: _FileParser, walk: Walk, found: dict[str, Any], keys: list[str]) 
     for key, d, sec in walk.unused():
         if key not in used:
             fp._link(LinkKind.REFERENCE, d.url, d.start, d.end, None, sec, False)
-    keys.extend(normalise_url(o.url) for o in fp.occurrences[len(keys) :])
+    if not parts:
+        keys.extend(normalise_url(o.url) for o in fp.occurrences[len(keys) :])
+    kept: dict[str, str] = {}
     for key, occs, finds in found["unused"]:
         if key not in walk.refdefs and key not in walk.used:
-            _occurrences(fp, occs, fp.occurrences, keys)
+            if parts:
+                kept[key] = occs
+            else:
+                _occurrences(fp, occs, fp.occurrences, keys)
             fp.findings.extend(_finding(file, t) for t in finds)
     fp.keys = keys
+    fp.rendered = [
+        t for chunk in parts for i, x in enumerate(chunk) if (t := kept.get(x, "") if i % 2 else x)
+    ]
 
 
 # the fields of an occurrence as the worker sends them (one list each: no tuple a row),
@@ -411,9 +431,8 @@ def _occurrences(
     keys.extend(u if k is None else k for u, k in zip(columns[0], columns[-1], strict=True))
 
 
-def _columns(occurrences: list[Occurrence], base: int) -> list[list[Any]]:
-    """``occurrences`` as one list a field (:data:`_COLUMNS`), lines counted in the file
-    (``base`` lines before the cut)."""
+def _columns(occurrences: list[Occurrence]) -> list[list[Any]]:
+    """``occurrences`` as one list a field (:data:`_COLUMNS`)."""
     into: list[list[Any]] = [[] for _ in _COLUMNS]
     urls, lines, columns, end_lines, end_columns, texts, kinds, sections, comments, keys = into
     for o in occurrences:
@@ -421,10 +440,9 @@ def _columns(occurrences: list[Occurrence], base: int) -> list[list[Any]]:
         urls.append(url)
         key = normalise_url(url)  # for the parent's duplicate-url rule: done here, at once
         keys.append(None if key == url else key)
-        line = o.line + base
-        lines.append(line)
+        lines.append(o.line)
         columns.append(o.column)
-        end_lines.append(line if o.end_line == o.line else o.end_line + base)
+        end_lines.append(o.end_line)
         end_columns.append(o.end_column)
         texts.append(o.text)
         kinds.append(o.kind.value)
@@ -455,14 +473,23 @@ def _finding(file: str, t: tuple[Any, ...]) -> Finding:
 
 class _HalfParser(_FileParser):
     """The file parser of the worker's half: offsets from the cut (``cut`` in the file),
-    definitions before it at negative offsets, reported by the parent."""
+    definitions before it at negative offsets, reported by the parent; lines counted in
+    the file (``line_base`` before the cut)."""
 
-    def __init__(self, text: str, comments: CommentMode, cut: int) -> None:
-        super().__init__(text, "", comments)
+    def __init__(
+        self, text: str, file: str, comments: CommentMode, cut: int, line_base: int
+    ) -> None:
+        super().__init__(text, file, comments)
         self.cut = cut
+        self.line_base = line_base
         self.defs: list[tuple[int, int]] = []  # (finding index, definition in the file)
         self.external: list[tuple[Any, ...]] = []
         self.sensitive = False  # see _restorable
+
+    def _span(self, start: int, end: int) -> tuple[int, int, int, int]:
+        line, col, end_line, end_col = super()._span(start, end)
+        base = self.line_base
+        return line + base, col, end_line + base, end_col
 
     def _first_report(self, start: int) -> bool:
         first = super()._first_report(start)
@@ -550,8 +577,15 @@ def _read(fd: int, size: int, at: int = 0) -> bytearray | None:
 
 
 def _walk_half(text: str, header: dict[str, Any], stdin: IO[bytes]) -> dict[str, Any]:
-    fp = _HalfParser(text, CommentMode(header["comments"]), int(header["cut"]))
-    base, out, data = int(header["line_base"]), int(header["out_fd"]), int(header["data_fd"])
+    fp = _HalfParser(
+        text,
+        str(header["file"]),
+        CommentMode(header["comments"]),
+        int(header["cut"]),
+        int(header["line_base"]),
+    )
+    out, data = int(header["out_fd"]), int(header["data_fd"])
+    render = header["render"]
     try:
         cut = [(a, b) for a, b in header["chunks"]]  # the parent cut it, and checked it
         walk = Walk(fp, 0, len(fp.text), in_comment=False, cut=cut)
@@ -565,33 +599,73 @@ def _walk_half(text: str, header: dict[str, Any], stdin: IO[bytes]) -> dict[str,
                 seeded.add(key)
         if seeded and len(walk.chunks) == 1:  # labels are read now that some are given
             labels = [walk._labels(*walk.chunks[0])]
+        last = (0, 0)  # the place of the last occurrence written
         for (a, b), (used, _) in zip(walk.chunks, labels, strict=True):
+            known = len(walk.refdefs)
             walk.walk_chunk(a, b, used)
             # each chunk's occurrences written and forgotten: the worker never holds all
-            _write(out, {"occurrences": _columns(fp.occurrences, base)})
             fp.sensitive = fp.sensitive or _restorable(fp.occurrences, [])
+            if render is None:
+                _write(out, {"occurrences": _columns(fp.occurrences)})
+            else:
+                new = list(walk.refdefs.items())[known:]
+                last = _write_rendered(fp, out, render, new, last)
             fp.occurrences.clear()
     except BaseException as exc:
         if not rust_refused(exc):
             raise
         return {"version": _VERSION, "status": "unsafe"}
-    return _found(fp, walk, seeded, base)
+    return _found(fp, walk, seeded, render)
 
 
-def _found(fp: _HalfParser, walk: Walk, seeded: set[str], base: int) -> dict[str, Any]:
-    """What the parent merges (lines counted in the file: ``base`` lines before the cut),
-    with the unused definitions of the half, each with its key."""
-    findings = [_finding_tuple(f, base) for f in fp.findings]
-    unused = []
+def _write_rendered(
+    fp: _HalfParser, out: int, fmt: str, new: list[tuple[str, RefDef]], last: tuple[int, int]
+) -> tuple[int, int]:
+    """One chunk's occurrences in order, rendered in ``fmt`` (:func:`.extractfmt.records`),
+    with a place for each definition it ``new``-ly holds (key, definition): an unused one
+    is reported there (as one process sorts it in: after what the walk found at its
+    place). The record's parts: text, key, text, ..., text. Returns the place of the
+    last occurrence; raises ValueError if one comes before ``last`` (the parent then
+    parses in one process: never seen, chunks hold whole lines)."""
+    from linkhealth.report.extractfmt import records
+
+    found = sorted(fp.occurrences, key=_PLACE)
+    places = list(map(_PLACE, found))
+    if places and places[0] < last:
+        raise ValueError("occurrences out of order")
+    parts: list[str] = []
+    at = 0
+    for place, key in sorted((fp._span(d.start, d.end)[:2], key) for key, d in new):
+        k = bisect_right(places, place, at)
+        parts += [records(fmt, found[at:k]), key]
+        at = k
+    parts.append(records(fmt, found[at:]))
+    _write(out, {"parts": parts})
+    return places[-1] if places else last
+
+
+_PLACE = attrgetter("line", "column")  # how the occurrences of a file are sorted
+
+
+def _found(fp: _HalfParser, walk: Walk, seeded: set[str], render: str | None) -> dict[str, Any]:
+    """What the parent merges, with the unused definitions of the half, each with its
+    key (its occurrence rendered in ``render``, if given)."""
+    findings = [_finding_tuple(f) for f in fp.findings]
+    unused: list[tuple[str, Any, list[tuple[Any, ...]]]] = []
     for key, d, sec in walk.unused():
         if key in seeded:
             continue
         n_find = len(fp.findings)
         fp._link(LinkKind.REFERENCE, d.url, d.start, d.end, None, sec, False)
-        occurrences = _columns(fp.occurrences, base)
         fp.sensitive = fp.sensitive or _restorable(fp.occurrences, [])
+        if render is None:
+            occurrences: Any = _columns(fp.occurrences)
+        else:
+            from linkhealth.report.extractfmt import records
+
+            occurrences = records(render, fp.occurrences)
         fp.occurrences.clear()
-        unused.append((key, occurrences, [_finding_tuple(f, base) for f in fp.findings[n_find:]]))
+        unused.append((key, occurrences, [_finding_tuple(f) for f in fp.findings[n_find:]]))
     return {
         "version": _VERSION,
         "status": "ok",
@@ -604,11 +678,11 @@ def _found(fp: _HalfParser, walk: Walk, seeded: set[str], base: int) -> dict[str
     }
 
 
-def _finding_tuple(f: Finding, base: int) -> tuple[Any, ...]:
+def _finding_tuple(f: Finding) -> tuple[Any, ...]:
     return (
-        f.line + base,
+        f.line,
         f.column,
-        None if f.end_line is None else f.end_line + base,
+        f.end_line,
         f.end_column,
         f.rule,
         f.message,
