@@ -124,6 +124,20 @@ def test_history_after_outages_only_or_runs_without_results(
     assert _night(store, result, 5, ["ok", "broken"])[1].failing_runs == 1  # a new URL
 
 
+@pytest.mark.parametrize("verdict", list(Verdict))
+def test_an_outage_without_history_leaves_every_result_without_one(
+    store: Store, result: MakeResult, verdict: Verdict
+) -> None:
+    # What streak() and is_flaky() say for an empty past in a run that counts for
+    # nothing, whatever the result held before (the pass skips them for such results).
+    assert streak(verdict, T0, [], outage=True) == (0, None)
+    assert is_flaky(None, []) is False
+    run = store.begin_run(T0)
+    stale = result(f"{URL}0", verdict, failing_runs=4, failing_since=T0, flaky=True)
+    store.apply_history([stale], now=T0, outage=True, run_id=run)
+    assert (stale.failing_runs, stale.failing_since, stale.flaky) == (0, None, False)
+
+
 def test_history_reads_only_earlier_runs(store: Store, result: MakeResult) -> None:
     _one(store, result, 0, "broken")
     run = store.begin_run(T0 + timedelta(days=1))

@@ -58,19 +58,24 @@ def apply_fetch(
             verdict, detail, kind = Verdict.BROKEN, reason, ErrorKind.SOFT_404
 
     anchors: set[str] | None = None
+    # The fetch's fields, set on each result as CheckResult's own assignment sets them
+    # (straight into __dict__): one update instead of a dozen assignments a result.
+    fields = {
+        "verdict": verdict,
+        "http_status": fetched.http_status,
+        "detail": detail,
+        "error_kind": kind,
+        "final_url": fetched.final_url,
+        "permanent": fetched.permanent,
+        "attempts": fetched.attempts,
+        "elapsed_ms": fetched.elapsed_ms,
+        "checked_at": fetched.checked_at,
+        "etag": fetched.etag,
+        "last_modified": fetched.last_modified,
+    }
     for result in target.results:
-        result.verdict = verdict
-        result.http_status = fetched.http_status
-        result.detail = detail
-        result.error_kind = kind
-        result.final_url = fetched.final_url
+        result.__dict__.update(fields)
         result.redirects = list(fetched.redirects)
-        result.permanent = fetched.permanent
-        result.attempts = fetched.attempts
-        result.elapsed_ms = fetched.elapsed_ms
-        result.checked_at = fetched.checked_at
-        result.etag = fetched.etag
-        result.last_modified = fetched.last_modified
         if meta is not None:
             result.apply_meta(meta)
         fragment = target.fragments.get(result.url)

@@ -539,7 +539,13 @@ class Store:
             run_id = max(self._run_rules)
         pasts = self._pasts([result.url for result in results], run_id)
         for result in results:
-            past = pasts.get(result.url, [])
+            past = pasts.get(result.url)
+            if past is None and outage:
+                # No history, a run that counts for nothing: streak() and is_flaky() of
+                # an empty past (an outage's tens of thousands of results).
+                result.failing_runs, result.failing_since, result.flaky = 0, None, False
+                continue
+            past = past or []
             at = _aware(result.checked_at) if result.checked_at is not None else _aware(now)
             result.failing_runs, result.failing_since = streak(
                 result.verdict, at, past, outage=outage
