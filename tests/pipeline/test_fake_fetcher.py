@@ -238,6 +238,35 @@ def test_an_outage_stores_each_link_not_requested_once_with_its_history(
         assert result.failing_runs == 1  # the outage carries the streak over
 
 
+def test_rows_stored_during_the_fetch_are_not_rewritten_by_their_history(
+    tmp_path: Path,
+) -> None:
+    """A batch committed as results arrive carries its history already (a run that is
+    no outage): settling the run rewrites none of those rows (it rewrote each whose
+    streak went on: here every row of a run of 120 broken links but the last 20)."""
+    urls = [f"https://h{i % 7}.example/{i}" for i in range(120)]
+    text = "".join(f"- {u}\n" for u in urls)
+    fake = FakeFetcher({u: down(u, 404) for u in urls})
+    check(tmp_path, text, fake)
+    store_path = tmp_path / "state.sqlite"
+    with closing(sqlite3.connect(store_path)) as conn:
+        conn.execute("CREATE TABLE writes (url TEXT, kind TEXT)")
+        for kind in ("INSERT", "UPDATE"):
+            conn.execute(
+                f"CREATE TRIGGER count_{kind} AFTER {kind} ON results"
+                f" BEGIN INSERT INTO writes VALUES (new.url, '{kind}'); END"
+            )
+        conn.commit()
+    outcome = check(tmp_path, text, FakeFetcher({u: down(u, 404) for u in urls}))
+    with closing(sqlite3.connect(store_path)) as conn:
+        kinds = [kind for (kind,) in conn.execute("SELECT kind FROM writes")]
+    assert kinds.count("INSERT") == len(urls) and kinds.count("UPDATE") == 0
+    assert {(r.failing_runs, r.failing_since) for r in outcome.report.results} == {(2, NOW)}
+    with Store.open(store_path) as store:
+        stored = store.last_run()
+    assert stored is not None and stored.results == outcome.report.results
+
+
 def test_an_interrupted_run_keeps_what_finished(tmp_path: Path) -> None:
     urls = ["https://a.example/1", "https://a.example/2"]
     stop = asyncio.Event()

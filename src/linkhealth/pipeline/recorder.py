@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from linkhealth.config import Settings
@@ -30,6 +30,9 @@ class RunRecorder:
         self.pending: list[CheckResult] = []
         self.seen: set[int] = set()
         self.positions: dict[int, int] = {}  # id(result) -> its place in the run's report
+        # Results given their history as they were committed (as in a run that is no
+        # outage): see :meth:`apply_history`.
+        self.historied: set[int] = set()
         self.last = time.monotonic()
 
     @classmethod
@@ -79,10 +82,21 @@ class RunRecorder:
         self.positions = {id(result): place for place, result in enumerate(results)}
 
     def add(self, results: Iterable[CheckResult]) -> None:
-        """Results that are final: committed with the next batch."""
+        """Results that are final: committed with the next batch, with their history."""
         self._take(results)
         if len(self.pending) >= BATCH_SIZE or time.monotonic() - self.last > BATCH_SECONDS:
+            self._history_first()
             self.flush()
+
+    def _history_first(self) -> None:
+        """The batch's failing streaks and flakiness, read before it is committed (as in
+        a run that is no outage, which most are): settling the run then rewrites none of
+        its rows. Results without a time of their own wait for the run's end (their
+        streak starts then)."""
+        dated = [result for result in self.pending if result.checked_at is not None]
+        if dated:
+            self.store.apply_history(dated, now=datetime.now(UTC), outage=False)
+            self.historied.update(map(id, dated))
 
     def add_rest(self, results: Iterable[CheckResult]) -> None:
         """Every result not added yet (invalid, unsafe, skipped, excluded, not requested),
@@ -112,7 +126,11 @@ class RunRecorder:
         self.store.record(self.run_id, results, places)
 
     def apply_history(self, results: list[CheckResult], *, now: datetime, outage: bool) -> None:
-        """Failing streaks, flakiness and ``fails`` from the runs before this one."""
+        """Failing streaks, flakiness and ``fails`` from the runs before this one: of every
+        result in an outage (stored rows are rewritten: the run counts for nothing), else
+        of those not given theirs as they were committed."""
+        if not outage:
+            results = [result for result in results if id(result) not in self.historied]
         self.store.apply_history(results, now=now, outage=outage)
 
     def finish(self, report: RunReport, *, finished_at: datetime, keep_runs: int) -> None:
