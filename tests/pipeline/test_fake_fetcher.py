@@ -182,6 +182,19 @@ def test_pages_are_read_whole_only_when_fragments_are_checked(tmp_path: Path) ->
     assert fake.full_body == [None]  # the fetcher's own rule: every page up to its head
 
 
+def count_writes(store_path: Path) -> None:
+    """From now on, each row inserted into or updated in ``results`` adds ``(url, kind)``
+    to the table ``writes``."""
+    with closing(sqlite3.connect(store_path)) as conn:
+        conn.execute("CREATE TABLE writes (url TEXT, kind TEXT)")
+        for kind in ("INSERT", "UPDATE"):
+            conn.execute(
+                f"CREATE TRIGGER count_{kind} AFTER {kind} ON results"
+                f" BEGIN INSERT INTO writes VALUES (new.url, '{kind}'); END"
+            )
+        conn.commit()
+
+
 def test_a_network_outage_judges_nothing(tmp_path: Path) -> None:
     urls = ["https://a.example/", "https://b.example/", "https://c.example/"]
     fake = FakeFetcher({u: down(u, kind=ErrorKind.CONNECT) for u in urls})
@@ -203,14 +216,7 @@ def test_an_outage_stores_each_link_not_requested_once_with_its_history(
     text = "".join(f"- {u}\n" for u in urls)
     check(tmp_path, text, FakeFetcher({u: down(u, 404) for u in urls}))  # all broken once
     store_path = tmp_path / "state.sqlite"
-    with closing(sqlite3.connect(store_path)) as conn:  # counts the writes per URL
-        conn.execute("CREATE TABLE writes (url TEXT, kind TEXT)")
-        for kind in ("INSERT", "UPDATE"):
-            conn.execute(
-                f"CREATE TRIGGER count_{kind} AFTER {kind} ON results"
-                f" BEGIN INSERT INTO writes VALUES (new.url, '{kind}'); END"
-            )
-        conn.commit()
+    count_writes(store_path)
     requested = {u: down(u, kind=ErrorKind.DNS) for u in urls[:2]}
     not_requested = {
         u: FetchResult(
@@ -249,14 +255,7 @@ def test_rows_stored_during_the_fetch_are_not_rewritten_by_their_history(
     fake = FakeFetcher({u: down(u, 404) for u in urls})
     check(tmp_path, text, fake)
     store_path = tmp_path / "state.sqlite"
-    with closing(sqlite3.connect(store_path)) as conn:
-        conn.execute("CREATE TABLE writes (url TEXT, kind TEXT)")
-        for kind in ("INSERT", "UPDATE"):
-            conn.execute(
-                f"CREATE TRIGGER count_{kind} AFTER {kind} ON results"
-                f" BEGIN INSERT INTO writes VALUES (new.url, '{kind}'); END"
-            )
-        conn.commit()
+    count_writes(store_path)
     outcome = check(tmp_path, text, FakeFetcher({u: down(u, 404) for u in urls}))
     with closing(sqlite3.connect(store_path)) as conn:
         kinds = [kind for (kind,) in conn.execute("SELECT kind FROM writes")]
