@@ -504,14 +504,18 @@ class Store:
         """``(url, *columns)`` of the latest stored row of each URL (the columns derive
         from the stored result: read them where the whole result is not needed)."""
         wanted = _unique(urls)
-        return self._read(
-            lambda conn: _rows_by_url(
+
+        def query(conn: sqlite3.Connection) -> list[Any]:
+            if not conn.execute("SELECT EXISTS (SELECT 1 FROM results)").fetchone()[0]:
+                return []  # a store's first run: 100 look-ups for 50,000 URLs that find nothing
+            return _rows_by_url(
                 conn,
                 f"SELECT r.url, {columns} FROM results AS r WHERE r.url IN ({{urls}}) AND"
                 " r.run_id = (SELECT MAX(x.run_id) FROM results AS x WHERE x.url = r.url)",
                 wanted,
             )
-        )
+
+        return self._read(query)
 
     # --------------------------------------------------------------- history
 
