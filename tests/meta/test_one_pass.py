@@ -4,6 +4,7 @@ MathML skipped, paragraphs of the body only — also of a body a <frameset> cut 
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 
 import pytest
@@ -11,19 +12,30 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
+from linkhealth.htmlanchor import element_anchors
+from linkhealth.meta import page_anchors
 from linkhealth.meta import selectors as sel
+from linkhealth.meta.charset import decode_body
 from linkhealth.meta.document import (
     MAX_ELEMENTS,
+    MAX_REGION_CHARS,
     Page,
     _add_meta,
     _in_foreign_content,
     _join_base,
     _jsonld_objects,
     head_region,
+    hostile_offset,
+    metadata_source,
+    metadata_text,
     node_text,
     parse_page,
+    read_page,
 )
+from linkhealth.meta.extract import _anchors_by_tokenizer
 from linkhealth.meta.fields import description_candidates, first_paragraph
+from linkhealth.meta.kinds import page_kind
+from linkhealth.pageregion import metadata_bytes
 
 PIECES = [
     "<title>T{n}</title>",
@@ -149,3 +161,66 @@ def test_paragraphs_of_a_body_a_frameset_cut_off_are_still_read() -> None:
     text = f"<p>{kept}</p><frameset><frame></frameset>"
     page = parse_page(text, "http://a.example/")
     assert page.paragraphs == [kept] == per_query(text, "http://a.example/").paragraphs
+
+
+# Bytes as fetched: any of PIECES in a head and a body, some text in other scripts, a tag
+# crowded or nested deep enough to be cut from the region, bytes invalid as UTF-8, a BOM.
+BYTE_PIECES = [
+    *(piece.format(n=7).encode() for piece in PIECES),
+    "Zürich – 東京 – Москва 🚀".encode(),
+    "<title>Страница</title>".encode("cp1251"),
+    b"\xff\xfe",
+    b"\xe2\x82",  # a character cut short
+    b"\xed\xa0\x80",  # a surrogate's bytes: not UTF-8
+    b"</head>",
+    b"<div>" * 300,
+    b"<img" + b" a" * 300 + b">",
+    b"x" * 5000,
+    b"<h2 id='s7'>S</h2><a name=n7>a</a><template><i id=t7></i></template>",
+    "<p id='é7'>".encode(),
+]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.sampled_from([b"", codecs.BOM_UTF8, b"<!doctype html><html lang=en><head>"]),
+    st.lists(st.sampled_from(BYTE_PIECES), max_size=20).map(b"".join),
+    st.sampled_from(
+        [None, "text/html", "text/html; charset=utf-8", "text/html; charset=windows-1251"]
+    ),
+)
+def test_reading_the_bytes_parses_what_reading_the_text_parses(
+    start: bytes, rest: bytes, content_type: str | None
+) -> None:
+    body = start + rest
+    url = "http://a.example/x/y"
+    text, utf8 = metadata_source(body, content_type)
+    assert (
+        text == decode_body(metadata_bytes(body), content_type) == metadata_text(body, content_type)
+    )
+    assert utf8 is None or utf8 == text.encode("utf-8")
+    if utf8 is None and content_type == "text/html; charset=utf-8" and rest and not start:
+        with pytest.raises(UnicodeDecodeError):  # only bytes that are not UTF-8 are left out
+            metadata_bytes(body).decode("utf-8")
+    page = read_page(body, content_type, url)
+    assert dataclasses.asdict(page) == dataclasses.asdict(parse_page(text, url))
+    assert page_anchors(body, content_type) == anchors_of_text(body, content_type)
+
+
+def anchors_of_text(body: bytes, content_type: str | None) -> set[str]:
+    """page_anchors' rule: the anchors lexbor finds in the decoded text (cut to its bound)."""
+    if page_kind(body, content_type) != "html":
+        return set()
+    text = decode_body(body, content_type)[:MAX_REGION_CHARS]
+    if hostile_offset(text) is not None:
+        return _anchors_by_tokenizer(text)
+    anchors: set[str] = set()
+    for node in LexborHTMLParser(text).css("[id], a[name]"):
+        anchors.update(element_anchors(node.tag or "", node.attributes.items()))
+    return anchors
+
+
+def test_anchors_past_the_bound_are_not_read_from_the_bytes_either() -> None:
+    body = b"<p id=a>" + b"x" * MAX_REGION_CHARS + b"<p id=b>"
+    assert page_anchors(body, "text/html; charset=utf-8") == {"a"}
+    assert anchors_of_text(body, "text/html; charset=utf-8") == {"a"}

@@ -222,13 +222,24 @@ def choose_encoding(body: bytes, content_type: str | None) -> str:
 
 def decode_body(body: bytes, content_type: str | None) -> str:
     """Decode fetched bytes to text; invalid bytes are replaced; never raises."""
+    return decode_source(body, content_type)[0]
+
+
+def decode_source(body: bytes, content_type: str | None) -> tuple[str, bool]:
+    """:func:`decode_body`'s text, and whether ``body`` is exactly that text's UTF-8 (read
+    as UTF-8, no BOM, no invalid byte): a parser can then read ``body`` as it is."""
     if not body:
-        return ""
+        return "", False
     bom = bom_encoding(body)
     codec = bom or choose_encoding(body, content_type)  # a BOM is what it chooses first
     if bom == codec:
         body = body[len(codecs.lookup(codec).encode("\ufeff")[0]) :]
+    elif codec == "utf-8":
+        try:
+            return body.decode("utf-8"), True
+        except UnicodeDecodeError:
+            pass  # invalid bytes: replaced below
     try:
-        return body.decode(codec, errors="replace")
+        return body.decode(codec, errors="replace"), False
     except (LookupError, UnicodeError):  # pragma: no cover - every allowed codec exists
-        return body.decode(DEFAULT_FALLBACK, errors="replace")
+        return body.decode(DEFAULT_FALLBACK, errors="replace"), False

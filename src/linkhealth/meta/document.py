@@ -20,7 +20,7 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from linkhealth.meta import selectors as sel
-from linkhealth.meta.charset import decode_body
+from linkhealth.meta.charset import decode_source
 from linkhealth.meta.urls import resolve_http_url
 from linkhealth.pageregion import AFTER_HEAD_BYTES, HEAD_END_TEXT, metadata_bytes
 
@@ -94,7 +94,21 @@ def metadata_text(body: bytes, content_type: str | None) -> str:
     """The text of an HTML page's metadata region (:mod:`linkhealth.pageregion`), the same
     whether the fetcher kept the region only or the whole page: every metadata read of a
     page's bytes starts here."""
-    return decode_body(metadata_bytes(body), content_type)
+    return metadata_source(body, content_type)[0]
+
+
+def metadata_source(body: bytes, content_type: str | None) -> tuple[str, bytes | None]:
+    """:func:`metadata_text`, and the region's bytes when they are exactly its UTF-8."""
+    region = metadata_bytes(body)
+    text, is_utf8 = decode_source(region, content_type)
+    return text, region if is_utf8 else None
+
+
+def read_page(body: bytes, content_type: str | None, url: str) -> Page:
+    """:func:`parse_page` of the page's :func:`metadata_text`: how fetched bytes are read
+    (the parser reads the region's bytes as they are when they are that text's UTF-8)."""
+    text, utf8 = metadata_source(body, content_type)
+    return parse_page(text, url, utf8)
 
 
 def head_region(text: str) -> str:
@@ -209,14 +223,18 @@ _TITLES_SCANNED = 50  # an SVG/MathML <title> is skipped, among this many
 _H1_SCANNED = 10
 
 
-def parse_page(text: str, url: str) -> Page:
+def parse_page(text: str, url: str, utf8: bytes | None = None) -> Page:
     """The page's elements, read into plain data.
 
     The first ``<title>`` outside SVG/MathML is the title (the head's, when there is one:
     the parser never puts SVG or MathML in the head). ``<p>`` counts only in a body: the
-    parser puts every ``<p>`` there.
+    parser puts every ``<p>`` there. ``utf8``, when given, is ``text`` encoded as UTF-8:
+    the parser reads it instead of encoding the text again, unless the region is shorter.
     """
-    tree = LexborHTMLParser(head_region(text))
+    region = head_region(text)
+    # head_region only cuts and removes: a region as long as the text is the text.
+    source = utf8 if utf8 is not None and len(region) == len(text) else region
+    tree = LexborHTMLParser(source)
     page = Page(url=url, base_url=url)
     metas = page.metas
     for node in tree.tags("meta")[:MAX_ELEMENTS]:

@@ -8,8 +8,8 @@ from selectolax.lexbor import LexborHTMLParser
 
 from linkhealth.htmlanchor import element_anchors
 from linkhealth.meta import quirks
-from linkhealth.meta.charset import decode_body
-from linkhealth.meta.document import MAX_REGION_CHARS, hostile_offset, metadata_text, parse_page
+from linkhealth.meta.charset import decode_source
+from linkhealth.meta.document import MAX_REGION_CHARS, hostile_offset, read_page
 from linkhealth.meta.fields import Fallbacks, fallback_key, page_fields
 from linkhealth.meta.kinds import page_kind, reported_type
 from linkhealth.meta.pdf import pdf_title
@@ -49,7 +49,7 @@ def _extract(
 ) -> PageMeta:
     kind = page_kind(body, content_type)
     if kind == "html":
-        page = parse_page(metadata_text(body, content_type), url)
+        page = read_page(body, content_type, url)
         meta, more = page_fields(page, content_type)
         if fallbacks is not None and (more.titles or more.descriptions):
             fallbacks[fallback_key(url)] = more
@@ -72,12 +72,14 @@ def page_anchors(body: bytes, content_type: str | None) -> set[str]:
     """Every ``id`` and ``<a name>`` in the bytes read (exact values, for fragment checks)."""
     if page_kind(body, content_type) != "html":
         return set()
-    text = decode_body(body, content_type)[:MAX_REGION_CHARS]
+    whole, is_utf8 = decode_source(body, content_type)
+    text = whole[:MAX_REGION_CHARS]
     if hostile_offset(text) is not None:
         # Tree building is quadratic in nesting depth and in attributes per tag;
         # the standard library's tokenizer is linear.
         return _anchors_by_tokenizer(text)
-    tree = LexborHTMLParser(text)
+    # The parser reads the bytes as they are when they are the text's UTF-8 (none cut).
+    tree = LexborHTMLParser(body if is_utf8 and len(text) == len(whole) else text)
     anchors: set[str] = set()
     for node in tree.css("[id], a[name]"):
         anchors.update(element_anchors(node.tag or "", node.attributes.items()))

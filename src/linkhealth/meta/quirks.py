@@ -24,7 +24,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from linkhealth.meta import selectors as sel
 from linkhealth.meta.charset import decode_body
-from linkhealth.meta.document import metadata_text, parse_page
+from linkhealth.meta.document import read_page
 from linkhealth.meta.fields import normalise_date, page_meta
 from linkhealth.meta.kinds import page_kind
 from linkhealth.meta.notices import not_about_page
@@ -322,7 +322,7 @@ def advertised_oembed(url: str, body: bytes, content_type: str | None) -> str | 
     """The JSON oEmbed URL a page advertises in its head, resolved; http(s) only."""
     if page_kind(body, content_type) != "html":
         return None
-    page = parse_page(metadata_text(body, content_type), url)
+    page = read_page(body, content_type, url)
     for href in page.link_hrefs(sel.OEMBED_LINK_RELS, OEMBED_TYPE):
         resolved = resolve_http_url(page.base_url, href)
         if resolved:
@@ -374,7 +374,7 @@ def _merge_product(
 def _html_meta(body: bytes, content_type: str | None, url: str) -> PageMeta:
     if page_kind(body, content_type) != "html":
         return PageMeta()
-    return refine(url, page_meta(parse_page(metadata_text(body, content_type), url), content_type))
+    return refine(url, page_meta(read_page(body, content_type, url), content_type))
 
 
 def _looks_like_json(body: bytes, content_type: str | None) -> bool:
@@ -387,7 +387,7 @@ def _merge_page(
 ) -> PageMeta:
     if page_kind(body, content_type) != "html":
         return primary
-    page = parse_page(metadata_text(body, content_type), url)
+    page = read_page(body, content_type, url)
     general = page_meta(page, content_type)
     raw_title = page.meta(rule.title_meta) or page.title
     title = clean_text(rule.title_prefix.sub("", raw_title or ""), DEFAULT_TITLE_MAX)
