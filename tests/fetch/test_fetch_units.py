@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import ipaddress
 import socket
@@ -640,6 +641,10 @@ def test_requests_are_built_as_httpx_builds_them(url: str) -> None:
     want, got = asyncio.run(both())
     assert (got.method, got.url, got.headers.raw) == (want.method, want.url, want.headers.raw)
     assert (got.extensions, got.content) == (want.extensions, want.content)
+    # The same object state: every attribute, the headers' encoded triples and encoding.
+    assert vars(got).keys() == vars(want).keys()
+    assert vars(got.headers) == vars(want.headers)
+    assert got.headers.multi_items() == want.headers.multi_items()
 
 
 def _parsed(make: Callable[[str], httpx.URL], text: str) -> tuple[object, ...]:
@@ -691,11 +696,17 @@ _URL_OTHER = '#[]|^\\ "<>`{}é\t\x00'
 @example(scheme="http", host="example.com", port="", rest="/a<b")
 def test_request_url_parses_as_httpx_parses(scheme: str, host: str, port: str, rest: str) -> None:
     """The client's cheap URL (no httpx parse for a URL httpx keeps as written) is the
-    URL httpx makes of the same text: every part, its text and equality, its errors."""
-    from linkhealth.fetch.client import request_url
+    URL httpx makes of the same text: every part, its text and equality, its errors;
+    the host it tells beside it is the host_key of that URL's text."""
+    from linkhealth.fetch.client import request_url, url_and_host
+    from linkhealth.weburl import host_key
 
     text = f"{scheme}://{host}{port}{rest}"
     assert _parsed(request_url, text) == _parsed(httpx.URL, text)
+    with contextlib.suppress(httpx.InvalidURL):
+        url, known = url_and_host(text)
+        if known is not None:
+            assert known == host_key(str(url))
 
 
 @pytest.mark.parametrize("char", [*_URL_OTHER, *_URL_KEPT, "%2", "%4G", "é"])

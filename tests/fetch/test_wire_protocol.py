@@ -382,3 +382,31 @@ def test_a_closed_body_reads_nothing_more() -> None:
         return await body.read_chunk()
 
     assert asyncio.run(main()) == b""
+
+
+def test_a_closed_body_tells_whether_its_connection_went_back_to_the_pool() -> None:
+    """Unit test of Body.kept (the client gives the loop a turn only after a connection
+    it closed, so that its socket is gone before the next one to that host is made): a
+    whole keep-alive answer's connection is pooled (kept), a partial answer's closed."""
+
+    class Transport:
+        aborted = 0
+
+        def is_closing(self) -> bool:
+            return False
+
+        def abort(self) -> None:
+            Transport.aborted += 1
+
+    async def main(complete: bool) -> tuple[bool, int]:
+        conn = _bare_connection()
+        conn.transport = Transport()  # type: ignore[assignment]
+        conn.complete, conn.keep_alive = complete, True
+        body = Body(conn, 1.0)
+        await body.aclose()
+        return body.kept, len(conn.wire._idle.get(conn.key, []))
+
+    assert asyncio.run(main(complete=True)) == (True, 1)
+    assert Transport.aborted == 0
+    assert asyncio.run(main(complete=False)) == (False, 0)
+    assert Transport.aborted == 1

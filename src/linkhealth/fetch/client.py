@@ -103,14 +103,20 @@ def request_url(text: str) -> httpx.URL:
     and query hold only characters httpx never escapes, with no ``.`` or ``..`` segment
     and no fragment. Anything else is httpx's to parse (and to refuse). A property test
     holds both to the same parse."""
+    return url_and_host(text)[0]
+
+
+def url_and_host(text: str) -> tuple[httpx.URL, str | None]:
+    """:func:`request_url` of ``text``, and its :func:`~linkhealth.weburl.host_key` when
+    the same look at the text tells it (a plain URL), else ``None``."""
     plain = plain_url(text) if len(text) <= _MAX_URL_LENGTH else None
     if plain is None or not _KEPT_AS_WRITTEN.fullmatch(rest := plain.group("rest") or ""):
-        return httpx.URL(text)
+        return httpx.URL(text), None
     path, mark, query = rest.partition("?")
     if "." in path:
         segments = path.split("/")
         if "." in segments or ".." in segments:  # httpx removes them
-            return httpx.URL(text)
+            return httpx.URL(text), None
     scheme, port_text = plain.group("scheme"), plain.group("port")
     port = int(port_text) if port_text else None
     url = httpx.URL.__new__(httpx.URL)
@@ -123,7 +129,7 @@ def request_url(text: str) -> httpx.URL:
         query if mark else None,
         None,
     )
-    return url
+    return url, plain.group("host")
 
 
 def connection_limit_per_host(settings: Settings) -> int:
@@ -220,8 +226,8 @@ class Client:
         self._cookies: CookieJar | None = None
         self._http: httpx.AsyncClient | None = None
         self._transport: httpx.AsyncBaseTransport | None = None
-        # The client's headers, for every request (set on entry): name, lower-case name, value.
-        self._headers: list[tuple[str, str, str]] = []
+        # The client's headers, for every request (set on entry): see __aenter__.
+        self._headers: list[tuple[str, tuple[bytes, bytes, bytes]]] = []
         self._extensions: dict[str, Any] = {}
 
     def _tls(self) -> ssl.SSLContext:
@@ -256,10 +262,9 @@ class Client:
                 **s.headers,
             },
         )
-        self._headers = [
-            (name.decode("ascii"), name.lower().decode("ascii"), value.decode("ascii"))
-            for name, value in self._http.headers.raw  # ASCII: httpx encoded them so
-        ]
+        # Each as httpx keeps it (name, lower-case name, value: bytes) beside its lower-case
+        # name as text (ASCII: httpx encoded it so).
+        self._headers = [(item[1].decode("ascii"), item) for item in self._http.headers._list]
         self._extensions = {"timeout": self._http.timeout.as_dict()}
         return self
 
@@ -325,12 +330,15 @@ class Client:
         transport = self._transport
         s = self.settings
         max_redirects = s.max_redirects
-        current = first = request_url(url)
+        current, known_host = url_and_host(url)
+        first = current
         seen: set[httpx.URL] | None = None  # the hops so far, once there is a redirect
         hop_headers = dict(headers)
         while True:
             text = str(current)
-            host = host_key(text)  # never httpx's .host: it raises on some IDNs
+            # Never httpx's .host: it raises on some IDNs.
+            host = host_key(text) if known_host is None else known_host
+            known_host = None  # a redirect's target is looked at afresh
             self.guard.check_literal_host(host)
             if before_request is not None:
                 await before_request(host)
@@ -350,8 +358,7 @@ class Client:
             response = await transport.handle_async_request(request)
             try:
                 status = response.status_code
-                location = response.headers.get("location")
-                if status in REDIRECT_STATUSES and location:
+                if status in REDIRECT_STATUSES and (location := response.headers.get("location")):
                     out.redirects.append(Redirect(url=text, status=status))
                     try:
                         target = current.join(location)
@@ -380,10 +387,12 @@ class Client:
                 return
             finally:
                 await response.aclose()
-                # A connection dropped with its body unread is closed by the event loop
-                # on its next turn: let that happen before the next hop or URL connects,
-                # or the host briefly sees one socket more than its limit.
-                await asyncio.sleep(0)
+                if not getattr(response.stream, "kept", False):
+                    # A connection dropped (its body unread) is closed by the event loop
+                    # on its next turn: let that happen before the next hop or URL
+                    # connects, or the host briefly sees one socket more than its limit.
+                    # A connection back in the pool (wire's ``kept``) has nothing to close.
+                    await asyncio.sleep(0)
 
     def _request(self, url: httpx.URL, headers: dict[str, str]) -> httpx.Request:
         """The request ``AsyncClient.build_request`` makes for a GET or HEAD without a
@@ -391,19 +400,23 @@ class Client:
         ``Host``, so httpx adds no header of its own), the client's timeouts, an empty
         body. No base URL, cookies or query parameters to merge (this client has none),
         and no header list built twice: the client's headers that ``headers`` does not
-        name (any case), in order, then ``headers``, as ``Headers.update`` orders them."""
+        name (any case), in order, then ``headers``, as ``Headers.update`` orders them.
+        The client's headers are encoded once, on entry; only ``headers`` are encoded
+        here (by httpx). The object is what ``httpx.Request(method, url, headers=...,
+        extensions=..., stream=...)`` holds after ``read()`` (a test compares them), made
+        without re-checking the URL and re-encoding every header."""
         named = {name.lower() for name in headers}
-        merged = [(name, value) for name, lower, value in self._headers if lower not in named]
-        merged += headers.items()
-        request = httpx.Request(
-            self._method,
-            url,
-            headers=merged,
-            extensions=self._extensions,
-            stream=_NO_BODY,
-        )
-        # What read() of the empty body sets (read() first pays a typing.Iterable check).
-        request._content = b""
+        merged = httpx.Headers.__new__(httpx.Headers)
+        merged._list = [item for lower, item in self._headers if lower not in named]
+        merged._list += httpx.Headers(headers)._list
+        merged._encoding = None
+        request = httpx.Request.__new__(httpx.Request)
+        request.method = self._method
+        request.url = url
+        request.headers = merged
+        request.extensions = dict(self._extensions)
+        request.stream = _NO_BODY
+        request._content = b""  # what read() of the empty body sets
         return request
 
     async def _final(
@@ -417,6 +430,7 @@ class Client:
         if status in THROTTLE_STATUSES:
             out.retry_after = parse_retry_after(headers.get("retry-after"))
         content_type = headers.get("content-type")
+        coding = headers.get("content-encoding", "")
         if 200 <= status <= 299:
             if is_html(content_type):
                 body, truncated = await _read_body(
@@ -424,19 +438,26 @@ class Client:
                     self.settings.max_body_bytes,
                     stop_at_head=not want_full_body,
                     late_head=not want_full_body,
+                    coding=coding,
                 )
                 out.body = body
                 out.truncated = truncated
             elif is_pdf(content_type):
                 # Only the start: metadata looks for the document's /Title there.
                 cap = min(PDF_READ_BYTES, self.settings.max_body_bytes)
-                out.body, out.truncated = await _read_body(response, cap, stop_at_head=False)
+                out.body, out.truncated = await _read_body(
+                    response, cap, stop_at_head=False, coding=coding
+                )
             elif want_full_body and (is_json(content_type) or is_plain_text(content_type)):
                 cap = min(JSON_READ_BYTES, self.settings.max_body_bytes)
-                out.body, out.truncated = await _read_body(response, cap, stop_at_head=False)
+                out.body, out.truncated = await _read_body(
+                    response, cap, stop_at_head=False, coding=coding
+                )
         elif status in (403, 429, 503) and is_html(content_type):
             # Only to recognise bot-challenge pages; never returned as the body.
-            out.sniff, _ = await _read_body(response, CHALLENGE_SNIFF_BYTES, stop_at_head=True)
+            out.sniff, _ = await _read_body(
+                response, CHALLENGE_SNIFF_BYTES, stop_at_head=True, coding=coding
+            )
 
 
 _NO_BODY = httpx.ByteStream(b"")  # every request's (GET or HEAD): read-only, shared
@@ -462,25 +483,33 @@ def _redirect_problem(
 
 
 async def _read_body(
-    response: httpx.Response, cap: int, *, stop_at_head: bool, late_head: bool = False
+    response: httpx.Response,
+    cap: int,
+    *,
+    stop_at_head: bool,
+    late_head: bool = False,
+    coding: str | None = None,
 ) -> tuple[bytes, bool]:
     """Read and decode at most ``cap`` bytes; for HTML stop a little after ``</head>``.
 
     Returns (body, truncated): truncated when the decoded body reached ``cap``. An
     HTML head with neither ``</head>`` nor ``<title>`` in its first ``cap`` bytes is
     read on by :class:`_LateHead` when ``late_head`` (see :data:`LATE_READ_BYTES`).
+    ``coding`` is the response's Content-Encoding when the caller has it already.
     """
+    if coding is None:
+        coding = response.headers.get("content-encoding")
     chunks = _Chunks(response)
     try:
-        return await _read_chunks(chunks, response, cap, stop_at_head, late_head)
+        return await _read_chunks(chunks, coding or "", cap, stop_at_head, late_head)
     finally:
         await chunks.aclose()
 
 
 async def _read_chunks(
-    chunks: _Chunks, response: httpx.Response, cap: int, stop_at_head: bool, late_head: bool
+    chunks: _Chunks, coding: str, cap: int, stop_at_head: bool, late_head: bool
 ) -> tuple[bytes, bool]:
-    encoding = (response.headers.get("content-encoding") or "").strip().lower()
+    encoding = coding.strip().lower()
     decoder = BoundedDecoder(encoding)
     limit = max(cap, LATE_READ_BYTES) if late_head else cap
     # One compressed chunk never decodes to more than ``cap`` (the memory bound); a

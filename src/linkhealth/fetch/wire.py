@@ -317,6 +317,7 @@ class Body(httpx.AsyncByteStream):
         self._conn = conn
         self._timeout = read_timeout
         self._closed = False
+        self.kept = False  # closed with its connection back in the pool
 
     async def read_chunk(self) -> bytes:
         """The body bytes that arrived since the last call; ``b""`` at the end."""
@@ -339,7 +340,7 @@ class Body(httpx.AsyncByteStream):
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
-            self._conn.wire.release(self._conn)
+            self.kept = self._conn.wire.release(self._conn)
 
 
 class Wire(httpx.AsyncBaseTransport):
@@ -543,17 +544,19 @@ class Wire(httpx.AsyncBaseTransport):
             return  # retrieved: a look-up nobody waited on any more is no warning
         self._dns[cache_key] = (asked + DNS_CACHE_SECONDS, task.result())
 
-    def release(self, conn: Connection) -> None:
+    def release(self, conn: Connection) -> bool:
         """A response is done with: keep its connection for the next request to that
-        host when the answer arrived whole and both sides allow it, else close it."""
+        host when the answer arrived whole and both sides allow it (``True``), else
+        close it."""
         conn.parser = None
         if conn.reusable() and not self._closing:
             conn.drop_unread()
             conn.idle_since = time.monotonic()
             self._idle.setdefault(conn.key, []).append(conn)
             self._wake_one(conn.key)
-        else:
-            conn.close()
+            return True
+        conn.close()
+        return False
 
     def _opened(self, conn: Connection) -> None:
         self._all.add(conn)
