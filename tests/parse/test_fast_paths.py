@@ -315,3 +315,18 @@ def test_word_end_as_the_character_loop(text: str, pos: int) -> None:
     while end < len(text) and not text[end].isspace() and text[end] not in "<>[]()":
         end += 1
     assert lint.word_end(text, pos) == end, repr(text)
+
+
+TYPO_PIECES = LINT_PIECES | st.sampled_from(
+    ["abcdefgh", "abcdefghi", "ab", "Xhttps://", "a;", ";/", ":\\", "1", "_", "\u00e9tps://",
+     "s://", "//", ";", ":", "tp://x", "https://-", "http://."]
+)  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(TYPO_PIECES, max_size=12).map("".join))
+def test_typo_words_tried_at_separators_as_the_pattern_finds_them(text: str) -> None:
+    """lint.typo_words tries the scheme-typo pattern only where a word ends at a
+    separator: the same matches as trying it at every position."""
+    fast = [(m.span(), m.group()) for m in lint.typo_words(text)]
+    assert fast == [(m.span(), m.group()) for m in lint._TYPO_WORD_RE.finditer(text)], text

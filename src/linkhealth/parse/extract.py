@@ -270,14 +270,25 @@ class _FileParser:
         """Lint findings and bare URLs in one run of inline ``content`` outside the
         ``hard`` ranges the parser consumed; ``to_file`` maps its offsets into the file."""
 
+        if not hard:
+            outside = content
+        elif len(hard) == 1:  # (_outside of one range; the hints are one character each)
+            if (
+                _ANY_HINT.search(content, 0, hard[0][0]) is None
+                and _ANY_HINT.search(content, hard[0][1]) is None
+            ):
+                return
+            outside = _outside(content, hard)
+        else:
+            outside = _outside(content, hard)
+        if _ANY_HINT.search(outside) is None:  # neither hint below: the common case
+            return
+
         def is_hard(pos: int) -> bool:
             k = bisect_right(hard, (pos, float("inf"))) - 1
             return k >= 0 and hard[k][0] <= pos < hard[k][1]
 
         hits: list[TextHit] = []
-        outside = _outside(content, hard)
-        if _ANY_HINT.search(outside) is None:  # neither hint below: the common case
-            return
         if _SCAN_HINT.search(outside):
             hits = scan_text(content, is_hard)
             for h in hits:

@@ -230,9 +230,37 @@ def word_end(text: str, pos: int) -> int:
     return m.end() if m is not None else pos
 
 
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_SEPARATORS = (":", ";", "//")  # how each separator of _TYPO_WORD_RE begins
+
+
+def typo_words(text: str) -> list[re.Match[str]]:
+    """``list(_TYPO_WORD_RE.finditer(text))``, tried only where a word can start: a match
+    is 3-8 ASCII letters right before a separator, preceded by no word character (so
+    the whole run of letters before it), and a text has few separators
+    (tests/parse/test_fast_paths.py compares). A match ends with its separator: the
+    next one starts after it."""
+    starts = set()
+    for sep in _SEPARATORS:
+        i = text.find(sep)
+        while i != -1:
+            j = i
+            while j > 0 and i - j <= 8 and text[j - 1] in _ASCII_LETTERS:
+                j -= 1
+            if 3 <= i - j <= 8:
+                starts.add(j)
+            i = text.find(sep, i + 1)
+    found = []
+    for j in sorted(starts):
+        m = _TYPO_WORD_RE.match(text, j)
+        if m is not None:
+            found.append(m)
+    return found
+
+
 def _scheme_typos(text: str, hard: InRange) -> list[TextHit]:
     hits: list[TextHit] = []
-    for m in _TYPO_WORD_RE.finditer(text):
+    for m in typo_words(text):
         if hard(m.start()):
             continue
         end = word_end(text, m.end())

@@ -13,7 +13,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from functools import partial
-from operator import add
+from operator import add, attrgetter
 from typing import TYPE_CHECKING
 
 from markdown_it_pyrs import Node
@@ -59,6 +59,7 @@ _LEAF_BLOCKS = frozenset({"paragraph", "heading", "lheading", "html_block", "tab
 _CONSUMED = frozenset({"link", "image", "autolink", "code_inline", "html_inline"})
 _LEAVES = frozenset({"autolink", "code_inline", "html_inline"})
 _LINKS = frozenset({"link", "image"})
+_NAME = attrgetter("name")
 _TEXT_NODES = frozenset({"text", "text_special", "softbreak", "hardbreak"})
 _BARE_HINT = re.compile(r":|www\.|@", re.I)
 # markdown-it-pyrs gives an autolink one text node: its destination as written (no entity,
@@ -343,17 +344,20 @@ class Walk:
         """A list's items (every child of a list is a ``list_item``: no name read), each
         as :meth:`block` and :meth:`blocks` read a list item; a tight item whose content
         is one run of inline nodes goes to :meth:`paragraph` at once."""
-        at = self.at
+        at, limit, text = self.at, self.limit, self.text
         for node in nodes:
             s, end = node.srcmap or (0, 0)
-            if not 0 <= s <= end or s > self.limit:  # as _start checks
+            if not 0 <= s <= end or s > limit:  # as _start checks
                 raise RustParserUnsafe
-            end = min(end, self.limit)  # the last item of a chunk may run on (see span())
+            if end > limit:  # the last item of a chunk may run on (see span())
+                end = limit
             children = node.children
-            names = [child.name for child in children]
-            if names and INLINE_NODES.issuperset(names):  # (paragraph sets last_pos)
-                start = at((children[0].srcmap or (0, 0))[0])
-                self.paragraph(children, start, at(end), depth + 1, "", quotes, names)
+            names = list(map(_NAME, children))
+            if names and INLINE_NODES.issuperset(names):
+                # as paragraph() reads it (no block after it: never a list's title)
+                a, b = _strip(text, at((children[0].srcmap or (0, 0))[0]), at(end))
+                self.last_pos = a
+                self.inline(children, a, b, quotes, names)
             else:
                 self.last_pos = at(s)
                 self.blocks(children, depth + 1, end, quotes, names)
@@ -500,8 +504,10 @@ class Walk:
             content = _blank_quote_markers(content, quotes)
         if len(items) > 1:
             hard = union([(item[2] - a, item[3] - a) for item in items])
-        else:  # (the union of one range or none)
-            hard = [(item[2] - a, item[3] - a) for item in items]
+        elif items:  # (the union of one range)
+            hard = [(items[0][2] - a, items[0][3] - a)]
+        else:
+            hard = []
         if "`" in content:
             hard = union(hard + loose_backticks(content, hard))
         fp._scan(content, lambda p: a + p, hard, section, self.in_comment)
