@@ -9,6 +9,7 @@ import no command at all. (Speed itself is measured in bench/, not asserted here
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -159,3 +160,54 @@ def test_a_check_that_judges_no_page_imports_no_metadata_code(tmp_path: Path) ->
     assert proc.returncode in (1, 3), proc.stderr[-2000:]
     assert "linkhealth.fetch" in modules and "linkhealth.report.text" in modules
     assert not {"linkhealth.meta", "selectolax", "linkhealth.archive"} & modules
+
+
+#: The program, with an object that says so if the interpreter's teardown frees it, and an
+#: exit handler and a non-daemon thread when asked.
+_ENDING = (
+    "import atexit, os, sys, threading\n"
+    "class Freed:\n"
+    "    def __del__(self, write=os.write):\n"
+    "        write(2, b'teardown\\n')\n"
+    "kept = Freed()\n"
+    "atexit.register(lambda: sys.stderr.write('exit handler\\n'))\n"
+    "if sys.argv.pop(1) == 'thread':  # runs until the main thread is done\n"
+    "    threading.Thread(target=threading.main_thread().join).start()\n"
+    "from linkhealth.cli import main\n"
+    "main()\n"
+)
+
+
+@pytest.mark.parametrize("thread", ["", "thread"])
+def test_the_program_ends_without_the_teardown_once_its_output_is_out(
+    tmp_path: Path, thread: str
+) -> None:
+    """What an exit does first (exit handlers, flushed output: here a JSON report through
+    a pipe) is done, and the exit code kept; the teardown that frees every object is
+    skipped, unless a thread that is not a daemon still runs (Python waits for it)."""
+    links = tmp_path / "links.md"
+    links.write_text("- [here](./links.md)\n- [gone](./gone.md)\n", encoding="utf-8")
+    args = ["check", str(links), "--format", "json", "--no-reports", "--store"]
+    proc = subprocess.run(
+        [sys.executable, "-c", _ENDING, thread, *args, str(tmp_path / "s.sqlite")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 1, proc.stderr[-2000:]  # one broken local link
+    report = json.loads(proc.stdout)
+    assert [r["verdict"] for r in report["results"]] == ["ok", "broken"]
+    assert "exit handler" in proc.stderr
+    assert ("teardown" in proc.stderr) is bool(thread)
+    bad = subprocess.run(
+        [sys.executable, "-c", _ENDING, thread, "check", "--max-age", "never"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert bad.returncode == 2 and "never" in bad.stderr and "exit handler" in bad.stderr

@@ -8,6 +8,8 @@ the report formats) is imported only when that command runs or shows its own hel
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Iterator, MutableMapping
 
 import click
@@ -83,4 +85,36 @@ def cli() -> None:
 
 
 def main() -> None:
-    cli(prog_name="linkhealth")
+    """The ``linkhealth`` program: the command, then :func:`_end`."""
+    try:
+        cli(prog_name="linkhealth")
+    except SystemExit as done:
+        if isinstance(done.code, int | None):
+            _end(done.code or 0)
+        raise
+
+
+def _end(code: int) -> None:
+    """Exit with ``code`` now that the command is done, without the interpreter's teardown,
+    which frees every object the command made one by one (a 50,000-link check's: ~0.4 s)
+    in a process that is ending anyway. What an exit does before that is done: the exit
+    handlers run, standard output and error are flushed. Returns (the exit is left to
+    Python) while a thread that is not a daemon runs, or when a flush fails (Python
+    reports it and exits 120)."""
+    import atexit
+    import threading
+
+    if any(not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(code)
