@@ -81,6 +81,7 @@ PIECES = [
     "</body>",
     "<html lang=fr>",
     "<html xml:lang=de>",
+    "<svg><html lang=sv></html></svg>",
     "<table><tr><td><p>cell</p><title>tt</title></td></tr></table>",
     "<svg><foreignObject><p>fp</p><title>ft</title><h1>fh</h1></foreignObject></svg>",
     "<svg><meta name=description content=sv><base href=/sb><link rel=canonical href=/s></svg>",

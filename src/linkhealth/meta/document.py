@@ -267,9 +267,9 @@ def _rel_read(attrs: dict[str, str | None]) -> bool:
 
 
 def _read_root_and_base(tree: LexborHTMLParser, page: Page) -> None:
-    roots = tree.tags("html")
-    if roots:
-        attrs = roots[0].attributes
+    root = tree.root  # the <html> element, first of the document's (no walk of the tree)
+    if root is not None:
+        attrs = root.attributes
         page.html_lang = attrs.get("lang") or attrs.get("xml:lang")
     for node in tree.tags("base"):
         attrs = node.attributes
