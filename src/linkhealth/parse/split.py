@@ -259,10 +259,11 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
     half = text[cut:]
     # cut as one process cuts it: a heading after a blank line leaves the chunker as new
     tail = chunks(half, [x - cut for x in starts[line:]])
+    # the output rendered by each process, unless lines are ignored (run() drops them)
+    render = fp.render if "linkhealth-ignore" not in text else None
     header = {
         "file": fp.file,
-        # rendered there (extract's output), unless lines are ignored (run() drops them)
-        "render": fp.render if "linkhealth-ignore" not in text else None,
+        "render": render,
         "comments": fp.comments.value,
         "chunk_chars": markdown.CHUNK_CHARS,
         "cut": cut,
@@ -285,8 +286,10 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
     began = time.perf_counter()
     for j in range(k):
         walk.walk_chunk(*walk.chunks[j], labels[j][0])
-    # the duplicate-url rule's keys while the worker walks (it finds those of its half)
-    keys = [normalise_url(o.url) for o in fp.occurrences] if header["render"] is None else []
+    # while the worker walks: the duplicate-url rule's keys (it finds those of its half),
+    # or the output of this half
+    keys = [normalise_url(o.url) for o in fp.occurrences] if render is None else []
+    own = [] if render is None else _rendered(fp, render, list(walk.refdefs.items()), (0, 0))[0]
     got = worker.result(WORKER_GRACE + 10 * (time.perf_counter() - began), fp)
     if got is None:
         return False
@@ -297,7 +300,7 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
         return False
     fp.occurrences.extend(occurrences)
     keys.extend(their_keys)
-    _merge(fp, walk, found, keys, parts)
+    _merge(fp, walk, found, keys, [own, *parts] if own else [])
     return True
 
 
@@ -354,9 +357,9 @@ def _merge(
 ) -> None:
     """The worker's findings and the unused definitions of both halves after what the
     walks found, as one process appends them; ``keys``: the dedupe keys of the
-    occurrences so far (kept beside them in ``fp.keys``); ``parts``: the worker's
-    rendered occurrences (see :func:`_write_rendered`; its unused definitions are put
-    in their places: they follow every occurrence of the parent's half)."""
+    occurrences so far (kept beside them in ``fp.keys``); ``parts``: the rendered
+    occurrences (see :func:`_rendered`) of the parent's half, then the worker's, their
+    unused definitions to be put in their places."""
     file = fp.file
     own = dict(found["defs"])  # finding index -> the definition it reports
     external: dict[int, list[tuple[Any, ...]]] = {}
@@ -370,23 +373,25 @@ def _merge(
         if i < len(findings) and (i not in own or fp._first_report(own[i])):
             fp.findings.append(_finding(file, findings[i]))
     used = set(found["used"])
+    kept: dict[str, str] = {}  # the parent's unused definitions, rendered
     for key, d, sec in walk.unused():
         if key not in used:
             fp._link(LinkKind.REFERENCE, d.url, d.start, d.end, None, sec, False)
+            if parts:
+                kept[key] = _rendered(fp, fp.render or "", [], (0, 0))[0][0]
     if not parts:
         keys.extend(normalise_url(o.url) for o in fp.occurrences[len(keys) :])
-    kept: dict[str, str] = {}
+    theirs: dict[str, str] = {}
     for key, occs, finds in found["unused"]:
         if key not in walk.refdefs and key not in walk.used:
             if parts:
-                kept[key] = occs
+                theirs[key] = occs
             else:
                 _occurrences(fp, occs, fp.occurrences, keys)
             fp.findings.extend(_finding(file, t) for t in finds)
     fp.keys = keys
-    fp.rendered = [
-        t for chunk in parts for i, x in enumerate(chunk) if (t := kept.get(x, "") if i % 2 else x)
-    ]
+    if parts:
+        fp.rendered = _placed(parts[:1], kept) + _placed(parts[1:], theirs)
 
 
 # the fields of an occurrence as the worker sends them (one list each: no tuple a row),
@@ -607,10 +612,10 @@ def _walk_half(text: str, header: dict[str, Any], stdin: IO[bytes]) -> dict[str,
             fp.sensitive = fp.sensitive or _restorable(fp.occurrences, [])
             if render is None:
                 _write(out, {"occurrences": _columns(fp.occurrences)})
+                fp.occurrences.clear()
             else:
-                new = list(walk.refdefs.items())[known:]
-                last = _write_rendered(fp, out, render, new, last)
-            fp.occurrences.clear()
+                parts, last = _rendered(fp, render, list(walk.refdefs.items())[known:], last)
+                _write(out, {"parts": parts})
     except BaseException as exc:
         if not rust_refused(exc):
             raise
@@ -618,18 +623,19 @@ def _walk_half(text: str, header: dict[str, Any], stdin: IO[bytes]) -> dict[str,
     return _found(fp, walk, seeded, render)
 
 
-def _write_rendered(
-    fp: _HalfParser, out: int, fmt: str, new: list[tuple[str, RefDef]], last: tuple[int, int]
-) -> tuple[int, int]:
-    """One chunk's occurrences in order, rendered in ``fmt`` (:func:`.extractfmt.records`),
-    with a place for each definition it ``new``-ly holds (key, definition): an unused one
-    is reported there (as one process sorts it in: after what the walk found at its
-    place). The record's parts: text, key, text, ..., text. Returns the place of the
-    last occurrence; raises ValueError if one comes before ``last`` (the parent then
-    parses in one process: never seen, chunks hold whole lines)."""
+def _rendered(
+    fp: _FileParser, fmt: str, new: list[tuple[str, RefDef]], last: tuple[int, int]
+) -> tuple[list[str], tuple[int, int]]:
+    """``fp``'s occurrences in order (then forgotten), rendered in ``fmt``
+    (:func:`.extractfmt.records`), with a place for each definition ``new`` to the walk
+    (key, definition): an unused one is reported there, as one process sorts it in (after
+    what the walk found at its place). The parts: text, key, text, ..., text; and the
+    place of the last occurrence. Raises ValueError if one comes before ``last`` (the
+    parent then parses in one process: never seen, chunks hold whole lines)."""
     from linkhealth.report.extractfmt import records
 
     found = sorted(fp.occurrences, key=_PLACE)
+    fp.occurrences.clear()
     places = list(map(_PLACE, found))
     if places and places[0] < last:
         raise ValueError("occurrences out of order")
@@ -640,8 +646,15 @@ def _write_rendered(
         parts += [records(fmt, found[at:k]), key]
         at = k
     parts.append(records(fmt, found[at:]))
-    _write(out, {"parts": parts})
-    return places[-1] if places else last
+    return parts, places[-1] if places else last
+
+
+def _placed(parts: list[list[str]], kept: dict[str, str]) -> list[str]:
+    """The texts of ``parts`` (see :func:`_rendered`), an unused definition's where its
+    key is ``kept``."""
+    return [
+        t for chunk in parts for i, x in enumerate(chunk) if (t := kept.get(x, "") if i % 2 else x)
+    ]
 
 
 _PLACE = attrgetter("line", "column")  # how the occurrences of a file are sorted
