@@ -480,6 +480,7 @@ def json_chunks(value: Any, *, indent: int = 2) -> Iterator[str]:
 
 _JSON_BATCH = 4096
 _JSON_RECORDS_BATCH = 512
+_JSON_PIECE_CHARS = 1 << 20  # or fewer elements, if they are long (extract's rendered texts)
 _JSON_CONSTANTS = {None: "null", True: "true", False: "false"}
 #: a string in JSON, as JSONEncoder(ensure_ascii=False) writes it (not cleaned, not escaped
 #: as json_text escapes: write it through json_records or json_elements)
@@ -505,12 +506,15 @@ def json_elements(elements: Iterable[str]) -> Iterator[str]:
     A batch is cleaned as one text: a surrogate pair never spans two strings."""
     batch: list[str] = []
     first = True
+    size = 0
     for element in elements:
         batch.append(element)
-        if len(batch) == _JSON_RECORDS_BATCH:
+        size += len(element)
+        if len(batch) == _JSON_RECORDS_BATCH or size >= _JSON_PIECE_CHARS:
             yield _records_piece(batch, first=first)
             first = False
             batch = []
+            size = 0
     if first and not batch:
         yield "[]"
         return

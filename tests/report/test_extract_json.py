@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from linkhealth import textsafe
 from linkhealth.records import LinkKind, Occurrence
+from linkhealth.report import extractfmt
 from linkhealth.report.extractfmt import render_json
 
 NASTY = st.sampled_from(
@@ -66,3 +67,43 @@ def test_examples() -> None:
         '    "kind": "bare",\n    "section": null,\n    "in_comment": true\n  }\n]\n'
     )
     assert "".join(render_json([])) == "[]\n"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(OCCURRENCES, max_size=12),
+    st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), max_size=4),
+    st.sampled_from(["json", "csv", "text"]),
+)
+def test_rendered_texts_in_their_places(
+    occurrences: list[Occurrence], cuts: list[tuple[int, int]], fmt: str
+) -> None:
+    """Occurrences another process rendered (:func:`extractfmt.records` of a slice),
+    given in their places, make the same output as all of them rendered here (parse/
+    split.py's worker renders its half; the parent puts the texts after its own)."""
+    n = len(occurrences)
+    own: list[Occurrence] = []
+    rendered: list[tuple[int, str]] = []
+    at = 0
+    for a, b in sorted((min(a, b, n), min(max(a, b), n)) for a, b in cuts):
+        if a < at:
+            continue
+        own += occurrences[at:a]
+        rendered.append((len(own), extractfmt.records(fmt, occurrences[a:b])))
+        at = b
+    own += occurrences[at:]
+    whole = "".join(extractfmt.RENDERERS[fmt](occurrences))
+    assert "".join(extractfmt.RENDERERS[fmt](own, rendered)) == whole
+
+
+def test_long_rendered_texts_make_pieces_of_a_bounded_size() -> None:
+    """A worker's rendered texts (a chunk's records each) are not joined into one piece
+    of megabytes (what the command holds at once)."""
+    one = Occurrence(
+        url="https://x.org/" + "a" * 200, file="a.md", line=1, column=2, end_line=1,
+        end_column=9, text="t", kind=LinkKind.BARE, section=None, in_comment=False,
+    )  # fmt: skip
+    block = extractfmt.records("json", [one] * 2000)  # ~0.8 MB
+    pieces = list(render_json([one], [(1, block)] * 20))
+    assert max(map(len, pieces)) < textsafe._JSON_PIECE_CHARS + len(block) + 16
+    assert json.loads("".join(pieces)) == [one.as_json()] * 40001
