@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import heapq
+import math
 import random
 import types
 
@@ -25,8 +26,11 @@ from linkhealth.fetch.hosts import HostState
 CLOCK = [0.0]
 
 
-def simulate(n: int, rate: float, burst: int, seed: int, own: float = 0.02) -> tuple[float, int]:
-    """(seconds to finish ``n`` URLs, 429s sent by the bucket)."""
+def simulate(
+    n: int, rate: float, burst: int, seed: int, own: float = 0.02, median: float = 0.05
+) -> tuple[float, int]:
+    """(seconds to finish ``n`` URLs, 429s sent by the bucket); answers take a lognormal
+    time around ``median`` seconds."""
     hosts_module.time = types.SimpleNamespace(monotonic=lambda: CLOCK[0])  # type: ignore[assignment]
     rng = random.Random(seed)
     state: HostState[int] = HostState(
@@ -44,7 +48,7 @@ def simulate(n: int, rate: float, burst: int, seed: int, own: float = 0.02) -> t
         while (fresh or (later and later[0][0] <= t)) and state.try_take(t):
             url = heapq.heappop(later)[1] if later and later[0][0] <= t else fresh.pop(0)
             tokens, filled = min(float(burst), tokens + (t - filled) * rate), t
-            latency, status = rng.lognormvariate(-3.0, 0.5), 200
+            latency, status = rng.lognormvariate(math.log(median), 0.5), 200
             if tokens < 1.0:
                 refused += 1
                 latency, status = 0.002, 429
@@ -77,10 +81,11 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=5)
     parser.add_argument("--links", type=int, default=550)
     parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--median", type=float, default=0.05, help="answer time (s)")
     args = parser.parse_args()
     bound = (args.links - args.burst) / args.rate
     for seed in (int(s) for s in args.seeds.split(",")):
-        took, refused = simulate(args.links, args.rate, args.burst, seed)
+        took, refused = simulate(args.links, args.rate, args.burst, seed, median=args.median)
         ratio = took / bound
         print(f"seed {seed}: {took:.1f} s = {ratio:.2f}x the bound {bound:.1f} s, {refused} 429s")
 

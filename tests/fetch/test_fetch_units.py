@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gzip
 import ipaddress
+import math
 import socket
 import ssl
 import time
@@ -763,3 +764,44 @@ def test_soft_404_title_words_skip_only_titles_no_pattern_matches(title: str) ->
     lowered = " ".join(title.lower().split())
     expected = any(pattern.search(lowered) for pattern in SOFT_404_TITLES)
     assert title_says_not_found(lowered) == expected
+
+
+def test_lone_429s_back_to_back_on_a_paced_host_are_its_limit() -> None:
+    # A host paced just over its limit: each request on schedule finds a token short, the
+    # probe a moment later finds it, and every other request was a 429 with nothing cut.
+    state = _answering_host(interval=0.0)
+    state.rate = state.ceiling = 10.0
+    for k in range(2):
+        started = time.monotonic()
+        state.throttled(1.0, 0.5, started - 0.01, probe=True)
+        assert state.try_take(time.monotonic())  # the probe ...
+        state.answered(time.monotonic())  # ... is served: maybe that URL's own 429
+        assert state.rate == 10.0, k
+    state.throttled(1.0, 0.5, time.monotonic() - 0.01, probe=True)  # a third within 1 s
+    assert state.rate < 10.0  # the host's limit: cut
+    assert not state.try_take(time.monotonic())  # paused, no probe
+
+
+def test_the_search_cut_goes_to_the_rate_the_burst_reading_allows() -> None:
+    state: HostState[int] = HostState(
+        "a", concurrency=4, interval=0.0, jitter=0.0, backoff_cap=10.0
+    )
+    now = time.monotonic()
+    state.rate = 15.0  # searching: no refusal seen while pacing yet
+    state.reading.refused([now - 10.0] * 5, now - 10.0, math.inf)  # a burst of 5
+    # 10 a second from a full bucket after a quiet second: 5 + 10 x 3 s let through.
+    starts = [now - 4.0 + i / 35 * 3.0 for i in range(35)]
+    state._starts.append(now - 5.0)
+    for at in starts:
+        state.next_start = 0.0
+        assert state.try_take(at)
+        state.release(at)
+    refused = now - 0.99
+    state.next_start = 0.0
+    assert state.try_take(refused)
+    state.release(refused)
+    state.throttled(1.0, 0.5, refused, probe=True)
+    probe = time.monotonic()
+    assert state.try_take(probe)
+    state.throttled(1.0, 0.5, probe, probe=True)  # refused too: the host's limit
+    assert state.rate is not None and 9.0 <= state.rate < 10.0  # not 0.9 x 15 = 13.5

@@ -435,7 +435,7 @@ class _Run:
             hold.release()
             if task is not None:
                 self.in_flight.pop(task, None)
-        self.after(job, outcome, began, sent)
+        self.after(job, outcome, hold.taken, sent)
 
     def _headers(self, job: _Job) -> dict[str, str]:
         headers = dict(job.plan.headers)
@@ -469,7 +469,8 @@ class _Run:
 
     def after(self, job: _Job, outcome: Outcome, began: float, sent: float) -> None:
         """Decide what the attempt's outcome means for the URL and its host (``began``:
-        when its slot was taken; ``sent``: when its request went out)."""
+        when the slot of the host that answered was taken, the time that host's state
+        knows the request by; ``sent``: when the attempt's request went out)."""
         s = self.settings
         if isinstance(outcome.error, _HopPaused):
             job.attempts -= 1  # the paused host was never asked

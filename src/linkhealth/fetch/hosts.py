@@ -20,8 +20,15 @@ Adaptive rate: a host that refuses requests host-wide has shown a limit. Its pac
 is cut to ``CUT`` × the rate it refused (before any pacing: the rate its clean answers
 came at), then raised additively while answers stay clean and the rate is what spaces
 the starts (time paused does not count), so it settles just under the limit and meets it
-again only now and then. A host that never throttles is never slowed down. A fixed
-interval from the configuration is a floor on the gap between starts either way.
+again only now and then. Until a paced host is first refused the rate grows by a share
+of itself (the search); that first refusal may overshoot the limit by half, so its cut
+goes down to what the refusals read as a token bucket show the host allows
+(:mod:`linkhealth.fetch.bucket`: the first burst's size, and the requests let through
+since the bucket was full), not 10 % at a time with a 429 and a pause each. Lone 429s
+coming back to back on a paced host (each probe after them served a moment later) are
+its limit too: it is sending just over it. A host that never throttles is never slowed
+down. A fixed interval from the configuration is a floor on the gap between starts
+either way.
 
 The global limiter hands a free place to the waiting host with the most work
 (the busiest host is the critical path of a run), not to whoever asked first.
@@ -35,10 +42,12 @@ import itertools
 import math
 import random
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Generic, TypeVar
+
+from linkhealth.fetch.bucket import BucketReading
 
 #: Called as ``on_throttle(host, seconds)`` when a host answers 429/503 and its next
 #: request start is pushed back by ``seconds`` (``Retry-After`` or backoff).
@@ -51,6 +60,11 @@ MIN_RATE = 0.2  # requests per second: never slower (a 429 storm is waited out i
 # While clean, the rate climbs by this share of the rate last refused, per second: slowly,
 # so that a limit is met again only every ten seconds or so (bench/ratesim.py).
 CLIMB = 0.005
+# A cut may go deeper than CUT, to this share of the rate the host's burst and refusals
+# show it allows (``fetch.bucket``), but not below FLOOR x the rate it refused.
+MARGIN = 0.97
+FLOOR = 0.5
+EPISODE = 512  # request starts kept for it
 # Before the first refusal seen while pacing (the first cut comes from a burst), the
 # limit is unknown: the rate grows by this share of itself per second until refused.
 SEARCH = 0.3
@@ -63,6 +77,9 @@ PACED = 0.8  # the rate climbs only while starts come at least this close to it
 # (2 % of a real list's URLs may answer their own 429: two of them close together are
 # no host-wide limit).
 CONFIRM = 2
+# This many lone 429s within LONE_SPAN seconds on a paced host: its limit (see _lone_429s).
+LONE = 3
+LONE_SPAN = 1.0
 HOLD = 5.0  # seconds a served probe stops the climb; a cut host refusing within it: its limit
 PROBE_MAX = 5.0  # seconds: a longer Retry-After is not probed
 # "Several URLs of the host fail with 503 close together": this many in a row.
@@ -117,7 +134,14 @@ class HostState(Generic[Job]):
         self._probe = False
         self._refused_after = 0  # requests sent after the lone 429 and refused too
         self._starts: deque[float] = deque()  # recent request starts
+        # Request starts since the host last had time to refill its burst (since its
+        # first start, or the first start after a cut's pause); the latest EPISODE ones.
+        self._episode: deque[float] | None = None
+        self._refused: list[float] = []  # starts of the episode's refused requests
+        self._quiet = math.inf  # seconds without a start before the episode
+        self.reading = BucketReading()  # what its refusals show of its limit
         self._hold_until = 0.0  # no climbing before (a lone 429 just came)
+        self._lone: deque[float] = deque()  # when recent lone 429s came
         self._resumed_at = 0.0  # when the pause before the current one ended
         self._backoff = 0.0
         self._run_503 = 0
@@ -283,6 +307,12 @@ class HostState(Generic[Job]):
         self._probe = False
         self.in_flight += 1
         self._flying.append((now, False))
+        if self._episode is None and now >= self.paused_until:
+            self._episode = deque(maxlen=EPISODE)
+            self._refused = []
+            self._quiet = now - self._starts[-1] if self._starts else math.inf
+        if self._episode is not None:
+            self._episode.append(now)
         starts = self._starts
         starts.append(now)
         while starts[0] < now - SEND_WINDOW:
@@ -359,6 +389,8 @@ class HostState(Generic[Job]):
         else:
             self._backoff = min(max(base, self._backoff * 2), self.backoff_cap)
             delay = self._backoff * (1.0 + self._rng.random() * 0.25)
+        if self._episode and started >= self._episode[0]:
+            self._refused.append(started)
         suspect = self._suspect
         if suspect is not None and suspect[3] <= now:
             suspect = self._suspect = None  # its pause ran out unanswered: forget it
@@ -369,7 +401,9 @@ class HostState(Generic[Job]):
         # another URL's own 429), or a host that refused host-wide within HOLD seconds
         # and served nothing since refusing again: the host's limit (a probe would be
         # one more refusal).
-        again = probe and not self._served and now - self.last_cut < HOLD
+        again = probe and (
+            (not self._served and now - self.last_cut < HOLD) or self._lone_429s(now)
+        )
         if suspect is not None and started > suspect[0] and not again:
             self._refused_after += 1
             if self._refused_after < CONFIRM and self.rate is None:
@@ -389,16 +423,34 @@ class HostState(Generic[Job]):
             self._suspect = (started, now, before, self.paused_until)
             self._probe = True
             self._refused_after = 0
+            self._lone.append(now)
         return delay
+
+    def _lone_429s(self, now: float) -> bool:
+        """Whether a paced host answered LONE lone 429s within LONE_SPAN seconds (this one
+        included), each probe after them served: it is sending just over its limit (the
+        probe, a moment later, finds the token the refused request lacked), not seeing
+        URLs' own 429s."""
+        lone = self._lone
+        while lone and lone[0] < now - LONE_SPAN:
+            lone.popleft()
+        return self.rate is not None and len(lone) + 1 >= LONE
 
     def _cut(self, started: float, now: float) -> None:
         """Lower the pacing rate below what the host refused (once per episode)."""
         if started < self.last_cut:
             return  # sent before the last cut: the cut already accounts for it
+        if self.rate is not None and self.rate <= self.reading.allows:
+            self.reading.forget()  # refused at a rate it let through: it changed
+        allows = self._read_bucket(started)
         if self.rate is not None:
             refused = self.rate
+            searching = self.ceiling is None
             if self._sending(now) >= PACED * refused:
                 self.ceiling = refused  # refused while really sending at that rate
+            rate = CUT * refused
+            if searching and MARGIN * allows > FLOOR * refused:
+                rate = min(rate, MARGIN * allows)
         else:
             # Not paced yet: the rate its clean answers came at over the last second
             # (FIRST_SPAN at the very start; one answer at least: refusals may come
@@ -406,11 +458,29 @@ class HostState(Generic[Job]):
             first = self._good[0] if self._good else now
             span = min(max(now - first, FIRST_SPAN), 1.0)
             clean = sum(1 for at in self._good if at >= now - span)
-            refused = max(clean, 1) / span
-        self.rate = max(CUT * refused, MIN_RATE)
+            rate = CUT * max(clean, 1) / span
+        self.rate = max(rate, MIN_RATE)
         self.last_cut = now
         self._climbed_at = now
         self._served = False
+        self._episode = None  # the next one starts after this pause
+
+    def _read_bucket(self, started: float) -> float:
+        """Give the episode that a refusal of a request sent at ``started`` ended to
+        :attr:`reading`; returns the highest rate the host has shown it allows (0: none)."""
+        episode = self._episode
+        if episode is None or not episode or started < episode[0] or len(episode) == EPISODE:
+            return self.reading.allows  # no episode, or not all of it is known
+        refused = Counter(self._refused)
+        through = []
+        for at in episode:
+            if at >= started:
+                break
+            if refused[at]:
+                refused[at] -= 1  # refused too (another URL's own 429, or a probe)
+            else:
+                through.append(at)
+        return self.reading.refused(through, started, self._quiet)
 
     def failed_503(self) -> float | None:
         """A 503 without ``Retry-After``: that URL's trouble, unless several URLs of the
