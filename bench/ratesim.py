@@ -27,10 +27,17 @@ CLOCK = [0.0]
 
 
 def simulate(
-    n: int, rate: float, burst: int, seed: int, own: float = 0.02, median: float = 0.05
+    n: int,
+    rate: float,
+    burst: int,
+    seed: int,
+    own: float = 0.02,
+    median: float = 0.05,
+    ramp: float = 0.0,
 ) -> tuple[float, int]:
     """(seconds to finish ``n`` URLs, 429s sent by the bucket); answers take a lognormal
-    time around ``median`` seconds."""
+    time around ``median`` seconds, five times that in the first ``ramp`` seconds (a
+    client busy starting up, as a loaded loopback run's is)."""
     hosts_module.time = types.SimpleNamespace(monotonic=lambda: CLOCK[0])  # type: ignore[assignment]
     rng = random.Random(seed)
     state: HostState[int] = HostState(
@@ -48,7 +55,8 @@ def simulate(
         while (fresh or (later and later[0][0] <= t)) and state.try_take(t):
             url = heapq.heappop(later)[1] if later and later[0][0] <= t else fresh.pop(0)
             tokens, filled = min(float(burst), tokens + (t - filled) * rate), t
-            latency, status = rng.lognormvariate(math.log(median), 0.5), 200
+            slow = 5.0 if t < ramp else 1.0
+            latency, status = slow * rng.lognormvariate(math.log(median), 0.5), 200
             if tokens < 1.0:
                 refused += 1
                 latency, status = 0.002, 429
@@ -82,10 +90,13 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=550)
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--median", type=float, default=0.05, help="answer time (s)")
+    parser.add_argument("--ramp", type=float, default=0.0, help="slow start (s)")
     args = parser.parse_args()
     bound = (args.links - args.burst) / args.rate
     for seed in (int(s) for s in args.seeds.split(",")):
-        took, refused = simulate(args.links, args.rate, args.burst, seed, median=args.median)
+        took, refused = simulate(
+            args.links, args.rate, args.burst, seed, median=args.median, ramp=args.ramp
+        )
         ratio = took / bound
         print(f"seed {seed}: {took:.1f} s = {ratio:.2f}x the bound {bound:.1f} s, {refused} 429s")
 

@@ -21,7 +21,7 @@ caller cuts to it only when it is deeper than its own rule would, and keeps a fl
 
 from __future__ import annotations
 
-ROUNDS = 4  # times the two bounds are tightened against each other
+ROUNDS = 50  # at most this many times the two bounds are tightened against each other
 
 
 def surplus(through: list[float], refused_at: float, rate: float) -> float:

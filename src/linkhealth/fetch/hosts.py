@@ -506,6 +506,8 @@ class HostState(Generic[Job]):
             # (A request already on its way may have met a bucket just refilled.)
             self._suspect = None
             self._probe = False
+            if suspect[0] in self._refused:
+                self._refused.remove(suspect[0])  # not the bucket's: it took a token
             if self.paused_until > now:
                 self.paused_until = max(suspect[2], now)
                 self.notify()
