@@ -40,13 +40,14 @@ def episode(
         min_size=1,
         max_size=6,
     ),
+    own=st.sets(st.integers(0, 12), max_size=3),  # let through, but the URL's own 429
 )
 def test_the_reading_never_exceeds_the_limit(
-    rate: float, burst: int, runs: list[tuple[float, list[float]]]
+    rate: float, burst: int, runs: list[tuple[float, list[float]]], own: set[int]
 ) -> None:
     reading = BucketReading()
     level, t = float(burst), 0.0  # a run starts with the bucket full
-    through: list[float] = []
+    starts: list[float] = []
     quiet, fresh = 0.0, False
     for pause, gaps in runs:
         # An episode goes on until a refusal (pauses without one are only longer gaps).
@@ -54,14 +55,15 @@ def test_the_reading_never_exceeds_the_limit(
             quiet, fresh = pause, False  # the quiet after the last refusal
         level = min(float(burst), level + pause * rate)
         more, refused_at, level, t = episode(rate, burst, level, t + pause, [0.0, *gaps])
-        through += more
+        starts += more
         if refused_at < 0:
             continue
-        reading.refused(through, refused_at, quiet)
+        through = [at for i, at in enumerate(starts) if i not in own]
+        reading.refused(starts, through, refused_at, quiet)
         assert reading.allows <= rate + 1e-9
         bound = reading.burst(reading.allows)
         assert bound is None or bound + 1 > burst - 1e-9
-        through, fresh = [], True  # the next episode starts after the next pause
+        starts, fresh = [], True  # the next episode starts after the next pause
 
 
 def test_a_search_past_the_limit_reads_it_closely() -> None:
@@ -70,10 +72,10 @@ def test_a_search_past_the_limit_reads_it_closely() -> None:
     reading = BucketReading()
     through, refused_at, level, t = episode(10.0, 5, 5.0, 0.0, [0.0] * 8)
     assert len(through) == 5
-    assert reading.refused(through, refused_at, float("inf")) == 0.0  # the burst only
+    assert reading.refused(through, through, refused_at, float("inf")) == 0.0  # the burst
     assert reading.burst(0.0) == 5
     gaps = [1.0 / (5.0 + 0.25 * i) for i in range(200)]
     through, refused_at, level, t = episode(10.0, 5, min(5.0, level + 10.0), t + 1.0, gaps)
     assert refused_at > 0
-    allows = reading.refused(through, refused_at, 1.0)
+    allows = reading.refused(through, through, refused_at, 1.0)
     assert 9.0 <= allows <= 10.0

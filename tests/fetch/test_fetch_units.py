@@ -788,7 +788,8 @@ def test_the_search_cut_goes_to_the_rate_the_burst_reading_allows() -> None:
     )
     now = time.monotonic()
     state.rate = 15.0  # searching: no refusal seen while pacing yet
-    state.reading.refused([now - 10.0] * 5, now - 10.0, math.inf)  # a burst of 5
+    burst = [now - 10.0] * 5
+    state.reading.refused(burst, burst, now - 10.0, math.inf)  # a burst of 5
     # 10 a second from a full bucket after a quiet second: 5 + 10 x 3 s let through.
     starts = [now - 4.0 + i / 35 * 3.0 for i in range(35)]
     state._starts.append(now - 5.0)

@@ -24,12 +24,12 @@ from __future__ import annotations
 ROUNDS = 50  # at most this many times the two bounds are tightened against each other
 
 
-def surplus(through: list[float], refused_at: float, rate: float) -> float:
-    """The most a full bucket may hold, less one (``B - 1 <`` this), given ``through``
-    (starts let through, in order, all before the refusal at ``refused_at``) and a
-    ``rate`` the host allows at least."""
-    n = len(through)
-    return max(n - i - rate * (refused_at - s) for i, s in enumerate(through))
+def surplus(starts: list[float], refused_at: float, rate: float) -> float:
+    """The most a full bucket may hold, less one (``B - 1 <`` this), given ``starts``
+    (every request started, in order, before the refusal at ``refused_at``, counted as
+    let through) and a ``rate`` the host allows at least."""
+    n = len(starts)
+    return max(n - i - rate * (refused_at - s) for i, s in enumerate(starts))
 
 
 def least_rate(through: list[float], burst: float) -> float | None:
@@ -55,24 +55,27 @@ class BucketReading:
         bound = surplus(*self._first, rate)
         return bound if self._cap is None else min(bound, self._cap)
 
-    def refused(self, through: list[float], refused_at: float, quiet: float) -> float:
-        """An episode ended with a refusal at ``refused_at``; ``through`` are its starts
-        that were let through, ``quiet`` the seconds without a start before it. Returns the
-        highest rate shown allowed so far (0: none)."""
-        if not through:
+    def refused(
+        self, starts: list[float], through: list[float], refused_at: float, quiet: float
+    ) -> float:
+        """An episode ended with a refusal at ``refused_at``: ``starts`` are all its
+        requests started before it, ``through`` those of them answered (not 429: a URL's
+        own 429 may have taken a token or not, so it counts for B's bound, never for R's),
+        ``quiet`` the seconds without a start before it. Returns the highest rate shown
+        allowed so far (0: none)."""
+        if not starts:
             return self.allows
         if self._first is None:
-            self._first = (through, refused_at)  # a run starts with the bucket full
+            self._first = (starts, refused_at)  # a run starts with the bucket full
             return self.allows
         rate = self.allows
         burst = self.burst(rate)
         if burst is not None and quiet * rate >= burst + 1:  # it surely refilled
             # (by the count alone: a rate read too high must not feed back into B)
-            cap = len(through)
-            self._cap = cap if self._cap is None else min(self._cap, cap)
+            self._cap = len(starts) if self._cap is None else min(self._cap, len(starts))
         for _ in range(ROUNDS):
             burst = self.burst(rate)
-            better = None if burst is None else least_rate(through, burst)
+            better = None if burst is None or not through else least_rate(through, burst)
             if better is None or better <= rate:
                 break
             rate = better

@@ -415,7 +415,7 @@ class HostState(Generic[Job]):
         if (suspect is not None and started > suspect[0]) or again:
             self._suspect = None
             self._probe = False
-            self._cut(started, now)
+            self._cut(started, now, suspect[0] if suspect is not None else started)
             self.pause(delay)
             return delay
         before = self.paused_until
@@ -437,13 +437,14 @@ class HostState(Generic[Job]):
             lone.popleft()
         return self.rate is not None and len(lone) + 1 >= LONE
 
-    def _cut(self, started: float, now: float) -> None:
-        """Lower the pacing rate below what the host refused (once per episode)."""
+    def _cut(self, started: float, now: float, lone: float | None = None) -> None:
+        """Lower the pacing rate below what the host refused (once per episode); ``lone``:
+        when the lone 429 that this refusal confirmed went out."""
         if started < self.last_cut:
             return  # sent before the last cut: the cut already accounts for it
         if self.rate is not None and self.rate <= self.reading.allows:
             self.reading.forget()  # refused at a rate it let through: it changed
-        allows = self._read_bucket(started)
+        allows = self._read_bucket(started, started if lone is None else lone)
         if self.rate is not None:
             refused = self.rate
             searching = self.ceiling is None
@@ -468,22 +469,29 @@ class HostState(Generic[Job]):
         self._served = False
         self._episode = None  # the next one starts after this pause
 
-    def _read_bucket(self, started: float) -> float:
-        """Give the episode that a refusal of a request sent at ``started`` ended to
-        :attr:`reading`; returns the highest rate the host has shown it allows (0: none)."""
+    def _read_bucket(self, started: float, lone: float) -> float:
+        """Give the episode that a refusal of a request sent at ``started`` ended (it
+        confirmed the lone 429 sent at ``lone``) to :attr:`reading`; returns the highest
+        rate the host has shown it allows (0: none). A 429 may be a URL's own, which may
+        have taken a token: every request counts for the burst's bound except the probes
+        refused after the lone 429 (the limit's refusals: a URL's own 429 to each probe
+        too is what CONFIRM guards against); only answers count as let through."""
         episode = self._episode
         if episode is None or not episode or started < episode[0] or len(episode) == EPISODE:
             return self.reading.allows  # no episode, or not all of it is known
         refused = Counter(self._refused)
-        through = []
+        starts, through = [], []
         for at in episode:
             if at >= started:
                 break
             if refused[at]:
-                refused[at] -= 1  # refused too (another URL's own 429, or a probe)
+                refused[at] -= 1  # a 429 too
+                if at <= lone:
+                    starts.append(at)
             else:
+                starts.append(at)
                 through.append(at)
-        return self.reading.refused(through, started, self._quiet)
+        return self.reading.refused(starts, through, started, self._quiet)
 
     def failed_503(self) -> float | None:
         """A 503 without ``Retry-After``: that URL's trouble, unless several URLs of the
@@ -506,8 +514,6 @@ class HostState(Generic[Job]):
             # (A request already on its way may have met a bucket just refilled.)
             self._suspect = None
             self._probe = False
-            if suspect[0] in self._refused:
-                self._refused.remove(suspect[0])  # not the bucket's: it took a token
             if self.paused_until > now:
                 self.paused_until = max(suspect[2], now)
                 self.notify()
