@@ -60,10 +60,9 @@ MIN_RATE = 0.2  # requests per second: never slower (a 429 storm is waited out i
 # While clean, the rate climbs by this share of the rate last refused, per second: slowly,
 # so that a limit is met again only every ten seconds or so (bench/ratesim.py).
 CLIMB = 0.005
-# The search's cut may go deeper than CUT, to this share of the rate the host's burst and
-# refusals show it allows (``fetch.bucket``), but not below FLOOR x the rate it refused;
-# a later cut goes no lower than that share.
-MARGIN = 0.97
+# The search's cut may go deeper than CUT, to the rate the host's burst and refusals show
+# it allows (``fetch.bucket``: a bound, not a guess), but not below FLOOR x the rate it
+# refused (a bound that low says too little); a later cut goes no lower than that rate.
 FLOOR = 0.5
 EPISODE = 512  # request starts kept for it
 # Before the first refusal seen while pacing (the first cut comes from a burst), the
@@ -451,10 +450,10 @@ class HostState(Generic[Job]):
             if self._sending(now) >= PACED * refused:
                 self.ceiling = refused  # refused while really sending at that rate
             rate = CUT * refused
-            if searching and MARGIN * allows > FLOOR * refused:
-                rate = min(rate, MARGIN * allows)  # the search overshot: read the limit
+            if searching and allows > FLOOR * refused:
+                rate = min(rate, allows)  # the search overshot: read the limit
             elif not searching:
-                rate = max(rate, MARGIN * allows)  # never below what it showed it allows
+                rate = max(rate, allows)  # never below what it showed it allows
         else:
             # Not paced yet: the rate its clean answers came at over the last second
             # (FIRST_SPAN at the very start; one answer at least: refusals may come
