@@ -233,16 +233,16 @@ def test_rate_limited_host_converges_without_false_alarms(pool: ServerPool) -> N
 
 def test_a_rate_limit_is_found_in_a_few_429s_from_its_burst(pool: ServerPool) -> None:
     # 10 requests a second, a burst of 5. The first refusal shows the burst; the first
-    # refusal while pacing (the rate grows until refused) then shows the rate the bucket
-    # allowed since it was full, and the host is cut to just under it at once, instead of
-    # 10 % at a time with a 429 and a 1 s pause each (8-15 429s for these 120 URLs).
+    # refusal while pacing (the rate grows until refused, overshooting by half) shows the
+    # rate the bucket let through since it was full, and the host is cut to it at once,
+    # not 10 % at a time with a 429 and a 1 s pause each (the old code: 15 429s here).
     bucket = TokenBucket(rate=10.0, burst=5)
     a = pool.host("127.0.0.2")
-    for i in range(120):
+    for i in range(160):
         a.route(f"/p/{i}", lambda req: limited(bucket) or Reply(200, body=PAGE, delay=0.05))
-    results = run([a.url(f"/p/{i}") for i in range(120)], fast(url_deadline=60.0))
+    results = run([a.url(f"/p/{i}") for i in range(160)], fast(url_deadline=60.0))
     assert all(r.verdict is Verdict.OK for r in results)
-    assert bucket.refused <= 7, bucket.refused
+    assert bucket.refused <= 11, bucket.refused
 
 
 def test_a_link_never_requested_is_blocked_with_the_reason(pool: ServerPool) -> None:

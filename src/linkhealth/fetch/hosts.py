@@ -60,10 +60,11 @@ MIN_RATE = 0.2  # requests per second: never slower (a 429 storm is waited out i
 # While clean, the rate climbs by this share of the rate last refused, per second: slowly,
 # so that a limit is met again only every ten seconds or so (bench/ratesim.py).
 CLIMB = 0.005
-# The search's cut may go deeper than CUT, to the rate the host's burst and refusals show
-# it allows (``fetch.bucket``: a bound, not a guess), but not below FLOOR x the rate it
-# refused (a bound that low says too little); a later cut goes no lower than that rate.
-FLOOR = 0.5
+# The search (the rate grows by a share of itself until refused) may overshoot the limit
+# by half: its cut goes deeper than CUT, to the rate the host's burst and refusals show it
+# allows (``fetch.bucket``: a bound, not a guess), and at least to SEARCH_CUT x the rate
+# refused. A later cut goes no lower than that bound.
+SEARCH_CUT = 0.7
 EPISODE = 512  # request starts kept for it
 # Before the first refusal seen while pacing (the first cut comes from a burst), the
 # limit is unknown: the rate grows by this share of itself per second until refused.
@@ -450,8 +451,8 @@ class HostState(Generic[Job]):
             if self._sending(now) >= PACED * refused:
                 self.ceiling = refused  # refused while really sending at that rate
             rate = CUT * refused
-            if searching and allows > FLOOR * refused:
-                rate = min(rate, allows)  # the search overshot: read the limit
+            if searching:
+                rate = min(rate, max(allows, SEARCH_CUT * refused))  # read the limit
             elif not searching:
                 rate = max(rate, allows)  # never below what it showed it allows
         else:
