@@ -151,6 +151,8 @@ _IN_COLUMNS: list[dict[str, object]] = [
     {"title": "T é", "canonical_url": "https://c/", "content_type": "text/html", "lang": "en"},
     {"etag": '"x"', "last_modified": "Mon", "suggestion": "https://s/", "occurrences": []},
     {"failing_since": T0 - timedelta(hours=5, microseconds=7), "checked_at": T0},
+    {"detail": "nul \x00 bidi \u202e astral \U0001f389 del \x7f", "title": "\x00", "lang": ""},
+    {"elapsed_ms": 0.1 + 0.2, "http_status": 0, "suggestion": "", "detail": ""},
 ]
 
 
