@@ -8,6 +8,7 @@ order included, with one process's.
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import time
@@ -126,7 +127,10 @@ def test_two_processes_find_what_one_finds(seed: int, merges: list[int]) -> None
 def test_the_worker_renders_what_one_process_renders(
     seed: int, fmt: str, merges: list[int]
 ) -> None:
-    _same_output(_document(seed), fmt, list(CommentMode)[seed % 3])
+    text = _document(seed)
+    if seed % 4:  # (a file with ignored lines: the worker sends its occurrences instead)
+        text = text.replace("linkhealth-ignore-", "no-ignore-")
+    _same_output(text, fmt, list(CommentMode)[seed % 3])
     assert merges == [1], "not split"
 
 
@@ -149,12 +153,27 @@ def test_rendered_unused_definitions_in_their_places(fmt: str, merges: list[int]
     )
     two = _same_output(text, fmt)
     assert merges == [1] and not two.occurrences  # each half rendered by its process
-    first_urls = [t[: t.index("://") + 12] for _, t in two.rendered]
+    texts = [t for _, x in two.rendered for t in ([x] if isinstance(x, str) else x) if t]
+    first_urls = [t[: t.index("://") + 12] for t in texts]
     assert any("a.test/1" in u for u in first_urls), "not cut at # Two"
     out = _output(two, fmt)
     assert out.index("a.test/1") < out.index("u1.test") < out.index("after-u1")
     assert "u2.test" in out and "after.test" in out
     assert "t2.test" not in out and "broken.test" not in out
+
+
+def test_the_workers_texts_are_read_from_its_file_until_forgotten(merges: list[int]) -> None:
+    """The worker's rendered texts stay in its file (the parent never holds them all),
+    are read each time they are written out, and the file is closed when they are
+    forgotten (no descriptor left open)."""
+    text = _document(1).replace("linkhealth-ignore-", "no-ignore-")
+    fds = len(os.listdir("/proc/self/fd"))
+    two = _same_output(text, "text")  # written out twice there
+    assert merges == [1] and not all(isinstance(x, str) for _, x in two.rendered)
+    assert len(os.listdir("/proc/self/fd")) == fds + 1  # the worker's file
+    assert _output(two, "text") == _output(extract_text(text, "f.md"), "text")
+    del two
+    assert len(os.listdir("/proc/self/fd")) == fds
 
 
 def test_definitions_across_the_cut(merges: list[int]) -> None:
@@ -300,7 +319,10 @@ def test_the_commands_split_a_large_file(
     """``extract`` and ``lint`` (and ``check``, which reads its lists the same way) start a
     worker for a file of SPLIT_MIN_BYTES or more: the same output, the same exit code."""
     monkeypatch.chdir(tmp_path)
-    Path("big.md").write_text("".join(_document(seed) for seed in range(4)), encoding="utf-8")
+    text = "".join(_document(seed) for seed in range(4))
+    if command == "extract":  # rendered by each process (not with ignored lines)
+        text = text.replace("linkhealth-ignore-", "no-ignore-")
+    Path("big.md").write_text(text, encoding="utf-8")
     args = [command, "big.md", "--format", "json"]
     monkeypatch.setattr(split, "SPLIT_MIN_BYTES", 10**9)
     one = CliRunner().invoke(cli, args)

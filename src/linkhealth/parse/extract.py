@@ -22,7 +22,7 @@ import html
 import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -74,7 +74,8 @@ class ParseResult:
     occurrences: list[Occurrence] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
-    rendered: list[tuple[int, str]] = field(default_factory=list)
+    # (a text, or texts read when they are written out: a worker's, from its file)
+    rendered: list[tuple[int, str | Iterable[str]]] = field(default_factory=list)
 
     def extend(self, other: ParseResult) -> None:
         at = len(self.occurrences)
@@ -102,7 +103,7 @@ class _FileParser:
         # the output format the occurrences are wanted in (see ParseResult), and the
         # texts a worker rendered in it: they follow every occurrence
         self.render: str | None = None
-        self.rendered: list[str] = []
+        self.rendered: list[str | Iterable[str]] = []
 
     # ---- positions and results ------------------------------------------------
 

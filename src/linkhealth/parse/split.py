@@ -37,7 +37,11 @@ import marshal
 import os
 import sys
 import time
+import weakref
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from itertools import islice
 from operator import attrgetter
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -71,8 +75,8 @@ _SEVERITIES = {s.value: s for s in Severity}
 
 # (key, start, end, url, label): a definition before the cut, offsets in the file
 Seed = tuple[str, int, int, str, str]
-# the worker's last record, its occurrences and their keys, its rendered parts
-_Found = tuple[dict[str, Any], list[Occurrence], list[str], list[list[str]]]
+# the worker's last record, its occurrences and their keys, where its rendered parts are
+_Found = tuple[dict[str, Any], list[Occurrence], list[str], list[tuple[int, int]]]
 
 
 class Worker:
@@ -82,6 +86,7 @@ class Worker:
         self.proc = proc
         self.data = data  # the half, as UTF-8, then the messages
         self.out = out  # what the worker found (marshal)
+        self.given = False  # out given to the texts it holds (see texts())
 
     @classmethod
     def start(cls, argv: list[str] | None = None) -> Worker | None:
@@ -163,13 +168,14 @@ class Worker:
             return None
         occurrences: list[Occurrence] = []
         keys: list[str] = []
-        parts: list[list[str]] = []
+        parts: list[tuple[int, int]] = []
         try:
             self.out.seek(0)
             record = marshal.load(self.out)
             while "status" not in record:
-                if "parts" in record:
-                    parts.append(record["parts"])
+                if "parts" in record:  # where they are (read when written out)
+                    parts.append((self.out.tell(), record["parts"]))
+                    self.out.seek(record["parts"], os.SEEK_CUR)
                 else:
                     _occurrences(fp, record["occurrences"], occurrences, keys)
                 record = marshal.load(self.out)
@@ -178,6 +184,13 @@ class Worker:
         if record.get("version") != _VERSION:
             return None
         return record, occurrences, keys, parts
+
+    def texts(self, parts: list[tuple[int, int]], kept: dict[str, str]) -> Iterable[str]:
+        """The worker's rendered texts (``parts``: where :meth:`result` found them), its
+        unused definitions where their keys are ``kept``: read from its file when they
+        are written out (the file is theirs now: closed when they are forgotten)."""
+        self.given = True
+        return _Texts(self.out, parts, kept)
 
     def cancel(self) -> None:
         """Stop the worker if it still runs; close its files (safe to call twice)."""
@@ -188,7 +201,24 @@ class Worker:
             with contextlib.suppress(OSError):  # a broken pipe
                 self.proc.stdin.close()
         self.data.close()
-        self.out.close()
+        if not self.given:
+            self.out.close()
+
+
+class _Texts:
+    """A worker's rendered texts in its file, read a record at a time (see
+    :meth:`Worker.texts`)."""
+
+    def __init__(self, file: IO[bytes], parts: list[tuple[int, int]], kept: dict[str, str]):
+        self.file = file
+        self.parts = parts
+        self.kept = kept
+        weakref.finalize(self, file.close)
+
+    def __iter__(self) -> Iterator[str]:
+        for at, size in self.parts:
+            self.file.seek(at)
+            yield from _placed([marshal.loads(self.file.read(size))], self.kept)
 
 
 def start_worker(path: Path) -> Worker | None:
@@ -284,12 +314,19 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
     if not worker.seed(_seeds(walk, labels, k)):
         return False
     began = time.perf_counter()
+    own: list[list[str]] = []  # this half's output (render given), a chunk at a time
+    last = (0, 0)
     for j in range(k):
+        known = len(walk.refdefs)
         walk.walk_chunk(*walk.chunks[j], labels[j][0])
-    # while the worker walks: the duplicate-url rule's keys (it finds those of its half),
-    # or the output of this half
+        if render is not None:
+            try:
+                done, last = _rendered(fp, render, _new(walk, known), last)
+            except ValueError:  # never seen (see _rendered): one process parses
+                return False
+            own.append(done)
+    # the duplicate-url rule's keys while the worker walks (it finds those of its half)
     keys = [normalise_url(o.url) for o in fp.occurrences] if render is None else []
-    own = [] if render is None else _rendered(fp, render, list(walk.refdefs.items()), (0, 0))[0]
     got = worker.result(WORKER_GRACE + 10 * (time.perf_counter() - began), fp)
     if got is None:
         return False
@@ -300,7 +337,7 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
         return False
     fp.occurrences.extend(occurrences)
     keys.extend(their_keys)
-    _merge(fp, walk, found, keys, [own, *parts] if own else [])
+    _merge(fp, walk, found, keys, own, partial(worker.texts, parts) if render else None)
     return True
 
 
@@ -353,13 +390,18 @@ def _seeds(walk: Walk, labels: list[tuple[set[str], set[str]]], k: int) -> list[
 
 
 def _merge(
-    fp: _FileParser, walk: Walk, found: dict[str, Any], keys: list[str], parts: list[list[str]]
+    fp: _FileParser,
+    walk: Walk,
+    found: dict[str, Any],
+    keys: list[str],
+    mine: list[list[str]],
+    texts: Callable[[dict[str, str]], Iterable[str]] | None,
 ) -> None:
     """The worker's findings and the unused definitions of both halves after what the
     walks found, as one process appends them; ``keys``: the dedupe keys of the
-    occurrences so far (kept beside them in ``fp.keys``); ``parts``: the rendered
-    occurrences (see :func:`_rendered`) of the parent's half, then the worker's, their
-    unused definitions to be put in their places."""
+    occurrences so far (kept beside them in ``fp.keys``); ``mine``: the rendered
+    occurrences (see :func:`_rendered`) of the parent's half, ``texts``: the worker's
+    given the keys of its unused definitions kept (None: not rendered)."""
     file = fp.file
     own = dict(found["defs"])  # finding index -> the definition it reports
     external: dict[int, list[tuple[Any, ...]]] = {}
@@ -377,21 +419,21 @@ def _merge(
     for key, d, sec in walk.unused():
         if key not in used:
             fp._link(LinkKind.REFERENCE, d.url, d.start, d.end, None, sec, False)
-            if parts:
+            if texts:
                 kept[key] = _rendered(fp, fp.render or "", [], (0, 0))[0][0]
-    if not parts:
+    if not texts:
         keys.extend(normalise_url(o.url) for o in fp.occurrences[len(keys) :])
     theirs: dict[str, str] = {}
     for key, occs, finds in found["unused"]:
         if key not in walk.refdefs and key not in walk.used:
-            if parts:
+            if texts:
                 theirs[key] = occs
             else:
                 _occurrences(fp, occs, fp.occurrences, keys)
             fp.findings.extend(_finding(file, t) for t in finds)
     fp.keys = keys
-    if parts:
-        fp.rendered = _placed(parts[:1], kept) + _placed(parts[1:], theirs)
+    if texts:
+        fp.rendered = [*_placed(mine, kept), texts(theirs)]
 
 
 # the fields of an occurrence as the worker sends them (one list each: no tuple a row),
@@ -550,9 +592,9 @@ def main() -> int:
     return 0
 
 
-def _write(fd: int, record: dict[str, Any]) -> None:
-    """One record to the parent (marshal: the same interpreter reads it)."""
-    view = memoryview(marshal.dumps(record))
+def _write(fd: int, record: dict[str, Any], after: bytes = b"") -> None:
+    """One record to the parent (marshal: the same interpreter reads it), and ``after``."""
+    view = memoryview(marshal.dumps(record) + after)
     while view:
         view = view[os.write(fd, view) :]
 
@@ -614,8 +656,9 @@ def _walk_half(text: str, header: dict[str, Any], stdin: IO[bytes]) -> dict[str,
                 _write(out, {"occurrences": _columns(fp.occurrences)})
                 fp.occurrences.clear()
             else:
-                parts, last = _rendered(fp, render, list(walk.refdefs.items())[known:], last)
-                _write(out, {"parts": parts})
+                parts, last = _rendered(fp, render, _new(walk, known), last)
+                blob = marshal.dumps(parts)  # after its size: the parent skips it at first
+                _write(out, {"parts": len(blob)}, blob)
     except BaseException as exc:
         if not rust_refused(exc):
             raise
@@ -655,6 +698,12 @@ def _placed(parts: list[list[str]], kept: dict[str, str]) -> list[str]:
     return [
         t for chunk in parts for i, x in enumerate(chunk) if (t := kept.get(x, "") if i % 2 else x)
     ]
+
+
+def _new(walk: Walk, known: int) -> list[tuple[str, RefDef]]:
+    """The definitions the walk found since it held ``known`` (first ones win: none of
+    them replaced an earlier one)."""
+    return list(islice(walk.refdefs.items(), known, None))
 
 
 _PLACE = attrgetter("line", "column")  # how the occurrences of a file are sorted

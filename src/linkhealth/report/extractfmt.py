@@ -7,14 +7,14 @@ screens them piece by piece).
 A large file's second half is rendered by the process that parsed it (parse/split.py):
 :func:`records` of its occurrences, the renderer's text for them without what frames
 the whole; the renderers take such texts (``rendered``: (the number of ``occurrences``
-before it, its text)) in their places among the occurrences.
+before it, its text or texts)) in their places among the occurrences.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from operator import attrgetter
 
 from linkhealth import textsafe as escape
@@ -25,8 +25,9 @@ CSV_FIELDS = (
     "in_comment",
 )  # fmt: skip
 _BATCH = 1000  # occurrences a piece
-# (the number of occurrences before it, the records text of others: see the module's text)
-Rendered = Sequence[tuple[int, str]]
+# (the number of occurrences before it, the records text of others, or such texts read
+# one after the other: see the module's text)
+Rendered = Sequence[tuple[int, str | Iterable[str]]]
 
 
 def records(fmt: str, occurrences: list[Occurrence]) -> str:
@@ -48,8 +49,11 @@ def _parts(occurrences: list[Occurrence], rendered: Rendered) -> Iterator[list[O
         for k in range(at, before, _BATCH):
             yield occurrences[k : min(k + _BATCH, before)]
         at = before
-        if text:
-            yield text
+        if isinstance(text, str):
+            if text:
+                yield text
+        else:
+            yield from filter(None, text)
 
 
 def render_text(occurrences: list[Occurrence], rendered: Rendered = ()) -> Iterator[str]:
