@@ -739,6 +739,28 @@ def test_kept_headers_are_read_in_one_pass_as_lookups_read_them() -> None:
     assert want["link"] == "<a>; rel=x, <b>; rel=y"
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([b"Content-Type", b"content-type", b"Link", b"X-A", b"X-\xe9"]),
+            st.binary(max_size=6).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b"")),
+        ),
+        max_size=6,
+    )
+)
+def test_kept_headers_decode_values_as_httpx_does(raw: list[tuple[bytes, bytes]]) -> None:
+    """Kept header values, ASCII or not (UTF-8, Latin-1 in any header), are the text
+    httpx's own look-ups give."""
+    from linkhealth.fetch.client import kept_headers
+    from linkhealth.fetch.result import KEPT_HEADERS
+
+    headers = httpx.Headers(raw)
+    want = {k: httpx.Headers(raw)[k] for k in KEPT_HEADERS if k in headers}
+    assert kept_headers(headers) == want
+    assert list(kept_headers(headers)) == list(want)
+
+
 _TITLE_PIECES = st.sampled_from(
     ["404", "4040", "page", "not", "found", "not found", "page not found", "does not", "doesn't",
      "no longer", "exist", "exists", "article", "post", "file", "available", "is", "missing",

@@ -172,17 +172,27 @@ def is_html(content_type: str | None) -> bool:
     return media_type(content_type) in HTML_CONTENT_TYPES
 
 
-_KEPT = frozenset(KEPT_HEADERS)
+_KEPT = frozenset(name.encode("ascii") for name in KEPT_HEADERS)
 
 
 def kept_headers(headers: httpx.Headers) -> dict[str, str]:
     """The response headers a result keeps (:data:`KEPT_HEADERS`, in that order; a header
-    sent twice joined with ``", "`` as ``headers[name]`` joins it), in one pass."""
-    found: dict[str, list[str]] = {}
-    for name, value in headers.multi_items():
-        if name in _KEPT:
-            found.setdefault(name, []).append(value)
-    return {name: ", ".join(found[name]) for name in KEPT_HEADERS if name in found}
+    sent twice joined with ``", "`` as ``headers[name]`` joins it), in one pass over the
+    encoded headers. Values are decoded as httpx decodes them (``Headers.encoding``:
+    ASCII when every name and value is, which is one cheap check, else httpx's rule)."""
+    items = headers._list
+    encoding = "ascii"
+    if not all(name.isascii() and value.isascii() for name, _, value in items):
+        encoding = headers.encoding
+    found: dict[bytes, list[str]] = {}
+    for _, lower, value in items:
+        if lower in _KEPT:
+            found.setdefault(lower, []).append(value.decode(encoding))
+    return {
+        name: ", ".join(found[key])
+        for name in KEPT_HEADERS
+        if (key := name.encode("ascii")) in found
+    }
 
 
 def is_json(content_type: str | None) -> bool:
