@@ -81,7 +81,10 @@ CONFIRM = 2
 # This many lone 429s within LONE_SPAN seconds on a paced host: its limit (see _lone_429s).
 LONE = 3
 LONE_SPAN = 1.0
-HOLD = 5.0  # seconds a served probe stops the climb; a cut host refusing within it: its limit
+HOLD = 5.0  # seconds: a cut host refusing again within it (nothing served since): its limit
+# Seconds a served probe stops the climb of a paced host: 5 s held it nearly all the time
+# (a URL's own 429 every few seconds at 10 requests a second), 10-15 % under its limit.
+PROBE_HOLD = 1.0
 PROBE_MAX = 5.0  # seconds: a longer Retry-After is not probed
 # "Several URLs of the host fail with 503 close together": this many in a row.
 HOST_503_RUN = 3
@@ -518,8 +521,9 @@ class HostState(Generic[Job]):
                 self.paused_until = max(suspect[2], now)
                 self.notify()
             if self.rate is not None:
-                # Or the probe met a bucket just refilled: a paced host holds its rate.
-                self._hold_until = now + HOLD
+                # Or the probe met a bucket just refilled: a paced host holds its rate a
+                # moment (lone 429s that keep coming are its limit: see _lone_429s).
+                self._hold_until = now + PROBE_HOLD
         if started is not None:
             self._answers += 1
             weight = max(1.0 / self._answers, 0.05)
