@@ -107,7 +107,7 @@ def child(argv: list[str]) -> None:
         timeline.wrap(check, name)
     sys.argv = ["linkhealth", *argv]
     try:
-        cli.main()
+        cli.cli.main(prog_name="linkhealth")  # click's: returns to the finally below
     finally:
         timeline.mark("end")
 

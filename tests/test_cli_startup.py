@@ -211,3 +211,53 @@ def test_the_program_ends_without_the_teardown_once_its_output_is_out(
         cwd=tmp_path,
     )
     assert bad.returncode == 2 and "never" in bad.stderr and "exit handler" in bad.stderr
+
+
+@pytest.mark.parametrize("closed", [">&-", "2>&- >/dev/null", ">&- 2>&-"])
+def test_the_exit_code_is_kept_when_the_program_starts_without_stdout_or_stderr(
+    tmp_path: Path, closed: str
+) -> None:
+    """A program started with standard output or error closed (cron, some supervisors)
+    has None for that stream: the ending flushes the streams it has and keeps the
+    command's exit code (it raised on None and exited 1 with a traceback)."""
+    links = tmp_path / "links.md"
+    links.write_text("- [here](./links.md)\n", encoding="utf-8")
+    command = f'"$@" {closed}; echo "rc=$?" >&3'
+    args = ["check", str(links), "--no-reports", "--store", str(tmp_path / "s.sqlite")]
+    proc = subprocess.run(
+        ["sh", "-c", f"exec 3>&1; {command}", "sh", sys.executable, "-m", "linkhealth", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+    )
+    assert "rc=0" in proc.stdout, (proc.stdout, proc.stderr[-2000:])
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_caller_that_profiles_the_program_gets_control_back(tmp_path: Path) -> None:
+    """Under a profiler (``python -m cProfile``), a tracer or coverage, the program
+    returns to its caller (which writes what it measured) instead of ending the process."""
+    links = tmp_path / "links.md"
+    links.write_text("- [here](./links.md)\n", encoding="utf-8")
+    script = (
+        "import sys\n"
+        "sys.setprofile(lambda *a: None)\n"
+        "from linkhealth.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as done:\n"
+        "    print('returned', done.code, file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, "extract", str(links)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 0 and "returned 0" in proc.stderr, proc.stderr[-2000:]

@@ -85,7 +85,12 @@ def cli() -> None:
 
 
 def main() -> None:
-    """The ``linkhealth`` program: the command, then :func:`_end`."""
+    """The ``linkhealth`` program: the command, then :func:`_end`. A program started with
+    standard output or error closed (``>&-``: cron, some supervisors) has None for that
+    stream; it writes to the null device instead, so no command needs to ask."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
     try:
         cli(prog_name="linkhealth")
     except SystemExit as done:
@@ -99,22 +104,30 @@ def _end(code: int) -> None:
     which frees every object the command made one by one (a 50,000-link check's: ~0.4 s)
     in a process that is ending anyway. What an exit does before that is done: the exit
     handlers run, standard output and error are flushed. Returns (the exit is left to
-    Python) while a thread that is not a daemon runs, or when a flush fails (Python
+    Python) while a thread that is not a daemon runs, while a profiler or tracer watches
+    (it writes its findings after the program returns), or when a flush fails (Python
     reports it and exits 120)."""
     import atexit
     import threading
 
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return
     if any(not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         return
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):
+    if not _flushed():
         return
     atexit._run_exitfuncs()
+    if _flushed():
+        os._exit(code)
+
+
+def _flushed() -> bool:
+    """Flush standard output and error, those the program has (a stream closed at start,
+    ``>&-``, is None); False when one cannot be flushed."""
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        return
-    os._exit(code)
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except Exception:  # any failure: Python's own exit reports it
+        return False
+    return True
