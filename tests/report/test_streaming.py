@@ -176,3 +176,27 @@ def test_a_screened_report_is_rendered_without_screening_it_again(
     for fmt, text in rendered.items():
         assert text == render(report, fmt)  # what the report itself renders as
     assert len(calls) == 3  # text and markdown screened it (json screens its own text)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_a_full_device_behind_stdout_is_a_message_and_exit_2(tmp_path: Path) -> None:
+    """Output to a device that refuses it (``> /dev/full``, a full disk): a one-line
+    message and exit 2, never a traceback."""
+    import subprocess
+    import sys
+
+    links = tmp_path / "links.md"
+    links.write_text("".join(f"- [l{i}](https://example.com/{i})\n" for i in range(3000)))
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "linkhealth", "extract", str(links), "--format", "json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+            cwd=tmp_path,
+        )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "cannot write to standard output" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -64,7 +64,12 @@ def emit(text: str | Iterable[str], output: str | None) -> None:
     a renderer yields them (a big report is never held whole)."""
     pieces = [text] if isinstance(text, str) else text
     if output is None:
-        _echo(pieces)
+        try:
+            _echo(pieces)
+        except BrokenPipeError:
+            raise  # the reader left (``| head``): click ends quietly
+        except OSError as exc:  # a full disk or a gone device behind stdout
+            raise UsageError(f"cannot write to standard output: {exc.strerror or exc}") from exc
         return
     from linkhealth.fsutil import atomic_write_text, make_folder
 
