@@ -79,12 +79,16 @@ def normalise_url(url: str) -> str:
     plain = plain_url(url)
     if plain is None:
         return _parsed_key(url)
+    rest = plain.group("rest")
+    # a path (the rest starts with one of "/?#") and nothing else to split: as written
+    if rest and "?" not in rest and "#" not in rest and plain.start("port") == -1:
+        return url
     scheme = plain.group("scheme")
     origin = f"{scheme}://{plain.group('host')}"
     port = plain.group("port")
     if port is not None and DEFAULT_PORTS[scheme] != int(port):
         origin = f"{origin}:{port}"
-    return _plain_key(origin, plain.group("rest") or "")
+    return _plain_key(origin, rest or "")
 
 
 def _parsed_key(url: str) -> str:
