@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING, Literal
 
 from linkify_it import LinkifyIt
@@ -58,6 +59,8 @@ _COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 Engine = Literal["rust", "python"]
 
 
+#: How a file's occurrences are ordered (a stable sort: at one place, as they were found).
+PLACE = attrgetter("line", "column")
 #: Lines a duplicate-url finding names (the rest are counted).
 DUPLICATE_LINES_SHOWN = 10
 
@@ -220,7 +223,7 @@ class _FileParser:
                 )
         if self.render is None:  # (not printed by the extract command)
             self._duplicates()
-        self.occurrences.sort(key=lambda o: (o.line, o.column))
+        self.occurrences.sort(key=PLACE)
         self.findings.sort(key=lambda f: (f.line, f.column, f.rule))
 
     def _parse(

@@ -21,6 +21,12 @@ middle of the file. What the two walks share across it is exchanged exactly:
   reads every later text): the worker says whether any text of its half would read
   differently with the flag set; if so and the parent's half set it, one process parses.
 
+Asked for the extract command's output (``fp.render``), each process renders its own
+half a chunk at a time (:func:`_rendered`: sorted as one process sorts, with a place at
+each definition, where an unused one is put), the worker's texts stay in its file until
+written out, and the parent only merges (not for a file with ignored lines: the worker
+then sends its occurrences).
+
 Below :data:`SPLIT_MIN_BYTES`, without a second idle core (one core, or another task
 runnable), without a heading to cut at, or when the worker fails in any way (it
 cannot start, exits badly, writes a short or unreadable result, does not finish), the
@@ -42,14 +48,13 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from itertools import islice
-from operator import attrgetter
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import linkhealth
 from linkhealth.config import CommentMode
 from linkhealth.parse import markdown
-from linkhealth.parse.extract import _FileParser, rust_refused
+from linkhealth.parse.extract import PLACE, _FileParser, rust_refused
 from linkhealth.parse.markdown import RefDef, chunks, restore
 from linkhealth.parse.urls import normalise_url
 from linkhealth.parse.walk import RustParserUnsafe, Walk, refuse
@@ -677,9 +682,9 @@ def _rendered(
     parent then parses in one process: never seen, chunks hold whole lines)."""
     from linkhealth.report.extractfmt import records
 
-    found = sorted(fp.occurrences, key=_PLACE)
+    found = sorted(fp.occurrences, key=PLACE)
     fp.occurrences.clear()
-    places = list(map(_PLACE, found))
+    places = list(map(PLACE, found))
     if places and places[0] < last:
         raise ValueError("occurrences out of order")
     parts: list[str] = []
@@ -704,9 +709,6 @@ def _new(walk: Walk, known: int) -> list[tuple[str, RefDef]]:
     """The definitions the walk found since it held ``known`` (first ones win: none of
     them replaced an earlier one)."""
     return list(islice(walk.refdefs.items(), known, None))
-
-
-_PLACE = attrgetter("line", "column")  # how the occurrences of a file are sorted
 
 
 def _found(fp: _HalfParser, walk: Walk, seeded: set[str], render: str | None) -> dict[str, Any]:
