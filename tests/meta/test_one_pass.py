@@ -68,6 +68,8 @@ PIECES = [
     "<p>Nested <b>bold text</b> and <a href=/x>a link</a> in one paragraph"
     " that is long enough, {n}, to count.</p>",
     "<p>Cookie consent: we use cookies to make this site work and to measure its use {n}.</p>",
+    "<p>Short, <b>then a long stretch of bold text</b> <svg><![CDATA[with a CDATA section]]></svg>"
+    "<!-- a comment --><template>a template</template> <i>and italics: a description</i> {n}.</p>",
     "<p>",
     "</p>",
     "<div>",

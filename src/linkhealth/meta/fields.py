@@ -322,6 +322,13 @@ def extract_canonical_url(page: Page) -> str | None:
 
 def extract_lang(page: Page) -> str | None:
     """``<html lang>`` → Content-Language meta → og:locale → JSON-LD inLanguage."""
+    lang = normalise_lang(page.html_lang)  # most pages have it: the rest is not read
+    if lang:
+        return lang
+    for keys in (sel.LANG_META, sel.LANG_LOCALE_META):
+        lang = normalise_lang(page.meta(keys))
+        if lang:
+            return lang
     jsonld_lang = next(
         (
             o["inLanguage"]
@@ -330,10 +337,6 @@ def extract_lang(page: Page) -> str | None:
         ),
         None,
     )
-    for raw in (page.html_lang, page.meta(sel.LANG_META), page.meta(sel.LANG_LOCALE_META)):
-        lang = normalise_lang(raw)
-        if lang:
-            return lang
     return normalise_lang(jsonld_lang)
 
 
