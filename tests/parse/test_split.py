@@ -346,3 +346,54 @@ def test_a_last_list_after_appended_definitions(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(markdown, "CHUNK_CHARS", 40)
     assert _key(extract_text(text, "f.md")) == _key(whole)
     assert [o.url for o in whole.occurrences][-2:] == ["https://l.test/58", "https://auto.test/2"]
+
+
+def test_a_worker_that_ended_before_the_last_word_is_used(
+    merges: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker whose half uses no label defined before the cut walks on without the
+    seeds and may end before the parent sends them (a broken pipe): its result is still
+    used (it was thrown away and the file parsed again in one process)."""
+    real = Worker.seed
+
+    def late_seed(self: Worker, seeds: list[split.Seed]) -> bool:
+        self.proc.wait(60)  # the parent descheduled until the worker is done
+        return real(self, seeds)
+
+    monkeypatch.setattr(Worker, "seed", late_seed)
+    filler = "filler line\n\n" * 24
+    text = "".join(f"# {n}\n\n[{n}](https://{n}.test)\n\n{filler}" for n in "abcdef")
+    assert _key(_split(text)) == _key(extract_text(text, "f.md"))
+    assert merges == [1]
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_damaged_rendered_texts_mean_one_process(
+    fmt: str, merges: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bytes of the worker's rendered texts damaged in its file (a bad disk, another
+    process): the parent sees it before it writes anything and parses in one process
+    (it wrote half the output, then a traceback)."""
+    import marshal
+
+    real = Worker.result
+
+    def damaged(self: Worker, timeout: float, fp: Any) -> Any:
+        self.proc.wait(60)
+        self.out.seek(0)
+        record = marshal.load(self.out)
+        while "parts" not in record:
+            record = marshal.load(self.out)
+        at = self.out.tell() + record["parts"] // 2
+        self.out.seek(at)
+        byte = self.out.read(1)
+        self.out.seek(at)
+        self.out.write(bytes([byte[0] ^ 0xFF]))
+        self.out.flush()
+        return real(self, timeout, fp)
+
+    monkeypatch.setattr(Worker, "result", damaged)
+    text = _document(1).replace("linkhealth-ignore-", "no-ignore-")
+    two = _split(text, render=fmt)
+    assert merges == []
+    assert _output(two, fmt) == _output(extract_text(text, "f.md", render=fmt), fmt)

@@ -31,7 +31,12 @@ from typing import TYPE_CHECKING, Literal
 from linkify_it import LinkifyIt
 
 from linkhealth.config import CommentMode
-from linkhealth.parse.ignore_markers import ignored_lines, marker_ends, unclosed_start
+from linkhealth.parse.ignore_markers import (
+    has_markers,
+    ignored_lines,
+    marker_ends,
+    unclosed_start,
+)
 from linkhealth.parse.lint import TextHit, scan_text
 from linkhealth.parse.source import LineIndex, normalise_newlines
 from linkhealth.parse.urls import diagnose, normalise_url
@@ -451,7 +456,7 @@ def _whole_comment(text: str) -> tuple[int, int] | None:
         return None
     close = text.find("-->", start + 4)
     # An inline ignore marker inside the draft does not end the draft's comment.
-    markers = marker_ends(text) if "linkhealth-ignore-" in text else set()
+    markers = marker_ends(text) if has_markers(text) else set()
     while close != -1 and close + 3 in markers:
         close = text.find("-->", close + 3)
     if close == -1:

@@ -20,9 +20,14 @@ import re
 MARKER_RE = re.compile(r"<!--\s*linkhealth-ignore-(next-line|start|end)\s*-->")
 
 
+def has_markers(text: str) -> bool:
+    """Whether ``text`` may hold a marker (False: no line of it is ignored)."""
+    return "linkhealth-ignore-" in text
+
+
 def ignored_lines(text: str) -> set[int]:
     """The 1-based line numbers that inline markers switch off (``text`` has ``\\n`` line ends)."""
-    if "linkhealth-ignore-" not in text:
+    if not has_markers(text):
         return set()
     lines = text.split("\n")
     out: set[int] = set()

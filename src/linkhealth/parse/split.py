@@ -44,6 +44,7 @@ import os
 import sys
 import time
 import weakref
+import zlib
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
@@ -53,8 +54,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 import linkhealth
 from linkhealth.config import CommentMode
+from linkhealth.errors import InputError
 from linkhealth.parse import markdown
 from linkhealth.parse.extract import PLACE, _FileParser, rust_refused
+from linkhealth.parse.ignore_markers import has_markers
 from linkhealth.parse.markdown import RefDef, chunks, restore
 from linkhealth.parse.urls import normalise_url
 from linkhealth.parse.walk import RustParserUnsafe, Walk, refuse
@@ -178,9 +181,10 @@ class Worker:
             self.out.seek(0)
             record = marshal.load(self.out)
             while "status" not in record:
-                if "parts" in record:  # where they are (read when written out)
+                if "parts" in record:  # where they are (read when written out), whole
                     parts.append((self.out.tell(), record["parts"]))
-                    self.out.seek(record["parts"], os.SEEK_CUR)
+                    if zlib.crc32(self.out.read(record["parts"])) != record["crc"]:
+                        return None
                 else:
                     _occurrences(fp, record["occurrences"], occurrences, keys)
                 record = marshal.load(self.out)
@@ -222,8 +226,12 @@ class _Texts:
 
     def __iter__(self) -> Iterator[str]:
         for at, size in self.parts:
-            self.file.seek(at)
-            yield from _placed([marshal.loads(self.file.read(size))], self.kept)
+            try:  # checked whole by result(): only the device can fail us now
+                self.file.seek(at)
+                part = marshal.loads(self.file.read(size))
+            except (OSError, EOFError, ValueError) as exc:
+                raise InputError(f"cannot read back the second half's output: {exc}") from exc
+            yield from _placed([part], self.kept)
 
 
 def start_worker(path: Path) -> Worker | None:
@@ -295,7 +303,7 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
     # cut as one process cuts it: a heading after a blank line leaves the chunker as new
     tail = chunks(half, [x - cut for x in starts[line:]])
     # the output rendered by each process, unless lines are ignored (run() drops them)
-    render = fp.render if "linkhealth-ignore" not in text else None
+    render = fp.render if not has_markers(text) else None
     header = {
         "file": fp.file,
         "render": render,
@@ -316,8 +324,10 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
         return False
     refuse(text)  # the worker is told nothing: the caller falls back and ends it
     labels = walk.prepare(None, read)
-    if not worker.seed(_seeds(walk, labels, k)):
-        return False
+    # the last word: a worker whose half uses no label defined before the cut may have
+    # ended already (a broken pipe); one that needed the seeds and missed them fails,
+    # and result() says so
+    worker.seed(_seeds(walk, labels, k))
     began = time.perf_counter()
     own: list[list[str]] = []  # this half's output (render given), a chunk at a time
     last = (0, 0)
@@ -663,7 +673,7 @@ def _walk_half(text: str, header: dict[str, Any], stdin: IO[bytes]) -> dict[str,
             else:
                 parts, last = _rendered(fp, render, _new(walk, known), last)
                 blob = marshal.dumps(parts)  # after its size: the parent skips it at first
-                _write(out, {"parts": len(blob)}, blob)
+                _write(out, {"parts": len(blob), "crc": zlib.crc32(blob)}, blob)
     except BaseException as exc:
         if not rust_refused(exc):
             raise
