@@ -35,17 +35,23 @@ _CHILD = (
 )
 
 
-def _imported(*args: str, cwd: Path) -> tuple[set[str], subprocess.CompletedProcess[str]]:
-    listing = cwd / "modules.txt"
-    proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", _CHILD, str(listing), *args],
+def _program(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``argv`` run in ``cwd``: no input (not a terminal: no progress bar), text output
+    captured, at most a minute."""
+    return subprocess.run(
+        argv,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
         cwd=cwd,
-        stdin=subprocess.DEVNULL,  # not a terminal: no progress bar
+        stdin=subprocess.DEVNULL,
     )
+
+
+def _imported(*args: str, cwd: Path) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+    listing = cwd / "modules.txt"
+    proc = _program([sys.executable, "-X", "importtime", "-c", _CHILD, str(listing), *args], cwd)
     modules = set()
     for line in proc.stderr.splitlines():
         if line.startswith("import time:") and line.count("|") == 2:
@@ -188,28 +194,15 @@ def test_the_program_ends_without_the_teardown_once_its_output_is_out(
     links = tmp_path / "links.md"
     links.write_text("- [here](./links.md)\n- [gone](./gone.md)\n", encoding="utf-8")
     args = ["check", str(links), "--format", "json", "--no-reports", "--store"]
-    proc = subprocess.run(
-        [sys.executable, "-c", _ENDING, thread, *args, str(tmp_path / "s.sqlite")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
+    proc = _program(
+        [sys.executable, "-c", _ENDING, thread, *args, str(tmp_path / "s.sqlite")], tmp_path
     )
     assert proc.returncode == 1, proc.stderr[-2000:]  # one broken local link
     report = json.loads(proc.stdout)
     assert [r["verdict"] for r in report["results"]] == ["ok", "broken"]
     assert "exit handler" in proc.stderr
     assert ("teardown" in proc.stderr) is bool(thread)
-    bad = subprocess.run(
-        [sys.executable, "-c", _ENDING, thread, "check", "--max-age", "never"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=tmp_path,
-    )
+    bad = _program([sys.executable, "-c", _ENDING, thread, "check", "--max-age", "never"], tmp_path)
     assert bad.returncode == 2 and "never" in bad.stderr and "exit handler" in bad.stderr
 
 
@@ -224,14 +217,9 @@ def test_the_exit_code_is_kept_when_the_program_starts_without_stdout_or_stderr(
     links.write_text("- [here](./links.md)\n", encoding="utf-8")
     command = f'"$@" {closed}; echo "rc=$?" >&3'
     args = ["check", str(links), "--no-reports", "--store", str(tmp_path / "s.sqlite")]
-    proc = subprocess.run(
+    proc = _program(
         ["sh", "-c", f"exec 3>&1; {command}", "sh", sys.executable, "-m", "linkhealth", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
+        tmp_path,
     )
     assert "rc=0" in proc.stdout, (proc.stdout, proc.stderr[-2000:])
     assert "Traceback" not in proc.stderr
@@ -251,13 +239,5 @@ def test_a_caller_that_profiles_the_program_gets_control_back(tmp_path: Path) ->
         "except SystemExit as done:\n"
         "    print('returned', done.code, file=sys.stderr)\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", script, "extract", str(links)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-    )
+    proc = _program([sys.executable, "-c", script, "extract", str(links)], tmp_path)
     assert proc.returncode == 0 and "returned 0" in proc.stderr, proc.stderr[-2000:]
