@@ -251,6 +251,8 @@ def test_plain_links_as_the_close_reading_finds_them(text: str) -> None:
     dest = markdown.inline_destination(text, end + 1, len(text))
     assert plain[0] == end, text
     assert plain[1] == dest, text
+    # verbatim: no emphasis, strikethrough, entity, line end or NUL in the label
+    assert plain[3] == (re.search(r"[*_~&\n\x00]", text[first + 1 : end]) is None), text
     if dest is None:  # a reference: the label it uses
         key = markdown.reference_key(text, first + 1, end, len(text))
         assert markdown.normalize_reference(plain[2]) == key, text
@@ -292,7 +294,7 @@ def test_plain_link_texts_as_the_tree_says_them(label: str, context: str) -> Non
     text = context.format(f"[{label}](https://x.org/p) [{label}][r]\n\n[r]: https://r.org/\n")
     fast = extract_text(text, "f.md")
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(walk, "verbatim_label", lambda s, start, end: None)
+        m.setattr(walk, "_VERBATIM_LABELS", False)
         tree = extract_text(text, "f.md")
     assert fast.occurrences == tree.occurrences and fast.findings == tree.findings, text
 

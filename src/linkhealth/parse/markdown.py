@@ -477,41 +477,36 @@ def inline_destination(s: str, after_label: int, maximum: int) -> tuple[int, int
     return dest_start, dest_end, url
 
 
+# In a plain label (no bracket, backslash, backtick or "<"), what makes the parser's text
+# differ from the label as written: emphasis, strikethrough, an entity, a line end.
+_LABEL_MARKUP = r"*_~&\n\x00"
+# group 2: the label's start without such markup (all of it: the label is verbatim)
 _PLAIN_LINK_RE = re.compile(
-    rf"!?\[({PLAIN_LABEL})\](?:\(({PLAIN_DESTINATION})\)|\[([^\[\]\\]*)\])?"
+    rf"!?\[(([^\[\]\\`<>{_LABEL_MARKUP}]*+){PLAIN_LABEL})\]"
+    rf"(?:\(({PLAIN_DESTINATION})\)|\[([^\[\]\\]*)\])?"
 )
 
 
-#: where a plain link's label ends (its "]"), and either its destination's start, end and
-#: URL, or (``None``, a reference) the label it uses as written
-PlainLink = tuple[int, tuple[int, int, str] | None, str]
+#: where a plain link's label ends (its "]"), either its destination's start, end and
+#: URL, or (``None``, a reference) the label it uses as written, and whether the parser's
+#: text nodes say exactly what the label says as written
+PlainLink = tuple[int, tuple[int, int, str] | None, str, bool]
 
 
 def plain_link(s: str, start: int, end: int) -> PlainLink | None:
     """For the link or image written at ``s[start:end]`` in a plain form above: where its
     label's ``]`` is, and its destination's span and URL as :func:`label_end` and
     :func:`inline_destination` find them, or the label a reference uses (as
-    :func:`reference_key` reads it, not normalised) (tests/parse/test_fast_paths.py);
-    else ``None``."""
+    :func:`reference_key` reads it, not normalised), and whether its label has no markup
+    (tests/parse/test_fast_paths.py); else ``None``."""
     m = _PLAIN_LINK_RE.fullmatch(s, start, end)
     if m is None:
         return None
-    if m.group(2) is not None:
-        return m.end(1), (m.start(2), m.end(2), m.group(2)), ""
-    return m.end(1), None, m.group(3) or m.group(1)
-
-
-# In a plain label (no bracket, backslash, backtick or "<"), what makes the parser's text
-# differ from the label as written: emphasis, strikethrough, an entity, a line end.
-_LABEL_MARKUP_RE = re.compile(r"[*_~&\n\x00]")
-
-
-def verbatim_label(s: str, start: int, end: int) -> str | None:
-    """The inside of a plain link's label, ``s[start:end]``, when the parser's text nodes
-    say exactly what is written there (tests/parse/test_fast_paths.py); else ``None``."""
-    if _LABEL_MARKUP_RE.search(s, start, end) is not None:
-        return None
-    return s[start:end]
+    label_end = m.end(1)
+    verbatim = m.end(2) == label_end
+    if m.group(3) is not None:
+        return label_end, (m.start(3), m.end(3), m.group(3)), "", verbatim
+    return label_end, None, m.group(4) or m.group(1), verbatim
 
 
 def reference_key(s: str, first_start: int, first_end: int, maximum: int) -> str:

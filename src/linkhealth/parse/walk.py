@@ -43,7 +43,6 @@ from linkhealth.parse.markdown import (
     reference_key,
     restore,
     union,
-    verbatim_label,
 )
 from linkhealth.parse.source import line_starts
 from linkhealth.records import LinkKind
@@ -65,6 +64,8 @@ _BARE_HINT = re.compile(r":|www\.|@", re.I)
 # markdown-it-pyrs gives an autolink one text node: its destination as written (no entity,
 # escape or percent-decoding: test_walk_paths compares)
 _AUTOLINK_TEXT_AS_WRITTEN = True
+# a plain link's label without markup (markdown.plain_link) is its text nodes' text
+_VERBATIM_LABELS = True
 _QUOTE_PREFIX = re.compile(r"[ \t]*>")
 # where one inline content surely ends: a blank line, or a column-0 list item or heading
 _INLINE_END_RE = re.compile(r"\n[ \t]*\n|\n(?=(?:[-+*]|1[.)])[ \t]+\S|#{1,6}(?:[ \t]|$))")
@@ -518,8 +519,9 @@ class Walk:
         image = name == "image"
         first = s + 1 if image else s  # the "["
         dest: tuple[int, int, str] | None
+        verbatim = False
         if plain is not None:  # the common [text](url) or [text][key]: no close reading
-            end, dest, written = plain
+            end, dest, written, verbatim = plain
         else:
             end = label_end(text, first, e, _inner_ranges(items, k))
             if end < 0:
@@ -544,11 +546,10 @@ class Walk:
         if image:
             label = text[first + 1 : end]
         else:
-            as_written = verbatim_label(text, first + 1, end) if plain is not None else None
-            if as_written is None:
+            if not (verbatim and _VERBATIM_LABELS):
                 label = self.tree_text(_link_text(text, node.children, items))
             else:  # what the tree's text nodes say, without reading them
-                label = as_written.strip() or None
+                label = text[first + 1 : end].strip() or None
                 if label is not None and self.neutralised:  # (self.tree_text(label))
                     label = restore(label)
         self.fp._link(
