@@ -242,7 +242,9 @@ def test_a_rate_limit_is_found_in_a_few_429s_from_its_burst(pool: ServerPool) ->
         a.route(f"/p/{i}", lambda req: limited(bucket) or Reply(200, body=PAGE, delay=0.05))
     results = run([a.url(f"/p/{i}") for i in range(160)], fast(url_deadline=60.0))
     assert all(r.verdict is Verdict.OK for r in results)
-    assert bucket.refused <= 11, bucket.refused
+    # Measured: this code 9-12 (loaded and quiet machines; 12 once in CI), the old code
+    # 14-16: the line between them, not a goal.
+    assert bucket.refused <= 13, bucket.refused
 
 
 def test_a_link_never_requested_is_blocked_with_the_reason(pool: ServerPool) -> None:
