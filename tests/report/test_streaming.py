@@ -200,3 +200,31 @@ def test_a_full_device_behind_stdout_is_a_message_and_exit_2(tmp_path: Path) -> 
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "cannot write to standard output" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("to_file", [False, True])
+def test_extract_output_that_cannot_be_read_back_is_a_message_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, to_file: bool
+) -> None:
+    """A large file's second half is read back from its worker's file while extract
+    writes it out; a read failing there (an InputError) is a message and exit 2, and
+    ``-o FILE`` is not written (it was a traceback: emit ran outside the domain errors)."""
+    from linkhealth.cli import extract as extract_cli
+    from linkhealth.errors import InputError
+
+    def failing(pieces: Iterator[str]) -> Iterator[str]:
+        yield "[\n"
+        raise InputError("cannot read back the second half's output: [Errno 5] EIO")
+
+    monkeypatch.setattr(extract_cli, "redact_pieces", failing)
+    links = tmp_path / "links.md"
+    links.write_text("- [a](https://a.example/)\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    args = ["extract", str(links), "--format", "json", *(["-o", str(out)] if to_file else [])]
+    from linkhealth.cli import cli
+
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert "cannot read back" in result.output
+    assert not isinstance(result.exception, InputError)
+    assert not out.exists()

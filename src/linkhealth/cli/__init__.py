@@ -122,12 +122,11 @@ def _end(code: int) -> None:
 
 
 def _flushed() -> bool:
-    """Flush standard output and error, those the program has (a stream closed at start,
-    ``>&-``, is None); False when one cannot be flushed."""
+    """Flush standard output and error (never None: see :func:`main`); False when one
+    cannot be flushed."""
     try:
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
+        sys.stdout.flush()
+        sys.stderr.flush()
     except Exception:  # any failure: Python's own exit reports it
         return False
     return True

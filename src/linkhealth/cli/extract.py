@@ -44,7 +44,9 @@ def command(
         )
         fmt = fmt.lower()
         result = extract_paths(list(paths), settings, render=fmt)
-    emit(redact_pieces(extractfmt.RENDERERS[fmt](result.occurrences, result.rendered)), output)
+        # (inside: a large file's second half is read back from its worker's file as it
+        # is written out, and a read that fails there is an InputError)
+        emit(redact_pieces(extractfmt.RENDERERS[fmt](result.occurrences, result.rendered)), output)
     malformed = sum(1 for f in result.findings if f.severity.value == "error")
     if malformed:
         click.echo(
