@@ -168,7 +168,7 @@ def test_output_to_a_device_is_written_not_replaced(site: HostServer, tmp_path: 
     assert _temp_files(tmp_path) == []
 
 
-def test_corrupt_and_future_stores_are_moved_aside_end_to_end(
+def test_a_corrupt_store_is_moved_aside_and_a_newer_one_refused_end_to_end(
     site: HostServer, tmp_path: Path
 ) -> None:
     store = tmp_path / "s.sqlite"
@@ -181,6 +181,12 @@ def test_corrupt_and_future_stores_are_moved_aside_end_to_end(
     with sqlite3.connect(store) as conn:
         conn.execute("PRAGMA user_version = 9999")
     conn.close()
-    ran = run_cli(*CHECK, cwd=tmp_path)
-    assert ran.code == 1 and "warning:" in ran.stderr, ran.stderr
+    before = sorted(p.name for p in tmp_path.iterdir())
+    ran = run_cli(*CHECK, cwd=tmp_path)  # a newer linkhealth's store: refused, untouched
+    assert ran.code == 2 and "newer linkhealth" in ran.stderr, ran.stderr
+    assert "Traceback" not in ran.stderr
+    ran = run_cli("report", "--store", "s.sqlite", cwd=tmp_path)
+    assert ran.code == 2 and "newer linkhealth" in ran.stderr, ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert integrity_ok(store)

@@ -174,12 +174,18 @@ def test_typo_is_invalid_and_its_suggestion_is_checked(pool: ServerPool, tmp_pat
     assert a.hits("/2024/x/") == 1
 
 
+def _unreachable_hosts(count: int) -> list[str]:
+    """``--resolve`` flags pointing ``host0.test``... at loopback ports nobody listens on."""
+    resolves: list[str] = []
+    for i in range(count):
+        resolves += ["--resolve", f"host{i}.test=127.0.0.1:{unused_port()}"]
+    return resolves
+
+
 def test_every_host_unreachable_is_an_outage_not_broken_links(tmp_path: Path) -> None:
     lines = [f"- http://host{i}.test/page\n" for i in range(6)]
     lst = write_list(tmp_path, "".join(lines))
-    resolves: list[str] = []
-    for i in range(6):
-        resolves += ["--resolve", f"host{i}.test=127.0.0.1:{unused_port()}"]
+    resolves = _unreachable_hosts(6)
     result = run(tmp_path, str(lst), "--format", "json", *resolves)
     assert result.exit_code == 3, result.output
     data = json.loads(result.stdout)
@@ -189,6 +195,27 @@ def test_every_host_unreachable_is_an_outage_not_broken_links(tmp_path: Path) ->
     for r in data["results"]:
         assert r["error_kind"] == "refused"
         assert r["detail"].startswith("not judged (network outage)")
+
+
+def test_report_shows_an_outages_links_never_requested_as_check_did(tmp_path: Path) -> None:
+    # The links never requested are stored as one record of the run, not a row each:
+    # `report` lists every one, in check's order, with every field check gave it.
+    lines = [f"- [l{i}](http://host{i % 12}.test/page{i})\n" for i in range(60)]
+    lst = write_list(tmp_path, "".join(lines))
+    args = ("--format", "json", "--max-concurrency", "2", *_unreachable_hosts(12))
+    checked = run(tmp_path, str(lst), *args)
+    assert checked.exit_code == 3, checked.output
+    before = json.loads(checked.stdout)
+    assert before["network"] == "outage"
+    never = [r for r in before["results"] if "not requested" in r["detail"]]
+    assert len(never) >= 30, [r["detail"] for r in before["results"]]
+    reported = CliRunner().invoke(
+        cli, ["report", "--store", str(tmp_path / "state.sqlite"), "--format", "json"]
+    )
+    assert reported.exit_code == 3, reported.output
+    after = json.loads(reported.stdout)
+    assert after["results"] == before["results"]
+    assert (after["summary"], after["network"]) == (before["summary"], "outage")
 
 
 def test_report_rerenders_the_last_run_without_a_request(pool: ServerPool, tmp_path: Path) -> None:

@@ -8,7 +8,9 @@ it was asked; the real store (a temporary SQLite file) and every stage of
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
+import zlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import closing
 from datetime import UTC, datetime
@@ -210,8 +212,9 @@ def test_an_outage_stores_each_link_not_requested_once_with_its_history(
     tmp_path: Path,
 ) -> None:
     """The links the fetcher never requested (the network went down first) are stored
-    once, judged (skipped) and with the streak the outage carries over; the requested ones
-    may have been stored as they arrived and are then rewritten once judged."""
+    once, judged (skipped) and with the streak the outage carries over, as one record of
+    the run (not a row each); the requested ones may have been stored as they arrived and
+    are then rewritten once judged."""
     urls = [f"https://h{i}.example/" for i in range(6)]
     text = "".join(f"- {u}\n" for u in urls)
     check(tmp_path, text, FakeFetcher({u: down(u, 404) for u in urls}))  # all broken once
@@ -232,10 +235,14 @@ def test_an_outage_stores_each_link_not_requested_once_with_its_history(
     assert outcome.report.network == "outage"
     with closing(sqlite3.connect(store_path)) as conn:
         writes = sorted(conn.execute("SELECT url, kind FROM writes"))
+        records = conn.execute("SELECT urls FROM unreached").fetchall()
     inserts = [u for u, kind in writes if kind == "INSERT"]
     updates = [u for u, kind in writes if kind == "UPDATE"]
-    assert sorted(inserts) == sorted(urls)  # every link has its row, written once...
-    assert set(updates) <= set(requested)  # ...except requested ones stored before judging
+    assert sorted(inserts) == sorted(requested)  # a row each, written once...
+    assert set(updates) <= set(requested)  # ...or again if stored before judging
+    assert [sorted(json.loads(zlib.decompress(urls))) for (urls,) in records] == [
+        sorted(not_requested)
+    ]  # the others: one record
     with Store.open(store_path) as store:
         stored = store.last_run()
     assert stored is not None and stored.results == outcome.report.results

@@ -228,17 +228,19 @@ def test_truncated_file_is_moved_aside(store_path: Path, result: MakeResult) -> 
     assert len(list(store_path.parent.glob("state.sqlite.corrupt-*"))) == 1
 
 
-def test_future_schema_is_moved_aside(store_path: Path) -> None:
-    with Store.open(store_path):
-        pass
+def test_a_newer_schema_is_refused_untouched(store_path: Path, result: MakeResult) -> None:
+    # Moved aside, the newer linkhealth's history would be lost to it: refused instead.
+    with Store.open(store_path) as store:
+        store.record(store.begin_run(T0), [result("https://a.example/")])
     with closing(sqlite3.connect(store_path)) as conn:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
-    with Store.open(store_path) as store:
-        assert len(store.warnings) == 1
-        assert f"schema version {SCHEMA_VERSION + 5}" in store.warnings[0]
-    aside = sorted(p.name for p in store_path.parent.glob("state.sqlite.future-*"))
-    assert len(aside) == 1, aside  # the connection above was closed: no -wal/-shm left
-    assert _version(store_path) == SCHEMA_VERSION
+    before = store_path.read_bytes()
+    newer = rf"newer linkhealth \(schema version {SCHEMA_VERSION + 5};"
+    with pytest.raises(StoreError, match=newer):
+        Store.open(store_path)
+    assert store_path.read_bytes() == before
+    assert sorted(p.name for p in store_path.parent.iterdir()) == ["state.sqlite"]
+    assert _version(store_path) == SCHEMA_VERSION + 5
 
 
 def test_foreign_database_is_an_error_not_moved(tmp_path: Path) -> None:
@@ -373,6 +375,61 @@ def test_rows_without_a_position_keep_the_order_they_were_recorded_in(
     store.record(run, [result(url) for url in urls])
     report = store.last_run()
     assert report is not None and [r.url for r in report.results] == urls
+
+
+def _unreached(make: MakeResult, url: str, **fields: object) -> CheckResult:
+    """A result an outage never requested, as the run leaves it (skipped, no attempt)."""
+    fields.setdefault("detail", "not judged (network outage): cannot connect: not requested")
+    return make(url, Verdict.SKIPPED, error_kind=ErrorKind.CONNECT, **fields)
+
+
+def test_an_outages_unreached_record_is_listed_with_the_rows_in_report_order(
+    store: Store, result: MakeResult
+) -> None:
+    run = store.begin_run(T0)
+    rows = [result("https://a.example/", "timeout", attempts=1), result("https://d.example/")]
+    store.record(run, rows, [0, 3])
+    gone = [_unreached(result, "https://c.example/", failing_runs=2, failing_since=T0),
+            _unreached(result, "https://b.example/", flaky=True)]  # fmt: skip
+    store.record_unreached(run, gone, [2, 1])
+    last = _unreached(result, "https://e.example/")
+    store.record_unreached(run, [last], [None])  # no place: listed last
+    report = store.last_run()
+    assert report is not None
+    assert [r.url for r in report.results] == [f"https://{n}.example/" for n in "abcde"]
+    assert report.results[1:3] == [gone[1], gone[0]]  # every field as recorded
+    assert report.summary.urls == 5 and report.summary.by_verdict["skipped"] == 3
+    with pytest.raises(ValueError, match="skipped"):
+        store.record_unreached(run, [result("https://f.example/", "broken")], [4])
+
+
+def test_a_url_unreached_later_has_no_fresh_result_validators_or_latest(
+    store: Store, result: MakeResult
+) -> None:
+    first = store.begin_run(T0)
+    urls = ["https://a.example/", "https://b.example/"]
+    store.record(first, [result(url, etag='"v"') for url in urls])
+    day = timedelta(days=1)
+    assert sorted(store.fresh_results(urls, day, T0)) == urls
+    outage = store.begin_run(T0 + timedelta(hours=1))
+    store.record_unreached(outage, [_unreached(result, urls[0])], [0])
+    # As with a row per result: the latest result of a is the outage's (skipped).
+    assert sorted(store.fresh_results(urls, day, T0)) == [urls[1]]
+    assert store.validators(urls) == {urls[1]: ('"v"', None)}
+    assert store.latest_result(urls[0]) is None and store.latest_result(urls[1]) is not None
+    later = store.begin_run(T0 + timedelta(hours=2))
+    store.record(later, [result(urls[0], etag='"w"')])  # a newer row wins again
+    assert sorted(store.fresh_results(urls, day, T0)) == urls
+    assert store.validators([urls[0]]) == {urls[0]: ('"w"', None)}
+
+
+def test_pruning_a_run_drops_its_unreached_record(store: Store, result: MakeResult) -> None:
+    for n in range(3):
+        run = store.begin_run(T0 + timedelta(days=n))
+        store.record_unreached(run, [_unreached(result, f"https://h{n}.example/")], [0])
+    assert store.prune(keep_runs=1) == 2
+    with closing(sqlite3.connect(store.path)) as conn:
+        assert conn.execute("SELECT run_id FROM unreached").fetchall() == [(run,)]
 
 
 def test_unfinished_run_is_partial_and_summarised(store: Store, result: MakeResult) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from linkhealth.config import Settings
 from linkhealth.errors import ConfigError
-from linkhealth.models import CheckResult, PageMeta, RunReport
+from linkhealth.models import CheckResult, PageMeta, RunReport, Verdict
 from linkhealth.store import HISTORY_RUNS, Store
 
 BATCH_SIZE = 50
@@ -98,11 +98,20 @@ class RunRecorder:
             self.store.apply_history(dated, now=datetime.now(UTC), outage=False)
             self.historied.update(map(id, dated))
 
-    def add_rest(self, results: Iterable[CheckResult]) -> None:
+    def add_rest(self, results: Iterable[CheckResult], *, outage: bool = False) -> None:
         """Every result not added yet (invalid, unsafe, skipped, excluded, not requested),
-        committed in one transaction: ``report`` must re-render exactly what ``check``
-        showed."""
+        committed: ``report`` must re-render exactly what ``check`` showed. In an outage
+        the results never requested (``skipped``, no attempt: all but a few) are stored
+        as one record (:meth:`~linkhealth.store.Store.record_unreached`), not a row each."""
         self._take(results)
+        if outage:
+            skipped = Verdict.SKIPPED
+            unreached = [r for r in self.pending if r.attempts == 0 and r.verdict is skipped]
+            if unreached:
+                places = [self.positions.get(id(result)) for result in unreached]
+                self.store.record_unreached(self.run_id, unreached, places)
+                taken = set(map(id, unreached))
+                self.pending = [r for r in self.pending if id(r) not in taken]
         self.flush()
 
     def _take(self, results: Iterable[CheckResult]) -> None:

@@ -241,7 +241,7 @@ class _Run:
         changed are rewritten), then the ones not stored yet are stored, once."""
         self.finished_at = utcnow()
         self.recorder.apply_history(self.plan.results, now=self.finished_at, outage=self.outage)
-        self.recorder.add_rest(self.plan.results)
+        self.recorder.add_rest(self.plan.results, outage=self.outage)
 
     async def archive(self) -> None:
         """``--archive``: Wayback copies of the failing links (never a verdict)."""

@@ -33,10 +33,10 @@ Guarantees:
   instead of failing with "database is locked".
 * The schema is a list of named migrations (:mod:`linkhealth.store.schema`)
   tracked by ``PRAGMA user_version``; each applies in one transaction.
-* A corrupt file, or one from a newer schema, is renamed to
-  ``<name>.corrupt-<UTC stamp>`` / ``<name>.future-<UTC stamp>`` (with its
+* A corrupt file is renamed to ``<name>.corrupt-<UTC stamp>`` (with its
   ``-wal``/``-shm``) and a fresh store is started; ``Store.warnings`` says so.
-  Anything else raises :class:`linkhealth.errors.StoreError` naming the path.
+  A file from a newer schema is refused untouched (a newer linkhealth keeps its
+  history). Anything else raises :class:`linkhealth.errors.StoreError` naming the path.
 * Every result is kept whole (its JSON) next to queryable columns, so
   :meth:`Store.last_run` re-renders a run exactly and without any request.
 

@@ -136,6 +136,26 @@ MIGRATIONS: tuple[Migration, ...] = (
     # hold the rest: again nothing in the file changes, and an older linkhealth, which
     # could not rebuild such a row, moves the store aside.
     Migration("0008_payload_occurrences_only", ()),
+    # An outage's results that were never requested (tens of thousands, all ``skipped``),
+    # kept as one record per batch instead of one ``results`` row each: their URLs
+    # (zlib-packed JSON list), their places in the run's report (JSON list) and the
+    # results themselves (zlib-packed JSON list of whole results, defaults left out).
+    # Readers of a URL's latest result treat a URL in a later run's record as a latest
+    # result that is not ok (see :meth:`~linkhealth.store.Store.record_unreached`).
+    Migration(
+        "0009_unreached",
+        (
+            """
+            CREATE TABLE unreached (
+                run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                urls BLOB NOT NULL,
+                positions TEXT NOT NULL,
+                payload BLOB NOT NULL
+            )
+            """,
+            "CREATE INDEX unreached_by_run ON unreached (run_id)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
