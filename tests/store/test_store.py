@@ -403,6 +403,17 @@ def test_an_outages_unreached_record_is_listed_with_the_rows_in_report_order(
         store.record_unreached(run, [result("https://f.example/", "broken")], [4])
 
 
+@pytest.mark.parametrize("count", [1000, 2001])
+def test_a_large_unreached_record_is_packed_in_pieces_and_read_back_whole(
+    store: Store, result: MakeResult, count: int
+) -> None:
+    run = store.begin_run(T0)
+    gone = [_unreached(result, f"https://h{i % 97}.example/{i}") for i in range(count)]
+    store.record_unreached(run, gone, list(range(count)))
+    report = store.last_run()
+    assert report is not None and report.results == gone
+
+
 def test_a_url_unreached_later_has_no_fresh_result_validators_or_latest(
     store: Store, result: MakeResult
 ) -> None:

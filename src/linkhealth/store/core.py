@@ -361,8 +361,7 @@ class Store:
             raise ValueError("only skipped results are recorded as unreached")
         places = list(positions) if positions is not None else [None] * len(results)
         urls = zlib.compress(json.dumps([result.url for result in results]).encode(), 1)
-        payload = _results_adapter().dump_json(list(results), exclude_defaults=True)
-        row = (run_id, urls, json.dumps(places), zlib.compress(payload, 1))
+        row = (run_id, urls, json.dumps(places), _packed_list(results))
         self._write(
             lambda conn: conn.execute(
                 "INSERT INTO unreached (run_id, urls, positions, payload) VALUES (?, ?, ?, ?)",
@@ -860,6 +859,20 @@ def _unpack(stored: Sequence[Any]) -> CheckResult:
         fields["occurrences"] = _occurrences_adapter().validate_json(payload)
         return CheckResult.model_validate(fields)
     return CheckResult.model_validate_json(payload if first == b"{" else zlib.decompress(payload))
+
+
+def _packed_list(results: Sequence[CheckResult], chunk: int = 1000) -> bytes:
+    """The results as one zlib-packed JSON list (defaults left out), made ``chunk`` results
+    at a time: 50,000 results' JSON at once (~25 MB) raised the run's peak RSS by ~50 MB."""
+    packer = zlib.compressobj(1)
+    parts = [packer.compress(b"[")]
+    adapter = _results_adapter()
+    for start in range(0, len(results), chunk):
+        dump = adapter.dump_json(list(results[start : start + chunk]), exclude_defaults=True)
+        parts.append(packer.compress((b"," if start else b"") + dump[1:-1]))
+    parts.append(packer.compress(b"]"))
+    parts.append(packer.flush())
+    return b"".join(parts)
 
 
 def _in_report_order(rows: Sequence[Any], unreached: Sequence[Any]) -> list[CheckResult]:
