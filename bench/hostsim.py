@@ -5,8 +5,9 @@
 
 A discrete-event simulation on a fake clock of the one host that bounds a run: its links in
 list order with their latencies, 503s, own 429s, hanging URLs (a 5 s timeout, two retries
-with the engine's backoff) and redirects (a same-host hop waits for a slot first, as in the
-engine), and, with ``--rate-limited``, the host-wide token bucket. The real
+with the engine's backoff) and redirects (a same-host hop waits for a slot first, or behind
+the host's new URLs on a paced host, as in the engine), and, with ``--rate-limited``, the
+host-wide token bucket. The real
 ``linkhealth.fetch.hosts.HostState`` decides when each request starts and which queued URL
 goes (fresh work, retries, retries of URLs that hung); the engine's retry decisions are
 copied here (``after``). No CPU cost, no start-up, no other hosts: the time this host's
@@ -119,14 +120,15 @@ def simulate(args: argparse.Namespace, seed: int) -> dict[str, float]:
     while left:
         CLOCK[0] = t
         while True:  # the pump
-            ready = t if hops else state.next_ready(t)
+            use_hop = bool(hops) and not state.hops_wait()  # the engine's rule
+            ready = t if use_hop else state.next_ready(t)
             if ready is None:
                 break
             start = max(ready, state.start_time())
             if start > t:
                 wake = start
                 break
-            if hops:
+            if use_hop:
                 if not state.try_take(t):
                     break
                 job = hops.pop(0)

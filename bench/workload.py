@@ -218,7 +218,7 @@ def _hang_slots_bound(
         links = [link for link in w.links if link.host == host]
         last = max(i for i, link in enumerate(links) if link.kind == "hang")
         lat = [latency(w.seed, host, link.hops[0][1]) for link in links if link.kind != "hang"]
-        mean = sum(lat) / len(lat)
+        mean = sum(lat) / len(lat) if lat else MEDIAN_LATENCY  # a host of hanging links only
         pace = 1.0 / interval if interval else math.inf
         if host in w.rate_limited:
             pace = min(pace, RATE)

@@ -4,6 +4,7 @@ rate against a host-wide rate limit, never-requested links, and the outage short
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -59,6 +60,25 @@ def test_redirect_hops_take_a_slot_of_the_host_they_go_to(pool: ServerPool) -> N
     # b's own URLs and the hops from a's URLs share b's two slots.
     assert b.max_in_flight == 2
     assert a.max_in_flight <= 2
+
+
+def test_a_hop_to_a_paced_host_waits_behind_its_new_urls(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    b = pool.host("127.0.0.3").route("/t", Reply(200, body=PAGE))
+    a.route("/r", Reply(302, headers={"Location": b.url("/t")}))
+    for i in range(6):
+        b.route(f"/p{i}", Reply(200, body=PAGE))
+    # b starts a request every 0.3 s: its six new URLs take 1.5 s, the hop from a's URL
+    # arrives within a few ms. Each start the hop takes would put back every new URL
+    # after it (one of them may hang): it goes last. Its wait (longer than the 1 s
+    # timeout) is not its attempt's time.
+    urls = [b.url(f"/p{i}") for i in range(6)] + [a.url("/r")]
+    settings = fast(host_interval=0.3, host_jitter=0.0, timeout=1.0, read_timeout=1.0)
+    results = run(urls, settings)
+    assert [r.verdict for r in results] == [Verdict.OK] * 6 + [Verdict.REDIRECTED]
+    assert [r.path for r in b.requests] == [f"/p{i}" for i in range(6)] + ["/t"]
+    starts = [r.at for r in b.requests]
+    assert min(y - x for x, y in itertools.pairwise(starts)) >= 0.25
 
 
 def test_an_idn_host_is_one_host_however_a_url_or_redirect_spells_it(pool: ServerPool) -> None:

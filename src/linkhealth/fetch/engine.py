@@ -362,7 +362,7 @@ class _Run:
             if start > now:
                 await state.changed(start - now)
                 continue
-            job = None if state.hops_waiting else state.start_next(now)
+            job = None if state.hops_first() else state.start_next(now)
             if job is None:
                 await state.changed(None)  # every slot is taken: wait for a release
                 continue

@@ -169,7 +169,8 @@ class HostState(Generic[Job]):
         self._seq = itertools.count()
         self._changed = asyncio.Event()
         self.pending = 0  # jobs of this host not final yet (queued or in flight)
-        # Redirect hops waiting for a slot: attempts already under way go first.
+        # Redirect hops waiting for a slot: attempts already under way go first (unless
+        # they wait behind new URLs: :meth:`hops_wait`).
         self.hops_waiting = 0
 
     # -- queue -------------------------------------------------------------------
@@ -210,7 +211,10 @@ class HostState(Generic[Job]):
         if self._slow and (not fresh or self.spare_for_slow(now)):
             return heapq.heappop(self._slow)[-1]
         if fresh:
-            return fresh.popleft()
+            job = fresh.popleft()
+            if not fresh and self.hops_waiting:
+                self.notify()  # the hops held back behind new URLs may go
+            return job
         if self._due:
             return heapq.heappop(self._due)[-1]
         return heapq.heappop(self._later)[-1]  # nothing is ready: the pump did not ask
@@ -257,6 +261,20 @@ class HostState(Generic[Job]):
         keep = max(1, math.ceil(self.latency / gap))
         return hung + 1 + keep <= self.concurrency
 
+    def hops_wait(self) -> bool:
+        """Whether redirect hops to this host wait behind its new URLs (else they go
+        before its queue: attempts already under way first). On a host whose pace (an
+        interval, or the adaptive rate of a limit) spaces the starts, each start a hop
+        takes puts back the first try of every new URL after it, the last one that hangs
+        included, and the host ends a whole chain of attempts after that one; the hop
+        holds no slot while it waits (its attempt's timeout stops), and goes when the new
+        URLs are all started, beside the retries."""
+        return bool(self._fresh) and (self.interval > 0.0 or self.rate is not None)
+
+    def hops_first(self) -> bool:
+        """Whether a redirect hop waits for this host's next slot before its queue."""
+        return self.hops_waiting > 0 and not self.hops_wait()
+
     def jobs(self) -> list[Job]:
         return [
             *self._fresh,
@@ -270,6 +288,7 @@ class HostState(Generic[Job]):
         self._later = [e for e in self._later if keep(e[-1])]
         self._slow = [e for e in self._slow if keep(e[-1])]
         self._due = [e for e in self._due if keep(e[-1])]
+        self.notify()  # hops held back behind new URLs may go
         heapq.heapify(self._later)
         heapq.heapify(self._slow)
         heapq.heapify(self._due)
@@ -337,14 +356,16 @@ class HostState(Generic[Job]):
     async def acquire(self) -> float:
         """Wait for a request slot (redirect hops arriving from other hosts' URLs); returns
         when it was taken (for :meth:`release`). Hops are served before the host's own
-        queue (see :attr:`hops_waiting`)."""
+        queue (see :attr:`hops_waiting`), unless they wait behind its new URLs
+        (:meth:`hops_wait`)."""
         self.hops_waiting += 1
         try:
             while True:
                 now = time.monotonic()
-                if self.try_take(now):
+                held = self.hops_wait()
+                if not held and self.try_take(now):
                     return now
-                full = self.in_flight >= self.concurrency
+                full = held or self.in_flight >= self.concurrency
                 await self.changed(None if full else self.start_time() - now)
         finally:
             self.hops_waiting -= 1
