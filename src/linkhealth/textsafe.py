@@ -275,11 +275,19 @@ terminal_escape = terminal
 
 #: Characters that end or break a URL written into Markdown or HTML.
 URL_DELIMITERS = "<>\\`|\"'"
+#: Printable ASCII but the delimiters: characters :func:`percent_encode` never encodes.
+_URL_AS_WRITTEN = re.compile(
+    "["
+    + "".join(re.escape(chr(c)) for c in range(0x21, 0x7F) if chr(c) not in URL_DELIMITERS)
+    + "]*"
+)
 
 
 def percent_encode(url: str, extra: str = "") -> str:
     """``url`` with hidden characters (:func:`is_hidden`, spaces too), :data:`URL_DELIMITERS`
     and ``extra`` percent-encoded as UTF-8; everything else kept as written."""
+    if _URL_AS_WRITTEN.fullmatch(url) and not (extra and any(ch in url for ch in extra)):
+        return url  # printable ASCII, no delimiter: the loop below keeps every character
     out: list[str] = []
     for ch in url:
         if ch == " " or ch in URL_DELIMITERS or ch in extra or is_hidden(ch):

@@ -231,3 +231,21 @@ def test_one_line_fast_path_as_the_rules(text: str) -> None:
     with pytest.MonkeyPatch.context() as m:
         m.setattr(escape, "_PLAIN_LINE", re.compile(r"(?!)"))
         assert escape.one_line(text) == fast, repr(text)
+
+
+URLISH = st.lists(
+    st.sampled_from(["https://x.org/p?q=1&r=2#f", "a", "~", "%", "[", "]", " ", "<", ">", '"', "'",
+                     "|", "`", "\\", "\x7f", "\t", "é", "\u200b", "\ud800", "\U0001fffe", "\n"]),
+    max_size=10,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=1000, deadline=None)
+@given(URLISH | special_text, st.sampled_from(["", "()", "&", "#~"]))
+def test_percent_encode_fast_path_as_the_rules(url: str, extra: str) -> None:
+    """A URL returned as it is (printable ASCII, no delimiter, nothing of ``extra``) is
+    what the character-by-character rule makes of it."""
+    fast = escape.percent_encode(url, extra)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(escape, "_URL_AS_WRITTEN", re.compile(r"(?!)"))
+        assert escape.percent_encode(url, extra) == fast, repr(url)

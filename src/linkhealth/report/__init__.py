@@ -129,10 +129,10 @@ def write_reports(
     from linkhealth.report.view import View
 
     report = redacted(report)
-    view = View(report)
+    view = View(report)  # one for every file: its rows are sorted and judged once
     contents: dict[str, str | Iterable[str]] = {
         "broken-links.md": markdown.broken_links(view),
-        "enrichment.md": markdown.enrichment_chunks(View(report)),  # as it is made
+        "enrichment.md": markdown.enrichment_chunks(view),  # as it is made
         "results.json": jsonfmt.chunks(report),  # written as it is made
     }
     for fmt in dict.fromkeys(formats):

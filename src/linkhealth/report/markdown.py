@@ -172,7 +172,7 @@ def _worth_a_look(view: View) -> list[str]:
     rows = [
         row
         for row in view.rows()
-        if not view.is_failing(row.result)
+        if not row.failing
         and (
             row.result.verdict is Verdict.BLOCKED
             or (row.result.verdict is Verdict.REDIRECTED and row.result.permanent)
