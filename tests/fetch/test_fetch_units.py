@@ -323,6 +323,10 @@ def test_is_outage() -> None:
     assert not is_outage(four_oh_four, 0.9)
     skipped = [FetchResult("mailto:x@y.z", Verdict.SKIPPED), *down]
     assert is_outage(skipped, 0.9)
+    # Hosts the caller knows are taken as given (the others still read from the URL).
+    same = {r.url: "h0.org" for r in down[1:]}
+    assert not is_outage(down, 0.9, hosts=same)  # one host: a dead site
+    assert is_outage(down, 0.9, hosts={down[0].url: "h0.org"})
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])

@@ -16,12 +16,15 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from linkhealth.config import Settings
 from linkhealth.fetch import FetchResult, OnThrottle
 from linkhealth.models import CheckResult, ErrorKind, Verdict
 from linkhealth.parse import ParseResult, extract_text
 from linkhealth.pipeline import RunOutcome, run_check
 from linkhealth.store import Store
+from linkhealth.weburl import host_key
 from support.servers import html_page
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -206,6 +209,26 @@ def test_a_network_outage_judges_nothing(tmp_path: Path) -> None:
         assert result.verdict is Verdict.SKIPPED
         assert result.detail.startswith("not judged (network outage)")
     assert outcome.report.summary.failing == 0
+
+
+def test_an_outage_is_judged_with_the_hosts_the_plan_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The plan read every planned URL's host already: judging the outage reads none again.
+    import linkhealth.fetch.classify as classify
+
+    asked: list[str] = []
+
+    def counted(url: str) -> str:
+        asked.append(url)
+        return host_key(url)
+
+    monkeypatch.setattr(classify, "host_key", counted)
+    urls = [f"https://h{i}.example/p{i}" for i in range(12)]
+    fake = FakeFetcher({u: down(u, kind=ErrorKind.DNS) for u in urls})
+    outcome = check(tmp_path, "".join(f"- {u}#part\n" for u in urls), fake)
+    assert outcome.report.network == "outage"
+    assert asked == []
 
 
 def test_an_outage_stores_each_link_not_requested_once_with_its_history(

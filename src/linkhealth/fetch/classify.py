@@ -21,7 +21,7 @@ import re
 import socket
 import ssl
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -355,21 +355,32 @@ def missing_fragment(fragment: str, anchors: set[str]) -> bool:
     return frag not in anchors and unquote(frag) not in anchors
 
 
-def is_outage(results: Iterable[FetchResult], ratio: float, *, min_hosts: int = 2) -> bool:
+def is_outage(
+    results: Iterable[FetchResult],
+    ratio: float,
+    *,
+    min_hosts: int = 2,
+    hosts: Mapping[str, str] | None = None,
+) -> bool:
     """Whether nearly every host failed at the network level (DNS or connect).
 
     A host counts as failing when none of its URLs got any HTTP answer and at
     least one failed with a DNS, connect, refused or timeout error. With fewer
     than ``min_hosts`` hosts, a failure is more likely a dead site than no network.
+    ``hosts`` may give the :func:`host_key` of URLs already known (the run's plan knows
+    every planned URL's): an outage's 50,000 URLs were read again (~0.1 s).
     """
     reached: dict[str, bool] = {}
+    known = hosts or {}
     for r in results:
         if r.verdict in (Verdict.SKIPPED, Verdict.EXCLUDED, Verdict.UNSAFE, Verdict.INVALID):
             continue
-        try:
-            host = host_key(r.url)
-        except ValueError:
-            host = ""
+        host = known.get(r.url)
+        if host is None:
+            try:
+                host = host_key(r.url)
+            except ValueError:
+                host = ""
         net_fail = r.http_status is None and r.error_kind in NETWORK_KINDS
         reached[host] = reached.get(host, False) or not net_fail
     if len(reached) < min_hosts:

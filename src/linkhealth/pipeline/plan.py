@@ -60,6 +60,7 @@ class Target:
     fetch_url: str
     results: list[CheckResult] = field(default_factory=list)
     fragments: dict[str, str | None] = field(default_factory=dict)  # result url -> fragment
+    host: str | None = None  # fetch_url's host_key, when the policy read it already
 
 
 @dataclass
@@ -77,10 +78,13 @@ class Plan:
         target.results.append(result)
         target.fragments[result.url] = None
 
-    def add_target(self, result: CheckResult, key: str) -> None:
-        """``result`` (normalised URL ``key``) is judged by fetching ``key`` minus its fragment."""
+    def add_target(self, result: CheckResult, key: str, host: str | None = None) -> None:
+        """``result`` (normalised URL ``key``, whose host is ``host`` when known) is judged
+        by fetching ``key`` minus its fragment."""
         base, fragment = split_fragment(key)
-        target = self.targets.setdefault(base, Target(fetch_url=base))
+        target = self.targets.get(base)
+        if target is None:
+            target = self.targets[base] = Target(fetch_url=base, host=host)
         target.results.append(result)
         target.fragments[key] = fragment
 
@@ -123,15 +127,17 @@ def _plan_occurrences(
             result.verdict, result.detail = checked.verdict, checked.detail
             result.error_kind = checked.error_kind
         else:
-            _add_network_target(plan, result, key, settings)
+            _add_network_target(plan, result, key, settings, checked)
 
 
-def _add_network_target(plan: Plan, result: CheckResult, key: str, settings: Settings) -> None:
+def _add_network_target(
+    plan: Plan, result: CheckResult, key: str, settings: Settings, host: str
+) -> None:
     api = github_api_url(key, settings.github_api_endpoint) if settings.github_token else None
     if api is not None:
         plan.add_api_target(result, api)
     else:
-        plan.add_target(result, key)
+        plan.add_target(result, key, host)
 
 
 def _plan_findings(plan: Plan, findings: Iterable[Finding]) -> None:

@@ -221,9 +221,10 @@ class _Run:
     def judge(self) -> None:
         """What the whole run means: an outage judges nothing, suggestions, interruptions."""
         fetched = self.fetched
-        self.outage = (
-            is_outage(list(fetched.values()), self.settings.outage_ratio) if fetched else False
-        )
+        if fetched:
+            hosts = {url: t.host for url, t in self.plan.targets.items() if t.host is not None}
+            ratio = self.settings.outage_ratio
+            self.outage = is_outage(list(fetched.values()), ratio, hosts=hosts)
         if self.outage:
             mark_not_judged(self.plan.results)
         judge_suggestions(self.plan, fetched, self.reused)
