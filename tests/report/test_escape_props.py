@@ -249,3 +249,30 @@ def test_percent_encode_fast_path_as_the_rules(url: str, extra: str) -> None:
     with pytest.MonkeyPatch.context() as m:
         m.setattr(escape, "_URL_AS_WRITTEN", re.compile(r"(?!)"))
         assert escape.percent_encode(url, extra) == fast, repr(url)
+
+
+def _md_text_every_rule(text: str, limit: int | None = None) -> str:
+    """md_text with each of its rules applied unconditionally, as they were written."""
+    text = escape.one_line(text)
+    if limit is not None:
+        text = escape.shorten(text, limit)
+    text = escape._MD_SPECIAL.sub(escape._md_escape, text)
+    if text.endswith("!"):
+        text = text[:-1] + "\\!"
+    text = escape._MD_SCHEME.sub(r"\1\\:", text)
+    text = escape._MD_WWW.sub(r"\1\\.", text)
+    text = escape._MD_LINE_START.sub(r"\\\1", text)
+    return escape._MD_ORDERED.sub(r"\1\\\2", text)
+
+
+MDISH = st.lists(
+    st.sampled_from(["1", "12", "\u0663", "\u00b2", ".", ")", "-", "+", "=", "(", "www", "WwW",
+                     ".", "http", "://", ":", "/", "a", " ", "!", "_", "é", "\u202e", "\n"]),
+    max_size=8,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(MDISH | special_text, st.sampled_from([None, 5, 300]))
+def test_md_text_skips_only_rules_that_cannot_match(text: str, limit: int | None) -> None:
+    assert escape.md_text(text, limit) == _md_text_every_rule(text, limit), repr(text)
