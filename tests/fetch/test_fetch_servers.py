@@ -185,6 +185,37 @@ def test_drip_feed_ends_at_the_url_deadline(pool: ServerPool) -> None:
     assert r.attempts == 2  # the second attempt was cut by the URL deadline
 
 
+def test_the_read_timeout_bounds_each_wait_not_the_whole_answer(pool: ServerPool) -> None:
+    """A body dripped a byte every 0.15 s takes far longer than the read timeout in all,
+    but no wait for its next byte does: it is read whole. An answer whose head is late by
+    more than the read timeout (well inside the attempt's) times out on it."""
+    host = pool.host("127.0.0.2")
+    host.route("/drip", Reply(200, body=b"<title>dripped</title>", drip=0.15))
+    host.route("/late", Reply(200, body=html_page("late"), delay=3.0))
+    settings = fast(timeout=20.0, read_timeout=1.0, url_deadline=30.0, retries=0)
+    dripped, late = run([host.url("/drip"), host.url("/late")], settings)
+    assert dripped.verdict is Verdict.OK and dripped.body == b"<title>dripped</title>", (
+        dripped.detail
+    )
+    assert late.verdict is Verdict.TIMEOUT, late.detail  # it would have come at 3 s: OK
+
+
+def test_a_kept_connection_times_each_wait_from_its_own_start(pool: ServerPool) -> None:
+    """Two answers on one kept-alive connection, each late by less than the read timeout
+    (2 s): the second one's wait began 1 s after the first one's, so it ends after the
+    first wait's deadline but before its own. Neither times out (a timer still set for
+    the first wait's deadline must not end the second wait)."""
+    host = pool.host("127.0.0.2")
+    host.route("/a", Reply(200, body=html_page("a"), delay=1.0))
+    host.route("/b", Reply(200, body=html_page("b"), delay=1.5))
+    settings = fast(
+        timeout=20.0, read_timeout=2.0, url_deadline=30.0, retries=0, host_concurrency=1
+    )
+    a, b = run([host.url("/a"), host.url("/b")], settings)
+    assert (a.verdict, b.verdict) == (Verdict.OK, Verdict.OK), (a.detail, b.detail)
+    assert host.connections == 1  # the second answer came on the first one's connection
+
+
 def test_accept_then_silence_times_out(pool: ServerPool) -> None:
     a = pool.host("127.0.0.2").route("/", Reply(silence=True))
     started = time.monotonic()

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import httpx
 import pytest
 
 from linkhealth.config import RequestMethod
@@ -410,3 +411,53 @@ def test_a_closed_body_tells_whether_its_connection_went_back_to_the_pool() -> N
     assert Transport.aborted == 0
     assert asyncio.run(main(complete=False)) == (False, 0)
     assert Transport.aborted == 1
+
+
+def test_responses_are_built_as_httpx_builds_them() -> None:
+    """Unit test of wire._response (httpx's constructor normalises every header again):
+    the same object state as ``httpx.Response(...)`` from the same head, the headers'
+    triples and look-ups included."""
+    from linkhealth.fetch.wire import _response
+
+    raw = [(b"Content-Type", b"text/html"), (b"X-Twice", b"1"), (b"x-twice", b"2")]
+    request = httpx.Request("GET", "http://a.test/")
+    extensions = {"http_version": b"HTTP/1.1", "reason_phrase": b"OK"}
+
+    async def both() -> tuple[httpx.Response, httpx.Response]:
+        conn = _bare_connection()
+        for name, value in raw:
+            conn.on_header(name, value + b" ")  # trailing white space is llhttp's to keep
+        stream = Body(conn, 1.0)
+        want = httpx.Response(
+            200, headers=[(n, v) for n, _, v in conn.headers], stream=stream,
+            request=request, extensions=dict(extensions),
+        )  # fmt: skip
+        return _response(200, conn.headers, stream, request, dict(extensions)), want
+
+    got, want = asyncio.run(both())
+    assert vars(got).keys() == vars(want).keys()
+    assert vars(got.headers) == vars(want.headers)
+    state = {k: v for k, v in vars(want).items() if k != "headers"}
+    assert {k: v for k, v in vars(got).items() if k != "headers"} == state
+    assert got.headers["x-twice"] == "1, 2" and got.headers.raw == [
+        (b"Content-Type", b"text/html"), (b"X-Twice", b"1"), (b"x-twice", b"2"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("value", "refused"),
+    [(b"plain", False), (b"a\r\nX-Evil: 1", True), (b"a\nb", True), (b"a\rb", True)],
+)
+def test_a_header_with_a_line_break_is_never_sent(value: bytes, refused: bool) -> None:
+    """Unit test of wire._message: a CR or LF anywhere in a header refuses the request
+    (it would split the header block); a clean one is written as it is."""
+    from linkhealth.fetch.wire import _message
+
+    request = httpx.Request("GET", "http://a.test/p?q=1", headers={"X-Value": value})
+    if refused:
+        with pytest.raises(httpx.LocalProtocolError, match="line break"):
+            _message(request)
+    else:
+        assert _message(request) == (
+            b"GET /p?q=1 HTTP/1.1\r\nHost: a.test\r\nX-Value: plain\r\n\r\n"
+        )

@@ -47,7 +47,7 @@ from linkhealth.fetch.guard import (
 )
 from linkhealth.fetch.resolver import ThreadedResolver
 from linkhealth.fetch.result import KEPT_HEADERS, Outcome
-from linkhealth.fetch.wire import Wire
+from linkhealth.fetch.wire import Body, Wire
 from linkhealth.mediatypes import HTML_CONTENT_TYPES, PDF_CONTENT_TYPES, media_type
 from linkhealth.models import HTTP_SCHEMES, ErrorKind, Redirect
 from linkhealth.pageregion import region_end
@@ -396,8 +396,10 @@ class Client:
                 await self._final(out, response, text, want_full_body)
                 return
             finally:
-                await response.aclose()
-                if not getattr(response.stream, "kept", False):
+                kept = _close_now(response)
+                if kept is None:
+                    await response.aclose()
+                if not kept:
                     # A connection dropped (its body unread) is closed by the event loop
                     # on its next turn: let that happen before the next hop or URL
                     # connects, or the host briefly sees one socket more than its limit.
@@ -471,6 +473,17 @@ class Client:
 
 
 _NO_BODY = httpx.ByteStream(b"")  # every request's (GET or HEAD): read-only, shared
+
+
+def _close_now(response: httpx.Response) -> bool | None:
+    """Close a response of wire's as ``response.aclose()`` would, without a coroutine (its
+    close never waits): whether its connection went back to the pool. ``None`` for any
+    other stream: the caller awaits ``aclose()``."""
+    stream = response.stream
+    if isinstance(stream, Body):
+        response.is_closed = True
+        return stream.close_now()
+    return None
 
 
 def _looks_numeric(host: str) -> bool:

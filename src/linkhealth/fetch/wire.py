@@ -24,6 +24,7 @@ attempt. Runs with environment proxies or a cookie jar use the aiohttp transport
 from __future__ import annotations
 
 import asyncio
+import math
 import socket
 import ssl
 import time
@@ -70,13 +71,20 @@ class Connection(asyncio.Protocol):
         self.lost = False
         self.holds_slot = False  # its close gives the host's slot back
         self.idle_since = 0.0
+        # One read timer per connection, not one per wait: it fires at the earliest
+        # deadline it was set for and, if the current wait's deadline is later, is set
+        # again for that (see :meth:`wait`).
+        self.timer: asyncio.TimerHandle | None = None
+        self.deadline = math.inf  # the current wait's (inf: none)
+        self.waiting_for = ""
         self._reset(head_only=False)
 
     def _reset(self, *, head_only: bool) -> None:
         self.head_only = head_only
         self.status = 0
         self.reason = b""
-        self.headers: list[tuple[bytes, bytes]] = []
+        # As httpx.Headers keeps them: (name, lower-case name, value).
+        self.headers: list[tuple[bytes, bytes, bytes]] = []
         self.head_done = False
         self.complete = False
         self.keep_alive = False
@@ -135,6 +143,7 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
+        self._stop_timer()
         self.wire._closed(self)
         if self.parser is None or self.complete:
             return
@@ -175,7 +184,7 @@ class Connection(asyncio.Protocol):
             self.problem = f"Invalid HTTP header {name[:40]!r}: a NUL byte in its value"
             raise ValueError(self.problem)
         # llhttp strips the white space before a value, not after (aiohttp strips both).
-        self.headers.append((name, value.rstrip(b" \t")))
+        self.headers.append((name, name.lower(), value.rstrip(b" \t")))
 
     def on_headers_complete(self) -> None:
         if self.head_done:  # a second answer to one request: never trust this socket again
@@ -194,8 +203,7 @@ class Connection(asyncio.Protocol):
             self.head_only
             or status in (204, 304)
             or any(
-                name.lower() in (b"content-length", b"transfer-encoding")
-                for name, _ in self.headers
+                lower in (b"content-length", b"transfer-encoding") for _, lower, _ in self.headers
             )
         )
         if self.head_only:  # a HEAD answer has no body, whatever its headers say
@@ -234,17 +242,44 @@ class Connection(asyncio.Protocol):
                 waiter.set_result(None)
 
     async def wait(self, timeout: float | None, what: str) -> None:
-        """Until the parser or the socket has news, at most ``timeout`` seconds."""
-        waiter = self.waiter = self.loop.create_future()
-        handle = None
-        if timeout is not None:
-            handle = self.loop.call_later(timeout, _time_out, waiter, what)
+        """Until the parser or the socket has news, at most ``timeout`` seconds.
+
+        The connection's one timer is set only when none is due by this wait's deadline
+        (the first wait, or a shorter timeout): a wait ended by news leaves it running,
+        and when it fires it fails the wait in progress only if that wait's own deadline
+        has come, else it is set again for that deadline. A timer per wait cost a
+        TimerHandle, a heap push and a cancel (left in the heap) for every wait."""
+        loop = self.loop
+        waiter = self.waiter = loop.create_future()
+        if timeout is None:
+            self.deadline = math.inf
+        else:
+            self.deadline = deadline = loop.time() + timeout
+            self.waiting_for = what
+            timer = self.timer
+            if timer is None or timer.when() > deadline:
+                if timer is not None:
+                    timer.cancel()
+                self.timer = loop.call_at(deadline, self._on_timer)
         try:
             await waiter
         finally:
-            if handle is not None:
-                handle.cancel()
             self.waiter = None
+
+    def _on_timer(self) -> None:
+        self.timer = None
+        waiter = self.waiter
+        if waiter is None or waiter.done() or self.deadline == math.inf:
+            return  # no wait in progress: the next one sets the timer again
+        if self.loop.time() < self.deadline:  # a later wait than the one it was set for
+            self.timer = self.loop.call_at(self.deadline, self._on_timer)
+            return
+        waiter.set_exception(httpx.ReadTimeout(f"no {self.waiting_for} within the read timeout"))
+
+    def _stop_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
     def send(self, data: bytes, *, head_only: bool) -> None:
         self._reset(head_only=head_only)
@@ -300,13 +335,9 @@ class Connection(asyncio.Protocol):
         """Close the socket now: a TLS connection without waiting for the peer's
         close_notify (as aiohttp's ``ssl_shutdown_timeout=0``), so no socket outlives
         the run's loop."""
+        self._stop_timer()
         if self.transport is not None:
             self.transport.abort()
-
-
-def _time_out(waiter: asyncio.Future[None], what: str) -> None:
-    if not waiter.done():
-        waiter.set_exception(httpx.ReadTimeout(f"no {what} within the read timeout"))
 
 
 class Body(httpx.AsyncByteStream):
@@ -338,9 +369,15 @@ class Body(httpx.AsyncByteStream):
             yield chunk
 
     async def aclose(self) -> None:
+        self.close_now()
+
+    def close_now(self) -> bool:
+        """:meth:`aclose` without a coroutine (it never waits): whether the connection
+        went back to the pool (:attr:`kept`)."""
         if not self._closed:
             self._closed = True
             self.kept = self._conn.wire.release(self._conn)
+        return self.kept
 
 
 class Wire(httpx.AsyncBaseTransport):
@@ -397,12 +434,8 @@ class Wire(httpx.AsyncBaseTransport):
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
         if conn.reason:
             extensions["reason_phrase"] = conn.reason
-        return httpx.Response(
-            status_code=conn.status,
-            headers=conn.headers,
-            stream=Body(conn, timeout.get("read")),
-            request=request,
-            extensions=extensions,
+        return _response(
+            conn.status, conn.headers, Body(conn, timeout.get("read")), request, extensions
         )
 
     async def _await_head(self, conn: Connection, read_timeout: float | None) -> None:
@@ -623,6 +656,34 @@ class Wire(httpx.AsyncBaseTransport):
             await asyncio.sleep(0)  # the loop closes the sockets on its next turn
 
 
+def _response(
+    status: int,
+    headers: list[tuple[bytes, bytes, bytes]],
+    stream: Body,
+    request: httpx.Request,
+    extensions: dict[str, Any],
+) -> httpx.Response:
+    """What ``httpx.Response(status, headers=..., stream=..., request=..., extensions=...)``
+    holds (a test compares them), built without httpx normalising every header again:
+    they are kept as httpx keeps them already (:meth:`Connection.on_header`)."""
+    kept = httpx.Headers.__new__(httpx.Headers)
+    kept._list = headers
+    kept._encoding = None
+    response = httpx.Response.__new__(httpx.Response)
+    response.status_code = status
+    response.headers = kept
+    response._request = request
+    response.next_request = None
+    response.extensions = extensions
+    response.history = []
+    response.is_closed = False
+    response.is_stream_consumed = False
+    response.default_encoding = "utf-8"
+    response.stream = stream
+    response._num_bytes_downloaded = 0
+    return response
+
+
 def _made(made: list[Connection], conn: Connection) -> Connection:
     made.append(conn)
     return conn
@@ -636,8 +697,9 @@ def _message(request: httpx.Request) -> bytes:
         lines += (name, b": ", value, b"\r\n")
     lines.append(b"\r\n")
     message = b"".join(lines)
-    if message.count(b"\n") != len(request.headers.raw) + 2 or b"\r" in message.replace(
-        b"\r\n", b""
-    ):
+    # Its request line and every header end with CRLF, and so does the block: any other
+    # CR or LF is one of these counts too many.
+    n_lines = len(request.headers.raw) + 2
+    if message.count(b"\n") != n_lines or message.count(b"\r") != n_lines:
         raise httpx.LocalProtocolError("a request header holds a line break")
     return message
