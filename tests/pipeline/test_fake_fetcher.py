@@ -8,6 +8,7 @@ it was asked; the real store (a temporary SQLite file) and every stage of
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sqlite3
 import zlib
@@ -15,6 +16,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -209,6 +211,24 @@ def test_a_network_outage_judges_nothing(tmp_path: Path) -> None:
         assert result.verdict is Verdict.SKIPPED
         assert result.detail.startswith("not judged (network outage)")
     assert outcome.report.summary.failing == 0
+
+
+def test_the_plan_is_kept_out_of_the_collectors_sight_for_the_run(tmp_path: Path) -> None:
+    # Planned results live for the whole run: made without a collection and frozen (the
+    # collector walked each one two or three times), then given back when the run ends.
+    urls = [f"https://h{i}.example/p{i}" for i in range(50)]
+    seen: list[tuple[int, bool]] = []
+
+    class Watching(FakeFetcher):
+        async def __call__(self, *args: Any, **kwargs: Any) -> list[FetchResult]:
+            seen.append((gc.get_freeze_count(), gc.isenabled()))
+            return await super().__call__(*args, **kwargs)
+
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    check(tmp_path, "".join(f"- {u}\n" for u in urls), Watching({u: page(u, "T") for u in urls}))
+    ((frozen, enabled),) = seen
+    assert frozen > 2 * len(urls) and enabled  # each result and its occurrence at least
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
 
 
 def test_an_outage_is_judged_with_the_hosts_the_plan_read(

@@ -8,7 +8,9 @@ stage is one method here and one line in :meth:`_Run.execute`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +46,28 @@ if TYPE_CHECKING:  # meta loads with the first page judged, archive with --archi
     from linkhealth.meta.sitewide import Fallbacks
 
 ProgressCallback = Callable[[int, int, CheckResult | None], None]
+
+
+@contextmanager
+def _kept_for_the_run() -> Iterator[None]:
+    """What the block makes is kept for the whole run (the plan: a result and its
+    occurrences per link, nothing cyclic to free): no collection runs while it is made,
+    and it is moved out of the collector's sight (:func:`gc.freeze`) until
+    :func:`_collected_again`. The cyclic GC walked each of an outage's 50,000 planned
+    results two or three times (~0.25 s of planning and ~0.2 s of the fetch)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def _collected_again() -> None:
+    """The objects :func:`_kept_for_the_run` froze are the collector's again."""
+    gc.unfreeze()
 
 
 class _Run:
@@ -98,10 +122,12 @@ class _Run:
             return self.record()
         finally:
             self.recorder.close()
+            _collected_again()
 
     def make_plan(self) -> None:
         """Group, filter and dedupe the links; nothing is requested yet."""
-        self.plan = plan_run(self.parsed, self.settings, load_url_ignore(self.root))
+        with _kept_for_the_run():
+            self.plan = plan_run(self.parsed, self.settings, load_url_ignore(self.root))
         self.max_age = self.settings.max_age
 
     def open_store(self, paths: Sequence[str]) -> None:
