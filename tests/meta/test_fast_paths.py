@@ -225,3 +225,54 @@ def test_meta_keys_are_read_as_the_key_list_reads_them(
         _add_meta_by_key_list(rule, attrs)
     assert fast == rule
     assert list(fast) == list(rule)
+
+
+def _run_by_pattern(text: str, char: str, length: int) -> bool:
+    import re
+
+    return re.search(f"[^{re.escape(char)}]{{{length}}}", text) is not None
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(st.sampled_from([">", "<", "a", "é", "<p>", "x" * 7, ">" * 3, "\n"])).map("".join),
+    st.integers(min_value=1, max_value=12),
+)
+@example("", 1)
+@example("abc", 3)  # the whole text is the run
+@example("ab>", 3)
+@example(">abc", 3)  # a run right after the last ">" of the first window
+@example("ab>cd>efg", 3)
+@example("ab>cd>ef", 3)
+def test_run_without_equals_the_pattern(text: str, length: int) -> None:
+    from linkhealth.meta.document import run_without
+
+    assert run_without(text, ">", length) == _run_by_pattern(text, ">", length)
+
+
+def _crowded_by_pattern(text: str, limit: int) -> int | None:
+    from linkhealth.meta.document import _LONG_TAG, _crowded
+
+    for match in _LONG_TAG.finditer(text):
+        if _crowded(match.group(0), limit):
+            return match.start()
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["<meta a=1 b=2 c=3>", "<p>", "x" * 700, " d=4" * 300, ">", "<i", " e" * 1100, "é"]
+        ),
+        max_size=12,
+    ).map("".join),
+    st.integers(min_value=0, max_value=300),
+)
+@example("<m" + " a" * 1024 + ">", 3)  # 2,048 characters after "<m": a long tag
+@example("<m" + " a" * 1023 + " >", 3)  # 2,047: not long
+@example("<m" + " a" * 1024, 3)  # not closed
+def test_crowded_tag_offset_equals_the_pattern(text: str, limit: int) -> None:
+    from linkhealth.meta.document import crowded_tag_offset
+
+    assert crowded_tag_offset(text, limit) == _crowded_by_pattern(text, limit)

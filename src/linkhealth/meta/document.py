@@ -71,10 +71,27 @@ def _crowded(tag: str, limit: int) -> bool:
 
 def crowded_tag_offset(text: str, limit: int = MAX_TAG_ATTRIBUTES) -> int | None:
     """The offset of the first tag with more than ``limit`` attributes, or ``None``."""
+    # A long tag holds a run of _LONG_TAG_CHARS characters without ">": most pages have
+    # none, and a few searches say so where the pattern would look at every tag.
+    if not run_without(text, ">", _LONG_TAG_CHARS):
+        return None
     for match in _LONG_TAG.finditer(text):
         if _crowded(match.group(0), limit):
             return match.start()
     return None
+
+
+def run_without(text: str, char: str, length: int) -> bool:
+    """Whether ``text`` holds ``length`` characters in a row, none of them ``char``. Each
+    window of ``length`` is searched from its end: no run starts at or before the last
+    ``char`` found there, so the next window starts after it (a few searches a page)."""
+    start = 0
+    while start + length <= len(text):
+        last = text.rfind(char, start, start + length)
+        if last == -1:
+            return True
+        start = last + 1
+    return False
 
 
 def drop_crowded_tags(text: str, limit: int = MAX_TAG_ATTRIBUTES) -> str:
