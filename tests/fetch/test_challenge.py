@@ -4,9 +4,18 @@ however its body was read."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from linkhealth.fetch.classify import is_challenge
+from linkhealth.fetch.classify import (
+    _CHALLENGE_MARKER_CORES,
+    CHALLENGE_MARKERS,
+    CHALLENGE_SNIFF_BYTES,
+    CHALLENGE_TITLE,
+    is_challenge,
+)
 from linkhealth.models import ErrorKind, Verdict
+from linkhealth.pageregion import metadata_bytes
 from support.fetchkit import fast, run
 from support.servers import Reply, ServerPool, html_page
 
@@ -59,3 +68,44 @@ def test_a_page_is_judged_the_same_read_whole_or_as_usual(pool: ServerPool) -> N
     assert plain.verdict is Verdict.OK
     assert whole.verdict is Verdict.OK
     assert moment.verdict is Verdict.BLOCKED and moment.error_kind is ErrorKind.BOT_CHALLENGE
+
+
+def test_every_challenge_marker_holds_a_core() -> None:
+    for marker in CHALLENGE_MARKERS:
+        assert any(core in marker for core in _CHALLENGE_MARKER_CORES), marker
+
+
+def _challenge_by_rule(headers: dict[str, str], body: bytes) -> bool:
+    """is_challenge's rule, every marker searched."""
+    if headers.get("cf-mitigated", "").lower() == "challenge":
+        return True
+    head = metadata_bytes(body[:CHALLENGE_SNIFF_BYTES]).lower()
+    if any(marker in head for marker in CHALLENGE_MARKERS):
+        return True
+    return any(
+        CHALLENGE_TITLE.match(head, at + 7)
+        for at in range(len(head))
+        if head.startswith(b"<title>", at)
+    )
+
+
+_PIECES = st.sampled_from(
+    [
+        b"<title>", b"<TITLE>", b"Just a moment...", b"DDoS-Guard",
+        b"attention required | cloudflare",
+        b"_cf_chl_opt", b"_CF_chl_OPT", b"_cf_chl", b"challenge-platform/h/b/orchestrate/",
+        b"Challenge-Platform/H/G/Orchestrate/", b"challenge-platform/h/x/orchestrate/",
+        b"/orchestrate/", b"challenge-platform/scripts/jsd/main.js", b"</head>", b"x" * 4000,
+        b"<p>", b"\xe2\x80\xa6", b" ",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_PIECES, max_size=12).map(b"".join), st.booleans())
+@example(b"<script>challenge-platform/h/g/orchestrate/</script>", False)
+@example(b"<script>_cf_chl_opt</script>", False)
+@example(b"<script>challenge-platform/h/x/orchestrate/</script>", False)
+def test_is_challenge_decides_as_every_marker_searched(body: bytes, mitigated: bool) -> None:
+    headers = {"cf-mitigated": "challenge"} if mitigated else {}
+    assert is_challenge(headers, body) == _challenge_by_rule(headers, body)
