@@ -3,11 +3,12 @@ built with those values (its dumps, the store's packed form, copies)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
 
-from linkhealth.models import CheckResult, ErrorKind, PageMeta, Redirect, Verdict
+from linkhealth.models import PAGE_META_FIELDS, CheckResult, ErrorKind, PageMeta, Redirect, Verdict
 
 VALUES = {
     "verdict": Verdict.BROKEN,
@@ -43,13 +44,31 @@ def test_an_unknown_field_is_still_refused() -> None:
 
 
 def test_page_metadata_lands_in_the_result_fields_of_the_same_name() -> None:
-    assert set(PageMeta.model_fields) <= set(CheckResult.model_fields)
+    assert set(PAGE_META_FIELDS) <= set(CheckResult.model_fields)
+    assert tuple(f.name for f in dataclasses.fields(PageMeta)) == PAGE_META_FIELDS
     meta = PageMeta(title="T", description="D", lang="en", content_type="text/html")
+    assert set(vars(meta)) == set(PAGE_META_FIELDS)  # apply_meta copies vars(meta)
     result = CheckResult(url="https://a.example/", verdict=Verdict.OK, title="old", image="i")
     result.apply_meta(meta)
-    built = CheckResult(url="https://a.example/", verdict=Verdict.OK, **meta.model_dump())
+    built = CheckResult(url="https://a.example/", verdict=Verdict.OK, **dataclasses.asdict(meta))
     assert result == built  # every metadata field replaced, `None` ones too (the image)
     assert result.model_dump_json(exclude_defaults=True) == built.model_dump_json(
         exclude_defaults=True
     )
     assert result.meta() == meta
+
+
+def test_page_meta_refuses_unknown_fields_and_copies_apart() -> None:
+    with pytest.raises(TypeError):
+        PageMeta(titel="typo")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        PageMeta("positional")  # type: ignore[misc]
+    meta = PageMeta(title="T", lang="en")
+    copy = dataclasses.replace(meta)
+    copy.title = "changed"
+    assert meta.title == "T" and copy == PageMeta(title="changed", lang="en")
+    result = CheckResult(url="https://a.example/", verdict=Verdict.OK)
+    result.apply_meta(meta)
+    back = result.meta()
+    back.title = "other"
+    assert result.title == "T" and result.meta() == meta

@@ -11,6 +11,7 @@ These types are the JSON contract of ``extract --format json`` and
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -57,8 +58,15 @@ class Redirect(_Model):
     status: int
 
 
-class PageMeta(_Model):
-    """What a careful person would write about a page. Every value is sanitised text."""
+@dataclass(kw_only=True)
+class PageMeta:
+    """What a careful person would write about a page. Every value is sanitised text.
+
+    A plain dataclass, not a model: the metadata extractor builds one a page from text it
+    sanitised itself (``str`` or ``None`` by construction, checked by mypy), and nothing
+    validates or serialises it but :meth:`CheckResult.apply_meta`, which copies its values
+    into the result's fields of the same names. Validating it cost ~3 us a page and a
+    schema build a run."""
 
     title: str | None = None
     description: str | None = None
@@ -127,10 +135,12 @@ class CheckResult(_Model):
         self.__dict__.update(meta.__dict__)
 
     def meta(self) -> PageMeta:
-        return PageMeta(**{name: getattr(self, name) for name in PageMeta.model_fields})
+        return PageMeta(**{name: self.__dict__[name] for name in PAGE_META_FIELDS})
 
 
 _RESULT_FIELDS = frozenset(CheckResult.model_fields)
+#: PageMeta's fields, every one a field of CheckResult (tests/test_models.py).
+PAGE_META_FIELDS = tuple(field.name for field in fields(PageMeta))
 
 
 class Judging(_Model):

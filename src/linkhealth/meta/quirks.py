@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qs, quote, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
@@ -343,7 +343,7 @@ def merge_followup(
     if _looks_like_json(body, content_type):
         return _merge_oembed(primary, body, _endpoint_of(followup_url))
     other = _html_meta(body, content_type, followup_url)
-    merged = primary.model_copy()
+    merged = replace(primary)
     for name in ("title", "description", "site_name", "lang", "published", "image"):
         if getattr(merged, name) is None:
             setattr(merged, name, getattr(other, name))
@@ -366,7 +366,7 @@ def _merge_product(
     )
     if not title or not_about_page(title):
         return primary
-    merged = primary.model_copy()
+    merged = replace(primary)
     merged.title = title
     return merged
 
@@ -392,7 +392,7 @@ def _merge_page(
     raw_title = page.meta(rule.title_meta) or page.title
     title = clean_text(rule.title_prefix.sub("", raw_title or ""), DEFAULT_TITLE_MAX)
     description = clean_text(page.meta(rule.description_meta), DEFAULT_DESCRIPTION_MAX)
-    merged = primary.model_copy()
+    merged = replace(primary)
     merged.title = title or general.title or primary.title
     merged.description = description or general.description or primary.description
     merged.site_name = rule.site_name
@@ -414,7 +414,7 @@ def _merge_oembed(
         return primary
     if not isinstance(data, dict):
         return primary
-    merged = primary.model_copy()
+    merged = replace(primary)
     author = clean_text(_text(data, "author_name"), DEFAULT_TITLE_MAX)
     provider = clean_text(_text(data, "provider_name"), DEFAULT_TITLE_MAX)
     if known is not None and known[0].reader == "post":
