@@ -178,7 +178,7 @@ def after(
         state.push(job, max(now + 1.0, state.paused_until))
         return 0
     if status == 503:
-        state.failed_503()
+        state.failed_503(started)
     elif status:
         state.answered(started)
     if job.link.kind == "redirect" and not path.startswith("/land") and status == 200:

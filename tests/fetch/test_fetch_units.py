@@ -808,6 +808,69 @@ def test_lone_429s_back_to_back_on_a_paced_host_are_its_limit() -> None:
     assert not state.try_take(time.monotonic())  # paused, no probe
 
 
+def test_a_503_to_the_probe_after_a_lone_429_lets_one_more_probe_go() -> None:
+    state = _answering_host(interval=0.0)
+    state.throttled(1.0, 0.5, time.monotonic(), probe=True)
+    probe = time.monotonic()
+    assert state.try_take(probe)
+    state.release(probe)
+    assert state.failed_503(probe) is None  # that URL's trouble: it says nothing of a limit
+    assert state.paused_until > time.monotonic() + 0.5
+    second = time.monotonic()
+    assert state.try_take(second)  # one more probe, not the whole pause waited
+    assert not state.try_take(second)  # only one
+    state.answered(second)  # served: the 429 was that URL's own
+    assert state.paused_until <= time.monotonic() and state.rate is None
+
+
+def _cut_host(allows: float) -> HostState[int]:
+    """A paced host cut 1.15 s ago by a probe refused after a lone 429, its pause over;
+    its refusals showed it allows ``allows`` a second."""
+    state = _answering_host(interval=0.0)
+    state.rate = state.ceiling = 10.0
+    state.reading.allows = allows
+    now = time.monotonic()
+    lone, refused = now - 1.2, now - 1.15
+    for at in (lone, refused):
+        state.next_start = 0.0
+        assert state.try_take(at)
+        state.release(at)
+        state.throttled(1.0, 0.5, at, probe=True)
+    assert state.rate is not None and state.rate < 10.0  # cut: the host's limit
+    state.paused_until = time.monotonic()  # the pause ran out
+    return state
+
+
+def test_a_429_to_the_first_request_after_the_bucket_refilled_is_that_urls_own() -> None:
+    state = _cut_host(allows=9.0)
+    rate = state.rate
+    first = time.monotonic()
+    assert state.try_take(first)
+    state.release(first)
+    # 1.15 s at 9 a second refilled a token: that URL's own 429, not the limit again.
+    state.throttled(1.0, 0.5, first, probe=True)
+    assert state.rate == rate
+    assert state.try_take(time.monotonic())  # a probe goes at once
+
+    # Without a reading the same refusal is the limit again (nothing served since the
+    # cut); so it is after a request let through in between (the token may be spent).
+    for allows, between in ((0.0, False), (9.0, True)):
+        state = _cut_host(allows)
+        rate = state.rate
+        first = time.monotonic()
+        if between:
+            state.next_start = 0.0
+            assert state.try_take(first)
+            state.release(first)
+            first += 0.01
+        state.next_start = 0.0
+        assert state.try_take(first)
+        state.release(first)
+        state.throttled(1.0, 0.5, first, probe=True)
+        assert state.rate < rate, (allows, between)
+        assert not state.try_take(time.monotonic())
+
+
 def test_the_search_cut_goes_to_the_rate_the_burst_reading_allows() -> None:
     state: HostState[int] = HostState(
         "a", concurrency=4, interval=0.0, jitter=0.0, backoff_cap=10.0

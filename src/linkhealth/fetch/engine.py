@@ -493,7 +493,7 @@ class _Run:
             if self.on_throttle is not None:
                 self.on_throttle(answered.name, delay)
         elif status == 503:
-            delay_or_none = answered.failed_503()
+            delay_or_none = answered.failed_503(began)
             if delay_or_none is not None and self.on_throttle is not None:
                 self.on_throttle(answered.name, delay_or_none)
         elif status is not None:

@@ -10,11 +10,13 @@ request starts (``jitter`` spreads each gap by up to ± half that fraction); a s
 late by a busy event loop does not delay the ones after it.
 
 A lone 429 may be one URL's own trouble ("this page, not now"): the host pauses, but one
-request (a probe) may go at once. If the probe is answered normally the pause ends; if it
-(or any request sent after the 429'd one) is refused too, the limit is the host's; on a
-host that has shown no limit yet, two such refusals (one may be another URL's own 429;
-then one more probe goes). Only a short ``Retry-After`` is probed; a long one is the
-host's word.
+request (a probe) may go at once. If the probe is answered normally the pause ends (a 503
+without ``Retry-After`` to it tells nothing: one more goes); if it (or any request sent
+after the 429'd one) is refused too, the limit is the host's; on a host that has shown no
+limit yet, two such refusals (one may be another URL's own 429; then one more probe goes).
+Only a short ``Retry-After`` is probed; a long one is the host's word. A 429 to the first
+request after a host-wide refusal, once the time between refilled a token at the rate the
+host has shown it allows, is that URL's own too.
 
 Adaptive rate: a host that refuses requests host-wide has shown a limit. Its pacing rate
 is cut to ``CUT`` × the rate it refused (before any pacing: the rate its clean answers
@@ -129,6 +131,7 @@ class HostState(Generic[Job]):
         self.rate: float | None = None  # adaptive requests per second, once limited
         self.ceiling: float | None = None  # the paced rate the host last refused
         self.last_cut = -1.0
+        self._cut_started = -1.0  # when the request whose refusal made the last cut went
         self._served = True  # a clean answer came since the last cut
         self._climbed_at = 0.0
         self._good: deque[float] = deque()  # when clean answers came (recent ones)
@@ -427,7 +430,8 @@ class HostState(Generic[Job]):
         # and served nothing since refusing again: the host's limit (a probe would be
         # one more refusal).
         again = probe and (
-            (not self._served and now - self.last_cut < HOLD) or self._lone_429s(now)
+            (not self._served and now - self.last_cut < HOLD and not self._refilled(started))
+            or self._lone_429s(now)
         )
         if suspect is not None and started > suspect[0] and not again:
             self._refused_after += 1
@@ -450,6 +454,22 @@ class HostState(Generic[Job]):
             self._refused_after = 0
             self._lone.append(now)
         return delay
+
+    def _refilled(self, started: float) -> bool:
+        """Whether the host's bucket surely held a token for a request sent at ``started``:
+        it is the first request sent since the refusal that made the last cut, and the time
+        between refilled at least one token at the rate the refusals show the host allows
+        (:attr:`reading`). A 429 to it is that URL's own (the first request after a pause
+        meeting a URL that answers 429 itself cost a second pause and a cut)."""
+        allows, refused = self.reading.allows, self._cut_started
+        if allows <= 0.0 or started - refused < 1.0 / allows:
+            return False
+        starts = self._starts  # the last SEND_WINDOW seconds: must reach back to it
+        return (
+            bool(starts)
+            and starts[0] <= refused
+            and not any(refused < at < started for at in starts)
+        )
 
     def _lone_429s(self, now: float) -> bool:
         """Whether a paced host answered LONE lone 429s within LONE_SPAN seconds (this one
@@ -489,6 +509,7 @@ class HostState(Generic[Job]):
             rate = CUT * max(clean, 1) / span
         self.rate = max(rate, MIN_RATE)
         self.last_cut = now
+        self._cut_started = started
         self._climbed_at = now
         self._served = False
         self._episode = None  # the next one starts after this pause
@@ -517,9 +538,16 @@ class HostState(Generic[Job]):
                 through.append(at)
         return self.reading.refused(starts, through, started, self._quiet)
 
-    def failed_503(self) -> float | None:
-        """A 503 without ``Retry-After``: that URL's trouble, unless several URLs of the
-        host fail that way back to back; then the host backs off as a whole (seconds)."""
+    def failed_503(self, started: float | None = None) -> float | None:
+        """A 503 without ``Retry-After`` to a request sent at ``started``: that URL's
+        trouble, unless several URLs of the host fail that way back to back; then the host
+        backs off as a whole (seconds). The probe after a lone 429 answered so says
+        nothing of a limit: one more probe may go (not the whole pause waited)."""
+        suspect = self._suspect
+        probed = suspect is not None and started is not None and started >= suspect[1]
+        if probed and self.paused_until > time.monotonic():
+            self._probe = True
+            self.notify()
         self._run_503 += 1
         if self._run_503 < HOST_503_RUN:
             return None
