@@ -230,6 +230,22 @@ def test_one_urls_own_429_does_not_stop_its_host(pool: ServerPool) -> None:
     assert own[1] - own[0] >= 2.95  # its own Retry-After was kept
 
 
+def test_a_probe_answered_with_a_redirect_was_served(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    b = pool.host("127.0.0.3").route("/t", Reply(200, body=PAGE))
+    a.route("/own", [Reply(429, headers={"Retry-After": "3"}), Reply(200, body=PAGE)])
+    a.route("/r", Reply(302, headers={"Location": b.url("/t")}))
+    for i in range(2):
+        a.route(f"/p{i}", Reply(200, body=PAGE))
+    urls = [a.url("/own"), a.url("/r"), a.url("/p0"), a.url("/p1")]
+    results = run(urls, fast(host_concurrency=1))
+    assert [r.verdict for r in results] == [Verdict.OK, Verdict.REDIRECTED, Verdict.OK, Verdict.OK]
+    # The probe after /own's 429 (/r) was answered, with a redirect: the host went on at
+    # once (before, it waited the whole 3 s as if the probe had told nothing).
+    assert [r.path for r in a.requests] == ["/own", "/r", "/p0", "/p1", "/own"]
+    assert a.requests[2].at - a.requests[0].at < 2.0
+
+
 def test_rate_limited_host_converges_without_false_alarms(pool: ServerPool) -> None:
     bucket = TokenBucket(rate=10.0, burst=5)
     a = pool.host("127.0.0.2")

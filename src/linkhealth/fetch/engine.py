@@ -187,7 +187,7 @@ class _Hold:
             return
         target = self.run.state_of(host)  # the client's weburl.host_key
         if self.state is not None:
-            self.state.answered()  # it answered with a redirect
+            self.state.answered(self.taken)  # it answered with a redirect
         self.release()
         if target.paused_until > time.monotonic():
             raise _HopPaused(target)
