@@ -60,7 +60,7 @@ def apply_fetch(
     anchors: set[str] | None = None
     # The fetch's fields, set on each result as CheckResult's own assignment sets them
     # (straight into __dict__): one update instead of a dozen assignments a result.
-    fields = {
+    fields: dict[str, object] = {
         "verdict": verdict,
         "http_status": fetched.http_status,
         "detail": detail,
@@ -74,8 +74,8 @@ def apply_fetch(
         "last_modified": fetched.last_modified,
     }
     for result in target.results:
+        fields["redirects"] = list(fetched.redirects)  # a list of its own
         result.__dict__.update(fields)
-        result.redirects = list(fetched.redirects)
         if meta is not None:
             result.apply_meta(meta)
         fragment = target.fragments.get(result.url)
@@ -132,8 +132,10 @@ def mark_not_judged(results: Iterable[CheckResult]) -> None:
     """
     for result in results:
         if result.is_network_level():
-            result.verdict = Verdict.SKIPPED
-            result.detail = f"not judged (network outage): {result.detail}"
+            # Set as CheckResult's own assignment sets them (an outage's 50,000 results).
+            fields = result.__dict__
+            fields["verdict"] = Verdict.SKIPPED
+            fields["detail"] = f"not judged (network outage): {fields['detail']}"
 
 
 def judge_suggestions(plan: Plan, fetched: Mapping[str, FetchResult], reused: set[str]) -> None:
