@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import zlib
@@ -178,6 +179,23 @@ def test_every_result_is_rebuilt_exactly(
         assert again == each
         assert again is not None and again.model_dump_json() == each.model_dump_json()
     assert set(fresh) <= {made[0].url} and all(fresh[url] == made[0] for url in fresh)
+
+
+def test_a_payload_larger_than_the_packers_window_is_rebuilt_exactly(
+    store: Store, result: MakeResult
+) -> None:
+    # Payloads are packed with an 8 KB window: a result listed in 400 places (~50 KB of
+    # JSON) must come back whole all the same.
+    big = result("https://big.example/", description="Whole JSON", attempts=1)
+    (place,) = big.occurrences
+    big.occurrences = [dataclasses.replace(place, line=n, end_line=n) for n in range(400)]
+    run = store.begin_run(T0)
+    store.record(run, [big], [0])
+    with closing(sqlite3.connect(store.path)) as conn:
+        (payload,) = conn.execute("SELECT payload FROM results").fetchone()
+    assert len(zlib.decompress(payload)) > 5 * 8192  # packed, and beyond the window
+    report = store.last_run()
+    assert report is not None and report.results == [big]
 
 
 def test_failed_migration_leaves_the_previous_version(tmp_path: Path) -> None:
