@@ -366,6 +366,7 @@ def md_text(text: str, limit: int | None = None) -> str:
 
 
 _SAFE_LINK_SCHEMES = frozenset({"http", "https"})
+_HTTP_START = re.compile(r"(?i)https?://")
 
 
 def md_url(url: str) -> str | None:
@@ -375,12 +376,15 @@ def md_url(url: str) -> str | None:
     it (``<``, ``>``, whitespace, controls, backslash) percent-encoded.
     """
     url = clean(url).strip()
-    try:
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return None
-    if scheme not in _SAFE_LINK_SCHEMES:
-        return None
+    # An ASCII URL starting http:// or https:// without brackets is one urlsplit reads as
+    # http(s) without an error (it raises only for brackets or a non-ASCII host).
+    if not (url.isascii() and _HTTP_START.match(url) and "[" not in url and "]" not in url):
+        try:
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError:
+            return None
+        if scheme not in _SAFE_LINK_SCHEMES:
+            return None
     return "<" + percent_encode(url).replace(_LEGACY_COMMAND, "#%23[") + ">"
 
 

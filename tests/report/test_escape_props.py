@@ -276,3 +276,20 @@ MDISH = st.lists(
 @given(MDISH | special_text, st.sampled_from([None, 5, 300]))
 def test_md_text_skips_only_rules_that_cannot_match(text: str, limit: int | None) -> None:
     assert escape.md_text(text, limit) == _md_text_every_rule(text, limit), repr(text)
+
+
+LINKISH = st.lists(
+    st.sampled_from(["http://", "HTTPS://", "https:/", "hTtp://", "ftp://", "[", "]", "::1",
+                     "x.org", "/p", "?q=1", "#f", " ", "\t", "\x00", "é", "\u2100", "@", ":"]),
+    max_size=6,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(LINKISH | special_text)
+def test_md_url_fast_path_as_urlsplit(url: str) -> None:
+    """A URL md_url takes for http(s) without asking urlsplit is one urlsplit reads so."""
+    fast = escape.md_url(url)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(escape, "_HTTP_START", re.compile(r"(?!)"))
+        assert escape.md_url(url) == fast, repr(url)
