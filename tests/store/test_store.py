@@ -452,6 +452,23 @@ def test_a_url_unreached_later_has_no_fresh_result_validators_or_latest(
     assert store.validators([urls[0]]) == {urls[0]: ('"w"', None)}
 
 
+def test_an_unreached_records_urls_are_read_once_per_store(
+    store: Store, result: MakeResult
+) -> None:
+    # The cluster's estimate and each 304 ask for one URL at a time: 5,000 look-ups after
+    # an outage of 50,000 links unpacked its 50,000 URLs each time.
+    urls = [f"https://h.example/{i}" for i in range(20)]
+    store.record(store.begin_run(T0), [result(url) for url in urls])
+    outage = store.begin_run(T0 + timedelta(hours=1))
+    store.record_unreached(outage, [_unreached(result, url) for url in urls[:10]], None)
+    asked: list[str] = []
+    assert store._conn is not None
+    store._conn.set_trace_callback(asked.append)
+    latest = [store.latest_result(url) for url in urls]
+    assert [r is None for r in latest] == [True] * 10 + [False] * 10
+    assert len([sql for sql in asked if "urls FROM unreached" in sql]) == 1
+
+
 def test_pruning_a_run_drops_its_unreached_record(store: Store, result: MakeResult) -> None:
     for n in range(3):
         run = store.begin_run(T0 + timedelta(days=n))

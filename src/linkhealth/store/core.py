@@ -205,6 +205,8 @@ class Store:
         # Runs begun through this object are recorded through it: a row of theirs that is
         # not in ``_written`` does not exist yet.
         self._begun: set[int] = set()
+        # The URLs of each unreached record read so far, by (rowid, run id).
+        self._unreached_urls: dict[tuple[int, int], frozenset[str]] = {}
 
     # ---------------------------------------------------------------- opening
 
@@ -544,9 +546,36 @@ class Store:
                 " AND r.run_id = (SELECT MAX(x.run_id) FROM results AS x WHERE x.url = r.url)",
                 wanted,
             )
-            return _not_unreached_later(conn, rows)
+            return self._not_unreached_later(conn, rows)
 
         return self._read(query)
+
+    def _not_unreached_later(self, conn: sqlite3.Connection, rows: list[Any]) -> list[Any]:
+        """``rows`` (``url``, ``run_id``, columns…) as ``(url, columns…)``, without the URLs
+        a later run recorded as unreached: their latest result is that one, never requested
+        (``skipped``: not ok, no validators, no metadata). Each record's URLs are read once
+        per store object (a record never changes): the cluster's estimate and every 304
+        ask for one URL at a time."""
+        later: list[tuple[int, frozenset[str]]] = []
+        if rows:
+            oldest = min(row[1] for row in rows)
+            found = conn.execute(
+                "SELECT rowid, run_id FROM unreached WHERE run_id > ?", (oldest,)
+            ).fetchall()
+            for rowid, run_id in found:
+                urls = self._unreached_urls.get((rowid, run_id))
+                if urls is None:
+                    (packed,) = conn.execute(
+                        "SELECT urls FROM unreached WHERE rowid = ?", (rowid,)
+                    ).fetchone()
+                    urls = frozenset(json.loads(zlib.decompress(packed)))
+                    self._unreached_urls[(rowid, run_id)] = urls
+                later.append((run_id, urls))
+        return [
+            (row[0], *row[2:])
+            for row in rows
+            if not any(run_id > row[1] and row[0] in urls for run_id, urls in later)
+        ]
 
     # --------------------------------------------------------------- history
 
@@ -900,24 +929,6 @@ def _in_report_order(rows: Sequence[Any], unreached: Sequence[Any]) -> list[Chec
     merged.extend(placed.values())
     merged.sort(key=lambda item: (item[0] is None, item[0] or 0))  # stable: rowid order kept
     return [result for _, result in merged]
-
-
-def _not_unreached_later(conn: sqlite3.Connection, rows: list[Any]) -> list[Any]:
-    """``rows`` (``url``, ``run_id``, columns…) as ``(url, columns…)``, without the URLs a
-    later run recorded as unreached: their latest result is that one, never requested
-    (``skipped``: not ok, no validators, no metadata)."""
-    later: list[tuple[int, set[str]]] = []
-    if rows:
-        oldest = min(row[1] for row in rows)
-        for run_id, urls in conn.execute(
-            "SELECT run_id, urls FROM unreached WHERE run_id > ?", (oldest,)
-        ):
-            later.append((run_id, set(json.loads(zlib.decompress(urls)))))
-    return [
-        (row[0], *row[2:])
-        for row in rows
-        if not any(run_id > row[1] and row[0] in urls for run_id, urls in later)
-    ]
 
 
 def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
