@@ -123,6 +123,8 @@ _UNCOLUMNED = {
 _UNSET_IS_NONE = tuple(name for name, default in _UNCOLUMNED.items() if default is None)
 _UNSET_OTHERWISE = tuple((n, d) for n, d in _UNCOLUMNED.items() if d is not None)
 _NO_OFFSET = timedelta(0)
+#: The history fields of a result without history in an outage.
+_NO_HISTORY = {"failing_runs": 0, "failing_since": None, "flaky": False}
 
 _UPDATE_RESULT = (
     f"UPDATE results SET {', '.join(f'{name} = ?' for name in _RESULT_COLUMNS[2:])}"
@@ -606,8 +608,9 @@ class Store:
             past = pasts.get(result.url)
             if past is None and outage:
                 # No history, a run that counts for nothing: streak() and is_flaky() of
-                # an empty past (an outage's tens of thousands of results).
-                result.failing_runs, result.failing_since, result.flaky = 0, None, False
+                # an empty past (an outage's tens of thousands of results), set as the
+                # result's own assignment sets them.
+                result.__dict__.update(_NO_HISTORY)
                 continue
             past = past or []
             at = _aware(result.checked_at) if result.checked_at is not None else _aware(now)
