@@ -11,6 +11,11 @@ printed beside, and the most both held at once), the row to compare with lychee,
 ``--dump`` also starts up and prints (with threads). ``--engine python`` measures
 the markdown-it-py fallback (parse only). Record the numbers in RESULTS.md with the load
 average printed.
+
+Then a second list (``--references N``, default 30,000; 0 skips it): N paragraphs of
+three reference links each, no list and no heading among them, and their N definitions
+in one run after them (round 6's review: 2.4 MB, 7-8 s in one process where inline links
+took a third of that): the command in one process beside lychee on the same file.
 """
 
 from __future__ import annotations
@@ -26,6 +31,13 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+
+def reference_list(n: int) -> str:
+    """``n`` paragraphs of three reference links, then their ``n`` definitions in one run."""
+    uses = "".join(f"[u{i}][l{i}] [v{i}][l{i}] [w{i}][l{i}]\n\n" for i in range(n))
+    defs = "".join(f"[l{i}]: https://d{i % 997}.example/{i}\n" for i in range(n))
+    return f"# A\n\n{uses}# B\n\n{defs}\n"
 
 
 def _child(path: str, engine: str) -> None:
@@ -184,6 +196,12 @@ def main() -> int:
         action="store_true",
         help="start the worker even on a busy machine (memory, CPU; wall means little then)",
     )
+    ap.add_argument(
+        "--references",
+        type=int,
+        default=30_000,
+        help="definitions of the reference-link list measured after the bench list (0: none)",
+    )
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     global _always_split
@@ -241,7 +259,37 @@ def main() -> int:
                     f"{both / max(cpu, 1e-3):.1f}x CPU"
                 )
     expected = {stats["occurrences"], command["occurrences"] if command else args.links}
+    if args.references and args.engine == "rust" and not _references(args.references, args.lychee):
+        return 1
     return 0 if expected == {args.links} else 1
+
+
+def _references(n: int, lychee_binary: str) -> bool:
+    """The reference-link list: the command in one process, lychee before and after."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "refs.md"
+        path.write_text(reference_list(n), encoding="utf-8")
+        runs = [_lychee(lychee_binary, path)]
+        row = _command_run(path, split=False, sample=False)
+        runs.append(_lychee(lychee_binary, path))
+        size = path.stat().st_size
+    load = os.getloadavg()[0]
+    print(
+        f"reference links ({size / 1e6:.1f} MB, {3 * n} uses of {n} definitions in one run "
+        f"after them; extract --format json, one process): {row['occurrences']:.0f} "
+        f"occurrences in {row['seconds']:.2f} s ({row['cpu_seconds']:.2f} s CPU), "
+        f"peak RSS {row['peak_rss_mib']:.1f} MiB, load average {load:.1f}"
+    )
+    done = [x for x in runs if x is not None]
+    if done:
+        wall = sum(x["seconds"] for x in done) / len(done)
+        cpu = sum(x["cpu_seconds"] for x in done) / len(done)
+        print(
+            f"  lychee --dump (mean of {len(done)}): {done[0]['links']:.0f} links in "
+            f"{wall:.2f} s ({cpu:.2f} s CPU); command / lychee {row['seconds'] / wall:.1f}x "
+            f"wall, {row['cpu_seconds'] / max(cpu, 1e-3):.1f}x CPU"
+        )
+    return row["occurrences"] == 3 * n
 
 
 def _print_command(row: dict[str, float], name: str) -> None:

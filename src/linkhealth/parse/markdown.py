@@ -684,6 +684,25 @@ _ATX_RE = re.compile(r"#{1,6}(?:[ \t]|$)")
 _ITEM_RE = re.compile(r"(?:[-+*]|1[.)])[ \t]+\S")
 _THEMATIC_RE = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _HTML_START_RE = re.compile(r" {0,3}<")
+# what may start a list's item (or go on with one) at column 0; indented, or blank
+_ANY_ITEM_RE = re.compile(r"(?:[-+*]|[0-9]{1,9}[.)])(?:[ \t\r]|$)")
+_NOT_A_START = ("", " ", "\t", "\r")
+# a line that starts no definition: its first unescaped bracket after the "[" is another
+# "[" (no label has one) or a "]" without a ":" after it
+_NO_DEFINITION_RE = re.compile(r"\[(?:\\.|[^\\\[\]])*(?:\[|\](?!:))")
+#: A run of reference definitions is cut every this many lines: markdown-it-pyrs reads a
+#: definition from every line up to the next blank one (a run of n lines costs ~n**2).
+DEF_RUN_LINES = 100
+# A reference definition on one line, as every CommonMark parser reads it: a label with a
+# letter or digit and no bracket, backslash, "<" or ">" or control character; a plain
+# ASCII destination; at most a title on the same line. After a blank line a run of these
+# is definitions only, each ending at its line's end: a cut between two changes nothing.
+_DEF_LINE_RE = re.compile(
+    r"\[(?=[^\]]*[A-Za-z0-9])[^\[\]\\<>\x00-\x1f\x7f]{1,200}\]:[ \t]*"
+    r"[!#-&*-;=?-\[\]-~][!#-&*-;=?-\[\]-~]*"
+    r"(?:[ \t]+(?:\"[^\"\\\x00-\x1f\x7f]*\"|'[^'\\\x00-\x1f\x7f]*'|\([^()\\\x00-\x1f\x7f]*\)))?"
+    r"[ \t]*\r?\Z"
+)
 _FENCE_RE = re.compile(r" {0,3}(`{3,}|~{3,})")
 # how every opening of _OPEN_CLOSE and "<!" begins
 _OPENER_RE = re.compile(r"<(?:!|\?|script|pre|style|textarea)", re.IGNORECASE)
@@ -707,11 +726,14 @@ def chunks(src: str, starts: list[int], size: int | None = None) -> list[tuple[i
     follows a blank line (it ends every open block), or (a quarter past ``size``) a
     bullet (or ``1.``) item at column 0 after another item's line, outside an HTML
     block (it ends every open block but its list, which goes on as a second list: the
-    same items, spans and sections). Reference
-    definitions are shared by the walk, not by the cut.
+    same items, spans and sections); or (at twice the size) before a line at column 0 after a
+    blank one that no list item, indented line or definition can be (every block before
+    it has ended); or, whatever the size, inside a run of single-line definitions
+    (:data:`DEF_RUN_LINES` at a time) that follows no paragraph (:func:`_is_anchor`).
+    Reference definitions are shared by the walk, not by the cut.
     """
     size = CHUNK_CHARS if size is None else size
-    if len(src) <= size:
+    if len(src) <= size and src.count("]:") < DEF_RUN_LINES:
         return [(0, len(src))]
     out: list[tuple[int, int]] = []
     begin = 0
@@ -719,6 +741,9 @@ def chunks(src: str, starts: list[int], size: int | None = None) -> list[tuple[i
     blank = False
     last = ""  # the last non-blank line
     html = _HtmlState()
+    bare = False  # the line before was blank for markdown-it too (spaces, tabs, CRs)
+    defs = -1  # in a run of definitions: how many lines of it since it began or was cut
+    anchored = False  # the run follows no paragraph (see _is_anchor)
     for start, line in zip(starts, src.split("\n"), strict=True):
         if fence:
             close = _FENCE_RE.match(line)
@@ -732,11 +757,17 @@ def chunks(src: str, starts: list[int], size: int | None = None) -> list[tuple[i
         elif (
             start - begin >= size
             and html.closed()
-            and _cut_before(line, blank, last, html, start - begin >= size + size // 4)
-        ):
+            and _cut_before(line, blank, bare, last, html, start - begin, size)
+        ) or (anchored and defs >= DEF_RUN_LINES and html.closed() and _is_def_line(line)):
             out.append((begin, start))
             begin = start
+            defs = 0
+        if defs < 0 and bare and _is_def_line(line):  # a run begins
+            defs, anchored = 1, _is_anchor(last, anchored)
+        else:
+            defs = defs + 1 if defs >= 0 and _is_def_line(line) else -1
         blank = not line or line.isspace()  # (as ``not line.strip()``)
+        bare = not line.strip(" \t\r")
         if blank:
             html.block = False
         else:
@@ -752,11 +783,44 @@ _FENCE_FIRST = " `~"
 _TAG_CHARS = ("<", ">")
 
 
-def _cut_before(line: str, blank: bool, last: str, html: _HtmlState, late: bool) -> bool:
-    """Whether to cut before ``line`` (``blank``: the line before it was; ``last``: the
-    last non-blank line before it)."""
+def _is_def_line(line: str) -> bool:
+    return line[:1] == "[" and _DEF_LINE_RE.match(line) is not None
+
+
+def _is_anchor(last: str, anchored: bool) -> bool:
+    """Whether a run of definitions after a blank line whose last non-blank line before
+    is ``last`` follows no paragraph (``anchored``: the run before, if ``last`` ends one).
+    A paragraph followed by definitions and a list is the list's title (walk._next_block
+    skips definitions): a cut among them would hide the list from it."""
+    if not last:
+        return True
+    if _is_def_line(last):
+        return anchored
+    return _ATX_RE.match(last) is not None or _THEMATIC_RE.match(last) is not None
+
+
+def _cut_before(
+    line: str, blank: bool, bare: bool, last: str, html: _HtmlState, length: int, size: int
+) -> bool:
+    """Whether to cut before ``line`` (``blank``: the line before it was, ``bare``: blank
+    for markdown-it too; ``last``: the last non-blank line before it; ``length``: the
+    chunk's so far, at least ``size``)."""
     if blank and _ATX_RE.match(line):
         return True
+    # A line at column 0 after a blank one that cannot be a list's item: every block
+    # before it has ended (a blank line ends a paragraph, quote, table and HTML block
+    # of kinds 6-7; a line at column 0 ends a list and indented code). Only at twice the
+    # size: a heading cut keeps a section whole (and parse/split.py cuts at one).
+    # Not before a definition: a paragraph followed by definitions and a list is its title.
+    if (
+        length >= 2 * size
+        and bare
+        and line[:1] not in _NOT_A_START
+        and not _ANY_ITEM_RE.match(line)
+        and (line[:1] != "[" or _NO_DEFINITION_RE.match(line) is not None)
+    ):
+        return True
+    late = length >= size + size // 4
     # a list's item: the last non-blank line was a list item's (a marker or indented)
     in_list = last[:1] in (" ", "\t") or _ITEM_RE.match(last) is not None
     # Between items only a quarter past the size (``late``): a heading cut keeps a section

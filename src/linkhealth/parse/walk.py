@@ -220,12 +220,17 @@ class Walk:
 
     def walk_chunk(self, a: int, b: int, used: set[str]) -> None:
         """The chunk at ``a:b`` (region offsets) that may use the labels ``used``."""
-        root = self._tree(a, b, self._labels_for(used))
+        labels = self._labels_for(used)
+        root = self._tree(a, b, labels)
         # the appended definitions are no part of the chunk
         top = root.children
         k = len(top)  # they come last: read back from the end
         while k and (top[k - 1].srcmap or (0, 0))[0] >= self.limit:
             k -= 1
+        if labels and len(top) - k != labels.count("\n\n["):
+            # a fence or HTML block left open at the chunk's end took them in: its
+            # reference links would be lost (markdown-it-py reads the whole file at once)
+            raise RustParserUnsafe
         top = top[:k] if k < len(top) else top
         self._definitions(top, self.refdefs)
         self.blocks(top, 0, min((root.srcmap or (0, 0))[1], self.limit), 0)
@@ -263,7 +268,9 @@ class Walk:
             return ""
         found = (self.refdef(key) for key in sorted(used))
         wanted = [d.label for d in found if d is not None]
-        return "\n\n" + "".join(f"[{label}]: x\n" for label in wanted) if wanted else ""
+        # a blank line before each: markdown-it-pyrs reads a definition from every line
+        # of a run up to its end (n definitions in one run cost ~n**2)
+        return "".join(f"\n\n[{label}]: x" for label in wanted)
 
     def refdef(self, key: str) -> RefDef | None:
         """The first definition of ``key`` in the file, as far as the walk needs it."""
@@ -310,7 +317,9 @@ class Walk:
                 self.paragraph(inline, start, self.at(end), depth, later, quotes, inline_names)
                 i = j
                 continue
-            self.block(nodes[i], name, depth, quotes, _next_block(names, i + 1))
+            # (only a paragraph asks what follows: a run of definitions is skipped once)
+            follows = _next_block(names, i + 1) if name == "paragraph" else ""
+            self.block(nodes[i], name, depth, quotes, follows)
             i += 1
 
     def block(self, node: Node, name: str, depth: int, quotes: int, after: str) -> None:
@@ -608,17 +617,28 @@ def _deep_inline(src: str) -> bool:
     # only a piece longer than the limit can hold more such characters than the limit
     start = 0
     for m in _INLINE_END_RE.finditer(src):
-        if (
-            m.start() - start > _NESTING_CHARS
-            and _nesting_chars(src[start : m.start()]) > _NESTING_CHARS
-        ):
+        if m.start() - start > _NESTING_CHARS and _nesting(src[start : m.start()]):
             return True
         start = m.end()
-    return len(src) - start > _NESTING_CHARS and _nesting_chars(src[start:]) > _NESTING_CHARS
+    return len(src) - start > _NESTING_CHARS and _nesting(src[start:])
 
 
 def _nesting_chars(text: str) -> int:
     return sum(text.count(c) for c in "*_~[")
+
+
+# A line "[label]: ..." with no other bracket and no emphasis character: its "[" closes on
+# its own line and opens nothing else (a run of reference definitions is one such piece).
+_CLOSED_LABEL_LINE_RE = re.compile(r"^\[[^\[\]*_~\n]*\]:[^\[\]*_~\n]*$", re.M)
+
+
+def _nesting(piece: str) -> bool:
+    """Whether one inline content has more than the limit of emphasis and bracket
+    characters that may nest (not counting the "[" of closed label lines)."""
+    n = _nesting_chars(piece)
+    if n > _NESTING_CHARS and "]:" in piece:
+        n -= len(_CLOSED_LABEL_LINE_RE.findall(piece))
+    return n > _NESTING_CHARS
 
 
 def _encodable(src: str) -> bool:
