@@ -652,6 +652,31 @@ def test_requests_are_built_as_httpx_builds_them(url: str) -> None:
     assert got.headers.multi_items() == want.headers.multi_items()
 
 
+def test_a_request_header_httpx_cannot_encode_is_refused_as_httpx_refuses_it() -> None:
+    """The client encodes each hop's headers itself, as httpx.Headers does: a value that
+    is not ASCII raises the same error httpx's build_request raises (the attempt's error)."""
+    from linkhealth.config import Settings
+    from linkhealth.fetch.client import Client
+
+    async def both() -> list[str]:
+        async with Client(Settings()) as client:
+            assert client._http is not None
+            target = httpx.URL("http://example.com/")
+            hop = {"Host": "example.com", "X-Name": "caf\u00e9"}
+            errors = []
+            for build in (
+                lambda: client._http.build_request("GET", target, headers=hop),  # type: ignore[union-attr]
+                lambda: client._request(target, hop),
+            ):
+                with pytest.raises(UnicodeEncodeError) as caught:
+                    build()
+                errors.append(str(caught.value))
+            return errors
+
+    want, got = asyncio.run(both())
+    assert got == want
+
+
 def _parsed(make: Callable[[str], httpx.URL], text: str) -> tuple[object, ...]:
     try:
         url = make(text)

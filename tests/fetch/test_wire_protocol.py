@@ -461,3 +461,28 @@ def test_a_header_with_a_line_break_is_never_sent(value: bytes, refused: bool) -
         assert _message(request) == (
             b"GET /p?q=1 HTTP/1.1\r\nHost: a.test\r\nX-Value: plain\r\n\r\n"
         )
+
+
+@pytest.mark.parametrize(
+    ("header", "detail"),
+    [
+        (b"X-Long: " + b"v" * 8191, "more than 8190 bytes when reading header b'x-long'"),
+        (b"X-" + b"n" * 8189 + b": v", "more than 8190 bytes when reading header b'x-nnn"),
+        (b"X-Nul: a\x00b", "invalid http header b'x-nul': a nul byte in its value"),
+    ],
+)
+def test_a_header_over_the_limits_is_a_protocol_error(
+    script_server: Start, header: bytes, detail: str
+) -> None:
+    """A header line longer than aiohttp's limit, or a value holding a NUL byte, stops
+    the parser: a protocol error naming the header, on a page whose other answers are
+    fine (``/fine`` on the same server)."""
+
+    def answer(head: bytes, i: int) -> Served:
+        bad = header + b"\r\n" if b"/bad" in head else b""
+        return Served(b"HTTP/1.1 200 OK\r\n" + bad + b"Content-Length: 0\r\n\r\n")
+
+    base, _ = script_server(answer)
+    fine, bad = run([f"{base}/fine", f"{base}/bad"], fast(retries=0))
+    assert fine.verdict is Verdict.OK, fine.detail
+    assert bad.error_kind is ErrorKind.PROTOCOL and detail in bad.detail.lower(), bad.detail

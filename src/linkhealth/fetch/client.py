@@ -414,13 +414,16 @@ class Client:
         and no header list built twice: the client's headers that ``headers`` does not
         name (any case), in order, then ``headers``, as ``Headers.update`` orders them.
         The client's headers are encoded once, on entry; only ``headers`` are encoded
-        here (by httpx). The object is what ``httpx.Request(method, url, headers=...,
+        here (as httpx encodes them). The object is what ``httpx.Request(method, url, headers=...,
         extensions=..., stream=...)`` holds after ``read()`` (a test compares them), made
         without re-checking the URL and re-encoding every header."""
         named = {name.lower() for name in headers}
         merged = httpx.Headers.__new__(httpx.Headers)
         merged._list = [item for lower, item in self._headers if lower not in named]
-        merged._list += httpx.Headers(headers)._list
+        # As httpx.Headers(headers) encodes str names and values (ASCII, or its error).
+        for name, value in headers.items():
+            raw = name.encode("ascii")
+            merged._list.append((raw, raw.lower(), value.encode("ascii")))
         merged._encoding = None
         request = httpx.Request.__new__(httpx.Request)
         request.method = self._method

@@ -174,17 +174,26 @@ class Connection(asyncio.Protocol):
             raise ValueError(self.problem)
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        headers = self.headers
+        if (
+            len(name) > MAX_LINE
+            or len(value) > MAX_LINE
+            or len(headers) >= MAX_HEADERS
+            or b"\x00" in value
+        ):
+            self._bad_header(name, value)
+        # llhttp strips the white space before a value, not after (aiohttp strips both).
+        headers.append((name, name.lower(), value.rstrip(b" \t")))
+
+    def _bad_header(self, name: bytes, value: bytes) -> None:
+        """Stop the parser on a header over aiohttp's limits or holding a NUL byte."""
         if len(name) > MAX_LINE or len(value) > MAX_LINE:
             self.problem = f"Got more than {MAX_LINE} bytes when reading header {name[:40]!r}"
-            raise ValueError(self.problem)
-        if len(self.headers) >= MAX_HEADERS:
+        elif len(self.headers) >= MAX_HEADERS:
             self.problem = "Too many headers received"
-            raise ValueError(self.problem)
-        if b"\x00" in value:
+        else:
             self.problem = f"Invalid HTTP header {name[:40]!r}: a NUL byte in its value"
-            raise ValueError(self.problem)
-        # llhttp strips the white space before a value, not after (aiohttp strips both).
-        self.headers.append((name, name.lower(), value.rstrip(b" \t")))
+        raise ValueError(self.problem)
 
     def on_headers_complete(self) -> None:
         if self.head_done:  # a second answer to one request: never trust this socket again
