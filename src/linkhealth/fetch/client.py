@@ -172,7 +172,9 @@ def is_html(content_type: str | None) -> bool:
     return media_type(content_type) in HTML_CONTENT_TYPES
 
 
-_KEPT = frozenset(name.encode("ascii") for name in KEPT_HEADERS)
+# Each kept header's encoded lower-case name: its place in KEPT_HEADERS, and its name.
+_KEPT_ORDER = {name.encode("ascii"): i for i, name in enumerate(KEPT_HEADERS)}
+_KEPT_NAME = {name.encode("ascii"): name for name in KEPT_HEADERS}
 
 
 def kept_headers(headers: httpx.Headers) -> dict[str, str]:
@@ -180,18 +182,20 @@ def kept_headers(headers: httpx.Headers) -> dict[str, str]:
     sent twice joined with ``", "`` as ``headers[name]`` joins it), in one pass over the
     encoded headers. Values are decoded as httpx decodes them (``Headers.encoding``:
     ASCII when every name and value is, which is one cheap check, else httpx's rule)."""
-    items = headers._list
-    encoding = "ascii"
-    if not all(name.isascii() and value.isascii() for name, _, value in items):
-        encoding = headers.encoding
-    found: dict[bytes, list[str]] = {}
-    for _, lower, value in items:
-        if lower in _KEPT:
-            found.setdefault(lower, []).append(value.decode(encoding))
+    plain = True
+    found: dict[bytes, list[bytes]] = {}
+    for name, lower, value in headers._list:
+        if plain and not (name.isascii() and value.isascii()):
+            plain = False
+        if lower in _KEPT_ORDER:
+            if lower in found:
+                found[lower].append(value)
+            else:
+                found[lower] = [value]
+    encoding = "ascii" if plain else headers.encoding
     return {
-        name: ", ".join(found[key])
-        for name in KEPT_HEADERS
-        if (key := name.encode("ascii")) in found
+        _KEPT_NAME[key]: ", ".join([value.decode(encoding) for value in found[key]])
+        for key in sorted(found, key=_KEPT_ORDER.__getitem__)
     }
 
 

@@ -702,13 +702,14 @@ def _message(request: httpx.Request) -> bytes:
     """The request line and header block of a body-less request."""
     url = request.url
     lines = [request.method.encode("ascii"), b" ", url.raw_path, b" HTTP/1.1\r\n"]
-    for name, value in request.headers.raw:
+    raw = request.headers.raw  # a list built afresh by each look-up
+    for name, value in raw:
         lines += (name, b": ", value, b"\r\n")
     lines.append(b"\r\n")
     message = b"".join(lines)
     # Its request line and every header end with CRLF, and so does the block: any other
     # CR or LF is one of these counts too many.
-    n_lines = len(request.headers.raw) + 2
+    n_lines = len(raw) + 2
     if message.count(b"\n") != n_lines or message.count(b"\r") != n_lines:
         raise httpx.LocalProtocolError("a request header holds a line break")
     return message
