@@ -87,6 +87,12 @@ class Sim:
         return took, (404 if kind == "gone" else 200)
 
 
+def start_by(j: Job) -> float:
+    """The engine's latest start for a retry (or a hop) of ``j`` behind new URLs."""
+    job = types.SimpleNamespace(deadline=j.first + DEADLINE, spent=j.spent)
+    return BUDGET.start_by(job)  # type: ignore[arg-type]
+
+
 def simulate(args: argparse.Namespace, seed: int) -> dict[str, float]:
     hosts_module.time = types.SimpleNamespace(monotonic=lambda: CLOCK[0])  # type: ignore[assignment]
     w = generate(args.links, args.hosts, args.seed, 1, args.rate_limited)
@@ -101,9 +107,7 @@ def simulate(args: argparse.Namespace, seed: int) -> dict[str, float]:
         rng=random.Random(seed),
         is_slow=lambda j: j.slow,
         tries_left=lambda j: RETRIES - j.spent,
-        start_by=lambda j: BUDGET.start_by(
-            types.SimpleNamespace(deadline=j.first + DEADLINE, spent=j.spent)  # type: ignore[arg-type]
-        ),
+        start_by=start_by,
     )
     sim = Sim(host, w.seed, state, host in w.rate_limited, own_first={})
     links = [link for link in w.links if link.host == host]
@@ -120,7 +124,8 @@ def simulate(args: argparse.Namespace, seed: int) -> dict[str, float]:
     while left:
         CLOCK[0] = t
         while True:  # the pump
-            use_hop = bool(hops) and not state.hops_wait()  # the engine's rule
+            # The engine's rule: behind new URLs until the URL's budget says go.
+            use_hop = bool(hops) and (not state.hops_wait() or start_by(hops[0]) <= t)
             ready = t if use_hop else state.next_ready(t)
             if ready is None:
                 break

@@ -81,6 +81,24 @@ def test_a_hop_to_a_paced_host_waits_behind_its_new_urls(pool: ServerPool) -> No
     assert min(y - x for x, y in itertools.pairwise(starts)) >= 0.25
 
 
+def test_a_hop_whose_urls_budget_runs_short_waits_no_longer(pool: ServerPool) -> None:
+    a = pool.host("127.0.0.2")
+    b = pool.host("127.0.0.3").route("/t", [Reply(503), Reply(200, body=PAGE)])
+    a.route("/r", Reply(302, headers={"Location": b.url("/t")}))
+    for i in range(20):
+        b.route(f"/p{i}", Reply(200, body=PAGE))
+    # b's twenty new URLs take 5 s at 0.25 s a start; a's URL has 3.5 s for two tries of
+    # up to 1 s each and its landing answers 503 once: behind all of them its retry would
+    # find its budget spent (the 503 left as the verdict). Its hop waits only while the
+    # budget holds every try it has left, then goes before b's queue.
+    urls = [b.url(f"/p{i}") for i in range(20)] + [a.url("/r")]
+    budget = {"timeout": 1.0, "read_timeout": 1.0, "retries": 1, "url_deadline": 3.5}
+    results = run(urls, fast(host_interval=0.25, host_jitter=0.0, **budget))
+    assert [r.verdict for r in results] == [Verdict.OK] * 20 + [Verdict.REDIRECTED]
+    order = [r.path for r in b.requests]
+    assert order.count("/t") == 2 and order.index("/t") < 8
+
+
 def test_an_idn_host_is_one_host_however_a_url_or_redirect_spells_it(pool: ServerPool) -> None:
     a = pool.host("127.0.0.2")
     puny = f"http://xn--bcher-kva.test:{a.port}"

@@ -166,10 +166,13 @@ class _Hold:
     of both before it waits for the next host's slot: no two attempts can wait on each
     other."""
 
-    __slots__ = ("first", "global_held", "priority", "run", "state", "taken", "timer")
+    __slots__ = ("by", "first", "global_held", "priority", "run", "state", "taken", "timer")
 
-    def __init__(self, run: _Run, state: HostState[_Job], taken: float, priority: int) -> None:
+    def __init__(
+        self, run: _Run, state: HostState[_Job], taken: float, priority: int, by: float
+    ) -> None:
         self.run = run
+        self.by = by  # a hop may wait behind a paced host's new URLs until then
         self.state: HostState[_Job] | None = state
         self.taken = taken  # when the slot held was taken
         self.priority = priority
@@ -198,7 +201,7 @@ class _Hold:
         if timer is not None:
             timer.reschedule(None)
         began = time.monotonic()
-        self.taken = await target.acquire()
+        self.taken = await target.acquire(self.by)
         self.state = target
         await self.take_global()
         if timer is not None and when is not None:
@@ -410,7 +413,7 @@ class _Run:
             job.started = began
             job.deadline = began + s.url_deadline
             job.headers = self._headers(job)
-        hold = _Hold(self, state, taken, -state.pending)
+        hold = _Hold(self, state, taken, -state.pending, self.budget.start_by(job))
         task = asyncio.current_task()
         if task is not None:
             self.in_flight[task] = job

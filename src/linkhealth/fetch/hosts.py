@@ -175,6 +175,7 @@ class HostState(Generic[Job]):
         # Redirect hops waiting for a slot: attempts already under way go first (unless
         # they wait behind new URLs: :meth:`hops_wait`).
         self.hops_waiting = 0
+        self._hops_due = 0  # of them, those whose URL's budget no longer lets them wait
 
     # -- queue -------------------------------------------------------------------
 
@@ -271,12 +272,13 @@ class HostState(Generic[Job]):
         takes puts back the first try of every new URL after it, the last one that hangs
         included, and the host ends a whole chain of attempts after that one; the hop
         holds no slot while it waits (its attempt's timeout stops), and goes when the new
-        URLs are all started, beside the retries."""
+        URLs are all started, or first when its URL's budget lets it wait no longer
+        (:meth:`acquire`)."""
         return bool(self._fresh) and (self.interval > 0.0 or self.rate is not None)
 
     def hops_first(self) -> bool:
         """Whether a redirect hop waits for this host's next slot before its queue."""
-        return self.hops_waiting > 0 and not self.hops_wait()
+        return self.hops_waiting > 0 and (self._hops_due > 0 or not self.hops_wait())
 
     def jobs(self) -> list[Job]:
         return [
@@ -356,22 +358,31 @@ class HostState(Generic[Job]):
         self.next_start = (self.next_start if 0.0 <= late < gap / 2 else now) + gap
         return True
 
-    async def acquire(self) -> float:
+    async def acquire(self, by: float = math.inf) -> float:
         """Wait for a request slot (redirect hops arriving from other hosts' URLs); returns
         when it was taken (for :meth:`release`). Hops are served before the host's own
         queue (see :attr:`hops_waiting`), unless they wait behind its new URLs
-        (:meth:`hops_wait`)."""
+        (:meth:`hops_wait`), which they do until ``by``: the latest start that keeps
+        their URL's budget for every try it has left."""
         self.hops_waiting += 1
+        due = False
         try:
             while True:
                 now = time.monotonic()
-                held = self.hops_wait()
+                if not due and now >= by:
+                    due = True
+                    self._hops_due += 1
+                held = not due and self.hops_wait()
                 if not held and self.try_take(now):
                     return now
-                full = held or self.in_flight >= self.concurrency
+                if held:
+                    await self.changed(None if by == math.inf else by - now)
+                    continue
+                full = self.in_flight >= self.concurrency
                 await self.changed(None if full else self.start_time() - now)
         finally:
             self.hops_waiting -= 1
+            self._hops_due -= due
             self.notify()
 
     def release(self, taken: float) -> None:
