@@ -219,15 +219,18 @@ def test_md_text_escapes_only_what_matters(text: str, expected: str) -> None:
 
 PLAINISH = st.lists(
     st.sampled_from(["a", "Z", "0", " ", "  ", "#", "##[", "::", ":", "=", "~", "\t", "\x1b[2J",
-                     "\x7f", "é", "\u200b", "\ud800", "https://x.org/p?q=1", "\n"]),
+                     "\x7f", "é", "\u200b", "\ud800", "https://x.org/p?q=1", "\n", "—", "ж",
+                     "\u00a0", "\u3000", "\x85", "\u2028", "\U0001f600", "\U000e0041", "\x9b"]),
     max_size=10,
 ).map("".join)  # fmt: skip
 
 
-def _without_fast_path(pattern: str, call: Callable[[], str | None]) -> str | None:
-    """``call()`` with the fast path that ``pattern`` (a regex of textsafe) opens closed."""
+def _without_fast_path(patterns: str, call: Callable[[], str | None]) -> str | None:
+    """``call()`` with the fast paths that ``patterns`` (regexes of textsafe, by name,
+    space-separated) open closed."""
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(escape, pattern, re.compile(r"(?!)"))
+        for pattern in patterns.split():
+            m.setattr(escape, pattern, re.compile(r"(?!)"))
         return call()
 
 
@@ -235,7 +238,7 @@ def _without_fast_path(pattern: str, call: Callable[[], str | None]) -> str | No
 @given(PLAINISH | special_text)
 def test_one_line_fast_path_as_the_rules(text: str) -> None:
     """Plain printable ASCII, returned as it is, is what every rule would make of it."""
-    slow = _without_fast_path("_PLAIN_LINE", lambda: escape.one_line(text))
+    slow = _without_fast_path("_PLAIN_LINE _PLAIN_TEXT_LINE", lambda: escape.one_line(text))
     assert escape.one_line(text) == slow, repr(text)
 
 
