@@ -66,6 +66,7 @@ Engine = Literal["rust", "python"]
 
 #: How a file's occurrences are ordered (a stable sort: at one place, as they were found).
 PLACE = attrgetter("line", "column")
+_URL = attrgetter("url")
 #: Lines a duplicate-url finding names (the rest are counted).
 DUPLICATE_LINES_SHOWN = 10
 
@@ -84,6 +85,9 @@ class ParseResult:
     files: list[str] = field(default_factory=list)
     # (a text, or texts read when they are written out: a worker's, from its file)
     rendered: list[tuple[int, str | Iterable[str]]] = field(default_factory=list)
+    #: ``normalise_url(url)`` of the occurrences' URLs, as far as the parse made them
+    #: (the duplicate-url rule's keys): a planner asks here before making one again
+    keys: dict[str, str] = field(default_factory=dict)
 
     def extend(self, other: ParseResult) -> None:
         at = len(self.occurrences)
@@ -91,6 +95,12 @@ class ParseResult:
         self.occurrences.extend(other.occurrences)
         self.findings.extend(other.findings)
         self.files.extend(other.files)
+        self.keys.update(other.keys)
+
+    def key(self, url: str) -> str:
+        """:func:`~linkhealth.weburl.normalise_url` of ``url`` (made once a run)."""
+        found = self.keys.get(url)
+        return found if found is not None else normalise_url(url)
 
 
 class _FileParser:
@@ -108,6 +118,7 @@ class _FileParser:
         # the dedupe key (normalise_url) of each occurrence, when found already (the two
         # processes of parse/split.py find them at once): read if there is one for each
         self.keys: list[str] = []
+        self.url_keys: dict[str, str] = {}  # the keys by URL, once _duplicates made them
         # the output format the occurrences are wanted in (see ParseResult), and the
         # texts a worker rendered in it: they follow every occurrence
         self.render: str | None = None
@@ -392,6 +403,7 @@ class _FileParser:
         occurrences, keys = self.occurrences, self.keys
         if len(keys) != len(occurrences):  # not found already
             keys = [normalise_url(o.url) for o in occurrences]
+        self.url_keys = dict(zip(map(_URL, occurrences), keys, strict=True))
         # counted first: a list for each URL written twice or more, not for every URL
         # (100,000 lists were the peak of a large file's memory)
         counts = Counter(keys)
@@ -528,7 +540,11 @@ def extract_text(
             worker.cancel()
     n = len(parser.occurrences)
     return ParseResult(
-        parser.occurrences, parser.findings, [file], [(n, t) for t in parser.rendered]
+        parser.occurrences,
+        parser.findings,
+        [file],
+        [(n, t) for t in parser.rendered],
+        parser.url_keys,
     )
 
 

@@ -97,22 +97,23 @@ def plan_run(parsed: ParseResult, settings: Settings, ignore: UrlIgnore | None =
     literals), the same policy the fetcher applies.
     """
     plan = Plan(results=[], targets={}, local=[], suggestion_of={})
-    _plan_occurrences(plan, parsed.occurrences, settings, ignore)
+    _plan_occurrences(plan, parsed, settings, ignore)
     _plan_findings(plan, parsed.findings)
     return plan
 
 
 def _plan_occurrences(
-    plan: Plan, occurrences: Iterable[Occurrence], settings: Settings, ignore: UrlIgnore | None
+    plan: Plan, parsed: ParseResult, settings: Settings, ignore: UrlIgnore | None
 ) -> None:
     policy = UrlPolicy(settings, ignore=ignore)
     by_url: dict[str, CheckResult] = {}
-    for occ in occurrences:
+    for occ in parsed.occurrences:
         scheme = scheme_of(occ.url)
         if not scheme and is_local(occ.url):
             plan.local.append(occ)
             continue
-        key = normalise_url(occ.url) if scheme in HTTP_SCHEMES else occ.url.strip()
+        # (the parse made most keys already: its duplicate-url rule's)
+        key = parsed.key(occ.url) if scheme in HTTP_SCHEMES else occ.url.strip()
         if settings.remap and scheme in HTTP_SCHEMES:
             key = remapped(key, settings.remap)
         result = by_url.get(key)
