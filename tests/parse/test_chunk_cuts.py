@@ -108,6 +108,8 @@ def test_paragraphs_and_a_long_run_of_definitions_are_cut(
     pieces = markdown.chunks(text, starts)
     firsts = {text[a:b].split("\n", 1)[0][:2] for a, b in pieces}
     assert firsts == {"# ", "[u", "[l"}  # cut between paragraphs and between definitions
+    # links this dense: cut as late as between items, not at twice the size (memory)
+    assert max(b - a for a, b in pieces) < 2 * markdown.CHUNK_CHARS
     runs = [text[a:b].split() for a, b in pieces if text.startswith("[l", a)]
     assert max(map(len, runs)) == 2 * markdown.DEF_RUN_LINES  # ("[label]:" and its URL)
     result = extract_text(text, "f.md")

@@ -744,6 +744,7 @@ def chunks(src: str, starts: list[int], size: int | None = None) -> list[tuple[i
     bare = False  # the line before was blank for markdown-it too (spaces, tabs, CRs)
     defs = -1  # in a run of definitions: how many lines of it since it began or was cut
     anchored = False  # the run follows no paragraph (see _is_anchor)
+    brackets = counted = 0  # the "[" in the chunk up to ``counted`` (read once late)
     for start, line in zip(starts, src.split("\n"), strict=True):
         if fence:
             close = _FENCE_RE.match(line)
@@ -757,17 +758,20 @@ def chunks(src: str, starts: list[int], size: int | None = None) -> list[tuple[i
         elif (
             start - begin >= size
             and html.closed()
-            and _cut_before(line, blank, bare, last, html, start - begin, size)
+            and _cut_before(line, blank, bare, last, html, start - begin, size, brackets)
         ) or (anchored and defs >= DEF_RUN_LINES and html.closed() and _is_def_line(line)):
             out.append((begin, start))
-            begin = start
-            defs = 0
+            begin = counted = start
+            defs = brackets = 0
         if defs < 0 and bare and _is_def_line(line):  # a run begins
             defs, anchored = 1, _is_anchor(last, anchored)
         else:
             defs = defs + 1 if defs >= 0 and _is_def_line(line) else -1
         blank = not line or line.isspace()  # (as ``not line.strip()``)
         bare = not line.strip(" \t\r")
+        if bare and start - begin >= size:  # the next line may be cut before
+            brackets += src.count("[", max(counted, begin), start)
+            counted = start
         if blank:
             html.block = False
         else:
@@ -800,20 +804,29 @@ def _is_anchor(last: str, anchored: bool) -> bool:
 
 
 def _cut_before(
-    line: str, blank: bool, bare: bool, last: str, html: _HtmlState, length: int, size: int
+    line: str,
+    blank: bool,
+    bare: bool,
+    last: str,
+    html: _HtmlState,
+    length: int,
+    size: int,
+    brackets: int = 0,
 ) -> bool:
     """Whether to cut before ``line`` (``blank``: the line before it was, ``bare``: blank
     for markdown-it too; ``last``: the last non-blank line before it; ``length``: the
-    chunk's so far, at least ``size``)."""
+    chunk's so far, at least ``size``; ``brackets``: how many "[" it has, about)."""
     if blank and _ATX_RE.match(line):
         return True
     # A line at column 0 after a blank one that cannot be a list's item: every block
     # before it has ended (a blank line ends a paragraph, quote, table and HTML block
-    # of kinds 6-7; a line at column 0 ends a list and indented code). Only at twice the
-    # size: a heading cut keeps a section whole (and parse/split.py cuts at one).
-    # Not before a definition: a paragraph followed by definitions and a list is its title.
+    # of kinds 6-7; a line at column 0 ends a list and indented code). At twice the size:
+    # a heading cut keeps a section whole (and parse/split.py cuts at one); as late as an
+    # item where links are dense (a tree takes ~1 kB a node: a "[" every 20 characters
+    # is ~250 bytes of tree a character). Not before a definition: a paragraph followed
+    # by definitions and a list is its title.
     if (
-        length >= 2 * size
+        (length >= 2 * size or (brackets * 20 >= length and length >= size + size // 4))
         and bare
         and line[:1] not in _NOT_A_START
         and not _ANY_ITEM_RE.match(line)
