@@ -16,6 +16,7 @@ from linkhealth.meta.urls import (
     resolve_http_url,
 )
 from linkhealth.textsafe import clean_url
+from linkhealth.weburl import plain_url
 
 BASES = st.builds(
     lambda s, h, r: s + "".join(h) + "".join(r),
@@ -84,8 +85,27 @@ URL_PIECES = st.sampled_from(
 @example("http://a.example:x/")
 def test_host_of_a_plain_url_equals_urlsplits(url: str) -> None:
     host_of.cache_clear()
-    _plain_origin.cache_clear()
     assert host_of(url) == _host_of(url)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(URL_PIECES, max_size=8).map("".join), st.lists(URL_PIECES, max_size=4).map("".join))
+@example("http://127.0.0.2:8080", "/ok/5")
+@example("https://a.example", "/x")
+@example("https://a.example", "/x y")
+@example("https://a.example", "?q=\u00a0")
+@example("https://a.example:65536", "/")
+@example("http://", "/a")
+@example("https://a--b.example", "#f")
+def test_plain_origin_equals_plain_urls_own(origin: str, rest: str) -> None:
+    url = origin + rest
+    plain = plain_url(url)
+    expected = None
+    if plain is not None:
+        port = plain.group("port")
+        host = plain.group("host")
+        expected = (f"{plain.group('scheme')}://{host}{':' + port if port else ''}", host)
+    assert _plain_origin(url) == expected
 
 
 TITLE_PIECES = st.sampled_from(

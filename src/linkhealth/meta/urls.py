@@ -60,10 +60,34 @@ def _join_root_path(base: str, path: str) -> str | None:
     return clean_url(f"{parts.scheme}://{parts.netloc}{path}")
 
 
-@lru_cache(maxsize=256)  # a page's URL: its host (site names) and its root (links)
+# Where a URL's authority ends, and whitespace (which no plain URL holds).
+_AUTHORITY_END = re.compile(r"[/?#]")
+_SPACE = re.compile(r"\s")
+
+
 def _plain_origin(url: str) -> tuple[str, str] | None:
     """``scheme://host[:port]`` and the host of a URL :func:`~linkhealth.weburl.plain_url`
-    matches, else ``None``."""
+    matches, else ``None``. plain_url matches a URL exactly when it matches the URL up to
+    the first ``/``, ``?`` or ``#`` after the scheme (no host or port holds one) and the rest
+    holds no whitespace: the answer is kept per origin, which a run's pages share (a test
+    compares the two)."""
+    if url.startswith("http://"):
+        at = 7
+    elif url.startswith("https://"):
+        at = 8
+    else:
+        return None  # plain_url's scheme is lower-case http or https
+    end = _AUTHORITY_END.search(url, at)
+    if end is None:
+        return _origin_of(url)
+    if _SPACE.search(url, end.start()) is not None:
+        return None
+    return _origin_of(url[: end.start()])
+
+
+@lru_cache(maxsize=1024)  # a run's pages come from a few hundred origins
+def _origin_of(url: str) -> tuple[str, str] | None:
+    """:func:`_plain_origin` by :func:`~linkhealth.weburl.plain_url` itself."""
     plain = plain_url(url)
     if plain is None:
         return None
