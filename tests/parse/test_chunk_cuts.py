@@ -27,7 +27,7 @@ LINES = st.sampled_from(
      "- item [x](https://i.org/1)", "* star", "+ plus", "1. one", "2) two", "3. [t][r1]",
      "-", "1.", "  indented [y](https://y.org/)", "    code https://c.org/", "> quote [q][r2]",
      ">", "# H1", "## H2 [h](https://h.org/)", "```", "~~~", "<!--", "-->", "<div>",
-     "</div>", "<pre>", "</pre>", "---", "===", "***", "| a | b |", "|---|---|",
+     "<![CDATA[", "]]>", "</div>", "<pre>", "</pre>", "---", "===", "***", "| a | b |", "|---|---|",
      "![img](https://m.org/i.png)", "https://bare.org/x", "me@mail.org", "[t](javascript:x)"]
 )  # fmt: skip
 
@@ -76,6 +76,9 @@ def _cut(text: str, mode: CommentMode, size: int, run: int) -> tuple[ParseResult
 # a fence left open at the end of the last chunk: no definition appended after it counts
 @example(["[r1]: https://r.org/1", "", "# H", "", "[u][r1] and [v][r2]", "~~~"], "\n", 1, 1)
 @example(["[r1]: https://r.org/1", "", "[u][r1]", "<!--"], "\n", 1, 1)
+# a CDATA block runs past blank lines until "]]>": no cut inside it, its text no Markdown
+@example(["para [t](https://p.org/1)", "<![CDATA[", "x -> y", "", "after [b](https://b.org/)", "",
+          "# H1", "", "[c](https://c.org/)", "]]>", "", "[r1]"], "\n", 1, 1)
 def test_cut_documents_give_what_whole_ones_give(
     lines: list[str], newline: str, size: int, run: int
 ) -> None:

@@ -713,7 +713,7 @@ _OPEN_CLOSE = (
     ("<style", "</style"),
     ("<textarea", "</textarea"),
     ("<?", "?>"),
-    ("<![CDATA[", "]]>"),
+    ("<![cdata[", "]]>"),  # lower case: read() compares with the line lowered
 )
 
 
