@@ -77,8 +77,25 @@ def _cut(text: str, mode: CommentMode, size: int, run: int) -> tuple[ParseResult
 @example(["[r1]: https://r.org/1", "", "# H", "", "[u][r1] and [v][r2]", "~~~"], "\n", 1, 1)
 @example(["[r1]: https://r.org/1", "", "[u][r1]", "<!--"], "\n", 1, 1)
 # a CDATA block runs past blank lines until "]]>": no cut inside it, its text no Markdown
-@example(["para [t](https://p.org/1)", "<![CDATA[", "x -> y", "", "after [b](https://b.org/)", "",
-          "# H1", "", "[c](https://c.org/)", "]]>", "", "[r1]"], "\n", 1, 1)
+@example(
+    [
+        "para [t](https://p.org/1)",
+        "<![CDATA[",
+        "x -> y",
+        "",
+        "after [b](https://b.org/)",
+        "",
+        "# H1",
+        "",
+        "[c](https://c.org/)",
+        "]]>",
+        "",
+        "[r1]",
+    ],
+    "\n",
+    1,
+    1,
+)
 def test_cut_documents_give_what_whole_ones_give(
     lines: list[str], newline: str, size: int, run: int
 ) -> None:
