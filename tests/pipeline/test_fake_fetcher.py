@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from linkhealth.config import Settings
+from linkhealth.errors import StoreError
 from linkhealth.fetch import FetchResult, OnThrottle
 from linkhealth.models import CheckResult, ErrorKind, Verdict
 from linkhealth.parse import ParseResult, extract_text
@@ -228,6 +229,18 @@ def test_the_plan_is_kept_out_of_the_collectors_sight_for_the_run(tmp_path: Path
     check(tmp_path, "".join(f"- {u}\n" for u in urls), Watching({u: page(u, "T") for u in urls}))
     ((frozen, enabled),) = seen
     assert frozen > 2 * len(urls) and enabled  # each result and its occurrence at least
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+
+
+def test_the_plan_is_given_back_to_the_collector_when_the_store_cannot_open(
+    tmp_path: Path,
+) -> None:
+    # The plan is frozen before the store opens: a store that refuses (here its path is a
+    # directory) must not leave every object of the process frozen (review7 F1).
+    (tmp_path / "state.sqlite").mkdir()
+    urls = [f"https://h{i}.example/p{i}" for i in range(50)]
+    with pytest.raises(StoreError):
+        check(tmp_path, "".join(f"- {u}\n" for u in urls), FakeFetcher({}))
     assert gc.get_freeze_count() == 0 and gc.isenabled()
 
 

@@ -109,19 +109,21 @@ class _Run:
         self.requests = 0
 
     async def execute(self, paths: Sequence[str]) -> RunOutcome:
-        self.make_plan()
-        self.open_store(paths)
-        try:
-            self.check_local()
-            self.reuse()
-            await self.fetch()
-            await self.follow_up()
-            self.judge()
-            self.settle()
-            await self.archive()
-            return self.record()
+        try:  # the plan is frozen from here: given back however the run ends
+            self.make_plan()
+            self.open_store(paths)
+            try:
+                self.check_local()
+                self.reuse()
+                await self.fetch()
+                await self.follow_up()
+                self.judge()
+                self.settle()
+                await self.archive()
+                return self.record()
+            finally:
+                self.recorder.close()
         finally:
-            self.recorder.close()
             _collected_again()
 
     def make_plan(self) -> None:
