@@ -5,7 +5,8 @@ pump that starts a request whenever the host has a free slot, its next start tim
 has come and it is not paused (see :class:`~linkhealth.fetch.hosts.HostState`). A URL
 waiting for a retry goes back into its host's queue and frees its slot; an attempt in
 flight holds it. Every request, each redirect hop included, takes a slot of the host
-it is sent to (a hop to another host waits for that host's slot). The global limiter
+it is sent to (a hop to another host waits for that host's slot; on a paced host, behind
+its new URLs while the hop's URL's budget allows). The global limiter
 serves the host with the most URLs left first.
 
 Retries: :func:`linkhealth.fetch.classify.is_retryable` is the only retry decision.
