@@ -469,6 +469,31 @@ def test_an_unreached_records_urls_are_read_once_per_store(
     assert len([sql for sql in asked if "urls FROM unreached" in sql]) == 1
 
 
+def test_outages_in_a_row_read_the_newest_record_only_and_older_ones_when_needed(
+    store: Store, result: MakeResult
+) -> None:
+    # A runner without network for nights on end: each night's record holds the same
+    # links. The look-up at the next run's start read (and kept) every record: K sets of
+    # N URLs (review7 F5). The newest decides every row older than it.
+    urls = [f"https://h.example/{i}" for i in range(30)]
+    store.record(store.begin_run(T0), [result(url, etag='"v"') for url in urls])
+    for night in range(1, 6):
+        outage = store.begin_run(T0 + timedelta(days=night))
+        gone = urls[:20] if night < 5 else urls[:10]
+        store.record_unreached(outage, [_unreached(result, url) for url in gone], None)
+    asked: list[str] = []
+    assert store._conn is not None
+    store._conn.set_trace_callback(asked.append)
+    fresh = store.fresh_results(urls[:10], timedelta(days=30), T0)
+    assert fresh == {} and len([sql for sql in asked if "urls FROM unreached" in sql]) == 1
+    # Links the newest record lacks are decided by older ones (read then, each once).
+    assert sorted(store.validators(urls)) == urls[20:]
+    assert len([sql for sql in asked if "urls FROM unreached" in sql]) == 5
+    assert sorted(store.fresh_results(urls, timedelta(days=30), T0)) == urls[20:]
+    assert len([sql for sql in asked if "urls FROM unreached" in sql]) == 5
+    assert len(store._unreached_newest) == 20  # one entry a URL, not one set a record
+
+
 def test_pruning_a_run_drops_its_unreached_record(store: Store, result: MakeResult) -> None:
     for n in range(3):
         run = store.begin_run(T0 + timedelta(days=n))

@@ -207,8 +207,10 @@ class Store:
         # Runs begun through this object are recorded through it: a row of theirs that is
         # not in ``_written`` does not exist yet.
         self._begun: set[int] = set()
-        # The URLs of each unreached record read so far, by (rowid, run id).
-        self._unreached_urls: dict[tuple[int, int], frozenset[str]] = {}
+        # The newest unreached run of each URL of the unreached records read so far (their
+        # rowids): one entry a URL however many records hold it.
+        self._unreached_newest: dict[str, int] = {}
+        self._unreached_read: set[int] = set()
 
     # ---------------------------------------------------------------- opening
 
@@ -555,29 +557,37 @@ class Store:
     def _not_unreached_later(self, conn: sqlite3.Connection, rows: list[Any]) -> list[Any]:
         """``rows`` (``url``, ``run_id``, columns…) as ``(url, columns…)``, without the URLs
         a later run recorded as unreached: their latest result is that one, never requested
-        (``skipped``: not ok, no validators, no metadata). Each record's URLs are read once
-        per store object (a record never changes): the cluster's estimate and every 304
-        ask for one URL at a time."""
-        later: list[tuple[int, frozenset[str]]] = []
+        (``skipped``: not ok, no validators, no metadata).
+
+        Records are read newest first, only until every row is decided (a record older than
+        every row left decides none), each once per store object (a record never changes:
+        the cluster's estimate and every 304 ask for one URL at a time), into one map of
+        each URL's newest unreached run. Nights of outages of the same links read one
+        record, and hold one entry a URL, not one set a record."""
+        left = rows
         if rows:
-            oldest = min(row[1] for row in rows)
             found = conn.execute(
-                "SELECT rowid, run_id FROM unreached WHERE run_id > ?", (oldest,)
+                "SELECT rowid, run_id FROM unreached WHERE run_id > ?"
+                " ORDER BY run_id DESC, rowid DESC",
+                (min(row[1] for row in rows),),
             ).fetchall()
+            newest = self._unreached_newest
             for rowid, run_id in found:
-                urls = self._unreached_urls.get((rowid, run_id))
-                if urls is None:
-                    (packed,) = conn.execute(
-                        "SELECT urls FROM unreached WHERE rowid = ?", (rowid,)
-                    ).fetchone()
-                    urls = frozenset(json.loads(zlib.decompress(packed)))
-                    self._unreached_urls[(rowid, run_id)] = urls
-                later.append((run_id, urls))
-        return [
-            (row[0], *row[2:])
-            for row in rows
-            if not any(run_id > row[1] and row[0] in urls for run_id, urls in later)
-        ]
+                if not left or run_id <= min(row[1] for row in left):
+                    break
+                if rowid not in self._unreached_read:
+                    self._read_unreached(conn, rowid, run_id)
+                left = [row for row in left if newest.get(row[0], 0) <= row[1]]
+        return [(row[0], *row[2:]) for row in left]
+
+    def _read_unreached(self, conn: sqlite3.Connection, rowid: int, run_id: int) -> None:
+        """One unreached record's URLs into :attr:`_unreached_newest`."""
+        (packed,) = conn.execute("SELECT urls FROM unreached WHERE rowid = ?", (rowid,)).fetchone()
+        newest = self._unreached_newest
+        for url in json.loads(zlib.decompress(packed)):
+            if newest.get(url, 0) < run_id:
+                newest[url] = run_id
+        self._unreached_read.add(rowid)
 
     # --------------------------------------------------------------- history
 
