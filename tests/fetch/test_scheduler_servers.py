@@ -77,8 +77,10 @@ def test_a_hop_to_a_paced_host_waits_behind_its_new_urls(pool: ServerPool) -> No
     results = run(urls, settings)
     assert [r.verdict for r in results] == [Verdict.OK] * 6 + [Verdict.REDIRECTED]
     assert [r.path for r in b.requests] == [f"/p{i}" for i in range(6)] + ["/t"]
+    # The interval holds: a start made late by a busy loop keeps the schedule, so the next
+    # one may come sooner, but never within half a gap (hosts.HostState.try_take).
     starts = [r.at for r in b.requests]
-    assert min(y - x for x, y in itertools.pairwise(starts)) >= 0.25
+    assert min(y - x for x, y in itertools.pairwise(starts)) >= 0.15
 
 
 def test_a_hop_whose_urls_budget_runs_short_waits_no_longer(pool: ServerPool) -> None:
