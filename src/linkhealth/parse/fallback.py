@@ -243,6 +243,12 @@ class _Mapper:
         self.dstarts: list[int] = []
         n_lines = len(doc.starts)
         offset = 0
+        # markdown-it-py strips a paragraph's content with str.strip(), which also drops
+        # leading lines of whitespace that is no blank for Markdown (U+00A0, \f, \v …):
+        # content line 0 is the first source line with text after its quote markers.
+        if content.strip():
+            while first_line < n_lines - 1 and not doc.line(first_line).lstrip(" \t>").strip():
+                first_line += 1
         for i, c in enumerate(content.split("\n")):
             ln = min(first_line + i, n_lines - 1)
             s = doc.line(ln)
