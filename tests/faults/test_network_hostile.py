@@ -454,14 +454,15 @@ def test_html_parser_bombs_are_bounded_and_never_stall_the_loop(pool: ServerPool
         cpu.append(time.process_time() - start)
 
     async def main() -> list[FetchResult]:
-        loop = asyncio.get_running_loop()
         done = asyncio.Event()
 
         async def ticker() -> None:
+            # The loop thread's own CPU between two ticks: how long it was kept from
+            # ticking, in the work it did (a loaded machine stretches wall time, not this).
             while not done.is_set():
-                t = loop.time()
+                t = time.thread_time()
                 await asyncio.sleep(0.01)
-                lags.append(loop.time() - t - 0.01)
+                lags.append(time.thread_time() - t)
 
         tick = asyncio.create_task(ticker())
         try:
@@ -477,10 +478,12 @@ def test_html_parser_bombs_are_bounded_and_never_stall_the_loop(pool: ServerPool
     assert [titles[u] for u in urls] == [f"Bomb {i}" for i in range(len(BOMBS))]
     assert all(len(r.body) > 80_000 for r in results)  # the bombs were really read
     # CPU seconds per page (about 0.25 s at most on a quiet machine; lexbor alone took
-    # 2.3 s on the nested divs before the depth cut) say the work is bounded; the wall-clock
-    # lag bound is generous because a loaded CI machine stretches every tick.
+    # 2.3 s on the nested divs before the depth cut) say the work is bounded, and so does
+    # the loop thread's CPU between two ticks (everything it ran before it ticked again:
+    # the fetch's own reading of the page included). Wall-clock lags are not asserted:
+    # a loaded CI machine stretched one past 5 s with 1 s of work.
     assert max(cpu) < 1.5, f"one page took {max(cpu):.2f} s of CPU"
-    assert max(lags) < 5.0, f"event loop stalled {max(lags):.2f} s"
+    assert max(lags) < 3.0, f"event loop stalled for {max(lags):.2f} s of its CPU"
     assert elapsed < 30.0
 
 
