@@ -616,3 +616,39 @@ def test_checkpoint_leaves_one_complete_file(store_path: Path, result: MakeResul
     with closing(sqlite3.connect(copy)) as conn:
         assert conn.execute("SELECT count(*) FROM results").fetchone()[0] == 50
     store.close()
+
+
+@pytest.mark.parametrize("damage", [b"\x78\x9cnot zlib", b'{"url": 3}', b"[1, 2"])
+def test_a_result_damaged_outside_linkhealth_is_a_store_error_not_a_traceback(
+    store: Store, result: MakeResult, damage: bytes
+) -> None:
+    # SQLite's integrity check passes (the file is sound); the payload's bytes are not.
+    run = store.begin_run(T0)
+    store.record(run, [result("https://a.example/", etag='"v"', title="A page")])
+    store.finish_run(run, finished_at=T0, partial=False, network="ok")
+    with closing(sqlite3.connect(store.path)) as conn:
+        conn.execute("UPDATE results SET payload = ?", (damage,))
+        conn.commit()
+    for read in (
+        store.last_run,
+        lambda: store.latest_result("https://a.example/"),
+        lambda: store.fresh_results(["https://a.example/"], timedelta(days=1), T0),
+    ):
+        with pytest.raises(StoreError, match=r"holds a damaged result .*another --store"):
+            read()
+
+
+def test_an_unreached_record_damaged_outside_linkhealth_is_a_store_error(
+    store: Store, result: MakeResult
+) -> None:
+    first = store.begin_run(T0)
+    store.record(first, [result("https://a.example/")])
+    outage = store.begin_run(T0 + timedelta(hours=1))
+    store.record_unreached(outage, [_unreached(result, "https://a.example/")], [0])
+    with closing(sqlite3.connect(store.path)) as conn:
+        conn.execute("UPDATE unreached SET urls = ?, payload = ?", (b"cut", b"cut"))
+        conn.commit()
+    with pytest.raises(StoreError, match="damaged"):
+        store.latest_result("https://a.example/")
+    with pytest.raises(StoreError, match="damaged"):
+        store.last_run()

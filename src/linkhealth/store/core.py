@@ -15,12 +15,12 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from linkhealth import __version__
 from linkhealth.errors import StoreError
@@ -449,7 +449,7 @@ class Store:
             if verdict not in _OK_VERDICTS or checked_at is None:
                 continue
             if now - _aware(datetime.fromisoformat(checked_at)) < max_age:
-                fresh[url] = _unpack(stored)
+                fresh[url] = self._unpacked(partial(_unpack, stored))
         return fresh
 
     def validators(self, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
@@ -534,7 +534,8 @@ class Store:
             )
 
     def _latest(self, urls: Iterable[str]) -> dict[str, CheckResult]:
-        return {url: _unpack(stored) for url, *stored in self._latest_rows(urls, _STORED)}
+        rows = self._latest_rows(urls, _STORED)
+        return self._unpacked(lambda: {url: _unpack(stored) for url, *stored in rows})
 
     def _latest_rows(self, urls: Iterable[str], columns: str) -> list[Any]:
         """``(url, *columns)`` of the latest stored row of each URL (the columns derive
@@ -733,7 +734,7 @@ class Store:
         run, rows, unreached = found
         (run_id, started, finished, partial, network, fail_after, strict, judged_json, version,
          summary_json, findings_json) = run  # fmt: skip
-        results = _in_report_order(rows, unreached)
+        results = self._unpacked(lambda: _in_report_order(rows, unreached))
         judging = _judging(judged_json, fail_after, strict)
         outage = network == "outage"
         if summary_json:
@@ -780,6 +781,23 @@ class Store:
                 return action(conn)
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot read the store {self.path}: {exc}") from exc
+            except _DAMAGE as exc:
+                raise self._damaged(exc) from exc
+
+    def _unpacked(self, action: Callable[[], T]) -> T:
+        """``action`` reads stored results back: bytes damaged outside linkhealth are a
+        :class:`StoreError` naming the store (exit 2), not a traceback."""
+        try:
+            return action()
+        except _DAMAGE as exc:
+            raise self._damaged(exc) from exc
+
+    def _damaged(self, exc: Exception) -> StoreError:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return StoreError(
+            f"the store {self.path} holds a damaged result ({reason}):"
+            " remove it, or choose another --store"
+        )
 
     def _write(self, action: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``action`` in one ``BEGIN IMMEDIATE`` transaction (waits up to the busy timeout)."""
@@ -894,6 +912,10 @@ def _dump(result: CheckResult) -> bytes:
 
 def _digest(dump: bytes) -> bytes:
     return hashlib.blake2b(dump, digest_size=16).digest()
+
+
+# What reading stored JSON back raises when its bytes were damaged outside linkhealth.
+_DAMAGE = (zlib.error, ValidationError, json.JSONDecodeError, UnicodeDecodeError)
 
 
 def _unpack(stored: Sequence[Any]) -> CheckResult:
