@@ -229,6 +229,25 @@ def test_a_line_of_no_break_spaces_before_a_paragraph(blank: str) -> None:
     _assert_same(text, "whitespace lines")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- \u00a0\n  [x](https://x.example/)\n",
+        "1. \x0c\n   text [y](https://y.example/)\n",
+        "> - \u3000\n>   [z](https://z.example/)\n",
+        "intro\n\n- \u00a0\n  \u00a0\n  [w](https://w.example/) https://v.example/\n",
+    ],
+)
+def test_a_list_items_first_line_of_such_whitespace(text: str) -> None:
+    """The same with the whitespace after a list item's marker (review7 F3's remainder):
+    each URL where it is written, from both engines."""
+    last = text.rstrip("\n").split("\n")[-1]
+    for o in extract_text(text, "f").occurrences:
+        assert o.line == text.count("\n")
+        assert last[o.column - 1 : o.end_column - 1] == o.url
+    _assert_same(text, "list item whitespace")
+
+
 def test_a_lone_surrogate_is_parsed_by_the_fallback() -> None:
     """extract_text never raises: text that is not valid UTF-8 (a lone surrogate from
     an API caller) cannot go to the Rust parser and is parsed by markdown-it-py."""

@@ -228,6 +228,10 @@ def build_parser() -> MarkdownIt:
     return md
 
 
+# Quote markers and a list item's marker at the start of a block's first line.
+_ITEM_START = re.compile(r"[ \t>]*(?:(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$))?")
+
+
 class _Mapper:
     """Offsets in an inline token's ``content`` → absolute offsets in the file.
 
@@ -245,10 +249,13 @@ class _Mapper:
         offset = 0
         # markdown-it-py strips a paragraph's content with str.strip(), which also drops
         # leading lines of whitespace that is no blank for Markdown (U+00A0, \f, \v …):
-        # content line 0 is the first source line with text after its quote markers.
+        # content line 0 is the first source line with text after its quote markers (and,
+        # on the paragraph's own first line, its list item's marker).
         if content.strip():
-            while first_line < n_lines - 1 and not doc.line(first_line).lstrip(" \t>").strip():
+            rest = _ITEM_START.sub("", doc.line(first_line), count=1)  # it matches at 0
+            while first_line < n_lines - 1 and not rest.strip():
                 first_line += 1
+                rest = doc.line(first_line).lstrip(" \t>")
         for i, c in enumerate(content.split("\n")):
             ln = min(first_line + i, n_lines - 1)
             s = doc.line(ln)
