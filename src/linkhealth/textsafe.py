@@ -331,8 +331,8 @@ def is_web_url(url: str) -> bool:
 _MD_SPECIAL = re.compile(r"_+|&(?=#|[A-Za-z0-9]+;)|[\\`*\[\]<>|#{}~@$]")
 _MD_SCHEME = re.compile(r"(?i)([a-z][a-z0-9+.-]*):(?=//)")
 _MD_WWW = re.compile(r"(?i)(www)\.")  # linkify-it also links "0www.x" mid-word
-_MD_LINE_START = re.compile(r"^([-+=(])")
-_MD_LINE_STARTERS = ("-", "+", "=", "(")
+_MD_LINE_STARTERS = "-+=("  # a line starting so may read as a list item, setext line, …
+_MD_LINE_START = re.compile(f"^([{re.escape(_MD_LINE_STARTERS)}])")
 _MD_ORDERED = re.compile(r"^(\d+)([.)])")
 
 
@@ -365,7 +365,7 @@ def md_text(text: str, limit: int | None = None) -> str:
         text = _MD_SCHEME.sub(r"\1\\:", text)
     if "." in text:
         text = _MD_WWW.sub(r"\1\\.", text)
-    if text[:1] in _MD_LINE_STARTERS:
+    if text[:1] and text[0] in _MD_LINE_STARTERS:
         return _MD_LINE_START.sub(r"\\\1", text)  # no digit first: not an ordered item
     if text[:1].isdigit():
         return _MD_ORDERED.sub(r"\1\\\2", text)

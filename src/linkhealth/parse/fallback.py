@@ -31,7 +31,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 from linkhealth.config import CommentMode
-from linkhealth.parse.markdown import inline_destination, union
+from linkhealth.parse.markdown import ITEM_MARKER, inline_destination, union
 from linkhealth.parse.source import LineIndex
 from linkhealth.records import LinkKind
 
@@ -229,7 +229,7 @@ def build_parser() -> MarkdownIt:
 
 
 # Quote markers and a list item's marker at the start of a block's first line.
-_ITEM_START = re.compile(r"[ \t>]*(?:(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$))?")
+_ITEM_START = re.compile(rf"[ \t>]*(?:{ITEM_MARKER})?")
 
 
 class _Mapper:

@@ -684,8 +684,11 @@ _ATX_RE = re.compile(r"#{1,6}(?:[ \t]|$)")
 _ITEM_RE = re.compile(r"(?:[-+*]|1[.)])[ \t]+\S")
 _THEMATIC_RE = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _HTML_START_RE = re.compile(r" {0,3}<")
+#: A list item's marker, as CommonMark reads one: a bullet, or up to nine digits and "." or
+#: ")", then a space, a tab or the line's end.
+ITEM_MARKER = r"(?:[-+*]|[0-9]{1,9}[.)])(?=[ \t\r]|$)"
 # what may start a list's item (or go on with one) at column 0; indented, or blank
-_ANY_ITEM_RE = re.compile(r"(?:[-+*]|[0-9]{1,9}[.)])(?:[ \t\r]|$)")
+_ANY_ITEM_RE = re.compile(ITEM_MARKER)
 _NOT_A_START = ("", " ", "\t", "\r")
 # a line that starts no definition: its first unescaped bracket after the "[" is another
 # "[" (no label has one) or a "]" without a ":" after it

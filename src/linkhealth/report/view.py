@@ -87,9 +87,8 @@ class View:
         # Sorted by (file, line, column, URL) built once per row, not read through Row's
         # properties per comparison; the sort is stable as before.
         keyed: list[tuple[tuple[str, int, int, str], Row]] = []
-        judging, outage = self.report.judged_with, self.outage
         for result in self.report.results:
-            failing = fails_run(result, judging, outage=outage)
+            failing = self.is_failing(result)
             if not result.occurrences:
                 keyed.append((("", 0, 0, result.url), Row(result, None, failing)))
             for occ in result.occurrences:
