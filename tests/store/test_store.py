@@ -638,6 +638,24 @@ def test_a_result_damaged_outside_linkhealth_is_a_store_error_not_a_traceback(
             read()
 
 
+@pytest.mark.parametrize(
+    ("column", "damage"),
+    [("summary", '{"total": "many"'), ("findings", "[{"), ("judged_with", '{"fail_after": -')],
+)
+def test_a_run_record_damaged_outside_linkhealth_is_a_store_error(
+    store: Store, result: MakeResult, column: str, damage: str
+) -> None:
+    run = store.begin_run(T0)
+    store.record(run, [result("https://a.example/", "broken")])
+    store.finish_run(run, finished_at=T0, partial=False, network="ok")
+    assert store.last_run() is not None
+    with closing(sqlite3.connect(store.path)) as conn:
+        conn.execute(f"UPDATE runs SET {column} = ?", (damage,))
+        conn.commit()
+    with pytest.raises(StoreError, match=r"holds a damaged run .*another --store"):
+        store.last_run()
+
+
 def test_an_unreached_record_damaged_outside_linkhealth_is_a_store_error(
     store: Store, result: MakeResult
 ) -> None:

@@ -735,12 +735,13 @@ class Store:
         (run_id, started, finished, partial, network, fail_after, strict, judged_json, version,
          summary_json, findings_json) = run  # fmt: skip
         results = self._unpacked(lambda: _in_report_order(rows, unreached))
-        judging = _judging(judged_json, fail_after, strict)
+        judging = self._unpacked(lambda: _judging(judged_json, fail_after, strict), "run")
         outage = network == "outage"
         if summary_json:
-            summary = Summary.model_validate_json(summary_json)
+            summary = self._unpacked(lambda: Summary.model_validate_json(summary_json), "run")
         else:
             summary = summarise(results, judging, outage=outage)
+        findings = self._unpacked(lambda: _findings_adapter().validate_json(findings_json), "run")
         return RunReport(
             tool=ToolInfo(version=version or __version__),
             run_id=run_id,
@@ -750,7 +751,7 @@ class Store:
             network="outage" if outage else "ok",
             summary=summary,
             results=results,
-            findings=_findings_adapter().validate_json(findings_json),
+            findings=findings,
             history=self.failing_history(HISTORY_RUNS - 1, before=run_id),
             judged_with=judging,
         )
@@ -766,7 +767,7 @@ class Store:
             )
             if row is None:
                 raise StoreError(f"store {self.path} has no run {run_id}")
-            self._run_rules[run_id] = _judging(*row)
+            self._run_rules[run_id] = self._unpacked(lambda: _judging(*row), "run")
         return self._run_rules[run_id]
 
     def _connection(self) -> sqlite3.Connection:
@@ -784,18 +785,19 @@ class Store:
             except _DAMAGE as exc:
                 raise self._damaged(exc) from exc
 
-    def _unpacked(self, action: Callable[[], T]) -> T:
-        """``action`` reads stored results back: bytes damaged outside linkhealth are a
-        :class:`StoreError` naming the store (exit 2), not a traceback."""
+    def _unpacked(self, action: Callable[[], T], what: str = "result") -> T:
+        """``action`` reads stored JSON back (a ``result``, or a ``run``'s summary, findings
+        or judging): bytes damaged outside linkhealth are a :class:`StoreError` naming the
+        store (exit 2), not a traceback."""
         try:
             return action()
         except _DAMAGE as exc:
-            raise self._damaged(exc) from exc
+            raise self._damaged(exc, what) from exc
 
-    def _damaged(self, exc: Exception) -> StoreError:
+    def _damaged(self, exc: Exception, what: str = "result") -> StoreError:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return StoreError(
-            f"the store {self.path} holds a damaged result ({reason}):"
+            f"the store {self.path} holds a damaged {what} ({reason}):"
             " remove it, or choose another --store"
         )
 
