@@ -30,7 +30,7 @@ from linkhealth.cli.common import (
 from linkhealth.cli.options import changed_since_option, network_options, settings_from_params
 from linkhealth.config import REPORT_FILES, Settings
 from linkhealth.errors import ReportWriteError
-from linkhealth.report import FORMATS, render_chunks, write_reports
+from linkhealth.report import FORMATS, render_chunks, write_reports, written_json
 from linkhealth.report.redact import Redacted, screened
 
 if TYPE_CHECKING:  # the network stack and the models load when a check runs, not for --help
@@ -333,13 +333,17 @@ def command(
             notice("warning: ", warning)
         report = outcome.report
         to_render: RunReport | Redacted = report
+        written = None
         if not settings.no_reports:
             to_render = screened(report)  # redacted once for the files and the output below
             try:
-                write_reports(to_render, Path(settings.reports_dir), settings.report_formats)
+                files = write_reports(
+                    to_render, Path(settings.reports_dir), settings.report_formats
+                )
             except ReportWriteError as exc:
                 raise UsageError(str(exc)) from exc
-        emit(render_chunks(to_render, fmt), output)
+            written = written_json(files) if fmt == "json" else None  # the same text
+        emit(written if written is not None else render_chunks(to_render, fmt), output)
         _say_why_partial(report)
         if not quiet and (verbose or sys.stderr.isatty()):
             from rich.console import Console

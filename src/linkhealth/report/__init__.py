@@ -11,6 +11,8 @@ format lives in :mod:`linkhealth.textsafe`.
 from __future__ import annotations
 
 import importlib
+import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -33,6 +35,7 @@ __all__ = [
     "render",
     "render_chunks",
     "write_reports",
+    "written_json",
 ]
 
 # Format -> the module under linkhealth.report that renders it. A format's module is
@@ -159,6 +162,35 @@ def write_reports(
         except OSError as exc:
             raise ReportWriteError(_reason(Path(exc.filename or directory), exc)) from exc
     return [directory / name for name in contents]
+
+
+def written_json(paths: Iterable[Path]) -> Iterator[str] | None:
+    """The text of the ``results.json`` among ``paths`` (as :func:`write_reports` returns
+    them), a piece at a time: ``check --format json`` writes the same text as that file
+    (:func:`render_chunks` of the same report), read back instead of rendered again
+    (~27 us a result). ``None`` when none was written or it is no regular file (a device
+    or a pipe was written into): render it then."""
+    found = [path for path in paths if path.name == "results.json"]
+    if not found:
+        return None
+    try:  # a pipe opens at once (without a writer it would block), and is left
+        fd = os.open(found[0], os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return _pieces(fd)
+
+
+def _pieces(fd: int) -> Iterator[str]:
+    with os.fdopen(fd, encoding="utf-8", newline="") as handle:
+        while piece := handle.read(_PIECE):
+            yield piece
+
+
+#: Characters :func:`written_json` reads at a time.
+_PIECE = 1 << 16
 
 
 def _reason(path: Path, exc: BaseException) -> str:
