@@ -4,11 +4,14 @@ the cache between runs, revalidation, --fail-after, typos, outage, `report`."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from linkhealth.cli import cli
+from linkhealth.report import jsonfmt
 from support.servers import HostServer, Reply, Request, ServerPool, html_page, unused_port
 
 
@@ -97,6 +100,53 @@ def test_check_verdicts_json_exit_code_and_reports(pool: ServerPool, tmp_path: P
         json.loads((tmp_path / "reports" / "results.json").read_text())["summary"]["failing"] == 1
     )
     assert "Good page" in (tmp_path / "reports" / "enrichment.md").read_text()
+
+
+def test_json_output_is_results_json_rendered_once(
+    pool: ServerPool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host = pool.host("127.0.0.2")
+    # A non-ASCII title, a bidi control (escaped), credentials (redacted): the text
+    # written must be the one rendered for results.json, each of these included.
+    host.route("/ok", Reply(200, body=html_page("Caf\u00e9 \u202eevil \u2014 ok")))
+    host.route("/gone", Reply(404, body=html_page("Not Found")))
+    base = f"http://127.0.0.2:{host.port}"
+    lst = tmp_path / "list.md"
+    lst.write_text(
+        f"# Links\n\n- [ok]({base}/ok)\n- [gone]({base}/gone)\n"
+        f"- [secret](http://user:hunter2@127.0.0.2:{host.port}/ok)\n"
+        f"- [refused](http://127.0.0.1:{unused_port()}/x)\n- [mail](mailto:a@example.org)\n",
+        encoding="utf-8",
+    )
+    calls = []
+    real = jsonfmt.chunks
+
+    def counted(report: object) -> Iterator[str]:
+        calls.append(report)
+        return real(report)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jsonfmt, "chunks", counted)
+    result = run(tmp_path, str(lst), "--format", "json")
+    code, stdout = result.exit_code, result.stdout_bytes
+    written = (tmp_path / "reports" / "results.json").read_bytes()
+    assert code == 1
+    assert stdout == written
+    assert "Caf\u00e9".encode() in written and b"hunter2" not in written
+    assert len(calls) == 1  # results.json's rendering only
+
+    out = tmp_path / "out" / "results.json"
+    result = run(tmp_path, str(lst), "--format", "json", "--output", str(out))
+    code, stdout = result.exit_code, result.stdout_bytes
+    assert code == 1 and stdout == b""
+    assert out.read_bytes() == (tmp_path / "reports" / "results.json").read_bytes()
+    assert len(calls) == 2
+
+    # The output file may be the report file itself: it is read before it is replaced.
+    target = tmp_path / "reports" / "results.json"
+    code = run(tmp_path, str(lst), "--format", "json", "--output", str(target)).exit_code
+    data = json.loads(target.read_bytes())
+    assert code == 1 and data["run_id"] == 3 and len(data["results"]) == 5
+    assert len(calls) == 3
 
 
 def test_all_ok_exits_zero_and_text_output(pool: ServerPool, tmp_path: Path) -> None:
