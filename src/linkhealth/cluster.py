@@ -232,8 +232,10 @@ class ClusterFetcher:
         validators: Validators | None = None,
         on_throttle: Callable[[str, float], None] | None = None,
         full_body: Collection[str] | None = None,
+        hosts: Mapping[str, str] | None = None,
     ) -> list[FetchResult]:
-        """Fetch ``urls`` on the workers; ``on_throttle`` is ignored (workers cannot report it)."""
+        """Fetch ``urls`` on the workers; ``on_throttle`` is ignored (workers cannot report
+        it), and ``hosts`` (each worker's engine asks the URL policy itself)."""
         urls = list(urls)
         if not urls:
             return []

@@ -4,11 +4,15 @@ rate against a host-wide rate limit, never-requested links, and the outage short
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import threading
 import time
 
+import pytest
+
 from linkhealth.fetch import is_outage
+from linkhealth.fetch.hosts import HostState
 from linkhealth.models import ErrorKind, Verdict
 from support.fetchkit import fast, run
 from support.servers import Reply, Request, ServerPool, html_page, unused_port
@@ -361,3 +365,45 @@ def test_redirects_across_busy_hosts_never_wait_on_each_other(pool: ServerPool) 
     results = run(urls, fast(host_concurrency=1, max_concurrency=2))
     assert all(r.verdict is Verdict.REDIRECTED for r in results)
     assert a.max_in_flight == 1 and b.max_in_flight == 1
+
+
+def test_urls_the_callers_policy_passed_are_not_asked_again(
+    pool: ServerPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from linkhealth.fetch import engine
+
+    asked: list[str] = []
+    precheck = engine._precheck
+
+    def counted(url: str, policy: object) -> object:
+        asked.append(url)
+        return precheck(url, policy)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_precheck", counted)
+    a = pool.host("127.0.0.2").route("/p", Reply(200, body=PAGE))
+    passed, other = a.url("/p"), a.url("/p?again")
+    a.route("/p?again", Reply(200, body=PAGE))
+    results = run([passed, other], fast(), hosts={passed: "127.0.0.2"})
+    assert asked == [other]
+    assert [r.verdict for r in results] == [Verdict.OK, Verdict.OK]
+
+
+async def _woken_once(state: HostState[str]) -> list[str]:
+    woken: list[str] = []
+
+    async def waiter() -> None:
+        await state.changed(None)
+        woken.append("woken")
+
+    task = asyncio.create_task(waiter())
+    await asyncio.sleep(0)
+    state.push_new(["a", "b", "c"])
+    await task
+    return woken
+
+
+def test_new_urls_queued_at_once_wake_the_hosts_waiters_and_keep_their_order() -> None:
+    state: HostState[str] = HostState("h", concurrency=4, interval=0.0, jitter=0.0, backoff_cap=1)
+    assert asyncio.run(_woken_once(state)) == ["woken"]
+    now = time.monotonic()
+    assert [state.pop(now) for _ in range(3)] == ["a", "b", "c"]

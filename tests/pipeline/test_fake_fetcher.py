@@ -67,6 +67,7 @@ class FakeFetcher:
         self.batches: list[list[str]] = []
         self.validators: dict[str, tuple[str | None, str | None]] = {}
         self.full_body: list[Collection[str] | None] = []
+        self.hosts: list[dict[str, str]] = []
 
     async def __call__(
         self,
@@ -77,8 +78,10 @@ class FakeFetcher:
         validators: Mapping[str, tuple[str | None, str | None]] | None = None,
         on_throttle: OnThrottle | None = None,
         full_body: Collection[str] | None = None,
+        hosts: Mapping[str, str] | None = None,
     ) -> list[FetchResult]:
         self.batches.append(list(urls))
+        self.hosts.append(dict(hosts or {}))
         self.full_body.append(full_body)
         self.validators.update(validators or {})
         out = []
@@ -377,3 +380,22 @@ def test_fresh_results_are_reused_and_stale_ones_revalidated(tmp_path: Path) -> 
     assert revalidated.validators == {url: ('"v1"', None)}
     # A 304 has no body: the stored page's metadata is kept.
     assert by_url(outcome)[url].title == "The Rust Async Book"
+
+
+def test_the_fetcher_is_given_the_host_the_plan_passed_each_url_as_fetched(
+    tmp_path: Path,
+) -> None:
+    # The plan's URL policy saw the URL with its fragment: a pattern may read the
+    # fragment, so a URL linked only with one is asked again by the fetcher.
+    text = (
+        "- https://a.example/x\n"
+        "- https://b.example/page#one\n"
+        "- https://c.example/both#two\n"
+        "- https://c.example/both\n"
+    )
+    urls = ["https://a.example/x", "https://b.example/page", "https://c.example/both"]
+    fake = FakeFetcher({u: page(u, "T") for u in urls})
+    check(tmp_path, text, fake)
+    assert fake.hosts == [
+        {"https://a.example/x": "a.example", "https://c.example/both": "c.example"}
+    ]

@@ -76,3 +76,24 @@ def test_planning_and_the_fetcher_refuse_with_one_message(tmp_path: Path) -> Non
         kind = item.error_kind.value if item.error_kind else None
         assert planned[url] == (item.verdict.value, item.detail, kind), url
         assert item.attempts == 0
+
+
+def test_a_url_linked_only_with_a_fragment_is_asked_of_the_policy_as_fetched(
+    pool: ServerPool, tmp_path: Path
+) -> None:
+    # The plan passes the link (the include pattern reads its fragment); the URL fetched
+    # has none: the fetcher's own look at the policy excludes it, as before the plan gave
+    # the fetcher the hosts it passed.
+    site = pool.host("127.0.0.2")
+    site.route("/doc", Reply(200, body=html_page("Doc")))
+    lst = tmp_path / "list.md"
+    lst.write_text(f"- {site.url('/doc')}#keep\n- {site.url('/other')}\n", encoding="utf-8")
+    config = tmp_path / "linkhealth.toml"
+    config.write_text('include = ["#keep", "/other"]\n', encoding="utf-8")
+    data = check_json(tmp_path, lst, "--allow-private", "--config", str(config))
+    verdicts = {r["url"]: (r["verdict"], r["detail"]) for r in data["results"]}  # type: ignore[attr-defined]
+    assert verdicts[f"{site.url('/doc')}#keep"] == (
+        "excluded",
+        "not matched by any include pattern",
+    )
+    assert site.hits("/doc") == 0 and site.hits("/other") == 1

@@ -340,11 +340,15 @@ class _Run:
         job: _Job,
         outcome: Outcome,
         classified: tuple[Verdict, ErrorKind | None, str] | None = None,
+        *,
+        wake: bool = True,
     ) -> None:
+        """``job`` is final; ``wake=False``: the caller wakes its host's waiters itself."""
         self.emit(job.index, self._result(job, outcome, classified))
         state = job.plan.state
         state.pending -= 1
-        state.notify()
+        if wake:
+            state.notify()
         self.left -= 1
         if self.left == 0:
             self.stop_helpers()
@@ -568,12 +572,12 @@ class _Run:
         for task in list(self.in_flight):
             task.cancel()
         self.stop_helpers()
-        classified = classify_exception(NetworkDown(why))  # the same for every URL left
+        error = NetworkDown(why)  # never raised: one for every URL left
+        classified = classify_exception(error)
         for state in list(self.states.values()):
-            for job in state.jobs():
-                out = Outcome(url=job.url, error=NetworkDown(why))
-                self.finish(job, out, classified)
-            state.remove(lambda job: False)
+            for job in state.jobs():  # each queued in its own host's state
+                self.finish(job, Outcome(url=job.url, error=error), classified, wake=False)
+            state.remove(lambda job: False)  # wakes the host's waiters, once
 
     def stop_helpers(self) -> None:
         """The watchdog and the tuner: their work is done, the run need not wait for
@@ -625,6 +629,7 @@ async def fetch_all(
     validators: Mapping[str, Validators] | None = None,
     full_body: Container[str] | None = None,
     on_throttle: OnThrottle | None = None,
+    hosts: Mapping[str, str] | None = None,
 ) -> list[FetchResult]:
     """Check every URL once; results in input order.
 
@@ -636,6 +641,8 @@ async def fetch_all(
     ``None`` and ``settings.check_fragments`` is on, every page is read in full.
     ``on_throttle(host, seconds)`` is called when a host answers 429/503 and its
     later starts are pushed back (see :class:`~linkhealth.fetch.hosts.ThrottleBoard`).
+    ``hosts`` maps URLs that :meth:`~linkhealth.urlpolicy.UrlPolicy.check` with these
+    settings already passed (a run's plan) to the host key it returned: not asked again.
     Settings arrive parsed and checked (:func:`~linkhealth.config.load_settings`); an
     ``env:`` header unset on a cluster worker still raises
     :class:`~linkhealth.errors.ConfigError`.
@@ -645,8 +652,9 @@ async def fetch_all(
     policy = UrlPolicy(settings, guard=client.guard)
     by_host: dict[str, list[int]] = {}
     early: list[tuple[int, FetchResult]] = []
+    passed = hosts or {}
     for i, url in enumerate(urls):
-        pre = _precheck(url, policy)
+        pre = passed.get(url) or _precheck(url, policy)
         if isinstance(pre, FetchResult):
             early.append((i, pre))
         else:
@@ -667,8 +675,7 @@ async def fetch_all(
         accept = hs.accept or settings.accept
         plan = _HostPlan(run.state_of(host), settings.host_headers(host), accept)
         run.plans.append(plan)
-        for i in indexes:
-            plan.state.push(_Job(i, urls[i], plan))
+        plan.state.push_new([_Job(i, urls[i], plan) for i in indexes])
         plan.state.pending = len(indexes)
         run.left += len(indexes)
     for i, result in early:

@@ -45,7 +45,7 @@ import math
 import random
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager, suppress
 from typing import Generic, TypeVar
 
@@ -185,6 +185,11 @@ class HostState(Generic[Job]):
             self._fresh.append(job)
         else:
             heapq.heappush(self._later, (not_before, next(self._seq), job))
+        self.notify()
+
+    def push_new(self, jobs: Iterable[Job]) -> None:
+        """Queue new URLs, as :meth:`push` each with one wake-up for them all."""
+        self._fresh.extend(jobs)
         self.notify()
 
     def _ripen(self, now: float) -> None:

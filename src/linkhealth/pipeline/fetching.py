@@ -17,6 +17,8 @@ class Fetcher(Protocol):
 
     ``full_body`` names the URLs whose whole page is read (their anchors are checked);
     the others are read up to the end of their head. ``None``: the fetcher decides.
+    ``hosts``: the host key the plan's URL policy gave each URL (a fetcher need not ask
+    the policy again; it may ignore them).
     """
 
     def __call__(
@@ -28,6 +30,7 @@ class Fetcher(Protocol):
         validators: Mapping[str, tuple[str | None, str | None]] | None = None,
         on_throttle: OnThrottle | None = None,
         full_body: Collection[str] | None = None,
+        hosts: Mapping[str, str] | None = None,
     ) -> Awaitable[list[FetchResult]]: ...
 
 
@@ -53,6 +56,7 @@ async def fetch_until_stopped(
     fetcher: Fetcher = fetch_all,
     on_throttle: OnThrottle | None = None,
     full_body: Collection[str] | None = None,
+    hosts: Mapping[str, str] | None = None,
 ) -> bool:
     """Fetch ``urls``; returns False when ``stop`` interrupted the work."""
     if not urls:
@@ -65,6 +69,7 @@ async def fetch_until_stopped(
             validators=validators,
             on_throttle=on_throttle,
             full_body=full_body,
+            hosts=hosts,
         )
     )
     if stop is None:
@@ -90,6 +95,7 @@ async def fetch_followups(
     validators: Mapping[str, tuple[str | None, str | None]] | None = None,
     on_throttle: OnThrottle | None = None,
     full_body: Collection[str] | None = None,
+    hosts: Mapping[str, str] | None = None,
 ) -> list[FetchResult]:
     """Known-site follow-ups (arXiv abstract, oEmbed): few URLs, fetched here even on a
     cluster, their JSON bodies (oEmbed) always read in full (``full_body`` is ignored)."""
@@ -100,4 +106,5 @@ async def fetch_followups(
         validators=validators,
         on_throttle=on_throttle,
         full_body=set(urls),
+        hosts=hosts,
     )

@@ -61,6 +61,9 @@ class Target:
     results: list[CheckResult] = field(default_factory=list)
     fragments: dict[str, str | None] = field(default_factory=dict)  # result url -> fragment
     host: str | None = None  # fetch_url's host_key, when the policy read it already
+    # The URL policy passed fetch_url itself (a link to it without a fragment; patterns
+    # see the fragment): the fetcher need not ask again.
+    passed: bool = False
 
 
 @dataclass
@@ -79,14 +82,16 @@ class Plan:
         target.fragments[result.url] = None
 
     def add_target(self, result: CheckResult, key: str, host: str | None = None) -> None:
-        """``result`` (normalised URL ``key``, whose host is ``host`` when known) is judged
-        by fetching ``key`` minus its fragment."""
+        """``result`` (normalised URL ``key``, whose host is ``host`` when known: the URL
+        policy passed ``key``) is judged by fetching ``key`` minus its fragment."""
         base, fragment = split_fragment(key)
         target = self.targets.get(base)
         if target is None:
             target = self.targets[base] = Target(fetch_url=base, host=host)
         target.results.append(result)
         target.fragments[key] = fragment
+        if fragment is None and host is not None:
+            target.passed = True
 
 
 def plan_run(parsed: ParseResult, settings: Settings, ignore: UrlIgnore | None = None) -> Plan:

@@ -186,8 +186,20 @@ class _Run:
             self.fetcher,
             self.on_throttle,
             full_body=self._full_body(),
+            hosts=self._hosts(),
         )
         self.requests = sum(item.attempts for item in self.fetched.values())
+
+    def _hosts(self) -> dict[str, str]:
+        """The host key the plan's URL policy returned for each URL to fetch that it
+        passed as it is fetched (the fetcher does not ask the same policy again)."""
+        targets = self.plan.targets
+        hosts: dict[str, str] = {}
+        for url in self.pending:
+            target = targets[url]
+            if target.passed and target.host is not None:
+                hosts[url] = target.host
+        return hosts
 
     def _full_body(self) -> set[str] | None:
         """With ``--check-fragments``, the URLs linked with a fragment: only their pages are
