@@ -920,3 +920,59 @@ def test_the_search_cut_goes_to_the_rate_the_burst_reading_allows() -> None:
     assert state.try_take(probe)
     state.throttled(1.0, 0.5, probe, probe=True)  # refused too: the host's limit
     assert state.rate is not None and 9.0 <= state.rate <= 10.0  # not 0.9 x 12 = 10.8
+
+
+def test_an_attempts_deadline_cancels_only_its_own_task_and_tells_its_cancel_apart() -> None:
+    from linkhealth.fetch.engine import _Deadline
+
+    async def attempt(delay: float, made: list[_Deadline], seconds: float = 10) -> str:
+        # As the engine runs an attempt under its deadline.
+        task = asyncio.current_task()
+        assert task is not None
+        deadline = _Deadline(task, task.get_loop().time() + delay)
+        made.append(deadline)
+        try:
+            await asyncio.sleep(seconds)
+            return "answered"
+        except asyncio.CancelledError:
+            if deadline.end():
+                return "timed out"
+            raise
+        finally:
+            assert deadline.end() is deadline.end()  # asked again: the same answer
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        made: list[_Deadline] = []
+        # Fired: a timeout, its cancel taken back from the task's count.
+        task = asyncio.ensure_future(attempt(0.02, made))
+        assert await task == "timed out" and task.cancelling() == 0
+        # Answered first: the timer is gone, nothing fires later.
+        assert await attempt(0.05, made, seconds=0.01) == "answered"
+        await asyncio.sleep(0.08)
+        assert not made[-1].fired
+        # Cancelled by someone else before it fired: passed on, never a timeout.
+        task = asyncio.ensure_future(attempt(10, made))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        # Another cancel right after it fired, before the attempt woke: passed on.
+        task = asyncio.ensure_future(attempt(0.01, made))
+        await asyncio.sleep(0)
+        loop.call_at(made[-1].when() or 0.0, task.cancel)  # queued behind the deadline's
+        time.sleep(0.03)  # both are due on the loop's next turn
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert made[-1].fired and task.cancelling() == 1
+        # Stopped (a hop waiting for another host's slot), then moved on.
+        task = asyncio.ensure_future(attempt(0.02, made))
+        await asyncio.sleep(0)
+        made[-1].reschedule(None)
+        assert made[-1].when() is None
+        await asyncio.sleep(0.05)
+        assert not task.done() and not made[-1].fired
+        made[-1].reschedule(loop.time() + 0.02)
+        assert await task == "timed out"
+
+    asyncio.run(main())

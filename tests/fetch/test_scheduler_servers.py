@@ -407,3 +407,38 @@ def test_new_urls_queued_at_once_wake_the_hosts_waiters_and_keep_their_order() -
     assert asyncio.run(_woken_once(state)) == ["woken"]
     now = time.monotonic()
     assert [state.pop(now) for _ in range(3)] == ["a", "b", "c"]
+
+
+def test_a_hops_wait_for_another_hosts_slot_is_not_its_attempts_time(pool: ServerPool) -> None:
+    # a's URL redirects to b, whose one slot b's own slow URL holds for 2 s; the hop's
+    # answer takes 1.5 s more. The attempt lasts 3.5 s but only 1.5 s of it is its own:
+    # the 3 s attempt deadline stops while the hop waits for b's slot, and moves on after.
+    a = pool.host("127.0.0.2")
+    b = pool.host("127.0.0.3")
+    a.route("/r", Reply(302, headers={"Location": b.url("/t")}))
+    b.route("/slow", Reply(200, body=PAGE, delay=2.0))
+    b.route("/t", Reply(200, body=PAGE, delay=1.5))
+    settings = fast(host_concurrency=1, timeout=3.0, read_timeout=3.0, retries=0)
+    slow, hop = run([b.url("/slow"), a.url("/r")], settings)
+    assert slow.verdict is Verdict.OK, slow.detail
+    assert hop.verdict is Verdict.REDIRECTED, hop.detail
+    assert hop.elapsed_ms > 3000  # longer than the deadline in all: the wait did not count
+    assert b.max_in_flight == 1
+
+
+def test_an_attempt_past_its_deadline_after_a_hop_times_out(pool: ServerPool) -> None:
+    # The deadline stopped for the hop's wait runs again once it has the slot: a hop
+    # target that answers after the attempt's remaining time ends the URL as a timeout.
+    a = pool.host("127.0.0.2")
+    b = pool.host("127.0.0.3")
+    a.route("/r", Reply(302, headers={"Location": b.url("/t")}, delay=0.5))
+    b.route("/slow", Reply(200, body=PAGE, delay=1.0))
+    b.route("/t", Reply(200, body=PAGE, delay=5.0))
+    settings = fast(host_concurrency=1, timeout=1.5, read_timeout=5.0, retries=0)
+    started = time.monotonic()
+    slow, hop = run([b.url("/slow"), a.url("/r")], settings)
+    elapsed = time.monotonic() - started
+    assert slow.verdict is Verdict.OK, slow.detail
+    assert hop.verdict is Verdict.TIMEOUT and hop.error_kind is ErrorKind.TIMEOUT, hop.detail
+    # 0.5 s to a's answer, the wait for b's slot (not counted), then the 1 s left.
+    assert 1.9 < elapsed < 4.5

@@ -152,6 +152,51 @@ class _TryBudget:
         return job.deadline - (self.retries + 1 - job.spent) * self.per_try - self.timeout
 
 
+class _Deadline:
+    """An attempt's deadline: what ``asyncio.timeout`` does for an attempt, for less (one
+    TimerHandle; 3.11's Timeout costs twice a call_at and a cancel, with ``current_task``
+    and ``get_running_loop`` a ``getpid`` each). When it fires it cancels the attempt's
+    task; :meth:`end` tells a cancel of its own (the caller turns it into a
+    ``TimeoutError``, as ``asyncio.timeout`` does) from any other (passed on)."""
+
+    __slots__ = ("_cancelling", "_handle", "_own", "_task", "_when", "fired")
+
+    def __init__(self, task: asyncio.Task[None], when: float) -> None:
+        self._task = task
+        self._cancelling = task.cancelling()
+        self._when: float | None = None
+        self._handle: asyncio.TimerHandle | None = None
+        self._own: bool | None = None  # set by end()
+        self.fired = False
+        self.reschedule(when)
+
+    def when(self) -> float | None:
+        return self._when
+
+    def reschedule(self, when: float | None) -> None:
+        """Move the deadline (``None``: none, while a hop waits for another host's slot)."""
+        self._when = when
+        if self._handle is not None:
+            self._handle.cancel()
+        self._handle = None if when is None else self._task.get_loop().call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        self._handle = None
+        self.fired = True
+        self._task.cancel()
+
+    def end(self) -> bool:
+        """The attempt is over (called again: the same answer). Whether the deadline cut it
+        and nothing else cancelled it: its own cancel is taken back from the task's count
+        then, as ``asyncio.timeout``'s exit takes it back."""
+        if self._own is None:
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = None
+            self._own = self.fired and self._task.uncancel() <= self._cancelling
+        return self._own
+
+
 class _HopPaused(Exception):
     """A redirect leads to a host that is paused: try the URL again after the pause."""
 
@@ -179,7 +224,7 @@ class _Hold:
         self.priority = priority
         self.global_held = False
         self.first = True
-        self.timer: asyncio.Timeout | None = None
+        self.timer: _Deadline | None = None
 
     async def take_global(self) -> None:
         await self.run.limiter.acquire(self.priority)
@@ -433,7 +478,7 @@ class _Run:
                 self.watch.since = sent
             budget = min(s.timeout, job.deadline - sent)
             job.attempts += 1
-            outcome = await self._attempt_with_deadline(job, budget, hold)
+            outcome = await self._attempt_with_deadline(job, budget, hold, task)
         except asyncio.CancelledError:
             if self.watch.down is None or task is None:
                 raise
@@ -456,24 +501,31 @@ class _Run:
                 headers["If-Modified-Since"] = modified
         return headers
 
-    async def _attempt_with_deadline(self, job: _Job, budget: float, hold: _Hold) -> Outcome:
+    async def _attempt_with_deadline(
+        self, job: _Job, budget: float, hold: _Hold, task: asyncio.Task[None] | None
+    ) -> Outcome:
         url = job.url
         if budget <= 0:
             return Outcome(url=url, error=TimeoutError("URL deadline reached"))
         want_full = _wants_full_body(url, self.settings, self.full_body)
+        if task is None:  # pragma: no cover - attempts always run as tasks
+            raise RuntimeError("an attempt runs in a task")
+        deadline = hold.timer = _Deadline(task, task.get_loop().time() + budget)
         try:
-            async with asyncio.timeout(budget) as cm:
-                hold.timer = cm
-                return await self.client.attempt(
-                    url,
-                    headers=job.headers,
-                    want_full_body=want_full,
-                    before_request=hold.before_request,
-                )
-        except TimeoutError as exc:
-            if cm.expired():
-                return Outcome(url=url, error=exc)
-            raise
+            return await self.client.attempt(
+                url,
+                headers=job.headers,
+                want_full_body=want_full,
+                before_request=hold.before_request,
+            )
+        except asyncio.CancelledError as exc:
+            if not deadline.end():
+                raise
+            error = TimeoutError()  # chained as asyncio.timeout chains it
+            error.__cause__ = error.__context__ = exc
+            return Outcome(url=url, error=error)
+        finally:
+            deadline.end()
 
     def after(self, job: _Job, outcome: Outcome, began: float, sent: float) -> None:
         """Decide what the attempt's outcome means for the URL and its host (``began``:
