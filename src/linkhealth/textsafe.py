@@ -457,12 +457,10 @@ def html_text(text: str) -> str:
 # --- JSON ----------------------------------------------------------------------------
 
 _JSON_INVISIBLE = re.compile(f"[\x7f-\x9f\u2028\u2029{INVISIBLE}]")
-#: A superset of ``_JSON_INVISIBLE`` that a scan rules out 2-4 times faster: its
-#: characters below U+10000 (such a class is one table look-up a character; one with
-#: characters above is a list of ranges) or any character above U+FFFF.
-_JSON_MAYBE_INVISIBLE = re.compile(
-    f"[\x7f-\x9f\u2028\u2029{_INVISIBLE_BMP}]|[\U00010000-\U0010ffff]"
-)
+#: The ASCII characters ``_JSON_INVISIBLE`` never finds, as UTF-8 bytes: deleted from a
+#: text's UTF-8, what is left holds every character it may find, and the class scans a
+#: few characters instead of the whole text (~2 us a result's JSON instead of ~9).
+_JSON_ASCII_UNESCAPED = bytes(c for c in range(0x80) if _JSON_INVISIBLE.match(chr(c)) is None)
 
 
 def _clean_tree(value: Any) -> Any:
@@ -587,8 +585,9 @@ def _json_piece(text: str) -> str:
     text = text.replace(_LEGACY_COMMAND, "#\\u0023[")
     if text.isascii() and "\x7f" not in text:  # one C scan: nothing to escape
         return text
-    if _JSON_MAYBE_INVISIBLE.search(text) is None:  # non-ASCII text, nothing to escape
-        return text
+    rest = text.encode("utf-8", "surrogatepass").translate(None, _JSON_ASCII_UNESCAPED)
+    if _JSON_INVISIBLE.search(rest.decode("utf-8", "surrogatepass")) is None:
+        return text  # non-ASCII text, nothing to escape
     return _JSON_INVISIBLE.sub(lambda m: _json_escape(m.group()), text)
 
 

@@ -298,3 +298,27 @@ def test_md_url_fast_path_as_urlsplit(url: str) -> None:
     """A URL md_url takes for http(s) without asking urlsplit is one urlsplit reads so."""
     slow = _without_fast_path("_HTTP_START", lambda: escape.md_url(url))
     assert escape.md_url(url) == slow, repr(url)
+
+
+JSONISH = st.lists(
+    st.sampled_from(["a", " ", "\n", '"', "\\\\", "##[", "é", "—", "ж", "\x00", "\x08", "\x0e",
+                     "\x1b", "\x1f", "\x7f", "\x85", "\x9f", "\u00ad", "\u200b", "\u2028",
+                     "\u202e", "\ud800", "\udfff", "\ufeff", "\U0001f600", "\U000e0041",
+                     "\U000110bd", "\U0010ffff"]),
+    max_size=12,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(JSONISH | special_text)
+def test_json_escapes_screen_as_the_rule(text: str) -> None:
+    """Non-ASCII text (or ASCII with DEL) that _json_piece returns as it is (nothing the
+    class finds in its UTF-8 without the ASCII the class never finds) is what the escapes
+    make of it. (Printable ASCII is returned as it is before: an encoder's C0 escaped.)"""
+    replaced = text.replace("##[", "#\\u0023[")
+    every_rule = (
+        replaced
+        if replaced.isascii() and "\x7f" not in replaced
+        else escape._JSON_INVISIBLE.sub(lambda m: escape._json_escape(m.group()), replaced)
+    )
+    assert escape._json_piece(text) == every_rule, repr(text)

@@ -182,20 +182,24 @@ def test_clean_url_equals_its_full_rule(url: str, limit: int) -> None:
 
 
 def test_the_json_escapes_fast_screen_misses_no_character_they_escape() -> None:
-    """_json_piece returns non-ASCII text as it is when the faster superset class finds
-    nothing: every character the escapes rewrite is in it (and the set's two halves
-    are split where the fast one ends)."""
+    """_json_piece returns non-ASCII text as it is when the class finds nothing in what is
+    left of its UTF-8 without the ASCII characters the class never finds: every character
+    the escapes rewrite is left (ASCII controls and DEL too, a lone surrogate too), next
+    to another non-ASCII character and among ASCII (and the set's two halves are split where
+    the BMP ends)."""
     bmp = re.compile(f"[{textsafe._INVISIBLE_BMP}]")
     astral = re.compile(f"[{textsafe._INVISIBLE_ASTRAL}]")
-    escaped = maybe = 0
+    escaped = 0
     for code in range(0x110000):
         ch = chr(code)
         assert bmp.match(ch) is None or code < 0x10000, f"U+{code:04X}"
         assert astral.match(ch) is None or code > 0xFFFF, f"U+{code:04X}"
         if textsafe._JSON_INVISIBLE.match(ch):
             escaped += 1
-            assert textsafe._JSON_MAYBE_INVISIBLE.match(ch), f"U+{code:04X}"
             assert textsafe._json_piece(f"é{ch}") != f"é{ch}", f"U+{code:04X}"
-        maybe += textsafe._JSON_MAYBE_INVISIBLE.match(ch) is not None
-    assert escaped > 2000 and maybe > escaped
+            assert textsafe._json_piece(f"a{ch}bé") != f"a{ch}bé", f"U+{code:04X}"
+    assert escaped > 2000
+    kept = {chr(byte) for byte in range(0x80)} - set(textsafe._JSON_ASCII_UNESCAPED.decode())
+    assert kept == {chr(c) for c in range(0x80) if textsafe._JSON_INVISIBLE.match(chr(c))}
+    assert {"\x00", "\x08", "\x0e", "\x1b", "\x7f"} <= kept and "\n" not in kept
     assert textsafe._json_piece("é \U0001f389 \u200c") == "é \U0001f389 \u200c"
