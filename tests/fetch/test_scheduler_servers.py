@@ -5,14 +5,16 @@ rate against a host-wide rate limit, never-requested links, and the outage short
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import threading
 import time
 
 import pytest
 
-from linkhealth.fetch import is_outage
-from linkhealth.fetch.hosts import HostState
+from linkhealth.fetch import FetchResult, is_outage
+from linkhealth.fetch.classify import classify_exception
+from linkhealth.fetch.hosts import HostState, NetworkDown
 from linkhealth.models import ErrorKind, Verdict
 from support.fetchkit import fast, run
 from support.servers import Reply, Request, ServerPool, html_page, unused_port
@@ -442,3 +444,28 @@ def test_an_attempt_past_its_deadline_after_a_hop_times_out(pool: ServerPool) ->
     assert hop.verdict is Verdict.TIMEOUT and hop.error_kind is ErrorKind.TIMEOUT, hop.detail
     # 0.5 s to a's answer, the wait for b's slot (not counted), then the 1 s left.
     assert 1.9 < elapsed < 4.5
+
+
+def test_a_url_the_outage_left_unrequested_is_what_any_never_requested_result_is() -> None:
+    urls = [f"http://host{h}.invalid/page/{i}" for h in range(20) for i in range(10)]
+    results = run(urls, fast())
+    never = [r for r in results if r.attempts == 0]
+    assert never
+    verdict, kind, detail = classify_exception(NetworkDown(never[0].detail.split(": ", 1)[1]))
+    for r in never:
+        expected = FetchResult(r.url, verdict, detail=detail, error_kind=kind)
+        expected.checked_at = r.checked_at
+        assert r.checked_at is not None
+        assert r == expected
+    assert gc.isenabled()  # the burst's pause of the collector is over
+
+
+def test_the_outage_burst_leaves_a_disabled_collector_disabled() -> None:
+    urls = [f"http://host{h}.invalid/page/{i}" for h in range(20) for i in range(10)]
+    gc.disable()
+    try:
+        results = run(urls, fast())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert any(r.attempts == 0 for r in results)

@@ -399,3 +399,19 @@ def test_the_fetcher_is_given_the_host_the_plan_passed_each_url_as_fetched(
     assert fake.hosts == [
         {"https://a.example/x": "a.example", "https://c.example/both": "c.example"}
     ]
+
+
+def test_a_fetch_that_counted_no_attempt_but_read_a_page_is_judged_as_a_page(
+    tmp_path: Path,
+) -> None:
+    # Only a result with nothing read (no attempt, no page) skips the page's judging.
+    url = "https://a.example/x"
+    item = page(url, "Read anyway")
+    item.attempts = 0
+    outcome = check(tmp_path, f"- {url}\n", FakeFetcher({url: item}))
+    result = by_url(outcome)[url]
+    assert (result.verdict, result.title, result.content_type) == (
+        Verdict.OK,
+        "Read anyway",
+        "text/html",
+    )

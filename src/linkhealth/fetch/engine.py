@@ -28,9 +28,11 @@ and none answers, the rest are not requested (an outage verdict in seconds).
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import time
-from collections.abc import Callable, Container, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -114,6 +116,19 @@ def _precheck(url: str, policy: UrlPolicy) -> FetchResult | str:
         error_kind=checked.error_kind,
         checked_at=_now(),
     )
+
+
+@contextmanager
+def _uncollected() -> Iterator[None]:
+    """No cyclic collection while the block makes objects that are all kept (a job per
+    URL, a result per URL): each collection would walk them all again for nothing."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _wants_full_body(url: str, settings: Settings, full_body: Container[str] | None) -> bool:
@@ -388,8 +403,12 @@ class _Run:
         *,
         wake: bool = True,
     ) -> None:
-        """``job`` is final; ``wake=False``: the caller wakes its host's waiters itself."""
-        self.emit(job.index, self._result(job, outcome, classified))
+        """``job`` is final, as ``outcome`` says (``wake=False``: the caller wakes its
+        host's waiters itself)."""
+        self.close(job, self._result(job, outcome, classified), wake=wake)
+
+    def close(self, job: _Job, result: FetchResult, *, wake: bool = True) -> None:
+        self.emit(job.index, result)
         state = job.plan.state
         state.pending -= 1
         if wake:
@@ -625,11 +644,18 @@ class _Run:
             task.cancel()
         self.stop_helpers()
         error = NetworkDown(why)  # never raised: one for every URL left
-        classified = classify_exception(error)
-        for state in list(self.states.values()):
-            for job in state.jobs():  # each queued in its own host's state
-                self.finish(job, Outcome(url=job.url, error=error), classified, wake=False)
-            state.remove(lambda job: False)  # wakes the host's waiters, once
+        classified = verdict, kind, detail = classify_exception(error)
+        with _uncollected():  # the results are kept: 50,000 in an outage of that size
+            for state in list(self.states.values()):
+                for job in state.jobs():  # each queued in its own host's state
+                    if job.started:
+                        self.finish(job, Outcome(url=job.url, error=error), classified, wake=False)
+                    else:  # what _result makes of it, without the attempt's fields
+                        result = FetchResult(
+                            job.url, verdict, None, detail, kind, checked_at=_now()
+                        )
+                        self.close(job, result, wake=False)
+                state.remove(lambda job: False)  # wakes the host's waiters, once
 
     def stop_helpers(self) -> None:
         """The watchdog and the tuner: their work is done, the run need not wait for
@@ -671,6 +697,19 @@ class _Run:
             not_modified=outcome.status == 304,
             truncated=outcome.truncated,
         )
+
+
+def _queue(run: _Run, urls: Sequence[str], by_host: dict[str, list[int]]) -> None:
+    """Each host's URLs into its queue, the hosts with the most URLs first."""
+    settings = run.settings
+    for host, indexes in sorted(by_host.items(), key=lambda kv: -len(kv[1])):
+        hs = settings.host(host)
+        accept = hs.accept or settings.accept
+        plan = _HostPlan(run.state_of(host), settings.host_headers(host), accept)
+        run.plans.append(plan)
+        plan.state.push_new([_Job(i, urls[i], plan) for i in indexes])
+        plan.state.pending = len(indexes)
+        run.left += len(indexes)
 
 
 async def fetch_all(
@@ -722,14 +761,8 @@ async def fetch_all(
         on_throttle,
         len(by_host),
     )
-    for host, indexes in sorted(by_host.items(), key=lambda kv: -len(kv[1])):
-        hs = settings.host(host)
-        accept = hs.accept or settings.accept
-        plan = _HostPlan(run.state_of(host), settings.host_headers(host), accept)
-        run.plans.append(plan)
-        plan.state.push_new([_Job(i, urls[i], plan) for i in indexes])
-        plan.state.pending = len(indexes)
-        run.left += len(indexes)
+    with _uncollected():  # a job per URL, kept until the fetch ends
+        _queue(run, urls, by_host)
     for i, result in early:
         run.emit(i, result)
     if run.plans:

@@ -39,7 +39,7 @@ from linkhealth.pipeline.judge import (
     take_cached,
 )
 from linkhealth.pipeline.outcome import RunOutcome, build_report, utcnow
-from linkhealth.pipeline.plan import Plan, adopt_mapped, plan_run
+from linkhealth.pipeline.plan import Plan, Target, adopt_mapped, plan_run
 from linkhealth.pipeline.recorder import RunRecorder
 
 if TYPE_CHECKING:  # meta loads with the first page judged, archive with --archive
@@ -214,6 +214,15 @@ class _Run:
         if target is None:
             return
         self.fetched[item.url] = item
+        if not (item.attempts or item.content_type or item.body or item.not_modified):
+            # Not requested (the network went down, the host's pause outlasted the URL, or
+            # the fetcher's policy refused it): no page, nothing learnt.
+            apply_fetch(target, item, self.settings, None)
+        else:
+            self._on_answer(target, item)
+        self._tick(target.results[0] if target.results else None)
+
+    def _on_answer(self, target: Target, item: FetchResult) -> None:
         previous = self.recorder.previous_meta(target.fetch_url) if item.not_modified else None
         meta = page_meta(target, item, previous, self.fallbacks)
         apply_fetch(target, item, self.settings, meta)
@@ -224,14 +233,12 @@ class _Run:
             self.followups[extra] = item.url
         elif item.attempts:
             self.recorder.add(target.results)
-        # Not requested (the network went down, the host's pause outlasted the URL, or
-        # the fetcher's policy refused it): nothing was learnt, the run's judging (outage
-        # or not) may still change it, and an interrupted run redoes it without a request:
-        # stored once, with the rest, when the run is settled.
+        # Not requested: nothing was learnt, the run's judging (outage or not) may still
+        # change it, and an interrupted run redoes it without a request: stored once, with
+        # the rest, when the run is settled.
         # Read above; the item is kept until the run ends (outage, suggestions, interruption
         # read its verdict only): its body was most of the RSS, its headers ~0.4 KB a page.
         item.body, item.headers = b"", {}
-        self._tick(target.results[0] if target.results else None)
 
     def _tick(self, result: CheckResult | None) -> None:
         self.done += 1
