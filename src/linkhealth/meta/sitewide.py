@@ -22,9 +22,8 @@ from urllib.parse import urlsplit
 
 from linkhealth.meta import selectors as sel
 from linkhealth.meta.fields import Fallbacks, clean_descriptions, fallback_key, trim_site_name
-from linkhealth.meta.urls import host_of
+from linkhealth.meta.urls import _plain_origin, host_of
 from linkhealth.models import CheckResult
-from linkhealth.weburl import plain_url  # its host is urlsplit's hostname
 
 # Pages of one host that share a value before it is the site's. A description on a
 # second page is already boilerplate; two pages may share a title (two links into one
@@ -36,12 +35,13 @@ def page_identity(result: CheckResult) -> str:
     """Host without ``www.`` and path without trailing slash, of the canonical URL (else
     the final URL): how two results are told to be the same page."""
     url = result.canonical_url or result.final_url or result.url
-    plain = plain_url(url)
-    if plain is None:
+    origin = _plain_origin(url)  # kept per origin: a host's pages share it
+    if origin is None:
         return url_identity(url)
-    # A plain URL's host is urlsplit's hostname, and its path runs to the first ? or #.
-    path = (plain.group("rest") or "").partition("?")[0].partition("#")[0]
-    return f"{plain.group('host').removeprefix('www.')}{path.rstrip('/')}"
+    # A plain URL is its origin, then its rest (path, query, fragment) as written; its host
+    # is urlsplit's hostname, and its path runs to the first ? or #.
+    path = url[len(origin[0]) :].partition("?")[0].partition("#")[0]
+    return f"{origin[1].removeprefix('www.')}{path.rstrip('/')}"
 
 
 def url_identity(url: str) -> str:
@@ -75,14 +75,11 @@ def sitewide_choices(
         descriptions = _fall_through(group, pages, "description", fallbacks)
         titles = _trim_common_affix(pages, titles)
         for result in group:
-            change = {
-                name: value
-                for name, value in (
-                    ("title", titles[result.url]),
-                    ("description", descriptions[result.url]),
-                )
-                if value != getattr(result, name)
-            }
+            change: dict[str, str | None] = {}
+            if (title := titles[result.url]) != result.title:
+                change["title"] = title
+            if (description := descriptions[result.url]) != result.description:
+                change["description"] = description
             if change:
                 changes[result.url] = change
     return changes
@@ -151,9 +148,10 @@ def reject_sitewide(
     changes = sitewide_choices(results, fallbacks)
     changed = []
     for result in results:
-        for name, value in changes.get(result.url, {}).items():
-            setattr(result, name, value)
-        if result.url in changes:
+        change = changes.get(result.url)
+        if change:  # never empty
+            for name, value in change.items():
+                setattr(result, name, value)
             changed.append(result)
     return changed
 
