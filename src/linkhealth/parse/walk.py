@@ -92,6 +92,21 @@ _LABEL_RE = re.compile(
 )
 
 
+# Lines whose tree is known (:meth:`Walk._plain_chunk`): at column 0, an ATX heading of
+# plain text (group 1), a list item "- [label](destination)" of a link written plainly
+# (group 2; its label verbatim, see markdown.plain_link) followed by text with no
+# bracket, backslash, backtick or "<" (no other link, code, autolink or HTML in it), or
+# nothing; no control character, no whitespace but " " (no tab, no other line end).
+_NOT_PLAIN = r"\[\]\\`<>\x00-\x1f\x7f-\x9f\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_PLAIN_LINE_RE = re.compile(
+    rf"(#{{1,6}}(?: [^{_NOT_PLAIN}*_~&#]*)?"
+    rf"|[-*+] (\[[^{_NOT_PLAIN}*_~&]*\]\({PLAIN_DESTINATION}\))[^{_NOT_PLAIN}]*|)(?:\n|\Z)"
+)
+#: chunks of plain lines walked without their tree (False: every chunk parsed)
+_PLAIN_CHUNKS = True
+_PLAIN_NODE = Node("link")  # a plain link's node: never read (its label is verbatim)
+
+
 class RustParserUnsafe(Exception):
     """The region has what markdown-it-pyrs panics on: parse it with the fallback."""
 
@@ -221,6 +236,8 @@ class Walk:
     def walk_chunk(self, a: int, b: int, used: set[str]) -> None:
         """The chunk at ``a:b`` (region offsets) that may use the labels ``used``."""
         labels = self._labels_for(used)
+        if not labels and _PLAIN_CHUNKS and self._plain_chunk(a, b):
+            return
         root = self._tree(a, b, labels)
         # the appended definitions are no part of the chunk
         top = root.children
@@ -234,6 +251,41 @@ class Walk:
         top = top[:k] if k < len(top) else top
         self._definitions(top, self.refdefs)
         self.blocks(top, 0, min((root.srcmap or (0, 0))[1], self.limit), 0)
+
+    def _plain_chunk(self, a: int, b: int) -> bool:
+        """Walk the chunk at ``a:b`` without its tree if every line of it is plain
+        (:data:`_PLAIN_LINE_RE`), as :meth:`blocks` walks the tree (which is known for
+        such lines: top-level ATX headings of plain text, list items of one plain link
+        followed by text that holds no other link, empty lines); else walk nothing and
+        say ``False``."""
+        text = self.text
+        base = self.base + a
+        src = text[base : self.base + b]
+        found: list[tuple[int, int, int, PlainLink | None]] = []
+        pos, n = 0, len(src)
+        match = _PLAIN_LINE_RE.match
+        while pos < n:
+            m = match(src, pos)
+            if m is None:
+                return False
+            if m.start(2) >= 0:  # a list item: the link's start, end, the line's end
+                s, e = base + m.start(2), base + m.end(2)
+                plain = plain_link(text, s, e)
+                if plain is None or plain[1] is None or not plain[3]:
+                    return False  # (never, as the pattern is written: to be sure)
+                found.append((s, e, base + m.end(1), plain))
+            elif m.end(1) > pos:  # a heading
+                found.append((base + pos, 0, base + m.end(1), None))
+            pos = m.end()
+        self.neutralised = parser_input(src)[1] or self.neutralised
+        for s, e, end, plain in found:
+            if plain is None:
+                self.heading((), "heading", s, end, 0, 0)
+            else:  # as items() reads a tight item (or paragraph() a loose one's text)
+                end = _strip(text, s, end)[1]
+                self.last_pos = s
+                self.inline((), s, end, 0, found=[("link", _PLAIN_NODE, s, e, plain)])
+        return True
 
     def unused(self) -> list[tuple[str, RefDef, str | None]]:
         """(key, definition, section) of each definition no link walked so far used."""
@@ -340,7 +392,7 @@ class Walk:
         if name == "paragraph":
             self.paragraph(node.children, a, b, depth, after, quotes)
         elif name in ("heading", "lheading"):
-            self.heading(node, name, a, b, depth, quotes)
+            self.heading(node.children, name, a, b, depth, quotes)
         elif name == "html_block":
             self.last_pos = a
             first, last = self.line(a), self.line(max(b - 1, a))
@@ -416,7 +468,11 @@ class Walk:
             self._title(depth, self.tree_text(_plain_title(children, self.text[a:b])) or "")
         self.inline(children, a, b, quotes, names)
 
-    def heading(self, node: Node, name: str, a: int, b: int, depth: int, quotes: int) -> None:
+    def heading(
+        self, children: Sequence[Node], name: str, a: int, b: int, depth: int, quotes: int
+    ) -> None:
+        """The heading at ``a:b`` (``name``: ATX or setext) whose inline nodes are
+        ``children`` (none: its text is plain, and the title is its text as written)."""
         self.last_pos = a
         text = self.text
         if name == "heading":  # ATX: after the opening #s, before a closing sequence
@@ -437,7 +493,6 @@ class Walk:
             while end > a and text[end - 1] == "\n":
                 end -= 1
             a, b = _strip(text, a, max(text.rfind("\n", a, end), a))
-        children = list(node.children)
         self._title(depth, self.tree_text(_plain_title(children, text[a:b])) or "")
         self.inline(children, a, b, quotes)
 
@@ -473,9 +528,15 @@ class Walk:
         b: int,
         quotes: int,
         names: list[str] | None = None,
+        found: list[Item] | None = None,
     ) -> None:
+        """The inline content at ``a:b`` (``children``: its nodes; or ``found``: what
+        :meth:`collect` would find in them, known already)."""
         items: list[Item] = []
-        self.collect(children, items, names)
+        if found is None:
+            self.collect(children, items, names)
+        else:
+            items = found
         stack = self.stack
         section = stack[-1][1] if stack else None  # (self.current())
         fp = self.fp
