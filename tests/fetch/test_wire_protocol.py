@@ -486,3 +486,61 @@ def test_a_header_over_the_limits_is_a_protocol_error(
     fine, bad = run([f"{base}/fine", f"{base}/bad"], fast(retries=0))
     assert fine.verdict is Verdict.OK, fine.detail
     assert bad.error_kind is ErrorKind.PROTOCOL and detail in bad.detail.lower(), bad.detail
+
+
+def test_the_connect_timeout_bounds_a_tls_handshake_that_never_ends() -> None:
+    # A listening socket nobody accepts from: the kernel completes the TCP handshake, the
+    # TLS one never gets an answer. The connect timeout (0.5 s) ends it, not the attempt's.
+    listener = socket.create_server(("127.0.0.2", 0))
+    try:
+        url = f"https://127.0.0.2:{listener.getsockname()[1]}/"
+        settings = fast(timeout=6.0, read_timeout=6.0, connect_timeout=0.5, retries=0)
+        started = time.monotonic()
+        (r,) = run([url], settings)
+        elapsed = time.monotonic() - started
+    finally:
+        listener.close()
+    assert r.verdict is Verdict.TIMEOUT and r.error_kind is ErrorKind.TIMEOUT, r.detail
+    assert 0.4 < elapsed < 4.0  # the 6 s attempt deadline did not end it
+
+
+def test_the_connect_timeout_starts_after_the_look_up(script_server: Start) -> None:
+    # A look-up slower than the connect timeout: the pool timeout bounds it, the connect
+    # timeout only what follows its answer (as aiohttp's connector counted them).
+    base, script = script_server(lambda head, i: Served(_answer(b"fine")))
+    port = int(base.rsplit(":", 1)[1])
+
+    class SlowResolver:
+        async def resolve(self, host: str, port: int, family: int) -> list[dict[str, object]]:
+            await asyncio.sleep(0.6)
+            return [{"host": "127.0.0.2", "port": port, "family": socket.AF_INET, "proto": 0}]
+
+        async def close(self) -> None:
+            return None
+
+    async def fetch(timeouts: dict[str, float]) -> int | str:
+        wire = Wire(
+            resolver=SlowResolver(),  # type: ignore[arg-type]
+            socket_factory=lambda info: socket.socket(info[0], info[1], info[2]),
+            ssl_context=lambda: None,  # type: ignore[arg-type,return-value]
+            limit_per_host=4,
+        )
+        request = httpx.Request("GET", f"http://slow.test:{port}/", extensions={})
+        request.extensions["timeout"] = timeouts
+        try:
+            response = await wire.handle_async_request(request)
+            await response.aclose()
+            return response.status_code
+        except TimeoutError:
+            return "timeout"
+        finally:
+            await wire.aclose()
+
+    ok = asyncio.run(fetch({"pool": 3.0, "connect": 0.3, "read": 3.0}))
+    late = asyncio.run(fetch({"pool": 0.3, "connect": 3.0, "read": 3.0}))
+    assert (ok, late) == (200, "timeout")
+    assert script.connections == 1  # the second never got past its look-up
+
+
+def _answer(body: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)

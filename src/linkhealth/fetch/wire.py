@@ -472,19 +472,22 @@ class Wire(httpx.AsyncBaseTransport):
         slot, all within the ``pool`` timeout. On any failure (the timeout, a cancel) a
         connection already made is closed: its close gives its slot back."""
         made: list[Connection] = []
-        pool_timeout = timeout.get("pool")
         try:
-            if pool_timeout is None:
-                return await self._new_connection(key, timeout.get("connect"), made)
-            async with asyncio.timeout(pool_timeout):
-                return await self._new_connection(key, timeout.get("connect"), made)
+            # One timer for both phases: the pool's deadline, moved earlier to the connect
+            # timeout's when the connect starts (two nested timeouts cost twice as much).
+            async with asyncio.timeout(timeout.get("pool")) as deadline:
+                return await self._new_connection(key, timeout.get("connect"), made, deadline)
         except BaseException:
             for conn in made:
                 conn.close()
             raise
 
     async def _new_connection(
-        self, key: _PoolKey, connect_timeout: float | None, made: list[Connection]
+        self,
+        key: _PoolKey,
+        connect_timeout: float | None,
+        made: list[Connection],
+        deadline: asyncio.Timeout,
     ) -> Connection:
         while self._open.get(key, 0) >= self._limit:
             idle = self._reused(key)
@@ -495,7 +498,7 @@ class Wire(httpx.AsyncBaseTransport):
         # The slot is taken now; once the socket is made, its close gives it back.
         self._open[key] = self._open.get(key, 0) + 1
         try:
-            conn = await self._connect(key, connect_timeout, made)
+            conn = await self._connect(key, made, deadline, connect_timeout)
         except BaseException:
             self._count_down(key)  # sockets made on the way are closed, holding no slot
             raise
@@ -518,34 +521,59 @@ class Wire(httpx.AsyncBaseTransport):
             raise
 
     async def _connect(
-        self, key: _PoolKey, connect_timeout: float | None, made: list[Connection]
+        self,
+        key: _PoolKey,
+        made: list[Connection],
+        deadline: asyncio.Timeout,
+        connect_timeout: float | None,
     ) -> Connection:
         """A new connection, as aiohttp's connector makes one: the addresses raced with
         happy eyeballs (``aiohappyeyeballs``, 0.25 s apart), each socket made by the
-        guard's factory, then TLS; all within the ``connect`` timeout."""
+        guard's factory, then TLS; from the look-up's answer on within ``connect_timeout``
+        (``deadline``, the pool's, is moved earlier for it when it is later)."""
         scheme, host, port, sni = key
         infos = await self._addresses(host, port)
+        if connect_timeout is not None:
+            connect_by = self.loop.time() + connect_timeout
+            pool_by = deadline.when()
+            if pool_by is None or connect_by < pool_by:
+                deadline.reschedule(connect_by)
         tls = self._ssl() if scheme == "https" else None
         server_hostname = (sni or host.rstrip(".")) if tls is not None else None
-        async with asyncio.timeout(connect_timeout):
+        if len(infos) == 1:
+            sock = await self._connect_one(infos[0])
+        else:
             sock = await aiohappyeyeballs.start_connection(
                 infos,
                 happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,
                 loop=self.loop,
                 socket_factory=self._socket_factory,
             )
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                _, conn = await self.loop.create_connection(
-                    lambda: _made(made, Connection(self, key)),
-                    sock=sock,
-                    ssl=tls,
-                    server_hostname=server_hostname,
-                )
-            except BaseException:
-                sock.close()
-                raise
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            _, conn = await self.loop.create_connection(
+                lambda: _made(made, Connection(self, key)),
+                sock=sock,
+                ssl=tls,
+                server_hostname=server_hostname,
+            )
+        except BaseException:
+            sock.close()
+            raise
         return conn
+
+    async def _connect_one(self, info: _AddrInfo) -> socket.socket:
+        """One address: what ``aiohappyeyeballs.start_connection`` does for a single
+        address (the guard's socket factory, a non-blocking connect; the socket closed on
+        any failure, the failure raised as it is), without its race machinery."""
+        sock = self._socket_factory(info)
+        try:
+            sock.setblocking(False)
+            await self.loop.sock_connect(sock, info[4])
+        except BaseException:
+            sock.close()
+            raise
+        return sock
 
     async def _addresses(self, host: str, port: int) -> list[_AddrInfo]:
         """The addresses to connect to, as ``getaddrinfo`` tuples: an IP literal as it is,
