@@ -354,6 +354,64 @@ def test_bounded_decoder_streams_and_rejects_unknown() -> None:
         BoundedDecoder("zstd-unknown")
 
 
+def _loop_late_host(concurrency: int = 4) -> tuple[HostState[int], float]:
+    """A host paced at 0.1 s with new URLs queued, its first start made."""
+    state: HostState[int] = HostState(
+        "a", concurrency=concurrency, interval=0.1, jitter=0.0, backoff_cap=10.0
+    )
+    state.push_new(range(10))
+    now = time.monotonic()
+    assert state.try_take(now)
+    return state, now
+
+
+def test_a_start_the_event_loop_made_late_keeps_the_hosts_schedule() -> None:
+    # Due at +0.1, started at +0.35 (a slot free, URLs queued: the loop was busy, e.g. the
+    # first pages' lazy imports): the starts after it catch up, each half a gap after the
+    # one before, until the schedule (+0.2, +0.3, ...) is kept again.
+    state, now = _loop_late_host()
+    assert state.try_take(now + 0.35)
+    assert not state.try_take(now + 0.39)  # never within half a gap
+    assert state.try_take(now + 0.401)  # a new schedule would wait until +0.45
+    state.release(now)
+    state.release(now + 0.35)
+    for at in (0.452, 0.503, 0.554, 0.605):  # each half a gap on: +0.6 is due
+        assert not state.try_take(now + at - 0.01)
+        assert state.try_take(now + at)
+        state.release(now + at)
+    assert not state.try_take(now + 0.69)  # on schedule again: +0.7 is due
+    assert state.try_take(now + 0.701)
+
+
+def test_a_start_late_for_want_of_a_slot_or_of_a_url_starts_a_new_schedule() -> None:
+    # All slots taken when the start was due: the host was not held back by the loop.
+    state, now = _loop_late_host(concurrency=1)
+    time.sleep(0.15)
+    state.release(now)  # the slot came free after the next start was due (+0.1)
+    assert state.try_take(now + 0.35)
+    state.release(now + 0.35)
+    assert not state.try_take(now + 0.40)
+    # No new URL queued (only a retry, due later): the same.
+    state, now = _loop_late_host()
+    state.remove(lambda job: False)
+    assert state.try_take(now + 0.35)
+    assert not state.try_take(now + 0.40)
+    # Later than CATCH_UP (0.5 s): a new schedule too.
+    state, now = _loop_late_host()
+    assert state.try_take(now + 0.7)
+    assert not state.try_take(now + 0.75)
+    # Paused after the start was due (a 429): the pause held it back.
+    state, now = _loop_late_host()
+    state.paused_until = now + 0.3
+    assert state.try_take(now + 0.35)
+    assert not state.try_take(now + 0.40)
+    # A host paced by a limit's rate is never caught up with (the limit would refuse).
+    state, now = _loop_late_host()
+    state.rate = 10.0
+    assert state.try_take(now + 0.35)
+    assert not state.try_take(now + 0.40)
+
+
 def test_host_state_spaces_starts_and_pauses_when_throttled() -> None:
     state: HostState[int] = HostState(
         "a", concurrency=2, interval=1.0, jitter=0.0, backoff_cap=10.0

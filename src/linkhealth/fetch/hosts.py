@@ -7,7 +7,8 @@ request may start (the configured interval plus jitter, or the adaptive rate), a
 whether it is paused as a whole (429, or 503 with ``Retry-After``, or several URLs
 failing with 503 back to back). The configured interval is the mean gap between
 request starts (``jitter`` spreads each gap by up to ± half that fraction); a start made
-late by a busy event loop does not delay the ones after it.
+late by a busy event loop does not delay the ones after it (they catch up, never two
+within half a gap).
 
 A lone 429 may be one URL's own trouble ("this page, not now"): the host pauses, but one
 request (a probe) may go at once. If the probe is answered normally the pause ends (a 503
@@ -94,6 +95,11 @@ HOST_503_RUN = 3
 # STALL_MIN seconds) is taken to hang: it holds its slot until the timeout.
 STALL_FACTOR = 8.0
 STALL_MIN = 0.5
+# A start the event loop made late (a slot was free and a new URL queued when it was due)
+# keeps the host's schedule for up to this many seconds of lateness: the starts after it
+# catch up, each at least half a gap after the one before (a stall of a few hundred ms,
+# such as the first pages' lazy imports, would otherwise cost the busiest host its pace).
+CATCH_UP = 0.5
 
 
 class HostThrottled(Exception):
@@ -127,6 +133,9 @@ class HostState(Generic[Job]):
         self.backoff_cap = backoff_cap
         self.in_flight = 0
         self.next_start = 0.0
+        self._due_at = 0.0  # when the next start is due on the host's schedule
+        self._free_since = 0.0  # a slot has been free since then (inf: all taken)
+        self._fresh_since = 0.0  # new URLs have been queued since then
         self.paused_until = 0.0
         self.rate: float | None = None  # adaptive requests per second, once limited
         self.ceiling: float | None = None  # the paced rate the host last refused
@@ -182,6 +191,7 @@ class HostState(Generic[Job]):
     def push(self, job: Job, not_before: float = 0.0) -> None:
         """Queue a URL: a new one (``not_before`` 0) or one waiting for its retry."""
         if not_before <= 0.0:
+            self._queued_new()
             self._fresh.append(job)
         else:
             heapq.heappush(self._later, (not_before, next(self._seq), job))
@@ -189,8 +199,13 @@ class HostState(Generic[Job]):
 
     def push_new(self, jobs: Iterable[Job]) -> None:
         """Queue new URLs, as :meth:`push` each with one wake-up for them all."""
+        self._queued_new()
         self._fresh.extend(jobs)
         self.notify()
+
+    def _queued_new(self) -> None:
+        if not self._fresh:
+            self._fresh_since = time.monotonic()  # new URLs queued since (see _kept)
 
     def _ripen(self, now: float) -> None:
         """Move the retries whose time has come to the ready queues."""
@@ -358,10 +373,33 @@ class HostState(Generic[Job]):
             gap = max(gap, 1.0 / self.rate)
         # Starts keep to their schedule: a start a little late (the event loop was busy)
         # does not push every later one back, so the host gets its rate; one later than
-        # half a gap (slots were full, nothing was queued) starts a new schedule.
-        late = now - self.next_start
-        self.next_start = (self.next_start if 0.0 <= late < gap / 2 else now) + gap
+        # half a gap starts a new schedule, unless the loop made it late (:meth:`_kept`).
+        # Never two starts within half a gap.
+        due = self._due_at
+        self._due_at = (due if self._kept(now, due, gap) else now) + gap
+        self.next_start = max(self._due_at, now + gap / 2)
+        if self.in_flight >= self.concurrency:
+            self._free_since = math.inf
         return True
+
+    def _kept(self, now: float, due: float, gap: float) -> bool:
+        """Whether a start at ``now`` keeps the schedule that had it due at ``due``: late
+        by less than half a gap; or, on a host paced by its interval alone (a limit's rate
+        is not caught up with), late by up to ``CATCH_UP`` seconds while a slot was free,
+        a new URL queued and no pause on since it was due: then nothing but the event loop
+        held it back. Slots taken, nothing to send or a pause start a new schedule."""
+        late = now - due
+        if late < 0.0:
+            return False  # a probe before its time
+        if late < gap / 2:
+            return True
+        return (
+            late <= CATCH_UP
+            and self.rate is None
+            and bool(self._fresh)
+            and max(self._free_since, self._fresh_since) <= due
+            and self.paused_until <= due
+        )
 
     async def acquire(self, by: float = math.inf) -> float:
         """Wait for a request slot (redirect hops arriving from other hosts' URLs); returns
@@ -393,6 +431,8 @@ class HostState(Generic[Job]):
     def release(self, taken: float) -> None:
         """Give back the slot taken at ``taken`` (the ``now`` it was claimed with)."""
         self.in_flight -= 1
+        if self._free_since == math.inf:
+            self._free_since = time.monotonic()
         flying = self._flying
         for i, (at, _) in enumerate(flying):
             if at == taken:
