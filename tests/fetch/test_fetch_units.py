@@ -1034,3 +1034,15 @@ def test_an_attempts_deadline_cancels_only_its_own_task_and_tells_its_cancel_apa
         assert await task == "timed out"
 
     asyncio.run(main())
+
+
+def test_the_net_watch_looks_again_when_the_grace_since_the_first_request_ends() -> None:
+    from linkhealth.fetch.engine import OUTAGE_GRACE, _NetWatch
+
+    watch = _NetWatch(10, 0.9)
+    tick = OUTAGE_GRACE / 8
+    assert watch.next_look(5.0) == tick  # nothing requested yet
+    watch.since = 100.0
+    assert watch.next_look(100.2) == tick
+    assert watch.next_look(100.0 + OUTAGE_GRACE - 0.03) == pytest.approx(0.03)
+    assert watch.next_look(100.0 + OUTAGE_GRACE + 0.5) == tick  # over: the next tick

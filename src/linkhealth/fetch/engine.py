@@ -302,6 +302,16 @@ class _NetWatch:
         self.failed.add(host)
         return self.check()
 
+    def next_look(self, now: float) -> float:
+        """Seconds until the watchdog looks again: a tick, or the end of the grace since
+        the first request when that comes sooner (a tick just before it would leave the
+        verdict to the next one, 1/8 s later)."""
+        tick = OUTAGE_GRACE / 8
+        if self.since is None:
+            return tick
+        left = self.since + OUTAGE_GRACE - now
+        return left if 0.0 < left < tick else tick
+
     def check(self) -> bool:
         """Whether the evidence so far says "no network" (then :attr:`down` is set)."""
         if self.reached or self.down is not None:
@@ -353,7 +363,7 @@ class _Run:
         while not self.watch.reached and self.watch.down is None:
             if self.left == 0:
                 return
-            await asyncio.sleep(OUTAGE_GRACE / 8)
+            await asyncio.sleep(self.watch.next_look(time.monotonic()))
             if self.watch.check():
                 self.network_down()
 
