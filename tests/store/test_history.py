@@ -9,10 +9,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from linkhealth.models import CheckResult, Judging, Verdict, fails_run
-from linkhealth.store import Store
-from linkhealth.store.history import PastResult, is_flaky, prior_streak, streak
+from linkhealth.store import Store, core
+from linkhealth.store.history import (
+    FLAKY_WINDOW,
+    HISTORY_WINDOW,
+    PastResult,
+    decided_by,
+    is_flaky,
+    prior_streak,
+    streak,
+)
 
 T0 = datetime(2026, 1, 10, 3, 0, tzinfo=UTC)
 MakeResult = Callable[..., CheckResult]
@@ -266,3 +276,80 @@ def test_history_pass_rewrites_the_rows_whose_result_changed_since_recorded(
     assert report.results == results
     assert report.results[1].detail == "interrupted: not checked again"
     assert report.results[2].suggestion_ok is True and report.results[2].failing_runs == 1
+
+
+VERDICTS = st.sampled_from(list(Verdict))
+# Histories biased to flips and to long failing streaks (the case that reads on), cut
+# most often about FLAKY_WINDOW (what is_flaky reads).
+HISTORIES = st.lists(
+    st.one_of(VERDICTS, st.sampled_from([Verdict.OK, Verdict.BROKEN, Verdict.SKIPPED])),
+    max_size=HISTORY_WINDOW,
+)
+CUTS = st.one_of(st.integers(0, HISTORY_WINDOW), st.integers(FLAKY_WINDOW - 2, FLAKY_WINDOW + 1))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(HISTORIES, CUTS, st.one_of(st.none(), VERDICTS), st.booleans())
+# An outage run's is_flaky reads FLAKY_WINDOW past results, another run's one fewer.
+@example([Verdict.OK] * 8 + [Verdict.BROKEN, Verdict.OK], 9, None, True)
+@example([Verdict.OK] * 7 + [Verdict.BROKEN, Verdict.OK], 8, Verdict.OK, False)
+def test_a_history_that_decides_says_what_any_longer_one_does(
+    verdicts: list[Verdict], cut: int, current: Verdict | None, outage: bool
+) -> None:
+    """decided_by(past) -> streak and flakiness are those of every history starting with
+    past (a history pass then reads no further)."""
+    whole = [
+        PastResult(v, T0 - timedelta(days=n), failing_runs=n % 4, failing_since=None)
+        for n, v in enumerate(verdicts)
+    ]
+    start = whole[:cut]
+    if decided_by(start):
+        verdict = current or Verdict.OK
+        assert streak(verdict, T0, start, outage=outage) == streak(
+            verdict, T0, whole, outage=outage
+        )
+        assert is_flaky(current, start) == is_flaky(current, whole)
+
+
+def _history_everything_read(
+    store: Store, results: list[CheckResult], monkeypatch: pytest.MonkeyPatch
+) -> list[tuple[int, datetime | None, bool]]:
+    """The history fields of ``results`` as a pass reading HISTORY_WINDOW results of every
+    URL at once gives them (the first read is as long as the second)."""
+    copies = [result.model_copy(deep=True) for result in results]
+    with monkeypatch.context() as m:
+        m.setattr(core, "FLAKY_WINDOW", HISTORY_WINDOW)
+        store.apply_history(copies, now=T0 + timedelta(days=60), outage=False)
+    return [(r.failing_runs, r.failing_since, r.flaky) for r in copies]
+
+
+def test_history_read_in_two_steps_as_read_whole(
+    store: Store, result: MakeResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """URLs failing for 5 to 40 nights, ok or flipping before: a pass that reads each
+    URL's FLAKY_WINDOW newest results first gives what reading 30 gives, rows of a
+    verdict this version does not know (skipped by both) included."""
+    names = ["broken", "ok", "timeout", "blocked", "skipped", "redirected"]
+    for day in range(45):
+        verdicts = []
+        for i in range(24):
+            failing_from = 45 - (5 + (i * 7) % 36)
+            if day >= failing_from:
+                verdicts.append("broken" if i % 3 else "timeout")
+            else:
+                verdicts.append(names[(day * (i + 1)) % len(names)] if i % 2 else "ok")
+        _night(store, result, day, verdicts)
+    with closing(sqlite3.connect(store.path)) as conn, conn:
+        conn.execute(  # a newer version's verdict in some rows of URLs 0-7
+            "UPDATE results SET verdict = 'quarantined' WHERE run_id % 4 = 0"
+            " AND CAST(substr(url, length(?) + 1) AS INTEGER) < 8",
+            (URL,),
+        )
+    when = T0 + timedelta(days=60)
+    run = store.begin_run(when, judging=Judging())
+    results = [result(f"{URL}{i}", "broken" if i % 4 else "ok", checked_at=when) for i in range(24)]
+    expected = _history_everything_read(store, results, monkeypatch)
+    store.apply_history(results, now=when, outage=False, run_id=run)
+    assert [(r.failing_runs, r.failing_since, r.flaky) for r in results] == expected
+    assert max(r.failing_runs for r in results) > HISTORY_WINDOW  # streaks beyond the window
+    assert any(r.flaky for r in results) and any(0 < r.failing_runs < 10 for r in results)

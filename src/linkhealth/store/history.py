@@ -75,6 +75,15 @@ def streak(
     return 0, None
 
 
+def decided_by(past: Sequence[PastResult]) -> bool:
+    """Whether :func:`streak` and :func:`is_flaky` say the same of ``past`` (newest
+    first) as of any longer history that starts with it: it holds every result
+    :func:`is_flaky` may read (:data:`FLAKY_WINDOW`, in an outage run) and one that ends
+    the failing streak. A history pass reads :data:`FLAKY_WINDOW` results of a URL first,
+    :data:`HISTORY_WINDOW` only when these do not decide (a URL failing in all of them)."""
+    return len(past) >= FLAKY_WINDOW and not all(counts_as_failing(item.verdict) for item in past)
+
+
 def is_flaky(verdict: Verdict | None, past: Sequence[PastResult]) -> bool:
     """Whether the link flipped between ok and failing often enough lately.
 
