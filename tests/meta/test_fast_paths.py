@@ -296,3 +296,52 @@ def test_crowded_tag_offset_equals_the_pattern(text: str, limit: int) -> None:
     from linkhealth.meta.document import crowded_tag_offset
 
     assert crowded_tag_offset(text, limit) == _crowded_by_pattern(text, limit)
+
+
+NAME_TEXTS = st.sampled_from(
+    ["", " ", "Site", " Site ", "@site", " @Site", "@", "site.example", "Example", "www", "a.b",
+     "Ünï", "x" * 600, "Blog", "docs"]
+)  # fmt: skip
+SITE_HOSTS = st.sampled_from(
+    ["http://a.example/p", "https://www.site.example/", "http://blog.site.co.uk/x",
+     "http://127.0.0.2:8080/ok/5", "http://localhost/", "https://WWW.Example.COM/a",
+     "http://[::1]/", "mailto:x@y", "", "http://a--b.example/", "https://m.docs.site.org/"]
+)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "og:site_name",
+                "application-name",
+                "apple-mobile-web-app-title",
+                "twitter:site",
+                "al:ios:app_name",
+                "al:android:app_name",
+                "x",
+            ]
+        ),
+        NAME_TEXTS,
+    ),
+    st.lists(
+        st.fixed_dictionaries(
+            {"@type": st.sampled_from(["WebSite", "Article", "Organization"]), "name": NAME_TEXTS}
+        ),
+        max_size=2,
+    ),
+    SITE_HOSTS,
+    st.none() | NAME_TEXTS,
+)
+@example({}, [], "http://x" + "y" * 1000 + ".example/", None)  # a host past the cache bound
+def test_site_keys_equal_the_keys_of_site_names(
+    metas: dict[str, str], jsonld: list[dict[str, str]], url: str, site_name: str | None
+) -> None:
+    from linkhealth.meta import fields
+    from linkhealth.meta.document import Page
+
+    page = Page(url=url, base_url=url, metas=metas, jsonld=list(jsonld))
+    expected = fields._keys(fields.site_names(page, site_name))
+    assert fields._site_keys(page, site_name) == expected
+    assert fields._site_keys(page, site_name) == expected  # from the per-host cache

@@ -75,7 +75,7 @@ def title_candidates(page: Page, site_name: str | None = None) -> list[str]:
         if _SEPARATOR.search(title) is None:
             return title  # nothing to trim: the site's names are never looked up
         if keys is None:
-            keys = _keys(site_names(page, site_name)), _keys(author_names(page))
+            keys = _site_keys(page, site_name), _keys(author_names(page))
         return _trim_keys(title, *keys)
 
     def raws() -> Iterator[str | None]:  # lazily: the chain stops once it has enough
@@ -132,10 +132,29 @@ def jsonld_title(page: Page) -> str | None:
 
 def site_names(page: Page, site_name: str | None) -> list[str]:
     """Every name the site goes by: declared names, then the host and its labels."""
+    names = _declared_names(page, site_name)
+    return [name for name in names if name] + list(_host_names(host_of(page.url)))
+
+
+def _declared_names(page: Page, site_name: str | None) -> list[str]:
     names = [site_name or "", jsonld_site_name(page) or ""]
     names += [v.strip().lstrip("@") for v in page.meta_values(sel.SITE_NAME_META)]
     names += [v.strip().lstrip("@") for v in page.meta_values(sel.SITE_AFFIX_META)]
-    return [name for name in names if name] + list(_host_names(host_of(page.url)))
+    return names
+
+
+def _site_keys(page: Page, site_name: str | None) -> frozenset[str]:
+    """``_keys(site_names(page, site_name))``: the declared names' keys, and the host's kept
+    per host (a test compares the two)."""
+    host = host_of(page.url)
+    if len(host) > _KEYS_CACHED_CHARS:
+        return _keys(_declared_names(page, site_name)) | _host_keys.__wrapped__(host)
+    return _keys(_declared_names(page, site_name)) | _host_keys(host)
+
+
+@lru_cache(maxsize=1024)  # a run's pages come from a few hundred hosts
+def _host_keys(host: str) -> frozenset[str]:
+    return _keys(_host_names(host))
 
 
 @lru_cache(maxsize=1024)  # a run's pages come from a few hundred hosts
