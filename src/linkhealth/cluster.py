@@ -37,6 +37,7 @@ from linkhealth.weburl import host_key
 
 if TYPE_CHECKING:
     from linkhealth.fetch import FetchResult
+    from linkhealth.fetch.probe import LookupProbe
     from linkhealth.pipeline import Fetcher
 
 log = logging.getLogger(__name__)
@@ -233,9 +234,11 @@ class ClusterFetcher:
         on_throttle: Callable[[str, float], None] | None = None,
         full_body: Collection[str] | None = None,
         hosts: Mapping[str, str] | None = None,
+        ahead: LookupProbe | None = None,
     ) -> list[FetchResult]:
         """Fetch ``urls`` on the workers; ``on_throttle`` is ignored (workers cannot report
-        it), and ``hosts`` (each worker's engine asks the URL policy itself)."""
+        it), and ``hosts`` (each worker's engine asks the URL policy itself) and ``ahead``
+        (look-ups made here say nothing of the workers' network)."""
         urls = list(urls)
         if not urls:
             return []

@@ -21,6 +21,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from linkhealth.config import Settings
 from linkhealth.errors import ConfigError
 from linkhealth.fetch import FetchResult, is_outage, missing_fragment, soft_404
 from linkhealth.fetch.classify import (
@@ -35,6 +36,7 @@ from linkhealth.fetch.classify import (
 from linkhealth.fetch.decode import MAX_CODINGS, BoundedDecoder, UnsupportedEncoding
 from linkhealth.fetch.guard import AddressBlocked, Guard, is_blocked, is_canonical_ip, parse_ip
 from linkhealth.fetch.hosts import HostState, PriorityLimiter
+from linkhealth.fetch.probe import LookupProbe
 from linkhealth.fetch.result import Outcome
 from linkhealth.models import ErrorKind, Redirect, Verdict
 from linkhealth.statuses import parse_accept
@@ -1046,3 +1048,55 @@ def test_the_net_watch_looks_again_when_the_grace_since_the_first_request_ends()
     assert watch.next_look(100.2) == tick
     assert watch.next_look(100.0 + OUTAGE_GRACE - 0.03) == pytest.approx(0.03)
     assert watch.next_look(100.0 + OUTAGE_GRACE + 0.5) == tick  # over: the next tick
+
+
+def _probe(asked: set[str], failed: set[str], since: float, answered: bool) -> LookupProbe:
+    probe = LookupProbe()
+    probe.asked, probe.failed, probe.since, probe.answered = asked, failed, since, answered
+    return probe
+
+
+def test_the_net_watch_counts_the_look_ups_made_ahead_while_none_answered() -> None:
+    from linkhealth.fetch.engine import OUTAGE_GRACE, _NetWatch
+
+    hosts = {f"h{i}" for i in range(10)}
+    long_ago = time.monotonic() - 2 * OUTAGE_GRACE
+    watch = _NetWatch(10, 0.9, _probe(hosts, set(list(hosts)[:8]), long_ago, answered=False))
+    # Nothing requested yet: the look-ups' failures, since the first look-up.
+    assert watch.evidence() == (set(list(hosts)[:8]), hosts, long_ago)
+    assert watch.next_look(long_ago + OUTAGE_GRACE - 0.01) == pytest.approx(0.01)
+    assert watch.check() and watch.down is not None and "(8 hosts failed" in watch.down
+
+
+def test_the_net_watch_ignores_look_ups_made_ahead_once_one_answered() -> None:
+    from linkhealth.fetch.engine import OUTAGE_GRACE, _NetWatch
+
+    hosts = {f"h{i}" for i in range(10)}
+    long_ago = time.monotonic() - 2 * OUTAGE_GRACE
+    watch = _NetWatch(10, 0.9, _probe(hosts, set(list(hosts)[:9]), long_ago, answered=True))
+    assert watch.evidence() == (set(), set(), None)
+    assert not watch.check() and watch.down is None
+
+
+async def _looked_up(hosts: list[str], config: Settings) -> LookupProbe:
+    probe = LookupProbe()
+    probe.start(hosts, config)
+    for _ in range(500):
+        if not probe._tasks:  # every look-up ended
+            break
+        await asyncio.sleep(0.01)
+    probe.stop()
+    return probe
+
+
+def test_look_ups_ahead_fail_at_the_network_level_or_answer() -> None:
+    dead = ["a.invalid", "b.invalid"]
+    probe = asyncio.run(_looked_up(dead, Settings()))
+    assert (probe.failed, probe.asked, probe.usable()) == (set(dead), set(dead), True)
+    # An address (here a literal) answers: the network may be up, the evidence is unused.
+    probe = asyncio.run(_looked_up([*dead, "127.0.0.1"], Settings(allow_private=True)))
+    assert probe.failed == set(dead) and probe.answered and not probe.usable()
+    # So does a name --resolve maps, asked of no resolver.
+    mapped = Settings(resolve={"c.invalid": "127.0.0.2"}, allow_private=True)
+    probe = asyncio.run(_looked_up([*dead, "c.invalid"], mapped))
+    assert probe.answered and not probe.usable()

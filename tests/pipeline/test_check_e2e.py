@@ -460,3 +460,21 @@ def test_the_store_is_never_pointed_at_a_list(tmp_path: Path) -> None:
     assert "is one of the lists being checked" in result.output
     assert lst.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["list.md"]
+
+
+def test_no_network_is_seen_by_the_look_ups_made_while_the_run_plans(tmp_path: Path) -> None:
+    # The first hosts are looked up before planning (fetch.probe); with every name failing,
+    # the verdict comes before any request: no link was requested, none is broken.
+    lines = [f"- [l{i}](http://host{i % 12}.invalid/page{i})\n" for i in range(60)]
+    lst = write_list(tmp_path, "".join(lines))
+    result = run(tmp_path, str(lst), "--format", "json")
+    assert result.exit_code == 3, result.output
+    data = json.loads(result.stdout)
+    assert data["network"] == "outage"
+    assert data["summary"]["by_verdict"] == {"skipped": 60}
+    for r in data["results"]:
+        assert r["attempts"] == 0, r
+        assert r["detail"] == (
+            "not judged (network outage): cannot connect: not requested: no host answered "
+            "(12 hosts failed at the network level): the network looks down"
+        )

@@ -23,6 +23,7 @@ import pytest
 from linkhealth.config import Settings
 from linkhealth.errors import StoreError
 from linkhealth.fetch import FetchResult, OnThrottle
+from linkhealth.fetch.probe import LookupProbe
 from linkhealth.models import CheckResult, ErrorKind, Verdict
 from linkhealth.parse import ParseResult, extract_text
 from linkhealth.pipeline import RunOutcome, run_check
@@ -79,6 +80,7 @@ class FakeFetcher:
         on_throttle: OnThrottle | None = None,
         full_body: Collection[str] | None = None,
         hosts: Mapping[str, str] | None = None,
+        ahead: LookupProbe | None = None,
     ) -> list[FetchResult]:
         self.batches.append(list(urls))
         self.hosts.append(dict(hosts or {}))
@@ -415,3 +417,26 @@ def test_a_fetch_that_counted_no_attempt_but_read_a_page_is_judged_as_a_page(
         "Read anyway",
         "text/html",
     )
+
+
+def test_the_first_hosts_are_those_of_links_the_plan_will_pass_in_list_order() -> None:
+    from linkhealth.pipeline.plan import first_hosts
+
+    parsed = parsed_list(
+        "- [local](docs/a.md)\n"
+        "- mailto:someone@example.com\n"
+        "- https://B.example/x\n"
+        "- https://skip.example/y\n"
+        "- https://a.example/x\n"
+        "- https://b.example/again\n"
+        "- https://old.example/z\n"
+        "- https://c.example/x\n"
+    )
+    config = Settings(exclude=["skip\\.example"], remap=["old\\.example new.example"])
+    assert first_hosts(parsed, config, None, 10) == [
+        "b.example",
+        "a.example",
+        "new.example",
+        "c.example",
+    ]
+    assert first_hosts(parsed, config, None, 2) == ["b.example", "a.example"]

@@ -55,6 +55,7 @@ from linkhealth.fetch.hosts import (
     OnThrottle,
     PriorityLimiter,
 )
+from linkhealth.fetch.probe import LookupProbe
 from linkhealth.fetch.result import FetchResult, Outcome, Validators
 from linkhealth.models import ErrorKind, Verdict
 from linkhealth.urlpolicy import UrlPolicy
@@ -280,7 +281,7 @@ class _Hold:
 class _NetWatch:
     """Notices "no network": the first hosts to finish all failed below HTTP, none answered."""
 
-    def __init__(self, n_hosts: int, ratio: float) -> None:
+    def __init__(self, n_hosts: int, ratio: float, ahead: LookupProbe | None = None) -> None:
         self.need = max(2, min(OUTAGE_HOSTS, n_hosts))
         self.enabled = n_hosts >= 2
         self.ratio = ratio
@@ -289,6 +290,17 @@ class _NetWatch:
         self.reached = False
         self.down: str | None = None
         self.since: float | None = None  # the first request's start
+        self.ahead = ahead  # look-ups made before the first request (fetch.probe)
+
+    def evidence(self) -> tuple[set[str], set[str], float | None]:
+        """(hosts failed at the network level, hosts asked, when the first was asked):
+        the requests', and the look-ups made ahead while none of those answered (a
+        request begins with its look-up: theirs is the same evidence, only earlier)."""
+        ahead = self.ahead
+        if ahead is None or not ahead.usable():
+            return self.failed, self.started, self.since
+        since = ahead.since if self.since is None else min(self.since, ahead.since or self.since)
+        return self.failed | ahead.failed, self.started | ahead.asked, since
 
     def note(self, host: str, outcome: Outcome) -> bool:
         """Record one attempt's outcome; true when the network just turned out to be down."""
@@ -307,22 +319,24 @@ class _NetWatch:
         the first request when that comes sooner (a tick just before it would leave the
         verdict to the next one, 1/8 s later)."""
         tick = OUTAGE_GRACE / 8
-        if self.since is None:
+        since = self.evidence()[2]
+        if since is None:
             return tick
-        left = self.since + OUTAGE_GRACE - now
+        left = since + OUTAGE_GRACE - now
         return left if 0.0 < left < tick else tick
 
     def check(self) -> bool:
         """Whether the evidence so far says "no network" (then :attr:`down` is set)."""
         if self.reached or self.down is not None:
             return False
-        if not self.enabled or len(self.failed) < self.need:
+        failed, started, since = self.evidence()
+        if not self.enabled or len(failed) < self.need:
             return False
-        waited = time.monotonic() - (self.since or 0.0)
-        if len(self.failed) < self.ratio * len(self.started) and waited < OUTAGE_GRACE:
+        waited = time.monotonic() - (since or 0.0)
+        if len(failed) < self.ratio * len(started) and waited < OUTAGE_GRACE:
             return False
         self.down = (
-            f"not requested: no host answered ({len(self.failed)} hosts failed "
+            f"not requested: no host answered ({len(failed)} hosts failed "
             "at the network level): the network looks down"
         )
         return True
@@ -339,6 +353,7 @@ class _Run:
         full_body: Container[str] | None,
         on_throttle: OnThrottle | None,
         n_hosts: int,
+        ahead: LookupProbe | None = None,
     ) -> None:
         self.settings = settings
         self.on_throttle = on_throttle
@@ -352,20 +367,22 @@ class _Run:
         self.rng = random.Random()
         self.states: dict[str, HostState[_Job]] = {}
         self.plans: list[_HostPlan] = []
-        self.watch = _NetWatch(n_hosts, settings.outage_ratio)
+        self.watch = _NetWatch(n_hosts, settings.outage_ratio, ahead)
         self.in_flight: dict[asyncio.Task[None], _Job] = {}
         self.dog: asyncio.Task[None] | None = None
         self.tuner: asyncio.Task[None] | None = None
         self.left = 0  # URLs not final yet, all hosts
 
     async def watchdog(self) -> None:
-        """Check for "no network" while hosts fail slowly (look-ups that time out)."""
+        """Check for "no network" while hosts fail slowly (look-ups that time out); first
+        at once (the look-ups made ahead may have said so already)."""
         while not self.watch.reached and self.watch.down is None:
             if self.left == 0:
                 return
-            await asyncio.sleep(self.watch.next_look(time.monotonic()))
             if self.watch.check():
                 self.network_down()
+                return
+            await asyncio.sleep(self.watch.next_look(time.monotonic()))
 
     async def tune(self) -> None:
         """Fit the global limit to what the event loop keeps up with (see ``LAG_HIGH``)."""
@@ -731,6 +748,7 @@ async def fetch_all(
     full_body: Container[str] | None = None,
     on_throttle: OnThrottle | None = None,
     hosts: Mapping[str, str] | None = None,
+    ahead: LookupProbe | None = None,
 ) -> list[FetchResult]:
     """Check every URL once; results in input order.
 
@@ -744,6 +762,8 @@ async def fetch_all(
     later starts are pushed back (see :class:`~linkhealth.fetch.hosts.ThrottleBoard`).
     ``hosts`` maps URLs that :meth:`~linkhealth.urlpolicy.UrlPolicy.check` with these
     settings already passed (a run's plan) to the host key it returned: not asked again.
+    ``ahead``: look-ups of the run's first hosts started before (:mod:`.probe`), early
+    evidence for "no network".
     Settings arrive parsed and checked (:func:`~linkhealth.config.load_settings`); an
     ``env:`` header unset on a cluster worker still raises
     :class:`~linkhealth.errors.ConfigError`.
@@ -770,6 +790,7 @@ async def fetch_all(
         full_body,
         on_throttle,
         len(by_host),
+        ahead,
     )
     with _uncollected():  # a job per URL, kept until the fetch ends
         _queue(run, urls, by_host)
@@ -777,10 +798,10 @@ async def fetch_all(
         run.emit(i, result)
     if run.plans:
         async with client, asyncio.TaskGroup() as tg:
+            if run.watch.enabled:  # first: the look-ups ahead may have decided already
+                run.dog = tg.create_task(run.watchdog())
             for plan in run.plans:
                 tg.create_task(run.pump(plan.state, tg))
-            if run.watch.enabled:
-                run.dog = tg.create_task(run.watchdog())
             if settings.max_concurrency > LAG_FLOOR:
                 run.tuner = tg.create_task(run.tune())
         # A cancelled helper's task keeps its frame (and the run) alive through its

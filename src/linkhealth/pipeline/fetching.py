@@ -10,6 +10,7 @@ from typing import Protocol
 
 from linkhealth.config import Settings
 from linkhealth.fetch import FetchResult, OnThrottle, fetch_all
+from linkhealth.fetch.probe import LookupProbe
 
 
 class Fetcher(Protocol):
@@ -18,7 +19,8 @@ class Fetcher(Protocol):
     ``full_body`` names the URLs whose whole page is read (their anchors are checked);
     the others are read up to the end of their head. ``None``: the fetcher decides.
     ``hosts``: the host key the plan's URL policy gave each URL (a fetcher need not ask
-    the policy again; it may ignore them).
+    the policy again; it may ignore them). ``ahead``: look-ups of the first hosts made
+    before (early evidence of "no network"; it may be ignored).
     """
 
     def __call__(
@@ -31,6 +33,7 @@ class Fetcher(Protocol):
         on_throttle: OnThrottle | None = None,
         full_body: Collection[str] | None = None,
         hosts: Mapping[str, str] | None = None,
+        ahead: LookupProbe | None = None,
     ) -> Awaitable[list[FetchResult]]: ...
 
 
@@ -57,6 +60,7 @@ async def fetch_until_stopped(
     on_throttle: OnThrottle | None = None,
     full_body: Collection[str] | None = None,
     hosts: Mapping[str, str] | None = None,
+    ahead: LookupProbe | None = None,
 ) -> bool:
     """Fetch ``urls``; returns False when ``stop`` interrupted the work."""
     if not urls:
@@ -70,6 +74,7 @@ async def fetch_until_stopped(
             on_throttle=on_throttle,
             full_body=full_body,
             hosts=hosts,
+            ahead=ahead,
         )
     )
     if stop is None:
@@ -96,6 +101,7 @@ async def fetch_followups(
     on_throttle: OnThrottle | None = None,
     full_body: Collection[str] | None = None,
     hosts: Mapping[str, str] | None = None,
+    ahead: LookupProbe | None = None,
 ) -> list[FetchResult]:
     """Known-site follow-ups (arXiv abstract, oEmbed): few URLs, fetched here even on a
     cluster, their JSON bodies (oEmbed) always read in full (``full_body`` is ignored)."""

@@ -43,6 +43,8 @@ MALFORMED_RULES = frozenset(
 )
 #: Lint rules whose finding is a link refused by policy: it becomes an ``unsafe`` result.
 UNSAFE_RULES = frozenset({"unsafe-scheme"})
+#: :func:`first_hosts` reads at most this many links.
+FIRST_HOSTS_SCAN = 5000
 
 
 _SCHEME_RE = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.\-]*):")
@@ -117,10 +119,7 @@ def _plan_occurrences(
         if not scheme and is_local(occ.url):
             plan.local.append(occ)
             continue
-        # (the parse made most keys already: its duplicate-url rule's)
-        key = parsed.key(occ.url) if scheme in HTTP_SCHEMES else occ.url.strip()
-        if settings.remap and scheme in HTTP_SCHEMES:
-            key = remapped(key, settings.remap)
+        key = _key(occ.url, scheme, parsed, settings)
         result = by_url.get(key)
         if result is not None:
             result.occurrences.append(occ)
@@ -134,6 +133,33 @@ def _plan_occurrences(
             result.error_kind = checked.error_kind
         else:
             _add_network_target(plan, result, key, settings, checked)
+
+
+def _key(url: str, scheme: str, parsed: ParseResult, settings: Settings) -> str:
+    """The URL a link is judged by (normalised and remapped when it is http(s))."""
+    if scheme not in HTTP_SCHEMES:
+        return url.strip()
+    key = parsed.key(url)  # (the parse made most keys already: its duplicate-url rule's)
+    return remapped(key, settings.remap) if settings.remap else key
+
+
+def first_hosts(
+    parsed: ParseResult, settings: Settings, ignore: UrlIgnore | None, limit: int
+) -> list[str]:
+    """The hosts of the first network links the plan will pass (at most ``limit``, from
+    the first few thousand links), in the order the lists name them."""
+    policy = UrlPolicy(settings, ignore=ignore)
+    hosts: dict[str, None] = {}
+    for occ in parsed.occurrences[:FIRST_HOSTS_SCAN]:
+        scheme = scheme_of(occ.url)
+        if scheme not in HTTP_SCHEMES:
+            continue
+        checked = policy.check(_key(occ.url, scheme, parsed, settings))
+        if isinstance(checked, str):
+            hosts[checked] = None
+            if len(hosts) >= limit:
+                break
+    return list(hosts)
 
 
 def _add_network_target(

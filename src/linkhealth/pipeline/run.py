@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from linkhealth.config import Settings
-from linkhealth.fetch import FetchResult, OnThrottle
+from linkhealth.fetch import FetchResult, OnThrottle, fetch_all
 from linkhealth.fetch.classify import is_outage
-from linkhealth.inputs import extract_paths, load_url_ignore
+from linkhealth.fetch.probe import PROBE_HOSTS, LookupProbe
+from linkhealth.inputs import UrlIgnore, extract_paths, load_url_ignore
 from linkhealth.local import check_occurrences
 from linkhealth.models import CheckResult
 from linkhealth.parse import ParseResult
@@ -39,7 +40,7 @@ from linkhealth.pipeline.judge import (
     take_cached,
 )
 from linkhealth.pipeline.outcome import RunOutcome, build_report, utcnow
-from linkhealth.pipeline.plan import Plan, Target, adopt_mapped, plan_run
+from linkhealth.pipeline.plan import Plan, Target, adopt_mapped, first_hosts, plan_run
 from linkhealth.pipeline.recorder import RunRecorder
 
 if TYPE_CHECKING:  # meta loads with the first page judged, archive with --archive
@@ -107,8 +108,11 @@ class _Run:
         self.finished = True  # False once a stop interrupted the fetches
         self.outage = False
         self.requests = 0
+        self.ignore: UrlIgnore | None = None
+        self.ahead: LookupProbe | None = None
 
     async def execute(self, paths: Sequence[str]) -> RunOutcome:
+        await self.look_ahead()
         try:  # the plan is frozen from here: given back however the run ends
             self.make_plan()
             self.open_store(paths)
@@ -125,11 +129,28 @@ class _Run:
                 self.recorder.close()
         finally:
             _collected_again()
+            if self.ahead is not None:
+                self.ahead.stop()
+
+    async def look_ahead(self) -> None:
+        """The first hosts' look-ups start now and run while the run plans (see
+        :mod:`linkhealth.fetch.probe`): with no network the outage verdict's grace second
+        runs meanwhile. Only for the local fetcher (a cluster's workers have networks of
+        their own) and without a proxy (it looks the hosts up, not we)."""
+        settings = self.settings
+        self.ignore = load_url_ignore(self.root)
+        if self.fetcher is not fetch_all or settings.use_env_proxy:
+            return
+        hosts = first_hosts(self.parsed, settings, self.ignore, PROBE_HOSTS)
+        if len(hosts) >= 2:  # one host is a dead site, never an outage
+            self.ahead = LookupProbe()
+            self.ahead.start(hosts, settings)
+            await asyncio.sleep(0)  # each look-up to its thread before planning
 
     def make_plan(self) -> None:
         """Group, filter and dedupe the links; nothing is requested yet."""
         with _kept_for_the_run():
-            self.plan = plan_run(self.parsed, self.settings, load_url_ignore(self.root))
+            self.plan = plan_run(self.parsed, self.settings, self.ignore)
         self.max_age = self.settings.max_age
 
     def open_store(self, paths: Sequence[str]) -> None:
@@ -187,6 +208,7 @@ class _Run:
             self.on_throttle,
             full_body=self._full_body(),
             hosts=self._hosts(),
+            ahead=self.ahead,
         )
         self.requests = sum(item.attempts for item in self.fetched.values())
 

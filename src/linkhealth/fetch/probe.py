@@ -1,0 +1,68 @@
+"""Look-ups of a run's first hosts while it still plans: early evidence of "no network".
+
+Every request starts with its host's look-up, and with no network the look-ups fail (or
+hang). Asked of the resolver as soon as the lists are read, the first hosts' look-ups
+run while the run plans, so the outage verdict's grace second (see
+:class:`~linkhealth.fetch.engine.OUTAGE_GRACE`) runs then too, not only after the first
+request. A look-up that answers (an address, or anything but a failure at the network
+level) says the network may well be up: the evidence is then not used at all, and the
+engine judges from its own requests alone, as it does without look-ups ahead.
+Nothing is sent to a host: a look-up is what its first request would make first, through
+the same address guard and ``--resolve`` mappings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Iterable
+
+from linkhealth.config import Settings
+from linkhealth.fetch.classify import NETWORK_KINDS, classify_exception
+from linkhealth.fetch.guard import Guard, GuardResolver
+from linkhealth.fetch.resolver import ThreadedResolver
+
+#: Hosts looked up ahead at most (as many as the first requests would reach).
+PROBE_HOSTS = 64
+
+
+class LookupProbe:
+    """The look-ups of some of a run's hosts, started before its first request."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None  # when the first look-up started
+        self.asked: set[str] = set()
+        self.failed: set[str] = set()  # failed at the network level
+        self.answered = False  # some look-up did not fail so: the evidence is not used
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, hosts: Iterable[str], settings: Settings) -> None:
+        """Look the hosts up in the background (call from the running event loop)."""
+        guard = Guard(allow_private=settings.allow_private, resolve=settings.resolve)
+        resolver = GuardResolver(guard, inner=ThreadedResolver())
+        for host in hosts:
+            if self.since is None:
+                self.since = time.monotonic()
+            self.asked.add(host)
+            task = asyncio.ensure_future(self._look_up(resolver, host))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _look_up(self, resolver: GuardResolver, host: str) -> None:
+        try:
+            await resolver.resolve(host, 0, family=socket.AF_UNSPEC)
+        except Exception as exc:  # every failure is evidence, or says the network is up
+            if classify_exception(exc)[1] in NETWORK_KINDS:
+                self.failed.add(host)
+                return
+        self.answered = True
+
+    def usable(self) -> bool:
+        """Whether the evidence may be used: look-ups started and none answered."""
+        return self.since is not None and not self.answered
+
+    def stop(self) -> None:
+        """Stop waiting for the look-ups still out (their threads end on their own)."""
+        for task in list(self._tasks):
+            task.cancel()
