@@ -178,3 +178,49 @@ def test_definition_lines_are_those_every_parser_reads_as_one() -> None:
         "[a]: /u\r\rx",
     ]:
         assert not markdown._is_def_line(line), line
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(LINES, max_size=45), st.integers(1, 40), st.integers(1, 3))
+@example(["[u][r1]", "", "# H", "", "[r1]: https://r.org/1", "[R1]: https://dup.org/"], 1, 1)
+@example(["[u][r1] [v][r2]", "", "[r1]: https://r.org/1", "[r2]: https://r.org/2", "x"], 1, 1)
+@example(["[r1]", "", "[r1]: https://r.org/1", "[r5]:", "[r1]: https://dup.org/", ""], 1, 1)
+# a label defined again in a later run: the first definition still wins
+@example(["[r1]: https://r.org/1", "", "# H", "", "[r2]: https://r.org/2", "[R1]: https://dup.org/",
+          "[r3]: /three 'q'", "", "# H", "", "[u][r1]"], 1, 1)  # fmt: skip
+def test_definitions_read_before_the_walk_are_kept(lines: list[str], size: int, run: int) -> None:
+    """A chunk of reference definitions only, read by the block pass (an earlier chunk may
+    use them), is not parsed again: its definitions and where the last one starts are
+    kept. The same results as parsing it again."""
+    text = "\n".join(lines)
+    for mode in (CommentMode.AUTO, CommentMode.INCLUDE):
+        kept, _ = _cut(text, mode, size, run)
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(walk, "_KEEP_DEFINITIONS", False)
+            again, _ = _cut(text, mode, size, run)
+        assert _key(kept) == _key(again) and kept.keys == again.keys, text
+
+
+def test_the_slow_case_keeps_its_definitions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The slow case's runs of definitions (after the paragraphs that use them) are parsed
+    once, and the results are those of parsing them twice."""
+    uses = "".join(f"[u{i}][l{i}] [v{i}][l{i}]\n\n" for i in range(300))
+    defs = "".join(f"[l{i}]: https://d{i % 7}.example/{i}\n" for i in range(300))
+    text = f"# A\n\n{uses}# B\n\n{defs}\n"
+    monkeypatch.setattr(markdown, "CHUNK_CHARS", 500)
+    monkeypatch.setattr(markdown, "DEF_RUN_LINES", 20)
+    trees: list[str | None] = []
+    tree = walk.Walk._tree
+
+    def counted(self: walk.Walk, a: int, b: int, labels: str | None = None) -> object:
+        trees.append(labels)
+        return tree(self, a, b, labels)
+
+    monkeypatch.setattr(walk.Walk, "_tree", counted)
+    kept = extract_text(text, "f.md")
+    block_pass = trees.count(None)
+    # 15 runs of 20 definitions read once (parsed again, 27 trees with appended labels)
+    assert block_pass == 15 and len(trees) - block_pass == 13
+    monkeypatch.setattr(walk, "_KEEP_DEFINITIONS", False)
+    again = extract_text(text, "f.md")
+    assert _key(kept) == _key(again) and len(kept.occurrences) == 600

@@ -104,7 +104,9 @@ _PLAIN_LINE_RE = re.compile(
 )
 #: chunks of plain lines walked without their tree (False: every chunk parsed)
 _PLAIN_CHUNKS = True
-_PLAIN_NODE = Node("link")  # a plain link's node: never read (its label is verbatim)
+_PLAIN_NODE = Node("link")
+#: a chunk of reference definitions only, read before the walk, is not parsed again
+_KEEP_DEFINITIONS = True  # a plain link's node: never read (its label is verbatim)
 
 
 class RustParserUnsafe(Exception):
@@ -152,6 +154,9 @@ class Walk:
         self.refdefs: dict[str, RefDef] = {}  # in the order of the file, first one wins
         # read before the walk: definitions of a later chunk that an earlier one may use
         self.later: dict[str, RefDef] = {}
+        # chunk start -> (key, definition) of a chunk of definitions only, read before the
+        # walk, and where its last one starts: its walk needs nothing more (walk_chunk)
+        self.kept: dict[int, tuple[list[tuple[str, RefDef]], int]] = {}
         self.used: set[str] = set()
         self.stack: list[tuple[int, str | None]] = []
         self.changes: list[tuple[int, str | None]] = []
@@ -230,11 +235,23 @@ class Walk:
         labels = [*read, *(self._labels(a, b) for a, b in self.chunks[len(read) :])]
         for j in _defining_later(labels):  # block rules only: their definitions
             a, b = self.chunks[j]
-            self._definitions(self._tree(a, b).children, self.later)
+            top = self._tree(a, b).children
+            own: dict[str, RefDef] = {}
+            self._definitions(top, own)
+            for key, d in own.items():
+                self.later.setdefault(key, d)
+            if _KEEP_DEFINITIONS and top and all(node.name == "definition" for node in top):
+                self.kept[a] = (list(own.items()), self._start(top[-1].srcmap))
         return labels
 
     def walk_chunk(self, a: int, b: int, used: set[str]) -> None:
         """The chunk at ``a:b`` (region offsets) that may use the labels ``used``."""
+        kept = self.kept.pop(a, None)
+        if kept is not None:  # definitions only, read already: as blocks() walks them
+            for key, d in kept[0]:
+                self.refdefs.setdefault(key, d)
+            self.last_pos = kept[1]
+            return
         labels = self._labels_for(used)
         if not labels and _PLAIN_CHUNKS and self._plain_chunk(a, b):
             return
