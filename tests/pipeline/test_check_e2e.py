@@ -14,6 +14,8 @@ from linkhealth.cli import cli
 from linkhealth.report import jsonfmt
 from support.servers import HostServer, Reply, Request, ServerPool, html_page, unused_port
 
+PAGE = html_page("Fine")
+
 
 def run(tmp_path: Path, *args: str) -> Result:
     base = [
@@ -478,3 +480,21 @@ def test_no_network_is_seen_by_the_look_ups_made_while_the_run_plans(tmp_path: P
             "not judged (network outage): cannot connect: not requested: no host answered "
             "(12 hosts failed at the network level): the network looks down"
         )
+
+
+def test_dead_hosts_named_first_are_no_outage_when_the_busiest_hosts_live(
+    pool: ServerPool, tmp_path: Path
+) -> None:
+    # 64 dead hosts named first, one link each; ten live hosts with two links each after
+    # them. The hosts looked up ahead are the busiest, those the fetch starts with: the
+    # live ones answer, so the look-ups are no evidence, and their answers show the
+    # network up (looking up the first 64 named would have found only dead ones).
+    live = [pool.host(f"127.0.0.{i}").route("/ok", Reply(200, body=PAGE)) for i in range(2, 12)]
+    dead = [f"- http://dead{i}.invalid/x\n" for i in range(64)]
+    links = [f"- {host.url('/ok')}?n={n}\n" for host in live for n in range(2)]
+    lst = write_list(tmp_path, "".join(dead + links))
+    result = run(tmp_path, str(lst), "--format", "json", "--max-concurrency", "4")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["network"] != "outage"
+    assert data["summary"]["by_verdict"] == {"broken": 64, "ok": 20}

@@ -419,24 +419,27 @@ def test_a_fetch_that_counted_no_attempt_but_read_a_page_is_judged_as_a_page(
     )
 
 
-def test_the_first_hosts_are_those_of_links_the_plan_will_pass_in_list_order() -> None:
-    from linkhealth.pipeline.plan import first_hosts
+def test_the_hosts_looked_up_ahead_are_the_busiest_the_plan_will_pass() -> None:
+    # Those the fetch starts with (the most links first), not the first named: a list
+    # whose first hosts are dead and whose busy hosts live must not look like an outage.
+    from linkhealth.pipeline.plan import busiest_hosts
 
     parsed = parsed_list(
         "- [local](docs/a.md)\n"
         "- mailto:someone@example.com\n"
-        "- https://B.example/x\n"
+        "- https://dead1.example/x\n"
         "- https://skip.example/y\n"
+        "- https://skip.example/y2\n"
         "- https://a.example/x\n"
+        "- https://B.example/x\n"
+        "- https://b.example/x\n"
         "- https://b.example/again\n"
         "- https://old.example/z\n"
-        "- https://c.example/x\n"
+        "- https://old.example/z2\n"
+        "- https://old.example/z3\n"
+        "- https://a.example/y\n"
     )
     config = Settings(exclude=["skip\\.example"], remap=["old\\.example new.example"])
-    assert first_hosts(parsed, config, None, 10) == [
-        "b.example",
-        "a.example",
-        "new.example",
-        "c.example",
-    ]
-    assert first_hosts(parsed, config, None, 2) == ["b.example", "a.example"]
+    busiest = ["new.example", "a.example", "b.example", "dead1.example"]
+    assert busiest_hosts(parsed, config, None, 10) == busiest
+    assert busiest_hosts(parsed, config, None, 2) == busiest[:2]

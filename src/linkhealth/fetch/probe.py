@@ -1,14 +1,14 @@
-"""Look-ups of a run's first hosts while it still plans: early evidence of "no network".
+"""Look-ups of a run's busiest hosts while it still plans: early evidence of "no network".
 
 Every request starts with its host's look-up, and with no network the look-ups fail (or
-hang). Asked of the resolver as soon as the lists are read, the first hosts' look-ups
-run while the run plans, so the outage verdict's grace second (see
-:class:`~linkhealth.fetch.engine.OUTAGE_GRACE`) runs then too, not only after the first
-request. A look-up that answers (an address, or anything but a failure at the network
-level) says the network may well be up: the evidence is then not used at all, and the
-engine judges from its own requests alone, as it does without look-ups ahead.
-Nothing is sent to a host: a look-up is what its first request would make first, through
-the same address guard and ``--resolve`` mappings.
+hang). Asked of the resolver as soon as the lists are read, the look-ups of the hosts the
+fetch starts with (those with the most links) run while the run plans, so the outage
+verdict's grace second (:data:`~linkhealth.fetch.engine.OUTAGE_GRACE`) runs then too, not
+only after the first request. A look-up that answers (an address, or anything but a
+failure at the network level) says the network may well be up: the evidence is then not
+used at all, and the engine judges from its own requests alone, as it does without
+look-ups ahead. Nothing is sent to a host: a look-up is what its first request would make
+first, through the same address guard and ``--resolve`` mappings.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from linkhealth.fetch.classify import NETWORK_KINDS, classify_exception
 from linkhealth.fetch.guard import Guard, GuardResolver
 from linkhealth.fetch.resolver import ThreadedResolver
 
-#: Hosts looked up ahead at most (as many as the first requests would reach).
+#: Hosts looked up ahead at most (at least as many as the first requests reach).
 PROBE_HOSTS = 64
 
 

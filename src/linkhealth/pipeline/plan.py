@@ -9,6 +9,7 @@ excluded URLs and hosts are decided here; malformed links (lint findings) become
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ from linkhealth.models import (
 )
 from linkhealth.parse import ParseResult, normalise_url, split_fragment
 from linkhealth.urlpolicy import Refusal, UrlPolicy
+from linkhealth.weburl import scheme_and_host
 
 #: Lint rules whose finding is a malformed link: it becomes an ``invalid`` result.
 MALFORMED_RULES = frozenset(
@@ -43,8 +45,6 @@ MALFORMED_RULES = frozenset(
 )
 #: Lint rules whose finding is a link refused by policy: it becomes an ``unsafe`` result.
 UNSAFE_RULES = frozenset({"unsafe-scheme"})
-#: :func:`first_hosts` reads at most this many links.
-FIRST_HOSTS_SCAN = 5000
 
 
 _SCHEME_RE = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.\-]*):")
@@ -143,23 +143,37 @@ def _key(url: str, scheme: str, parsed: ParseResult, settings: Settings) -> str:
     return remapped(key, settings.remap) if settings.remap else key
 
 
-def first_hosts(
+def busiest_hosts(
     parsed: ParseResult, settings: Settings, ignore: UrlIgnore | None, limit: int
 ) -> list[str]:
-    """The hosts of the first network links the plan will pass (at most ``limit``, from
-    the first few thousand links), in the order the lists name them."""
-    policy = UrlPolicy(settings, ignore=ignore)
-    hosts: dict[str, None] = {}
-    for occ in parsed.occurrences[:FIRST_HOSTS_SCAN]:
+    """The ``limit`` hosts with the most distinct network links, most first (ties: first
+    named first): those the fetch starts with, as it serves the hosts with the most URLs
+    first. A host is left out when the plan's policy refuses its first link."""
+    count: Counter[str] = Counter()
+    first: dict[str, str] = {}  # host -> its first link's key
+    seen: set[str] = set()
+    for occ in parsed.occurrences:
         scheme = scheme_of(occ.url)
         if scheme not in HTTP_SCHEMES:
             continue
-        checked = policy.check(_key(occ.url, scheme, parsed, settings))
-        if isinstance(checked, str):
-            hosts[checked] = None
-            if len(hosts) >= limit:
-                break
-    return list(hosts)
+        key = _key(occ.url, scheme, parsed, settings)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            host = scheme_and_host(key)[1]
+        except ValueError:
+            continue
+        count[host] += 1
+        first.setdefault(host, key)
+    policy = UrlPolicy(settings, ignore=ignore)
+    hosts: list[str] = []
+    for host, _ in count.most_common():
+        if len(hosts) >= limit:
+            break
+        if policy.check(first[host]) == host:
+            hosts.append(host)
+    return hosts
 
 
 def _add_network_target(

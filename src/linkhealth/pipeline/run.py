@@ -40,7 +40,7 @@ from linkhealth.pipeline.judge import (
     take_cached,
 )
 from linkhealth.pipeline.outcome import RunOutcome, build_report, utcnow
-from linkhealth.pipeline.plan import Plan, Target, adopt_mapped, first_hosts, plan_run
+from linkhealth.pipeline.plan import Plan, Target, adopt_mapped, busiest_hosts, plan_run
 from linkhealth.pipeline.recorder import RunRecorder
 
 if TYPE_CHECKING:  # meta loads with the first page judged, archive with --archive
@@ -133,7 +133,7 @@ class _Run:
                 self.ahead.stop()
 
     async def look_ahead(self) -> None:
-        """The first hosts' look-ups start now and run while the run plans (see
+        """The busiest hosts' look-ups start now and run while the run plans (see
         :mod:`linkhealth.fetch.probe`): with no network the outage verdict's grace second
         runs meanwhile. Only for the local fetcher (a cluster's workers have networks of
         their own) and without a proxy (it looks the hosts up, not we)."""
@@ -141,7 +141,7 @@ class _Run:
         self.ignore = load_url_ignore(self.root)
         if self.fetcher is not fetch_all or settings.use_env_proxy:
             return
-        hosts = first_hosts(self.parsed, settings, self.ignore, PROBE_HOSTS)
+        hosts = busiest_hosts(self.parsed, settings, self.ignore, PROBE_HOSTS)
         if len(hosts) >= 2:  # one host is a dead site, never an outage
             self.ahead = LookupProbe()
             self.ahead.start(hosts, settings)
