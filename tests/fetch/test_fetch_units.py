@@ -1008,8 +1008,9 @@ def test_an_attempts_deadline_cancels_only_its_own_task_and_tells_its_cancel_apa
         task = asyncio.ensure_future(attempt(0.02, made))
         assert await task == "timed out" and task.cancelling() == 0
         # Answered first: the timer is gone, nothing fires later.
-        assert await attempt(0.05, made, seconds=0.01) == "answered"
-        await asyncio.sleep(0.08)
+        # (A long deadline: a process stalled past a short one would see both due at once.)
+        assert await attempt(0.5, made, seconds=0.01) == "answered"
+        await asyncio.sleep(0.6)
         assert not made[-1].fired
         # Cancelled by someone else before it fired: passed on, never a timeout.
         task = asyncio.ensure_future(attempt(10, made))

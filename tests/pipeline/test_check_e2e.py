@@ -498,3 +498,43 @@ def test_dead_hosts_named_first_are_no_outage_when_the_busiest_hosts_live(
     data = json.loads(result.stdout)
     assert data["network"] != "outage"
     assert data["summary"]["by_verdict"] == {"broken": 64, "ok": 20}
+
+
+def test_dead_busiest_hosts_are_no_outage_when_lighter_hosts_live(
+    pool: ServerPool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The 64 busiest hosts are dead names (three links each; the resolver says "no such
+    # name" after 20 ms, as a working one does), ten live hosts have one link each. Every
+    # host the fetch's first requests can reach is looked up ahead, the live ones too:
+    # they answer, so the look-ups decide nothing. The run is held before its fetch (as a
+    # slow store or plan would) so that every look-up has ended by then: looking up only
+    # the 64 busiest judged an outage before any request (review8 F6).
+    import asyncio
+    import socket
+    import time
+
+    from linkhealth.fetch import resolver
+    from linkhealth.pipeline import run as pipeline_run
+
+    def no_such_name(host: str, *args: object, **kwargs: object) -> object:
+        time.sleep(0.02)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    fetch = pipeline_run._Run.fetch
+
+    async def held_fetch(self: pipeline_run._Run) -> None:
+        await asyncio.sleep(0.5)
+        await fetch(self)
+
+    monkeypatch.setattr(resolver.socket, "getaddrinfo", no_such_name)
+    monkeypatch.setattr(pipeline_run._Run, "fetch", held_fetch)
+    live = [pool.host(f"127.0.0.{i}").route("/ok", Reply(200, body=PAGE)) for i in range(2, 12)]
+    dead = [f"- http://dead{i}.test/{n}\n" for i in range(64) for n in range(3)]
+    links = [f"- http://live{n}.test:{host.port}/ok\n" for n, host in enumerate(live)]
+    mapped = [arg for n, host in enumerate(live) for arg in resolve(host, f"live{n}.test")]
+    lst = write_list(tmp_path, "".join(dead + links))
+    result = run(tmp_path, str(lst), "--format", "json", *mapped)
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["network"] != "outage"
+    assert data["summary"]["by_verdict"] == {"broken": 192, "ok": 10}

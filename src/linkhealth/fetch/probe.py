@@ -23,9 +23,6 @@ from linkhealth.fetch.classify import NETWORK_KINDS, classify_exception
 from linkhealth.fetch.guard import Guard, GuardResolver
 from linkhealth.fetch.resolver import ThreadedResolver
 
-#: Hosts looked up ahead at most (at least as many as the first requests reach).
-PROBE_HOSTS = 64
-
 
 class LookupProbe:
     """The look-ups of some of a run's hosts, started before its first request."""

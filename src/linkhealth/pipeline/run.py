@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from linkhealth.config import Settings
 from linkhealth.fetch import FetchResult, OnThrottle, fetch_all
 from linkhealth.fetch.classify import is_outage
-from linkhealth.fetch.probe import PROBE_HOSTS, LookupProbe
+from linkhealth.fetch.probe import LookupProbe
 from linkhealth.inputs import UrlIgnore, extract_paths, load_url_ignore
 from linkhealth.local import check_occurrences
 from linkhealth.models import CheckResult
@@ -112,25 +112,30 @@ class _Run:
         self.ahead: LookupProbe | None = None
 
     async def execute(self, paths: Sequence[str]) -> RunOutcome:
-        await self.look_ahead()
-        try:  # the plan is frozen from here: given back however the run ends
-            self.make_plan()
-            self.open_store(paths)
-            try:
-                self.check_local()
-                self.reuse()
-                await self.fetch()
-                await self.follow_up()
-                self.judge()
-                self.settle()
-                await self.archive()
-                return self.record()
+        try:  # the look-ups ahead are stopped however the run ends
+            await self.look_ahead()
+            try:  # the plan is frozen from here: given back however the run ends
+                self.make_plan()
+                self.open_store(paths)
+                try:
+                    return await self.fetch_and_judge()
+                finally:
+                    self.recorder.close()
             finally:
-                self.recorder.close()
+                _collected_again()
         finally:
-            _collected_again()
             if self.ahead is not None:
                 self.ahead.stop()
+
+    async def fetch_and_judge(self) -> RunOutcome:
+        self.check_local()
+        self.reuse()
+        await self.fetch()
+        await self.follow_up()
+        self.judge()
+        self.settle()
+        await self.archive()
+        return self.record()
 
     async def look_ahead(self) -> None:
         """The busiest hosts' look-ups start now and run while the run plans (see
@@ -141,7 +146,11 @@ class _Run:
         self.ignore = load_url_ignore(self.root)
         if self.fetcher is not fetch_all or settings.use_env_proxy:
             return
-        hosts = busiest_hosts(self.parsed, settings, self.ignore, PROBE_HOSTS)
+        # As many as the fetch's first requests can reach (one place each at most): a
+        # live host among them answers its look-up, and the look-ups then decide nothing.
+        # Fewer (the 64 busiest) judged a list whose busiest hosts are dead names an outage
+        # before a request reached its live ones.
+        hosts = busiest_hosts(self.parsed, settings, self.ignore, settings.max_concurrency)
         if len(hosts) >= 2:  # one host is a dead site, never an outage
             self.ahead = LookupProbe()
             self.ahead.start(hosts, settings)
