@@ -22,3 +22,22 @@ def _no_github_token(monkeypatch: pytest.MonkeyPatch) -> None:
     """A GITHUB_TOKEN in the environment (a CI job's) would send github.com links to the
     GitHub API stand-in's place; tests that want one set it themselves."""
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No network, as an offline machine's resolver says it: every look-up of a name under
+    ``offline.test`` fails at once with "temporary failure in name resolution" (names under
+    ``invalid.`` are no evidence of it: linkhealth answers those itself)."""
+    import socket
+
+    from linkhealth.fetch import resolver
+
+    real = resolver.socket.getaddrinfo
+
+    def offline(host: object, *args: object, **kwargs: object) -> object:
+        if isinstance(host, str) and host.rstrip(".").endswith(".offline.test"):
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(resolver.socket, "getaddrinfo", offline)

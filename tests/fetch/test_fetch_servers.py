@@ -6,6 +6,8 @@ import itertools
 import time
 from datetime import UTC
 
+import pytest
+
 from linkhealth.config import HostSettings
 from linkhealth.models import ErrorKind, Verdict
 from support.fetchkit import fast, one, run
@@ -364,10 +366,11 @@ def test_redirect_to_root_is_a_soft_404(pool: ServerPool) -> None:
     assert r.verdict is Verdict.BROKEN and r.error_kind is ErrorKind.SOFT_404
 
 
+@pytest.mark.usefixtures("no_network")
 def test_unresolvable_hosts_look_like_an_outage() -> None:
     from linkhealth.fetch import is_outage
 
-    urls = [f"http://host{i}.invalid/page" for i in range(3)]
+    urls = [f"http://host{i}.offline.test/page" for i in range(3)]
     results = run(urls, fast())
     assert all(r.verdict is Verdict.BROKEN and r.error_kind is ErrorKind.DNS for r in results)
     assert all(r.attempts == 1 for r in results)  # DNS failures are not retried

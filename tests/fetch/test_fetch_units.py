@@ -1090,14 +1090,18 @@ async def _looked_up(hosts: list[str], config: Settings) -> LookupProbe:
     return probe
 
 
+@pytest.mark.usefixtures("no_network")
 def test_look_ups_ahead_fail_at_the_network_level_or_answer() -> None:
-    dead = ["a.invalid", "b.invalid"]
+    dead = ["a.offline.test", "b.offline.test"]
     probe = asyncio.run(_looked_up(dead, Settings()))
     assert (probe.failed, probe.asked, probe.usable()) == (set(dead), set(dead), True)
+    # A name under invalid. is answered by linkhealth itself: not asked, no evidence.
+    probe = asyncio.run(_looked_up([*dead, "x.invalid"], Settings()))
+    assert (probe.failed, probe.asked) == (set(dead), set(dead))
     # An address (here a literal) answers: the network may be up, the evidence is unused.
     probe = asyncio.run(_looked_up([*dead, "127.0.0.1"], Settings(allow_private=True)))
     assert probe.failed == set(dead) and probe.answered and not probe.usable()
     # So does a name --resolve maps, asked of no resolver.
-    mapped = Settings(resolve={"c.invalid": "127.0.0.2"}, allow_private=True)
-    probe = asyncio.run(_looked_up([*dead, "c.invalid"], mapped))
+    mapped = Settings(resolve={"c.offline.test": "127.0.0.2"}, allow_private=True)
+    probe = asyncio.run(_looked_up([*dead, "c.offline.test"], mapped))
     assert probe.answered and not probe.usable()

@@ -322,8 +322,9 @@ def test_a_link_never_requested_is_blocked_with_the_reason(pool: ServerPool) -> 
     assert a.hits("/b") == 0
 
 
+@pytest.mark.usefixtures("no_network")
 def test_no_network_ends_in_a_few_requests_whatever_the_list_size() -> None:
-    urls = [f"http://host{h}.invalid/page/{i}" for h in range(40) for i in range(30)]
+    urls = [f"http://host{h}.offline.test/page/{i}" for h in range(40) for i in range(30)]
     results = run(urls, fast())
     assert all(r.error_kind in (ErrorKind.DNS, ErrorKind.CONNECT) for r in results)
     assert is_outage(results, 0.9)
@@ -446,8 +447,9 @@ def test_an_attempt_past_its_deadline_after_a_hop_times_out(pool: ServerPool) ->
     assert 1.9 < elapsed < 4.5
 
 
+@pytest.mark.usefixtures("no_network")
 def test_a_url_the_outage_left_unrequested_is_what_any_never_requested_result_is() -> None:
-    urls = [f"http://host{h}.invalid/page/{i}" for h in range(20) for i in range(10)]
+    urls = [f"http://host{h}.offline.test/page/{i}" for h in range(20) for i in range(10)]
     results = run(urls, fast())
     never = [r for r in results if r.attempts == 0]
     assert never
@@ -460,8 +462,9 @@ def test_a_url_the_outage_left_unrequested_is_what_any_never_requested_result_is
     assert gc.isenabled()  # the burst's pause of the collector is over
 
 
+@pytest.mark.usefixtures("no_network")
 def test_the_outage_burst_leaves_a_disabled_collector_disabled() -> None:
-    urls = [f"http://host{h}.invalid/page/{i}" for h in range(20) for i in range(10)]
+    urls = [f"http://host{h}.offline.test/page/{i}" for h in range(20) for i in range(10)]
     gc.disable()
     try:
         results = run(urls, fast())

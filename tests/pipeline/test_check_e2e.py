@@ -464,10 +464,11 @@ def test_the_store_is_never_pointed_at_a_list(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["list.md"]
 
 
+@pytest.mark.usefixtures("no_network")
 def test_no_network_is_seen_by_the_look_ups_made_while_the_run_plans(tmp_path: Path) -> None:
     # The first hosts are looked up before planning (fetch.probe); with every name failing,
     # the verdict comes before any request: no link was requested, none is broken.
-    lines = [f"- [l{i}](http://host{i % 12}.invalid/page{i})\n" for i in range(60)]
+    lines = [f"- [l{i}](http://host{i % 12}.offline.test/page{i})\n" for i in range(60)]
     lst = write_list(tmp_path, "".join(lines))
     result = run(tmp_path, str(lst), "--format", "json")
     assert result.exit_code == 3, result.output
@@ -538,3 +539,34 @@ def test_dead_busiest_hosts_are_no_outage_when_lighter_hosts_live(
     data = json.loads(result.stdout)
     assert data["network"] != "outage"
     assert data["summary"]["by_verdict"] == {"broken": 192, "ok": 10}
+
+
+def test_placeholder_invalid_names_are_no_evidence_of_an_outage(
+    pool: ServerPool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ten placeholder hosts under invalid. (linkhealth answers "no such name" itself, at
+    # once) and a live host whose look-up takes longer than the outage's grace second (a
+    # cold cache, a slow resolver): the placeholders say nothing of the network, so the
+    # run waits for the live host (review8 F3: exit 3, every link skipped).
+    import time
+
+    from linkhealth.fetch import resolver
+
+    real = resolver.socket.getaddrinfo
+
+    def slow(host: str, *args: object, **kwargs: object) -> object:
+        if host == "live.test":
+            time.sleep(1.3)
+            return real("127.0.0.2", *args, **kwargs)  # type: ignore[arg-type]
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(resolver.socket, "getaddrinfo", slow)
+    live = pool.host("127.0.0.2").route("/ok", Reply(200, body=PAGE))
+    dead = [f"- http://placeholder{i}.invalid/x\n" for i in range(10)]
+    links = [f"- http://live.test:{live.port}/ok?n={n}\n" for n in range(20)]
+    lst = write_list(tmp_path, "".join(dead + links))
+    result = run(tmp_path, str(lst), "--format", "json")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["network"] != "outage"
+    assert data["summary"]["by_verdict"] == {"broken": 10, "ok": 20}

@@ -30,6 +30,7 @@ import httpx
 from linkhealth.fetch.decode import DecodeError, UnsupportedEncoding
 from linkhealth.fetch.guard import AddressBlocked
 from linkhealth.fetch.hosts import HostThrottled
+from linkhealth.fetch.resolver import is_invalid_name
 from linkhealth.fetch.result import Outcome
 from linkhealth.models import UNSAFE_SCHEMES, ErrorKind, Verdict
 from linkhealth.pageregion import metadata_bytes
@@ -360,6 +361,14 @@ def missing_fragment(fragment: str, anchors: set[str]) -> bool:
     return frag not in anchors and unquote(frag) not in anchors
 
 
+def tells_of_the_network(host: str) -> bool:
+    """Whether failing to reach ``host`` says anything of the network ("is it down?"): a
+    name under ``invalid.`` is answered "no such name" by linkhealth itself, network or
+    none, so it counts neither as a host that failed nor as one that answered (the run's
+    watch, the look-ups ahead and :func:`is_outage` alike)."""
+    return not is_invalid_name(host)
+
+
 def is_outage(
     results: Iterable[FetchResult],
     ratio: float,
@@ -386,6 +395,8 @@ def is_outage(
                 host = host_key(r.url)
             except ValueError:
                 host = ""
+        if not tells_of_the_network(host):
+            continue
         net_fail = r.http_status is None and r.error_kind in NETWORK_KINDS
         reached[host] = reached.get(host, False) or not net_fail
     if len(reached) < min_hosts:

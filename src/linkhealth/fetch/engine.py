@@ -46,6 +46,7 @@ from linkhealth.fetch.classify import (
     classify_outcome,
     drop_tracebacks,
     is_retryable,
+    tells_of_the_network,
 )
 from linkhealth.fetch.client import Client
 from linkhealth.fetch.hosts import (
@@ -311,6 +312,8 @@ class _NetWatch:
             return False
         if outcome.error is None or classify_exception(outcome.error)[1] not in NETWORK_KINDS:
             return False
+        if not tells_of_the_network(host):
+            return False
         self.failed.add(host)
         return self.check()
 
@@ -518,7 +521,8 @@ class _Run:
             await hold.take_global()
             # A host counts as started once its request goes out (not while it waits for
             # a global place): "nearly all hosts started so far failed" needs the real ones.
-            self.watch.started.add(state.name)
+            if tells_of_the_network(state.name):
+                self.watch.started.add(state.name)
             sent = time.monotonic()
             if self.watch.since is None:
                 self.watch.since = sent

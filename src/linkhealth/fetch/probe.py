@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable
 
 from linkhealth.config import Settings
-from linkhealth.fetch.classify import NETWORK_KINDS, classify_exception
+from linkhealth.fetch.classify import NETWORK_KINDS, classify_exception, tells_of_the_network
 from linkhealth.fetch.guard import Guard, GuardResolver
 from linkhealth.fetch.resolver import ThreadedResolver
 
@@ -38,7 +38,7 @@ class LookupProbe:
         """Look the hosts up in the background (call from the running event loop)."""
         guard = Guard(allow_private=settings.allow_private, resolve=settings.resolve)
         resolver = GuardResolver(guard, inner=ThreadedResolver())
-        for host in hosts:
+        for host in filter(tells_of_the_network, hosts):
             if self.since is None:
                 self.since = time.monotonic()
             self.asked.add(host)
