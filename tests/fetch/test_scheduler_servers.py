@@ -335,6 +335,18 @@ def test_no_network_ends_in_a_few_requests_whatever_the_list_size() -> None:
     assert all(r.detail.startswith("cannot connect: not requested") for r in never)
 
 
+@pytest.mark.usefixtures("no_network")
+def test_placeholder_hosts_do_not_hold_back_the_outage_verdict() -> None:
+    # Five real hosts (40 links each) and ten placeholders under invalid. (no evidence
+    # either way): the five are enough hosts for the early verdict, as five hosts alone
+    # are; counting the placeholders among the hosts it needs requested every link.
+    urls = [f"http://host{h}.offline.test/page/{i}" for h in range(5) for i in range(40)]
+    urls += [f"http://placeholder{p}.invalid/" for p in range(10)]
+    results = run(urls, fast())
+    assert is_outage(results, 0.9)
+    assert sum(r.attempts for r in results) <= 40, sum(r.attempts for r in results)
+
+
 def test_nothing_accepting_connections_is_cut_short_too() -> None:
     names = [f"host{h}.test" for h in range(20)]
     resolve = {n: f"127.0.0.1:{unused_port()}" for n in names}

@@ -40,6 +40,16 @@ def write_list(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def no_outage_verdicts(tmp_path: Path, text: str, *args: str) -> dict[str, int]:
+    """``check`` of the list ``text``: exit 1 (some link broken), no outage; its counts."""
+    result = run(tmp_path, str(write_list(tmp_path, text)), "--format", "json", *args)
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["network"] != "outage"
+    counts: dict[str, int] = data["summary"]["by_verdict"]
+    return counts
+
+
 def resolve(host: HostServer, name: str) -> list[str]:
     return ["--resolve", f"{name}={host.target}"]
 
@@ -483,6 +493,7 @@ def test_no_network_is_seen_by_the_look_ups_made_while_the_run_plans(tmp_path: P
         )
 
 
+@pytest.mark.usefixtures("no_network")  # every name under offline.test fails at once
 def test_dead_hosts_named_first_are_no_outage_when_the_busiest_hosts_live(
     pool: ServerPool, tmp_path: Path
 ) -> None:
@@ -491,14 +502,10 @@ def test_dead_hosts_named_first_are_no_outage_when_the_busiest_hosts_live(
     # live ones answer, so the look-ups are no evidence, and their answers show the
     # network up (looking up the first 64 named would have found only dead ones).
     live = [pool.host(f"127.0.0.{i}").route("/ok", Reply(200, body=PAGE)) for i in range(2, 12)]
-    dead = [f"- http://dead{i}.invalid/x\n" for i in range(64)]
+    dead = [f"- http://dead{i}.offline.test/x\n" for i in range(64)]
     links = [f"- {host.url('/ok')}?n={n}\n" for host in live for n in range(2)]
-    lst = write_list(tmp_path, "".join(dead + links))
-    result = run(tmp_path, str(lst), "--format", "json", "--max-concurrency", "4")
-    assert result.exit_code == 1, result.output
-    data = json.loads(result.stdout)
-    assert data["network"] != "outage"
-    assert data["summary"]["by_verdict"] == {"broken": 64, "ok": 20}
+    verdicts = no_outage_verdicts(tmp_path, "".join(dead + links), "--max-concurrency", "4")
+    assert verdicts == {"broken": 64, "ok": 20}
 
 
 def test_dead_busiest_hosts_are_no_outage_when_lighter_hosts_live(
@@ -533,12 +540,8 @@ def test_dead_busiest_hosts_are_no_outage_when_lighter_hosts_live(
     dead = [f"- http://dead{i}.test/{n}\n" for i in range(64) for n in range(3)]
     links = [f"- http://live{n}.test:{host.port}/ok\n" for n, host in enumerate(live)]
     mapped = [arg for n, host in enumerate(live) for arg in resolve(host, f"live{n}.test")]
-    lst = write_list(tmp_path, "".join(dead + links))
-    result = run(tmp_path, str(lst), "--format", "json", *mapped)
-    assert result.exit_code == 1, result.output
-    data = json.loads(result.stdout)
-    assert data["network"] != "outage"
-    assert data["summary"]["by_verdict"] == {"broken": 192, "ok": 10}
+    verdicts = no_outage_verdicts(tmp_path, "".join(dead + links), *mapped)
+    assert verdicts == {"broken": 192, "ok": 10}
 
 
 def test_placeholder_invalid_names_are_no_evidence_of_an_outage(
@@ -564,9 +567,4 @@ def test_placeholder_invalid_names_are_no_evidence_of_an_outage(
     live = pool.host("127.0.0.2").route("/ok", Reply(200, body=PAGE))
     dead = [f"- http://placeholder{i}.invalid/x\n" for i in range(10)]
     links = [f"- http://live.test:{live.port}/ok?n={n}\n" for n in range(20)]
-    lst = write_list(tmp_path, "".join(dead + links))
-    result = run(tmp_path, str(lst), "--format", "json")
-    assert result.exit_code == 1, result.output
-    data = json.loads(result.stdout)
-    assert data["network"] != "outage"
-    assert data["summary"]["by_verdict"] == {"broken": 10, "ok": 20}
+    assert no_outage_verdicts(tmp_path, "".join(dead + links)) == {"broken": 10, "ok": 20}

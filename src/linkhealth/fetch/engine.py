@@ -793,7 +793,7 @@ async def fetch_all(
         validators or {},
         full_body,
         on_throttle,
-        len(by_host),
+        sum(map(tells_of_the_network, by_host)),  # the hosts that count for an outage
         ahead,
     )
     with _uncollected():  # a job per URL, kept until the fetch ends

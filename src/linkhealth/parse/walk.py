@@ -104,9 +104,9 @@ _PLAIN_LINE_RE = re.compile(
 )
 #: chunks of plain lines walked without their tree (False: every chunk parsed)
 _PLAIN_CHUNKS = True
-_PLAIN_NODE = Node("link")
+_PLAIN_NODE = Node("link")  # a plain link's node: never read (its label is verbatim)
 #: a chunk of reference definitions only, read before the walk, is not parsed again
-_KEEP_DEFINITIONS = True  # a plain link's node: never read (its label is verbatim)
+_KEEP_DEFINITIONS = True
 
 
 class RustParserUnsafe(Exception):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from linkhealth.config import Settings
 from linkhealth.fetch import FetchResult, OnThrottle, fetch_all
-from linkhealth.fetch.classify import is_outage
+from linkhealth.fetch.classify import is_outage, tells_of_the_network
 from linkhealth.fetch.probe import LookupProbe
 from linkhealth.inputs import UrlIgnore, extract_paths, load_url_ignore
 from linkhealth.local import check_occurrences
@@ -151,6 +151,7 @@ class _Run:
         # Fewer (the 64 busiest) judged a list whose busiest hosts are dead names an outage
         # before a request reached its live ones.
         hosts = busiest_hosts(self.parsed, settings, self.ignore, settings.max_concurrency)
+        hosts = list(filter(tells_of_the_network, hosts))
         if len(hosts) >= 2:  # one host is a dead site, never an outage
             self.ahead = LookupProbe()
             self.ahead.start(hosts, settings)
