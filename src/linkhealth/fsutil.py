@@ -19,7 +19,7 @@ import os
 import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 _DEVICES = "/dev"
 
@@ -159,6 +159,17 @@ class AtomicFiles:
             os.umask(umask)
             mode = 0o666 & ~umask
         os.chmod(tmp_name, mode)
+
+    def read_back(self, path: Path) -> TextIO | None:
+        """The text staged for ``path``, open for reading; call it before the files are put
+        in place: the open file is still this text whatever replaces ``path`` afterwards
+        (another run's rename). ``None`` when ``path`` was written into at once (a device
+        or a pipe) or not staged."""
+        target = write_target(path, self.root)
+        for tmp_name, staged in self._staged:
+            if staged == target:
+                return open(tmp_name, encoding="utf-8", newline="")
+        return None
 
     def commit(self) -> None:
         """Put every staged file in place (each by one rename); an ``OSError`` names the

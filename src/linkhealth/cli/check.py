@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,7 +30,7 @@ from linkhealth.cli.common import (
 from linkhealth.cli.options import changed_since_option, network_options, settings_from_params
 from linkhealth.config import REPORT_FILES, Settings
 from linkhealth.errors import ReportWriteError
-from linkhealth.report import FORMATS, render_chunks, write_reports, written_json
+from linkhealth.report import FORMATS, WrittenReports, render_chunks, write_reports
 from linkhealth.report.redact import Redacted, screened
 
 if TYPE_CHECKING:  # the network stack and the models load when a check runs, not for --help
@@ -333,17 +333,21 @@ def command(
             notice("warning: ", warning)
         report = outcome.report
         to_render: RunReport | Redacted = report
-        written = None
+        files = WrittenReports()
         if not settings.no_reports:
             to_render = screened(report)  # redacted once for the files and the output below
             try:
                 files = write_reports(
-                    to_render, Path(settings.reports_dir), settings.report_formats
+                    to_render,
+                    Path(settings.reports_dir),
+                    settings.report_formats,
+                    keep_json=fmt == "json",  # the same text: printed, not rendered again
                 )
             except ReportWriteError as exc:
                 raise UsageError(str(exc)) from exc
-            written = written_json(files) if fmt == "json" else None  # the same text
-        emit(written if written is not None else render_chunks(to_render, fmt), output)
+        with closing(files):
+            written = files.json_text()
+            emit(written if written is not None else render_chunks(to_render, fmt), output)
         _say_why_partial(report)
         if not quiet and (verbose or sys.stderr.isatty()):
             from rich.console import Console

@@ -11,11 +11,9 @@ format lives in :mod:`linkhealth.textsafe`.
 from __future__ import annotations
 
 import importlib
-import os
-import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TextIO, cast
 
 from linkhealth.config import REPORT_FILES
 from linkhealth.errors import ConfigError, ReportWriteError
@@ -30,12 +28,12 @@ __all__ = [
     "ALWAYS_WRITTEN",
     "FORMATS",
     "OPTIONAL_FILES",
+    "WrittenReports",
     "broken_links_md",
     "enrichment_md",
     "render",
     "render_chunks",
     "write_reports",
-    "written_json",
 ]
 
 # Format -> the module under linkhealth.report that renders it. A format's module is
@@ -110,24 +108,80 @@ def enrichment_md(report: RunReport) -> str:
     return markdown.enrichment(View(redact_report(report)))
 
 
+class WrittenReports(list[Path]):
+    """The paths :func:`write_reports` wrote and, when asked for, the ``results.json`` it
+    wrote, open for reading (:meth:`json_text`; :meth:`close` it): ``check --format
+    json`` prints that text instead of rendering the report a second time (~27 us a
+    result), read from the run's own file whatever has replaced the path since."""
+
+    json_file: TextIO | None = None
+
+    def json_text(self) -> Iterator[str] | None:
+        """The text of the run's ``results.json``, a piece at a time; ``None`` when it was
+        not kept (not asked for, or written into a device or a pipe): render it then."""
+        handle = self.json_file
+        if handle is None:
+            return None
+        return iter(lambda: handle.read(_PIECE), "")
+
+    def close(self) -> None:
+        if self.json_file is not None:
+            self.json_file.close()
+            self.json_file = None
+
+
 def write_reports(
     report: RunReport | Redacted,
     directory: Path,
     formats: Sequence[str] = (),
-) -> list[Path]:
+    *,
+    keep_json: bool = False,
+) -> WrittenReports:
     """Write ``broken-links.md``, ``enrichment.md``, ``results.json`` and the files for
     ``formats`` (``junit``, ``sarif``, ``html``, ``csv``) into ``directory``.
 
     Every file goes to a temp file in the same folder first (``results.json`` as it is
     rendered, never held whole), then all are renamed into place together. On failure
     the previous reports are intact, no temp file is left, and :class:`ReportWriteError`
-    names the path and the reason. Returns the paths written.
+    names the path and the reason. Returns the paths written; with ``keep_json``, also the
+    ``results.json`` written, open for reading (:class:`WrittenReports`: close it).
     """
     unknown = [f for f in formats if f not in OPTIONAL_FILES and f != "json"]
     if unknown:
         raise ConfigError(
             f"unknown report file format {unknown[0]!r}; choose from: {', '.join(OPTIONAL_FILES)}"
         )
+    contents = _report_contents(report, Path(directory), formats)
+    directory = Path(directory)
+    try:
+        make_folder(directory)
+    except OSError as exc:
+        raise ReportWriteError(_reason(directory, exc)) from exc
+    written = WrittenReports(directory / name for name in contents)
+    try:
+        with AtomicFiles() as files:
+            for name, body in contents.items():
+                path = directory / name
+                try:
+                    files.write(path, [body] if isinstance(body, str) else body)
+                except (OSError, UnicodeError) as exc:
+                    raise ReportWriteError(_reason(path, exc)) from exc
+            if keep_json:
+                written.json_file = files.read_back(directory / "results.json")
+            try:
+                files.commit()
+            except OSError as exc:
+                raise ReportWriteError(_reason(Path(exc.filename or directory), exc)) from exc
+    except BaseException:
+        written.close()
+        raise
+    return written
+
+
+def _report_contents(
+    report: RunReport | Redacted, directory: Path, formats: Sequence[str]
+) -> dict[str, str | Iterable[str]]:
+    """Each report file's name and text (or its pieces, rendered as they are written)."""
     from linkhealth.report import jsonfmt, markdown
     from linkhealth.report.view import View
 
@@ -142,54 +196,13 @@ def write_reports(
         if fmt == "html":  # its file links are relative to the folder it is written to
             from linkhealth.report import html
 
-            contents[OPTIONAL_FILES[fmt]] = html.render(view, page_dir=Path(directory))
+            contents[OPTIONAL_FILES[fmt]] = html.render(view, page_dir=directory)
         elif fmt in OPTIONAL_FILES:
             contents[OPTIONAL_FILES[fmt]] = _renderer(fmt)(view)
-    directory = Path(directory)
-    try:
-        make_folder(directory)
-    except OSError as exc:
-        raise ReportWriteError(_reason(directory, exc)) from exc
-    with AtomicFiles() as files:
-        for name, body in contents.items():
-            path = directory / name
-            try:
-                files.write(path, [body] if isinstance(body, str) else body)
-            except (OSError, UnicodeError) as exc:
-                raise ReportWriteError(_reason(path, exc)) from exc
-        try:
-            files.commit()
-        except OSError as exc:
-            raise ReportWriteError(_reason(Path(exc.filename or directory), exc)) from exc
-    return [directory / name for name in contents]
+    return contents
 
 
-def written_json(paths: Iterable[Path]) -> Iterator[str] | None:
-    """The text of the ``results.json`` among ``paths`` (as :func:`write_reports` returns
-    them), a piece at a time: ``check --format json`` writes the same text as that file
-    (:func:`render_chunks` of the same report), read back instead of rendered again
-    (~27 us a result). ``None`` when none was written or it is no regular file (a device
-    or a pipe was written into): render it then."""
-    found = [path for path in paths if path.name == "results.json"]
-    if not found:
-        return None
-    try:  # a pipe opens at once (without a writer it would block), and is left
-        fd = os.open(found[0], os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        return None
-    return _pieces(fd)
-
-
-def _pieces(fd: int) -> Iterator[str]:
-    with os.fdopen(fd, encoding="utf-8", newline="") as handle:
-        while piece := handle.read(_PIECE):
-            yield piece
-
-
-#: Characters :func:`written_json` reads at a time.
+#: Characters :meth:`WrittenReports.json_text` reads at a time.
 _PIECE = 1 << 16
 
 
