@@ -1105,3 +1105,30 @@ def test_look_ups_ahead_fail_at_the_network_level_or_answer() -> None:
     mapped = Settings(resolve={"c.offline.test": "127.0.0.2"}, allow_private=True)
     probe = asyncio.run(_looked_up([*dead, "c.offline.test"], mapped))
     assert probe.answered and not probe.usable()
+
+
+def test_look_ups_ahead_ask_the_resolver_the_requests_ask(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A look-up ahead is what the host's first request makes first: the same resolver,
+    # behind the same guard (here a stand-in that knows one name; the system knows none).
+    from linkhealth.fetch import client as client_mod
+
+    asked: list[str] = []
+
+    class OneName:
+        async def resolve(
+            self, host: str, port: int = 0, family: int = socket.AF_INET
+        ) -> list[dict[str, object]]:
+            asked.append(host)
+            if host != "known.test":
+                raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+            addr = {"hostname": host, "host": "127.0.0.2", "port": port, "proto": 0, "flags": 0}
+            return [{**addr, "family": socket.AF_INET}]
+
+        async def close(self) -> None:
+            return None
+
+    monkeypatch.setattr(client_mod, "_resolver", OneName)
+    hosts = ["gone.test", "known.test"]
+    probe = asyncio.run(_looked_up(hosts, Settings(allow_private=True)))
+    assert sorted(asked) == hosts
+    assert probe.failed == {"gone.test"} and probe.answered and not probe.usable()

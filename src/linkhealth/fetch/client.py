@@ -220,17 +220,27 @@ def _resolver() -> ThreadedResolver:
     return ThreadedResolver()
 
 
+def run_guard(settings: Settings) -> Guard:
+    """The address guard of a run's requests (and of the look-ups made ahead of them):
+    ``--allow-private``, ``--resolve``, and the proxy's own hosts when environment proxies
+    are used."""
+    trusted = env_proxy_hosts() if settings.use_env_proxy else set()
+    return Guard(
+        allow_private=settings.allow_private, resolve=settings.resolve, trusted_hosts=trusted
+    )
+
+
+def run_resolver(guard: Guard) -> GuardResolver:
+    """The look-ups a run's requests make: the system's resolver, checked by ``guard``."""
+    return GuardResolver(guard, inner=_resolver())
+
+
 class Client:
     """One run's HTTP machinery: an aiohttp session behind an httpx client."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        trusted = env_proxy_hosts() if settings.use_env_proxy else set()
-        self.guard = Guard(
-            allow_private=settings.allow_private,
-            resolve=settings.resolve,
-            trusted_hosts=trusted,
-        )
+        self.guard = run_guard(settings)
         # The TLS context is built when the first https connection needs it (loading the
         # trust store costs ~20 ms of CPU); a --ca-bundle is checked here, at start.
         self._ssl: ssl.SSLContext | None = None
@@ -257,7 +267,7 @@ class Client:
             self._transport = self._aiohttp_transport()
         else:
             self._transport = Wire(
-                resolver=GuardResolver(self.guard, inner=_resolver()),
+                resolver=run_resolver(self.guard),
                 socket_factory=make_socket_factory(self.guard),
                 ssl_context=self._tls,
                 limit_per_host=connection_limit_per_host(s),
@@ -293,7 +303,7 @@ class Client:
         if s.cookie_jar:
             self._cookies = load_cookie_jar(s.cookie_jar)
         return session_transport(
-            resolver=GuardResolver(self.guard, inner=_resolver()),
+            resolver=run_resolver(self.guard),
             socket_factory=make_socket_factory(self.guard),
             ssl_context=self._tls(),
             limit_per_host=connection_limit_per_host(s),

@@ -20,8 +20,8 @@ from collections.abc import Iterable
 
 from linkhealth.config import Settings
 from linkhealth.fetch.classify import NETWORK_KINDS, classify_exception, tells_of_the_network
-from linkhealth.fetch.guard import Guard, GuardResolver
-from linkhealth.fetch.resolver import ThreadedResolver
+from linkhealth.fetch.client import run_guard, run_resolver
+from linkhealth.fetch.guard import GuardResolver
 
 
 class LookupProbe:
@@ -36,8 +36,7 @@ class LookupProbe:
 
     def start(self, hosts: Iterable[str], settings: Settings) -> None:
         """Look the hosts up in the background (call from the running event loop)."""
-        guard = Guard(allow_private=settings.allow_private, resolve=settings.resolve)
-        resolver = GuardResolver(guard, inner=ThreadedResolver())
+        resolver = run_resolver(run_guard(settings))  # what the first requests look up with
         for host in filter(tells_of_the_network, hosts):
             if self.since is None:
                 self.since = time.monotonic()
