@@ -10,9 +10,9 @@ from linkhealth.meta.selectors import TITLE_SEPARATORS
 from linkhealth.meta.urls import (
     _PLAIN_ROOT_PATH,
     _host_of,
-    _plain_origin,
     _resolve,
     host_of,
+    plain_origin,
     resolve_http_url,
 )
 from linkhealth.textsafe import clean_url
@@ -105,7 +105,7 @@ def test_plain_origin_equals_plain_urls_own(origin: str, rest: str) -> None:
         port = plain.group("port")
         host = plain.group("host")
         expected = (f"{plain.group('scheme')}://{host}{':' + port if port else ''}", host)
-    assert _plain_origin(url) == expected
+    assert plain_origin(url) == expected
 
 
 TITLE_PIECES = st.sampled_from(

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from linkhealth.meta import selectors as sel
 from linkhealth.meta.fields import Fallbacks, clean_descriptions, fallback_key, trim_site_name
-from linkhealth.meta.urls import _plain_origin, host_of
+from linkhealth.meta.urls import host_of, plain_origin
 from linkhealth.models import CheckResult
 
 # Pages of one host that share a value before it is the site's. A description on a
@@ -35,7 +35,7 @@ def page_identity(result: CheckResult) -> str:
     """Host without ``www.`` and path without trailing slash, of the canonical URL (else
     the final URL): how two results are told to be the same page."""
     url = result.canonical_url or result.final_url or result.url
-    origin = _plain_origin(url)  # kept per origin: a host's pages share it
+    origin = plain_origin(url)  # kept per origin: a host's pages share it
     if origin is None:
         return url_identity(url)
     # A plain URL is its origin, then its rest (path, query, fragment) as written; its host

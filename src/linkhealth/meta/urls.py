@@ -41,7 +41,7 @@ def _resolve(base: str, cleaned: str) -> str | None:
 def _join_root_path(base: str, path: str) -> str | None:
     """:func:`_resolve` for a path from the root: the base's scheme and host, then ``path``
     as written (urljoin keeps such a path whole; a test compares the two)."""
-    origin = _plain_origin(base)
+    origin = plain_origin(base)
     if origin is not None:
         joined = origin[0] + path
         # clean_url of ``joined``: a plain URL's scheme, host and port and a path clean_url
@@ -65,7 +65,7 @@ _AUTHORITY_END = re.compile(r"[/?#]")
 _SPACE = re.compile(r"\s")
 
 
-def _plain_origin(url: str) -> tuple[str, str] | None:
+def plain_origin(url: str) -> tuple[str, str] | None:
     """``scheme://host[:port]`` and the host of a URL :func:`~linkhealth.weburl.plain_url`
     matches, else ``None``. plain_url matches a URL exactly when it matches the URL up to
     the first ``/``, ``?`` or ``#`` after the scheme (no host or port holds one) and the rest
@@ -87,7 +87,7 @@ def _plain_origin(url: str) -> tuple[str, str] | None:
 
 @lru_cache(maxsize=1024)  # a run's pages come from a few hundred origins
 def _origin_of(url: str) -> tuple[str, str] | None:
-    """:func:`_plain_origin` by :func:`~linkhealth.weburl.plain_url` itself."""
+    """:func:`plain_origin` by :func:`~linkhealth.weburl.plain_url` itself."""
     plain = plain_url(url)
     if plain is None:
         return None
@@ -98,7 +98,7 @@ def _origin_of(url: str) -> tuple[str, str] | None:
 @lru_cache(maxsize=256)  # a page's URL is asked for its host by each field and quirk
 def host_of(url: str) -> str:
     """The URL's host, lower case, without ``www.`` (``""`` when it has none)."""
-    origin = _plain_origin(url)
+    origin = plain_origin(url)
     if origin is not None:
         return origin[1].removeprefix("www.")
     return _host_of(url)
