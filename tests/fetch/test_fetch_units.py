@@ -809,6 +809,69 @@ def test_request_url_parses_every_character_as_httpx(char: str, form: str) -> No
         assert _parsed(request_url, text) == _parsed(httpx.URL, text)
 
 
+_REF_PIECES = st.lists(
+    st.one_of(
+        st.sampled_from(["/", "//", "/.", "/..", "/./", "/../", ".", "?", "#", ";", "%41"]),
+        st.text(alphabet=_URL_KEPT, max_size=5),
+        st.sampled_from(_URL_OTHER),
+    ),
+    max_size=6,
+).map("".join)
+
+
+def _joined(join: Callable[[httpx.URL, str], httpx.URL], base: httpx.URL, location: str) -> object:
+    try:
+        url = join(base, location)
+    except httpx.InvalidURL:
+        return ("invalid",)
+    parts = (url.scheme, url.userinfo, url.raw_host, url.port, url.raw_path, url.query)
+    return (*parts, url.fragment, str(url), url.netloc)
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    base=st.sampled_from(
+        [
+            "http://example.com/a/b?q=1",
+            "https://127.0.0.1:8443/r/1",
+            "http://example.com",
+            "http://user:pw@example.com/x/",
+            "http://example.com/p#frag",
+            "http://bücher.example/a;p",
+            "https://EXAMPLE.com:443/",
+            "http://[::1]:8080/v6",
+        ]
+    ),
+    start=st.sampled_from(
+        ["", "/", "//", "http://", "https://", "HTTP://", "ftp://", "?", "#", "./", "../", "a"]
+    ),
+    host=st.sampled_from(["", "example.com", "127.0.0.9:8080", "other.example:80", "x--y.test"]),
+    rest=_REF_PIECES,
+)
+@example(base="http://example.com/a", start="/", host="", rest="land/1?")
+@example(base="http://example.com/a", start="/", host="", rest="land;")
+@example(base="http://example.com/a", start="http://", host="example.com", rest="/b?")
+@example(base="https://example.com/a", start="http://", host="example.com", rest="/b?")
+@example(base="http://example.com/a", start="/", host="", rest="a//b/./c")
+def test_redirect_targets_join_as_httpx_joins(base: str, start: str, host: str, rest: str) -> None:
+    """A redirect's target (``join_url``: plain targets built without httpx's parser) is
+    the URL httpx's ``join`` makes of the same base and ``Location``, every part and its
+    text; the host told beside it is the host_key of that URL's text; the key a hop is
+    remembered by is the text of the URL without its fragment."""
+    from linkhealth.fetch.client import _without_fragment, join_url, request_url
+    from linkhealth.weburl import host_key
+
+    location = start + (host if start.endswith("//") else "") + rest
+    base_url = request_url(base)
+    fast = _joined(lambda b, loc: join_url(b, loc)[0], base_url, location)
+    assert fast == _joined(httpx.URL.join, base_url, location)
+    with contextlib.suppress(httpx.InvalidURL):
+        url, known = join_url(base_url, location)
+        if known is not None:
+            assert known == host_key(str(url))
+        assert _without_fragment(url) == str(url.copy_with(fragment=None))
+
+
 def test_kept_headers_are_read_in_one_pass_as_lookups_read_them() -> None:
     from linkhealth.fetch.client import kept_headers
     from linkhealth.fetch.result import KEPT_HEADERS
