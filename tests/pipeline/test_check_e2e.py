@@ -485,6 +485,8 @@ def test_no_network_is_seen_by_the_look_ups_made_while_the_run_plans(tmp_path: P
     data = json.loads(result.stdout)
     assert data["network"] == "outage"
     assert data["summary"]["by_verdict"] == {"skipped": 60}
+    # checked at one moment, the verdict's (one JSON encoding serves them all)
+    assert len({r["checked_at"] for r in data["results"]}) == 1
     for r in data["results"]:
         assert r["attempts"] == 0, r
         assert r["detail"] == (

@@ -676,15 +676,14 @@ class _Run:
         self.stop_helpers()
         error = NetworkDown(why)  # never raised: one for every URL left
         classified = verdict, kind, detail = classify_exception(error)
+        now = _now()  # one moment, the verdict's, for every URL it ends unrequested
         with _uncollected():  # the results are kept: 50,000 in an outage of that size
             for state in list(self.states.values()):
                 for job in state.jobs():  # each queued in its own host's state
                     if job.started:
                         self.finish(job, Outcome(url=job.url, error=error), classified, wake=False)
                     else:  # what _result makes of it, without the attempt's fields
-                        result = FetchResult(
-                            job.url, verdict, None, detail, kind, checked_at=_now()
-                        )
+                        result = FetchResult(job.url, verdict, None, detail, kind, checked_at=now)
                         self.close(job, result, wake=False)
                 state.remove(lambda job: False)  # wakes the host's waiters, once
 

@@ -14,10 +14,11 @@ its UTF-8) was the peak memory of a whole ``check`` run.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import itemgetter
 
 from linkhealth import textsafe as escape
-from linkhealth.models import RunReport
-from linkhealth.report.redact import redacted_json
+from linkhealth.models import CheckResult, LinkKind, Occurrence, RunReport
+from linkhealth.report.redact import may_need_redacting, redacted_json
 
 #: The top-level ``results`` key with an empty list, as the indented encoder writes it.
 #: Only top-level keys start a line with two spaces (JSON strings hold no raw newline).
@@ -43,7 +44,115 @@ def chunks(report: RunReport) -> Iterator[str]:
         yield before + _NO_RESULTS + after + "\n"
         return
     yield before + _NO_RESULTS[:-1]
+    shapes = _Shapes()
     for index, result in enumerate(report.results):
-        text = escape.json_escaped(redacted_json(result)).replace("\n", _ITEM_INDENT)
+        encoded = shapes.encoded(result) or redacted_json(result)
+        text = escape.json_escaped(encoded).replace("\n", _ITEM_INDENT)
         yield ("," + _ITEM_INDENT if index else _ITEM_INDENT) + text
     yield "\n  ]" + after + "\n"
+
+
+#: A result's fields but its URL, redirects and occurrences: what :class:`_Shapes` keys on.
+_SHAPE_FIELDS = tuple(
+    name for name in CheckResult.model_fields if name not in ("url", "redirects", "occurrences")
+)
+_shape_of = itemgetter(*_SHAPE_FIELDS)
+_SHAPES_KEPT = 64
+_URL_LEAD = '{\n  "url": '
+_OCCURRENCES_EMPTY = '"occurrences": []\n}'
+
+
+class _Shapes:
+    """pydantic's text of results (indented by 2) that share every field but their URL and
+    occurrences, made from one encoding of that shape: an outage's 100,000 never-requested
+    results differ in nothing else, and pydantic's encoder with the redaction screen took
+    ~18 us each.
+
+    :meth:`encoded` gives exactly ``result.model_dump_json(indent=2)`` (tests compare them)
+    when nothing in it is to be redacted (:func:`~linkhealth.report.redact.may_need_redacting`
+    says so of each string), or ``None`` (then the caller encodes and screens). A shape is
+    encoded when two results in a row have it, and kept until another one is (most
+    results of a run that is no outage have a shape of their own). The URL and
+    occurrences are written here only when every string among them is printable ASCII,
+    which :func:`~linkhealth.textsafe.json_string` spells as pydantic does."""
+
+    def __init__(self) -> None:
+        self.last: tuple[object, ...] = ()  # the shape of the result before, its types
+        self.kept: tuple[object, ...] = ()  # the shape encoded, its types
+        self.middle: str | None = None  # its text between the URL and the occurrences
+
+    def encoded(self, result: CheckResult) -> str | None:
+        if result.redirects:
+            return None
+        values = result.__dict__
+        shape = _shape_of(values)
+        kept = self.kept
+        if not kept or shape != kept[0] or tuple(map(type, shape)) != kept[1]:
+            seen = (shape, tuple(map(type, shape)))
+            if seen != self.last:
+                self.last = seen
+                return None
+            self.kept, self.middle = seen, _middle(result)
+        middle = self.middle
+        url = values["url"]
+        occurrences = [_occurrence_json(occ) for occ in values["occurrences"]]
+        if middle is None or not _plain(url) or None in occurrences:
+            return None
+        if not occurrences:
+            return _URL_LEAD + escape.json_string(url) + middle + _OCCURRENCES_EMPTY
+        inner = ",\n    ".join(occurrences)  # type: ignore[arg-type]
+        url = escape.json_string(url)
+        return f'{_URL_LEAD}{url}{middle}"occurrences": [\n    {inner}\n  ]\n}}'
+
+
+def _middle(result: CheckResult) -> str | None:
+    """The text between a result's URL and its occurrences, as pydantic writes it."""
+    try:
+        text = result.model_copy(update={"url": "", "occurrences": []}).model_dump_json(indent=2)
+    except ValueError:  # a lone surrogate cannot be UTF-8: the caller's path cleans it
+        return None
+    head = _URL_LEAD + '""'
+    if not text.startswith(head) or not text.endswith(_OCCURRENCES_EMPTY):
+        return None
+    if may_need_redacting(text):
+        return None
+    return text[len(head) : -len(_OCCURRENCES_EMPTY)]
+
+
+def _plain(text: object) -> bool:
+    """Whether ``text`` is a string pydantic and :func:`~linkhealth.textsafe.json_string`
+    spell alike (printable ASCII) with nothing to redact in it."""
+    return (
+        type(text) is str and text.isascii() and text.isprintable() and not may_need_redacting(text)
+    )
+
+
+def _occurrence_json(occ: Occurrence) -> str | None:
+    """An occurrence inside a result's list, as pydantic writes it there (or ``None``)."""
+    if type(occ) is not Occurrence:
+        return None
+    text, section = occ.text, occ.section
+    try:  # one screen of them all: one joined can only be screened out more often
+        plain = _plain(occ.url + occ.file + (text or "") + (section or ""))
+    except TypeError:  # not strings: pydantic's encoder says what they are
+        return None
+    if not plain:
+        return None
+    line, column, end_line, end_column = occ.line, occ.column, occ.end_line, occ.end_column
+    if not type(line) is type(column) is type(end_line) is type(end_column) is int:
+        return None
+    kind = _KINDS.get(occ.kind)
+    if kind is None or type(occ.in_comment) is not bool:
+        return None
+    string = escape.json_string
+    return (
+        f'{{\n      "url": {string(occ.url)},\n      "file": {string(occ.file)},'
+        f'\n      "line": {line},\n      "column": {column},\n      "end_line": {end_line},'
+        f'\n      "end_column": {end_column},'
+        f'\n      "text": {"null" if text is None else string(text)},\n      "kind": {kind},'
+        f'\n      "section": {"null" if section is None else string(section)},'
+        f'\n      "in_comment": {"true" if occ.in_comment else "false"}\n    }}'
+    )
+
+
+_KINDS = {kind: f'"{kind.value}"' for kind in LinkKind}  # each printable ASCII

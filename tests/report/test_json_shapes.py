@@ -1,0 +1,158 @@
+"""Results that share every field but their URL and occurrences (an outage's never-requested
+ones) are written from one encoding of their shape: the text is pydantic's, byte for byte."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from linkhealth.models import (
+    SCHEMA_VERSION,
+    CheckResult,
+    ErrorKind,
+    LinkKind,
+    Occurrence,
+    Redirect,
+    RunReport,
+    Summary,
+    ToolInfo,
+    Verdict,
+)
+from linkhealth.report import jsonfmt
+
+#: Printable ASCII, the characters JSON escapes, controls, invisible and astral ones.
+TEXT = st.text(
+    alphabet=st.sampled_from(list('ab/:@#?%"\\ \t\n\x00\x1f\x7f\x85\u202e\u200bé\U0001f389')),
+    max_size=12,
+)
+PLAIN = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=16)
+SOME_TEXT = st.one_of(PLAIN, TEXT)
+
+
+def occurrence(url: str, text: str | None, section: str | None, line: int) -> Occurrence:
+    return Occurrence(
+        url=url,
+        file="docs/list.md",
+        line=line,
+        column=3,
+        end_line=line,
+        end_column=3 + len(url),
+        text=text,
+        kind=LinkKind.INLINE,
+        section=section,
+    )
+
+
+def unreached(url: str, occurrences: list[Occurrence], detail: str) -> CheckResult:
+    return CheckResult(
+        url=url,
+        verdict=Verdict.SKIPPED,
+        detail=detail,
+        error_kind=ErrorKind.CONNECT,
+        checked_at=datetime(2026, 12, 2, 7, 30, 1, 250000, tzinfo=UTC),
+        occurrences=occurrences,
+    )
+
+
+OCCURRENCES = st.lists(
+    st.builds(
+        occurrence,
+        SOME_TEXT,
+        st.none() | SOME_TEXT,
+        st.none() | SOME_TEXT,
+        st.integers(1, 10**6),
+    ),
+    max_size=3,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    urls=st.lists(SOME_TEXT, min_size=2, max_size=2),
+    occs=st.lists(OCCURRENCES, min_size=2, max_size=2),
+    detail=SOME_TEXT,
+)
+def test_a_shape_met_twice_in_a_row_is_pydantics_text(
+    urls: list[str], occs: list[list[Occurrence]], detail: str
+) -> None:
+    shapes = jsonfmt._Shapes()
+    first, second = (unreached(u, o, detail) for u, o in zip(urls, occs, strict=True))
+    assert shapes.encoded(first) is None  # a shape seen once: pydantic writes it
+    encoded = shapes.encoded(second)
+    expected = second.model_dump_json(indent=2)
+    plain = [urls[1], detail] + [s for o in occs[1] for s in (o.url, o.text or "", o.section or "")]
+    if all(s.isascii() and s.isprintable() and "@" not in s for s in plain):
+        assert encoded == expected  # printable ASCII, nothing to redact: written here
+    else:
+        assert encoded in (None, expected)
+
+
+def report_of(results: list[CheckResult]) -> RunReport:
+    return RunReport(
+        schema_version=SCHEMA_VERSION,
+        tool=ToolInfo(version="0"),
+        started_at=datetime(2026, 12, 2, tzinfo=UTC),
+        network="outage",
+        summary=Summary(occurrences=0, urls=len(results), by_verdict={}, failing=0),
+        results=results,
+    )
+
+
+HOSTILE = 'line\nbreak ##[error] "quoted" \\ back \u202e\u200b \x85 \x7f \U0001f389'
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://h{n}.offline.test/page",
+        "http://user:secret@h{n}.offline.test/page",  # credentials: redacted the slow way
+        "http://h{n}.offline.test/?token=ghp_" + "a" * 36,
+        "http://h{n}.offline.test/" + HOSTILE,
+    ],
+)
+def test_the_report_is_the_same_text_as_each_result_encoded_alone(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    results = [
+        unreached(
+            url.format(n=n),
+            [occurrence(url.format(n=n), f"Link ##[{n}]", "Section", n + 5)] * (n % 3),
+            "not judged (network outage): cannot connect",
+        )
+        for n in range(40)
+    ]
+    results[7].redirects = [Redirect(url="http://x.test/", status=301)]
+    results[9].title = HOSTILE
+    results[20].occurrences[0:0] = [occurrence("http://u:p@x.test/", HOSTILE, None, 1)]
+    fast = jsonfmt.render(report_of(results))
+    monkeypatch.setattr(jsonfmt._Shapes, "encoded", lambda self, result: None)
+    assert fast == jsonfmt.render(report_of(results))
+    assert "secret" not in fast and "ghp_" not in fast
+
+
+def test_an_outage_s_results_are_written_from_one_encoding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    results = [
+        unreached(
+            f"http://h{n}.offline.test/p{n}",
+            [occurrence(f"http://h{n}.offline.test/p{n}", f"Link {n}", "S", n + 1)],
+            "not judged (network outage): cannot connect",
+        )
+        for n in range(1000)
+    ]
+    encodings = 0
+    dump = CheckResult.model_dump_json
+
+    def counted(self: CheckResult, **kwargs: object) -> str:
+        nonlocal encodings
+        encodings += 1
+        return dump(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(CheckResult, "model_dump_json", counted)
+    text = jsonfmt.render(report_of(results))
+    assert text.count('"url": "http://h999.offline.test/p999"') == 2
+    assert encodings <= 3  # the first result, its shape, the report: not one per result
