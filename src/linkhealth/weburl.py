@@ -76,7 +76,12 @@ def plain_url(url: str) -> re.Match[str] | None:
 def normalise_url(url: str) -> str:
     """The dedupe key of a URL: lowercase scheme and host, IDN as punycode, no default
     port, ``/`` for an empty path; path, query and fragment kept as written. Never raises."""
-    plain = plain_url(url)
+    return matched_key(url, plain_url(url))
+
+
+def matched_key(url: str, plain: re.Match[str] | None) -> str:
+    """:func:`normalise_url` of ``url``, given ``plain``: :func:`plain_url` of ``url``
+    (for a caller that matched it already)."""
     if plain is None:
         return _parsed_key(url)
     rest = plain.group("rest")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkhealth.config import Settings
+from linkhealth.config import CommentMode, Settings
 from linkhealth.parse import ParseResult, extract_text, normalise_url
 from linkhealth.pipeline.plan import Plan, plan_run
 
@@ -17,7 +17,11 @@ URLS = st.sampled_from(
      "https://e.org/a#frag", "www.f.org/x", "mailto:me@g.org", "ftp://h.org/f", "/local.md",
      "https://i.org/%7Euser", "https://j.org/a b", "javascript:x", "https://k.org/é"]
 )  # fmt: skip
-FORMS = st.sampled_from(["- [t]({})\n", "<{}>\n", "{}\n", "[r]: {}\n\n[r]\n", "![i]({})\n"])
+FORMS = st.sampled_from(
+    ["- [t]({})\n", "<{}>\n", "{}\n", "[r]: {}\n\n[r]\n", "![i]({})\n",
+     "<!-- linkhealth-ignore-next-line -->\n- [t]({})\n", "<!-- [c]({}) -->\n",
+     "- [x]({}) `code` <b>y</b>\n"]  # the last: the Rust parser refused, the fallback's walk
+)  # fmt: skip
 DOCUMENTS = st.lists(st.tuples(FORMS, URLS), max_size=12).map(
     lambda pairs: "".join(form.format(url) for form, url in pairs)
 )
@@ -48,6 +52,14 @@ def test_a_plan_with_the_parse_keys_is_the_plan_without(text: str) -> None:
     parsed = extract_text(text, "f.md")
     bare = ParseResult(parsed.occurrences, parsed.findings, parsed.files)  # no keys given
     assert _shape(plan_run(parsed, Settings())) == _shape(plan_run(bare, Settings())), text
+
+
+@settings(max_examples=100, deadline=None)
+@given(DOCUMENTS)
+def test_keys_of_a_file_that_is_one_comment(text: str) -> None:
+    for comments in CommentMode:
+        parsed = extract_text(f"<!--\n{text}\n-->\n", "f.md", comments=comments)
+        assert parsed.keys == {o.url: normalise_url(o.url) for o in parsed.occurrences}, text
 
 
 def test_keys_not_made_by_the_parse_are_made_by_the_planner() -> None:

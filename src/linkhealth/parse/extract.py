@@ -39,7 +39,7 @@ from linkhealth.parse.ignore_markers import (
 )
 from linkhealth.parse.lint import TextHit, scan_text
 from linkhealth.parse.source import LineIndex, normalise_newlines
-from linkhealth.parse.urls import diagnose, normalise_url
+from linkhealth.parse.urls import diagnose_matched, matched_key, normalise_url, plain_url
 from linkhealth.parse.walk import RustParserUnsafe, Walk
 from linkhealth.records import Finding, LinkKind, Occurrence, Severity
 
@@ -115,8 +115,9 @@ class _FileParser:
         self.occurrences: list[Occurrence] = []
         self.findings: list[Finding] = []
         self._reported_defs: set[int] = set()
-        # the dedupe key (normalise_url) of each occurrence, when found already (the two
-        # processes of parse/split.py find them at once): read if there is one for each
+        # the dedupe key (normalise_url) of each occurrence, when found already (_link
+        # keeps them, the two processes of parse/split.py find them at once): read if
+        # there is one for each
         self.keys: list[str] = []
         self.url_keys: dict[str, str] = {}  # the keys by URL, once _duplicates made them
         # the output format the occurrences are wanted in (see ParseResult), and the
@@ -173,7 +174,8 @@ class _FileParser:
         destination: bool = True,
         diag_span: tuple[int, int] | None = None,
     ) -> None:
-        diag = diagnose(url, destination=destination)
+        plain = plain_url(url)  # matched once for the diagnosis and the dedupe key
+        diag = diagnose_matched(url, plain, destination=destination)
         if diag is not None:
             ds, de = diag_span or (start, end)
             if diag_span is not None and not self._first_report(ds):
@@ -195,6 +197,8 @@ class _FileParser:
                 in_comment=in_comment,
             )
         )
+        if self.render is None:  # the duplicate-url rule's key, beside its occurrence
+            self.keys.append(matched_key(url, plain))
 
     def _first_report(self, start: int) -> bool:
         """Whether the broken definition at ``start`` is reported here for the first time
@@ -276,7 +280,7 @@ class _FileParser:
         """Forget what was found since ``mark`` was taken."""
         del self.occurrences[mark[0] :], self.findings[mark[1] :]
         self._reported_defs = set(mark[2])
-        self.keys = []  # (known only after a walk of the whole file)
+        del self.keys[mark[0] :]
         self.rendered = []
 
     def _scan(
@@ -399,10 +403,14 @@ class _FileParser:
             starts[occ.line - 1] + occ.column - 1 : starts[occ.end_line - 1] + occ.end_column - 1
         ]
 
+    def occurrence_keys(self) -> list[str]:
+        """The dedupe key of each occurrence: those kept beside them, else made now."""
+        if len(self.keys) == len(self.occurrences):
+            return self.keys
+        return [normalise_url(o.url) for o in self.occurrences]
+
     def _duplicates(self) -> None:
-        occurrences, keys = self.occurrences, self.keys
-        if len(keys) != len(occurrences):  # not found already
-            keys = [normalise_url(o.url) for o in occurrences]
+        occurrences, keys = self.occurrences, self.occurrence_keys()
         self.url_keys = dict(zip(map(_URL, occurrences), keys, strict=True))
         # counted first: a list for each URL written twice or more, not for every URL
         # (100,000 lists were the peak of a large file's memory)

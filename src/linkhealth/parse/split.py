@@ -341,7 +341,7 @@ def parse_halves(fp: _FileParser, worker: Worker) -> bool:
                 return False
             own.append(done)
     # the duplicate-url rule's keys while the worker walks (it finds those of its half)
-    keys = [normalise_url(o.url) for o in fp.occurrences] if render is None else []
+    keys = list(fp.occurrence_keys()) if render is None else []
     got = worker.result(WORKER_GRACE + 10 * (time.perf_counter() - began), fp)
     if got is None:
         return False
@@ -493,14 +493,14 @@ def _occurrences(
     keys.extend(u if k is None else k for u, k in zip(columns[0], columns[-1], strict=True))
 
 
-def _columns(occurrences: list[Occurrence]) -> list[list[Any]]:
-    """``occurrences`` as one list a field (:data:`_COLUMNS`)."""
+def _columns(fp: _FileParser) -> list[list[Any]]:
+    """``fp``'s occurrences as one list a field (:data:`_COLUMNS`), with their keys for
+    the parent's duplicate-url rule (made here, at once); both forgotten."""
     into: list[list[Any]] = [[] for _ in _COLUMNS]
     urls, lines, columns, end_lines, end_columns, texts, kinds, sections, comments, keys = into
-    for o in occurrences:
+    for o, key in zip(fp.occurrences, fp.occurrence_keys(), strict=True):
         url = o.url
         urls.append(url)
-        key = normalise_url(url)  # for the parent's duplicate-url rule: done here, at once
         keys.append(None if key == url else key)
         lines.append(o.line)
         columns.append(o.column)
@@ -668,8 +668,9 @@ def _walk_half(text: str, header: dict[str, Any], stdin: IO[bytes]) -> dict[str,
             # each chunk's occurrences written and forgotten: the worker never holds all
             fp.sensitive = fp.sensitive or _restorable(fp.occurrences, [])
             if render is None:
-                _write(out, {"occurrences": _columns(fp.occurrences)})
+                _write(out, {"occurrences": _columns(fp)})
                 fp.occurrences.clear()
+                fp.keys.clear()
             else:
                 parts, last = _rendered(fp, render, _new(walk, known), last)
                 blob = marshal.dumps(parts)  # after its size: the parent skips it at first
@@ -733,12 +734,13 @@ def _found(fp: _HalfParser, walk: Walk, seeded: set[str], render: str | None) ->
         fp._link(LinkKind.REFERENCE, d.url, d.start, d.end, None, sec, False)
         fp.sensitive = fp.sensitive or _restorable(fp.occurrences, [])
         if render is None:
-            occurrences: Any = _columns(fp.occurrences)
+            occurrences: Any = _columns(fp)
         else:
             from linkhealth.report.extractfmt import records
 
             occurrences = records(render, fp.occurrences)
         fp.occurrences.clear()
+        fp.keys.clear()
         unused.append((key, occurrences, [_finding_tuple(f) for f in fp.findings[n_find:]]))
     return {
         "version": _VERSION,

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from linkhealth.records import UNSAFE_SCHEMES, Severity, unsafe_scheme_message
+from linkhealth.weburl import matched_key as matched_key
 from linkhealth.weburl import normalise_url as normalise_url  # the one URL parser
-from linkhealth.weburl import plain_url
+from linkhealth.weburl import plain_url as plain_url
 
 # Known schemes that are close to "http" by edit distance but are not typos.
 _REAL_SCHEMES = frozenset(
@@ -212,7 +213,14 @@ def diagnose(url: str, *, destination: bool = True) -> Diagnosis | None:
     ``destination`` is true for link destinations (``[t](url)``, ``href``), where a
     scheme-less host such as ``github.com/x`` is a mistake rather than a relative path.
     """
-    if plain_url(url) is not None:  # weburl's plain URL (no "--" in its host: no xn--)
+    return diagnose_matched(url, plain_url(url), destination=destination)
+
+
+def diagnose_matched(
+    url: str, plain: re.Match[str] | None, *, destination: bool = True
+) -> Diagnosis | None:
+    """:func:`diagnose` of ``url``, given ``plain``: :func:`plain_url` of ``url``."""
+    if plain is not None:  # weburl's plain URL (no "--" in its host: no xn--)
         return None  # what the rules below decide for it (tests/parse/test_fast_paths.py)
     return _diagnose(url, destination=destination)
 
