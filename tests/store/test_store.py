@@ -79,10 +79,11 @@ def test_upgrade_from_previous_version_keeps_data(store_path: Path, result: Make
 
 
 def test_payload_kinds_each_rebuild_their_result(store_path: Path, result: MakeResult) -> None:
-    """Three payloads: a result with nothing beyond its columns but its occurrences (an
+    """Four payloads: a result with nothing beyond its columns but its occurrences (an
     outage's tens of thousands never requested, most failures) keeps only those (a JSON
-    list); any other its whole JSON, zlib-packed, or as it is when never requested. Every
-    reader rebuilds each exactly."""
+    list); another whose times are in UTC keeps its fields without a column (a JSON
+    object, not starting with ``{"url":``); any other its whole JSON, zlib-packed, or as
+    it is when never requested. Every reader rebuilds each exactly."""
     # A long result (repeats near and far) is read back exactly.
     long_text = " ".join(f"word{i % 997} w{i * 7919 % 10007}" for i in range(3000))
     asked = result(
@@ -99,23 +100,34 @@ def test_payload_kinds_each_rebuild_their_result(store_path: Path, result: MakeR
         "https://d.example/", Verdict.BROKEN, http_status=404, attempts=2, elapsed_ms=12.5,
         failing_runs=3, failing_since=T0 - timedelta(days=2), etag='"e"', title="Gone",
     )  # fmt: skip
-    results = [asked, never, never_described, failed]
+    east = timezone(timedelta(hours=2))
+    asked_east = result(
+        "https://e.example/", attempts=1, etag='"v2"', checked_at=T0.astimezone(east),
+        description=long_text,
+    )  # fmt: skip
+    never_east = result("https://f.example/", Verdict.SKIPPED, checked_at=T0.astimezone(east))
+    results = [asked, never, never_described, failed, asked_east, never_east]
     with Store.open(store_path) as store:
         run = store.begin_run(T0)
-        store.record(run, results, [0, 1, 2, 3])
+        store.record(run, results, list(range(len(results))))
     with closing(sqlite3.connect(store_path)) as conn:
         payloads = dict(conn.execute("SELECT url, payload FROM results").fetchall())
     for only_occurrences in (never, failed):
         whole = json.loads(only_occurrences.model_dump_json(exclude_defaults=True))
         assert json.loads(payloads[only_occurrences.url]) == whole["occurrences"]
-    assert (
-        payloads["https://c.example/"]
-        == never_described.model_dump_json(exclude_defaults=True).encode()
-    )
-    assert payloads["https://a.example/"][:1] not in (b"{", b"[")  # compressed
-    unpacked = zlib.decompress(payloads["https://a.example/"])  # any zlib reader
-    assert unpacked == asked.model_dump_json(exclude_defaults=True).encode()
-    assert len(payloads["https://a.example/"]) < len(unpacked) // 2
+    for uncolumned, beyond in (
+        (asked, {"description": long_text}),
+        (never_described, {"description": "kept"}),
+    ):
+        whole = json.loads(uncolumned.model_dump_json(exclude_defaults=True))
+        payload = payloads[uncolumned.url]
+        assert payload[:1] == b"{" and not payload.startswith(b'{"url":')
+        assert json.loads(payload) == {**beyond, "occurrences": whole["occurrences"]}
+    assert payloads[never_east.url] == never_east.model_dump_json(exclude_defaults=True).encode()
+    assert payloads[asked_east.url][:1] not in (b"{", b"[")  # compressed
+    unpacked = zlib.decompress(payloads[asked_east.url])  # any zlib reader
+    assert unpacked == asked_east.model_dump_json(exclude_defaults=True).encode()
+    assert len(payloads[asked_east.url]) < len(unpacked) // 2
     with Store.open(store_path) as store:
         report = store.last_run()
         assert report is not None and report.results == results
@@ -125,9 +137,63 @@ def test_payload_kinds_each_rebuild_their_result(store_path: Path, result: MakeR
         for each in results:
             assert store.latest_result(each.url) == each
         urls = [each.url for each in results]
-        assert store.validators(urls) == {"https://a.example/": ('"v1"', None)}
+        assert store.validators(urls) == {
+            "https://a.example/": ('"v1"', None),
+            "https://e.example/": ('"v2"', None),
+        }
         fresh = store.fresh_results(urls, timedelta(days=1), T0)
-        assert fresh == {"https://a.example/": asked}
+        assert fresh == {"https://a.example/": asked, "https://e.example/": asked_east}
+
+
+def _old_payload(result: CheckResult, packed: bool) -> bytes:
+    """A result's payload as every version before 0010 wrote it for a result whose fields
+    the columns do not all hold: its whole JSON, zlib-packed (as the default packer packs,
+    or the small-window one), or as it is when never requested."""
+    dump = result.model_dump_json(exclude_defaults=True).encode()
+    return zlib.compress(dump, 6) if packed else dump
+
+
+@pytest.mark.parametrize("packed", [True, False])
+def test_rows_of_earlier_versions_are_read_as_they_were_written(
+    store_path: Path, result: MakeResult, packed: bool
+) -> None:
+    """A store written before the payloads of fields without a column (its results' whole
+    JSON) gives every reader the same results, and the next run's history the same
+    streaks, as the payloads written now."""
+    made = [
+        result("https://a.example/", attempts=1, etag='"v1"', description="d é \u202e"),
+        result(
+            "https://b.example/", Verdict.BROKEN, http_status=404, attempts=2, title="Gone",
+            redirects=[Redirect(url="https://b.example/x", status=301)],
+            final_url="https://b.example/x", failing_runs=2, failing_since=T0,
+            site_name="S", permanent=True, suggestion_ok=False, archived_at=T0,
+        ),
+        result("https://c.example/", Verdict.SKIPPED, image="https://c.example/i.png"),
+    ]  # fmt: skip
+    with Store.open(store_path) as store:
+        run = store.begin_run(T0)
+        store.record(run, made, [0, 1, 2])
+        store.finish_run(run, finished_at=T0, partial=False, network="ok")
+        new_reads = (store.last_run(), [store.latest_result(each.url) for each in made])
+    with closing(sqlite3.connect(store_path)) as conn:
+        new = dict(conn.execute("SELECT url, payload FROM results").fetchall())
+        for each in made:
+            assert new[each.url][:1] == b"{" and not new[each.url].startswith(b'{"url":')
+            old = _old_payload(each, packed)
+            conn.execute("UPDATE results SET payload = ? WHERE url = ?", (old, each.url))
+        conn.commit()
+    with Store.open(store_path) as store:
+        old_report = store.last_run()
+        assert old_report is not None and new_reads[0] is not None
+        assert old_report.results == made == new_reads[0].results
+        assert old_report.model_dump_json() == new_reads[0].model_dump_json()
+        assert [store.latest_result(each.url) for each in made] == new_reads[1] == made
+        fresh = store.fresh_results([each.url for each in made], timedelta(days=1), T0)
+        assert fresh == {"https://a.example/": made[0]}
+        later = [result(each.url, Verdict.BROKEN, http_status=500) for each in made]
+        store.begin_run(T0 + timedelta(days=1))
+        store.apply_history(later, now=T0 + timedelta(days=1), outage=False, run_id=None)
+    assert [(r.failing_runs, r.failing_since) for r in later] == [(1, T0), (3, T0), (1, T0)]
 
 
 _BEYOND_COLUMNS: list[dict[str, object]] = [
@@ -186,7 +252,11 @@ def test_a_payload_larger_than_the_packers_window_is_rebuilt_exactly(
 ) -> None:
     # Payloads are packed with an 8 KB window: a result listed in 400 places (~50 KB of
     # JSON) must come back whole all the same.
-    big = result("https://big.example/", description="Whole JSON", attempts=1)
+    # (A time not in UTC keeps the whole JSON, zlib-packed.)
+    east = timezone(timedelta(hours=2))
+    big = result(
+        "https://big.example/", description="Whole", attempts=1, checked_at=T0.astimezone(east)
+    )
     (place,) = big.occurrences
     big.occurrences = [dataclasses.replace(place, line=n, end_line=n) for n in range(400)]
     run = store.begin_run(T0)

@@ -129,6 +129,11 @@ _UNCOLUMNED = {
 }
 _UNSET_IS_NONE = tuple(name for name, default in _UNCOLUMNED.items() if default is None)
 _UNSET_OTHERWISE = tuple((n, d) for n, d in _UNCOLUMNED.items() if d is not None)
+#: The result's fields its columns hold: left out of a payload of the fields without one.
+_COLUMNED = set(CheckResult.model_fields) - set(_UNCOLUMNED) - {"occurrences"}
+#: How the JSON of a whole result starts (``url`` is its first field and has no default):
+#: a payload of the fields without a column never does (see :func:`_unpack`).
+_WHOLE_JSON = b'{"url":'
 _NO_OFFSET = timedelta(0)
 #: The history fields of a result without history in an outage.
 _NO_HISTORY = {"failing_runs": 0, "failing_since": None, "flaky": False}
@@ -851,40 +856,48 @@ def _judging(judged_json: str | None, fail_after: int, strict: int) -> Judging:
 def _packed(run_id: int, result: CheckResult, rules: Judging) -> tuple[tuple[object, ...], bytes]:
     """The row of ``result`` and its digest (equal digests: equal rows).
 
-    Most results have nothing beyond what the row's columns hold but their occurrences
-    (every result never requested: an outage's tens of thousands; most failures): the
-    payload is then their occurrences' JSON alone (a list: it starts with ``[``), ~4x
-    cheaper to make than the whole result's. Any other result's payload is its JSON,
-    zlib-packed, or as it is when it was never requested (it starts with ``{``; no zlib
-    stream starts with either)."""
+    When the columns spell the result's times exactly (in UTC, as they write them), the
+    payload holds only what no column holds: the occurrences' JSON alone (a list: it
+    starts with ``[``) when every other field without a column is at its default (every
+    result never requested: an outage's tens of thousands; most failures), else the JSON
+    of the fields without a column (an object whose first key is not ``url``). Both are
+    made ~3x cheaper than the whole result's JSON zlib-packed, and are smaller than it.
+    Any other result's payload is its whole JSON, zlib-packed, or as it is when it was
+    never requested (it starts with ``{"url":``; no zlib stream starts with ``[``/``{``)."""
     fails = fails_run(result, rules)
-    if _columns_hold(result):
-        payload = _occurrences_adapter().dump_json(result.occurrences, exclude_defaults=True)
+    if _times_in_utc(result):
+        if _columns_hold(result):
+            payload = _occurrences_adapter().dump_json(result.occurrences, exclude_defaults=True)
+        else:
+            payload = result.model_dump_json(exclude=_COLUMNED, exclude_defaults=True).encode()
         row = _result_row(run_id, result, fails, payload)
-        # Its columns are the whole result: their hash tells a changed one (this process
-        # only compares digests it made itself).
+        # Its columns and payload are the whole result: their hash tells a changed one
+        # (this process only compares digests it made itself).
         return row, hash(row[2:]).to_bytes(8, "little", signed=True)
     dump = _dump(result)
     packed = dump if result.attempts == 0 else _deflate(dump)
     return _result_row(run_id, result, fails, packed), _digest(dump)
 
 
+def _times_in_utc(result: CheckResult) -> bool:
+    """Whether the result's times are in UTC (or unset), as the columns write them."""
+    fields = result.__dict__
+    at, since = fields["checked_at"], fields["failing_since"]
+    return (at is None or at.utcoffset() == _NO_OFFSET) and (
+        since is None or since.utcoffset() == _NO_OFFSET
+    )
+
+
 def _columns_hold(result: CheckResult) -> bool:
-    """Whether the row's columns and its occurrences rebuild ``result`` exactly: no field
-    without a column is set, no redirect, times in UTC (as the columns write them)."""
+    """Whether the row's columns and its occurrences rebuild ``result`` exactly, its times
+    being in UTC (:func:`_times_in_utc`): no field without a column is set, no redirect."""
     fields = result.__dict__
     if fields["redirects"]:
         return False
     for name in _UNSET_IS_NONE:
         if fields[name] is not None:
             return False
-    for name, default in _UNSET_OTHERWISE:
-        if fields[name] != default:
-            return False
-    at, since = fields["checked_at"], fields["failing_since"]
-    return (at is None or at.utcoffset() == _NO_OFFSET) and (
-        since is None or since.utcoffset() == _NO_OFFSET
-    )
+    return all(fields[name] == default for name, default in _UNSET_OTHERWISE)
 
 
 def _result_row(
@@ -944,16 +957,21 @@ _DAMAGE = (zlib.error, ValidationError, json.JSONDecodeError, UnicodeDecodeError
 
 
 def _unpack(stored: Sequence[Any]) -> CheckResult:
-    """The result of a row's :data:`_STORED` columns: from its occurrences and columns
-    (the payload is a list), or from the JSON of the whole result (``{``: as it is; else
-    zlib-packed)."""
+    """The result of a row's :data:`_STORED` columns: from its columns and its occurrences
+    (the payload is a list) or its fields without a column (an object not starting with
+    ``{"url":``), or from the JSON of the whole result (``{"url":``: as it is; else
+    zlib-packed, as every version before the payloads of fields without a column made it)."""
     payload: bytes = stored[-1]
     first = payload[:1]
-    if first == b"[":
+    if first == b"[" or (first == b"{" and not payload.startswith(_WHOLE_JSON)):
         fields: dict[str, Any] = dict(zip(_COLUMN_FIELDS, stored, strict=False))
         del fields["fails"]
-        fields["redirects"] = []
-        fields["occurrences"] = _occurrences_adapter().validate_json(payload)
+        if first == b"[":
+            fields["redirects"] = []
+            fields["occurrences"] = _occurrences_adapter().validate_json(payload)
+        else:
+            fields["redirects"] = json.loads(fields["redirects"])
+            fields.update(json.loads(payload))
         return CheckResult.model_validate(fields)
     return CheckResult.model_validate_json(payload if first == b"{" else zlib.decompress(payload))
 

@@ -12,9 +12,11 @@ Append new migrations at the end; never edit or reorder a released one.
 a count) and in ``payload`` what results are rebuilt from exactly: for a result whose
 other fields are all at their defaults (an outage's tens of thousands of results never
 requested, most failures), its occurrences alone as a JSON list (starting with ``[``);
-for any other, the whole :class:`~linkhealth.models.CheckResult` as JSON (defaults left
-out), zlib-compressed, or as it is (starting with ``{``) when it was never requested.
-No zlib stream starts with ``[`` or ``{``.
+for any other whose times are in UTC (as the columns write them), the JSON of its fields
+without a column (an object whose first key is not ``url``, defaults left out); for the
+rest, the whole :class:`~linkhealth.models.CheckResult` as JSON (defaults left out, its
+first key ``url``), zlib-compressed, or as it is when it was never requested. No zlib
+stream starts with ``[`` or ``{``.
 """
 
 from __future__ import annotations
@@ -156,6 +158,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX unreached_by_run ON unreached (run_id)",
         ),
     ),
+    # ``payload`` may hold the JSON of only the result's fields without a column (an
+    # object whose first key is not ``url``; the columns hold the rest): nothing in the
+    # file changes, and an older linkhealth, which could not rebuild such a row, refuses
+    # the store (written by a newer linkhealth) instead of misreading it.
+    Migration("0010_payload_uncolumned_fields", ()),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
