@@ -730,8 +730,8 @@ def _message(request: httpx.Request) -> bytes:
     """The request line and header block of a body-less request."""
     url = request.url
     lines = [request.method.encode("ascii"), b" ", url.raw_path, b" HTTP/1.1\r\n"]
-    raw = request.headers.raw  # a list built afresh by each look-up
-    for name, value in raw:
+    raw = request.headers._list  # (name, lower-case name, value): .raw builds a list a look-up
+    for name, _, value in raw:
         lines += (name, b": ", value, b"\r\n")
     lines.append(b"\r\n")
     message = b"".join(lines)
