@@ -56,9 +56,10 @@ from linkhealth.weburl import DEFAULT_PORTS, host_key, plain_url
 if TYPE_CHECKING:
     from aiohttp import CookieJar
 
-#: Awaited before every request of an attempt with the host it goes to (the engine
-#: takes that host's slot: redirect hops count against the host they are sent to).
-BeforeRequest = Callable[[str], Awaitable[None]]
+#: Awaited before each redirect hop's request with the host it goes to (the engine takes
+#: that host's slot: hops count against the host they are sent to; the first request's
+#: slot is the caller's, taken before the attempt).
+BeforeHop = Callable[[str], Awaitable[None]]
 
 ACCEPT_HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 # Of a PDF, read this much: the document-information /Title is usually near the start.
@@ -219,24 +220,32 @@ _KEPT_NAME = {name.encode("ascii"): name for name in KEPT_HEADERS}
 
 def kept_headers(headers: httpx.Headers) -> dict[str, str]:
     """The response headers a result keeps (:data:`KEPT_HEADERS`, in that order; a header
-    sent twice joined with ``", "`` as ``headers[name]`` joins it), in one pass over the
+    sent twice joined with ``", "`` as ``headers[name]`` joins it), from one pass over the
     encoded headers. Values are decoded as httpx decodes them (``Headers.encoding``:
     ASCII when every name and value is, which is one cheap check, else httpx's rule)."""
-    plain = True
-    found: dict[bytes, list[bytes]] = {}
-    for name, lower, value in headers._list:
-        if plain and not (name.isascii() and value.isascii()):
-            plain = False
-        if lower in _KEPT_ORDER:
-            if lower in found:
-                found[lower].append(value)
-            else:
-                found[lower] = [value]
-    encoding = "ascii" if plain else headers.encoding
-    return {
-        _KEPT_NAME[key]: ", ".join([value.decode(encoding) for value in found[key]])
-        for key in sorted(found, key=_KEPT_ORDER.__getitem__)
-    }
+    raw = headers._list
+    found = [
+        (at, lower, value) for _, lower, value in raw if (at := _KEPT_ORDER.get(lower)) is not None
+    ]
+    if not found:
+        return {}
+    encoding = "ascii"
+    for name, _, value in raw:
+        if not (name.isascii() and value.isascii()):
+            encoding = headers.encoding
+            break
+    if len(found) > 1:
+        found.sort(key=_kept_place)  # stable: a header sent twice keeps its values' order
+    kept: dict[str, str] = {}
+    for _, lower, value in found:
+        key = _KEPT_NAME[lower]
+        text = value.decode(encoding)
+        kept[key] = f"{kept[key]}, {text}" if key in kept else text
+    return kept
+
+
+def _kept_place(item: tuple[int, bytes, bytes]) -> int:
+    return item[0]
 
 
 def is_json(content_type: str | None) -> bool:
@@ -370,14 +379,14 @@ class Client:
         *,
         headers: Mapping[str, str],
         want_full_body: bool,
-        before_request: BeforeRequest | None = None,
+        before_hop: BeforeHop | None = None,
     ) -> Outcome:
         """One attempt at ``url``: follow redirects, read the final body. Never raises
         for network errors (they are put on the outcome); cancellation propagates.
-        ``before_request(host)`` is awaited before each request (each redirect hop)."""
+        ``before_hop(host)`` is awaited before each redirect hop's request."""
         out = Outcome(url=url)
         try:
-            await self._follow(out, url, headers, want_full_body, before_request)
+            await self._follow(out, url, headers, want_full_body, before_hop)
         except Exception as exc:  # classified by type in classify.py
             out.error = exc
         return out
@@ -388,7 +397,7 @@ class Client:
         url: str,
         headers: Mapping[str, str],
         want_full_body: bool,
-        before_request: BeforeRequest | None,
+        before_hop: BeforeHop | None,
     ) -> None:
         assert self._transport is not None
         transport = self._transport
@@ -403,8 +412,8 @@ class Client:
             # Never httpx's .host: it raises on some IDNs.
             host = host_key(text) if known_host is None else known_host
             self.guard.check_literal_host(host)
-            if before_request is not None:
-                await before_request(host)
+            if before_hop is not None and seen is not None:  # a hop (seen: once redirected)
+                await before_hop(host)
             if not is_canonical_ip(host) and _looks_numeric(host):  # the first is remembered
                 # A legacy IPv4 form the policy allows: connect to its canonical address.
                 from linkhealth.fetch.guard import parse_ip

@@ -224,12 +224,12 @@ class _HopPaused(Exception):
 
 class _Hold:
     """What one attempt holds: a slot of the host its current request goes to (the
-    first request's is taken by the pump, each redirect hop's by :meth:`before_request`)
+    first request's is taken by the pump, each redirect hop's by :meth:`before_hop`)
     and a global place. Order is always host slot, then global place, and a hop lets go
     of both before it waits for the next host's slot: no two attempts can wait on each
     other."""
 
-    __slots__ = ("by", "first", "global_held", "priority", "run", "state", "taken", "timer")
+    __slots__ = ("by", "global_held", "priority", "run", "state", "taken", "timer")
 
     def __init__(
         self, run: _Run, state: HostState[_Job], taken: float, priority: int, by: float
@@ -240,17 +240,13 @@ class _Hold:
         self.taken = taken  # when the slot held was taken
         self.priority = priority
         self.global_held = False
-        self.first = True
         self.timer: _Deadline | None = None
 
     async def take_global(self) -> None:
         await self.run.limiter.acquire(self.priority)
         self.global_held = True
 
-    async def before_request(self, host: str) -> None:
-        if self.first:
-            self.first = False
-            return
+    async def before_hop(self, host: str) -> None:
         target = self.run.state_of(host)  # the client's weburl.host_key
         if self.state is not None:
             self.state.answered(self.taken)  # it answered with a redirect
@@ -566,7 +562,7 @@ class _Run:
                 url,
                 headers=job.headers,
                 want_full_body=want_full,
-                before_request=hold.before_request,
+                before_hop=hold.before_hop,
             )
         except asyncio.CancelledError as exc:
             if not deadline.end():
@@ -714,8 +710,8 @@ class _Run:
             detail=detail,
             error_kind=kind,
             final_url=outcome.final_url,
-            redirects=outcome.redirects,
-            permanent=any(r.status in PERMANENT_REDIRECTS for r in outcome.redirects),
+            redirects=(redirects := outcome.redirects),
+            permanent=bool(redirects) and any(r.status in PERMANENT_REDIRECTS for r in redirects),
             attempts=attempts,
             elapsed_ms=round(elapsed * 1000, 1),
             checked_at=_now(),
