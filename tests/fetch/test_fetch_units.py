@@ -1170,6 +1170,26 @@ def test_look_ups_ahead_fail_at_the_network_level_or_answer() -> None:
     assert probe.answered and not probe.usable()
 
 
+@pytest.mark.usefixtures("no_network")
+def test_look_ups_that_ended_while_the_loop_was_held_are_counted_once_caught_up() -> None:
+    # The run plans with the loop held: look-ups end in their threads meanwhile, and are
+    # counted only once the loop turns: caught_up turns it a few times.
+    dead = [f"h{i}.offline.test" for i in range(20)]
+
+    async def held() -> tuple[set[str], set[str]]:
+        probe = LookupProbe()
+        probe.start(dead, Settings())
+        await asyncio.sleep(0)  # each look-up to its thread
+        time.sleep(0.3)  # the plan holds the loop; the threads end
+        before = set(probe.failed)
+        await probe.caught_up()
+        probe.stop()
+        return before, set(probe.failed)
+
+    before, after = asyncio.run(held())
+    assert before == set() and after == set(dead)
+
+
 def test_look_ups_ahead_ask_the_resolver_the_requests_ask(monkeypatch: pytest.MonkeyPatch) -> None:
     # A look-up ahead is what the host's first request makes first: the same resolver,
     # behind the same guard (here a stand-in that knows one name; the system knows none).

@@ -478,21 +478,55 @@ def test_the_store_is_never_pointed_at_a_list(tmp_path: Path) -> None:
 def test_no_network_is_seen_by_the_look_ups_made_while_the_run_plans(tmp_path: Path) -> None:
     # The first hosts are looked up before planning (fetch.probe); with every name failing,
     # the verdict comes before any request: no link was requested, none is broken.
+    assert_outage_before_any_request(tmp_path)
+
+
+def assert_outage_before_any_request(tmp_path: Path) -> None:
+    """60 links on 12 dead hosts: exit 3, every link skipped as not requested, with the
+    verdict's own words, checked at one moment (the verdict's)."""
     lines = [f"- [l{i}](http://host{i % 12}.offline.test/page{i})\n" for i in range(60)]
-    lst = write_list(tmp_path, "".join(lines))
-    result = run(tmp_path, str(lst), "--format", "json")
+    result = run(tmp_path, str(write_list(tmp_path, "".join(lines))), "--format", "json")
     assert result.exit_code == 3, result.output
     data = json.loads(result.stdout)
     assert data["network"] == "outage"
     assert data["summary"]["by_verdict"] == {"skipped": 60}
-    # checked at one moment, the verdict's (one JSON encoding serves them all)
     assert len({r["checked_at"] for r in data["results"]}) == 1
     for r in data["results"]:
-        assert r["attempts"] == 0, r
+        assert (r["attempts"], r["error_kind"], r["elapsed_ms"]) == (0, "connect", 0.0), r
         assert r["detail"] == (
             "not judged (network outage): cannot connect: not requested: no host answered "
             "(12 hosts failed at the network level): the network looks down"
         )
+
+
+@pytest.mark.usefixtures("no_network")
+def test_no_network_seen_before_the_fetch_queues_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The look-ups ahead have all failed before the fetch begins (it is held here, as a
+    # slow plan or store holds it): the fetch ends every URL unrequested at once, without
+    # a job queued or a host's pump started for any, with the verdict's own words.
+    import asyncio
+
+    from linkhealth.fetch import engine
+    from linkhealth.pipeline import run as pipeline_run
+
+    fetch = pipeline_run._Run.fetch
+
+    async def held_fetch(self: pipeline_run._Run) -> None:
+        assert self.ahead is not None
+        for _ in range(200):  # until every look-up ahead has failed (at once, offline)
+            if len(self.ahead.failed) == 12:
+                break
+            await asyncio.sleep(0.01)
+        await fetch(self)
+
+    def no_queue(*args: object) -> None:
+        raise AssertionError("a job was queued")
+
+    monkeypatch.setattr(pipeline_run._Run, "fetch", held_fetch)
+    monkeypatch.setattr(engine, "_queue", no_queue)
+    assert_outage_before_any_request(tmp_path)
 
 
 @pytest.mark.usefixtures("no_network")  # every name under offline.test fails at once

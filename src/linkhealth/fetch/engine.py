@@ -671,17 +671,27 @@ class _Run:
             task.cancel()
         self.stop_helpers()
         error = NetworkDown(why)  # never raised: one for every URL left
-        classified = verdict, kind, detail = classify_exception(error)
-        now = _now()  # one moment, the verdict's, for every URL it ends unrequested
+        classified = classify_exception(error)
+        unrequested = _unrequested(classified)
         with _uncollected():  # the results are kept: 50,000 in an outage of that size
             for state in list(self.states.values()):
                 for job in state.jobs():  # each queued in its own host's state
                     if job.started:
                         self.finish(job, Outcome(url=job.url, error=error), classified, wake=False)
-                    else:  # what _result makes of it, without the attempt's fields
-                        result = FetchResult(job.url, verdict, None, detail, kind, checked_at=now)
-                        self.close(job, result, wake=False)
+                    else:
+                        self.close(job, unrequested(job.url), wake=False)
                 state.remove(lambda job: False)  # wakes the host's waiters, once
+
+    def down_before(self, urls: Sequence[str], by_host: dict[str, list[int]]) -> None:
+        """The network was seen down before any request (the look-ups ahead said so):
+        every URL ends not requested, as :meth:`network_down` ends those still queued,
+        without a job queued or a pump started for it."""
+        why = self.watch.down or "the network looks down"
+        unrequested = _unrequested(classify_exception(NetworkDown(why)))
+        with _uncollected():
+            for _, indexes in sorted(by_host.items(), key=lambda kv: -len(kv[1])):
+                for i in indexes:
+                    self.emit(i, unrequested(urls[i]))
 
     def stop_helpers(self) -> None:
         """The watchdog and the tuner: their work is done, the run need not wait for
@@ -723,6 +733,21 @@ class _Run:
             not_modified=outcome.status == 304,
             truncated=outcome.truncated,
         )
+
+
+def _unrequested(
+    classified: tuple[Verdict, ErrorKind | None, str],
+) -> Callable[[str], FetchResult]:
+    """The result of a URL the network's verdict ends before its first attempt: what
+    :meth:`_Run._result` makes of the verdict's error without an attempt's fields, every
+    one checked at the same moment (the verdict's)."""
+    verdict, kind, detail = classified
+    now = _now()
+
+    def result(url: str) -> FetchResult:
+        return FetchResult(url, verdict, None, detail, kind, checked_at=now)
+
+    return result
 
 
 def _queue(run: _Run, urls: Sequence[str], by_host: dict[str, list[int]]) -> None:
@@ -791,8 +816,13 @@ async def fetch_all(
         sum(map(tells_of_the_network, by_host)),  # the hosts that count for an outage
         ahead,
     )
-    with _uncollected():  # a job per URL, kept until the fetch ends
-        _queue(run, urls, by_host)
+    if ahead is not None:
+        await ahead.caught_up()
+    if run.watch.enabled and run.watch.check():  # the look-ups ahead said so already
+        run.down_before(urls, by_host)
+    else:
+        with _uncollected():  # a job per URL, kept until the fetch ends
+            _queue(run, urls, by_host)
     for i, result in early:
         run.emit(i, result)
     if run.plans:
