@@ -144,12 +144,20 @@ def _declared_names(page: Page, site_name: str | None) -> list[str]:
 
 
 def _site_keys(page: Page, site_name: str | None) -> frozenset[str]:
-    """``_keys(site_names(page, site_name))``: the declared names' keys, and the host's kept
-    per host (a test compares the two)."""
+    """``_keys(site_names(page, site_name))``: kept per host and declared names (a host's
+    pages name the site alike; a test compares the two)."""
     host = host_of(page.url)
+    names = tuple(_declared_names(page, site_name))
+    if len(host) + sum(map(len, names)) > _KEYS_CACHED_CHARS:
+        return _site_keys_kept.__wrapped__(names, host)
+    return _site_keys_kept(names, host)
+
+
+@lru_cache(maxsize=1024)
+def _site_keys_kept(names: tuple[str, ...], host: str) -> frozenset[str]:
     if len(host) > _KEYS_CACHED_CHARS:
-        return _keys(_declared_names(page, site_name)) | _host_keys.__wrapped__(host)
-    return _keys(_declared_names(page, site_name)) | _host_keys(host)
+        return _keys(names) | _host_keys.__wrapped__(host)
+    return _keys(names) | _host_keys(host)
 
 
 @lru_cache(maxsize=1024)  # a run's pages come from a few hundred hosts
