@@ -39,6 +39,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from linkhealth.lazyre import lazy_compile
+
 DEFAULT_TEXT_MAX = 300
 DEFAULT_TITLE_MAX = 200
 DEFAULT_DESCRIPTION_MAX = 300
@@ -56,7 +58,7 @@ _INPUT_SLACK = 1024
 
 #: ESC-introduced sequences, 7-bit and 8-bit: CSI, OSC (ESC ] … BEL or ST; hyperlinks,
 #: clipboard), DCS/SOS/PM/APC (… ST) and two-character escapes.
-ESCAPE_SEQUENCE = re.compile(
+ESCAPE_SEQUENCE = lazy_compile(
     r"""
       \x1b\[[0-?]*[\x20-/]*[@-~]?          # CSI ... final byte
     | \x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?   # OSC ... BEL or ST
@@ -87,12 +89,12 @@ _INVISIBLE_ASTRAL = (  # above U+FFFF
     "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
 )
 INVISIBLE = _INVISIBLE_BMP + _INVISIBLE_ASTRAL
-_INVISIBLE = re.compile(f"[{INVISIBLE}]+")
+_INVISIBLE = lazy_compile(f"[{INVISIBLE}]+")
 _NONCHAR_PLANES = re.compile("[\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0010fffe\U0010ffff]")
 _C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
 _WHITESPACE = re.compile(r"[\s" + SPACE_LIKE + r"]+")
 # Not shown as itself on one line: controls, line separators and the invisible set.
-_HIDDEN = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{INVISIBLE}]")
+_HIDDEN = lazy_compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{INVISIBLE}]")
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
 
 
@@ -203,7 +205,7 @@ def has_unsafe_chars(text: str) -> bool:
 # --- Unicode and one-line text ----------------------------------------------------
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = lazy_compile("[\ud800-\udfff]")
 
 
 def clean(text: str) -> str:
@@ -218,7 +220,7 @@ _PLAIN_LINE = re.compile(r"[!-~]+(?: [!-~]+)*")
 # the same with any character but whitespace, controls and the hidden ones (non-ASCII
 # titles: 1.3 us a match where the rules below take ~6)
 _SHOWN = f"[^\\s\x00-\x20\x7f-\x9f\u2028\u2029{INVISIBLE}]"
-_PLAIN_TEXT_LINE = re.compile(f"{_SHOWN}+(?: {_SHOWN}+)*")
+_PLAIN_TEXT_LINE = lazy_compile(f"{_SHOWN}+(?: {_SHOWN}+)*")
 
 
 def one_line(text: str) -> str:
@@ -329,7 +331,7 @@ def is_web_url(url: str) -> bool:
 # destination; elsewhere, with ``[ ]`` escaped, parentheses are text); ``!`` last
 # (before a caller's ``[`` it would start an image).
 _MD_SPECIAL = re.compile(r"_+|&(?=#|[A-Za-z0-9]+;)|[\\`*\[\]<>|#{}~@$]")
-_MD_SCHEME = re.compile(r"(?i)([a-z][a-z0-9+.-]*):(?=//)")
+_MD_SCHEME = lazy_compile(r"(?i)([a-z][a-z0-9+.-]*):(?=//)")
 _MD_WWW = re.compile(r"(?i)(www)\.")  # linkify-it also links "0www.x" mid-word
 _MD_LINE_STARTERS = "-+=("  # a line starting so may read as a list item, setext line, …
 _MD_LINE_START = re.compile(f"^([{re.escape(_MD_LINE_STARTERS)}])")
@@ -441,7 +443,7 @@ def html_attribute_url(url: str) -> str:
 #: What XML 1.0 forbids: everything outside #x9 | #xA | #xD | [#x20-#xD7FF] |
 #: [#xE000-#xFFFD] | [#x10000-#x10FFFF], spelt as the few ranges it is (the negated
 #: class compiled ten times slower, ~5 ms of every start).
-_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_FORBIDDEN = lazy_compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_text(text: str) -> str:

@@ -48,6 +48,7 @@ from linkhealth.fetch.guard import (
 from linkhealth.fetch.resolver import ThreadedResolver
 from linkhealth.fetch.result import KEPT_HEADERS, Outcome
 from linkhealth.fetch.wire import Body, Wire
+from linkhealth.lazyre import lazy_compile
 from linkhealth.mediatypes import HTML_CONTENT_TYPES, PDF_CONTENT_TYPES, media_type
 from linkhealth.models import HTTP_SCHEMES, ErrorKind, Redirect
 from linkhealth.pageregion import region_end
@@ -76,7 +77,7 @@ LATE_KEEP_BYTES = 64 * 1024
 _LATE_HOLD = 8 * 1024  # an unfinished tag at a chunk's end is held back this far, no further
 _HEAD_SEEN = re.compile(rb"<title[\s>/]|</head\s*>|<body[\s>/]", re.I)
 # Elements whose content is not markup: skipped whole (their content can be megabytes).
-_RAW_OPEN = re.compile(
+_RAW_OPEN = lazy_compile(
     rb"<(script|style|noscript|textarea|xmp|iframe|noembed|noframes|template)(?=[\s>/])[^>]*>"
     rb"|<!--",
     re.I,

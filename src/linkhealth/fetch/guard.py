@@ -41,6 +41,7 @@ from urllib.request import getproxies
 from linkhealth.errors import ConfigError
 from linkhealth.fetch.resolver import Resolver, ResolveResult
 from linkhealth.fetch.resolver import ThreadedResolver as DefaultResolver
+from linkhealth.lazyre import lazy_compile
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -50,7 +51,7 @@ _SHARED = ipaddress.IPv4Network("100.64.0.0/10")
 # outside it (site-local fec0::/10, ULA, link-local, reserved blocks) is never public,
 # whatever the running Python's special-purpose tables say (fec0::/10 is "global" there).
 _GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
-_LEGACY_V4 = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}$", re.I)
+_LEGACY_V4 = lazy_compile(r"^(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}$", re.I)
 
 
 class AddressBlocked(OSError):

@@ -19,6 +19,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from linkhealth.lazyre import lazy_compile
 from linkhealth.meta import selectors as sel
 from linkhealth.meta.charset import decode_source
 from linkhealth.meta.urls import resolve_http_url
@@ -35,7 +36,7 @@ MAX_TEXT_CHARS = 64 * 1024  # raw characters kept from one element's text before
 
 # Elements whose start tag makes the HTML tree builder walk the stack of open
 # elements; <p>/<li>/<dd>/<dt> close their own siblings and do not nest by accident.
-_BLOCK_TAG = re.compile(
+_BLOCK_TAG = lazy_compile(
     r"<(/?)(?:div|section|article|aside|nav|header|footer|main|ul|ol|dl|blockquote|fieldset"
     r"|figure|figcaption|form|table|details|summary|address|center|menu|hgroup|dialog|search"
     r"|pre|listing|h[1-6])[\s/>]",

@@ -13,6 +13,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from linkhealth.lazyre import lazy_compile
 from linkhealth.mediatypes import media_type
 from linkhealth.meta import selectors as sel
 from linkhealth.meta.document import Page, jsonld_types
@@ -27,7 +28,7 @@ from linkhealth.textsafe import (
 )
 
 _LANG = re.compile(r"^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{1,8})*$")
-_DATE = re.compile(r"^\s*(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?(?![0-9])")
+_DATE = lazy_compile(r"^\s*(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?(?![0-9])")
 _ALNUM = re.compile(r"[\W_]+")
 _YEARS = range(1900, 2101)
 # Any of the title separators (a test compares it with a substring test of each).
@@ -205,7 +206,7 @@ def _same(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-_BYLINE = re.compile(r"^by\s+(?:[@A-Z\u00c0-\u024f][^\s]*\s*){1,4}$")
+_BYLINE = lazy_compile(r"^by\s+(?:[@A-Z\u00c0-\u024f][^\s]*\s*){1,4}$")
 
 
 def trim_site_name(title: str, names: list[str], authors: Iterable[str] = ()) -> str:

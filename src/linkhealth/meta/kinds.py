@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from linkhealth.lazyre import lazy_compile
 from linkhealth.mediatypes import HTML_CONTENT_TYPES, PDF_CONTENT_TYPES, media_type
 from linkhealth.meta.charset import bom_encoding, utf16_without_bom
 
 PageKind = Literal["html", "pdf", "other"]
 
-_HTML_START = re.compile(
+_HTML_START = lazy_compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|title|meta|link|script|base|style)\b",
     re.IGNORECASE | re.DOTALL,
 )

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 
+from linkhealth.lazyre import lazy_compile
+
 # A notice anywhere in the text rejects it: these never describe a page's subject.
-_NOTICE = re.compile(
+_NOTICE = lazy_compile(
     r"|".join(
         [
             # JavaScript required / disabled

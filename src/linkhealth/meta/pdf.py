@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 
+from linkhealth.lazyre import lazy_compile
+
 MAX_PDF_SCAN = 512 * 1024
 MAX_STRING_BYTES = 4096
 
-_TITLE = re.compile(rb"/Title\s*(?:(\(|<(?!<))|(\d{1,10})\s+(\d{1,5})\s+R\b)")
+_TITLE = lazy_compile(rb"/Title\s*(?:(\(|<(?!<))|(\d{1,10})\s+(\d{1,5})\s+R\b)")
 _ESCAPES = {
     ord("n"): b"\n",
     ord("r"): b"\r",

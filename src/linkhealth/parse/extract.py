@@ -25,12 +25,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from operator import attrgetter
 from typing import TYPE_CHECKING, Literal
 
-from linkify_it import LinkifyIt
-
 from linkhealth.config import CommentMode
+from linkhealth.lazyre import lazy_compile
 from linkhealth.parse.ignore_markers import (
     has_markers,
     ignored_lines,
@@ -44,17 +44,28 @@ from linkhealth.parse.walk import RustParserUnsafe, Walk
 from linkhealth.records import Finding, LinkKind, Occurrence, Severity
 
 if TYPE_CHECKING:
+    from linkify_it import LinkifyIt
+
     from linkhealth.parse.split import Worker
 
-_LINKIFY = LinkifyIt(options={"fuzzy_link": False, "fuzzy_email": True, "fuzzy_ip": False})
-_LINKIFY.add("//", None).add("ftp:", None)
+
+@cache
+def _linkify() -> LinkifyIt:
+    """linkify-it as the bare-URL rule uses it, made when a text first needs it (a list
+    of plain links never does: its import and set-up are ~2 ms of every start)."""
+    from linkify_it import LinkifyIt
+
+    found = LinkifyIt(options={"fuzzy_link": False, "fuzzy_email": True, "fuzzy_ip": False})
+    return found.add("//", None).add("ftp:", None)
+
+
 _WWW_RE = re.compile(r"(?<![\w.@/-])www\.", re.I)
 _BARE_HINT = re.compile(r":|www\.|@", re.I)
 # Every lint hit starts outside what the parser consumed, at a "]" ("](") or a "[", or
 # before a ":", ";" or "/" that is outside too (no consumed construct starts with one).
 _SCAN_HINT = re.compile(r"[\[\]:;/]")
 _ANY_HINT = re.compile(r"[\[\]:;/@.]")  # where _SCAN_HINT or _BARE_HINT may match
-_HTML_ATTR_RE = re.compile(
+_HTML_ATTR_RE = lazy_compile(
     r"<(?P<tag>a|img)\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*?\s(?P<attr>href|src)\s*=\s*"
     r"(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'|(?P<uq>[^\s\"'=<>`]+))",
     re.I,
@@ -489,7 +500,7 @@ def _whole_comment(text: str) -> tuple[int, int] | None:
 # The common bare URL: http(s), dotted lower-case host, a path of word characters and
 # hyphens, whitespace after it. In a run with no other ":", no "@" and no "www.", linkify
 # finds it and nothing else (tests/parse/test_fast_paths.py compares the two).
-_PLAIN_BARE_RE = re.compile(
+_PLAIN_BARE_RE = lazy_compile(
     r"(?:^|(?<=[ \t\n]))https?://[a-z0-9]+(?:[.-][a-z0-9]+)*\.[a-z]{2,}(?:/[A-Za-z0-9_-]+)*/?"
     r"(?=[ \t\n]|$)"
 )
@@ -505,7 +516,7 @@ def _bare_matches(run: str) -> list[tuple[int, int, str]]:
 
 def _linkified(run: str) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
-    for mt in _LINKIFY.match(run) or []:
+    for mt in _linkify().match(run) or []:
         raw = run[mt.index : mt.last_index]
         url = raw if mt.schema else "mailto:" + raw
         found.append((mt.index, mt.last_index, url))
@@ -514,7 +525,7 @@ def _linkified(run: str) -> list[tuple[int, int, str]]:
             p = w.start()
             if any(s <= p < e for s, e, _ in found):
                 continue
-            mt = _LINKIFY.match_at_start("http://" + run[p:])
+            mt = _linkify().match_at_start("http://" + run[p:])
             if mt is not None and mt.last_index > len("http://www."):
                 end = p + mt.last_index - len("http://")
                 found.append((p, end, "http://" + run[p:end]))

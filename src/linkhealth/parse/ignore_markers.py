@@ -15,9 +15,9 @@ URL patterns in ``.linkhealthignore`` are an input-stage matter:
 
 from __future__ import annotations
 
-import re
+from linkhealth.lazyre import lazy_compile
 
-MARKER_RE = re.compile(r"<!--\s*linkhealth-ignore-(next-line|start|end)\s*-->")
+MARKER_RE = lazy_compile(r"<!--\s*linkhealth-ignore-(next-line|start|end)\s*-->")
 
 
 def has_markers(text: str) -> bool:

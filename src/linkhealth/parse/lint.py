@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from linkhealth.lazyre import lazy_compile
 from linkhealth.parse.urls import Diagnosis, diagnose, scheme_typo
 from linkhealth.records import Severity
 
@@ -52,26 +53,26 @@ class TextHit:
     severity: Severity = Severity.ERROR
 
 
-_SPACE_PAREN_RE = re.compile(r"\[([^\[\]\n]+)\][ \t]+\(([^()\s]+)\)")
-_MISSING_CLOSE_BRACKET_RE = re.compile(
+_SPACE_PAREN_RE = lazy_compile(r"\[([^\[\]\n]+)\][ \t]+\(([^()\s]+)\)")
+_MISSING_CLOSE_BRACKET_RE = lazy_compile(
     r"\[[^\[\]\n]*?\((\s*[A-Za-z][\w+.-]*:[^()\s]+)\)(?![^\[\n]*\])"
 )
 # A scheme-like word and separator; not "http://" or "https://" followed by a word
 # character (the common case: scheme_typo passes it, tests/parse/test_fast_paths.py)
-_TYPO_WORD_RE = re.compile(
+_TYPO_WORD_RE = lazy_compile(
     r"(?<![\w/.:@\\-])(?!https?://[\w.-])[A-Za-z]{3,8}(?::[/\\]*|;[/\\]*|//)(?=[\w.-])"
 )
-_URLISH_RE = re.compile(r"^(?:[A-Za-z][\w+.-]*:|www\.|[\w-]+(?:\.[\w-]+)+(?:[/?#]|$))")
+_URLISH_RE = lazy_compile(r"^(?:[A-Za-z][\w+.-]*:|www\.|[\w-]+(?:\.[\w-]+)+(?:[/?#]|$))")
 _TRAILING = ".,;:!?'\"*_~"
 # A bare URL split by one space inside its host: "https://simonwil lison.net/x". The part
 # before the space has no dot (so it is no real host), the part after completes a host.
-_SPLIT_HOST_RE = re.compile(
+_SPLIT_HOST_RE = lazy_compile(
     r"(?<![\w/.:@\\-])(https?://)([A-Za-z0-9-]+)[ \t]([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
     r"\.[A-Za-z]{2,}(?::\d+)?)(?=[/?#]|[\s)\]>]|$)([^\s<>()\[\]]*)",
     re.IGNORECASE,
 )
 # What every such URL has: found with one quick scan before the full pattern's
-_SPLIT_HOST_HINT = re.compile(r"://[A-Za-z0-9-]+[ \t]", re.IGNORECASE)
+_SPLIT_HOST_HINT = lazy_compile(r"://[A-Za-z0-9-]+[ \t]", re.IGNORECASE)
 _WS_RE = re.compile(r"\s+")
 
 InRange = Callable[[int], bool]
@@ -221,7 +222,7 @@ def _missing_close_bracket(text: str, hard: InRange) -> list[TextHit]:
     return hits
 
 
-_WORD_REST_RE = re.compile(r"[^\s<>\[\]()]*")  # \s is what str.isspace() calls space
+_WORD_REST_RE = lazy_compile(r"[^\s<>\[\]()]*")  # \s is what str.isspace() calls space
 
 
 def word_end(text: str, pos: int) -> int:

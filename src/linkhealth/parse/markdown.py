@@ -32,6 +32,8 @@ from operator import add, ne
 
 from markdown_it_pyrs import MarkdownIt, Node
 
+from linkhealth.lazyre import lazy_compile
+
 #: Inline node names (anything else in a block's children is a block).
 INLINE_NODES = frozenset(
     {
@@ -52,7 +54,7 @@ INLINE_NODES = frozenset(
 )
 
 _ENTITIES = {name.rstrip(";"): chars for name, chars in html5.items()}
-_UNESCAPE_RE = re.compile(
+_UNESCAPE_RE = lazy_compile(
     r'\\([!"#$%&\'()*+,\-./:;<=>?@[\\\]^_`{|}~])|&([a-z#][a-z0-9]{1,31});', re.IGNORECASE
 )
 _DEC_RE = re.compile(r"#([0-9]{1,8})")
@@ -61,7 +63,7 @@ _MD_WHITESPACE = {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0xA0, 0x1680, 0x202F, 0x20
 _TRIM_CHARS = "".join(
     chr(c) for c in sorted(_MD_WHITESPACE | set(range(0x2000, 0x200B)) | {0x2028, 0x2029})
 )
-_TRIM_RE = re.compile("[" + re.escape(_TRIM_CHARS) + "]+")
+_TRIM_RE = lazy_compile("[" + re.escape(_TRIM_CHARS) + "]+")
 
 # A scheme markdown-it would refuse, each letter as written or as a numeric entity.
 _LETTER = r"(?:{c}|&\#0*{d};|&\#[xX]0*{h};)"
@@ -80,7 +82,7 @@ def _scheme_re() -> re.Pattern[str]:
         ]
         words.append(f"(?P<{word}>{letters[0]}){''.join(letters[1:])}")
     colon = r"(?::|\\:|&colon;|&\#0*58;|&\#[xX]0*3[aA];)"
-    return re.compile(f"(?:{'|'.join(words)}){colon}")
+    return lazy_compile(f"(?:{'|'.join(words)}){colon}")
 
 
 _BAD_SCHEME_RE = _scheme_re()
@@ -139,11 +141,11 @@ def parser_input(text: str, encoded: bytes | None = None) -> tuple[str, bool]:
 
 
 # markdown-it-py's inline comment (CommonMark 0.31): <!-->, <!--->, or up to the first -->
-_COMMENT_RE = re.compile(r"<!---?>|<!--(?:[^-]|-[^-]|--[^>])*-->")
+_COMMENT_RE = lazy_compile(r"<!---?>|<!--(?:[^-]|-[^-]|--[^>])*-->")
 _MARKER_LINE_RE = re.compile(r"[ \t>]*[-=*_ \t]*")
 _LIST_DASH_RE = re.compile(r"[ \t>]*-(?=[ \t]|$)")
 # a declaration starting an HTML block (at a line's start, after quote or list markers)
-_DECLARATION_RE = re.compile(r"^([ >]*(?:(?:[-+*]|\d{1,9}[.)]) +)?<!)([a-z])", re.M)
+_DECLARATION_RE = lazy_compile(r"^([ >]*(?:(?:[-+*]|\d{1,9}[.)]) +)?<!)([a-z])", re.M)
 
 
 def _comment_for_030(m: re.Match[str]) -> str:
@@ -173,7 +175,7 @@ def _comment_for_030(m: re.Match[str]) -> str:
 
 
 _BLANK_LINE_RE = re.compile(r"\n[ \t]*\n")
-_FENCE_LINE_RE = re.compile(r"^ {0,3}(?:```+[^`]*|~~~.*)$")
+_FENCE_LINE_RE = lazy_compile(r"^ {0,3}(?:```+[^`]*|~~~.*)$")
 
 
 def may_panic(src: str) -> bool:
@@ -252,7 +254,7 @@ def _unmatched_runs(text: str, escapes: bool) -> list[int]:
     return out
 
 
-_NEUTRAL_RE = re.compile(r"[qQ](?=(avascript|bscript|ile|ata):)", re.I)
+_NEUTRAL_RE = lazy_compile(r"[qQ](?=(avascript|bscript|ile|ata):)", re.I)
 _FIRST = {"avascript": "j", "bscript": "v", "ile": "f", "ata": "d"}
 
 
@@ -682,17 +684,17 @@ _PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 CHUNK_CHARS = 200_000
 _ATX_RE = re.compile(r"#{1,6}(?:[ \t]|$)")
 _ITEM_RE = re.compile(r"(?:[-+*]|1[.)])[ \t]+\S")
-_THEMATIC_RE = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_THEMATIC_RE = lazy_compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _HTML_START_RE = re.compile(r" {0,3}<")
 #: A list item's marker, as CommonMark reads one: a bullet, or up to nine digits and "." or
 #: ")", then a space, a tab or the line's end.
 ITEM_MARKER = r"(?:[-+*]|[0-9]{1,9}[.)])(?=[ \t\r]|$)"
 # what may start a list's item (or go on with one) at column 0; indented, or blank
-_ANY_ITEM_RE = re.compile(ITEM_MARKER)
+_ANY_ITEM_RE = lazy_compile(ITEM_MARKER)
 _NOT_A_START = ("", " ", "\t", "\r")
 # a line that starts no definition: its first unescaped bracket after the "[" is another
 # "[" (no label has one) or a "]" without a ":" after it
-_NO_DEFINITION_RE = re.compile(r"\[(?:\\.|[^\\\[\]])*(?:\[|\](?!:))")
+_NO_DEFINITION_RE = lazy_compile(r"\[(?:\\.|[^\\\[\]])*(?:\[|\](?!:))")
 #: A run of reference definitions is cut every this many lines: markdown-it-pyrs reads a
 #: definition from every line up to the next blank one (a run of n lines costs ~n**2).
 DEF_RUN_LINES = 100
@@ -700,7 +702,7 @@ DEF_RUN_LINES = 100
 # letter or digit and no bracket, backslash, "<" or ">" or control character; a plain
 # ASCII destination; at most a title on the same line. After a blank line a run of these
 # is definitions only, each ending at its line's end: a cut between two changes nothing.
-_DEF_LINE_RE = re.compile(
+_DEF_LINE_RE = lazy_compile(
     r"\[(?=[^\]]*[A-Za-z0-9])[^\[\]\\<>\x00-\x1f\x7f]{1,200}\]:[ \t]*"
     r"[!#-&*-;=?-\[\]-~][!#-&*-;=?-\[\]-~]*"
     r"(?:[ \t]+(?:\"[^\"\\\x00-\x1f\x7f]*\"|'[^'\\\x00-\x1f\x7f]*'|\([^()\\\x00-\x1f\x7f]*\)))?"
@@ -708,7 +710,7 @@ _DEF_LINE_RE = re.compile(
 )
 _FENCE_RE = re.compile(r" {0,3}(`{3,}|~{3,})")
 # how every opening of _OPEN_CLOSE and "<!" begins
-_OPENER_RE = re.compile(r"<(?:!|\?|script|pre|style|textarea)", re.IGNORECASE)
+_OPENER_RE = lazy_compile(r"<(?:!|\?|script|pre|style|textarea)", re.IGNORECASE)
 _OPEN_CLOSE = (
     ("<!--", "-->"),
     ("<script", "</script"),

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from linkhealth.lazyre import lazy_compile
 from linkhealth.records import UNSAFE_SCHEMES, Severity, unsafe_scheme_message
 from linkhealth.weburl import matched_key as matched_key
 from linkhealth.weburl import normalise_url as normalise_url  # the one URL parser
@@ -76,15 +77,15 @@ _FILE_EXTS = frozenset(
         "jsp",
     ]
 )
-_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+_SCHEME_RE = lazy_compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 # A scheme-like word followed by a separator: "htps://", "http//", "https:/", "http:\\".
-_TYPO_RE = re.compile(
+_TYPO_RE = lazy_compile(
     r"^(?P<scheme>[A-Za-z]{3,8})(?P<sep>:[/\\]*|;[/\\]*|[/\\]{2,3})(?P<rest>.*)$", re.S
 )
-_HOSTLIKE_RE = re.compile(
+_HOSTLIKE_RE = lazy_compile(
     r"^(?:localhost|[\w-]+(?:\.[\w-]+)*\.[A-Za-z][\w-]*)(?::\d+)?(?:[/?#\\]|$)"
 )
-_DOMAIN_RE = re.compile(
+_DOMAIN_RE = lazy_compile(
     r"^(?:www\.[\w-]+(?:\.[\w-]+)*|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?P<tld>[A-Za-z]{2,24}))"
     r"(?::\d+)?(?:[/?#]|$)"
 )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from markdown_it_pyrs import Node
 
 from linkhealth.config import CommentMode
+from linkhealth.lazyre import lazy_compile
 from linkhealth.parse.markdown import (
     CHUNK_CHARS,
     INLINE_NODES,
@@ -80,7 +81,7 @@ _NESTING_CHARS = 4000
 _MAX_CHUNK_CHARS = 4 * CHUNK_CHARS
 # A tab in a line's indentation, quote markers or after a list marker: markdown-it-pyrs
 # expands it and then places inline nodes by the expanded line (a few columns off).
-_TAB_PREFIX_RE = re.compile(r"^[ >]*(?:(?:[-+*]|\d{1,9}[.)])[ >]*)?\t", re.M)
+_TAB_PREFIX_RE = lazy_compile(r"^[ >]*(?:(?:[-+*]|\d{1,9}[.)])[ >]*)?\t", re.M)
 # A label (group 2) and the ":" of a definition (group 3); or (group 1, empty) the label of
 # a plain inline link ("[t](u)", as markdown.plain_link reads it) not right after a "]"
 # ("[x][t](u)" uses t): an inline link, or nothing (escaped, in code), never a reference.
@@ -707,7 +708,7 @@ def _nesting_chars(text: str) -> int:
 
 # A line "[label]: ..." with no other bracket and no emphasis character: its "[" closes on
 # its own line and opens nothing else (a run of reference definitions is one such piece).
-_CLOSED_LABEL_LINE_RE = re.compile(r"^\[[^\[\]*_~\n]*\]:[^\[\]*_~\n]*$", re.M)
+_CLOSED_LABEL_LINE_RE = lazy_compile(r"^\[[^\[\]*_~\n]*\]:[^\[\]*_~\n]*$", re.M)
 
 
 def _nesting(piece: str) -> bool:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from linkhealth.lazyre import lazy_compile
+
 if TYPE_CHECKING:  # `lint` and `extract` redact text only: no pydantic models for them
     from pydantic import BaseModel
 
@@ -24,10 +26,10 @@ if TYPE_CHECKING:  # `lint` and `extract` redact text only: no pydantic models f
 Model = TypeVar("Model", bound="BaseModel")
 
 #: ``scheme://userinfo@`` — the userinfo runs to the last ``@`` before the path.
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#\s@]*(?:@[^/?#\s@]*)*@")
+_USERINFO = lazy_compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#\s@]*(?:@[^/?#\s@]*)*@")
 #: GitHub's token formats (classic ``ghp_``/``gho_``/``ghu_``/``ghs_``/``ghr_`` and
 #: fine-grained ``github_pat_``), wherever they appear: a page or an error echoing one.
-_GITHUB_TOKEN = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")
+_GITHUB_TOKEN = lazy_compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")
 #: Each of the two above without its leading ``\b``: found in a report's JSON text
 #: wherever either one is found in any of its strings (JSON escapes such as ``\n`` can
 #: put a word character before a token), so a report without them has nothing to redact.
