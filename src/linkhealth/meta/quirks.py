@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from linkhealth.lazyre import lazy_compile
 from linkhealth.meta import selectors as sel
 from linkhealth.meta.charset import decode_body
 from linkhealth.meta.document import read_page
@@ -34,7 +35,7 @@ from linkhealth.textsafe import DEFAULT_DESCRIPTION_MAX, DEFAULT_TITLE_MAX, clea
 
 MAX_OEMBED_BYTES = 256 * 1024
 MAX_PRODUCT_TITLE_HTML = 4096  # HTML parsed from the product title element's start
-_HANDLE_IN_URL = re.compile(
+_HANDLE_IN_URL = lazy_compile(
     r"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/([A-Za-z0-9_]{1,15})/?$"
 )
 OEMBED_TYPE = "application/json+oembed"
@@ -216,38 +217,38 @@ PRODUCT_PAGES: tuple[ProductPage, ...] = (
         ),
         # "Amazon.com", "Amazon.com. Spend less. Smile more.", "Amazon.co.uk: Low
         # Prices in Electronics, Books…": the store, not the product.
-        re.compile(
+        lazy_compile(
             rf"^\s*amazon(?:\.{_AMAZON_TLD})?\s*(?:$|[.!]|:\s*(?:online shopping|low prices)"
             r"|\|\s*(?:online shopping|official site))",
             re.IGNORECASE,
         ),
         "https://www.{host}/dp/{asin}",
-        re.compile(r"<span[^>]*\bid\s*=\s*[\"']?productTitle\b", re.IGNORECASE),
+        lazy_compile(r"<span[^>]*\bid\s*=\s*[\"']?productTitle\b", re.IGNORECASE),
     ),
 )
 
 FOLLOWUP_PAGES: tuple[FollowupPage, ...] = (
     FollowupPage(
         "arxiv-abs",
-        re.compile(rf"^https?://(?:www\.|export\.)?arxiv\.org/abs/{_ARXIV_ID}", re.IGNORECASE),
+        lazy_compile(rf"^https?://(?:www\.|export\.)?arxiv\.org/abs/{_ARXIV_ID}", re.IGNORECASE),
         title_meta=("citation_title", "og:title", "twitter:title"),
         description_meta=("citation_abstract", "og:description", "twitter:description"),
         published_meta=("citation_date", "citation_online_date"),
         site_name="arXiv",
-        title_prefix=re.compile(r"^\s*\[[^\]]{1,40}\]\s*"),
+        title_prefix=lazy_compile(r"^\s*\[[^\]]{1,40}\]\s*"),
     ),
 )
 
 TITLE_RULES: tuple[TitleRule, ...] = (
     TitleRule(
         ("github.com",),
-        re.compile(
+        lazy_compile(
             r"^(?:GitHub - )?(?P<title>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)(?::\s+(?P<rest>.+))?$"
         ),
         (
-            re.compile(r"\s+-\s+[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"),
+            lazy_compile(r"\s+-\s+[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"),
             # The sentence GitHub appends to every repository's description.
-            re.compile(
+            lazy_compile(
                 r"\s*Contribute to [A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+ development by creating an"
                 r" account on GitHub\.?\s*$"
             ),
@@ -256,12 +257,12 @@ TITLE_RULES: tuple[TitleRule, ...] = (
     # When oEmbed is not reachable: 'Name on X: "the post"' (the " / X" already trimmed).
     TitleRule(
         ("x.com", "twitter.com", "mobile.twitter.com"),
-        re.compile(r'^(?P<title>.{1,100}?) on (?:X|Twitter): [“"](?P<rest>.+)[”"]$', re.DOTALL),
+        lazy_compile(r'^(?P<title>.{1,100}?) on (?:X|Twitter): [“"](?P<rest>.+)[”"]$', re.DOTALL),
     ),
     # "Amazon.com: Walnut Desk, 120 cm : Home & Kitchen": the product between store and aisle.
     TitleRule(
         tuple(f"amazon.{tld}" for tld in ("com", "co.uk", "de", "fr", "ca", "co.jp", "in", "es")),
-        re.compile(
+        lazy_compile(
             r"^Amazon\.[a-z.]{2,6}\s*:(?!\s*(?:online shopping|low prices)\b)\s*"
             r"(?P<title>.+?)(?:\s+:\s+[^:]{1,60})?$",
             re.IGNORECASE,
