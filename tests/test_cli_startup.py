@@ -138,6 +138,8 @@ def test_check_imports_what_a_plain_run_needs(tmp_path: Path) -> None:
     # aiohttp sends the bytes only for runs with environment proxies or a cookie jar.
     assert not {"aiohttp", "httpx_aiohttp"} & modules
     assert not (modules & ON_NEED), sorted(modules & ON_NEED)
+    # a list of plain links naming its file: no bare-URL finder, no .gitignore reader
+    assert not {"linkify_it", "linkhealth.inputs.gitignore"} & modules
     assert "linkhealth.meta" in modules  # a page was judged
     assert "linkhealth.archive" not in modules  # no --archive
     # The allowed legacy codecs are looked up when a page needs one, not at start.

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from linkhealth.errors import InputError
 from linkhealth.fsutil import leads_outside
-from linkhealth.inputs.gitignore import rules_above
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -35,6 +34,8 @@ class WalkOptions:
 
 def _walk(top: Path, globs: Sequence[str], opts: WalkOptions, root: Path | None) -> list[Path]:
     found: list[Path] = []
+    from linkhealth.inputs.gitignore import rules_above  # (a run naming files never reads one)
+
     rules = None if opts.no_ignore else rules_above(top, root)
 
     def keep(folder: Path, name: str, is_dir: bool) -> bool:
