@@ -1,7 +1,7 @@
 """The busiest host of ``bench/workload.py``, simulated with the real ``HostState``.
 
     .venv/bin/python -m bench.hostsim [--links 5000 --hosts 200] [--rate-limited 3]
-        [--interval 0.05 --jitter 0.5] [--seeds 1,2,3]
+        [--interval 0.05 --jitter 0.5] [--seeds 1,2,3] [--hung-spread 0.85]
 
 A discrete-event simulation on a fake clock of the one host that bounds a run: its links in
 list order with their latencies, 503s, own 429s, hanging URLs (a 5 s timeout, two retries
@@ -26,7 +26,7 @@ import types
 from collections import Counter
 from dataclasses import dataclass
 
-from bench.workload import BURST, RATE, Link, generate, latency
+from bench.workload import BURST, RATE, Link, generate, latency, spread_hung
 
 import linkhealth.fetch.hosts as hosts_module
 from linkhealth.config import Settings
@@ -96,6 +96,8 @@ def start_by(j: Job) -> float:
 def simulate(args: argparse.Namespace, seed: int) -> dict[str, float]:
     hosts_module.time = types.SimpleNamespace(monotonic=lambda: CLOCK[0])  # type: ignore[assignment]
     w = generate(args.links, args.hosts, args.seed, 1, args.rate_limited)
+    if getattr(args, "hung_spread", None):
+        w = spread_hung(w, args.hung_spread)
     host = Counter(link.host for link in w.links).most_common(1)[0][0]
     rng = random.Random(seed)
     state: HostState[Job] = HostState(
@@ -212,6 +214,12 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.05)
     parser.add_argument("--jitter", type=float, default=0.5)
     parser.add_argument("--seeds", default="1,2,3", help="the simulation's seeds (jitter)")
+    parser.add_argument(
+        "--hung-spread",
+        type=float,
+        metavar="SHARE",
+        help="oracle order: each host's hanging links spread over this share of its list",
+    )
     args = parser.parse_args()
     for seed in (int(s) for s in args.seeds.split(",")):
         r = simulate(args, seed)

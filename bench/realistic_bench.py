@@ -20,6 +20,8 @@ and after a change: they must be identical). ``--src`` runs linkhealth from anot
 tree (``PYTHONPATH``), e.g. main's code before a change. ``--bytecode`` compiles the
 package's modules first, as installing it does (this machine sets
 ``PYTHONDONTWRITEBYTECODE``: without it every run compiles them from source).
+``--hung-spread 0.85`` reorders the list as a checker could if its store remembered which
+links timed out last time (``bench.workload.spread_hung``; both tools get the same list).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.server import stop_child
-from bench.workload import Workload, generate, lower_bound
+from bench.workload import Workload, generate, lower_bound, spread_hung
 
 ROOT = Path(__file__).resolve().parent.parent
 LYCHEE = os.environ.get("LYCHEE", "/work/venv/bin/lychee")
@@ -63,7 +65,8 @@ def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[str], Workl
         proc.kill()
         raise SystemExit(f"workload server did not start: {line!r}")
     port = int(line.split()[1])
-    return proc, generate(args.links, args.hosts, args.seed, port, args.rate_limited)
+    w = generate(args.links, args.hosts, args.seed, port, args.rate_limited)
+    return proc, spread_hung(w, args.hung_spread) if args.hung_spread else w
 
 
 def server_stats(port: int) -> dict[str, Any]:
@@ -191,8 +194,7 @@ def run_checker(
 ) -> tuple[Path, float, float, float, float, int]:
     """Write the list, run the checker ``name`` names on it: (output file, load, wall s,
     CPU s, peak RSS MB, exit code)."""
-    run_dir = tmp / name
-    run_dir.mkdir()
+    run_dir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=tmp))  # a name may come twice
     listfile = run_dir / "links.md"
     listfile.write_text(text)
     out = run_dir / "out.json"
@@ -324,6 +326,13 @@ def main() -> None:
         action="store_true",
         help="compile linkhealth's modules first, as installing it does (with\n"
         "PYTHONDONTWRITEBYTECODE set, each run compiles them from source)",
+    )
+    parser.add_argument(
+        "--hung-spread",
+        type=float,
+        metavar="SHARE",
+        help="oracle order: each host's hanging links spread over this share of its\n"
+        "links (what a store that remembers last run's timeouts could give)",
     )
     args = parser.parse_args()
     if args.bytecode:
