@@ -787,16 +787,28 @@ _URL_OTHER = '#[]|^\\ "<>`{}é\t\x00'
 def test_request_url_parses_as_httpx_parses(scheme: str, host: str, port: str, rest: str) -> None:
     """The client's cheap URL (no httpx parse for a URL httpx keeps as written) is the
     URL httpx makes of the same text: every part, its text and equality, its errors;
-    the host it tells beside it is the host_key of that URL's text."""
-    from linkhealth.fetch.client import request_url, url_and_host
-    from linkhealth.weburl import host_key
+    the host, text and netloc it tells beside it are the host_key of that URL's text, its
+    text and its netloc."""
+    from linkhealth.fetch.client import request_target, request_url
 
     text = f"{scheme}://{host}{port}{rest}"
     assert _parsed(request_url, text) == _parsed(httpx.URL, text)
     with contextlib.suppress(httpx.InvalidURL):
-        url, known = url_and_host(text)
-        if known is not None:
-            assert known == host_key(str(url))
+        _told_as_asked(request_target(text))
+
+
+def _told_as_asked(target: Any) -> None:
+    """What a Target tells beside its URL is what asking the URL says."""
+    from linkhealth.weburl import host_key
+
+    url = target.url
+    if target.host is not None:
+        assert target.host == host_key(str(url))
+    if target.text is not None:
+        assert target.text == str(url)
+    if target.netloc is not None:
+        assert target.netloc == url.netloc.decode("ascii")
+    assert (target.host is None) == (target.text is None) == (target.netloc is None)
 
 
 @pytest.mark.parametrize("char", [*_URL_OTHER, *_URL_KEPT, "%2", "%4G", "é"])
@@ -856,20 +868,18 @@ def _joined(join: Callable[[httpx.URL, str], httpx.URL], base: httpx.URL, locati
 def test_redirect_targets_join_as_httpx_joins(base: str, start: str, host: str, rest: str) -> None:
     """A redirect's target (``join_url``: plain targets built without httpx's parser) is
     the URL httpx's ``join`` makes of the same base and ``Location``, every part and its
-    text; the host told beside it is the host_key of that URL's text; the key a hop is
+    text; what it tells beside it is what asking that URL says; the key a hop is
     remembered by is the text of the URL without its fragment."""
     from linkhealth.fetch.client import _without_fragment, join_url, request_url
-    from linkhealth.weburl import host_key
 
     location = start + (host if start.endswith("//") else "") + rest
     base_url = request_url(base)
     fast = _joined(lambda b, loc: join_url(b, loc)[0], base_url, location)
     assert fast == _joined(httpx.URL.join, base_url, location)
     with contextlib.suppress(httpx.InvalidURL):
-        url, known = join_url(base_url, location)
-        if known is not None:
-            assert known == host_key(str(url))
-        assert _without_fragment(url) == str(url.copy_with(fragment=None))
+        target = join_url(base_url, location)
+        _told_as_asked(target)
+        assert _without_fragment(target) == str(target.url.copy_with(fragment=None))
 
 
 def test_kept_headers_are_read_in_one_pass_as_lookups_read_them() -> None:

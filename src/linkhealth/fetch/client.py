@@ -21,7 +21,7 @@ import re
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import certifi
 import httpx
@@ -98,6 +98,16 @@ _KEPT_AS_WRITTEN = re.compile(
 _MAX_URL_LENGTH = 65536  # httpx refuses longer URLs
 
 
+class Target(NamedTuple):
+    """A request's URL and what the look at its text told (``None``: ask the URL): its
+    host key, ``str(url)`` and ``url.netloc`` as text (the ``Host`` header)."""
+
+    url: httpx.URL
+    host: str | None = None
+    text: str | None = None
+    netloc: str | None = None
+
+
 def request_url(text: str) -> httpx.URL:
     """``httpx.URL(text)``, without running httpx's parser (~20 µs, a request's largest
     cost above the transport) on a URL it would keep exactly as written: weburl's plain
@@ -105,19 +115,20 @@ def request_url(text: str) -> httpx.URL:
     and query hold only characters httpx never escapes, with no ``.`` or ``..`` segment
     and no fragment. Anything else is httpx's to parse (and to refuse). A property test
     holds both to the same parse."""
-    return url_and_host(text)[0]
+    return request_target(text).url
 
 
-def url_and_host(text: str) -> tuple[httpx.URL, str | None]:
-    """:func:`request_url` of ``text``, and its :func:`~linkhealth.weburl.host_key` when
-    the same look at the text tells it (a plain URL), else ``None``."""
-    plain = _plain_request_url(text)
-    return plain if plain is not None else (httpx.URL(text), None)
+def request_target(text: str) -> Target:
+    """:func:`request_url` of ``text``; for a plain URL, its
+    :func:`~linkhealth.weburl.host_key`, text and netloc from the same look at it."""
+    plain = _plain_target(text)
+    return plain if plain is not None else Target(httpx.URL(text))
 
 
-def _plain_request_url(text: str) -> tuple[httpx.URL, str] | None:
-    """``httpx.URL(text)`` and its host key, built directly, when ``text`` is a URL httpx
-    keeps exactly as written (see :func:`request_url`); else ``None``."""
+def _plain_target(text: str) -> Target | None:
+    """``httpx.URL(text)`` built directly, with its host key, text and netloc, when
+    ``text`` is a URL httpx keeps exactly as written (see :func:`request_url`) but for a
+    default port, which it drops; else ``None``."""
     plain = plain_url(text) if len(text) <= _MAX_URL_LENGTH else None
     if plain is None or not _KEPT_AS_WRITTEN.fullmatch(rest := plain.group("rest") or ""):
         return None
@@ -126,51 +137,47 @@ def _plain_request_url(text: str) -> tuple[httpx.URL, str] | None:
         segments = path.split("/")
         if "." in segments or ".." in segments:  # httpx removes them
             return None
-    scheme, port_text = plain.group("scheme"), plain.group("port")
+    scheme, host, port_text = plain.group("scheme"), plain.group("host"), plain.group("port")
     port = int(port_text) if port_text else None
+    if port == DEFAULT_PORTS[scheme]:
+        port = None
+        text = f"{scheme}://{host}{rest}"
     url = httpx.URL.__new__(httpx.URL)
-    url._uri_reference = ParseResult(
-        scheme,
-        "",
-        plain.group("host"),
-        None if port == DEFAULT_PORTS[scheme] else port,
-        path,
-        query if mark else None,
-        None,
-    )
-    return url, plain.group("host")
+    url._uri_reference = ParseResult(scheme, "", host, port, path, query if mark else None, None)
+    return Target(url, host, text, host if port is None else f"{host}:{port_text}")
 
 
-def join_url(base: httpx.URL, location: str) -> tuple[httpx.URL, str | None]:
-    """``base.join(location)`` (a redirect's target), and its host key when told as by
-    :func:`url_and_host`. httpx joins by parsing three times
+def join_url(base: httpx.URL, location: str) -> Target:
+    """``base.join(location)`` (a redirect's target), with what :func:`request_target`
+    tells of a plain one. httpx joins by parsing three times
     (``URL(urljoin(str(base), str(URL(location))))``: ~0.1 ms for an IP address host, as
     much again for each ``copy_with``); a ``Location`` that is a plain absolute URL, or a
-    plain absolute path on a plain base, makes a target that :func:`url_and_host` builds
+    plain absolute path on a plain base, makes a target that :func:`request_target` builds
     directly, and is taken so when ``urljoin`` would keep it as written: no empty query
     or parameters (``urlunparse`` drops a bare ``?`` or ``;``), no fragment, no ``.`` or
     ``..`` segment, no ``//`` that would make it scheme-relative. Anything else is
     httpx's. A property test holds both to the same result."""
     if location[:1] == "/":
         if location[1:2] == "/" or base._uri_reference.userinfo:
-            return base.join(location), None
+            return Target(base.join(location))
         text = f"{base.scheme}://{base.netloc.decode('ascii')}{location}"
     elif location.startswith(("http://", "https://")):
         text = location
     else:
-        return base.join(location), None
+        return Target(base.join(location))
     path, mark, query = location.partition("?")
     if (mark and not query) or path.endswith(";"):
-        return base.join(location), None
-    plain = _plain_request_url(text)
-    return plain if plain is not None else (base.join(location), None)
+        return Target(base.join(location))
+    plain = _plain_target(text)
+    return plain if plain is not None else Target(base.join(location))
 
 
-def _without_fragment(url: httpx.URL) -> str:
+def _without_fragment(target: Target) -> str:
     """``str(url.copy_with(fragment=None))``, the key a hop is remembered by (httpx's URLs
     hash and compare as their text), without httpx's parse when there is no fragment."""
+    url = target.url
     if url._uri_reference.fragment is None:
-        return str(url)
+        return str(url) if target.text is None else target.text
     return str(url.copy_with(fragment=None))
 
 
@@ -403,17 +410,17 @@ class Client:
         assert self._transport is not None
         transport = self._transport
         s = self.settings
-        max_redirects = s.max_redirects
-        current, known_host = url_and_host(url)
-        first = current
-        seen: set[str] | None = None  # the hops so far (_without_fragment), once redirected
+        target: Target | None = request_target(url)
+        seen: set[str] = set()  # the hops so far (_without_fragment), once redirected
         hop_headers = dict(headers)
-        while True:
-            text = str(current)
+        while target is not None:
+            current = target.url
+            text = str(current) if target.text is None else target.text
             # Never httpx's .host: it raises on some IDNs.
-            host = host_key(text) if known_host is None else known_host
+            host = host_key(text) if target.host is None else target.host
+            netloc = target.netloc
             self.guard.check_literal_host(host)
-            if before_hop is not None and seen is not None:  # a hop (seen: once redirected)
+            if before_hop is not None and seen:  # a hop (seen: once redirected)
                 await before_hop(host)
             if not is_canonical_ip(host) and _looks_numeric(host):  # the first is remembered
                 # A legacy IPv4 form the policy allows: connect to its canonical address.
@@ -422,45 +429,26 @@ class Client:
                 ip = parse_ip(host)
                 if ip is not None:
                     current = current.copy_with(host=str(ip))
-                    text = str(current)
+                    text, netloc = str(current), None
             # Host from the raw netloc: httpx would otherwise ask its own .host (see above).
-            hop_headers["Host"] = current.netloc.decode("ascii")
-            request = self._request(current, {**hop_headers, **credentials_for(current, s)})
+            hop_headers["Host"] = current.netloc.decode("ascii") if netloc is None else netloc
+            credentials = credentials_for(current, s)
+            request = self._request(current, {**hop_headers, **credentials})
             # Straight to the transport: the client's send() would parse every
             # Location itself (and raise on odd ones) to prepare a redirect we follow.
             response = await transport.handle_async_request(request)
             try:
                 status = response.status_code
                 if status in REDIRECT_STATUSES and (location := response.headers.get("location")):
-                    out.redirects.append(Redirect(url=text, status=status))
-                    try:
-                        target, target_host = join_url(current, location)
-                    except httpx.InvalidURL:
-                        out.redirect_problem = (
-                            ErrorKind.PROTOCOL,
-                            f"HTTP {status} to an invalid Location {location[:200]!r}",
-                        )
-                        out.final_url = text
-                        return
-                    if seen is None:
-                        seen = {_without_fragment(first)}
-                    key = _without_fragment(target)
-                    problem = _redirect_problem(
-                        target, key in seen, len(out.redirects), max_redirects
-                    )
-                    if problem is not None:
-                        out.redirect_problem = problem
-                        out.final_url = str(target)
-                        out.status = status
-                        return
-                    seen.add(key)
-                    current, known_host = target, target_host
+                    if not seen:
+                        seen.add(_without_fragment(target))
+                    target = self._hop(out, current, text, status, location, seen)
                     # Conditional headers belong to the first URL only.
                     hop_headers.pop("If-None-Match", None)
                     hop_headers.pop("If-Modified-Since", None)
                     continue
+                target = None
                 await self._final(out, response, text, want_full_body)
-                return
             finally:
                 kept = _close_now(response)
                 if kept is None:
@@ -471,6 +459,38 @@ class Client:
                     # connects, or the host briefly sees one socket more than its limit.
                     # A connection back in the pool (wire's ``kept``) has nothing to close.
                     await asyncio.sleep(0)
+
+    def _hop(
+        self,
+        out: Outcome,
+        current: httpx.URL,
+        text: str,
+        status: int,
+        location: str,
+        seen: set[str],
+    ) -> Target | None:
+        """The redirect from ``current`` (``text``) to ``location``: its target, to be
+        requested next, or ``None`` when it is not followed (the outcome says why)."""
+        out.redirects.append(Redirect(url=text, status=status))
+        try:
+            target = join_url(current, location)
+        except httpx.InvalidURL:
+            out.redirect_problem = (
+                ErrorKind.PROTOCOL,
+                f"HTTP {status} to an invalid Location {location[:200]!r}",
+            )
+            out.final_url = text
+            return None
+        key = _without_fragment(target)
+        max_redirects = self.settings.max_redirects
+        problem = _redirect_problem(target.url, key in seen, len(out.redirects), max_redirects)
+        if problem is not None:
+            out.redirect_problem = problem
+            out.final_url = str(target.url) if target.text is None else target.text
+            out.status = status
+            return None
+        seen.add(key)
+        return target
 
     def _request(self, url: httpx.URL, headers: dict[str, str]) -> httpx.Request:
         """The request ``AsyncClient.build_request`` makes for a GET or HEAD without a
