@@ -622,18 +622,21 @@ async def _read_chunks(
     chunks: _Chunks, coding: str, cap: int, stop_at_head: bool, late_head: bool
 ) -> tuple[bytes, bool]:
     encoding = coding.strip().lower()
-    decoder = BoundedDecoder(encoding)
+    encoded = encoding not in ("", "identity")
+    # Not encoded: the bytes as they came, up to the step (what a decoder without a
+    # stage does, without building one).
+    feed = BoundedDecoder(encoding).feed if encoded else _as_sent
     limit = max(cap, LATE_READ_BYTES) if late_head else cap
     # One compressed chunk never decodes to more than ``cap`` (the memory bound); a
     # decoder that reached its limit may have dropped input, so the read ends there.
-    step_max = cap if encoding not in ("", "identity") else limit
+    step_max = cap if encoded else limit
     buf = bytearray()
     late: _LateHead | None = None
     read = 0
     scan_from = 0
     while chunk := await chunks.next():
         step = min(step_max, limit - read)
-        data = decoder.feed(chunk, step)
+        data = feed(chunk, step)
         if not data:
             continue
         if len(data) >= step:
@@ -662,6 +665,10 @@ async def _read_chunks(
     if late is not None:
         return late.body(), not late.found
     return bytes(buf), False
+
+
+def _as_sent(data: bytes, limit: int) -> bytes:
+    return data[:limit]
 
 
 class _Chunks:
