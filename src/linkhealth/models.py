@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -78,6 +79,10 @@ class PageMeta:
     image: str | None = None
 
 
+#: The fields in which results of one shape differ (:func:`result_shape`).
+_OWN_FIELDS = ("url", "occurrences")
+
+
 class CheckResult(_Model):
     """The verdict on one unique URL, with every place it occurs."""
 
@@ -139,6 +144,20 @@ class CheckResult(_Model):
 
 
 _RESULT_FIELDS = frozenset(CheckResult.model_fields)
+#: A result's fields but its URL and occurrences: what :func:`result_shape` reads.
+_SHAPE_FIELDS = tuple(name for name in CheckResult.model_fields if name not in _OWN_FIELDS)
+_shape_values = itemgetter(*_SHAPE_FIELDS)
+
+
+def result_shape(result: CheckResult) -> tuple[tuple[object, ...], tuple[type, ...]]:
+    """Every field of ``result`` but its URL and occurrences, with their types (``1`` and
+    ``1.0`` are equal, but not written alike): two results of equal shapes differ only in
+    those two, as an outage's never-requested results do (one JSON encoding or one stored
+    record serves them all)."""
+    values = _shape_values(result.__dict__)
+    return values, tuple(map(type, values))
+
+
 #: PageMeta's fields, every one a field of CheckResult (tests/test_models.py).
 PAGE_META_FIELDS = tuple(field.name for field in fields(PageMeta))
 
