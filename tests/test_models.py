@@ -7,8 +7,20 @@ import dataclasses
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from linkhealth.models import PAGE_META_FIELDS, CheckResult, ErrorKind, PageMeta, Redirect, Verdict
+from linkhealth.models import (
+    PAGE_META_FIELDS,
+    CheckResult,
+    ErrorKind,
+    Judging,
+    PageMeta,
+    Redirect,
+    Verdict,
+    fails_run,
+    summarise,
+)
 
 VALUES = {
     "verdict": Verdict.BROKEN,
@@ -72,3 +84,35 @@ def test_page_meta_refuses_unknown_fields_and_copies_apart() -> None:
     back = result.meta()
     back.title = "other"
     assert result.title == "T" and result.meta() == meta
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    verdicts=st.lists(st.sampled_from(list(Verdict)), max_size=30),
+    kinds=st.lists(st.sampled_from([None, *ErrorKind]), min_size=30, max_size=30),
+    runs=st.lists(st.integers(0, 3), min_size=30, max_size=30),
+    strict=st.booleans(),
+    fail_after=st.integers(1, 3),
+    outage=st.booleans(),
+)
+def test_the_summary_counts_what_each_result_says(
+    verdicts: list[Verdict],
+    kinds: list[ErrorKind | None],
+    runs: list[int],
+    strict: bool,
+    fail_after: int,
+    outage: bool,
+) -> None:
+    results = [
+        CheckResult(url=f"https://a.test/{i}", verdict=v, error_kind=kinds[i], failing_runs=runs[i])
+        for i, v in enumerate(verdicts)
+    ]
+    judging = Judging(strict=strict, fail_after=fail_after)
+    summary = summarise(results, judging, outage=outage)
+    by_verdict: dict[str, int] = {}
+    for result in results:  # first seen first, as the JSON lists them
+        by_verdict[result.verdict.value] = by_verdict.get(result.verdict.value, 0) + 1
+    assert list(summary.by_verdict.items()) == list(by_verdict.items())
+    assert all(type(key) is str for key in summary.by_verdict)
+    assert summary.failing == sum(fails_run(r, judging, outage=outage) for r in results)
+    assert summary.urls == len(results)

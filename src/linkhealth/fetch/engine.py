@@ -121,14 +121,20 @@ def _precheck(url: str, policy: UrlPolicy) -> FetchResult | str:
 
 
 @contextmanager
-def _uncollected() -> Iterator[None]:
+def _uncollected(*, freeze: bool = False) -> Iterator[None]:
     """No cyclic collection while the block makes objects that are all kept (a job per
-    URL, a result per URL): each collection would walk them all again for nothing."""
+    URL, a result per URL): each collection would walk them all again for nothing.
+    ``freeze``: what the block made is moved out of the collector's sight after it
+    (:func:`gc.freeze`), for a caller that gives it back (:func:`gc.unfreeze`) when the
+    run ends, as the pipeline's run does: the first allocation after the block walked an
+    outage's 100,000 results and their lists in one pass (~0.17 s)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if collecting:
             gc.enable()
 
@@ -685,10 +691,12 @@ class _Run:
     def down_before(self, urls: Sequence[str], by_host: dict[str, list[int]]) -> None:
         """The network was seen down before any request (the look-ups ahead said so):
         every URL ends not requested, as :meth:`network_down` ends those still queued,
-        without a job queued or a pump started for it."""
+        without a job queued or a pump started for it. The results are frozen: only a
+        run that looked hosts up ahead comes here, and it unfreezes at its end
+        (:func:`linkhealth.pipeline.run._collected_again`)."""
         why = self.watch.down or "the network looks down"
         unrequested = _unrequested(classify_exception(NetworkDown(why)))
-        with _uncollected():
+        with _uncollected(freeze=True):
             for _, indexes in sorted(by_host.items(), key=lambda kv: -len(kv[1])):
                 for i in indexes:
                     self.emit(i, unrequested(urls[i]))
