@@ -155,7 +155,8 @@ def join_url(base: httpx.URL, location: str) -> Target:
     plain absolute path on a plain base, makes a target that :func:`request_target` builds
     directly, and is taken so when ``urljoin`` would keep it as written: no empty query
     or parameters (``urlunparse`` drops a bare ``?`` or ``;``), no fragment, no ``.`` or
-    ``..`` segment, no ``//`` that would make it scheme-relative. Anything else is
+    ``..`` segment (one before the last segment's ``;params`` too), no ``//`` that would
+    make it scheme-relative. Anything else is
     httpx's. A property test holds both to the same result."""
     if location[:1] == "/":
         if location[1:2] == "/" or base._uri_reference.userinfo:
@@ -166,10 +167,19 @@ def join_url(base: httpx.URL, location: str) -> Target:
     else:
         return Target(base.join(location))
     path, mark, query = location.partition("?")
-    if (mark and not query) or path.endswith(";"):
+    if (mark and not query) or path.endswith(";") or _dot_before_params(location, path):
         return Target(base.join(location))
     plain = _plain_target(text)
     return plain if plain is not None else Target(base.join(location))
+
+
+def _dot_before_params(location: str, path: str) -> bool:
+    """Whether ``urljoin`` removes the last segment of a relative ``location`` as a dot
+    segment: it splits ``;params`` off that segment first, so ``/app/..;id=1`` joins to
+    ``/;id=1`` (an absolute ``Location`` is kept as written)."""
+    if location[:1] != "/" or ";" not in path:
+        return False
+    return path.rpartition("/")[2].partition(";")[0] in (".", "..")
 
 
 def _without_fragment(target: Target) -> str:
@@ -474,7 +484,7 @@ class Client:
         out.redirects.append(Redirect(url=text, status=status))
         try:
             target = join_url(current, location)
-        except httpx.InvalidURL:
+        except (httpx.InvalidURL, ValueError):  # urllib's join raises ValueError itself
             out.redirect_problem = (
                 ErrorKind.PROTOCOL,
                 f"HTTP {status} to an invalid Location {location[:200]!r}",
