@@ -743,7 +743,11 @@ def _parsed(make: Callable[[str], httpx.URL], text: str) -> tuple[object, ...]:
     except httpx.InvalidURL:
         return ("invalid",)
     parts = (url.scheme, url.userinfo, url.raw_host, url.port, url.raw_path, url.query)
-    return (*parts, url.fragment, str(url), url.netloc, url == httpx.URL(str(url)))
+    try:  # httpx cannot always read its own text again ("http:////::" -> port ":")
+        again: bool | None = url == httpx.URL(str(url))
+    except httpx.InvalidURL:
+        again = None
+    return (*parts, url.fragment, str(url), url.netloc, again)
 
 
 _URL_KEPT = "aZ09-._~!$&'()*+,;=:@/%?"
@@ -784,6 +788,7 @@ _URL_OTHER = '#[]|^\\ "<>`{}é\t\x00'
 @example(scheme="https", host="example.com", port=":443", rest="?")
 @example(scheme="http", host="127.0.0.1", port=":8080", rest="")
 @example(scheme="http", host="example.com", port="", rest="/a<b")
+@example(scheme="http", host="", port="", rest="//::")
 def test_request_url_parses_as_httpx_parses(scheme: str, host: str, port: str, rest: str) -> None:
     """The client's cheap URL (no httpx parse for a URL httpx keeps as written) is the
     URL httpx makes of the same text: every part, its text and equality, its errors;
@@ -823,7 +828,9 @@ def test_request_url_parses_every_character_as_httpx(char: str, form: str) -> No
 
 _REF_PIECES = st.lists(
     st.one_of(
-        st.sampled_from(["/", "//", "/.", "/..", "/./", "/../", ".", "?", "#", ";", "%41"]),
+        st.sampled_from(
+            ["/", "//", "/.", "/..", "/./", "/../", ".", "?", "#", ";", "%41", "/..;", "/.;"]
+        ),
         st.text(alphabet=_URL_KEPT, max_size=5),
         st.sampled_from(_URL_OTHER),
     ),
