@@ -22,6 +22,11 @@ package's modules first, as installing it does (this machine sets
 ``PYTHONDONTWRITEBYTECODE``: without it every run compiles them from source).
 ``--hung-spread 0.85`` reorders the list as a checker could if its store remembered which
 links timed out last time (``bench.workload.spread_hung``; both tools get the same list).
+``--warm`` runs linkhealth twice on the same list and store, as nightly CI does: a first
+run (not measured, on a server of its own) fills the store, then the measured run, on a
+fresh server at the same port (the same URLs, every link's trouble as new), with
+``--max-age 0`` (every link requested again: only the order of the links that timed out
+last time and the stored validators change). lychee keeps no memory: its runs are as cold.
 """
 
 from __future__ import annotations
@@ -52,12 +57,14 @@ HOST_CONCURRENCY = 4
 DEFAULT_INTERVAL = 0.05  # both tools' default interval between a host's request starts
 
 
-def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[str], Workload]:
-    """A fresh server, and the workload with its port (the busiest hosts, which get the
-    rate limits, depend only on the seed and sizes, not on the port)."""
+def start_server(args: argparse.Namespace, port: int = 0) -> tuple[subprocess.Popen[str], Workload]:
+    """A fresh server (on ``port``, 0: any free one), and the workload with its port (the
+    busiest hosts, which get the rate limits, depend only on the seed and sizes, not on
+    the port)."""
     limited = generate(args.links, args.hosts, args.seed, 0, args.rate_limited).rate_limited
     cmd = [sys.executable, "-m", "bench.workload", "serve", "--hosts", str(args.hosts)]
     cmd += ["--seed", str(args.seed), *[x for h in limited for x in ("--rate-limit", h)]]
+    cmd += ["--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -190,10 +197,16 @@ def judge(w: Workload, verdicts: dict[str, dict[str, Any]], lychee: bool) -> dic
 
 
 def run_checker(
-    name: str, args: argparse.Namespace, tmp: Path, text: str
+    name: str,
+    args: argparse.Namespace,
+    tmp: Path,
+    text: str,
+    store: Path | None = None,
+    extra: tuple[str, ...] = (),
 ) -> tuple[Path, float, float, float, float, int]:
-    """Write the list, run the checker ``name`` names on it: (output file, load, wall s,
-    CPU s, peak RSS MB, exit code)."""
+    """Write the list, run the checker ``name`` names on it (linkhealth: into ``store``,
+    default a fresh one; ``extra`` arguments): (output file, load, wall s, CPU s, peak RSS
+    MB, exit code)."""
     run_dir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=tmp))  # a name may come twice
     listfile = run_dir / "links.md"
     listfile.write_text(text)
@@ -203,7 +216,7 @@ def run_checker(
     if args.src:
         env["PYTHONPATH"] = str(Path(args.src).resolve())
     if name.startswith("lh"):
-        cmd = linkhealth_cmd(listfile, out, run_dir / "state.sqlite", eq)
+        cmd = [*linkhealth_cmd(listfile, out, store or run_dir / "state.sqlite", eq), *extra]
     else:
         cmd = lychee_cmd(listfile, out, eq)
     load = os.getloadavg()[0]
@@ -228,12 +241,29 @@ def outage_run(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]
     return report
 
 
+def warm_up(name: str, args: argparse.Namespace, tmp: Path) -> tuple[Path, int]:
+    """An unmeasured linkhealth run ``name`` on the list, on a server of its own: (the
+    store it filled, the server's port)."""
+    store = Path(tempfile.mkdtemp(prefix=f"{name}-store-", dir=tmp)) / "state.sqlite"
+    proc, w = start_server(args)
+    try:
+        run_checker(name, args, tmp, w.markdown(), store)
+    finally:
+        stop_child(proc)
+    return store, w.port
+
+
 def one_run(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     if name.endswith("-outage"):
         return outage_run(name, args, tmp)
-    proc, w = start_server(args)
+    store: Path | None = None
+    port = 0
+    if args.warm and name.startswith("lh"):
+        store, port = warm_up(name, args, tmp)
+    proc, w = start_server(args, port)
     try:
-        out, load, wall, cpu, rss, code = run_checker(name, args, tmp, w.markdown())
+        extra = ("--max-age", "0") if store else ()
+        out, load, wall, cpu, rss, code = run_checker(name, args, tmp, w.markdown(), store, extra)
         stats = server_stats(w.port)
         if args.trace:
             trace = server_trace(w.port)
@@ -246,7 +276,7 @@ def one_run(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     lychee = name.startswith("lychee")
     verdicts = lychee_verdicts(out, w) if lychee else linkhealth_verdicts(out)
     report: dict[str, Any] = {
-        "run": name,
+        "run": name + (" (warm)" if store else ""),
         "load_1min": round(load, 2),
         "exit": code,
         "wall_s": round(wall, 2),
@@ -333,6 +363,12 @@ def main() -> None:
         metavar="SHARE",
         help="oracle order: each host's hanging links spread over this share of its\n"
         "links (what a store that remembers last run's timeouts could give)",
+    )
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="linkhealth runs measured after an unmeasured run of the same list into\n"
+        "the same store (nightly CI; --max-age 0: every link requested again)",
     )
     args = parser.parse_args()
     if args.bytecode:

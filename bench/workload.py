@@ -140,19 +140,19 @@ def spread_hung(w: Workload, share: float) -> Workload:
     """The same links with each host's hanging ones spread evenly over the first ``share``
     of that host's links, the rest in their order (which host comes next in the list is
     kept): the order a checker could give a list whose store remembers which links timed
-    out on the last run (an oracle: here every one hangs again). ``bench/hostsim.py`` and
-    ``realistic_bench.py`` measure what it would give (``--hung-spread``)."""
+    out on the last run (an oracle: here every one hangs again), by the engine's own rule
+    (:func:`linkhealth.fetch.hosts.spread_early`, what ``check`` does with a store whose
+    last run saw them time out). ``bench/hostsim.py`` and ``realistic_bench.py`` measure
+    what it gives (``--hung-spread``)."""
+    from linkhealth.fetch.hosts import spread_early  # the server process never needs it
+
     by_host: dict[str, list[Link]] = {}
     for link in w.links:
         by_host.setdefault(link.host, []).append(link)
-    queues: dict[str, list[Link]] = {}
-    for host, links in by_host.items():
-        hung = [link for link in links if link.kind == "hang"]
-        order = [link for link in links if link.kind != "hang"]
-        step = share * len(links) / max(1, len(hung))
-        for i, link in enumerate(hung):
-            order.insert(min(int(i * step), len(order)), link)
-        queues[host] = order[::-1]
+    queues = {
+        host: spread_early(links, lambda link: link.kind == "hang", share)[::-1]
+        for host, links in by_host.items()
+    }
     links = [queues[link.host].pop() for link in w.links]
     return Workload(w.seed, w.port, w.hosts, links, w.rate_limited)
 

@@ -235,10 +235,12 @@ class ClusterFetcher:
         full_body: Collection[str] | None = None,
         hosts: Mapping[str, str] | None = None,
         ahead: LookupProbe | None = None,
+        hung_before: Collection[str] | None = None,
     ) -> list[FetchResult]:
         """Fetch ``urls`` on the workers; ``on_throttle`` is ignored (workers cannot report
-        it), and ``hosts`` (each worker's engine asks the URL policy itself) and ``ahead``
-        (look-ups made here say nothing of the workers' network)."""
+        it), and ``hosts`` (each worker's engine asks the URL policy itself), ``ahead``
+        (look-ups made here say nothing of the workers' network) and ``hung_before`` (the
+        shards are planned by the store's timings; order only)."""
         urls = list(urls)
         if not urls:
             return []

@@ -81,6 +81,7 @@ class FakeFetcher:
         full_body: Collection[str] | None = None,
         hosts: Mapping[str, str] | None = None,
         ahead: LookupProbe | None = None,
+        hung_before: Collection[str] | None = None,
     ) -> list[FetchResult]:
         self.batches.append(list(urls))
         self.hosts.append(dict(hosts or {}))

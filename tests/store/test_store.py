@@ -740,3 +740,46 @@ def test_an_unreached_record_damaged_outside_linkhealth_is_a_store_error(
         store.latest_result("https://a.example/")
     with pytest.raises(StoreError, match="damaged"):
         store.last_run()
+
+
+def test_timed_out_is_whether_the_latest_result_went_unanswered(
+    store: Store, result: MakeResult
+) -> None:
+    # The fetch starts these early in their host's queue: a URL whose latest result
+    # timed out; not one that answered after a timeout (ok, or an error status), nor
+    # one that failed another way, nor one an outage left unrequested since.
+    def url(name: str) -> str:
+        return f"https://h.example/{name}"
+
+    timeout = {"error_kind": ErrorKind.TIMEOUT, "detail": "no complete answer", "attempts": 3}
+    first = store.begin_run(T0)
+    store.record(
+        first,
+        [
+            result(url("hung"), "timeout", **timeout),
+            result(url("recovered"), "timeout", **timeout),
+            result(url("now-503"), "timeout", **timeout),
+            result(url("became-hung")),
+            result(url("refused"), "error", error_kind=ErrorKind.REFUSED, attempts=3),
+            result(url("gone"), "broken", http_status=404),
+            result(url("unreached"), "timeout", **timeout),
+        ],
+    )
+    urls = [url(name) for name in ("hung", "recovered", "now-503", "became-hung", "refused",
+                                   "gone", "unreached", "never-seen")]  # fmt: skip
+    assert store.timed_out(urls) == {url("hung"), url("recovered"), url("now-503"),
+                                     url("unreached")}  # fmt: skip
+    second = store.begin_run(T0 + timedelta(days=1))
+    store.record(
+        second,
+        [
+            result(url("hung"), "timeout", **timeout),
+            result(url("recovered"), attempts=2),  # timed out once, then answered ok
+            result(url("now-503"), "broken", http_status=503, attempts=3),
+            result(url("became-hung"), "timeout", **timeout),
+        ],
+    )
+    outage = store.begin_run(T0 + timedelta(days=2))
+    store.record_unreached(outage, [_unreached(result, url("unreached"))], [0])
+    assert store.timed_out(urls) == {url("hung"), url("became-hung")}
+    assert store.timed_out([url("recovered"), url("gone")]) == set()

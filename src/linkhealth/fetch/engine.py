@@ -31,7 +31,7 @@ import asyncio
 import gc
 import random
 import time
-from collections.abc import Callable, Container, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Container, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,6 +55,7 @@ from linkhealth.fetch.hosts import (
     NetworkDown,
     OnThrottle,
     PriorityLimiter,
+    spread_early,
 )
 from linkhealth.fetch.probe import LookupProbe
 from linkhealth.fetch.result import FetchResult, Outcome, Validators
@@ -758,15 +759,22 @@ def _unrequested(
     return result
 
 
-def _queue(run: _Run, urls: Sequence[str], by_host: dict[str, list[int]]) -> None:
-    """Each host's URLs into its queue, the hosts with the most URLs first."""
+def _queue(
+    run: _Run, urls: Sequence[str], by_host: dict[str, list[int]], hung_before: Collection[str]
+) -> None:
+    """Each host's URLs into its queue, the hosts with the most URLs first; those in
+    ``hung_before`` spread over the first part of their host's queue (:func:`spread_early`),
+    the others in list order."""
     settings = run.settings
     for host, indexes in sorted(by_host.items(), key=lambda kv: -len(kv[1])):
         hs = settings.host(host)
         accept = hs.accept or settings.accept
         plan = _HostPlan(run.state_of(host), settings.host_headers(host), accept)
         run.plans.append(plan)
-        plan.state.push_new([_Job(i, urls[i], plan) for i in indexes])
+        jobs = [_Job(i, urls[i], plan) for i in indexes]
+        if hung_before:
+            jobs = spread_early(jobs, lambda job: job.url in hung_before)
+        plan.state.push_new(jobs)
         plan.state.pending = len(indexes)
         run.left += len(indexes)
 
@@ -781,6 +789,7 @@ async def fetch_all(
     on_throttle: OnThrottle | None = None,
     hosts: Mapping[str, str] | None = None,
     ahead: LookupProbe | None = None,
+    hung_before: Collection[str] | None = None,
 ) -> list[FetchResult]:
     """Check every URL once; results in input order.
 
@@ -795,7 +804,10 @@ async def fetch_all(
     ``hosts`` maps URLs that :meth:`~linkhealth.urlpolicy.UrlPolicy.check` with these
     settings already passed (a run's plan) to the host key it returned: not asked again.
     ``ahead``: look-ups of the run's first hosts started before (:mod:`.probe`), early
-    evidence for "no network".
+    evidence for "no network". ``hung_before``: URLs that timed out on the last run (the
+    store's word): each host starts its own spread over the first part of its queue
+    instead of in list order (:func:`~linkhealth.fetch.hosts.spread_early`); only the
+    order of starts changes.
     Settings arrive parsed and checked (:func:`~linkhealth.config.load_settings`); an
     ``env:`` header unset on a cluster worker still raises
     :class:`~linkhealth.errors.ConfigError`.
@@ -830,7 +842,7 @@ async def fetch_all(
         run.down_before(urls, by_host)
     else:
         with _uncollected():  # a job per URL, kept until the fetch ends
-            _queue(run, urls, by_host)
+            _queue(run, urls, by_host, frozenset(hung_before or ()))
     for i, result in early:
         run.emit(i, result)
     if run.plans:

@@ -57,6 +57,7 @@ from linkhealth.fetch.bucket import BucketReading
 OnThrottle = Callable[[str, float], None]
 
 Job = TypeVar("Job")
+Item = TypeVar("Item")
 
 CUT = 0.9  # after a host-wide refusal: this share of the rate it refused
 MIN_RATE = 0.2  # requests per second: never slower (a 429 storm is waited out instead)
@@ -100,6 +101,33 @@ STALL_MIN = 0.5
 # catch up, each at least half a gap after the one before (a stall of a few hundred ms,
 # such as the first pages' lazy imports, would otherwise cost the busiest host its pace).
 CATCH_UP = 0.5
+# A host's new URLs that timed out on the last run are spread evenly over this share of its
+# queue (:func:`spread_early`): all first would hang every slot for a whole timeout, list
+# order finds the last of them late (bench/hostsim.py: 0.85 did best of 0.3-1.0).
+HUNG_SHARE = 0.85
+
+
+def spread_early(
+    items: Iterable[Item], early: Callable[[Item], bool], share: float = HUNG_SHARE
+) -> list[Item]:
+    """``items`` with those ``early`` picks spread evenly over the first ``share`` of the
+    list, the rest in their order: the ``i``-th picked goes in at ``i x share x n / picks``
+    of the list built so far (right after the one before when they are more than that
+    share: then they go first, in order). The order a host's new URLs start in when the store says
+    which of them timed out on the last run: each such URL's chain of timeouts overlaps
+    new URLs' work from early on, while at most one or two slots hold a hanging request
+    (``bench.workload.spread_hung`` measures this same rule). Without picks: the list."""
+    items = list(items)
+    picked = [item for item in items if early(item)]
+    if not picked:
+        return items
+    order = [item for item in items if not early(item)]
+    step = share * len(items) / len(picked)
+    at = -1
+    for i, item in enumerate(picked):
+        at = min(max(int(i * step), at + 1), len(order))  # never before the one before
+        order.insert(at, item)
+    return order
 
 
 class HostThrottled(Exception):

@@ -20,7 +20,9 @@ class Fetcher(Protocol):
     the others are read up to the end of their head. ``None``: the fetcher decides.
     ``hosts``: the host key the plan's URL policy gave each URL (a fetcher need not ask
     the policy again; it may ignore them). ``ahead``: look-ups of the first hosts made
-    before (early evidence of "no network"; it may be ignored).
+    before (early evidence of "no network"; it may be ignored). ``hung_before``: URLs
+    that timed out on the last run, started early in their host's queue (order only; it
+    may be ignored).
     """
 
     def __call__(
@@ -34,6 +36,7 @@ class Fetcher(Protocol):
         full_body: Collection[str] | None = None,
         hosts: Mapping[str, str] | None = None,
         ahead: LookupProbe | None = None,
+        hung_before: Collection[str] | None = None,
     ) -> Awaitable[list[FetchResult]]: ...
 
 
@@ -61,6 +64,7 @@ async def fetch_until_stopped(
     full_body: Collection[str] | None = None,
     hosts: Mapping[str, str] | None = None,
     ahead: LookupProbe | None = None,
+    hung_before: Collection[str] | None = None,
 ) -> bool:
     """Fetch ``urls``; returns False when ``stop`` interrupted the work."""
     if not urls:
@@ -75,6 +79,7 @@ async def fetch_until_stopped(
             full_body=full_body,
             hosts=hosts,
             ahead=ahead,
+            hung_before=hung_before,
         )
     )
     if stop is None:
@@ -102,6 +107,7 @@ async def fetch_followups(
     full_body: Collection[str] | None = None,
     hosts: Mapping[str, str] | None = None,
     ahead: LookupProbe | None = None,
+    hung_before: Collection[str] | None = None,
 ) -> list[FetchResult]:
     """Known-site follow-ups (arXiv abstract, oEmbed): few URLs, fetched here even on a
     cluster, their JSON bodies (oEmbed) always read in full (``full_body`` is ignored)."""
@@ -113,4 +119,5 @@ async def fetch_followups(
         on_throttle=on_throttle,
         full_body=set(urls),
         hosts=hosts,
+        hung_before=hung_before,
     )

@@ -69,6 +69,10 @@ class RunRecorder:
         """The stored ETag/Last-Modified of each URL, for conditional requests."""
         return self.store.validators(urls)
 
+    def timed_out(self, urls: Iterable[str]) -> set[str]:
+        """The URLs whose latest stored result timed out (started early in the fetch)."""
+        return self.store.timed_out(urls)
+
     def previous_meta(self, url: str) -> PageMeta | None:
         """The metadata stored for ``url`` (a 304 answer has no body to read)."""
         previous = self.store.latest_result(url)

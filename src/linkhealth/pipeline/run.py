@@ -204,10 +204,13 @@ class _Run:
         self.pending = [url for url in targets if url not in self.reused]
 
     async def fetch(self) -> None:
-        """Fetch what is left, with the stored validators (a 304 keeps the stored page)."""
+        """Fetch what is left, with the stored validators (a 304 keeps the stored page);
+        the URLs that timed out last time start early in their host's queue."""
         first_url = {url: t.results[0].url for url, t in self.plan.targets.items() if t.results}
         stored = self.recorder.validators([first_url[u] for u in self.pending if u in first_url])
         validators = {u: stored[first_url[u]] for u in self.pending if first_url.get(u) in stored}
+        timed_out = self.recorder.timed_out(first_url[u] for u in self.pending if u in first_url)
+        hung_before = {u for u in self.pending if first_url.get(u) in timed_out}
         self.finished = await fetch_until_stopped(
             self.pending,
             self.settings,
@@ -219,6 +222,7 @@ class _Run:
             full_body=self._full_body(),
             hosts=self._hosts(),
             ahead=self.ahead,
+            hung_before=hung_before,
         )
         self.requests = sum(item.attempts for item in self.fetched.values())
 

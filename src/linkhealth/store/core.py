@@ -474,6 +474,15 @@ class Store:
                 found[url] = (etag, modified)
         return found
 
+    def timed_out(self, urls: Iterable[str]) -> set[str]:
+        """The URLs among ``urls`` whose latest stored result is verdict ``timeout``: its
+        last attempt went unanswered in time, after every retry. A URL that answered after
+        a timeout (ok, or an error status) has that answer's verdict and is not here; nor
+        is one whose latest result was never requested (an outage's). The fetch starts
+        these early in their host's queue (:func:`linkhealth.fetch.hosts.spread_early`)."""
+        rows = self._latest_rows(urls, "r.verdict")
+        return {url for url, verdict in rows if verdict == Verdict.TIMEOUT}
+
     def latest_result(self, url: str) -> CheckResult | None:
         """The latest stored result of ``url`` (any verdict): metadata to keep after a 304."""
         return self._latest([url]).get(url)
