@@ -75,14 +75,18 @@ def test_redirect_loop_and_too_many(pool: ServerPool) -> None:
 
 def test_an_invalid_location_is_one_verdict_whichever_parser_refuses_it(pool: ServerPool) -> None:
     """A redirect whose Location cannot be joined is the link's problem, said the same way
-    whether httpx refuses it (a bad port) or urllib's join does (an unclosed IPv6 bracket,
-    a ValueError that was an unclassified error before)."""
+    whether httpx refuses it (a bad port) or urllib's join does (an unclosed IPv6 bracket),
+    or its port is out of range (both ValueErrors that were unclassified errors before)."""
     a = pool.host("127.0.0.2")
     a.route("/port", Reply(302, headers={"Location": "http://[::1/"}))
     a.route("/bracket", Reply(302, headers={"Location": "http:////["}))
-    port, bracket = run([a.url("/port"), a.url("/bracket")], fast(retries=1))
+    a.route("/range", Reply(302, headers={"Location": "http://127.0.0.2:99999/x"}))
+    urls = [a.url("/port"), a.url("/bracket"), a.url("/range")]
+    port, bracket, out_of_range = run(urls, fast(retries=1))
     assert port.verdict is Verdict.BROKEN and port.error_kind is ErrorKind.PROTOCOL
     assert (bracket.verdict, bracket.error_kind) == (port.verdict, port.error_kind)
+    assert (out_of_range.verdict, out_of_range.error_kind) == (port.verdict, port.error_kind)
+    assert "invalid Location 'http://127.0.0.2:99999/x'" in out_of_range.detail
     assert "302 to an invalid Location 'http:////['" in bracket.detail
     assert bracket.final_url == a.url("/bracket") and bracket.attempts == 1
 

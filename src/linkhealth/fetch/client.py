@@ -484,6 +484,8 @@ class Client:
         out.redirects.append(Redirect(url=text, status=status))
         try:
             target = join_url(current, location)
+            if target.host is None:  # its host as the request asks it (a bad port raises)
+                target = target._replace(host=host_key(str(target.url)))
         except (httpx.InvalidURL, ValueError):  # urllib's join raises ValueError itself
             out.redirect_problem = (
                 ErrorKind.PROTOCOL,
