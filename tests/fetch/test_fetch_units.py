@@ -1150,7 +1150,14 @@ def test_the_net_watch_counts_the_look_ups_made_ahead_while_none_answered() -> N
     # Nothing requested yet: the look-ups' failures, since the first look-up.
     assert watch.evidence() == (set(list(hosts)[:8]), hosts, long_ago)
     assert watch.next_look(long_ago + OUTAGE_GRACE - 0.01) == pytest.approx(0.01)
+    # Two look-ups still out: alone, the clock does not judge them (they may be waiting
+    # for the loop, and answer); all failed would (the ratio).
+    assert not watch.check() and watch.down is None
+    # Once a request has started, the grace since the first look-up does.
+    watch.since = time.monotonic()
     assert watch.check() and watch.down is not None and "(8 hosts failed" in watch.down
+    every = _NetWatch(10, 0.9, _probe(hosts, set(list(hosts)[:9]), time.monotonic(), False))
+    assert every.check() and every.down is not None and "(9 hosts failed" in every.down
 
 
 def test_the_net_watch_ignores_look_ups_made_ahead_once_one_answered() -> None:
@@ -1195,6 +1202,8 @@ def test_look_ups_ahead_fail_at_the_network_level_or_answer() -> None:
 def test_look_ups_that_ended_while_the_loop_was_held_are_counted_once_caught_up() -> None:
     # The run plans with the loop held: look-ups end in their threads meanwhile, and are
     # counted only once the loop turns: caught_up turns it a few times.
+    from linkhealth.fetch.engine import OUTAGE_GRACE
+
     dead = [f"h{i}.offline.test" for i in range(20)]
 
     async def held() -> tuple[set[str], set[str]]:
@@ -1203,12 +1212,48 @@ def test_look_ups_that_ended_while_the_loop_was_held_are_counted_once_caught_up(
         await asyncio.sleep(0)  # each look-up to its thread
         time.sleep(0.3)  # the plan holds the loop; the threads end
         before = set(probe.failed)
-        await probe.caught_up()
+        await probe.caught_up(OUTAGE_GRACE)
         probe.stop()
         return before, set(probe.failed)
 
     before, after = asyncio.run(held())
     assert before == set() and after == set(dead)
+
+
+def test_look_ups_the_held_loop_kept_from_the_resolver_are_waited_for_while_all_fail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # More hosts than the resolver's threads: while the plan holds the loop only the first
+    # DNS_THREADS look-ups run; once it turns, the rest are waited for (every look-up so
+    # far failed), so a network that is down is seen down by all of them together. Each
+    # fails after 20 ms, as a resolver with no network may.
+    from linkhealth.fetch import resolver
+    from linkhealth.fetch.engine import OUTAGE_GRACE
+    from linkhealth.fetch.resolver import DNS_THREADS
+
+    def no_network(host: str, *args: object, **kwargs: object) -> object:
+        time.sleep(0.02)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(resolver.socket, "getaddrinfo", no_network)
+
+    dead = [f"h{i}.offline.test" for i in range(DNS_THREADS + 24)]
+
+    async def held() -> tuple[int, set[str], float]:
+        probe = LookupProbe()
+        probe.start(dead, Settings())
+        await asyncio.sleep(0)
+        time.sleep(0.3)
+        await asyncio.sleep(0)
+        before = len(probe.failed)
+        started = time.monotonic()
+        await probe.caught_up(OUTAGE_GRACE)
+        waited = time.monotonic() - started
+        probe.stop()
+        return before, set(probe.failed), waited
+
+    before, after, waited = asyncio.run(held())
+    assert before <= DNS_THREADS and after == set(dead) and waited < OUTAGE_GRACE
 
 
 def test_look_ups_ahead_ask_the_resolver_the_requests_ask(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -559,15 +559,19 @@ def test_dead_hosts_named_first_are_no_outage_when_the_busiest_hosts_live(
     assert verdicts == {"broken": 64, "ok": 20}
 
 
+@pytest.mark.parametrize("held", ["fetch", "plan"])
 def test_dead_busiest_hosts_are_no_outage_when_lighter_hosts_live(
-    pool: ServerPool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pool: ServerPool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, held: str
 ) -> None:
     # The 64 busiest hosts are dead names (three links each; the resolver says "no such
     # name" after 20 ms, as a working one does), ten live hosts have one link each. Every
     # host the fetch's first requests can reach is looked up ahead, the live ones too:
     # they answer, so the look-ups decide nothing. The run is held before its fetch (as a
-    # slow store or plan would) so that every look-up has ended by then: looking up only
-    # the 64 busiest judged an outage before any request (review8 F6).
+    # slow store would) so that every look-up has ended by then: looking up only the 64
+    # busiest judged an outage before any request (review8 F6). Or its plan holds the
+    # event loop for longer than the outage's grace (as a big list's does): only the
+    # look-ups the resolver's threads took before it ended (dead names) have failed, the
+    # live ones' wait for the loop, and the grace alone judged an outage (review9 F4).
     import asyncio
     import socket
     import time
@@ -575,23 +579,33 @@ def test_dead_busiest_hosts_are_no_outage_when_lighter_hosts_live(
     from linkhealth.fetch import resolver
     from linkhealth.pipeline import run as pipeline_run
 
+    real = resolver.socket.getaddrinfo
+    live = [pool.host(f"127.0.0.{i}").route("/ok", Reply(200, body=PAGE)) for i in range(2, 12)]
+
     def no_such_name(host: str, *args: object, **kwargs: object) -> object:
+        if host.startswith("live"):  # live<n>.test: its loopback host
+            return real(live[int(host[4:].partition(".")[0])].address, *args, **kwargs)  # type: ignore[arg-type]
         time.sleep(0.02)
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    fetch = pipeline_run._Run.fetch
+    fetch, make_plan = pipeline_run._Run.fetch, pipeline_run._Run.make_plan
 
     async def held_fetch(self: pipeline_run._Run) -> None:
         await asyncio.sleep(0.5)
         await fetch(self)
 
+    def held_plan(self: pipeline_run._Run) -> None:
+        make_plan(self)
+        time.sleep(1.5)  # the loop held, past the grace
+
     monkeypatch.setattr(resolver.socket, "getaddrinfo", no_such_name)
-    monkeypatch.setattr(pipeline_run._Run, "fetch", held_fetch)
-    live = [pool.host(f"127.0.0.{i}").route("/ok", Reply(200, body=PAGE)) for i in range(2, 12)]
+    if held == "fetch":
+        monkeypatch.setattr(pipeline_run._Run, "fetch", held_fetch)
+    else:
+        monkeypatch.setattr(pipeline_run._Run, "make_plan", held_plan)
     dead = [f"- http://dead{i}.test/{n}\n" for i in range(64) for n in range(3)]
     links = [f"- http://live{n}.test:{host.port}/ok\n" for n, host in enumerate(live)]
-    mapped = [arg for n, host in enumerate(live) for arg in resolve(host, f"live{n}.test")]
-    verdicts = no_outage_verdicts(tmp_path, "".join(dead + links), *mapped)
+    verdicts = no_outage_verdicts(tmp_path, "".join(dead + links))
     assert verdicts == {"broken": 192, "ok": 10}
 
 

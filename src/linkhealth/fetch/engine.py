@@ -338,8 +338,12 @@ class _NetWatch:
         failed, started, since = self.evidence()
         if not self.enabled or len(failed) < self.need:
             return False
-        waited = time.monotonic() - (since or 0.0)
-        if len(failed) < self.ratio * len(started) and waited < OUTAGE_GRACE:
+        # The grace is for requests that hang. Before the first request the evidence is
+        # the look-ups ahead alone, and those still out may only be waiting for the loop
+        # (a long plan holds it): they decide, not the clock (review9 F4).
+        if len(failed) < self.ratio * len(started) and (
+            self.since is None or time.monotonic() - (since or 0.0) < OUTAGE_GRACE
+        ):
             return False
         self.down = (
             f"not requested: no host answered ({len(failed)} hosts failed "
@@ -837,7 +841,7 @@ async def fetch_all(
         ahead,
     )
     if ahead is not None:
-        await ahead.caught_up()
+        await ahead.caught_up(OUTAGE_GRACE)
     if run.watch.enabled and run.watch.check():  # the look-ups ahead said so already
         run.down_before(urls, by_host)
     else:
