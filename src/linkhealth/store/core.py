@@ -480,8 +480,8 @@ class Store:
         a timeout (ok, or an error status) has that answer's verdict and is not here; nor
         is one whose latest result was never requested (an outage's). The fetch starts
         these early in their host's queue (:func:`linkhealth.fetch.hosts.spread_early`)."""
-        rows = self._latest_rows(urls, "r.verdict")
-        return {url for url, verdict in rows if verdict == Verdict.TIMEOUT}
+        rows = self._latest_rows(urls, "r.verdict", f"r.verdict = '{Verdict.TIMEOUT}'")
+        return {url for url, _ in rows}
 
     def latest_result(self, url: str) -> CheckResult | None:
         """The latest stored result of ``url`` (any verdict): metadata to keep after a 304."""
@@ -558,17 +558,21 @@ class Store:
         rows = self._latest_rows(urls, _STORED)
         return self._unpacked(lambda: {url: _unpack(stored) for url, *stored in rows})
 
-    def _latest_rows(self, urls: Iterable[str], columns: str) -> list[Any]:
+    def _latest_rows(self, urls: Iterable[str], columns: str, where: str = "") -> list[Any]:
         """``(url, *columns)`` of the latest stored row of each URL (the columns derive
-        from the stored result: read them where the whole result is not needed)."""
+        from the stored result: read them where the whole result is not needed); with
+        ``where`` (an SQL condition on ``r``), only the URLs whose latest row meets it
+        (asked before the latest row is looked for: the other rows cost no look-up)."""
         wanted = _unique(urls)
+        only = f" AND {where}" if where else ""
 
         def query(conn: sqlite3.Connection) -> list[Any]:
             if not conn.execute("SELECT EXISTS (SELECT 1 FROM results)").fetchone()[0]:
                 return []  # a store's first run: 100 look-ups for 50,000 URLs that find nothing
             rows = _rows_by_url(
                 conn,
-                f"SELECT r.url, r.run_id, {columns} FROM results AS r WHERE r.url IN ({{urls}})"
+                f"SELECT r.url, r.run_id, {columns} FROM results AS r"
+                f" WHERE r.url IN ({{urls}}){only}"
                 " AND r.run_id = (SELECT MAX(x.run_id) FROM results AS x WHERE x.url = r.url)",
                 wanted,
             )
