@@ -81,8 +81,14 @@ def test_an_invalid_location_is_one_verdict_whichever_parser_refuses_it(pool: Se
     a.route("/port", Reply(302, headers={"Location": "http://[::1/"}))
     a.route("/bracket", Reply(302, headers={"Location": "http:////["}))
     a.route("/range", Reply(302, headers={"Location": "http://127.0.0.2:99999/x"}))
-    urls = [a.url("/port"), a.url("/bracket"), a.url("/range")]
-    port, bracket, out_of_range = run(urls, fast(retries=1))
+    # Another scheme is judged by its scheme first, whatever its port (review9 F6).
+    a.route("/js", Reply(302, headers={"Location": "javascript://h:99999/"}))
+    a.route("/ftp", Reply(302, headers={"Location": "ftp://h:99999/"}))
+    urls = [a.url(p) for p in ("/port", "/bracket", "/range", "/js", "/ftp")]
+    port, bracket, out_of_range, js, ftp = run(urls, fast(retries=1))
+    assert (js.verdict, js.error_kind) == (Verdict.UNSAFE, ErrorKind.POLICY)
+    assert "dangerous javascript: URL" in js.detail
+    assert ftp.error_kind is ErrorKind.PROTOCOL and "non-HTTP URL (ftp:)" in ftp.detail
     assert port.verdict is Verdict.BROKEN and port.error_kind is ErrorKind.PROTOCOL
     assert (bracket.verdict, bracket.error_kind) == (port.verdict, port.error_kind)
     assert (out_of_range.verdict, out_of_range.error_kind) == (port.verdict, port.error_kind)

@@ -876,6 +876,7 @@ def _joined(join: Callable[[httpx.URL, str], httpx.URL], base: httpx.URL, locati
 @example(base="http://example.com/x/y", start="/", host="", rest=".;a?q=1")
 @example(base="http://example.com/x/y", start="http://", host="example.com", rest="/a/..;p")
 @example(base="http://example.com/a/b?q=1", start="http://", host="", rest="//[")
+@example(base="http://example.com/a/b?q=1", start="http://", host="", rest="//^")
 def test_redirect_targets_join_as_httpx_joins(base: str, start: str, host: str, rest: str) -> None:
     """A redirect's target (``join_url``: plain targets built without httpx's parser) is
     the URL httpx's ``join`` makes of the same base and ``Location``, every part and its
@@ -890,7 +891,14 @@ def test_redirect_targets_join_as_httpx_joins(base: str, start: str, host: str, 
     with contextlib.suppress(httpx.InvalidURL, ValueError):
         target = join_url(base_url, location)
         _told_as_asked(target)
-        assert _without_fragment(target) == str(target.url.copy_with(fragment=None))
+        url, key = target.url, _without_fragment(target)
+        # The key is the URL's text without its fragment: with none, the text as asked
+        # (copy_with would parse it again, and httpx does not always read its own text
+        # back the same: "http://%5E" gives "http://%5e").
+        if url._uri_reference.fragment is None:
+            assert key == str(url)
+        else:
+            assert key == str(url.copy_with(fragment=None))
 
 
 def test_kept_headers_are_read_in_one_pass_as_lookups_read_them() -> None:
@@ -1243,7 +1251,7 @@ def test_look_ups_the_held_loop_kept_from_the_resolver_are_waited_for_while_all_
         probe = LookupProbe()
         probe.start(dead, Settings())
         await asyncio.sleep(0)
-        time.sleep(0.3)
+        time.sleep(OUTAGE_GRACE + 0.2)  # a plan longer than the grace (review9 F8)
         await asyncio.sleep(0)
         before = len(probe.failed)
         started = time.monotonic()

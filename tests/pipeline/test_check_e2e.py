@@ -583,9 +583,10 @@ def test_dead_busiest_hosts_are_no_outage_when_lighter_hosts_live(
     live = [pool.host(f"127.0.0.{i}").route("/ok", Reply(200, body=PAGE)) for i in range(2, 12)]
 
     def no_such_name(host: str, *args: object, **kwargs: object) -> object:
-        if host.startswith("live"):  # live<n>.test: its loopback host
+        time.sleep(0.02)  # a resolver's latency
+        if host.startswith("live"):  # live<n>.test: its loopback host, a little later
+            time.sleep(0.03)
             return real(live[int(host[4:].partition(".")[0])].address, *args, **kwargs)  # type: ignore[arg-type]
-        time.sleep(0.02)
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     fetch, make_plan = pipeline_run._Run.fetch, pipeline_run._Run.make_plan

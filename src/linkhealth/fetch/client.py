@@ -484,7 +484,9 @@ class Client:
         out.redirects.append(Redirect(url=text, status=status))
         try:
             target = join_url(current, location)
-            if target.host is None:  # its host as the request asks it (a bad port raises)
+            if target.host is None and target.url.scheme in HTTP_SCHEMES:
+                # Its host as the request asks it (a bad port raises). Only a target to be
+                # requested: any other scheme is judged by its scheme (_redirect_problem).
                 target = target._replace(host=host_key(str(target.url)))
         except (httpx.InvalidURL, ValueError):  # urllib's join raises ValueError itself
             out.redirect_problem = (

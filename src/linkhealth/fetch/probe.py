@@ -62,14 +62,15 @@ class LookupProbe:
         """Let the loop count the look-ups that have ended: a look-up ends in its thread,
         and its result reaches :attr:`failed` a few turns of the loop later (the run's
         planning holds the loop meanwhile). While every look-up that ended failed, those
-        still out are waited for, up to ``grace`` from the first: a long plan holds the
-        loop, so the resolver's threads may not have taken them yet, and the evidence of
-        the look-ups ahead is only theirs all together (with no network they all fail
-        within moments; one answer ends the wait)."""
+        still out are waited for, up to ``grace`` from now (the loop is free from now
+        on): a long plan holds the loop, so the resolver's threads may not have taken
+        them yet, and the evidence of the look-ups ahead is only theirs all together
+        (with no network they all fail within moments; one answer ends the wait)."""
+        began = time.monotonic()
         for _ in range(_TURNS):
             await asyncio.sleep(0)
         while self.failed and self._tasks and self.usable():
-            left = (self.since or 0.0) + grace - time.monotonic()
+            left = began + grace - time.monotonic()
             if left <= 0:
                 return
             await asyncio.wait(self._tasks, timeout=left, return_when=asyncio.FIRST_COMPLETED)
