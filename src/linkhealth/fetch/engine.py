@@ -383,6 +383,20 @@ class _Run:
         self.tuner: asyncio.Task[None] | None = None
         self.left = 0  # URLs not final yet, all hosts
 
+    async def serve(self) -> None:
+        """Run every host's pump (and the watchdog, and the tuner) until all is done."""
+        async with self.client, asyncio.TaskGroup() as tg:
+            if self.watch.enabled:  # first: the look-ups ahead may have decided already
+                self.dog = tg.create_task(self.watchdog())
+            for plan in self.plans:
+                tg.create_task(self.pump(plan.state, tg))
+            if self.settings.max_concurrency > LAG_FLOOR:
+                self.tuner = tg.create_task(self.tune())
+        # A cancelled helper's task keeps its frame (and the run) alive through its
+        # exception's traceback: without it, the run and what it reaches (every result)
+        # are freed here, not left to the cycle collector.
+        self.dog = self.tuner = None
+
     async def watchdog(self) -> None:
         """Check for "no network" while hosts fail slowly (look-ups that time out); first
         at once (the look-ups made ahead may have said so already)."""
@@ -850,17 +864,7 @@ async def fetch_all(
     for i, result in early:
         run.emit(i, result)
     if run.plans:
-        async with client, asyncio.TaskGroup() as tg:
-            if run.watch.enabled:  # first: the look-ups ahead may have decided already
-                run.dog = tg.create_task(run.watchdog())
-            for plan in run.plans:
-                tg.create_task(run.pump(plan.state, tg))
-            if settings.max_concurrency > LAG_FLOOR:
-                run.tuner = tg.create_task(run.tune())
-        # A cancelled helper's task keeps its frame (and the run) alive through its
-        # exception's traceback: without it, the run and what it reaches (every result)
-        # are freed here, not left to the cycle collector.
-        run.dog = run.tuner = None
+        await run.serve()
     done: list[FetchResult] = []
     for i, r in enumerate(results):
         if r is None:  # pragma: no cover - every index is emitted above
