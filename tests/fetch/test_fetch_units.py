@@ -1228,6 +1228,23 @@ def test_look_ups_that_ended_while_the_loop_was_held_are_counted_once_caught_up(
     assert before == set() and after == set(dead)
 
 
+def test_look_ups_still_out_a_grace_after_the_loop_heard_them_hang_as_requests_do() -> None:
+    # Before a request, look-ups still out decide nothing while they may only be waiting
+    # for the loop; a grace after the loop could first hear them (caught_up), they hang as
+    # a request that times out does, and the failures decide: no request need start.
+    from linkhealth.fetch.engine import OUTAGE_GRACE, _NetWatch
+
+    hosts = {f"h{i}" for i in range(10)}
+    long_ago = time.monotonic() - 3 * OUTAGE_GRACE
+    probe = _probe(hosts, set(list(hosts)[:8]), long_ago, answered=False)
+    watch = _NetWatch(10, 0.9, probe)
+    assert not watch.check()  # never heard with the loop free: open
+    probe.heard_from = time.monotonic()
+    assert not watch.check()  # heard just now: the grace runs
+    probe.heard_from = time.monotonic() - 2 * OUTAGE_GRACE
+    assert watch.check() and watch.down is not None and "(8 hosts failed" in watch.down
+
+
 def test_look_ups_the_held_loop_kept_from_the_resolver_are_waited_for_while_all_fail(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -500,6 +500,69 @@ def assert_outage_before_any_request(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("no_network")
+def test_no_network_seen_after_a_plan_longer_than_the_grace_queues_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A big list's plan holds the loop past the grace second: 128 dead hosts' look-ups,
+    # more than the resolver's threads take at once, are heard only once it turns. They
+    # are waited for (all fail at once, offline): the verdict comes before any job.
+    import time
+
+    from linkhealth.fetch import engine
+    from linkhealth.pipeline import run as pipeline_run
+
+    make_plan = pipeline_run._Run.make_plan
+
+    def held_plan(self: pipeline_run._Run) -> None:
+        make_plan(self)
+        time.sleep(1.5)  # the loop held, past the grace
+
+    def no_queue(*args: object) -> None:
+        raise AssertionError("a job was queued")
+
+    monkeypatch.setattr(pipeline_run._Run, "make_plan", held_plan)
+    monkeypatch.setattr(engine, "_queue", no_queue)
+    lines = [f"- http://host{i % 128}.offline.test/page{i}\n" for i in range(256)]
+    result = run(tmp_path, str(write_list(tmp_path, "".join(lines))), "--format", "json")
+    assert result.exit_code == 3, result.output
+    data = json.loads(result.stdout)
+    assert data["summary"]["by_verdict"] == {"skipped": 256}
+    assert all(r["attempts"] == 0 for r in data["results"])
+
+
+def test_look_ups_that_hang_past_the_grace_with_the_rest_failed_queue_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No network, and a resolver that answers some names at once (EAI_AGAIN) and keeps
+    # others until it times out (3 s here), as an offline machine's may: a grace after the
+    # loop heard the look-ups ahead, those still out hang as requests would, and the
+    # verdict comes before any job (waiting for a request made it come ~6 s later at
+    # 100,000 links).
+    import socket
+    import time
+
+    from linkhealth.fetch import engine, resolver
+
+    def offline(host: str, *args: object, **kwargs: object) -> object:
+        if host.startswith("slow"):
+            time.sleep(3)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    def no_queue(*args: object) -> None:
+        raise AssertionError("a job was queued")
+
+    monkeypatch.setattr(resolver.socket, "getaddrinfo", offline)
+    monkeypatch.setattr(engine, "_queue", no_queue)
+    names = [f"slow{i}" if i < 3 else f"host{i}" for i in range(12)]
+    lines = [f"- http://{names[i % 12]}.offline.test/page{i}\n" for i in range(60)]
+    result = run(tmp_path, str(write_list(tmp_path, "".join(lines))), "--format", "json")
+    assert result.exit_code == 3, result.output
+    data = json.loads(result.stdout)
+    assert data["summary"]["by_verdict"] == {"skipped": 60}
+    assert all(r["attempts"] == 0 for r in data["results"])
+
+
+@pytest.mark.usefixtures("no_network")
 def test_no_network_seen_before_the_fetch_queues_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -331,6 +331,20 @@ class _NetWatch:
         left = since + OUTAGE_GRACE - now
         return left if 0.0 < left < tick else tick
 
+    def _graced(self, since: float | None) -> bool:
+        """Whether the grace is over for the requests and look-ups still out. It is for
+        requests that hang: counted from the first request once one has started. Before,
+        the evidence is the look-ups ahead alone, and those still out may only be waiting
+        for the loop (a long plan holds it: review9 F4), so it counts from when the loop
+        could first hear them (:meth:`~linkhealth.fetch.probe.LookupProbe.caught_up`): a
+        look-up still out a grace after that hangs as a request would (a resolver with
+        no network that times out), and the verdict need not wait for a request."""
+        now = time.monotonic()
+        if self.since is not None:
+            return now - (since or 0.0) >= OUTAGE_GRACE
+        heard = self.ahead.heard_from if self.ahead is not None else None
+        return heard is not None and now - heard >= OUTAGE_GRACE
+
     def check(self) -> bool:
         """Whether the evidence so far says "no network" (then :attr:`down` is set)."""
         if self.reached or self.down is not None:
@@ -338,12 +352,7 @@ class _NetWatch:
         failed, started, since = self.evidence()
         if not self.enabled or len(failed) < self.need:
             return False
-        # The grace is for requests that hang. Before the first request the evidence is
-        # the look-ups ahead alone, and those still out may only be waiting for the loop
-        # (a long plan holds it): they decide, not the clock (review9 F4).
-        if len(failed) < self.ratio * len(started) and (
-            self.since is None or time.monotonic() - (since or 0.0) < OUTAGE_GRACE
-        ):
+        if len(failed) < self.ratio * len(started) and not self._graced(since):
             return False
         self.down = (
             f"not requested: no host answered ({len(failed)} hosts failed "

@@ -36,6 +36,7 @@ class LookupProbe:
         self.asked: set[str] = set()
         self.failed: set[str] = set()  # failed at the network level
         self.answered = False  # some look-up did not fail so: the evidence is not used
+        self.heard_from: float | None = None  # when the loop was free to hear them all
         self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self, hosts: Iterable[str], settings: Settings) -> None:
@@ -65,8 +66,10 @@ class LookupProbe:
         still out are waited for, up to ``grace`` from now (the loop is free from now
         on): a long plan holds the loop, so the resolver's threads may not have taken
         them yet, and the evidence of the look-ups ahead is only theirs all together
-        (with no network they all fail within moments; one answer ends the wait)."""
-        began = time.monotonic()
+        (with no network they all fail within moments; one answer ends the wait). Those
+        still out a grace after that hang as a request would (:attr:`heard_from`: the
+        engine's watch counts the grace before a request from then)."""
+        began = self.heard_from = time.monotonic()
         for _ in range(_TURNS):
             await asyncio.sleep(0)
         while self.failed and self._tasks and self.usable():
