@@ -11,6 +11,7 @@ These types are the JSON contract of ``extract --format json`` and
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -148,15 +149,22 @@ _RESULT_FIELDS = frozenset(CheckResult.model_fields)
 #: A result's fields but its URL and occurrences: what :func:`result_shape` reads.
 _SHAPE_FIELDS = tuple(name for name in CheckResult.model_fields if name not in _OWN_FIELDS)
 _shape_values = itemgetter(*_SHAPE_FIELDS)
+#: The shape's fields whose equal values may be written differently (see result_shape).
+_SPELLED = itemgetter("elapsed_ms", "checked_at", "failing_since", "archived_at")
 
 
-def result_shape(result: CheckResult) -> tuple[tuple[object, ...], tuple[type, ...]]:
+def result_shape(result: CheckResult) -> tuple[object, ...]:
     """Every field of ``result`` but its URL and occurrences, with their types (``1`` and
-    ``1.0`` are equal, but not written alike): two results of equal shapes differ only in
-    those two, as an outage's never-requested results do (one JSON encoding or one stored
-    record serves them all)."""
-    values = _shape_values(result.__dict__)
-    return values, tuple(map(type, values))
+    ``1.0`` are equal, but not written alike) and what else makes equal values written
+    differently (the offsets of its times, the sign of a zero elapsed time): two results
+    of equal shapes differ only in those two, as an outage's never-requested results do
+    (one JSON encoding serves them all)."""
+    fields = result.__dict__
+    values = _shape_values(fields)
+    elapsed, *times = _SPELLED(fields)
+    sign = math.copysign(1.0, elapsed) if type(elapsed) is float else None
+    offsets = tuple(None if t is None else t.utcoffset() for t in times)
+    return values, tuple(map(type, values)), sign, offsets
 
 
 #: PageMeta's fields, every one a field of CheckResult (tests/test_models.py).

@@ -90,6 +90,25 @@ def test_a_shape_met_twice_in_a_row_is_pydantics_text(
         assert encoded in (None, expected)
 
 
+def test_equal_values_written_differently_are_not_one_shape() -> None:
+    # One instant in two offsets, 0.0 and -0.0: equal, but pydantic writes each its own
+    # way, so a result after one of its twin's shape is written as itself (review9 F2).
+    from datetime import timedelta, timezone
+
+    shapes = jsonfmt._Shapes()
+    first = unreached("http://a.test/", [], "d")
+    assert shapes.encoded(first) is None
+    assert shapes.encoded(first.model_copy(update={"url": "http://b.test/"})) is not None
+    at = first.checked_at
+    assert at is not None
+    shifted = at.astimezone(timezone(timedelta(hours=2)))
+    for twin in (
+        first.model_copy(update={"url": "http://c.test/", "checked_at": shifted}),
+        first.model_copy(update={"url": "http://d.test/", "elapsed_ms": -0.0}),
+    ):
+        assert shapes.encoded(twin) in (None, twin.model_dump_json(indent=2))
+
+
 def report_of(results: list[CheckResult]) -> RunReport:
     return RunReport(
         schema_version=SCHEMA_VERSION,
