@@ -481,6 +481,15 @@ def test_no_network_is_seen_by_the_look_ups_made_while_the_run_plans(tmp_path: P
     assert_outage_before_any_request(tmp_path)
 
 
+def assert_skipped_unrequested(tmp_path: Path, lines: list[str]) -> None:
+    """The list of ``lines`` checked: exit 3, every link skipped with no attempt."""
+    result = run(tmp_path, str(write_list(tmp_path, "".join(lines))), "--format", "json")
+    assert result.exit_code == 3, result.output
+    data = json.loads(result.stdout)
+    assert data["summary"]["by_verdict"] == {"skipped": len(lines)}
+    assert all(r["attempts"] == 0 for r in data["results"])
+
+
 def assert_outage_before_any_request(tmp_path: Path) -> None:
     """60 links on 12 dead hosts: exit 3, every link skipped as not requested, with the
     verdict's own words, checked at one moment (the verdict's)."""
@@ -523,11 +532,7 @@ def test_no_network_seen_after_a_plan_longer_than_the_grace_queues_nothing(
     monkeypatch.setattr(pipeline_run._Run, "make_plan", held_plan)
     monkeypatch.setattr(engine, "_queue", no_queue)
     lines = [f"- http://host{i % 128}.offline.test/page{i}\n" for i in range(256)]
-    result = run(tmp_path, str(write_list(tmp_path, "".join(lines))), "--format", "json")
-    assert result.exit_code == 3, result.output
-    data = json.loads(result.stdout)
-    assert data["summary"]["by_verdict"] == {"skipped": 256}
-    assert all(r["attempts"] == 0 for r in data["results"])
+    assert_skipped_unrequested(tmp_path, lines)
 
 
 def test_look_ups_that_hang_past_the_grace_with_the_rest_failed_queue_nothing(
@@ -555,11 +560,7 @@ def test_look_ups_that_hang_past_the_grace_with_the_rest_failed_queue_nothing(
     monkeypatch.setattr(engine, "_queue", no_queue)
     names = [f"slow{i}" if i < 3 else f"host{i}" for i in range(12)]
     lines = [f"- http://{names[i % 12]}.offline.test/page{i}\n" for i in range(60)]
-    result = run(tmp_path, str(write_list(tmp_path, "".join(lines))), "--format", "json")
-    assert result.exit_code == 3, result.output
-    data = json.loads(result.stdout)
-    assert data["summary"]["by_verdict"] == {"skipped": 60}
-    assert all(r["attempts"] == 0 for r in data["results"])
+    assert_skipped_unrequested(tmp_path, lines)
 
 
 @pytest.mark.usefixtures("no_network")
