@@ -99,7 +99,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> ConnectSpy:
 def use_resolver(monkeypatch: pytest.MonkeyPatch, resolver: FakeResolver) -> None:
     """Every GuardResolver the client builds gets ``resolver`` as its inner resolver."""
     monkeypatch.setattr(guard_mod, "DefaultResolver", lambda: resolver)
-    monkeypatch.setattr(client_mod, "_resolver", lambda: resolver)
+    monkeypatch.setattr(client_mod, "_resolver", lambda threads: resolver)
 
 
 # Names a fake DNS answers with non-public addresses (and what they stand for).

@@ -1245,40 +1245,53 @@ def test_look_ups_still_out_a_grace_after_the_loop_heard_them_hang_as_requests_d
     assert watch.check() and watch.down is not None and "(8 hosts failed" in watch.down
 
 
-def test_look_ups_the_held_loop_kept_from_the_resolver_are_waited_for_while_all_fail(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("most", [256, 40])
+def test_look_ups_ahead_run_while_the_loop_is_held_and_the_rest_are_waited_for(
+    monkeypatch: pytest.MonkeyPatch, most: int
 ) -> None:
-    # More hosts than the resolver's threads: while the plan holds the loop only the first
-    # DNS_THREADS look-ups run; once it turns, the rest are waited for (every look-up so
-    # far failed), so a network that is down is seen down by all of them together. Each
-    # fails after 20 ms, as a resolver with no network may.
+    # More hosts than the requests' resolver runs at once (DNS_THREADS): the look-ups
+    # ahead each take a thread at once, so all of them run while the plan holds the loop
+    # (review9 F4: those waiting for a thread waited for the plan, and a long one decided
+    # without them), and their grace runs from the start. Beyond the probe's own limit
+    # (here 40) the rest run once the loop turns, and are waited for while every look-up
+    # so far failed, their grace from then. Each fails after 20 ms, as a resolver with no
+    # network may.
+    from linkhealth.fetch import probe as probe_mod
     from linkhealth.fetch import resolver
     from linkhealth.fetch.engine import OUTAGE_GRACE
     from linkhealth.fetch.resolver import DNS_THREADS
 
+    asked: list[str] = []
+
     def no_network(host: str, *args: object, **kwargs: object) -> object:
+        asked.append(host)
         time.sleep(0.02)
         raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
 
     monkeypatch.setattr(resolver.socket, "getaddrinfo", no_network)
-
+    monkeypatch.setattr(probe_mod, "MAX_THREADS", most)
     dead = [f"h{i}.offline.test" for i in range(DNS_THREADS + 24)]
 
-    async def held() -> tuple[int, set[str], float]:
+    async def held() -> tuple[int, float | None, set[str], float]:
         probe = LookupProbe()
         probe.start(dead, Settings())
         await asyncio.sleep(0)
         time.sleep(OUTAGE_GRACE + 0.2)  # a plan longer than the grace (review9 F8)
+        during, heard = len(asked), probe.heard_from
         await asyncio.sleep(0)
-        before = len(probe.failed)
         started = time.monotonic()
         await probe.caught_up(OUTAGE_GRACE)
         waited = time.monotonic() - started
         probe.stop()
-        return before, set(probe.failed), waited
+        assert probe.heard_from is not None
+        return during, heard, set(probe.failed), waited
 
-    before, after, waited = asyncio.run(held())
-    assert before <= DNS_THREADS and after == set(dead) and waited < OUTAGE_GRACE
+    during, heard, failed, waited = asyncio.run(held())
+    assert failed == set(dead) and waited < OUTAGE_GRACE
+    if most == 256:
+        assert during == len(dead) and heard is not None
+    else:
+        assert during == most and heard is None
 
 
 def test_look_ups_ahead_ask_the_resolver_the_requests_ask(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1289,6 +1302,9 @@ def test_look_ups_ahead_ask_the_resolver_the_requests_ask(monkeypatch: pytest.Mo
     asked: list[str] = []
 
     class OneName:
+        def __init__(self, threads: int) -> None:
+            self.threads = threads
+
         async def resolve(
             self, host: str, port: int = 0, family: int = socket.AF_INET
         ) -> list[dict[str, object]]:

@@ -45,7 +45,7 @@ from linkhealth.fetch.guard import (
     is_canonical_ip,
     make_socket_factory,
 )
-from linkhealth.fetch.resolver import ThreadedResolver
+from linkhealth.fetch.resolver import DNS_THREADS, ThreadedResolver
 from linkhealth.fetch.result import KEPT_HEADERS, Outcome
 from linkhealth.fetch.wire import Body, Wire
 from linkhealth.lazyre import lazy_compile
@@ -283,8 +283,8 @@ def is_pdf(content_type: str | None) -> bool:
     return media_type(content_type) in PDF_CONTENT_TYPES
 
 
-def _resolver() -> ThreadedResolver:
-    return ThreadedResolver()
+def _resolver(threads: int) -> ThreadedResolver:
+    return ThreadedResolver(threads)
 
 
 def run_guard(settings: Settings) -> Guard:
@@ -297,9 +297,10 @@ def run_guard(settings: Settings) -> Guard:
     )
 
 
-def run_resolver(guard: Guard) -> GuardResolver:
-    """The look-ups a run's requests make: the system's resolver, checked by ``guard``."""
-    return GuardResolver(guard, inner=_resolver())
+def run_resolver(guard: Guard, threads: int = DNS_THREADS) -> GuardResolver:
+    """The look-ups a run's requests make: the system's resolver, checked by ``guard``
+    (``threads``: how many at once)."""
+    return GuardResolver(guard, inner=_resolver(threads))
 
 
 class Client:

@@ -22,7 +22,10 @@ from linkhealth.config import Settings
 from linkhealth.fetch.classify import NETWORK_KINDS, classify_exception, tells_of_the_network
 from linkhealth.fetch.client import run_guard, run_resolver
 from linkhealth.fetch.guard import GuardResolver
+from linkhealth.fetch.resolver import DNS_THREADS
 
+#: The most look-ups ahead at once (a thread each; a run asks at most --max-concurrency).
+MAX_THREADS = 256
 #: Turns of the loop from a look-up's end in its thread to its failure counted here (the
 #: executor's future, the resolver's coroutines in the look-up's task), with some to spare.
 _TURNS = 4
@@ -40,9 +43,16 @@ class LookupProbe:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self, hosts: Iterable[str], settings: Settings) -> None:
-        """Look the hosts up in the background (call from the running event loop)."""
-        resolver = run_resolver(run_guard(settings))  # what the first requests look up with
-        for host in filter(tells_of_the_network, hosts):
+        """Look the hosts up in the background (call from the running event loop; each
+        look-up takes its thread at the loop's next turn, before the run plans)."""
+        telling = list(filter(tells_of_the_network, hosts))
+        # What the first requests look up with, a thread for each: a long plan holds the
+        # loop, and a look-up waiting for a thread would wait for the plan (review9 F4).
+        threads = max(DNS_THREADS, min(len(telling), MAX_THREADS))
+        resolver = run_resolver(run_guard(settings), threads)
+        if len(telling) <= threads:  # every one runs from the start: heard since then
+            self.heard_from = time.monotonic()
+        for host in telling:
             if self.since is None:
                 self.since = time.monotonic()
             self.asked.add(host)
@@ -63,13 +73,16 @@ class LookupProbe:
         """Let the loop count the look-ups that have ended: a look-up ends in its thread,
         and its result reaches :attr:`failed` a few turns of the loop later (the run's
         planning holds the loop meanwhile). While every look-up that ended failed, those
-        still out are waited for, up to ``grace`` from now (the loop is free from now
-        on): a long plan holds the loop, so the resolver's threads may not have taken
-        them yet, and the evidence of the look-ups ahead is only theirs all together
-        (with no network they all fail within moments; one answer ends the wait). Those
-        still out a grace after that hang as a request would (:attr:`heard_from`: the
-        engine's watch counts the grace before a request from then)."""
-        began = self.heard_from = time.monotonic()
+        still out are waited for, up to ``grace`` from when each had its thread (the
+        start, or now when there were more than :data:`MAX_THREADS`: a long plan holds
+        the loop, and those beyond had none yet): the evidence of the look-ups ahead is
+        only theirs all together (with no network they all fail within moments; one
+        answer ends the wait). Those still out a grace after that hang as a request would
+        (:attr:`heard_from`: the engine's watch counts the grace before a request from
+        then)."""
+        if self.heard_from is None:
+            self.heard_from = time.monotonic()
+        began = self.heard_from
         for _ in range(_TURNS):
             await asyncio.sleep(0)
         while self.failed and self._tasks and self.usable():

@@ -45,9 +45,10 @@ def is_invalid_name(host: str) -> bool:
 
 
 class ThreadedResolver:
-    """``getaddrinfo`` in daemon threads, at most :data:`DNS_THREADS` at once."""
+    """``getaddrinfo`` in daemon threads, at most ``threads`` (:data:`DNS_THREADS`) at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = DNS_THREADS) -> None:
+        self.threads = threads
         self._limit: asyncio.Semaphore | None = None
 
     async def resolve(
@@ -85,7 +86,7 @@ class ThreadedResolver:
         self, loop: asyncio.AbstractEventLoop, host: str, port: int, family: int
     ) -> list[Any]:
         if self._limit is None:
-            self._limit = asyncio.Semaphore(DNS_THREADS)
+            self._limit = asyncio.Semaphore(self.threads)
         async with self._limit:
             fut: asyncio.Future[Any] = loop.create_future()
 
