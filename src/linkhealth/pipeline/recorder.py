@@ -16,7 +16,7 @@ from pathlib import Path
 from linkhealth.config import Settings
 from linkhealth.errors import ConfigError
 from linkhealth.models import CheckResult, PageMeta, RunReport, Verdict
-from linkhealth.store import HISTORY_RUNS, Store
+from linkhealth.store import HISTORY_RUNS, FetchHints, Store
 
 BATCH_SIZE = 50
 BATCH_SECONDS = 1.0
@@ -65,13 +65,10 @@ class RunRecorder:
         """Stored OK results younger than ``max_age``, by URL."""
         return self.store.fresh_results(urls, max_age, now)
 
-    def validators(self, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
-        """The stored ETag/Last-Modified of each URL, for conditional requests."""
-        return self.store.validators(urls)
-
-    def timed_out(self, urls: Iterable[str]) -> set[str]:
-        """The URLs whose latest stored result timed out (started early in the fetch)."""
-        return self.store.timed_out(urls)
+    def fetch_hints(self, urls: Iterable[str]) -> FetchHints:
+        """The stored ETag/Last-Modified of each URL, for conditional requests, and the
+        URLs whose latest stored result timed out (started early in the fetch): one read."""
+        return self.store.fetch_hints(urls)
 
     def previous_meta(self, url: str) -> PageMeta | None:
         """The metadata stored for ``url`` (a 304 answer has no body to read)."""

@@ -207,9 +207,9 @@ class _Run:
         """Fetch what is left, with the stored validators (a 304 keeps the stored page);
         the URLs that timed out last time start early in their host's queue."""
         first_url = {url: t.results[0].url for url, t in self.plan.targets.items() if t.results}
-        stored = self.recorder.validators([first_url[u] for u in self.pending if u in first_url])
+        hints = self.recorder.fetch_hints([first_url[u] for u in self.pending if u in first_url])
+        stored, timed_out = hints.validators, hints.timed_out
         validators = {u: stored[first_url[u]] for u in self.pending if first_url.get(u) in stored}
-        timed_out = self.recorder.timed_out(first_url[u] for u in self.pending if u in first_url)
         hung_before = {u for u in self.pending if first_url.get(u) in timed_out}
         self.finished = await fetch_until_stopped(
             self.pending,

@@ -8,6 +8,7 @@ Only this package imports :mod:`sqlite3`. The public API::
         for message in store.warnings: ...                   # list[str]: file moved aside, …
         fresh = store.fresh_results(urls, max_age, now)      # dict[str, CheckResult]
         tags = store.validators(urls)                        # dict[str, (etag, last_modified)]
+        hints = store.fetch_hints(urls)                      # .validators and .timed_out, one read
         old = store.latest_result(url)                       # CheckResult | None
         seen = store.last_ok(urls, before_run=run_id)        # dict[str, datetime]
         cached = store.archive_lookups([(url, before)])      # dict[key, ArchiveLookup]
@@ -52,6 +53,7 @@ from linkhealth.store.core import (
     DEFAULT_KEEP_RUNS,
     HISTORY_RUNS,
     ArchiveLookup,
+    FetchHints,
     Store,
 )
 from linkhealth.store.history import FLAKY_MIN_FLIPS, FLAKY_WINDOW
@@ -66,5 +68,6 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "ArchiveLookup",
+    "FetchHints",
     "Store",
 ]

@@ -159,6 +159,14 @@ class ArchiveLookup:
     archived_at: datetime | None
 
 
+@dataclass(frozen=True)
+class FetchHints:
+    """What a run's fetch takes from each URL's latest stored result (:meth:`Store.fetch_hints`)."""
+
+    validators: dict[str, tuple[str | None, str | None]]  # (ETag, Last-Modified) by URL
+    timed_out: set[str]  # started early in their host's queue
+
+
 class _Unusable(Exception):
     """The file is there but cannot be used as is: move it aside and start afresh."""
 
@@ -464,15 +472,23 @@ class Store:
                 fresh[url] = self._unpacked(partial(_unpack, stored))
         return fresh
 
-    def validators(self, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
-        """``(etag, last_modified)`` by URL, for URLs whose latest result is ok and has one."""
+    def fetch_hints(self, urls: Iterable[str]) -> FetchHints:
+        """What the fetch takes from each URL's latest stored result, in one read:
+        :meth:`validators` and :meth:`timed_out`."""
         found: dict[str, tuple[str | None, str | None]] = {}
+        timed_out: set[str] = set()
         for url, verdict, etag, modified in self._latest_rows(
             urls, "r.verdict, r.etag, r.last_modified"
         ):
-            if verdict in _OK_VERDICTS and (etag or modified):
+            if verdict == Verdict.TIMEOUT:
+                timed_out.add(url)
+            elif verdict in _OK_VERDICTS and (etag or modified):
                 found[url] = (etag, modified)
-        return found
+        return FetchHints(found, timed_out)
+
+    def validators(self, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+        """``(etag, last_modified)`` by URL, for URLs whose latest result is ok and has one."""
+        return self.fetch_hints(urls).validators
 
     def timed_out(self, urls: Iterable[str]) -> set[str]:
         """The URLs among ``urls`` whose latest stored result is verdict ``timeout``: its
@@ -480,8 +496,7 @@ class Store:
         a timeout (ok, or an error status) has that answer's verdict and is not here; nor
         is one whose latest result was never requested (an outage's). The fetch starts
         these early in their host's queue (:func:`linkhealth.fetch.hosts.spread_early`)."""
-        rows = self._latest_rows(urls, "r.verdict", f"r.verdict = '{Verdict.TIMEOUT}'")
-        return {url for url, _ in rows}
+        return self.fetch_hints(urls).timed_out
 
     def latest_result(self, url: str) -> CheckResult | None:
         """The latest stored result of ``url`` (any verdict): metadata to keep after a 304."""
