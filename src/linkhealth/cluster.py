@@ -176,12 +176,22 @@ def run_shard(
     urls: list[str],
     validators: dict[str, tuple[str | None, str | None]],
     full_body: list[str] | None = None,
+    hung_before: list[str] | None = None,
 ) -> list[FetchResult]:
-    """Dask task: check one shard with the ordinary async checker, in the worker."""
+    """Dask task: check one shard with the ordinary async checker, in the worker
+    (``hung_before``: the shard's URLs that timed out last run, for the history order)."""
     from linkhealth.fetch import fetch_all
 
     settings = Settings.model_validate(settings_data)
-    return asyncio.run(fetch_all(urls, settings, validators=validators, full_body=full_body))
+    return asyncio.run(
+        fetch_all(
+            urls,
+            settings,
+            validators=validators,
+            full_body=full_body,
+            hung_before=hung_before,
+        )
+    )
 
 
 # --------------------------------------------------------------------------- driver side
@@ -238,9 +248,10 @@ class ClusterFetcher:
         hung_before: Collection[str] | None = None,
     ) -> list[FetchResult]:
         """Fetch ``urls`` on the workers; ``on_throttle`` is ignored (workers cannot report
-        it), and ``hosts`` (each worker's engine asks the URL policy itself), ``ahead``
-        (look-ups made here say nothing of the workers' network) and ``hung_before`` (the
-        shards are planned by the store's timings; order only)."""
+        it), and ``hosts`` (each worker's engine asks the URL policy itself) and ``ahead``
+        (look-ups made here say nothing of the workers' network). ``hung_before`` reaches
+        each shard as its own part: a host's URLs are all in one shard, so each worker
+        orders its hosts' queues as one process would."""
         urls = list(urls)
         if not urls:
             return []
@@ -255,12 +266,14 @@ class ClusterFetcher:
             shard_urls = shard.urls(urls)
             subset = {u: validators[u] for u in shard_urls if u in validators}
             whole = None if full_body is None else [u for u in shard_urls if u in full_body]
+            hung = [u for u in shard_urls if u in hung_before] if hung_before else None
             future = self.client.submit(
                 run_shard,
                 payload,
                 shard_urls,
                 subset,
                 whole,
+                hung,
                 retries=self.retries,
                 priority=len(shards) - rank,  # biggest shard first
                 pure=False,
@@ -271,7 +284,7 @@ class ClusterFetcher:
         try:
             async with asyncio.timeout(self.deadline):
                 await self._collect(
-                    futures, urls, settings, validators, results, on_result, full_body
+                    futures, urls, settings, validators, results, on_result, full_body, hung_before
                 )
         except TimeoutError as exc:
             left = sum(1 for r in results if r is None)
@@ -297,6 +310,7 @@ class ClusterFetcher:
         results: list[FetchResult | None],
         on_result: Callable[[FetchResult], None] | None,
         full_body: Collection[str] | None,
+        hung_before: Collection[str] | None,
     ) -> None:
         """Fill ``results`` as the shards complete (a failed one is checked here)."""
         from distributed import as_completed
@@ -316,7 +330,9 @@ class ClusterFetcher:
                     exc,
                 )
                 self.fallbacks += 1
-                items = await self._local(shard.urls(urls), settings, validators, full_body)
+                items = await self._local(
+                    shard.urls(urls), settings, validators, full_body, hung_before
+                )
             for index, item in zip(shard.indexes, items, strict=True):
                 results[index] = item
                 if on_result is not None:
@@ -328,11 +344,14 @@ class ClusterFetcher:
         settings: Settings,
         validators: Validators,
         full_body: Collection[str] | None,
+        hung_before: Collection[str] | None,
     ) -> list[FetchResult]:
         from linkhealth.fetch import fetch_all
 
         subset = {u: validators[u] for u in urls if u in validators}
-        return await fetch_all(urls, settings, validators=subset, full_body=full_body)
+        return await fetch_all(
+            urls, settings, validators=subset, full_body=full_body, hung_before=hung_before
+        )
 
 
 CLUSTER_EXTRA_HINT = "pip install 'linkhealth[cluster]'"

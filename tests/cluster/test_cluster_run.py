@@ -107,6 +107,37 @@ def test_validators_reach_the_shard(hosts: Hosts, scheduler_address: str) -> Non
     assert [_view(r) for r in results] == [_view(r) for r in alone]
 
 
+def test_history_order_reaches_the_shard(hosts: Hosts, scheduler_address: str) -> None:
+    """The URLs that timed out last run start early in their host's queue on a worker as
+    they do in one process (each host's URLs are in one shard, ordered there)."""
+    hosts.set_delay(0.0)
+    urls = [f"{hosts.base(h)}/page/{i}" for h in HOSTS for i in range(20)]
+    hung = {urls[17], urls[19], urls[20 + 18]}  # late in the lists of two hosts
+    one_slot = {"host_concurrency": 1, "host_interval": 0.0, "host_jitter": 0.0}
+
+    async def on_cluster() -> None:
+        settings = Settings(allow_private=True, retries=0, cluster=scheduler_address, **one_slot)
+        async with cluster_fetcher(settings) as fetcher:
+            await fetcher(urls, settings, hung_before=hung)
+
+    hosts.reset()
+    asyncio.run(fetch_all(urls, Settings(allow_private=True, retries=0, **one_slot)))
+    listed = {h: hosts.stats(h).paths for h in HOSTS}
+    hosts.reset()
+    asyncio.run(
+        fetch_all(urls, Settings(allow_private=True, retries=0, **one_slot), hung_before=hung)
+    )
+    alone = {h: hosts.stats(h).paths for h in HOSTS}
+    hosts.reset()
+    asyncio.run(on_cluster())
+    worked = {h: hosts.stats(h).paths for h in HOSTS}
+
+    assert worked == alone
+    assert alone[HOSTS[0]] != listed[HOSTS[0]]  # the order moved the hung URLs (not vacuous)
+    assert alone[HOSTS[0]].index("/page/19") < listed[HOSTS[0]].index("/page/19")
+    assert alone[HOSTS[2]] == listed[HOSTS[2]]  # no hung URL there: the list's order
+
+
 def test_killed_worker_still_gives_every_result(hosts: Hosts) -> None:
     hosts.set_delay(0.1)
     urls = _workload(hosts, {HOSTS[0]: 16, HOSTS[1]: 16, HOSTS[2]: 16})
