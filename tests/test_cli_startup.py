@@ -140,6 +140,10 @@ def test_check_imports_what_a_plain_run_needs(tmp_path: Path) -> None:
     assert not (modules & ON_NEED), sorted(modules & ON_NEED)
     # a list of plain links naming its file: no bare-URL finder, no .gitignore reader
     assert not {"linkify_it", "linkhealth.inputs.gitignore"} & modules
+    # http to one address, no local link, no GitHub token: no TLS trust store, no happy
+    # eyeballs, no local-link checker, no GitHub API mapping
+    unneeded = {"certifi", "aiohappyeyeballs", "linkhealth.local.checker", "linkhealth.github"}
+    assert not unneeded & modules, sorted(unneeded & modules)
     assert "linkhealth.meta" in modules  # a page was judged
     assert "linkhealth.archive" not in modules  # no --archive
     # The allowed legacy codecs are looked up when a page needs one, not at start.

@@ -23,7 +23,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import certifi
 import httpx
 from httpx._urlparse import ParseResult
 
@@ -209,7 +208,10 @@ def build_ssl_context(
     ca_bundle: str | None, *, insecure: bool = False, min_tls: TlsVersion | None = None
 ) -> ssl.SSLContext:
     """The default trust store (system + certifi) plus ``ca_bundle``; ``insecure`` accepts
-    any certificate (``--insecure``), ``min_tls`` refuses older protocol versions."""
+    any certificate (``--insecure``), ``min_tls`` refuses older protocol versions. certifi
+    is imported here: a run of plain http links never builds a context."""
+    import certifi
+
     ctx = ssl.create_default_context()
     if min_tls is not None:
         ctx.minimum_version = _TLS_VERSIONS[min_tls]

@@ -31,7 +31,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import aiohappyeyeballs
 import httptools
 import httpx
 
@@ -542,7 +541,9 @@ class Wire(httpx.AsyncBaseTransport):
         server_hostname = (sni or host.rstrip(".")) if tls is not None else None
         if len(infos) == 1:
             sock = await self._connect_one(infos[0])
-        else:
+        else:  # imported for the first host with several addresses
+            import aiohappyeyeballs
+
             sock = await aiohappyeyeballs.start_connection(
                 infos,
                 happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,

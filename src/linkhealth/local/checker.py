@@ -17,7 +17,6 @@ from __future__ import annotations
 import errno
 import os
 import posixpath
-import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from urllib.parse import quote, unquote
 
 from linkhealth.config import DEFAULT_DIRECTORY_INDEXES
 from linkhealth.local.anchors import heading_anchors
+from linkhealth.local.links import is_local
 from linkhealth.verdicts import ErrorKind, Verdict
 
 __all__ = ["MARKDOWN_SUFFIXES", "LocalChecker", "LocalVerdict", "is_local"]
@@ -33,34 +33,12 @@ __all__ = ["MARKDOWN_SUFFIXES", "LocalChecker", "LocalVerdict", "is_local"]
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd", ".mkdn", ".mdx"})
 # Fragments a browser always resolves (HTML spec: "top" and the empty fragment).
 _ALWAYS_OK_FRAGMENTS = frozenset({"", "top"})
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
-_EMAIL = re.compile(r"^[^/\s@]+@[^/\s@]+\.[^/\s@]+$")
 # Closest-match thresholds for suggestions (difflib ratio). File names share
 # their suffix, so they need a stricter bar to avoid far-fetched suggestions.
 SUGGESTION_CUTOFF = 0.5
 FILE_SUGGESTION_CUTOFF = 0.6
 # Characters left as they are when a suggested path is percent-encoded.
 _PATH_SAFE = "/!$&'()*+,;=:@-._~"
-
-
-def is_local(url: str) -> bool:
-    """Whether ``url`` points into the repository rather than over a network.
-
-    True for relative paths (``docs/x.md``, ``../x.md``, ``./x``), fragments
-    (``#heading``) and root-relative paths (``/docs/x``). False for anything
-    with a scheme (``http:``, ``mailto:``, ``javascript:`` …), protocol-relative
-    ``//host/x``, bare hosts (``www.example.com``), e-mail addresses and ``""``.
-    """
-    candidate = url.strip()
-    if not candidate:
-        return False
-    if candidate.startswith(("//", "\\\\")):
-        return False
-    if _SCHEME.match(candidate):
-        return False
-    if candidate.lower().startswith("www."):
-        return False
-    return not _EMAIL.match(candidate)
 
 
 @dataclass(frozen=True, slots=True)

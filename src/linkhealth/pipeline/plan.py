@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from linkhealth.config import Settings, remapped
-from linkhealth.github import github_api_url
 from linkhealth.inputs import UrlIgnore
 from linkhealth.local import is_local
 from linkhealth.models import (
@@ -208,7 +207,11 @@ def busiest_hosts(
 def _add_network_target(
     plan: Plan, result: CheckResult, key: str, settings: Settings, host: str
 ) -> None:
-    api = github_api_url(key, settings.github_api_endpoint) if settings.github_token else None
+    api = None
+    if settings.github_token:  # loaded only for a run with a token
+        from linkhealth.github import github_api_url
+
+        api = github_api_url(key, settings.github_api_endpoint)
     if api is not None:
         plan.add_api_target(result, api)
     else:

@@ -20,7 +20,6 @@ from linkhealth.fetch import FetchResult, OnThrottle, fetch_all
 from linkhealth.fetch.classify import is_outage, tells_of_the_network
 from linkhealth.fetch.probe import LookupProbe
 from linkhealth.inputs import UrlIgnore, extract_paths, load_url_ignore
-from linkhealth.local import check_occurrences
 from linkhealth.models import CheckResult
 from linkhealth.parse import ParseResult
 from linkhealth.pipeline.fetching import (
@@ -173,16 +172,16 @@ class _Run:
         """Relative links are checked on disk (their results close the report's list);
         those mapped to ``--base-url`` join the fetch."""
         settings = self.settings
-        local_results = (
-            check_occurrences(
+        local_results: list[CheckResult] = []
+        if self.plan.local:  # the checker loads with a run's first local link
+            from linkhealth.local import check_occurrences
+
+            local_results = check_occurrences(
                 self.plan.local,
                 self.root,
                 base_url=settings.base_url,
                 directory_indexes=settings.directory_indexes,
             )
-            if self.plan.local
-            else []
-        )
         self.plan.results.extend(local_results)
         self.recorder.number(self.plan.results)  # the list is complete: report order
         mapped = adopt_mapped(self.plan, local_results)
