@@ -20,6 +20,8 @@ from linkhealth.models import (
     Summary,
     ToolInfo,
     Verdict,
+    result_shape,
+    same_shape,
 )
 from linkhealth.report import jsonfmt
 
@@ -90,6 +92,44 @@ def test_a_shape_met_twice_in_a_row_is_pydantics_text(
         assert encoded in (None, expected)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    urls=st.lists(SOME_TEXT, min_size=3, max_size=3),
+    occs=st.lists(OCCURRENCES, min_size=3, max_size=3),
+    detail=SOME_TEXT,
+)
+def test_a_shaped_result_s_item_is_its_text_escaped_and_indented_as_the_list_s(
+    urls: list[str], occs: list[list[Occurrence]], detail: str
+) -> None:
+    # The item a shape writes is what the list makes of pydantic's text (the second shares
+    # the first's objects, the third only equal values: both ways of knowing the shape).
+    shapes = jsonfmt._Shapes()
+    first, second, third = (unreached(u, o, detail) for u, o in zip(urls, occs, strict=True))
+    second.__dict__.update(
+        {k: v for k, v in first.__dict__.items() if k not in ("url", "occurrences", "redirects")}
+    )
+    assert shapes.item(first) is None
+    for result in (second, third):
+        item = shapes.item(result)
+        assert item in (None, jsonfmt._as_items([result.model_dump_json(indent=2)]))
+        if item is None:
+            assert shapes.encoded(result) is None
+
+
+def test_one_shape_for_certain_only_with_the_same_objects() -> None:
+    first = unreached("http://a.test/", [], "d")
+    twin = first.model_copy(update={"url": "http://b.test/", "redirects": []})
+    assert same_shape(twin.__dict__, first.__dict__)  # every other field: the same objects
+    for change in (
+        {"detail": "d2"[:1]},
+        {"elapsed_ms": 0},
+        {"redirects": [Redirect(url="http://x.test/", status=301)]},
+    ):
+        other = first.model_copy(update=change)
+        assert not same_shape(other.__dict__, first.__dict__)
+        assert (result_shape(other) == result_shape(first)) is ("detail" in change)
+
+
 def test_equal_values_written_differently_are_not_one_shape() -> None:
     # One instant in two offsets, 0.0 and -0.0: equal, but pydantic writes each its own
     # way, so a result after one of its twin's shape is written as itself (review9 F2).
@@ -147,7 +187,7 @@ def test_the_report_is_the_same_text_as_each_result_encoded_alone(
     results[9].title = HOSTILE
     results[20].occurrences[0:0] = [occurrence("http://u:p@x.test/", HOSTILE, None, 1)]
     fast = jsonfmt.render(report_of(results))
-    monkeypatch.setattr(jsonfmt._Shapes, "encoded", lambda self, result: None)
+    monkeypatch.setattr(jsonfmt._Shapes, "item", lambda self, result: None)
     assert fast == jsonfmt.render(report_of(results))
     assert "secret" not in fast and "ghp_" not in fast
 

@@ -130,12 +130,17 @@ def mark_not_judged(results: Iterable[CheckResult]) -> None:
 
     The error kind and detail stay, so the report still says what happened.
     """
+    details: dict[str, str] = {}  # one text for the results of one detail (written once)
     for result in results:
         if result.is_network_level():
             # Set as CheckResult's own assignment sets them (an outage's 50,000 results).
             fields = result.__dict__
             fields["verdict"] = Verdict.SKIPPED
-            fields["detail"] = f"not judged (network outage): {fields['detail']}"
+            detail = fields["detail"]
+            marked = details.get(detail)
+            if marked is None:
+                marked = details[detail] = f"not judged (network outage): {detail}"
+            fields["detail"] = marked
 
 
 def judge_suggestions(plan: Plan, fetched: Mapping[str, FetchResult], reused: set[str]) -> None:

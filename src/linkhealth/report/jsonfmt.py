@@ -13,10 +13,17 @@ its UTF-8) was the peak memory of a whole ``check`` run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from linkhealth import textsafe as escape
-from linkhealth.models import CheckResult, LinkKind, Occurrence, RunReport, result_shape
+from linkhealth.models import (
+    CheckResult,
+    LinkKind,
+    Occurrence,
+    RunReport,
+    result_shape,
+    same_shape,
+)
 from linkhealth.report.redact import may_need_redacting, redacted_json
 
 #: The top-level ``results`` key with an empty list, as the indented encoder writes it.
@@ -38,9 +45,10 @@ def chunks(report: RunReport) -> Iterator[str]:
 
     The report without its results is written first; the results are spliced in where
     its empty list stands, each encoded alone and indented as the encoder indents a
-    list's items, so the text is the one the encoder writes for the whole report. A batch
-    of results is escaped and indented as one text (neither reaches across a result's
-    end: ``}`` then ``,``): a call each took ~5 us of a result's ~15.
+    list's items, so the text is the one the encoder writes for the whole report. The
+    results written from a shape (:class:`_Shapes`) are made as items, their shape's text
+    indented once; the others of a batch are escaped and indented together
+    (:func:`_as_items`).
     """
     rest = escape.json_escaped(redacted_json(report.model_copy(update={"results": []})))
     before, after = rest.split(_NO_RESULTS)
@@ -51,17 +59,34 @@ def chunks(report: RunReport) -> Iterator[str]:
     shapes = _Shapes()
     results = report.results
     for start in range(0, len(results), _BATCH):
-        batch = [
-            shapes.encoded(result) or redacted_json(result)
-            for result in results[start : start + _BATCH]
-        ]
-        text = escape.json_escaped(",\n".join(batch)).replace("\n", _ITEM_INDENT)
-        yield ("," + _ITEM_INDENT if start else _ITEM_INDENT) + text
+        items: list[str] = []
+        others: list[str] = []  # results pydantic encodes, escaped and indented together
+        for result in results[start : start + _BATCH]:
+            item = shapes.item(result)
+            if item is None:
+                others.append(redacted_json(result))
+                continue
+            if others:
+                items.append(_as_items(others))
+                others = []
+            items.append(item)
+        if others:
+            items.append(_as_items(others))
+        yield ("," + _ITEM_INDENT if start else _ITEM_INDENT) + _ITEM_SEPARATOR.join(items)
     yield "\n  ]" + after + "\n"
 
 
+#: Between two items of the results list.
+_ITEM_SEPARATOR = "," + _ITEM_INDENT
 _URL_LEAD = '{\n  "url": '
 _OCCURRENCES_EMPTY = '"occurrences": []\n}'
+
+
+def _as_items(encoded: list[str]) -> str:
+    """Results' texts as items of the results list, escaped and indented as one text (a
+    call each took ~5 us of a result's ~15; neither reaches across a result's end: ``}``
+    then ``,``)."""
+    return escape.json_escaped(",\n".join(encoded)).replace("\n", _ITEM_INDENT)
 
 
 class _Shapes:
@@ -72,7 +97,8 @@ class _Shapes:
 
     :meth:`encoded` gives exactly ``result.model_dump_json(indent=2)`` (tests compare them)
     when nothing in it is to be redacted (:func:`~linkhealth.report.redact.may_need_redacting`
-    says so of each string), or ``None`` (then the caller encodes and screens). A shape is
+    says so of each string), or ``None`` (then the caller encodes and screens); :meth:`item`
+    gives that text as :func:`_as_items` makes it an item of the results list. A shape is
     encoded when two results in a row have it, and kept until another one is (most
     results of a run that is no outage have a shape of their own). The URL and
     occurrences are written here only when every string among them is printable ASCII,
@@ -81,28 +107,52 @@ class _Shapes:
     def __init__(self) -> None:
         self.last: tuple[object, ...] = ()  # the shape of the result before
         self.kept: tuple[object, ...] = ()  # the shape encoded
+        self.model: dict[str, object] | None = None  # the fields of a result of that shape
         self.middle: str | None = None  # its text between the URL and the occurrences
+        self.item_middle = ""  # the same, indented as in an item of the results list
 
     def encoded(self, result: CheckResult) -> str | None:
+        return self._text(result, "\n", str)
+
+    def item(self, result: CheckResult) -> str | None:
+        return self._text(result, _ITEM_INDENT, escape.json_escaped)
+
+    def _text(self, result: CheckResult, pad: str, escaped: Callable[[str], str]) -> str | None:
+        """The result's text, every line break followed by ``pad``'s indentation, its URL
+        and occurrences ``escaped`` (its shape's text, escaped once, is kept so)."""
+        middle = self._middle(result)
+        if middle is None:
+            return None
+        if pad != "\n":
+            middle = self.item_middle
+        values = result.__dict__
+        url = values["url"]
+        fields = pad + "      "  # where an occurrence's fields are
+        occurrences = [_occurrence_json(occ, fields) for occ in values["occurrences"]]
+        if not _plain(url) or None in occurrences:
+            return None
+        url = escaped(escape.json_string(url))
+        if not occurrences:
+            return f'{{{pad}  "url": {url}{middle}"occurrences": []{pad}}}'
+        inner = escaped(f",{pad}    ".join(occurrences))  # type: ignore[arg-type]
+        return f'{{{pad}  "url": {url}{middle}"occurrences": [{pad}    {inner}{pad}  ]{pad}}}'
+
+    def _middle(self, result: CheckResult) -> str | None:
+        """The text between the result's URL and occurrences if it has the kept shape."""
         if result.redirects:
             return None
-        values = result.__dict__
-        shape = result_shape(result)
-        if shape != self.kept:
-            if shape != self.last:
-                self.last = shape
-                return None
-            self.kept, self.middle = shape, _middle(result)
-        middle = self.middle
-        url = values["url"]
-        occurrences = [_occurrence_json(occ) for occ in values["occurrences"]]
-        if middle is None or not _plain(url) or None in occurrences:
-            return None
-        if not occurrences:
-            return _URL_LEAD + escape.json_string(url) + middle + _OCCURRENCES_EMPTY
-        inner = ",\n    ".join(occurrences)  # type: ignore[arg-type]
-        url = escape.json_string(url)
-        return f'{_URL_LEAD}{url}{middle}"occurrences": [\n    {inner}\n  ]\n}}'
+        fields = result.__dict__
+        if self.model is None or not same_shape(fields, self.model):
+            shape = result_shape(result)
+            if shape != self.kept:
+                if shape != self.last:
+                    self.last = shape
+                    return None
+                self.kept, self.middle = shape, _middle(result)
+                middle = (self.middle or "").replace("\n", _ITEM_INDENT)
+                self.item_middle = escape.json_escaped(middle)
+            self.model = fields
+        return self.middle
 
 
 def _middle(result: CheckResult) -> str | None:
@@ -127,8 +177,9 @@ def _plain(text: object) -> bool:
     )
 
 
-def _occurrence_json(occ: Occurrence) -> str | None:
-    """An occurrence inside a result's list, as pydantic writes it there (or ``None``)."""
+def _occurrence_json(occ: Occurrence, pad: str = "\n      ") -> str | None:
+    """An occurrence inside a result's list, as pydantic writes it there (or ``None``);
+    ``pad``: a line break and the indentation of its fields."""
     if type(occ) is not Occurrence:
         return None
     text, section = occ.text, occ.section
@@ -146,12 +197,12 @@ def _occurrence_json(occ: Occurrence) -> str | None:
         return None
     string = escape.json_string
     return (
-        f'{{\n      "url": {string(occ.url)},\n      "file": {string(occ.file)},'
-        f'\n      "line": {line},\n      "column": {column},\n      "end_line": {end_line},'
-        f'\n      "end_column": {end_column},'
-        f'\n      "text": {"null" if text is None else string(text)},\n      "kind": {kind},'
-        f'\n      "section": {"null" if section is None else string(section)},'
-        f'\n      "in_comment": {"true" if occ.in_comment else "false"}\n    }}'
+        f'{{{pad}"url": {string(occ.url)},{pad}"file": {string(occ.file)},'
+        f'{pad}"line": {line},{pad}"column": {column},{pad}"end_line": {end_line},'
+        f'{pad}"end_column": {end_column},'
+        f'{pad}"text": {"null" if text is None else string(text)},{pad}"kind": {kind},'
+        f'{pad}"section": {"null" if section is None else string(section)},'
+        f'{pad}"in_comment": {"true" if occ.in_comment else "false"}{pad[:-2]}}}'
     )
 
 
