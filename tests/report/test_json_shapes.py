@@ -73,47 +73,31 @@ OCCURRENCES = st.lists(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    urls=st.lists(SOME_TEXT, min_size=2, max_size=2),
-    occs=st.lists(OCCURRENCES, min_size=2, max_size=2),
+    urls=st.lists(SOME_TEXT, min_size=3, max_size=3),
+    occs=st.lists(OCCURRENCES, min_size=3, max_size=3),
     detail=SOME_TEXT,
 )
 def test_a_shape_met_twice_in_a_row_is_pydantics_text(
     urls: list[str], occs: list[list[Occurrence]], detail: str
 ) -> None:
-    shapes = jsonfmt._Shapes()
-    first, second = (unreached(u, o, detail) for u, o in zip(urls, occs, strict=True))
-    assert shapes.encoded(first) is None  # a shape seen once: pydantic writes it
-    encoded = shapes.encoded(second)
-    expected = second.model_dump_json(indent=2)
-    plain = [urls[1], detail] + [s for o in occs[1] for s in (o.url, o.text or "", o.section or "")]
-    if all(s.isascii() and s.isprintable() and "@" not in s for s in plain):
-        assert encoded == expected  # printable ASCII, nothing to redact: written here
-    else:
-        assert encoded in (None, expected)
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    urls=st.lists(SOME_TEXT, min_size=3, max_size=3),
-    occs=st.lists(OCCURRENCES, min_size=3, max_size=3),
-    detail=SOME_TEXT,
-)
-def test_a_shaped_result_s_item_is_its_text_escaped_and_indented_as_the_list_s(
-    urls: list[str], occs: list[list[Occurrence]], detail: str
-) -> None:
-    # The item a shape writes is what the list makes of pydantic's text (the second shares
-    # the first's objects, the third only equal values: both ways of knowing the shape).
+    # The second shares the first's objects, the third only equal values (both ways of
+    # knowing the shape); an item is what the results list makes of pydantic's text.
     shapes = jsonfmt._Shapes()
     first, second, third = (unreached(u, o, detail) for u, o in zip(urls, occs, strict=True))
     second.__dict__.update(
         {k: v for k, v in first.__dict__.items() if k not in ("url", "occurrences", "redirects")}
     )
-    assert shapes.item(first) is None
-    for result in (second, third):
-        item = shapes.item(result)
-        assert item in (None, jsonfmt._as_items([result.model_dump_json(indent=2)]))
-        if item is None:
-            assert shapes.encoded(result) is None
+    assert shapes.encoded(first) is None  # a shape seen once: pydantic writes it
+    for n, result in ((1, second), (2, third)):
+        encoded, item = shapes.encoded(result), shapes.item(result)
+        expected = result.model_dump_json(indent=2)
+        plain = [urls[n], detail]
+        plain += [s for o in occs[n] for s in (o.url, o.text or "", o.section or "")]
+        if all(s.isascii() and s.isprintable() and "@" not in s for s in plain):
+            assert encoded == expected  # printable ASCII, nothing to redact: written here
+        else:
+            assert encoded in (None, expected)
+        assert item == (None if encoded is None else jsonfmt._as_items([expected]))
 
 
 def test_one_shape_for_certain_only_with_the_same_objects() -> None:
