@@ -46,9 +46,12 @@ _NO_BASE = (
 
 @dataclass(frozen=True)
 class Followup:
-    """A URL pattern and the URL (``str.format`` of the named groups) holding its metadata."""
+    """A URL pattern and the URL (``str.format`` of the named groups) holding its metadata.
+    ``hosts``: every :func:`~linkhealth.meta.urls.host_of` a URL the pattern matches can
+    have (see :func:`_site_rule`)."""
 
     name: str
+    hosts: frozenset[str]
     pattern: re.Pattern[str]
     template: str
 
@@ -61,9 +64,11 @@ class OEmbedEndpoint:
     channel or an account, as the site; else the provider), ``"post"`` (X/Twitter:
     ``Author (@handle)`` as the title, the post's text as the description).
     ``site_template``, when set, is the site name (``r/{sub}``) from the page URL.
+    ``hosts`` as :class:`Followup`'s.
     """
 
     name: str
+    hosts: frozenset[str]
     pattern: re.Pattern[str]
     page_template: str
     endpoint_template: str
@@ -102,9 +107,11 @@ class TitleRule:
 @dataclass(frozen=True)
 class ProductPage:
     """A shop whose ``<title>`` may be a store banner: the product title element, read
-    from the same page in full (a follow-up), names the product instead."""
+    from the same page in full (a follow-up), names the product instead. ``hosts`` as
+    :class:`Followup`'s."""
 
     name: str
+    hosts: frozenset[str]
     pattern: re.Pattern[str]
     banner: re.Pattern[str]
     page_template: str
@@ -120,12 +127,19 @@ _X_HANDLE = (
 _AMAZON_TLD = (
     r"(?:com|ca|de|fr|it|es|nl|se|pl|in|sg|ae|sa|eg|com\.(?:au|br|mx|tr|be)|co\.(?:uk|jp))"
 )
+# The same, as the hosts' endings (a test holds the two together).
+_AMAZON_TLDS = (
+    *("com", "ca", "de", "fr", "it", "es", "nl", "se", "pl", "in", "sg", "ae", "sa", "eg"),
+    *("com.au", "com.br", "com.mx", "com.tr", "com.be", "co.uk", "co.jp"),
+)
+_X_HOSTS = frozenset({"x.com", "twitter.com", "mobile.x.com", "mobile.twitter.com"})
 _AMAZON_HOST = rf"amazon\.{_AMAZON_TLD}"
 
 FOLLOWUPS: tuple[Followup, ...] = (
     Followup(
         "arxiv-pdf",
-        re.compile(
+        frozenset({"arxiv.org", "export.arxiv.org"}),
+        lazy_compile(
             rf"^https?://(?:www\.|export\.)?arxiv\.org/pdf/(?P<id>{_ARXIV_ID})(?:\.pdf)?/?(?:[?#].*)?$",
             re.IGNORECASE,
         ),
@@ -136,7 +150,11 @@ FOLLOWUPS: tuple[Followup, ...] = (
 OEMBED_ENDPOINTS: tuple[OEmbedEndpoint, ...] = (
     OEmbedEndpoint(
         "youtube",
-        re.compile(
+        frozenset(
+            {"youtube.com", "m.youtube.com", "music.youtube.com"}
+            | {"youtu.be", "m.youtu.be", "music.youtu.be"}
+        ),
+        lazy_compile(
             r"^https?://(?:(?:www|m|music)\.)?(?:youtube\.com/(?:watch\?(?:[^#]*&)?v=|shorts/|live/|embed/)"
             r"|youtu\.be/)(?P<id>[A-Za-z0-9_-]{11})(?![A-Za-z0-9_-])",
             re.IGNORECASE,
@@ -146,7 +164,8 @@ OEMBED_ENDPOINTS: tuple[OEmbedEndpoint, ...] = (
     ),
     OEmbedEndpoint(
         "vimeo",
-        re.compile(r"^https?://(?:www\.)?vimeo\.com/(?P<id>\d{4,12})(?![0-9])", re.IGNORECASE),
+        frozenset({"vimeo.com"}),
+        lazy_compile(r"^https?://(?:www\.)?vimeo\.com/(?P<id>\d{4,12})(?![0-9])", re.IGNORECASE),
         "https://vimeo.com/{id}",
         "https://vimeo.com/api/oembed.json?url={url}",
     ),
@@ -154,7 +173,8 @@ OEMBED_ENDPOINTS: tuple[OEmbedEndpoint, ...] = (
     # endpoint gives the author and, for a post, its text (developer.x.com, oEmbed API).
     OEmbedEndpoint(
         "x-post",
-        re.compile(
+        _X_HOSTS,
+        lazy_compile(
             rf"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/{_X_HANDLE}"
             r"/status(?:es)?/(?P<id>\d{1,20})(?![0-9])",
             re.IGNORECASE,
@@ -165,7 +185,8 @@ OEMBED_ENDPOINTS: tuple[OEmbedEndpoint, ...] = (
     ),
     OEmbedEndpoint(
         "x-profile",
-        re.compile(
+        _X_HOSTS,
+        lazy_compile(
             rf"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/{_X_HANDLE}"
             r"(?:/(?:highlights|media|with_replies|articles))?/?(?:[?#].*)?$",
             re.IGNORECASE,
@@ -176,7 +197,8 @@ OEMBED_ENDPOINTS: tuple[OEmbedEndpoint, ...] = (
     ),
     OEmbedEndpoint(
         "tiktok",
-        re.compile(
+        frozenset({"tiktok.com", "m.tiktok.com"}),
+        lazy_compile(
             r"^https?://(?:www\.|m\.)?tiktok\.com/@(?P<user>[A-Za-z0-9_.]{1,24})"
             r"/video/(?P<id>\d{1,20})(?![0-9])",
             re.IGNORECASE,
@@ -186,7 +208,8 @@ OEMBED_ENDPOINTS: tuple[OEmbedEndpoint, ...] = (
     ),
     OEmbedEndpoint(
         "spotify",
-        re.compile(
+        frozenset({"open.spotify.com"}),
+        lazy_compile(
             r"^https?://open\.spotify\.com/(?:intl-[a-z]{2}(?:-[a-z]{2})?/)?"
             r"(?P<kind>track|album|playlist|episode|show|artist)/(?P<id>[A-Za-z0-9]{22})(?![A-Za-z0-9])",
             re.IGNORECASE,
@@ -196,7 +219,8 @@ OEMBED_ENDPOINTS: tuple[OEmbedEndpoint, ...] = (
     ),
     OEmbedEndpoint(
         "reddit",
-        re.compile(
+        frozenset({"reddit.com", "old.reddit.com", "new.reddit.com", "np.reddit.com"}),
+        lazy_compile(
             r"^https?://(?:www\.|old\.|new\.|np\.)?reddit\.com/r/(?P<sub>[A-Za-z0-9_]{2,21})"
             r"/comments/(?P<id>[a-z0-9]{1,12})(?:/(?P<slug>[^/?#]{0,200}))?",
             re.IGNORECASE,
@@ -210,7 +234,8 @@ OEMBED_ENDPOINTS: tuple[OEmbedEndpoint, ...] = (
 PRODUCT_PAGES: tuple[ProductPage, ...] = (
     ProductPage(
         "amazon",
-        re.compile(
+        frozenset(f"{shop}amazon.{tld}" for shop in ("", "smile.") for tld in _AMAZON_TLDS),
+        lazy_compile(
             rf"^https?://(?:www\.|smile\.)?(?P<host>{_AMAZON_HOST})/(?:[^/?#]+/)?"
             r"(?:dp|gp/product|gp/aw/d)/(?P<asin>[A-Z0-9]{10})(?![A-Za-z0-9])",
             re.IGNORECASE,
@@ -272,15 +297,18 @@ TITLE_RULES: tuple[TitleRule, ...] = (
 
 
 def followup_url(url: str, meta: PageMeta, body: bytes, content_type: str | None) -> str | None:
-    """The URL whose metadata describes ``url`` better, or ``None``."""
+    """The URL whose metadata describes ``url`` better, or ``None``. A site's pattern is
+    tried only on a URL of one of its hosts (compiled for the first such URL: a run
+    with no link to a known site never compiles one)."""
+    host = host_of(url)
     for rule in FOLLOWUPS:
-        match = rule.pattern.match(url)
+        match = rule.pattern.match(url) if host in rule.hosts else None
         if match:
             return rule.template.format(**match.groupdict())
-    endpoint = oembed_endpoint(url)
+    endpoint = oembed_endpoint(url, host)
     if endpoint:
         return endpoint
-    product = product_page(url, meta)
+    product = product_page(url, host, meta)
     if product:
         return product
     if meta.title is None:
@@ -290,9 +318,10 @@ def followup_url(url: str, meta: PageMeta, body: bytes, content_type: str | None
     return None
 
 
-def oembed_endpoint(url: str) -> str | None:
+def oembed_endpoint(url: str, host: str) -> str | None:
+    """The known oEmbed endpoint's URL for ``url`` (whose :func:`host_of` is ``host``)."""
     for site in OEMBED_ENDPOINTS:
-        match = site.pattern.match(url)
+        match = site.pattern.match(url) if host in site.hosts else None
         if match:
             page = site.page_template.format(**match.groupdict())
             return site.endpoint_template.format(url=quote(page, safe=""))
@@ -310,10 +339,11 @@ def _endpoint_of(followup: str) -> tuple[OEmbedEndpoint, dict[str, str]] | None:
     return None
 
 
-def product_page(url: str, meta: PageMeta) -> str | None:
-    """The full product page to read when a shop's ``<title>`` is only its banner."""
+def product_page(url: str, host: str, meta: PageMeta) -> str | None:
+    """The full product page to read when a shop's ``<title>`` is only its banner
+    (``host``: :func:`host_of` ``url``)."""
     for shop in PRODUCT_PAGES:
-        match = shop.pattern.match(url)
+        match = shop.pattern.match(url) if host in shop.hosts else None
         if match and (meta.title is None or shop.banner.match(meta.title)):
             return shop.page_template.format(**match.groupdict())
     return None
