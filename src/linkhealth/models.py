@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from operator import is_, itemgetter
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -167,6 +168,7 @@ def result_shape(result: CheckResult) -> tuple[object, ...]:
     return values, tuple(map(type, values)), sign, offsets
 
 
+_T = TypeVar("_T")
 _SAME_OBJECTS = itemgetter(*(name for name in _SHAPE_FIELDS if name != "redirects"))
 
 
@@ -182,6 +184,37 @@ def same_shape(fields: dict[str, Any], other: dict[str, Any]) -> bool:
     ):
         return False
     return all(map(is_, _SAME_OBJECTS(fields), _SAME_OBJECTS(other)))
+
+
+class ShapeText(Generic[_T]):
+    """What ``encode`` makes of a result's shape (:func:`result_shape`: every field but
+    its URL and occurrences), made once for results of one shape: a writer then adds
+    each one's URL and occurrences (an outage's never-requested results differ in
+    nothing else). A shape is encoded when two results in a row have it, and kept until
+    another one is (most results of a run that is no outage have a shape of their own).
+    A result with redirects has none here."""
+
+    def __init__(self, encode: Callable[[CheckResult], _T | None]) -> None:
+        self.encode = encode
+        self.last: tuple[object, ...] = ()  # the shape of the result before
+        self.kept: tuple[object, ...] = ()  # the shape encoded
+        self.model: dict[str, Any] | None = None  # the fields of a result of that shape
+        self.text: _T | None = None  # what encode made of it
+
+    def of(self, result: CheckResult) -> _T | None:
+        """The kept shape's text if ``result`` has that shape, else ``None``."""
+        if result.redirects:
+            return None
+        fields = result.__dict__
+        if self.model is None or not same_shape(fields, self.model):
+            shape = result_shape(result)
+            if shape != self.kept:
+                if shape != self.last:
+                    self.last = shape
+                    return None
+                self.kept, self.text = shape, self.encode(result)
+            self.model = fields
+        return self.text
 
 
 #: PageMeta's fields, every one a field of CheckResult (tests/test_models.py).

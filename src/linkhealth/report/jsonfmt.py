@@ -21,8 +21,7 @@ from linkhealth.models import (
     LinkKind,
     Occurrence,
     RunReport,
-    result_shape,
-    same_shape,
+    ShapeText,
 )
 from linkhealth.report.redact import may_need_redacting, redacted_json
 
@@ -98,18 +97,15 @@ class _Shapes:
     :meth:`encoded` gives exactly ``result.model_dump_json(indent=2)`` (tests compare them)
     when nothing in it is to be redacted (:func:`~linkhealth.report.redact.may_need_redacting`
     says so of each string), or ``None`` (then the caller encodes and screens); :meth:`item`
-    gives that text as :func:`_as_items` makes it an item of the results list. A shape is
-    encoded when two results in a row have it, and kept until another one is (most
-    results of a run that is no outage have a shape of their own). The URL and
+    gives that text as :func:`_as_items` makes it an item of the results list. Which
+    results share a shape: :class:`~linkhealth.models.ShapeText`. The URL and
     occurrences are written here only when every string among them is printable ASCII,
     which :func:`~linkhealth.textsafe.json_string` spells as pydantic does."""
 
     def __init__(self) -> None:
-        self.last: tuple[object, ...] = ()  # the shape of the result before
-        self.kept: tuple[object, ...] = ()  # the shape encoded
-        self.model: dict[str, object] | None = None  # the fields of a result of that shape
-        self.middle: str | None = None  # its text between the URL and the occurrences
-        self.item_middle = ""  # the same, indented as in an item of the results list
+        # pydantic's text between a shape's URL and occurrences, and the same indented as
+        # in an item of the results list and escaped
+        self.shapes: ShapeText[tuple[str, str]] = ShapeText(_middles)
 
     def encoded(self, result: CheckResult) -> str | None:
         return self._text(result, "\n", str)
@@ -120,11 +116,10 @@ class _Shapes:
     def _text(self, result: CheckResult, pad: str, escaped: Callable[[str], str]) -> str | None:
         """The result's text, every line break followed by ``pad``'s indentation, its URL
         and occurrences ``escaped`` (its shape's text, escaped once, is kept so)."""
-        middle = self._middle(result)
-        if middle is None:
+        middles = self.shapes.of(result)
+        if middles is None:
             return None
-        if pad != "\n":
-            middle = self.item_middle
+        middle = middles[0] if pad == "\n" else middles[1]
         values = result.__dict__
         url = values["url"]
         fields = pad + "      "  # where an occurrence's fields are
@@ -137,22 +132,14 @@ class _Shapes:
         inner = escaped(f",{pad}    ".join(occurrences))  # type: ignore[arg-type]
         return f'{{{pad}  "url": {url}{middle}"occurrences": [{pad}    {inner}{pad}  ]{pad}}}'
 
-    def _middle(self, result: CheckResult) -> str | None:
-        """The text between the result's URL and occurrences if it has the kept shape."""
-        if result.redirects:
-            return None
-        fields = result.__dict__
-        if self.model is None or not same_shape(fields, self.model):
-            shape = result_shape(result)
-            if shape != self.kept:
-                if shape != self.last:
-                    self.last = shape
-                    return None
-                self.kept, self.middle = shape, _middle(result)
-                middle = (self.middle or "").replace("\n", _ITEM_INDENT)
-                self.item_middle = escape.json_escaped(middle)
-            self.model = fields
-        return self.middle
+
+def _middles(result: CheckResult) -> tuple[str, str] | None:
+    """The text between a result's URL and its occurrences, and the same as in an item of
+    the results list (indented, escaped)."""
+    middle = _middle(result)
+    if middle is None:
+        return None
+    return middle, escape.json_escaped(middle.replace("\n", _ITEM_INDENT))
 
 
 def _middle(result: CheckResult) -> str | None:
