@@ -25,12 +25,14 @@ from linkhealth.config import Settings
 from linkhealth.errors import ConfigError
 from linkhealth.fetch import FetchResult, is_outage, missing_fragment, soft_404
 from linkhealth.fetch.classify import (
+    NETWORK_KINDS,
     SOFT_404_TITLES,
     classify_exception,
     classify_status,
     is_challenge,
     is_retryable,
     parse_retry_after,
+    tells_of_the_network,
     title_says_not_found,
 )
 from linkhealth.fetch.decode import MAX_CODINGS, BoundedDecoder, UnsupportedEncoding
@@ -40,6 +42,7 @@ from linkhealth.fetch.probe import LookupProbe
 from linkhealth.fetch.result import Outcome
 from linkhealth.models import ErrorKind, Redirect, Verdict
 from linkhealth.statuses import parse_accept
+from linkhealth.weburl import host_key
 
 
 @pytest.mark.parametrize(
@@ -329,6 +332,44 @@ def test_is_outage() -> None:
     same = {r.url: "h0.org" for r in down[1:]}
     assert not is_outage(down, 0.9, hosts=same)  # one host: a dead site
     assert is_outage(down, 0.9, hosts={down[0].url: "h0.org"})
+
+
+def _outage_by_reading_every_result(results: list[FetchResult], ratio: float) -> bool:
+    """is_outage's rule read off every result, as written before it skipped the hosts
+    that had answered (the reference of the property test below)."""
+    reached: dict[str, bool] = {}
+    for r in results:
+        if r.verdict in (Verdict.SKIPPED, Verdict.EXCLUDED, Verdict.UNSAFE, Verdict.INVALID):
+            continue
+        host = host_key(r.url)
+        if tells_of_the_network(host):
+            net_fail = r.http_status is None and r.error_kind in NETWORK_KINDS
+            reached[host] = reached.get(host, False) or not net_fail
+    failing = sum(1 for ok in reached.values() if not ok)
+    return len(reached) >= 2 and failing / len(reached) >= ratio
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a.org", "b.org", "c.org", "d.invalid", "e.org"]),
+            st.sampled_from(list(Verdict)),
+            st.none() | st.sampled_from([200, 404, 503]),
+            st.none() | st.sampled_from(list(ErrorKind)),
+        ),
+        max_size=30,
+    ),
+    st.sampled_from([0.5, 0.75, 0.9, 1.0]),
+)
+def test_is_outage_is_the_rule_read_off_every_result(
+    rows: list[tuple[str, Verdict, int | None, ErrorKind | None]], ratio: float
+) -> None:
+    results = [
+        FetchResult(f"https://{host}/{n}", verdict, status, error_kind=kind)
+        for n, (host, verdict, status, kind) in enumerate(rows)
+    ]
+    assert is_outage(results, ratio) is _outage_by_reading_every_result(results, ratio)
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])

@@ -384,7 +384,8 @@ def is_outage(
     ``hosts`` may give the :func:`host_key` of URLs already known (the run's plan knows
     every planned URL's): an outage's 50,000 URLs were read again (~0.1 s).
     """
-    reached: dict[str, bool] = {}
+    reached: dict[str, bool] = {}  # host -> answered (once it has, its other URLs tell nothing)
+    telling: dict[str, bool] = {}  # host -> tells_of_the_network(host), asked once a host
     known = hosts or {}
     for r in results:
         if r.verdict in (Verdict.SKIPPED, Verdict.EXCLUDED, Verdict.UNSAFE, Verdict.INVALID):
@@ -395,10 +396,13 @@ def is_outage(
                 host = host_key(r.url)
             except ValueError:
                 host = ""
-        if not tells_of_the_network(host):
+        if reached.get(host):
             continue
-        net_fail = r.http_status is None and r.error_kind in NETWORK_KINDS
-        reached[host] = reached.get(host, False) or not net_fail
+        tells = telling.get(host)
+        if tells is None:
+            tells = telling[host] = tells_of_the_network(host)
+        if tells:
+            reached[host] = not (r.http_status is None and r.error_kind in NETWORK_KINDS)
     if len(reached) < min_hosts:
         return False
     failing = sum(1 for ok in reached.values() if not ok)

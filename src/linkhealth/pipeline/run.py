@@ -208,8 +208,13 @@ class _Run:
         first_url = {url: t.results[0].url for url, t in self.plan.targets.items() if t.results}
         hints = self.recorder.fetch_hints([first_url[u] for u in self.pending if u in first_url])
         stored, timed_out = hints.validators, hints.timed_out
-        validators = {u: stored[first_url[u]] for u in self.pending if first_url.get(u) in stored}
-        hung_before = {u for u in self.pending if first_url.get(u) in timed_out}
+        validators, hung_before = {}, set()  # (an empty store: no pass over the URLs)
+        if stored:
+            validators = {
+                u: stored[first_url[u]] for u in self.pending if first_url.get(u) in stored
+            }
+        if timed_out:
+            hung_before = {u for u in self.pending if first_url.get(u) in timed_out}
         self.finished = await fetch_until_stopped(
             self.pending,
             self.settings,
