@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from pydantic import BaseModel, ConfigDict
+
 from linkhealth import textsafe as escape
 from linkhealth.models import (
     CheckResult,
@@ -59,18 +61,18 @@ def chunks(report: RunReport) -> Iterator[str]:
     results = report.results
     for start in range(0, len(results), _BATCH):
         items: list[str] = []
-        others: list[str] = []  # results pydantic encodes, escaped and indented together
+        others: list[CheckResult] = []  # results pydantic encodes together
         for result in results[start : start + _BATCH]:
             item = shapes.item(result)
             if item is None:
-                others.append(redacted_json(result))
+                others.append(result)
                 continue
             if others:
-                items.append(_as_items(others))
+                items.append(_items_of(others))
                 others = []
             items.append(item)
         if others:
-            items.append(_as_items(others))
+            items.append(_items_of(others))
         yield ("," + _ITEM_INDENT if start else _ITEM_INDENT) + _ITEM_SEPARATOR.join(items)
     yield "\n  ]" + after + "\n"
 
@@ -79,6 +81,37 @@ def chunks(report: RunReport) -> Iterator[str]:
 _ITEM_SEPARATOR = "," + _ITEM_INDENT
 _URL_LEAD = '{\n  "url": '
 _OCCURRENCES_EMPTY = '"occurrences": []\n}'
+
+
+class _Items(BaseModel):
+    """A list of results, which pydantic's encoder (indented by 2) writes as the report's
+    ``results`` list: ``{"results": [`` then the items as the report holds them."""
+
+    model_config = ConfigDict(defer_build=True)  # built when a report is first written
+
+    results: list[CheckResult]
+
+
+#: What the text of :class:`_Items` holds before and after the items of the list.
+_ITEMS_HEAD = '{\n  "results": [' + _ITEM_INDENT
+_ITEMS_TAIL = "\n  ]\n}"
+
+
+def _items_of(results: list[CheckResult]) -> str:
+    """The results as items of the results list, escaped and indented: pydantic's text of
+    them all in one encoding when nothing in it is to be redacted (a screen of the whole
+    finds whatever a screen of each one finds: neither a token nor an ``@`` reaches across
+    a result's end), else each one's :func:`redacted_json` made items by :func:`_as_items`.
+    One encoding of 256 results instead of 256 and an indenting pass took ~21 k
+    instructions a result fewer (~94 k)."""
+    try:
+        text = _Items.model_construct(results=results).model_dump_json(indent=2)
+    except ValueError:  # a lone surrogate cannot be UTF-8: each one's path cleans it
+        pass
+    else:
+        if not may_need_redacting(text):
+            return escape.json_escaped(text[len(_ITEMS_HEAD) : -len(_ITEMS_TAIL)])
+    return _as_items([redacted_json(result) for result in results])
 
 
 def _as_items(encoded: list[str]) -> str:
