@@ -3,16 +3,16 @@
     .venv/bin/python -m bench.stages_bench [--links 5000 --hosts 200] [--runs 5] [--src DIR]
 
 A fresh workload server (``bench/workload.py``, as ``realistic_bench`` starts it) and its
-list; then ``--runs`` checks (``lh-eq``'s flags), each in a child process
-(``bench/stages_child.py``, which imports nothing else first) that runs the CLI with the
-stages of :class:`linkhealth.pipeline.run._Run` wrapped: at each
-stage's end it notes ``time.process_time()`` (the whole process's CPU since it started,
-every thread's), and at the first request's bytes (``Connection.send``) it prints the
-stages and exits. Printed: the fewest and the median milliseconds of CPU each stage took.
-The imports are stages of their own (click and the CLI, ``cli.check``, the pipeline), so
-a run's start-up is read as: interpreter, imports, parse, look-ups ahead, plan, store,
-local links, reuse, the fetch's set-up until the first request. ``--src`` runs another
-source tree (``PYTHONPATH``), e.g. main before a change. Note the load average.
+list; then ``--runs`` checks (lh-eq's command, ``realistic_bench.linkhealth_cmd``), each in a
+child process (``bench/stages_child.py``, which imports nothing else first) that runs the
+CLI with the stages of :class:`linkhealth.pipeline.run._Run` wrapped: at each stage's end
+it notes ``time.process_time()`` (the whole process's CPU since it started, every
+thread's), and at the first request's bytes (``Connection.send``) it prints the stages and
+exits. Printed: the fewest and the median milliseconds of CPU each stage took. The imports
+are stages of their own (click and the CLI, ``cli.check``, the pipeline), so a run's
+start-up is read as: interpreter, imports, parse, look-ups ahead, plan, store, local
+links, reuse, the fetch's set-up until the first request. ``--src`` runs another source
+tree (``PYTHONPATH``), e.g. main before a change. Note the load average.
 """
 
 from __future__ import annotations
@@ -21,22 +21,19 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from bench.realistic_bench import HOST_CONCURRENCY, MAX_CONCURRENCY, RETRIES, start_server
+from bench.realistic_bench import linkhealth_cmd, start_server
 from bench.server import stop_child
 
 
 def one_run(listfile: Path, tmp: Path, src: str | None) -> list[tuple[str, float]]:
     run_dir = Path(tempfile.mkdtemp(dir=tmp))
-    cmd = [sys.executable, "-m", "bench.stages_child", str(listfile)]
-    cmd += ["--format", "json", "--output", str(run_dir / "out.json"), "--no-reports"]
-    cmd += ["--store", str(run_dir / "state.sqlite"), "--allow-private", "--timeout", "5"]
-    cmd += ["--retries", str(RETRIES), "--max-concurrency", str(MAX_CONCURRENCY)]
-    cmd += ["--check-fragments", "--quiet", "--host-concurrency", str(HOST_CONCURRENCY)]
-    cmd += ["--host-interval", "0"]
+    # lh-eq's command, its program the stages' child instead of `-m linkhealth check`
+    cmd = linkhealth_cmd(listfile, run_dir / "out.json", run_dir / "state.sqlite", eq=True)
+    assert cmd[1:4] == ["-m", "linkhealth", "check"]
+    cmd[1:4] = ["-m", "bench.stages_child"]
     env = dict(os.environ)
     if src:
         env["PYTHONPATH"] = str(Path(src).resolve())
