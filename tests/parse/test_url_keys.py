@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from linkhealth.config import CommentMode, Settings
 from linkhealth.parse import ParseResult, extract_text, normalise_url
-from linkhealth.pipeline.plan import Plan, plan_run
+from linkhealth.pipeline.plan import Plan, link_keys, plan_run
 
 URLS = st.sampled_from(
     ["https://a.org/x", "HTTPS://A.ORG/x", "http://b.org:80/p?q=1#f", "http://b.org/p?q=1#f",
@@ -41,7 +41,10 @@ def test_each_key_is_the_normalised_url(text: str) -> None:
 def _shape(plan: Plan) -> object:
     return (
         [(r.url, r.verdict, [o.line for o in r.occurrences]) for r in plan.results],
-        {k: ([r.url for r in t.results], t.fragments) for k, t in plan.targets.items()},
+        {
+            k: ([r.url for r in t.results], t.fragments, t.host, t.passed)
+            for k, t in plan.targets.items()
+        },
         [o.url for o in plan.local],
     )
 
@@ -52,6 +55,9 @@ def test_a_plan_with_the_parse_keys_is_the_plan_without(text: str) -> None:
     parsed = extract_text(text, "f.md")
     bare = ParseResult(parsed.occurrences, parsed.findings, parsed.files)  # no keys given
     assert _shape(plan_run(parsed, Settings())) == _shape(plan_run(bare, Settings())), text
+    # and with the link keys the run made for its look-ahead: the same plan again
+    keys = link_keys(parsed, Settings())
+    assert _shape(plan_run(parsed, Settings(), None, keys)) == _shape(plan_run(bare, Settings()))
 
 
 @settings(max_examples=100, deadline=None)

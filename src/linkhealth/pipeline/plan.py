@@ -87,38 +87,59 @@ class Plan:
         policy passed ``key``) is judged by fetching ``key`` minus its fragment."""
         base, fragment = split_fragment(key)
         target = self.targets.get(base)
-        if target is None:
-            target = self.targets[base] = Target(fetch_url=base, host=host)
+        if target is None:  # (made whole: a list's 100,000 targets)
+            passed = fragment is None and host is not None
+            self.targets[base] = Target(base, [result], {key: fragment}, host, passed)
+            return
         target.results.append(result)
         target.fragments[key] = fragment
         if fragment is None and host is not None:
             target.passed = True
 
 
-def plan_run(parsed: ParseResult, settings: Settings, ignore: UrlIgnore | None = None) -> Plan:
+def plan_run(
+    parsed: ParseResult,
+    settings: Settings,
+    ignore: UrlIgnore | None = None,
+    keys: list[tuple[str, str]] | None = None,
+) -> Plan:
     """Group occurrences by normalised URL and decide how each is judged.
 
     What is never requested is decided by :class:`~linkhealth.urlpolicy.UrlPolicy`
     (schemes, excludes, ``ignore`` = ``.linkhealthignore``, excluded hosts, private
-    literals), the same policy the fetcher applies.
+    literals), the same policy the fetcher applies. ``keys``: :func:`link_keys` of
+    ``parsed``, when the run made them already.
     """
     plan = Plan(results=[], targets={}, local=[], suggestion_of={})
-    _plan_occurrences(plan, parsed, settings, ignore)
+    _plan_occurrences(plan, parsed, settings, ignore, keys)
     _plan_findings(plan, parsed.findings)
     return plan
 
 
+def link_keys(parsed: ParseResult, settings: Settings) -> list[tuple[str, str]]:
+    """Each occurrence's scheme (:func:`scheme_of`) and the URL it is judged by, in order:
+    made once a run (the look-ahead's count of the busiest hosts and the plan read them)."""
+    keys: list[tuple[str, str]] = []
+    for occ in parsed.occurrences:
+        scheme = scheme_of(occ.url)
+        keys.append((scheme, _key(occ.url, scheme, parsed, settings)))
+    return keys
+
+
 def _plan_occurrences(
-    plan: Plan, parsed: ParseResult, settings: Settings, ignore: UrlIgnore | None
+    plan: Plan,
+    parsed: ParseResult,
+    settings: Settings,
+    ignore: UrlIgnore | None,
+    keys: list[tuple[str, str]] | None,
 ) -> None:
     policy = UrlPolicy(settings, ignore=ignore)
     by_url: dict[str, CheckResult] = {}
-    for occ in parsed.occurrences:
-        scheme = scheme_of(occ.url)
+    keyed = link_keys(parsed, settings) if keys is None else keys
+    for occ, (scheme, key) in zip(parsed.occurrences, keyed, strict=True):
         if not scheme and is_local(occ.url):
             plan.local.append(occ)
             continue
-        key = _key(occ.url, scheme, parsed, settings)
         result = by_url.get(key)
         if result is not None:
             result.occurrences.append(occ)
@@ -172,19 +193,22 @@ def _key(url: str, scheme: str, parsed: ParseResult, settings: Settings) -> str:
 
 
 def busiest_hosts(
-    parsed: ParseResult, settings: Settings, ignore: UrlIgnore | None, limit: int
+    parsed: ParseResult,
+    settings: Settings,
+    ignore: UrlIgnore | None,
+    limit: int,
+    keys: list[tuple[str, str]] | None = None,
 ) -> list[str]:
     """The ``limit`` hosts with the most distinct network links, most first (ties: first
     named first): those the fetch starts with, as it serves the hosts with the most URLs
-    first. A host is left out when the plan's policy refuses its first link."""
+    first. A host is left out when the plan's policy refuses its first link. ``keys``:
+    :func:`link_keys` of ``parsed``, when the run made them already."""
     count: Counter[str] = Counter()
     first: dict[str, str] = {}  # host -> its first link's key
     seen: set[str] = set()
-    for occ in parsed.occurrences:
-        scheme = scheme_of(occ.url)
+    for scheme, key in link_keys(parsed, settings) if keys is None else keys:
         if scheme not in HTTP_SCHEMES:
             continue
-        key = _key(occ.url, scheme, parsed, settings)
         if key in seen:
             continue
         seen.add(key)

@@ -39,7 +39,14 @@ from linkhealth.pipeline.judge import (
     take_cached,
 )
 from linkhealth.pipeline.outcome import RunOutcome, build_report, utcnow
-from linkhealth.pipeline.plan import Plan, Target, adopt_mapped, busiest_hosts, plan_run
+from linkhealth.pipeline.plan import (
+    Plan,
+    Target,
+    adopt_mapped,
+    busiest_hosts,
+    link_keys,
+    plan_run,
+)
 from linkhealth.pipeline.recorder import RunRecorder
 
 if TYPE_CHECKING:  # meta loads with the first page judged, archive with --archive
@@ -109,6 +116,7 @@ class _Run:
         self.requests = 0
         self.ignore: UrlIgnore | None = None
         self.ahead: LookupProbe | None = None
+        self.keys: list[tuple[str, str]] | None = None  # plan.link_keys, once made
 
     async def execute(self, paths: Sequence[str]) -> RunOutcome:
         try:  # the look-ups ahead are stopped however the run ends
@@ -149,7 +157,10 @@ class _Run:
         # live host among them answers its look-up, and the look-ups then decide nothing.
         # Fewer (the 64 busiest) judged a list whose busiest hosts are dead names an outage
         # before a request reached its live ones.
-        hosts = busiest_hosts(self.parsed, settings, self.ignore, settings.max_concurrency)
+        self.keys = link_keys(self.parsed, settings)  # the plan reads them too
+        hosts = busiest_hosts(
+            self.parsed, settings, self.ignore, settings.max_concurrency, self.keys
+        )
         hosts = list(filter(tells_of_the_network, hosts))
         if len(hosts) >= 2:  # one host is a dead site, never an outage
             self.ahead = LookupProbe()
@@ -159,7 +170,7 @@ class _Run:
     def make_plan(self) -> None:
         """Group, filter and dedupe the links; nothing is requested yet."""
         with _kept_for_the_run():
-            self.plan = plan_run(self.parsed, self.settings, self.ignore)
+            self.plan = plan_run(self.parsed, self.settings, self.ignore, self.keys)
         self.max_age = self.settings.max_age
 
     def open_store(self, paths: Sequence[str]) -> None:
