@@ -192,7 +192,8 @@ class ShapeText(Generic[_T]):
     each one's URL and occurrences (an outage's never-requested results differ in
     nothing else). A shape is encoded when two results in a row have it, and kept until
     another one is (most results of a run that is no outage have a shape of their own).
-    A result with redirects has none here."""
+    A result with redirects has none here. The results asked about are not changed
+    while they are asked about (a writer's)."""
 
     def __init__(self, encode: Callable[[CheckResult], _T | None]) -> None:
         self.encode = encode
@@ -200,6 +201,13 @@ class ShapeText(Generic[_T]):
         self.kept: tuple[object, ...] = ()  # the shape encoded
         self.model: dict[str, Any] | None = None  # the fields of a result of that shape
         self.text: _T | None = None  # what encode made of it
+        # The result before, whose shape (``last``) is made only when one after it may
+        # share it, and the times checked of it and of the kept shape: results of one
+        # shape were checked at one time, and most results of a run that is no outage at
+        # times of their own (making each one's shape took ~25 k instructions).
+        self.before: CheckResult | None = None
+        self.last_at: object = _NO_TIME
+        self.kept_at: object = _NO_TIME
 
     def of(self, result: CheckResult) -> _T | None:
         """The kept shape's text if ``result`` has that shape, else ``None``."""
@@ -207,14 +215,30 @@ class ShapeText(Generic[_T]):
             return None
         fields = result.__dict__
         if self.model is None or not same_shape(fields, self.model):
+            at = fields["checked_at"]
+            if not (_alike(at, self.kept_at) or _alike(at, self.last_at)):
+                self.before, self.last_at = result, at  # neither shape: its own
+                return None
+            if self.before is not None:
+                self.last, self.before = result_shape(self.before), None
             shape = result_shape(result)
             if shape != self.kept:
                 if shape != self.last:
-                    self.last = shape
+                    self.last, self.last_at = shape, at
                     return None
-                self.kept, self.text = shape, self.encode(result)
+                self.kept, self.kept_at, self.text = shape, at, self.encode(result)
             self.model = fields
         return self.text
+
+
+#: No time: alike to none (a time not yet seen).
+_NO_TIME = object()
+
+
+def _alike(value: object, other: object) -> bool:
+    """Whether two values are equal as a tuple's comparison finds them (the same object,
+    or ``==``)."""
+    return value is other or bool(value == other)
 
 
 #: PageMeta's fields, every one a field of CheckResult (tests/test_models.py).
