@@ -399,6 +399,25 @@ def test_a_site_rule_matches_only_urls_of_its_hosts(rule: Any) -> None:
     matched_urls_are_on_its_hosts()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://vımeo.com/12345",  # dotless i: IGNORECASE alone folds it to "i"
+        "https://open.ſpotify.com/track/abcdefghijklmnopqrstuv",  # long s
+        "https://arxıv.org/pdf/2101.00001",
+        "https://vimeo.com/١٢٣٤٥",  # Arabic-Indic digits: \d alone matches them
+        "https://x.com/jack/status/２０",  # fullwidth digits
+    ],
+)
+def test_a_look_alike_url_matches_no_site_rule(url: str) -> None:
+    """The site patterns read URLs as ASCII (review10 F2): a look-alike host or non-ASCII
+    digits match no rule, as the rules' host sets already say (so the rule's host and its
+    pattern agree)."""
+    assert all(rule.pattern.flags & re.ASCII for rule in _SITE_RULES)
+    assert not any(rule.pattern.match(url) for rule in _SITE_RULES)
+    assert not quirks_module.FOLLOWUP_PAGES[0].pattern.match(url)
+
+
 def test_pages_of_no_known_site_compile_no_site_pattern() -> None:
     """The sites' patterns are compiled for the first URL of one of their hosts: a run
     whose pages are on none of them never compiles one (~7 ms a run)."""

@@ -141,7 +141,7 @@ FOLLOWUPS: tuple[Followup, ...] = (
         frozenset({"arxiv.org", "export.arxiv.org"}),
         lazy_compile(
             rf"^https?://(?:www\.|export\.)?arxiv\.org/pdf/(?P<id>{_ARXIV_ID})(?:\.pdf)?/?(?:[?#].*)?$",
-            re.IGNORECASE,
+            re.IGNORECASE | re.ASCII,
         ),
         "https://arxiv.org/abs/{id}",
     ),
@@ -157,7 +157,7 @@ OEMBED_ENDPOINTS: tuple[OEmbedEndpoint, ...] = (
         lazy_compile(
             r"^https?://(?:(?:www|m|music)\.)?(?:youtube\.com/(?:watch\?(?:[^#]*&)?v=|shorts/|live/|embed/)"
             r"|youtu\.be/)(?P<id>[A-Za-z0-9_-]{11})(?![A-Za-z0-9_-])",
-            re.IGNORECASE,
+            re.IGNORECASE | re.ASCII,
         ),
         "https://www.youtube.com/watch?v={id}",
         "https://www.youtube.com/oembed?format=json&url={url}",
@@ -165,7 +165,9 @@ OEMBED_ENDPOINTS: tuple[OEmbedEndpoint, ...] = (
     OEmbedEndpoint(
         "vimeo",
         frozenset({"vimeo.com"}),
-        lazy_compile(r"^https?://(?:www\.)?vimeo\.com/(?P<id>\d{4,12})(?![0-9])", re.IGNORECASE),
+        lazy_compile(
+            r"^https?://(?:www\.)?vimeo\.com/(?P<id>\d{4,12})(?![0-9])", re.IGNORECASE | re.ASCII
+        ),
         "https://vimeo.com/{id}",
         "https://vimeo.com/api/oembed.json?url={url}",
     ),
@@ -177,7 +179,7 @@ OEMBED_ENDPOINTS: tuple[OEmbedEndpoint, ...] = (
         lazy_compile(
             rf"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/{_X_HANDLE}"
             r"/status(?:es)?/(?P<id>\d{1,20})(?![0-9])",
-            re.IGNORECASE,
+            re.IGNORECASE | re.ASCII,
         ),
         "https://twitter.com/{handle}/status/{id}",
         "https://publish.twitter.com/oembed?url={url}&omit_script=true&dnt=true",
@@ -189,7 +191,7 @@ OEMBED_ENDPOINTS: tuple[OEmbedEndpoint, ...] = (
         lazy_compile(
             rf"^https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/{_X_HANDLE}"
             r"(?:/(?:highlights|media|with_replies|articles))?/?(?:[?#].*)?$",
-            re.IGNORECASE,
+            re.IGNORECASE | re.ASCII,
         ),
         "https://twitter.com/{handle}",
         "https://publish.twitter.com/oembed?url={url}&omit_script=true&dnt=true",
@@ -201,7 +203,7 @@ OEMBED_ENDPOINTS: tuple[OEmbedEndpoint, ...] = (
         lazy_compile(
             r"^https?://(?:www\.|m\.)?tiktok\.com/@(?P<user>[A-Za-z0-9_.]{1,24})"
             r"/video/(?P<id>\d{1,20})(?![0-9])",
-            re.IGNORECASE,
+            re.IGNORECASE | re.ASCII,
         ),
         "https://www.tiktok.com/@{user}/video/{id}",
         "https://www.tiktok.com/oembed?url={url}",
@@ -212,7 +214,7 @@ OEMBED_ENDPOINTS: tuple[OEmbedEndpoint, ...] = (
         lazy_compile(
             r"^https?://open\.spotify\.com/(?:intl-[a-z]{2}(?:-[a-z]{2})?/)?"
             r"(?P<kind>track|album|playlist|episode|show|artist)/(?P<id>[A-Za-z0-9]{22})(?![A-Za-z0-9])",
-            re.IGNORECASE,
+            re.IGNORECASE | re.ASCII,
         ),
         "https://open.spotify.com/{kind}/{id}",
         "https://open.spotify.com/oembed?url={url}",
@@ -223,7 +225,7 @@ OEMBED_ENDPOINTS: tuple[OEmbedEndpoint, ...] = (
         lazy_compile(
             r"^https?://(?:www\.|old\.|new\.|np\.)?reddit\.com/r/(?P<sub>[A-Za-z0-9_]{2,21})"
             r"/comments/(?P<id>[a-z0-9]{1,12})(?:/(?P<slug>[^/?#]{0,200}))?",
-            re.IGNORECASE,
+            re.IGNORECASE | re.ASCII,
         ),
         "https://www.reddit.com/r/{sub}/comments/{id}/",
         "https://www.reddit.com/oembed?url={url}",
@@ -238,7 +240,7 @@ PRODUCT_PAGES: tuple[ProductPage, ...] = (
         lazy_compile(
             rf"^https?://(?:www\.|smile\.)?(?P<host>{_AMAZON_HOST})/(?:[^/?#]+/)?"
             r"(?:dp|gp/product|gp/aw/d)/(?P<asin>[A-Z0-9]{10})(?![A-Za-z0-9])",
-            re.IGNORECASE,
+            re.IGNORECASE | re.ASCII,
         ),
         # "Amazon.com", "Amazon.com. Spend less. Smile more.", "Amazon.co.uk: Low
         # Prices in Electronics, Books…": the store, not the product.
@@ -255,7 +257,9 @@ PRODUCT_PAGES: tuple[ProductPage, ...] = (
 FOLLOWUP_PAGES: tuple[FollowupPage, ...] = (
     FollowupPage(
         "arxiv-abs",
-        lazy_compile(rf"^https?://(?:www\.|export\.)?arxiv\.org/abs/{_ARXIV_ID}", re.IGNORECASE),
+        lazy_compile(
+            rf"^https?://(?:www\.|export\.)?arxiv\.org/abs/{_ARXIV_ID}", re.IGNORECASE | re.ASCII
+        ),
         title_meta=("citation_title", "og:title", "twitter:title"),
         description_meta=("citation_abstract", "og:description", "twitter:description"),
         published_meta=("citation_date", "citation_online_date"),
