@@ -91,6 +91,29 @@ class Occurrence:
         }
 
 
+#: Each link kind's JSON (a quoted printable-ASCII value): the one table the writers that
+#: spell occurrences themselves (the store's payload, the JSON report) use.
+LINK_KIND_JSON: dict[LinkKind, str] = {kind: f'"{kind.value}"' for kind in LinkKind}
+
+
+def typed_as_declared(occ: object) -> bool:
+    """Whether ``occ`` is an :class:`Occurrence` whose every value is exactly of its
+    field's declared type (``int``, ``str``, ``bool``, a :class:`LinkKind`, ``None`` where
+    allowed): the values a writer may spell itself as pydantic would; anything else
+    (a subclass, a value set after validation) is left to pydantic."""
+    if type(occ) is not Occurrence:
+        return False
+    text, section = occ.text, occ.section
+    return (
+        type(occ.line) is type(occ.column) is type(occ.end_line) is type(occ.end_column) is int
+        and type(occ.url) is type(occ.file) is str
+        and type(occ.in_comment) is bool
+        and type(occ.kind) is LinkKind
+        and (text is None or type(text) is str)
+        and (section is None or type(section) is str)
+    )
+
+
 @dataclass(slots=True, kw_only=True)
 class Finding:
     """A lint finding: a malformed or suspicious link, with a concrete suggestion."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -9,7 +10,14 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from linkhealth.models import CheckResult, Verdict
-from linkhealth.records import Finding, LinkKind, Occurrence, Severity
+from linkhealth.records import (
+    LINK_KIND_JSON,
+    Finding,
+    LinkKind,
+    Occurrence,
+    Severity,
+    typed_as_declared,
+)
 
 FULL = Occurrence(
     url="https://x.org/a",
@@ -93,3 +101,49 @@ def test_the_collector_is_left_as_it_was_found() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+class _Text(str):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("url", _Text("https://a.example/")),
+        ("file", _Text("x.md")),
+        ("line", True),
+        ("column", 1.0),
+        ("end_line", "3"),
+        ("end_column", None),
+        ("text", _Text("t")),
+        ("section", 5),
+        ("kind", "inline"),
+        ("in_comment", 0),
+    ],
+)
+def test_typed_as_declared_only_with_each_value_of_its_declared_type(
+    field: str, value: object
+) -> None:
+    """The one screen the store's payload and the JSON report ask before spelling an
+    occurrence themselves (review10 F3): any value not exactly of its field's type
+    (a subclass, a value set after validation) leaves the occurrence to pydantic."""
+    occ = Occurrence(
+        url="https://a.example/",
+        file="x.md",
+        line=1,
+        column=2,
+        end_line=1,
+        end_column=9,
+        text="t",
+        kind=LinkKind.INLINE,
+        section="S",
+    )
+    assert typed_as_declared(occ)
+    assert typed_as_declared(
+        Occurrence(**{**occ.as_json(), "kind": LinkKind.BARE, "text": None, "section": None})
+    )
+    assert not typed_as_declared(occ.as_json())  # not an Occurrence
+    object.__setattr__(occ, field, value)
+    assert not typed_as_declared(occ)
+    assert {kind: json.dumps(kind.value) for kind in LinkKind} == LINK_KIND_JSON

@@ -20,11 +20,11 @@ from pydantic import BaseModel, ConfigDict
 from linkhealth import textsafe as escape
 from linkhealth.models import (
     CheckResult,
-    LinkKind,
     Occurrence,
     RunReport,
     ShapeText,
 )
+from linkhealth.records import LINK_KIND_JSON, typed_as_declared
 from linkhealth.report.redact import may_need_redacting, redacted_json
 
 #: The top-level ``results`` key with an empty list, as the indented encoder writes it.
@@ -200,21 +200,14 @@ def _plain(text: object) -> bool:
 def _occurrence_json(occ: Occurrence, pad: str = "\n      ") -> str | None:
     """An occurrence inside a result's list, as pydantic writes it there (or ``None``);
     ``pad``: a line break and the indentation of its fields."""
-    if type(occ) is not Occurrence:
+    if not typed_as_declared(occ):
         return None
     text, section = occ.text, occ.section
-    try:  # one screen of them all: one joined can only be screened out more often
-        plain = _plain(occ.url + occ.file + (text or "") + (section or ""))
-    except TypeError:  # not strings: pydantic's encoder says what they are
-        return None
-    if not plain:
+    # one screen of them all: one joined can only be screened out more often
+    if not _plain(occ.url + occ.file + (text or "") + (section or "")):
         return None
     line, column, end_line, end_column = occ.line, occ.column, occ.end_line, occ.end_column
-    if not type(line) is type(column) is type(end_line) is type(end_column) is int:
-        return None
-    kind = _KINDS.get(occ.kind)
-    if kind is None or type(occ.in_comment) is not bool:
-        return None
+    kind = LINK_KIND_JSON[occ.kind]
     string = escape.json_string
     return (
         f'{{{pad}"url": {string(occ.url)},{pad}"file": {string(occ.file)},'
@@ -224,6 +217,3 @@ def _occurrence_json(occ: Occurrence, pad: str = "\n      ") -> str | None:
         f'{pad}"section": {"null" if section is None else string(section)},'
         f'{pad}"in_comment": {"true" if occ.in_comment else "false"}{pad[:-2]}}}'
     )
-
-
-_KINDS = {kind: f'"{kind.value}"' for kind in LinkKind}  # each printable ASCII

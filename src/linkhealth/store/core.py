@@ -29,7 +29,6 @@ from linkhealth.models import (
     CheckResult,
     Finding,
     Judging,
-    LinkKind,
     Occurrence,
     RunReport,
     Summary,
@@ -38,6 +37,7 @@ from linkhealth.models import (
     fails_run,
     summarise,
 )
+from linkhealth.records import LINK_KIND_JSON, typed_as_declared
 from linkhealth.store.history import (
     FLAKY_WINDOW,
     HISTORY_WINDOW,
@@ -53,6 +53,7 @@ from linkhealth.store.schema import (
     migrate,
     user_version,
 )
+from linkhealth.textsafe import json_string
 
 DEFAULT_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another one
 DEFAULT_KEEP_RUNS = 90  # runs kept by prune()
@@ -934,10 +935,6 @@ _LEAN_FIELDS = tuple(
     for name in CheckResult.model_fields
     if name in _UNCOLUMNED
 )
-#: A string's JSON as pydantic spells it (text as it is; a lone surrogate is refused by
-#: the text's strict UTF-8 encoding, as pydantic refuses it).
-_string = json.encoder.encode_basestring
-_KIND_JSON = {kind: f'"{kind.value}"' for kind in LinkKind}  # each printable ASCII
 
 
 def _lean_payload(result: CheckResult) -> bytes:
@@ -954,7 +951,7 @@ def _lean_payload(result: CheckResult) -> bytes:
             continue
         kind = type(value)
         if kind is str:
-            parts.append(key + _string(value))
+            parts.append(key + json_string(value))
         elif kind is bool or value is None:
             parts.append(key + ("null" if value is None else "true" if value else "false"))
         else:  # a time (archived_at), a value of another type
@@ -996,27 +993,20 @@ def _occurrences_json(occurrences: list[Occurrence]) -> str | None:
     its field says (pydantic then says what it writes)."""
     items = []
     for occ in occurrences:
-        if type(occ) is not Occurrence:
+        if not typed_as_declared(occ):
             return None
         text, section, comment, kind = occ.text, occ.section, occ.in_comment, occ.kind
         line, column, end_line, end_column = occ.line, occ.column, occ.end_line, occ.end_column
-        if not (
-            type(line) is type(column) is type(end_line) is type(end_column) is int
-            and type(occ.url) is type(occ.file) is str
-            and type(comment) is bool
-            and type(kind) is LinkKind
-            and (text is None or type(text) is str)
-            and (section is None or type(section) is str)
-        ):
-            return None
         head = (
-            f'{{"url":{_string(occ.url)},"file":{_string(occ.file)},"line":{line},'
+            f'{{"url":{json_string(occ.url)},"file":{json_string(occ.file)},"line":{line},'
             f'"column":{column},"end_line":{end_line},"end_column":{end_column}'
         )
-        text_json = "" if text is None else ',"text":' + _string(text)
-        section_json = "" if section is None else ',"section":' + _string(section)
+        text_json = "" if text is None else ',"text":' + json_string(text)
+        section_json = "" if section is None else ',"section":' + json_string(section)
         comment_json = ',"in_comment":true' if comment else ""
-        items.append(f'{head}{text_json},"kind":{_KIND_JSON[kind]}{section_json}{comment_json}}}')
+        items.append(
+            f'{head}{text_json},"kind":{LINK_KIND_JSON[kind]}{section_json}{comment_json}}}'
+        )
     return "[" + ",".join(items) + "]"
 
 
