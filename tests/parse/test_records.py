@@ -128,21 +128,9 @@ def test_typed_as_declared_only_with_each_value_of_its_declared_type(
     """The one screen the store's payload and the JSON report ask before spelling an
     occurrence themselves (review10 F3): any value not exactly of its field's type
     (a subclass, a value set after validation) leaves the occurrence to pydantic."""
-    occ = Occurrence(
-        url="https://a.example/",
-        file="x.md",
-        line=1,
-        column=2,
-        end_line=1,
-        end_column=9,
-        text="t",
-        kind=LinkKind.INLINE,
-        section="S",
-    )
+    occ = Occurrence(**{**FULL.as_json(), "kind": FULL.kind})
     assert typed_as_declared(occ)
-    assert typed_as_declared(
-        Occurrence(**{**occ.as_json(), "kind": LinkKind.BARE, "text": None, "section": None})
-    )
+    assert typed_as_declared(BARE)  # None where allowed
     assert not typed_as_declared(occ.as_json())  # not an Occurrence
     object.__setattr__(occ, field, value)
     assert not typed_as_declared(occ)
