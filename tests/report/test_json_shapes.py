@@ -77,27 +77,26 @@ OCCURRENCES = st.lists(
     occs=st.lists(OCCURRENCES, min_size=3, max_size=3),
     detail=SOME_TEXT,
 )
-def test_a_shape_met_twice_in_a_row_is_pydantics_text(
+def test_a_shape_met_twice_in_a_row_is_pydantics_item(
     urls: list[str], occs: list[list[Occurrence]], detail: str
 ) -> None:
     # The second shares the first's objects, the third only equal values (both ways of
-    # knowing the shape); an item is what the results list makes of pydantic's text.
+    # knowing the shape); the item is what the results list makes of pydantic's text.
     shapes = jsonfmt._Shapes()
     first, second, third = (unreached(u, o, detail) for u, o in zip(urls, occs, strict=True))
     second.__dict__.update(
         {k: v for k, v in first.__dict__.items() if k not in ("url", "occurrences", "redirects")}
     )
-    assert shapes.encoded(first) is None  # a shape seen once: pydantic writes it
+    assert shapes.item(first) is None  # a shape seen once: pydantic writes it
     for n, result in ((1, second), (2, third)):
-        encoded, item = shapes.encoded(result), shapes.item(result)
-        expected = result.model_dump_json(indent=2)
+        item = shapes.item(result)
+        expected = jsonfmt._as_items([result.model_dump_json(indent=2)])
         plain = [urls[n], detail]
         plain += [s for o in occs[n] for s in (o.url, o.text or "", o.section or "")]
         if all(s.isascii() and s.isprintable() and "@" not in s for s in plain):
-            assert encoded == expected  # printable ASCII, nothing to redact: written here
+            assert item == expected  # printable ASCII, nothing to redact: written here
         else:
-            assert encoded in (None, expected)
-        assert item == (None if encoded is None else jsonfmt._as_items([expected]))
+            assert item in (None, expected)
 
 
 def test_one_shape_for_certain_only_with_the_same_objects() -> None:
@@ -121,8 +120,8 @@ def test_equal_values_written_differently_are_not_one_shape() -> None:
 
     shapes = jsonfmt._Shapes()
     first = unreached("http://a.test/", [], "d")
-    assert shapes.encoded(first) is None
-    assert shapes.encoded(first.model_copy(update={"url": "http://b.test/"})) is not None
+    assert shapes.item(first) is None
+    assert shapes.item(first.model_copy(update={"url": "http://b.test/"})) is not None
     at = first.checked_at
     assert at is not None
     shifted = at.astimezone(timezone(timedelta(hours=2)))
@@ -130,7 +129,7 @@ def test_equal_values_written_differently_are_not_one_shape() -> None:
         first.model_copy(update={"url": "http://c.test/", "checked_at": shifted}),
         first.model_copy(update={"url": "http://d.test/", "elapsed_ms": -0.0}),
     ):
-        assert shapes.encoded(twin) in (None, twin.model_dump_json(indent=2))
+        assert shapes.item(twin) in (None, jsonfmt._as_items([twin.model_dump_json(indent=2)]))
 
 
 def report_of(results: list[CheckResult]) -> RunReport:

@@ -13,7 +13,7 @@ its UTF-8) was the peak memory of a whole ``check`` run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict
 
@@ -122,57 +122,52 @@ def _as_items(encoded: list[str]) -> str:
 
 
 class _Shapes:
-    """pydantic's text of results (indented by 2) that share every field but their URL and
-    occurrences, made from one encoding of that shape: an outage's 100,000 never-requested
-    results differ in nothing else, and pydantic's encoder with the redaction screen took
-    ~18 us each.
+    """Items of the results list (pydantic's text of a result indented by 2, as
+    :func:`_as_items` makes it an item) for results that share every field but their URL
+    and occurrences, made from one encoding of that shape: an outage's 100,000
+    never-requested results differ in nothing else, and pydantic's encoder with the
+    redaction screen took ~18 us each.
 
-    :meth:`encoded` gives exactly ``result.model_dump_json(indent=2)`` (tests compare them)
-    when nothing in it is to be redacted (:func:`~linkhealth.report.redact.may_need_redacting`
-    says so of each string), or ``None`` (then the caller encodes and screens); :meth:`item`
-    gives that text as :func:`_as_items` makes it an item of the results list. Which
-    results share a shape: :class:`~linkhealth.models.ShapeText`. The URL and
-    occurrences are written here only when every string among them is printable ASCII,
-    which :func:`~linkhealth.textsafe.json_string` spells as pydantic does."""
+    :meth:`item` gives exactly ``_as_items([result.model_dump_json(indent=2)])`` (tests
+    compare them) when nothing in it is to be redacted
+    (:func:`~linkhealth.report.redact.may_need_redacting` says so of each string), or
+    ``None`` (then the caller encodes and screens). Which results share a shape:
+    :class:`~linkhealth.models.ShapeText`. The URL and occurrences are written here only
+    when every string among them is printable ASCII, which
+    :func:`~linkhealth.textsafe.json_string` spells as pydantic does."""
 
     def __init__(self) -> None:
-        # pydantic's text between a shape's URL and occurrences, and the same indented as
-        # in an item of the results list and escaped
-        self.shapes: ShapeText[tuple[str, str]] = ShapeText(_middles)
-
-    def encoded(self, result: CheckResult) -> str | None:
-        return self._text(result, "\n", str)
+        # pydantic's text between a shape's URL and occurrences, indented as in an item of
+        # the results list and escaped
+        self.shapes: ShapeText[str] = ShapeText(_item_middle)
 
     def item(self, result: CheckResult) -> str | None:
-        return self._text(result, _ITEM_INDENT, escape.json_escaped)
-
-    def _text(self, result: CheckResult, pad: str, escaped: Callable[[str], str]) -> str | None:
-        """The result's text, every line break followed by ``pad``'s indentation, its URL
-        and occurrences ``escaped`` (its shape's text, escaped once, is kept so)."""
-        middles = self.shapes.of(result)
-        if middles is None:
+        """The result's item (its shape's text, escaped once, is kept so; its URL and
+        occurrences escaped here)."""
+        middle = self.shapes.of(result)
+        if middle is None:
             return None
-        middle = middles[0] if pad == "\n" else middles[1]
         values = result.__dict__
         url = values["url"]
+        pad = _ITEM_INDENT
         fields = pad + "      "  # where an occurrence's fields are
         occurrences = [_occurrence_json(occ, fields) for occ in values["occurrences"]]
         if not _plain(url) or None in occurrences:
             return None
-        url = escaped(escape.json_string(url))
+        url = escape.json_escaped(escape.json_string(url))
         if not occurrences:
             return f'{{{pad}  "url": {url}{middle}"occurrences": []{pad}}}'
-        inner = escaped(f",{pad}    ".join(occurrences))  # type: ignore[arg-type]
+        inner = escape.json_escaped(f",{pad}    ".join(occurrences))  # type: ignore[arg-type]
         return f'{{{pad}  "url": {url}{middle}"occurrences": [{pad}    {inner}{pad}  ]{pad}}}'
 
 
-def _middles(result: CheckResult) -> tuple[str, str] | None:
-    """The text between a result's URL and its occurrences, and the same as in an item of
-    the results list (indented, escaped)."""
+def _item_middle(result: CheckResult) -> str | None:
+    """The text between a result's URL and its occurrences as in an item of the results
+    list (indented, escaped)."""
     middle = _middle(result)
     if middle is None:
         return None
-    return middle, escape.json_escaped(middle.replace("\n", _ITEM_INDENT))
+    return escape.json_escaped(middle.replace("\n", _ITEM_INDENT))
 
 
 def _middle(result: CheckResult) -> str | None:
