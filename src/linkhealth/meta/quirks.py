@@ -124,14 +124,13 @@ _X_HANDLE = (
     r"(?!(?:home|search|explore|i|settings|hashtag|intent|share|login|signup|notifications"
     r"|messages|tos|privacy|compose|account|logout)(?:[/?#]|$))(?P<handle>[A-Za-z0-9_]{1,15})"
 )
-_AMAZON_TLD = (
-    r"(?:com|ca|de|fr|it|es|nl|se|pl|in|sg|ae|sa|eg|com\.(?:au|br|mx|tr|be)|co\.(?:uk|jp))"
-)
-# The same, as the hosts' endings (a test holds the two together).
+# The shops' endings: the hosts of the product-page rule and, as one alternation in this
+# order, its patterns' (the shorter "com" first, as a regex tries them).
 _AMAZON_TLDS = (
     *("com", "ca", "de", "fr", "it", "es", "nl", "se", "pl", "in", "sg", "ae", "sa", "eg"),
     *("com.au", "com.br", "com.mx", "com.tr", "com.be", "co.uk", "co.jp"),
 )
+_AMAZON_TLD = "(?:" + "|".join(map(re.escape, _AMAZON_TLDS)) + ")"
 _X_HOSTS = frozenset({"x.com", "twitter.com", "mobile.x.com", "mobile.twitter.com"})
 _AMAZON_HOST = rf"amazon\.{_AMAZON_TLD}"
 
