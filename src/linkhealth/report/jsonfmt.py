@@ -192,7 +192,7 @@ def _plain(text: object) -> bool:
     )
 
 
-def _occurrence_json(occ: Occurrence, pad: str = "\n      ") -> str | None:
+def _occurrence_json(occ: Occurrence, pad: str) -> str | None:
     """An occurrence inside a result's list, as pydantic writes it there (or ``None``);
     ``pad``: a line break and the indentation of its fields."""
     if not typed_as_declared(occ):

@@ -575,21 +575,17 @@ class Store:
         rows = self._latest_rows(urls, _STORED)
         return self._unpacked(lambda: {url: _unpack(stored) for url, *stored in rows})
 
-    def _latest_rows(self, urls: Iterable[str], columns: str, where: str = "") -> list[Any]:
+    def _latest_rows(self, urls: Iterable[str], columns: str) -> list[Any]:
         """``(url, *columns)`` of the latest stored row of each URL (the columns derive
-        from the stored result: read them where the whole result is not needed); with
-        ``where`` (an SQL condition on ``r``), only the URLs whose latest row meets it
-        (asked before the latest row is looked for: the other rows cost no look-up)."""
+        from the stored result: read them where the whole result is not needed)."""
         wanted = _unique(urls)
-        only = f" AND {where}" if where else ""
 
         def query(conn: sqlite3.Connection) -> list[Any]:
             if not conn.execute("SELECT EXISTS (SELECT 1 FROM results)").fetchone()[0]:
                 return []  # a store's first run: 100 look-ups for 50,000 URLs that find nothing
             rows = _rows_by_url(
                 conn,
-                f"SELECT r.url, r.run_id, {columns} FROM results AS r"
-                f" WHERE r.url IN ({{urls}}){only}"
+                f"SELECT r.url, r.run_id, {columns} FROM results AS r WHERE r.url IN ({{urls}})"
                 " AND r.run_id = (SELECT MAX(x.run_id) FROM results AS x WHERE x.url = r.url)",
                 wanted,
             )
