@@ -7,6 +7,7 @@ import asyncio
 import gc
 import gzip
 import random
+import re
 import tracemalloc
 from collections.abc import AsyncGenerator, AsyncIterator
 
@@ -166,3 +167,32 @@ def test_reading_pages_leaves_no_async_generator_to_finalise(pool: ServerPool) -
     assert [r.verdict for r in results] == [Verdict.OK, Verdict.OK]
     assert all(b"<title>Walnut Desk" in r.body and len(r.body) < len(page) for r in results)
     assert finalised == []
+
+
+def _region_as_it_arrives(body: bytes, chunk: int, cap: int) -> bytes:
+    """What a read that stops at the head keeps (no late read): every chunk up to the one
+    in which ``</head>`` ends, cut 4096 bytes after it, or at ``cap``."""
+    got = b""
+    for i in range(0, len(body), chunk):
+        got += body[i : i + chunk]
+        found = re.search(rb"</head\s*>", got[:cap], re.I)
+        if found:
+            return got[: min(found.end() + 4096, cap)]
+        if len(got) >= cap:
+            return got[:cap]
+    return got
+
+
+@pytest.mark.parametrize("chunk", [5, 600, 5000, 16384, 100_000])
+@pytest.mark.parametrize("head_at", [0, 100, 4000, 9000, 40_000])
+@pytest.mark.parametrize("cap", [2048, 12_000, 512 * 1024])
+def test_a_read_to_the_head_keeps_what_arrived_of_its_region(
+    chunk: int, head_at: int, cap: int
+) -> None:
+    """The first chunk is cut without being buffered (client._read_chunks): what is kept
+    is the same however the page arrives, and never more than ``cap``."""
+    body = b"<html><head>" + b"h" * head_at + b"</HEAD >" + b"<p>body</p>" * 3000
+    stream = _Stream([(body, 1)], chunk)
+    got, truncated = asyncio.run(_read_body(stream, cap, stop_at_head=True))  # type: ignore[arg-type]
+    assert got == _region_as_it_arrives(body, chunk, cap)
+    assert truncated == (len(got) == cap and not re.search(rb"</head\s*>", got, re.I))

@@ -5,6 +5,7 @@ that writes exactly the bytes each case needs: chunked and close-delimited bodie
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 import threading
 import time
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from linkhealth.config import RequestMethod
-from linkhealth.fetch.wire import MAX_HEADERS, Body, Connection, Wire
+from linkhealth.fetch.wire import MAX_HEADERS, READ_CHUNK, Body, Connection, Wire
 from linkhealth.meta import extract_meta
 from linkhealth.models import ErrorKind, Verdict
 from support.fetchkit import fast, run
@@ -545,3 +546,32 @@ def test_the_connect_timeout_starts_after_the_look_up(script_server: Start) -> N
 
 def _answer(body: bytes) -> bytes:
     return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_body_bytes_are_taken_as_they_arrived_at_most_a_read_chunk_at_a_time(seed: int) -> None:
+    """Unit test of Connection.take (a longer read is handed up from an offset, not
+    copied again): the pieces are what slicing the arrived bytes READ_CHUNK at a time
+    gives, whatever sizes they arrived in and however takes and arrivals interleave."""
+    rng = random.Random(seed)
+
+    async def main() -> tuple[list[bytes], list[bytes]]:
+        conn = _bare_connection()
+        taken: list[bytes] = []
+        expected: list[bytes] = []
+        pending = b""
+        for n in range(40):
+            if rng.random() < 0.6:
+                size = rng.choice([1, 100, READ_CHUNK - 1, READ_CHUNK, READ_CHUNK + 1, 70_000])
+                piece = bytes([n % 251]) * size
+                conn.on_body(piece)
+                pending += piece
+            if conn.chunks:
+                taken.append(conn.take())
+                expected.append(pending[:READ_CHUNK])
+                pending = pending[READ_CHUNK:]
+                assert conn.buffered == len(pending)
+        return taken, expected
+
+    taken, expected = asyncio.run(main())
+    assert taken == expected

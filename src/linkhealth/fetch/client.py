@@ -664,16 +664,26 @@ async def _read_chunks(
             if late.done or read >= limit:
                 return late.body(), not late.found
             continue
-        buf += data
         if stop_at_head:
-            end = region_end(buf, scan_from, cap)
-            if end is not None:
-                # Keep what already arrived of the metadata region, never wait for more.
-                return bytes(buf[: min(end, cap)]), False
+            # The first chunk is looked at as it came: most pages' region ends in it, and
+            # it is cut there without being copied into the buffer first.
+            # Keep what already arrived of the metadata region, never wait for more.
+            if buf:
+                buf += data
+                end = region_end(buf, scan_from, cap)
+                if end is not None:
+                    return _cut(buf, min(end, cap)), False
+            else:
+                end = region_end(data, 0, cap)
+                if end is not None:
+                    return data[: min(end, cap)], False
+                buf += data
             scan_from = max(0, min(len(buf), cap) - 8)
+        else:
+            buf += data
         if len(buf) >= cap:
             if not late_head or read >= limit or _HEAD_SEEN.search(buf, 0, cap):
-                return bytes(buf[:cap]), True
+                return _cut(buf, cap), True
             late = _LateHead(bytes(buf[:cap]))
             late.feed(bytes(buf[cap:]))
             del buf[:]
@@ -682,6 +692,12 @@ async def _read_chunks(
     if late is not None:
         return late.body(), not late.found
     return bytes(buf), False
+
+
+def _cut(buf: bytearray, end: int) -> bytes:
+    """``bytes(buf[:end])`` with one copy, not two (the slice would be a bytearray first)."""
+    with memoryview(buf) as view:
+        return bytes(view[:end])
 
 
 def _as_sent(data: bytes, limit: int) -> bytes:

@@ -89,6 +89,7 @@ class Connection(asyncio.Protocol):
         self.keep_alive = False
         self.sized = False  # Content-Length or chunked: the end is not the close
         self.chunks: list[bytes] = []
+        self.offset = 0  # bytes of chunks[0] already taken (see take)
         self.buffered = 0
         self.paused = False
         self.error: BaseException | None = None
@@ -305,13 +306,23 @@ class Connection(asyncio.Protocol):
         self.transport.write(data)
 
     def take(self) -> bytes:
-        """At most :data:`READ_CHUNK` body bytes of those arrived (``b""`` when none)."""
+        """At most :data:`READ_CHUNK` body bytes of those arrived (``b""`` when none). What
+        is left of a longer read stays where it is, its :attr:`offset` moved on: a 256 KiB
+        read is not copied again for each 16 KiB taken from it."""
         chunks = self.chunks
         data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        chunks.clear()
-        if len(data) > READ_CHUNK:
-            chunks.append(data[READ_CHUNK:])
-            data = data[:READ_CHUNK]
+        start = self.offset
+        end = start + READ_CHUNK
+        if end < len(data):
+            if len(chunks) > 1:
+                chunks[:] = (data,)
+            self.offset = end
+            data = data[start:end]
+        else:
+            chunks.clear()
+            self.offset = 0
+            if start:
+                data = data[start:]
         self.buffered -= len(data)
         if self.paused and self.buffered <= _HIGH_WATER and self.transport is not None:
             self.paused = False
@@ -334,6 +345,7 @@ class Connection(asyncio.Protocol):
         """Forget the body bytes of a whole answer that were not read (a page read up to
         its ``</head>``), and read the socket again if they had paused it."""
         self.chunks = []
+        self.offset = 0
         self.buffered = 0
         if self.paused and self.transport is not None:
             self.paused = False
