@@ -7,6 +7,7 @@ import contextlib
 import gzip
 import ipaddress
 import math
+import random
 import socket
 import ssl
 import time
@@ -1126,13 +1127,15 @@ def test_the_search_cut_goes_to_the_rate_the_burst_reading_allows() -> None:
 
 
 def test_an_attempts_deadline_cancels_only_its_own_task_and_tells_its_cancel_apart() -> None:
-    from linkhealth.fetch.engine import _Deadline
+    from linkhealth.fetch.engine import _Deadline, _Deadlines
+
+    queue: list[_Deadlines] = []
 
     async def attempt(delay: float, made: list[_Deadline], seconds: float = 10) -> str:
         # As the engine runs an attempt under its deadline.
         task = asyncio.current_task()
         assert task is not None
-        deadline = _Deadline(task, task.get_loop().time() + delay)
+        deadline = _Deadline(queue[0], task, task.get_loop().time() + delay)
         made.append(deadline)
         try:
             await asyncio.sleep(seconds)
@@ -1146,6 +1149,7 @@ def test_an_attempts_deadline_cancels_only_its_own_task_and_tells_its_cancel_apa
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
+        queue.append(_Deadlines(loop))
         made: list[_Deadline] = []
         # Fired: a timeout, its cancel taken back from the task's count.
         task = asyncio.ensure_future(attempt(0.02, made))
@@ -1373,3 +1377,89 @@ def test_look_ups_ahead_ask_the_resolver_the_requests_ask(monkeypatch: pytest.Mo
     probe = asyncio.run(_looked_up(hosts, Settings(allow_private=True)))
     assert sorted(asked) == hosts
     assert probe.failed == {"gone.test"} and probe.answered and not probe.usable()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_runs_deadlines_fire_each_live_one_at_its_time_and_no_other(seed: int) -> None:
+    """Unit test of _Deadlines (one loop timer for every attempt's deadline): deadlines
+    added in any order, some ended and some moved before their time; each live one
+    cancels its own task once its time has come, none that ended or moved away does."""
+    from linkhealth.fetch.engine import _Deadline, _Deadlines
+
+    rng = random.Random(seed)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        queue = _Deadlines(loop)
+        start = loop.time()
+        cut_at: dict[int, float] = {}
+
+        async def sleeper(i: int) -> None:
+            try:
+                await asyncio.sleep(1)
+            except asyncio.CancelledError:
+                cut_at[i] = loop.time()
+                raise
+
+        tasks = [asyncio.ensure_future(sleeper(i)) for i in range(30)]
+        await asyncio.sleep(0)
+        deadlines = []
+        for task in tasks:
+            deadlines.append(_Deadline(queue, task, start + rng.uniform(0.01, 0.15)))
+        expected: dict[int, float] = {}
+        for i, deadline in enumerate(deadlines):
+            fate = rng.choice(["live", "ended", "moved", "stopped"])
+            if fate == "ended":
+                assert deadline.end() is False
+            elif fate == "moved":
+                deadline.reschedule(start + rng.uniform(0.01, 0.15))
+            elif fate == "stopped":
+                deadline.reschedule(None)
+            if fate in ("live", "moved"):
+                when = deadline.when()
+                assert when is not None
+                expected[i] = when
+        await asyncio.sleep(0.25)
+        assert set(cut_at) == set(expected)
+        for i, when in expected.items():
+            assert deadlines[i].fired and cut_at[i] >= when - 0.002
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        queue.close()
+
+    asyncio.run(main())
+
+
+def test_a_hosts_waiters_wake_on_the_next_notify_and_timed_out_ones_are_dropped() -> None:
+    """Unit test of HostState.changed/notify (futures, no Event per notify): every waiter
+    of the moment wakes on the next notify, not on an earlier one; one that timed out is
+    no longer held."""
+
+    async def main() -> None:
+        state: HostState[int] = HostState(
+            "a.test", concurrency=1, interval=0.0, jitter=0.0, backoff_cap=10.0
+        )
+        state.notify()  # nobody waits: nothing is kept for a later waiter
+        woke: list[str] = []
+
+        async def wait(name: str, timeout: float | None) -> None:
+            await state.changed(timeout)
+            woke.append(name)
+
+        first = asyncio.ensure_future(wait("first", None))
+        second = asyncio.ensure_future(wait("second", 10.0))
+        await asyncio.sleep(0.01)
+        assert woke == []
+        state.notify()
+        await asyncio.gather(first, second)
+        assert woke == ["first", "second"]
+        await state.changed(0.01)  # times out
+        assert state._waiting == []
+        late = asyncio.ensure_future(wait("late", None))
+        await asyncio.sleep(0.01)
+        assert not late.done()
+        state.notify()
+        await late
+
+    asyncio.run(main())

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import heapq
+import itertools
 import random
 import time
 from collections.abc import Callable, Collection, Container, Iterator, Mapping, Sequence
@@ -176,20 +178,74 @@ class _TryBudget:
         return job.deadline - (self.retries + 1 - job.spent) * self.per_try - self.timeout
 
 
+class _Deadlines:
+    """The attempts' deadlines of a run, all under one loop timer set for the earliest.
+    A TimerHandle an attempt cost a heap push and a cancel in the loop's heap of
+    Python-compared handles (and its pop later); here an attempt's deadline is a tuple
+    in a heap of its own, and an attempt that ends leaves its entry to be dropped when
+    the timer next fires (as the loop drops a cancelled handle). The timer fires when
+    the earliest deadline's own handle would have, and fires every deadline then due,
+    earliest first (due: within the clock's resolution, as the loop counts it)."""
+
+    __slots__ = ("_heap", "_loop", "_seq", "_timer")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._heap: list[tuple[float, int, _Deadline]] = []
+        self._seq = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, when: float, deadline: _Deadline) -> None:
+        heapq.heappush(self._heap, (when, next(self._seq), deadline))
+        timer = self._timer
+        if timer is None or when < timer.when():
+            if timer is not None:
+                timer.cancel()
+            self._timer = self._loop.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        heap = self._heap
+        due_by = self._loop.time() + _CLOCK_RESOLUTION
+        while heap:
+            when, _, deadline = heap[0]
+            if deadline.queued != when:  # ended, or moved (a later entry holds it)
+                heapq.heappop(heap)
+            elif when < due_by:
+                heapq.heappop(heap)
+                deadline.fire()
+            else:
+                self._timer = self._loop.call_at(when, self._fire)
+                return
+
+    def close(self) -> None:
+        """The run is over: no timer left in the loop, no attempt held."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._heap.clear()
+
+
+# What the event loop counts as due with a timer (BaseEventLoop._clock_resolution).
+_CLOCK_RESOLUTION = time.get_clock_info("monotonic").resolution
+
+
 class _Deadline:
-    """An attempt's deadline: what ``asyncio.timeout`` does for an attempt, for less (one
-    TimerHandle; 3.11's Timeout costs twice a call_at and a cancel, with ``current_task``
-    and ``get_running_loop`` a ``getpid`` each). When it fires it cancels the attempt's
-    task; :meth:`end` tells a cancel of its own (the caller turns it into a
-    ``TimeoutError``, as ``asyncio.timeout`` does) from any other (passed on)."""
+    """An attempt's deadline: what ``asyncio.timeout`` does for an attempt, for less (an
+    entry in the run's :class:`_Deadlines`; 3.11's Timeout costs twice a call_at and a
+    cancel, with ``current_task`` and ``get_running_loop`` a ``getpid`` each). When it
+    fires it cancels the attempt's task; :meth:`end` tells a cancel of its own (the
+    caller turns it into a ``TimeoutError``, as ``asyncio.timeout`` does) from any other
+    (passed on)."""
 
-    __slots__ = ("_cancelling", "_handle", "_own", "_task", "_when", "fired")
+    __slots__ = ("_cancelling", "_own", "_queue", "_task", "_when", "fired", "queued")
 
-    def __init__(self, task: asyncio.Task[None], when: float) -> None:
+    def __init__(self, queue: _Deadlines, task: asyncio.Task[None], when: float) -> None:
+        self._queue = queue
         self._task = task
         self._cancelling = task.cancelling()
         self._when: float | None = None
-        self._handle: asyncio.TimerHandle | None = None
+        self.queued: float | None = None  # the when of its live entry in the queue
         self._own: bool | None = None  # set by end()
         self.fired = False
         self.reschedule(when)
@@ -199,13 +255,13 @@ class _Deadline:
 
     def reschedule(self, when: float | None) -> None:
         """Move the deadline (``None``: none, while a hop waits for another host's slot)."""
-        self._when = when
-        if self._handle is not None:
-            self._handle.cancel()
-        self._handle = None if when is None else self._task.get_loop().call_at(when, self._fire)
+        self._when = self.queued = when
+        if when is not None:
+            self._queue.add(when, self)
 
-    def _fire(self) -> None:
-        self._handle = None
+    def fire(self) -> None:
+        """Its time has come (the queue's call)."""
+        self.queued = None
         self.fired = True
         self._task.cancel()
 
@@ -214,9 +270,7 @@ class _Deadline:
         and nothing else cancelled it: its own cancel is taken back from the task's count
         then, as ``asyncio.timeout``'s exit takes it back."""
         if self._own is None:
-            if self._handle is not None:
-                self._handle.cancel()
-                self._handle = None
+            self.queued = None
             self._own = self.fired and self._task.uncancel() <= self._cancelling
         return self._own
 
@@ -391,16 +445,20 @@ class _Run:
         self.dog: asyncio.Task[None] | None = None
         self.tuner: asyncio.Task[None] | None = None
         self.left = 0  # URLs not final yet, all hosts
+        self.deadlines = _Deadlines(asyncio.get_running_loop())
 
     async def serve(self) -> None:
         """Run every host's pump (and the watchdog, and the tuner) until all is done."""
-        async with self.client, asyncio.TaskGroup() as tg:
-            if self.watch.enabled:  # first: the look-ups ahead may have decided already
-                self.dog = tg.create_task(self.watchdog())
-            for plan in self.plans:
-                tg.create_task(self.pump(plan.state, tg))
-            if self.settings.max_concurrency > LAG_FLOOR:
-                self.tuner = tg.create_task(self.tune())
+        try:
+            async with self.client, asyncio.TaskGroup() as tg:
+                if self.watch.enabled:  # first: the look-ups ahead may have decided already
+                    self.dog = tg.create_task(self.watchdog())
+                for plan in self.plans:
+                    tg.create_task(self.pump(plan.state, tg))
+                if self.settings.max_concurrency > LAG_FLOOR:
+                    self.tuner = tg.create_task(self.tune())
+        finally:
+            self.deadlines.close()
         # A cancelled helper's task keeps its frame (and the run) alive through its
         # exception's traceback: without it, the run and what it reaches (every result)
         # are freed here, not left to the cycle collector.
@@ -590,7 +648,7 @@ class _Run:
         want_full = _wants_full_body(url, self.settings, self.full_body)
         if task is None:  # pragma: no cover - attempts always run as tasks
             raise RuntimeError("an attempt runs in a task")
-        deadline = hold.timer = _Deadline(task, task.get_loop().time() + budget)
+        deadline = hold.timer = _Deadline(self.deadlines, task, task.get_loop().time() + budget)
         try:
             return await self.client.attempt(
                 url,

@@ -207,7 +207,9 @@ class HostState(Generic[Job]):
         # Requests in flight: (when each started, whether it retries a URL that hung).
         self._flying: list[tuple[float, bool]] = []
         self._seq = itertools.count()
-        self._changed = asyncio.Event()
+        # Who waits for the next notify(): a future each (an asyncio.Event per notify
+        # cost its making and set() each time, two or three times a request).
+        self._waiting: list[asyncio.Future[None]] = []
         self.pending = 0  # jobs of this host not final yet (queued or in flight)
         # Redirect hops waiting for a slot: attempts already under way go first (unless
         # they wait behind new URLs: :meth:`hops_wait`).
@@ -356,18 +358,29 @@ class HostState(Generic[Job]):
 
     def notify(self) -> None:
         """Wake everything waiting on this host (a slot freed, a job queued, a pause)."""
-        event, self._changed = self._changed, asyncio.Event()
-        event.set()
+        waiting = self._waiting
+        if waiting:
+            self._waiting = []
+            for waiter in waiting:
+                if not waiter.done():
+                    waiter.set_result(None)
 
     async def changed(self, timeout: float | None) -> None:
         """Wait until :meth:`notify` or ``timeout`` seconds (``None``: no limit)."""
-        event = self._changed
-        if timeout is None:
-            await event.wait()
-            return
-        with suppress(TimeoutError):
-            async with asyncio.timeout(max(0.0, timeout)):
-                await event.wait()
+        waiter = asyncio.get_running_loop().create_future()
+        waiting = self._waiting
+        waiting.append(waiter)
+        try:
+            if timeout is None:
+                await waiter
+                return
+            with suppress(TimeoutError):
+                async with asyncio.timeout(max(0.0, timeout)):
+                    await waiter
+        finally:
+            if not waiter.done() or waiter.cancelled():
+                with suppress(ValueError):
+                    waiting.remove(waiter)
 
     def start_time(self) -> float:
         """The earliest moment a request may start (pause and pacing; not the slot count).
