@@ -744,24 +744,32 @@ def test_requests_are_built_as_httpx_builds_them(url: str) -> None:
     from linkhealth.config import Settings
     from linkhealth.fetch.client import Client
 
-    async def both() -> tuple[httpx.Request, httpx.Request]:
+    async def both() -> list[tuple[httpx.Request, httpx.Request]]:
         settings = Settings(headers={"X-Extra": "1", "User-Agent": "ua/1"}, connect_timeout=3)
         async with Client(settings) as client:
             target = httpx.URL(url)
             hop = {"Host": target.netloc.decode("ascii"), "If-None-Match": '"v1"'}
             hop["ACCEPT"] = "text/plain"  # a client header named again, in another case
             assert client._http is not None
-            return client._http.build_request("GET", target, headers=hop), client._request(
-                target, hop
-            )
+            built = []
+            # Each set of names twice (the second time the client's part is remembered),
+            # and the names that leave every client header in.
+            for names in (hop, hop, {"Host": hop["Host"]}, hop, {"Host": "other.example"}):
+                want = client._http.build_request("GET", target, headers=names)
+                built.append((want, client._request(target, dict(names))))
+            # A request's header list is its own: changing one changes no later request.
+            built[0][1].headers._list.append((b"X-Changed", b"x-changed", b"after"))
+            want = client._http.build_request("GET", target, headers=hop)
+            built.append((want, client._request(target, dict(hop))))
+            return built[1:]
 
-    want, got = asyncio.run(both())
-    assert (got.method, got.url, got.headers.raw) == (want.method, want.url, want.headers.raw)
-    assert (got.extensions, got.content) == (want.extensions, want.content)
-    # The same object state: every attribute, the headers' encoded triples and encoding.
-    assert vars(got).keys() == vars(want).keys()
-    assert vars(got.headers) == vars(want.headers)
-    assert got.headers.multi_items() == want.headers.multi_items()
+    for want, got in asyncio.run(both()):
+        assert (got.method, got.url, got.headers.raw) == (want.method, want.url, want.headers.raw)
+        assert (got.extensions, got.content) == (want.extensions, want.content)
+        # The same object state: every attribute, the headers' encoded triples and encoding.
+        assert vars(got).keys() == vars(want).keys()
+        assert vars(got.headers) == vars(want.headers)
+        assert got.headers.multi_items() == want.headers.multi_items()
 
 
 def test_a_request_header_httpx_cannot_encode_is_refused_as_httpx_refuses_it() -> None:

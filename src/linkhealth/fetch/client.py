@@ -322,6 +322,9 @@ class Client:
         self._transport: httpx.AsyncBaseTransport | None = None
         # The client's headers, for every request (set on entry): see __aenter__.
         self._headers: list[tuple[str, tuple[bytes, bytes, bytes]]] = []
+        # Of those, what a request whose own headers have these names (in this order)
+        # keeps: a handful of name lists in a run (Host; a validator; credentials).
+        self._client_part: dict[tuple[str, ...], list[tuple[bytes, bytes, bytes]]] = {}
         self._extensions: dict[str, Any] = {}
 
     def _tls(self) -> ssl.SSLContext:
@@ -520,13 +523,18 @@ class Client:
         here (as httpx encodes them). The object is what ``httpx.Request(method, url, headers=...,
         extensions=..., stream=...)`` holds after ``read()`` (a test compares them), made
         without re-checking the URL and re-encoding every header."""
-        named = {name.lower() for name in headers}
+        names = tuple(headers)
+        kept = self._client_part.get(names)
+        if kept is None:  # the client's headers these names leave, worked out once
+            named = {name.lower() for name in names}
+            kept = [item for lower, item in self._headers if lower not in named]
+            self._client_part[names] = kept
         merged = httpx.Headers.__new__(httpx.Headers)
-        merged._list = [item for lower, item in self._headers if lower not in named]
+        merged._list = items = kept.copy()
         # As httpx.Headers(headers) encodes str names and values (ASCII, or its error).
         for name, value in headers.items():
             raw = name.encode("ascii")
-            merged._list.append((raw, raw.lower(), value.encode("ascii")))
+            items.append((raw, raw.lower(), value.encode("ascii")))
         merged._encoding = None
         request = httpx.Request.__new__(httpx.Request)
         request.method = self._method
