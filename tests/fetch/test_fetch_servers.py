@@ -439,3 +439,40 @@ def test_a_finished_fetch_leaves_no_cycle_holding_its_run(pool: ServerPool) -> N
         gc.enable()
     assert kinds == [ErrorKind.TIMEOUT, None, ErrorKind.REFUSED]
     assert left == []
+
+
+def test_a_result_callback_that_raises_ends_the_fetch_with_its_error(pool: ServerPool) -> None:
+    """Attempts are not the run's task group's own tasks (engine: no done callback each):
+    an error raised in one (a result callback's, such as a store write failing) still
+    ends the whole fetch with that error in the group's exception, as a task of the
+    group's would, and leaves no attempt running."""
+    import asyncio
+
+    from linkhealth.fetch import FetchResult, fetch_all
+
+    class Broken(Exception):
+        pass
+
+    fast_host, slow_host = (pool.host(f"127.0.0.{i}") for i in (2, 3))
+    for n in range(6):
+        fast_host.route(f"/p{n}", Reply(200, body=html_page(f"Page {n}")))
+        # In flight when the error comes: cancelled then, never waited out.
+        slow_host.route(f"/p{n}", Reply(200, body=html_page(f"Slow {n}"), silence=True))
+    urls = [h.url(f"/p{n}") for h in (fast_host, slow_host) for n in range(6)]
+    seen: list[str] = []
+
+    def on_result(result: FetchResult) -> None:
+        seen.append(result.url)
+        if len(seen) == 3:
+            raise Broken(result.url)
+
+    async def main() -> list[asyncio.Task[object]]:
+        with pytest.raises(BaseExceptionGroup) as caught:
+            async with asyncio.timeout(30):  # a broken engine would wait for the slow host
+                await fetch_all(urls, fast(host_concurrency=2), on_result=on_result)
+        found, _ = caught.value.split(Broken)
+        assert found is not None and str(found.exceptions[0]) == seen[2]
+        return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+    assert asyncio.run(main()) == []
+    assert all(url.startswith(fast_host.url()) for url in seen)  # the slow host's: cancelled

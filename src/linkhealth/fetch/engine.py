@@ -445,18 +445,24 @@ class _Run:
         self.dog: asyncio.Task[None] | None = None
         self.tuner: asyncio.Task[None] | None = None
         self.left = 0  # URLs not final yet, all hosts
-        self.deadlines = _Deadlines(asyncio.get_running_loop())
+        self.loop = asyncio.get_running_loop()
+        self.deadlines = _Deadlines(self.loop)
+        self.attempts: set[asyncio.Task[None]] = set()  # started by the pumps, not ended
 
     async def serve(self) -> None:
         """Run every host's pump (and the watchdog, and the tuner) until all is done."""
         try:
-            async with self.client, asyncio.TaskGroup() as tg:
-                if self.watch.enabled:  # first: the look-ups ahead may have decided already
-                    self.dog = tg.create_task(self.watchdog())
-                for plan in self.plans:
-                    tg.create_task(self.pump(plan.state, tg))
-                if self.settings.max_concurrency > LAG_FLOOR:
-                    self.tuner = tg.create_task(self.tune())
+            async with self.client:
+                try:
+                    async with asyncio.TaskGroup() as tg:
+                        if self.watch.enabled:  # first: the look-ups ahead may have decided
+                            self.dog = tg.create_task(self.watchdog())
+                        for plan in self.plans:
+                            tg.create_task(self.pump(plan.state, tg))
+                        if self.settings.max_concurrency > LAG_FLOOR:
+                            self.tuner = tg.create_task(self.tune())
+                finally:
+                    await self.stop_attempts()
         finally:
             self.deadlines.close()
         # A cancelled helper's task keeps its frame (and the run) alive through its
@@ -556,7 +562,19 @@ class _Run:
             if job is None:
                 await state.changed(None)  # every slot is taken: wait for a release
                 continue
-            tg.create_task(self.attempt(job, now))
+            task = self.loop.create_task(self.attempt(job, now, tg))
+            self.attempts.add(task)
+
+    async def stop_attempts(self) -> None:
+        """Attempts still under way when the task group ends (it failed, or was
+        cancelled) are cancelled and waited for, as the group does with its own tasks.
+        Attempts are not the group's own: a task group's task costs a done callback, a
+        loop turn, when it ends; an attempt that fails hands its error to the group."""
+        left = [task for task in self.attempts if not task.done()]
+        for task in left:
+            task.cancel()
+        if left:
+            await asyncio.wait(left)
 
     def expire(self, state: HostState[_Job], now: float) -> None:
         """Finish the queued URLs that the host's pause keeps out beyond their budget."""
@@ -591,42 +609,52 @@ class _Run:
             out.redirects = job.last.redirects
         return out
 
-    async def attempt(self, job: _Job, taken: float) -> None:
-        """One attempt of ``job`` in the slot its host's pump took at ``taken``."""
-        s = self.settings
-        state = job.plan.state
-        began = time.monotonic()
-        if not job.started:
-            job.started = began
-            job.deadline = began + s.url_deadline
-            job.headers = self._headers(job)
-        hold = _Hold(self, state, taken, -state.pending, self.budget.start_by(job))
+    async def attempt(self, job: _Job, taken: float, tg: asyncio.TaskGroup) -> None:
+        """One attempt of ``job`` in the slot its host's pump took at ``taken``; an error
+        (a result callback's) is raised in ``tg``, as by a task of its own."""
         task = asyncio.current_task()
-        if task is not None:
-            self.in_flight[task] = job
-        sent = began
         try:
-            await hold.take_global()
-            # A host counts as started once its request goes out (not while it waits for
-            # a global place): "nearly all hosts started so far failed" needs the real ones.
-            if tells_of_the_network(state.name):
-                self.watch.started.add(state.name)
-            sent = time.monotonic()
-            if self.watch.since is None:
-                self.watch.since = sent
-            budget = min(s.timeout, job.deadline - sent)
-            job.attempts += 1
-            outcome = await self._attempt_with_deadline(job, budget, hold, task)
-        except asyncio.CancelledError:
-            if self.watch.down is None or task is None:
-                raise
-            task.uncancel()  # cut short by network_down(): this URL ends with the rest
-            outcome = Outcome(url=job.url, error=NetworkDown(self.watch.down))
-        finally:
-            hold.release()
+            s = self.settings
+            state = job.plan.state
+            began = time.monotonic()
+            if not job.started:
+                job.started = began
+                job.deadline = began + s.url_deadline
+                job.headers = self._headers(job)
+            hold = _Hold(self, state, taken, -state.pending, self.budget.start_by(job))
             if task is not None:
-                self.in_flight.pop(task, None)
-        self.after(job, outcome, hold.taken, sent)
+                self.in_flight[task] = job
+            sent = began
+            try:
+                await hold.take_global()
+                # A host counts as started once its request goes out (not while it waits
+                # for a global place): "nearly all hosts started so far failed" needs the
+                # real ones.
+                if tells_of_the_network(state.name):
+                    self.watch.started.add(state.name)
+                sent = time.monotonic()
+                if self.watch.since is None:
+                    self.watch.since = sent
+                budget = min(s.timeout, job.deadline - sent)
+                job.attempts += 1
+                outcome = await self._attempt_with_deadline(job, budget, hold, task)
+            except asyncio.CancelledError:
+                if self.watch.down is None or task is None:
+                    raise
+                task.uncancel()  # cut short by network_down(): this URL ends with the rest
+                outcome = Outcome(url=job.url, error=NetworkDown(self.watch.down))
+            finally:
+                hold.release()
+                if task is not None:
+                    self.in_flight.pop(task, None)
+            self.after(job, outcome, hold.taken, sent)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            tg.create_task(_raise(exc))
+        finally:
+            if task is not None:
+                self.attempts.discard(task)
 
     def _headers(self, job: _Job) -> dict[str, str]:
         headers = dict(job.plan.headers)
@@ -827,6 +855,11 @@ class _Run:
             not_modified=outcome.status == 304,
             truncated=outcome.truncated,
         )
+
+
+async def _raise(error: BaseException) -> None:
+    """An attempt's error, raised in the run's task group (see :meth:`_Run.attempt`)."""
+    raise error
 
 
 def _unrequested(
