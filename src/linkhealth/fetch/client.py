@@ -17,6 +17,7 @@ hop, and reads a bounded, decoded body only from the final response.
 from __future__ import annotations
 
 import asyncio
+import operator
 import re
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -255,7 +256,7 @@ def kept_headers(headers: httpx.Headers) -> dict[str, str]:
             encoding = headers.encoding
             break
     if len(found) > 1:
-        found.sort(key=_kept_place)  # stable: a header sent twice keeps its values' order
+        found.sort(key=_KEPT_PLACE)  # stable: a header sent twice keeps its values' order
     kept: dict[str, str] = {}
     for _, lower, value in found:
         key = _KEPT_NAME[lower]
@@ -264,8 +265,7 @@ def kept_headers(headers: httpx.Headers) -> dict[str, str]:
     return kept
 
 
-def _kept_place(item: tuple[int, bytes, bytes]) -> int:
-    return item[0]
+_KEPT_PLACE = operator.itemgetter(0)
 
 
 def is_json(content_type: str | None) -> bool:

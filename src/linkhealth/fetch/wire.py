@@ -426,12 +426,15 @@ class Wire(httpx.AsyncBaseTransport):
         self._closing = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        scheme = url.scheme
+        # The URL's parts as its properties tell them, read once from its parse.
+        parts = request.url._uri_reference
+        scheme = parts.scheme
         if scheme not in ("http", "https"):
             raise httpx.UnsupportedProtocol(f"cannot send a request to a {scheme}: URL")
-        host = url.raw_host.decode("ascii")
-        port = url.port or (443 if scheme == "https" else 80)
+        host = parts.host
+        if not host.isascii():
+            host.encode("ascii")  # raises as url.raw_host does
+        port = parts.port or (443 if scheme == "https" else 80)
         sni = request.extensions.get("sni_hostname")
         key: _PoolKey = (scheme, host, port, sni)
         timeout = request.extensions.get("timeout", {})
@@ -741,8 +744,11 @@ def _made(made: list[Connection], conn: Connection) -> Connection:
 
 def _message(request: httpx.Request) -> bytes:
     """The request line and header block of a body-less request."""
-    url = request.url
-    lines = [request.method.encode("ascii"), b" ", url.raw_path, b" HTTP/1.1\r\n"]
+    parts = request.url._uri_reference
+    path = parts.path or "/"  # url.raw_path
+    if parts.query is not None:
+        path += "?" + parts.query
+    lines = [request.method.encode("ascii"), b" ", path.encode("ascii"), b" HTTP/1.1\r\n"]
     raw = request.headers._list  # (name, lower-case name, value): .raw builds a list a look-up
     for name, _, value in raw:
         lines += (name, b": ", value, b"\r\n")
