@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from datetime import UTC
 
@@ -476,3 +477,25 @@ def test_a_result_callback_that_raises_ends_the_fetch_with_its_error(pool: Serve
 
     assert asyncio.run(main()) == []
     assert all(url.startswith(fast_host.url()) for url in seen)  # the slow host's: cancelled
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_credentials_go_with_plain_urls_and_parsed_ones(pool: ServerPool, plain: bool) -> None:
+    """A basic-auth rule's credentials go with a URL it matches, and a URL's own userinfo
+    is sent as Authorization, whether the client built the URL itself (a plain one, which
+    looks for credentials only when rules or a token are set) or httpx parsed it."""
+    from linkhealth.config import BasicAuth
+
+    h = pool.host("127.0.0.2")
+    page = Reply(200, body=html_page("Private"))
+    h.route("/private/a", page).route("/open/b", page).route("/own/c", page)
+    path = "/private/a" if plain else "/private/a|b"  # "|": a URL httpx parses
+    h.route(path, page)
+    rule = BasicAuth(re.compile(r"/private/"), "me", "secret")
+    run([h.url(path), h.url("/open/b")], fast(basic_auth=[rule]))
+    own = h.url("/own/c").replace("http://", "http://you:pw@")
+    run([own], fast())
+    sent = {r.path: r.headers.get("authorization") for r in h.requests}
+    assert sent[path] == "Basic bWU6c2VjcmV0"  # me:secret
+    assert sent["/open/b"] is None
+    assert sent["/own/c"] == "Basic eW91OnB3"  # you:pw

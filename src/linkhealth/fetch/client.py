@@ -317,6 +317,7 @@ class Client:
         if settings.ca_bundle:
             self._ssl = self._tls()
         self._method = settings.method.value.upper()
+        self._auth = bool(settings.github_token or settings.basic_auth)
         self._cookies: CookieJar | None = None
         self._http: httpx.AsyncClient | None = None
         self._transport: httpx.AsyncBaseTransport | None = None
@@ -448,8 +449,12 @@ class Client:
                     text, netloc = str(current), None
             # Host from the raw netloc: httpx would otherwise ask its own .host (see above).
             hop_headers["Host"] = current.netloc.decode("ascii") if netloc is None else netloc
-            credentials = credentials_for(current, s)
-            request = self._request(current, {**hop_headers, **credentials})
+            # A plain URL has no userinfo: without a token or basic-auth rules, no
+            # credentials to look for.
+            credentials = credentials_for(current, s) if netloc is None or self._auth else {}
+            request = self._request(
+                current, {**hop_headers, **credentials} if credentials else hop_headers
+            )
             # Straight to the transport: the client's send() would parse every
             # Location itself (and raise on odd ones) to prepare a redirect we follow.
             response = await transport.handle_async_request(request)
