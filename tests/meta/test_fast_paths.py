@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import re
+import sys
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from linkhealth.meta.fields import _SEPARATOR
+from linkhealth.meta.document import _BLOCK_TAG, _in_foreign_content, deep_nesting_offset
+from linkhealth.meta.fields import _SEPARATOR, _same
+from linkhealth.meta.notices import (
+    _APOSTROPHES,
+    _MEANINGFUL,
+    _NOTICE,
+    _NOTICE_WORDS,
+    _PLACEHOLDER,
+    not_about_page,
+)
 from linkhealth.meta.selectors import TITLE_SEPARATORS
 from linkhealth.meta.urls import (
     _PLAIN_ROOT_PATH,
@@ -345,3 +358,121 @@ def test_site_keys_equal_the_keys_of_site_names(
     expected = fields._keys(fields.site_names(page, site_name))
     assert fields._site_keys(page, site_name) == expected
     assert fields._site_keys(page, site_name) == expected  # from the per-host cache
+
+
+# --- round 11: the block-tag pattern grouped, the foreign-content walk, folded keys ----
+
+# document._BLOCK_TAG as first written: every name in one alternation.
+_BLOCK_TAG_BY_NAME = re.compile(
+    r"<(/?)(?:div|section|article|aside|nav|header|footer|main|ul|ol|dl|blockquote|fieldset"
+    r"|figure|figcaption|form|table|details|summary|address|center|menu|hgroup|dialog|search"
+    r"|pre|listing|h[1-6])[\s/>]",
+    re.IGNORECASE,
+)
+_TAG_PIECES = st.sampled_from(
+    ["<", "</", "/", ">", " ", "\t", "\u3000", "x", "p", "d", "div", "DIV", "Div", "dl", "dlx",
+     "details", "dialog", "section", "ſection", "summary", "search", "article", "aside",
+     "address", "nav", "header", "hgroup", "h1", "H6", "h7", "h", "footer", "fieldset",
+     "figure", "figcaption", "figcaptionx", "fig", "form", "main", "menu", "ul", "ol", "UL",
+     "blockquote", "table", "center", "pre", "listing", "İ", "K", "<p>", "<!--"]
+)  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_TAG_PIECES, max_size=30))
+@example(["<", "figcaption", ">", "<", "fig", "ure", " ", "</", "dl", "/"])
+@example(["<", "ſection", ">", "<", "DIV", "\t", "</", "h6", ">"])
+def test_the_grouped_block_pattern_matches_as_the_list_of_names(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    grouped = [(m.span(), m.group(1)) for m in _BLOCK_TAG.finditer(text)]
+    assert grouped == [(m.span(), m.group(1)) for m in _BLOCK_TAG_BY_NAME.finditer(text)]
+    assert deep_nesting_offset(text, 2) == _deep_by_name(text, 2)
+
+
+def test_the_grouped_block_pattern_knows_every_name() -> None:
+    names = _BLOCK_TAG_BY_NAME.pattern.split("(?:", 1)[1].split(")", 1)[0].split("|")
+    names = [n for n in names if n != "h[1-6]"] + [f"h{k}" for k in range(1, 7)]
+    assert len(names) == 33
+    for name in names:
+        for text in (
+            f"<{name}>",
+            f"</{name.upper()} ",
+            f"<{name}/",
+            f"<{name}x>",
+            f"<{name[:-1]}>",
+        ):
+            grouped = [(m.span(), m.group(1)) for m in _BLOCK_TAG.finditer(text)]
+            assert grouped == [(m.span(), m.group(1)) for m in _BLOCK_TAG_BY_NAME.finditer(text)]
+
+
+def _deep_by_name(text: str, limit: int) -> int | None:
+    depth = 0
+    for match in _BLOCK_TAG_BY_NAME.finditer(text):
+        depth = max(0, depth - 1) if match.group(1) else depth + 1
+        if depth > limit:
+            return match.start()
+    return None
+
+
+def _in_foreign_by_root_walk(node: LexborNode) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.tag in ("svg", "math"):
+            return True
+        parent = parent.parent
+    return False
+
+
+_DOC_PIECES = st.sampled_from(
+    ["<svg>", "</svg>", "<math>", "</math>", "<mi>", "<foreignObject>", "<desc>", "<head>",
+     "</head>", "<body>", "</body>", "<html>", "<title>t</title>", "<h1>h</h1>", "<p>",
+     "<template>", "</template>", "<frameset>", "<annotation-xml encoding=text/html>",
+     "<table>", "<td>", "x"]
+)  # fmt: skip
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_DOC_PIECES, max_size=25))
+def test_the_foreign_content_walk_stops_where_the_root_walk_agrees(pieces: list[str]) -> None:
+    tree = LexborHTMLParser("".join(pieces))
+    for name in ("title", "h1", "p", "head", "body", "desc", "td"):
+        for node in tree.tags(name):
+            assert _in_foreign_content(node) == _in_foreign_by_root_walk(node)
+
+
+_ANY_TEXT = st.text(
+    st.sampled_from(
+        " \t\n\r\x0b\x0c\x1c\x85\xa0\u1680\u2000\u2028\u202f\u3000\x00\u200bß\u0130ſKa.|"
+    )
+    | st.characters(),
+    max_size=40,
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_ANY_TEXT)
+@example(" a")
+@example("a ")
+@example("a\xa0b")
+@example("")
+def test_folded_keys_and_notices_equal_the_split_rules(text: str) -> None:
+    assert _same(text) == " ".join(text.casefold().split())
+    assert not_about_page(text) == _not_about_by_split(text)
+
+
+def _not_about_by_split(text: str) -> bool:
+    """notices.not_about_page as first written: whitespace always collapsed by split."""
+    lowered = text.casefold()
+    if len(lowered) <= 200:
+        bare = " ".join(lowered.split()).strip(" .…!?-–—|:·•*_#")
+        if not _MEANINGFUL.search(bare) or _PLACEHOLDER.match(bare):
+            return True
+    if not any(word in lowered for word in _NOTICE_WORDS):
+        return False
+    return bool(_NOTICE.search(" ".join(lowered.translate(_APOSTROPHES).split())))
+
+
+def test_printable_text_holds_no_whitespace_but_the_space() -> None:
+    # What both fast paths rest on, for every code point.
+    found = [c for c in range(sys.maxunicode + 1) if chr(c).isprintable() and chr(c).isspace()]
+    assert found == [ord(" ")]

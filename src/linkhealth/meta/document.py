@@ -35,11 +35,17 @@ MAX_JSONLD_CHARS = 256 * 1024
 MAX_TEXT_CHARS = 64 * 1024  # raw characters kept from one element's text before sanitising
 
 # Elements whose start tag makes the HTML tree builder walk the stack of open
-# elements; <p>/<li>/<dd>/<dt> close their own siblings and do not nest by accident.
+# elements; <p>/<li>/<dd>/<dt> close their own siblings and do not nest by accident:
+# div section article aside nav header footer main ul ol dl blockquote fieldset figure
+# figcaption form table details summary address center menu hgroup dialog search pre
+# listing h1-h6. The names are grouped by their first letter: the pattern tries a dozen
+# one-letter branches at each "<" instead of all thirty names (a page read whole for its
+# anchors has tens of thousands of "<"). No name is another's prefix followed by one of
+# [\s/>], so each "<" matches as the plain list of names matches it (a test compares them).
 _BLOCK_TAG = lazy_compile(
-    r"<(/?)(?:div|section|article|aside|nav|header|footer|main|ul|ol|dl|blockquote|fieldset"
-    r"|figure|figcaption|form|table|details|summary|address|center|menu|hgroup|dialog|search"
-    r"|pre|listing|h[1-6])[\s/>]",
+    r"<(/?)(?:d(?:iv|l|etails|ialog)|s(?:ection|ummary|earch)|a(?:rticle|side|ddress)|nav"
+    r"|h(?:eader|group|[1-6])|f(?:ooter|ieldset|ig(?:ure|caption)|orm)|m(?:ain|enu)|ul|ol"
+    r"|blockquote|table|center|pre|listing)[\s/>]",
     re.IGNORECASE,
 )
 # Entities that survived one round of decoding (``&amp;amp;``, ``&amp;#39;``): decoded once more.
@@ -180,10 +186,16 @@ def unescape_twice(value: str) -> str:
 
 
 def _in_foreign_content(node: LexborNode) -> bool:
+    """Whether an ancestor of ``node`` is ``<svg>`` or ``<math>``. The walk stops at the
+    head or the body: only ``<html>`` is above them (the parser never makes an element of
+    those names inside SVG or MathML: a test compares the walk to the root)."""
     parent = node.parent
     while parent is not None:
-        if parent.tag in ("svg", "math"):
+        tag = parent.tag
+        if tag in ("svg", "math"):
             return True
+        if tag in ("head", "body"):
+            return False
         parent = parent.parent
     return False
 
@@ -268,10 +280,13 @@ def parse_page(text: str, url: str, utf8: bytes | None = None) -> Page:
     metas = page.metas
     for node in tree.tags("meta")[:MAX_ELEMENTS]:
         _add_meta(metas, node.attributes)
+    # A link's rel is read alone (pages link stylesheets and icons no field reads); only a
+    # kept link's attributes are read whole.
     page.links = [
-        {k.lower(): v for k, v in attrs.items() if v is not None}
+        {k.lower(): v for k, v in node.attributes.items() if v is not None}
         for node in tree.tags("link")[:MAX_ELEMENTS]
-        if _rel_read(attrs := node.attributes)
+        if (rel := node.attrs.get("rel")) is not None
+        and not sel.LINK_RELS_READ.isdisjoint(rel.lower().split())
     ]
     titles = [n for n in tree.tags("title")[:_TITLES_SCANNED] if not _in_foreign_content(n)]
     page.title = node_text(titles[0]) if titles else None
@@ -286,13 +301,6 @@ def parse_page(text: str, url: str, utf8: bytes | None = None) -> Page:
         found = tree.tags("p") if body.parent is not None else body.css("p")
         page.paragraphs = paragraph_texts(found[: sel.PARAGRAPH_MAX_SCANNED])
     return page
-
-
-def _rel_read(attrs: dict[str, str | None]) -> bool:
-    """Whether a ``<link>``'s ``rel`` names one a field reads (lexbor gives attribute names
-    in lower case, as the tokenizer writes them)."""
-    rel = attrs.get("rel")
-    return rel is not None and not sel.LINK_RELS_READ.isdisjoint(rel.lower().split())
 
 
 def _read_root_and_base(tree: LexborHTMLParser, page: Page) -> None:

@@ -203,7 +203,12 @@ def _norm_kept(text: str) -> str:
 
 def _same(text: str) -> str:
     """Case and runs of spaces folded: how two candidates are told apart (cheap)."""
-    return " ".join(text.casefold().split())
+    folded = text.casefold()
+    if folded.isprintable() and "  " not in folded and folded[:1] != " " != folded[-1:]:
+        # Printable text holds no whitespace but " " (tests check every code point): words
+        # one space apart already, as a cleaned candidate is.
+        return folded
+    return " ".join(folded.split())
 
 
 _BYLINE = lazy_compile(r"^by\s+(?:[@A-Z\u00c0-\u024f][^\s]*\s*){1,4}$")
@@ -247,7 +252,8 @@ def _trim_once(title: str, keys: frozenset[str], bylines: frozenset[str]) -> str
             continue
         head, _, tail = title.rpartition(sep)
         tail = tail.strip()
-        if _norm(tail) in keys or _norm(tail) in bylines or _BYLINE.match(tail):
+        key = _norm(tail)
+        if key in keys or key in bylines or _BYLINE.match(tail):
             return head.strip()
         head, _, tail = title.partition(sep)
         if _norm(head) in keys:

@@ -90,7 +90,10 @@ def not_about_page(text: str | None) -> bool:
         return True
     lowered = text.casefold()
     if len(lowered) <= _PLACEHOLDER_MAX:
-        bare = " ".join(lowered.split()).strip(" .…!?-–—|:·•*_#")
+        # Printable text holds no whitespace but " ": with no two in a row, collapsing it
+        # changes at most a space at an end, which the strip takes anyway (a sanitised text).
+        single = lowered.isprintable() and "  " not in lowered
+        bare = (lowered if single else " ".join(lowered.split())).strip(" .…!?-–—|:·•*_#")
         if not _MEANINGFUL.search(bare) or _PLACEHOLDER.match(bare):
             return True
     for word in _NOTICE_WORDS:  # a plain loop of `in`: a third of an alternation's time

@@ -21,7 +21,13 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 from linkhealth.meta import selectors as sel
-from linkhealth.meta.fields import Fallbacks, clean_descriptions, fallback_key, trim_site_name
+from linkhealth.meta.fields import (
+    Fallbacks,
+    _same,
+    clean_descriptions,
+    fallback_key,
+    trim_site_name,
+)
 from linkhealth.meta.urls import host_of, plain_origin
 from linkhealth.models import CheckResult
 
@@ -51,10 +57,6 @@ def url_identity(url: str) -> str:
     except ValueError:
         return url
     return f"{(parts.hostname or '').removeprefix('www.')}{parts.path.rstrip('/')}"
-
-
-def _same(text: str) -> str:
-    return " ".join(text.casefold().split())
 
 
 def sitewide_choices(

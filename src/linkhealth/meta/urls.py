@@ -95,7 +95,9 @@ def _origin_of(url: str) -> tuple[str, str] | None:
     return f"{scheme}://{host}{':' + port if port is not None else ''}", host
 
 
-@lru_cache(maxsize=256)  # a page's URL is asked for its host by each field and quirk
+# A page's URL is asked for its host by each field and quirk, and again by the site-wide
+# pass after the run: kept for as many pages as a run of a few thousand links answers.
+@lru_cache(maxsize=8192)
 def host_of(url: str) -> str:
     """The URL's host, lower case, without ``www.`` (``""`` when it has none)."""
     origin = plain_origin(url)
