@@ -133,9 +133,9 @@ def test_json_output_is_results_json_rendered_once(
     calls = []
     real = jsonfmt.chunks
 
-    def counted(report: object) -> Iterator[str]:
+    def counted(report: object, ahead: object = None) -> Iterator[str]:
         calls.append(report)
-        return real(report)  # type: ignore[arg-type]
+        return real(report, ahead)  # type: ignore[arg-type]
 
     monkeypatch.setattr(jsonfmt, "chunks", counted)
     result = run(tmp_path, str(lst), "--format", "json")

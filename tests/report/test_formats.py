@@ -242,7 +242,7 @@ def test_reports_replaced_only_when_every_file_is_written(
     leaves every previous report as it was (none is put in place before all are written)."""
     before = written_then_changed(report, tmp_path)
 
-    def broken_chunks(_: RunReport) -> Iterator[str]:
+    def broken_chunks(_: RunReport, ahead: object = None) -> Iterator[str]:
         yield "{"
         raise OSError(28, "No space left on device")
 

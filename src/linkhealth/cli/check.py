@@ -230,9 +230,10 @@ def fewer_collections() -> Iterator[None]:
 
 
 def _run_shown(
-    settings: Settings, targets: list[str], *, bar: bool, verbose: bool
+    settings: Settings, targets: list[str], *, bar: bool, verbose: bool, json_ahead: bool
 ) -> tuple[RunOutcome, float]:
-    """Run the check with a progress bar and/or one line per result; the outcome and seconds."""
+    """Run the check with a progress bar and/or one line per result; the outcome and seconds
+    (``json_ahead``: see :func:`~linkhealth.pipeline.run_check`)."""
     from linkhealth.pipeline import run_check
 
     progress, stop_bar, on_throttle = _progress_bar(bar)
@@ -243,12 +244,43 @@ def _run_shown(
         with fewer_collections():
             outcome = run_with_signals(
                 lambda stop: run_check(
-                    settings, paths=targets, stop=stop, progress=progress, on_throttle=on_throttle
+                    settings,
+                    paths=targets,
+                    stop=stop,
+                    progress=progress,
+                    on_throttle=on_throttle,
+                    json_ahead=json_ahead,
                 )
             )
     finally:
         stop_bar()
     return outcome, time.monotonic() - started
+
+
+def _write_outputs(outcome: RunOutcome, settings: Settings, fmt: str, output: str | None) -> None:
+    """The warnings, the report files and the report in ``fmt`` (stdout or ``output``)."""
+    for warning in outcome.warnings:
+        notice("warning: ", warning)
+    report = outcome.report
+    ahead = outcome.results_text  # for the one JSON text written below
+    to_render: RunReport | Redacted = report
+    files = WrittenReports()
+    if not settings.no_reports:
+        to_render = screened(report)  # redacted once for the files and the output below
+        try:
+            files = write_reports(
+                to_render,
+                Path(settings.reports_dir),
+                settings.report_formats,
+                keep_json=fmt == "json",  # the same text: printed, not rendered again
+                ahead=ahead,
+            )
+        except ReportWriteError as exc:
+            raise UsageError(str(exc)) from exc
+        ahead = None
+    with closing(files):
+        written = files.json_text()
+        emit(written if written is not None else render_chunks(to_render, fmt, ahead), output)
 
 
 def _say_why_partial(report: RunReport) -> None:
@@ -328,26 +360,17 @@ def command(
             emit("".join(f"{url}\n" for url in links_to_check(targets, settings)), output)
             return
         show_bar = not quiet and not verbose and sys.stderr.isatty() and fmt == "text"
-        outcome, seconds = _run_shown(settings, targets, bar=show_bar, verbose=verbose)
-        for warning in outcome.warnings:
-            notice("warning: ", warning)
+        json_ahead = fmt == "json" or not settings.no_reports  # results.json is a report
+        outcome, seconds = _run_shown(
+            settings, targets, bar=show_bar, verbose=verbose, json_ahead=json_ahead
+        )
+        ahead = outcome.results_text
+        try:
+            _write_outputs(outcome, settings, fmt, output)
+        finally:
+            if ahead is not None:
+                ahead.close()
         report = outcome.report
-        to_render: RunReport | Redacted = report
-        files = WrittenReports()
-        if not settings.no_reports:
-            to_render = screened(report)  # redacted once for the files and the output below
-            try:
-                files = write_reports(
-                    to_render,
-                    Path(settings.reports_dir),
-                    settings.report_formats,
-                    keep_json=fmt == "json",  # the same text: printed, not rendered again
-                )
-            except ReportWriteError as exc:
-                raise UsageError(str(exc)) from exc
-        with closing(files):
-            written = files.json_text()
-            emit(written if written is not None else render_chunks(to_render, fmt), output)
         _say_why_partial(report)
         if not quiet and (verbose or sys.stderr.isatty()):
             from rich.console import Console

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from linkhealth import __version__
 from linkhealth.config import Settings
 from linkhealth.models import CheckResult, RunReport, ToolInfo, summarise
 from linkhealth.parse import ParseResult
+
+if TYPE_CHECKING:
+    from linkhealth.report.ahead import ResultsText
 
 
 @dataclass
@@ -19,6 +23,9 @@ class RunOutcome:
     warnings: list[str] = field(default_factory=list)
     requests: int = 0
     cache_hits: int = 0
+    #: The JSON report's results text a second process writes (an outage's; asked for with
+    #: ``run_check(json_ahead=True)``): the caller closes it.
+    results_text: ResultsText | None = None
 
     def failing(self) -> int:
         return self.report.summary.failing

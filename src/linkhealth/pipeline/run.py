@@ -51,6 +51,7 @@ from linkhealth.pipeline.recorder import RunRecorder
 
 if TYPE_CHECKING:  # meta loads with the first page judged, archive with --archive
     from linkhealth.meta.sitewide import Fallbacks
+    from linkhealth.report.ahead import ResultsText
 
 ProgressCallback = Callable[[int, int, CheckResult | None], None]
 
@@ -96,8 +97,11 @@ class _Run:
         progress: ProgressCallback | None,
         fetcher: Fetcher,
         on_throttle: OnThrottle | None,
+        json_ahead: bool = False,
     ) -> None:
         self.settings, self.parsed, self.root, self.started = settings, parsed, root, started
+        self.json_ahead = json_ahead
+        self.results_text: ResultsText | None = None
         self.stop, self.progress, self.fetcher, self.on_throttle = (
             stop,
             progress,
@@ -119,6 +123,14 @@ class _Run:
         self.keys: list[tuple[str, str]] | None = None  # plan.link_keys, once made
 
     async def execute(self, paths: Sequence[str]) -> RunOutcome:
+        try:
+            return await self._stages(paths)
+        except BaseException:
+            if self.results_text is not None:  # the outcome's, had the run ended
+                self.results_text.close()
+            raise
+
+    async def _stages(self, paths: Sequence[str]) -> RunOutcome:
         try:  # the look-ups ahead are stopped however the run ends
             await self.look_ahead()
             try:  # the plan is frozen from here: given back however the run ends
@@ -340,6 +352,12 @@ class _Run:
         changed are rewritten), then the ones not stored yet are stored, once."""
         self.finished_at = utcnow()
         self.recorder.apply_history(self.plan.results, now=self.finished_at, outage=self.outage)
+        if self.outage and self.json_ahead:
+            # An outage's results are final now (no archive, nothing else to judge): the
+            # JSON report's results are written beside the store's record of them.
+            from linkhealth.report import ahead, jsonfmt
+
+            self.results_text = ahead.start(self.plan.results, jsonfmt.result_pieces)
         self.recorder.add_rest(self.plan.results, outage=self.outage)
 
     async def archive(self) -> None:
@@ -380,6 +398,7 @@ class _Run:
             warnings=self.warnings,
             requests=self.requests,
             cache_hits=len(self.reused),
+            results_text=self.results_text,
         )
 
 
@@ -405,13 +424,16 @@ async def run_check(
     root: Path | None = None,
     fetcher: Fetcher | None = None,
     on_throttle: OnThrottle | None = None,
+    json_ahead: bool = False,
 ) -> RunOutcome:
     """Run a whole check and return the aggregate every report renders.
 
     Without a ``fetcher``, the one ``settings`` ask for (a cluster with
     ``workers``/``cluster``, else the local one). ``on_throttle(host, seconds)`` hears
     when a host throttles (429/503) and pauses; a fetcher may ignore it (the cluster's
-    workers cannot report it).
+    workers cannot report it). ``json_ahead``: the caller writes the report as JSON; an
+    outage's results may then be written by a second process while the run stores them
+    (the outcome's ``results_text``: the caller closes it).
     """
     if fetcher is None:
         async with chosen_fetcher(settings) as chosen:
@@ -424,6 +446,7 @@ async def run_check(
                 root=root,
                 fetcher=chosen,
                 on_throttle=on_throttle,
+                json_ahead=json_ahead,
             )
     started = utcnow()
     if parsed is None:
@@ -438,5 +461,6 @@ async def run_check(
         progress=progress,
         fetcher=fetcher,
         on_throttle=on_throttle,
+        json_ahead=json_ahead,
     )
     return await run.execute(list(paths or settings.paths))

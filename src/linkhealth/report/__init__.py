@@ -22,6 +22,7 @@ from linkhealth.report.redact import Redacted, redact_report, redacted
 
 if TYPE_CHECKING:
     from linkhealth.models import RunReport
+    from linkhealth.report.ahead import ResultsText
     from linkhealth.report.view import View
 
 __all__ = [
@@ -66,17 +67,20 @@ def render(report: RunReport | Redacted, fmt: str) -> str:
     return "".join(render_chunks(report, fmt))
 
 
-def render_chunks(report: RunReport | Redacted, fmt: str) -> Iterator[str]:
+def render_chunks(
+    report: RunReport | Redacted, fmt: str, ahead: ResultsText | None = None
+) -> Iterator[str]:
     """:func:`render`'s text a piece at a time (JSON result by result, any other format
     in one piece), for writing as it is made. The format is checked before the first
     piece; the report is redacted (JSON redacts each part as it writes it, from the text
-    it writes: one encoding a result)."""
+    it writes: one encoding a result). ``ahead``: the JSON results' text a second process
+    writes (:mod:`~linkhealth.report.ahead`), used by JSON only."""
     if fmt not in _MODULES:
         raise ConfigError(f"unknown report format {fmt!r}; choose one of: {', '.join(FORMATS)}")
     if fmt == "json":
         from linkhealth.report import jsonfmt
 
-        return jsonfmt.chunks(report.report if isinstance(report, Redacted) else report)
+        return jsonfmt.chunks(report.report if isinstance(report, Redacted) else report, ahead)
     from linkhealth.report.view import View
 
     return iter((_renderer(fmt)(View(redacted(report))),))
@@ -136,6 +140,7 @@ def write_reports(
     formats: Sequence[str] = (),
     *,
     keep_json: bool = False,
+    ahead: ResultsText | None = None,
 ) -> WrittenReports:
     """Write ``broken-links.md``, ``enrichment.md``, ``results.json`` and the files for
     ``formats`` (``junit``, ``sarif``, ``html``, ``csv``) into ``directory``.
@@ -145,13 +150,14 @@ def write_reports(
     the previous reports are intact, no temp file is left, and :class:`ReportWriteError`
     names the path and the reason. Returns the paths written; with ``keep_json``, also the
     ``results.json`` written, open for reading (:class:`WrittenReports`: close it).
+    ``ahead``: the JSON results' text a second process writes (see :func:`render_chunks`).
     """
     unknown = [f for f in formats if f not in OPTIONAL_FILES and f != "json"]
     if unknown:
         raise ConfigError(
             f"unknown report file format {unknown[0]!r}; choose from: {', '.join(OPTIONAL_FILES)}"
         )
-    contents = _report_contents(report, Path(directory), formats)
+    contents = _report_contents(report, Path(directory), formats, ahead)
     directory = Path(directory)
     try:
         make_folder(directory)
@@ -179,7 +185,10 @@ def write_reports(
 
 
 def _report_contents(
-    report: RunReport | Redacted, directory: Path, formats: Sequence[str]
+    report: RunReport | Redacted,
+    directory: Path,
+    formats: Sequence[str],
+    ahead: ResultsText | None = None,
 ) -> dict[str, str | Iterable[str]]:
     """Each report file's name and text (or its pieces, rendered as they are written)."""
     from linkhealth.report import jsonfmt, markdown
@@ -190,7 +199,7 @@ def _report_contents(
     contents: dict[str, str | Iterable[str]] = {
         "broken-links.md": markdown.broken_links(view),
         "enrichment.md": markdown.enrichment_chunks(view),  # as it is made
-        "results.json": jsonfmt.chunks(report),  # written as it is made
+        "results.json": jsonfmt.chunks(report, ahead),  # written as it is made
     }
     for fmt in dict.fromkeys(formats):
         if fmt == "html":  # its file links are relative to the folder it is written to

@@ -13,7 +13,8 @@ its UTF-8) was the peak memory of a whole ``check`` run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
@@ -26,6 +27,9 @@ from linkhealth.models import (
 )
 from linkhealth.records import LINK_KIND_JSON, typed_as_declared
 from linkhealth.report.redact import may_need_redacting, redacted_json
+
+if TYPE_CHECKING:
+    from linkhealth.report.ahead import ResultsText
 
 #: The top-level ``results`` key with an empty list, as the indented encoder writes it.
 #: Only top-level keys start a line with two spaces (JSON strings hold no raw newline).
@@ -40,25 +44,35 @@ def render(report: RunReport) -> str:
     return "".join(chunks(report))
 
 
-def chunks(report: RunReport) -> Iterator[str]:
+def chunks(report: RunReport, ahead: ResultsText | None = None) -> Iterator[str]:
     """:func:`render`'s text a piece at a time, holding up to :data:`_BATCH` results' text
     at once.
 
     The report without its results is written first; the results are spliced in where
-    its empty list stands, each encoded alone and indented as the encoder indents a
-    list's items, so the text is the one the encoder writes for the whole report. The
-    results written from a shape (:class:`_Shapes`) are made as items, their shape's text
-    indented once; the others of a batch are escaped and indented together
-    (:func:`_as_items`).
+    its empty list stands (:func:`result_pieces`; or, given ``ahead``, the text a second
+    process wrote of them, when it wrote that of these very results), so the text is the
+    one the encoder writes for the whole report.
     """
     rest = escape.json_escaped(redacted_json(report.model_copy(update={"results": []})))
     before, after = rest.split(_NO_RESULTS)
     if not report.results:
+        if ahead is not None:
+            ahead.close()
         yield before + _NO_RESULTS + after + "\n"
         return
     yield before + _NO_RESULTS[:-1]
+    written = ahead.pieces(report.results) if ahead is not None else None
+    yield from written if written is not None else result_pieces(report.results)
+    yield "\n  ]" + after + "\n"
+
+
+def result_pieces(results: Sequence[CheckResult]) -> Iterator[str]:
+    """The results as the report's ``results`` list holds them (from the first item's
+    line break to the last item's end), :data:`_BATCH` results at a time. The results
+    written from a shape (:class:`_Shapes`) are made as items, their shape's text
+    indented once; the others of a batch are escaped and indented together
+    (:func:`_as_items`)."""
     shapes = _Shapes()
-    results = report.results
     for start in range(0, len(results), _BATCH):
         items: list[str] = []
         others: list[CheckResult] = []  # results pydantic encodes together
@@ -74,7 +88,6 @@ def chunks(report: RunReport) -> Iterator[str]:
         if others:
             items.append(_items_of(others))
         yield ("," + _ITEM_INDENT if start else _ITEM_INDENT) + _ITEM_SEPARATOR.join(items)
-    yield "\n  ]" + after + "\n"
 
 
 #: Between two items of the results list.

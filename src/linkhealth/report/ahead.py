@@ -1,0 +1,208 @@
+"""The JSON report's results list written by a second process while the run stores them.
+
+An outage's tens of thousands of never-requested results are judged at once, then stored
+(one packed record) and written as JSON (~5 us each): two passes of one core that need
+nothing of each other once the results are final. :func:`start` forks a child that
+writes the results' part of the JSON text (:func:`~linkhealth.report.jsonfmt.result_pieces`,
+the very pieces the parent would write) into an unnamed temp file while the parent
+stores the run; the parent's :func:`~linkhealth.report.jsonfmt.chunks` then reads that
+text instead of making it (:meth:`ResultsText.pieces`).
+
+Nothing depends on the child: when it cannot start (one usable core or another task
+runnable, ``fork`` refused), fails in any way (an exception, killed, a short or unreadable
+file) or stops making progress for :data:`STALL_SECONDS`, the parent writes the results
+itself, as it always did: the same bytes, and any error in them raised by the parent's
+own pass. The results must not change once the child is forked (the run starts it only
+when they are final: an outage's, after their history).
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import gc
+import operator
+import os
+import select
+import signal
+import tempfile
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO
+
+from linkhealth.models import CheckResult
+
+#: Fewer results are written by the parent alone: a fork and its copied pages cost a few
+#: tens of milliseconds, what writing ~10,000 results costs.
+MIN_RESULTS = 20_000
+#: Seconds without a byte more from the child before it is given up (its work is the
+#: parent's own pass: a few seconds at most for a list of a million links).
+STALL_SECONDS = 5.0
+#: Bytes read back at a time.
+_READ = 1 << 20
+#: What the child says on its pipe when the text is whole: then its length (decimal).
+_DONE = b"done "
+
+
+class ResultsText:
+    """The results' text being written by a forked child (see :func:`start`)."""
+
+    def __init__(self, results: Sequence[CheckResult], pid: int, file: IO[bytes], done: int):
+        self.results = results
+        self.pid: int | None = pid
+        self.file: IO[bytes] | None = file
+        self.done = done  # the read end of the child's pipe
+
+    def pieces(self, results: Sequence[CheckResult]) -> Iterator[str] | None:
+        """The text of ``results`` as the child wrote it, a piece at a time, or ``None``
+        (they are not the very results it was started with, or it failed: write them).
+        Once: a second call gives ``None``."""
+        if self.file is None or not _same_items(results, self.results):
+            self.close()
+            return None
+        length = self._wait()
+        file, self.file = self.file, None  # closed already when the child stalled
+        if file is None:
+            return None
+        if length is None or os.fstat(file.fileno()).st_size != length:
+            file.close()
+            return None
+        file.seek(0)
+        return _decoded(file)
+
+    def _wait(self) -> int | None:
+        """The text's length once the child is done, or ``None`` (it failed or stalled:
+        ended here)."""
+        said = b""
+        size = -1
+        while True:
+            ready, _, _ = select.select([self.done], [], [], STALL_SECONDS)
+            if not ready:  # silent: still writing, or stuck
+                assert self.file is not None
+                now = os.fstat(self.file.fileno()).st_size
+                if now == size:
+                    self.close()
+                    return None
+                size = now
+                continue
+            chunk = os.read(self.done, 64)
+            if not chunk:
+                break
+            said += chunk
+        status = self._reap()
+        if status != 0 or not said.startswith(_DONE):
+            return None
+        try:
+            return int(said[len(_DONE) :])
+        except ValueError:
+            return None
+
+    def _reap(self) -> int | None:
+        """The child's exit status (waited for), ``None`` when it was reaped before."""
+        pid, self.pid = self.pid, None
+        os.close(self.done)
+        self.done = -1
+        if pid is None:
+            return None
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status)
+
+    def close(self) -> None:
+        """End the child if it still runs, and drop its text (safe to call again)."""
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._reap()
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+def _same_items(results: Sequence[CheckResult], others: Sequence[CheckResult]) -> bool:
+    """Whether two lists hold the very same results in the same order (a report holds a
+    copy of the run's list)."""
+    return len(results) == len(others) and all(map(operator.is_, results, others))
+
+
+def _decoded(file: IO[bytes]) -> Iterator[str]:
+    """The file's UTF-8 text a piece at a time, then the file closed."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with file:
+        while block := file.read(_READ):
+            yield decoder.decode(block)
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            yield tail
+
+
+def start(
+    results: Sequence[CheckResult], write: Callable[[Sequence[CheckResult]], Iterable[str]]
+) -> ResultsText | None:
+    """A child writing ``write(results)`` (each piece as UTF-8) into an unnamed temp file,
+    or ``None`` when they are fewer than :data:`MIN_RESULTS`, no second core is idle or
+    it cannot start. The caller must
+    :meth:`~ResultsText.close` it (or read its :meth:`~ResultsText.pieces`)."""
+    from linkhealth.parse.split import _free_core
+
+    if len(results) < MIN_RESULTS or not _free_core():
+        return None
+    try:
+        file = tempfile.TemporaryFile()  # noqa: SIM115  (the ResultsText's to close)
+    except OSError:
+        return None
+    try:
+        done, said = os.pipe()
+    except OSError:
+        file.close()
+        return None
+    try:
+        with warnings.catch_warnings():
+            # 3.12+ warns of fork in a process with threads (the resolver's): the child
+            # takes no lock they may hold (it encodes and writes), and a child stuck all
+            # the same is given up (STALL_SECONDS).
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+    except OSError:
+        file.close()
+        os.close(done)
+        os.close(said)
+        return None
+    if pid == 0:  # pragma: no cover  (the child: measured by the parent's tests)
+        _child(file, said, lambda: write(results))
+    os.close(said)
+    return ResultsText(results, pid, file, done)
+
+
+def _child(file: IO[bytes], said: int, pieces: Callable[[], Iterable[str]]) -> None:
+    """Write the pieces, say how long they are, and leave at once: no exit handler, no
+    buffer or file of the parent's is flushed or closed from here."""
+    status = 1
+    try:
+        gc.disable()  # the results are the parent's: nothing cyclic is made here
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent's handlers stay its own
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        with contextlib.suppress(ValueError):
+            signal.set_wakeup_fd(-1)
+        fd = file.fileno()
+        length = 0
+        batch: list[bytes] = []
+        size = 0
+        for piece in pieces():
+            data = piece.encode("utf-8")
+            batch.append(data)
+            size += len(data)
+            if size >= _READ:
+                length += _write_all(fd, b"".join(batch))
+                batch, size = [], 0
+        length += _write_all(fd, b"".join(batch))
+        os.write(said, _DONE + str(length).encode())
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def _write_all(fd: int, data: bytes) -> int:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    return len(data)

@@ -1,0 +1,170 @@
+"""`check` with no network and the JSON report's results written by a forked child
+(report.ahead): stdout, results.json and every other report are the bytes the parent
+alone writes; no child for a run that is no outage, nor when no JSON is written."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from linkhealth.cli import cli
+from linkhealth.models import CheckResult
+from linkhealth.parse import split
+from linkhealth.report import ahead
+from support.servers import ServerPool
+
+#: Hostile text in URLs, link texts and sections (bidi, ``##[``, quotes, astral
+#: characters, DEL), beside plain links.
+HOSTILE = [
+    '- [a \u202egnp.exe](http://host{h}.offline.test/p{i}?q="x") ##[error]\n',
+    "- [b \U0001f389 'q'](http://host{h}.offline.test/{i}#top)\n",
+    "- <http://host{h}.offline.test/del\x7f{i}>\n",
+    "- [plain {i}](http://host{h}.offline.test/page{i})\n",
+]
+#: Userinfo and a token in a URL: the reports are written from a redacted copy of the
+#: report (not the very results the child wrote).
+CREDENTIALS = "- [c](http://u:ghp_abcdefghijklmnopqrstuvwxyz0123456789@host{h}.offline.test/{i})\n"
+
+
+def outage_list(tmp_path: Path, *, credentials: bool = False) -> Path:
+    kinds = [*HOSTILE, CREDENTIALS] if credentials else HOSTILE
+    lines = ["# Links \u200b\n\n"]
+    for i in range(60):
+        if i % 20 == 0:
+            lines.append(f"## Section {i} \u2066`##[`\n\n")
+        lines.append(kinds[i % len(kinds)].format(h=i % 12, i=i))
+    path = tmp_path / "list.md"
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def check(tmp_path: Path, name: str, lst: Path, *args: str) -> Result:
+    where = tmp_path / name
+    return CliRunner().invoke(
+        cli,
+        [
+            "check",
+            str(lst),
+            "--store",
+            str(where / "state.sqlite"),
+            "--reports-dir",
+            str(where / "reports"),
+            "--report-format",
+            "junit",
+            "--report-format",
+            "sarif",
+            "--report-format",
+            "html",
+            "--report-format",
+            "csv",
+            *args,
+        ],
+    )
+
+
+_TIMES = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?|\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?"
+    r"|time=\"[^\"]*\"|\d+\.\d+ ?s\b"
+)
+
+
+def masked(text: str) -> str:
+    return _TIMES.sub("T", text)
+
+
+def outputs(tmp_path: Path, name: str, result: Result) -> dict[str, str]:
+    files = {"stdout": masked(result.stdout), "stderr": masked(result.stderr)}
+    reports = tmp_path / name / "reports"
+    if reports.exists():
+        for path in sorted(reports.iterdir()):
+            files[path.name] = masked(path.read_text(encoding="utf-8"))
+    return files
+
+
+@pytest.fixture
+def used(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A second core free, any number of results worth a child; the lengths of the
+    results whose text the child's file gave."""
+    monkeypatch.setattr(split, "_free_core", lambda: True)
+    monkeypatch.setattr(ahead, "MIN_RESULTS", 0)
+    read: list[int] = []
+    real = ahead.ResultsText.pieces
+
+    def pieces(self: ahead.ResultsText, results: Sequence[CheckResult]) -> Iterator[str] | None:
+        given = real(self, results)
+        if given is not None:
+            read.append(len(results))
+        return given
+
+    monkeypatch.setattr(ahead.ResultsText, "pieces", pieces)
+    return read
+
+
+@pytest.mark.usefixtures("no_network")
+@pytest.mark.parametrize(
+    ("args", "credentials", "child_read"),
+    [
+        (("--format", "json", "--no-reports"), False, [60]),
+        (("--format", "json"), False, [60]),
+        (("--format", "text"), False, [60]),
+        (("--format", "json", "--no-reports"), True, [60]),
+        (("--format", "json"), True, []),  # results.json: a redacted copy's results
+    ],
+)
+def test_an_outages_outputs_are_the_same_written_by_a_child(
+    tmp_path: Path,
+    used: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    credentials: bool,
+    child_read: list[int],
+) -> None:
+    lst = outage_list(tmp_path, credentials=credentials)
+    with_child = check(tmp_path, "child", lst, *args)
+    assert with_child.exit_code == 3, with_child.output
+    assert used == child_read  # the child's text was the one written
+    monkeypatch.setattr(ahead, "start", lambda *a: None)
+    alone = check(tmp_path, "alone", lst, *args)
+    assert alone.exit_code == 3, alone.output
+    assert used == child_read
+    got, want = outputs(tmp_path, "child", with_child), outputs(tmp_path, "alone", alone)
+    assert got == want
+    assert '"network": "outage"' in (got.get("results.json") or got["stdout"])
+    for command in (["--format", "json"], ["--format", "markdown"]):
+        stored = [
+            CliRunner().invoke(cli, ["report", "--store", str(where), *command])
+            for where in (tmp_path / "child" / "state.sqlite", tmp_path / "alone" / "state.sqlite")
+        ]
+        assert stored[0].exit_code == stored[1].exit_code == 3
+        assert masked(stored[0].stdout) == masked(stored[1].stdout)
+
+
+@pytest.mark.usefixtures("no_network")
+def test_no_child_when_no_json_is_written(
+    tmp_path: Path, used: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[int] = []
+    monkeypatch.setattr(ahead, "start", lambda results, write: started.append(len(results)))
+    result = check(tmp_path, "text", outage_list(tmp_path), "--format", "text", "--no-reports")
+    assert result.exit_code == 3, result.output
+    assert started == [] and used == []
+    result = check(tmp_path, "md", outage_list(tmp_path), "--format", "markdown")
+    assert result.exit_code == 3, result.output
+    assert started == [60]  # results.json is written
+
+
+def test_no_child_for_a_run_that_is_no_outage(
+    pool: ServerPool, tmp_path: Path, used: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[int] = []
+    monkeypatch.setattr(ahead, "start", lambda results, write: started.append(len(results)))
+    a = pool.host("127.0.0.2")
+    lst = tmp_path / "list.md"
+    lst.write_text(f"- http://127.0.0.2:{a.port}/gone\n", encoding="utf-8")
+    result = check(tmp_path, "up", lst, "--format", "json", "--allow-private")
+    assert result.exit_code == 1, result.output
+    assert started == [] and used == []

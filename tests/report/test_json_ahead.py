@@ -1,0 +1,185 @@
+"""The JSON report's results written by a forked child (report.ahead): the parent writes
+exactly the text it would have made, from the child's file when the child wrote that of
+these very results, else by itself (the child failed, stalled, or the results differ)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+
+import pytest
+
+from linkhealth.models import (
+    CheckResult,
+    ErrorKind,
+    LinkKind,
+    Occurrence,
+    RunReport,
+    Summary,
+    ToolInfo,
+    Verdict,
+)
+from linkhealth.parse import split
+from linkhealth.report import ahead, jsonfmt
+
+AT = datetime(2026, 12, 2, 7, 30, 1, 250000, tzinfo=UTC)
+DETAIL = "not judged (network outage): cannot connect: not requested"
+
+
+def results(count: int) -> list[CheckResult]:
+    """An outage's never-requested results, a hostile one among them (written by
+    pydantic, not from the shape), sharing their fields' objects as the run's do."""
+    made = []
+    for i in range(count):
+        text = f"link {i}" if i != 7 else "\u202egnp.exe ##[error] \U0001f389 \x7f"
+        url = f"http://h{i % 5}.example.test/p{i}" if i != 9 else "http://u:tok@h.test/\x7f"
+        occ = Occurrence(
+            url=url,
+            file="lists/a.md",
+            line=i + 1,
+            column=3,
+            end_line=i + 1,
+            end_column=40,
+            text=text,
+            kind=LinkKind.INLINE,
+            section="Section \u200b0",
+        )
+        made.append(
+            CheckResult(
+                url=url,
+                verdict=Verdict.SKIPPED,
+                detail=DETAIL,
+                error_kind=ErrorKind.CONNECT,
+                checked_at=AT,
+                occurrences=[occ],
+            )
+        )
+    return made
+
+
+def report_of(items: list[CheckResult]) -> RunReport:
+    return RunReport(
+        tool=ToolInfo(version="0"),
+        run_id=1,
+        started_at=AT,
+        finished_at=AT,
+        partial=True,
+        network="outage",
+        summary=Summary(
+            urls=len(items), occurrences=len(items), by_verdict={"skipped": len(items)}, failing=0
+        ),
+        results=items,
+    )
+
+
+@pytest.fixture
+def idle_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second core free, and any number of results worth a child."""
+    monkeypatch.setattr(split, "_free_core", lambda: True)
+    monkeypatch.setattr(ahead, "MIN_RESULTS", 0)
+
+
+@pytest.mark.usefixtures("idle_core")
+def test_the_childs_text_is_the_report_the_parent_writes() -> None:
+    items = results(600)  # more than a batch of the writer: pieces of several batches
+    report = report_of(items)  # a copy of the list, the very same results
+    assert report.results is not items
+    child = ahead.start(items, jsonfmt.result_pieces)
+    assert child is not None
+    pieces = child.pieces(report.results)
+    assert pieces is not None  # the child's text is used
+    assert "".join(pieces) == "".join(jsonfmt.result_pieces(items))
+    child = ahead.start(items, jsonfmt.result_pieces)
+    assert child is not None
+    assert "".join(jsonfmt.chunks(report, child)) == jsonfmt.render(report)
+    assert child.pid is None and child.file is None  # reaped, closed
+
+
+@pytest.mark.usefixtures("idle_core")
+def test_other_results_are_written_by_the_parent_and_the_child_ended() -> None:
+    items = results(40)
+    child = ahead.start(items, jsonfmt.result_pieces)
+    assert child is not None
+    pid = child.pid
+    other = [*items[:-1], results(40)[-1]]  # equal, but not the very same result
+    assert child.pieces(other) is None
+    assert child.pid is None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid or 0, os.WNOHANG)  # reaped: no zombie left
+    report = report_of(items[:39])  # fewer results
+    child = ahead.start(items, jsonfmt.result_pieces)
+    assert "".join(jsonfmt.chunks(report, child)) == jsonfmt.render(report)
+
+
+def failing(items: Sequence[CheckResult]) -> Iterator[str]:
+    yield "x" * 10
+    raise RuntimeError("the child's own trouble")
+
+
+def killed(items: Sequence[CheckResult]) -> Iterator[str]:
+    yield "x" * (3 << 20)  # written before it dies
+    os.kill(os.getpid(), signal.SIGKILL)
+    yield "never"
+
+
+def stuck(items: Sequence[CheckResult]) -> Iterator[str]:
+    yield "x" * (3 << 20)
+    time.sleep(3600)
+    yield "never"
+
+
+@pytest.mark.usefixtures("idle_core")
+@pytest.mark.parametrize("write", [failing, killed, stuck])
+def test_a_child_that_fails_or_stalls_leaves_the_text_to_the_parent(
+    write: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ahead, "STALL_SECONDS", 0.3)
+    items = results(30)
+    report = report_of(items)
+    child = ahead.start(items, write)  # type: ignore[arg-type]
+    assert child is not None
+    pid = child.pid
+    assert child.pieces(report.results) is None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid or 0, os.WNOHANG)
+    child = ahead.start(items, write)  # type: ignore[arg-type]
+    assert "".join(jsonfmt.chunks(report, child)) == jsonfmt.render(report)
+
+
+@pytest.mark.usefixtures("idle_core")
+def test_a_text_shorter_than_the_child_said_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    items = results(30)
+    child = ahead.start(items, jsonfmt.result_pieces)
+    assert child is not None
+    real = os.fstat
+    # the file as if cut short after the child said its length
+    monkeypatch.setattr(
+        ahead.os, "fstat", lambda fd: os.stat_result((*real(fd)[:6], 1, *real(fd)[7:]))
+    )
+    assert child.pieces(report_of(items).results) is None
+
+
+@pytest.mark.usefixtures("idle_core")
+def test_closed_unread_the_child_is_ended() -> None:
+    child = ahead.start(results(30), stuck)
+    assert child is not None
+    pid = child.pid
+    child.close()
+    child.close()  # again: nothing left to do
+    assert child.pieces(results(30)) is None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid or 0, os.WNOHANG)
+
+
+def test_no_child_without_an_idle_core_or_for_few_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(split, "_free_core", lambda: False)
+    monkeypatch.setattr(ahead, "MIN_RESULTS", 0)
+    assert ahead.start(results(30), jsonfmt.result_pieces) is None
+    monkeypatch.setattr(split, "_free_core", lambda: True)
+    monkeypatch.setattr(ahead, "MIN_RESULTS", 31)
+    assert ahead.start(results(30), jsonfmt.result_pieces) is None
