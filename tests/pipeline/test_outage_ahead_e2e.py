@@ -168,3 +168,31 @@ def test_no_child_for_a_run_that_is_no_outage(
     result = check(tmp_path, "up", lst, "--format", "json", "--allow-private")
     assert result.exit_code == 1, result.output
     assert started == [] and used == []
+
+
+@pytest.mark.usefixtures("no_network")
+def test_a_run_that_fails_after_the_child_started_ends_it(
+    tmp_path: Path, used: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from linkhealth.errors import StoreError
+    from linkhealth.pipeline.recorder import RunRecorder
+
+    children: list[ahead.ResultsText] = []
+    real = ahead.start
+
+    def start(*args: object) -> ahead.ResultsText | None:
+        child = real(*args)  # type: ignore[arg-type]
+        assert child is not None
+        children.append(child)
+        return child
+
+    def finish(*args: object, **kwargs: object) -> None:
+        raise StoreError("the store is gone")
+
+    monkeypatch.setattr(ahead, "start", start)
+    monkeypatch.setattr(RunRecorder, "finish", finish)
+    result = check(tmp_path, "fails", outage_list(tmp_path), "--format", "json")
+    assert result.exit_code == 2, result.output
+    assert "the store is gone" in result.output
+    assert len(children) == 1 and used == []
+    assert children[0].pid is None and children[0].file is None  # ended, reaped, closed
