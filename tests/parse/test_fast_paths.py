@@ -271,10 +271,34 @@ PARAGRAPH_PIECES = st.sampled_from(
 def test_scanning_only_where_a_hit_can_start_finds_the_same(text: str) -> None:
     fast = extract_text(text, "f.md")
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(extract, "_SCAN_HINT", re.compile(""))
-        m.setattr(extract, "_ANY_HINT", re.compile(""))
+        m.setattr(extract, "SCAN_HINT", re.compile(""))
+        m.setattr(extract, "ANY_HINT", re.compile(""))
+        m.setattr(walk, "ANY_HINT", re.compile(""))  # (the plain lines' text after a link)
         full = extract_text(text, "f.md")
     assert fast.findings == full.findings and fast.occurrences == full.occurrences, text
+
+
+PLAIN_TAILS = st.sampled_from(
+    ["", " ", " x", " - see https://e.org/p", " me@g.org", " www.f.org", " htps://t.org",
+     " a: b", " a;b", " 1.5", " /x/", " http//g.org", " https:/h.org", " (https://i.org",
+     " https://simonwil lison.net/x", " —", " qavascript:x", " javascript:x", " ftp://f.org"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PLAIN_TAILS, min_size=1, max_size=8))
+def test_plain_lines_scanned_only_where_a_hit_can_start_find_the_same(tails: list[str]) -> None:
+    # every line plain (parse/walk.py's _plain_lines): the text after each link is scanned
+    # only where it has a hint
+    text = "# T\n" + "".join(f"- [t{i}](https://a.org/{i}){t}\n" for i, t in enumerate(tails))
+    fast = extract_text(text, "f.md")
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(walk, "ANY_HINT", re.compile(""))
+        full = extract_text(text, "f.md")
+        m.setattr(walk, "_PLAIN_CHUNKS", False)
+        tree = extract_text(text, "f.md")
+    assert fast.findings == full.findings == tree.findings, text
+    assert fast.occurrences == full.occurrences == tree.occurrences, text
 
 
 LABEL_PIECES = st.sampled_from(

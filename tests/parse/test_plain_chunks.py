@@ -10,6 +10,8 @@ does, and with every chunk parsed (``_PLAIN_CHUNKS = False``).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -150,3 +152,48 @@ def test_whitespace_other_than_space_is_never_plain() -> None:
         if c.isspace() and c != " ":
             for line in (f"# a{c}b", f"- [a{c}b](u)", f"- [a](u) x{c}y"):
                 assert walk._PLAIN_LINE_RE.fullmatch(line) is None, hex(code)
+
+
+def _plain_list(n: int) -> str:
+    """A list of plain lines (parse/walk.py's _plain_lines): URLs of every length, labels
+    with non-ASCII characters, refused schemes and bad URLs among them, and texts after
+    the link that start at once with what a lint hit or a bare URL starts with."""
+    tails = ["", " ", "  ", ":x", ". x", "/p", "@g.org", " me@g.org", ";", " https://t.org/x",
+             " htps://t.org", " www.f.org", " — é", ". https://u.org/", "x.y"]  # fmt: skip
+    lines = ["# Links", ""]
+    for i in range(n):
+        if i % 70 == 0:
+            lines += ["", f"## Part {i} é", ""]
+        url = f"https://h{i % 5}.example.org/{'p' * (i * 7 % 90)}?q={i}"
+        if i % 13 == 0:
+            url = (
+                "javascript:x",
+                "htps://typo.org",
+                "http://a.org:99999/",
+                "/rel",
+                "HTTP://A.org",
+            )[i // 13 % 5]
+        elif i % 11 == 0:  # plain URLs whose dedupe key is not their text
+            url = ("https://k.example.org", "https://k.example.org:443/x", "http://k.org:80/?a#")[
+                i // 11 % 3
+            ]
+        lines.append(f"{'-*+'[i % 3]} [L {i} {'é' * (i % 3)}]({url}){tails[i % len(tails)]}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("size", [300, 5000, 10**6])
+def test_plain_lines_as_their_tree_says_them(size: int) -> None:
+    """Every plain line read by _plain_lines (none parsed) gives what its tree gives:
+    positions, texts, sections, findings and keys."""
+    text = _plain_list(400)
+    read: list[int] = []
+    lines = walk.Walk._plain_lines
+
+    def spy(self: walk.Walk, base: int, found: list[re.Match[str]]) -> None:
+        read.append(len(found))
+        lines(self, base, found)
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(walk.Walk, "_plain_lines", spy)
+        _same(text, size)
+    assert sum(read) == 2 * text.count("\n")  # every line, in both comment modes

@@ -397,3 +397,20 @@ def test_damaged_rendered_texts_mean_one_process(
     two = _split(text, render=fmt)
     assert merges == []
     assert _output(two, fmt) == _output(extract_text(text, "f.md", render=fmt), fmt)
+
+
+@pytest.mark.parametrize("render", [None, "json"])
+def test_plain_lines_in_both_halves(render: str | None, merges: list[int]) -> None:
+    """A list of plain lines (parse/walk.py's _plain_lines in both processes): the
+    worker's lines are counted from the cut's."""
+    lines = []
+    for i in range(300):
+        if i % 40 == 0:
+            lines += ["", f"## Part {i}", ""]
+        lines.append(f"- [L {i}](https://h{i % 5}.example.org/{'p' * (i % 40)}) x {i}")
+    text = "\n".join(lines) + "\n"
+    if render is None:
+        assert _key(_split(text)) == _key(extract_text(text, "f.md"))
+    else:
+        _same_output(text, render)
+    assert merges == [1], "not split"

@@ -37,7 +37,7 @@ from linkhealth.parse.ignore_markers import (
     marker_ends,
     unclosed_start,
 )
-from linkhealth.parse.lint import TextHit, scan_text
+from linkhealth.parse.lint import ANY_HINT, SCAN_HINT, TextHit, scan_text
 from linkhealth.parse.source import LineIndex, normalise_newlines
 from linkhealth.parse.urls import diagnose_matched, matched_key, normalise_url, plain_url
 from linkhealth.parse.walk import RustParserUnsafe, Walk
@@ -61,10 +61,6 @@ def _linkify() -> LinkifyIt:
 
 _WWW_RE = re.compile(r"(?<![\w.@/-])www\.", re.I)
 _BARE_HINT = re.compile(r":|www\.|@", re.I)
-# Every lint hit starts outside what the parser consumed, at a "]" ("](") or a "[", or
-# before a ":", ";" or "/" that is outside too (no consumed construct starts with one).
-_SCAN_HINT = re.compile(r"[\[\]:;/]")
-_ANY_HINT = re.compile(r"[\[\]:;/@.]")  # where _SCAN_HINT or _BARE_HINT may match
 _HTML_ATTR_RE = lazy_compile(
     r"<(?P<tag>a|img)\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*?\s(?P<attr>href|src)\s*=\s*"
     r"(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'|(?P<uq>[^\s\"'=<>`]+))",
@@ -115,6 +111,10 @@ class ParseResult:
 
 
 class _FileParser:
+    #: lines of the text before this one's in the file (parse/split.py's worker walks
+    #: the second half of a file): added to every line a span names
+    line_base = 0
+
     def __init__(
         self, text: str, file: str, comments: CommentMode, engine: Engine = "rust"
     ) -> None:
@@ -140,10 +140,11 @@ class _FileParser:
 
     def _span(self, start: int, end: int) -> tuple[int, int, int, int]:
         line, col = self.index.position(start)
+        line += self.line_base
         if self.text.find("\n", start, end) == -1:  # on one line: no second look-up
             return line, col, line, col + end - start
         end_line, end_col = self.index.position(end)
-        return line, col, end_line, end_col
+        return line, col, end_line + self.line_base, end_col
 
     def _finding(
         self,
@@ -309,14 +310,14 @@ class _FileParser:
             outside = content
         elif len(hard) == 1:  # (_outside of one range; the hints are one character each)
             if (
-                _ANY_HINT.search(content, 0, hard[0][0]) is None
-                and _ANY_HINT.search(content, hard[0][1]) is None
+                ANY_HINT.search(content, 0, hard[0][0]) is None
+                and ANY_HINT.search(content, hard[0][1]) is None
             ):
                 return
             outside = _outside(content, hard)
         else:
             outside = _outside(content, hard)
-        if _ANY_HINT.search(outside) is None:  # neither hint below: the common case
+        if ANY_HINT.search(outside) is None:  # neither hint below: the common case
             return
 
         def is_hard(pos: int) -> bool:
@@ -324,7 +325,7 @@ class _FileParser:
             return k >= 0 and hard[k][0] <= pos < hard[k][1]
 
         hits: list[TextHit] = []
-        if _SCAN_HINT.search(outside):
+        if SCAN_HINT.search(outside):
             hits = scan_text(content, is_hard)
             for h in hits:
                 self._finding(

@@ -24,6 +24,13 @@ from linkhealth.lazyre import lazy_compile
 from linkhealth.parse.urls import Diagnosis, diagnose, scheme_typo
 from linkhealth.records import Severity
 
+# Every lint hit starts outside what the parser consumed, at a "]" ("](") or a "[", or
+# before a ":", ";" or "/" that is outside too (no consumed construct starts with one).
+SCAN_HINT = re.compile(r"[\[\]:;/]")
+# where SCAN_HINT or the bare-URL hint (":", "www.", "@") may match: text without one of
+# these holds no lint hit and no bare URL
+ANY_HINT = re.compile(r"[\[\]:;/@.]")
+
 RULES: dict[str, str] = {
     "url-whitespace": "whitespace inside a link destination",
     "scheme-typo": "misspelt http(s):// prefix",

@@ -548,11 +548,6 @@ class _HalfParser(_FileParser):
         self.external: list[tuple[Any, ...]] = []
         self.sensitive = False  # see _restorable
 
-    def _span(self, start: int, end: int) -> tuple[int, int, int, int]:
-        line, col, end_line, end_col = super()._span(start, end)
-        base = self.line_base
-        return line + base, col, end_line + base, end_col
-
     def _first_report(self, start: int) -> bool:
         first = super()._first_report(start)
         if first and start >= 0:

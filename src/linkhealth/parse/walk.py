@@ -20,6 +20,7 @@ from markdown_it_pyrs import Node
 
 from linkhealth.config import CommentMode
 from linkhealth.lazyre import lazy_compile
+from linkhealth.parse.lint import ANY_HINT
 from linkhealth.parse.markdown import (
     CHUNK_CHARS,
     INLINE_NODES,
@@ -46,7 +47,8 @@ from linkhealth.parse.markdown import (
     union,
 )
 from linkhealth.parse.source import line_starts
-from linkhealth.records import LinkKind
+from linkhealth.parse.urls import matched_key, plain_url
+from linkhealth.records import LinkKind, Occurrence
 
 if TYPE_CHECKING:
     from linkhealth.parse.extract import _FileParser
@@ -101,8 +103,8 @@ _LABEL_RE = re.compile(
 _NOT_PLAIN = r"\[\]\\`<>\x00-\x1f\x7f-\x9f\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _PLAIN_LINE_RE = re.compile(
     rf"(#{{1,6}}(?: [^{_NOT_PLAIN}*_~&#]*)?"
-    rf"|[-*+] (\[[^{_NOT_PLAIN}*_~&]*\]\({PLAIN_DESTINATION}\))[^{_NOT_PLAIN}]*|)(?:\n|\Z)"
-)
+    rf"|[-*+] (\[([^{_NOT_PLAIN}*_~&]*)\]\(({PLAIN_DESTINATION})\))[^{_NOT_PLAIN}]*|)(?:\n|\Z)"
+)  # (groups 3 and 4: the link's label and destination, as markdown.plain_link reads them)
 #: chunks of plain lines walked without their tree (False: every chunk parsed)
 _PLAIN_CHUNKS = True
 _PLAIN_NODE = Node("link")  # a plain link's node: never read (its label is verbatim)
@@ -279,31 +281,76 @@ class Walk:
         text = self.text
         base = self.base + a
         src = text[base : self.base + b]
-        found: list[tuple[int, int, int, PlainLink | None]] = []
+        lines: list[re.Match[str]] = []
         pos, n = 0, len(src)
         match = _PLAIN_LINE_RE.match
         while pos < n:
             m = match(src, pos)
             if m is None:
                 return False
-            if m.start(2) >= 0:  # a list item: the link's start, end, the line's end
-                s, e = base + m.start(2), base + m.end(2)
-                plain = plain_link(text, s, e)
-                if plain is None or plain[1] is None or not plain[3]:
-                    return False  # (never, as the pattern is written: to be sure)
-                found.append((s, e, base + m.end(1), plain))
-            elif m.end(1) > pos:  # a heading
-                found.append((base + pos, 0, base + m.end(1), None))
+            lines.append(m)
             pos = m.end()
         self.neutralised = parser_input(src)[1] or self.neutralised
-        for s, e, end, plain in found:
-            if plain is None:
-                self.heading((), "heading", s, end, 0, 0)
-            else:  # as items() reads a tight item (or paragraph() a loose one's text)
-                end = _strip(text, s, end)[1]
-                self.last_pos = s
-                self.inline((), s, end, 0, found=[("link", _PLAIN_NODE, s, e, plain)])
+        self._plain_lines(base, lines)
         return True
+
+    def _plain_lines(self, base: int, lines: list[re.Match[str]]) -> None:
+        """The plain lines ``lines`` (matches of :data:`_PLAIN_LINE_RE` in the chunk at
+        ``base``, one a line, in order) walked as :meth:`heading` reads a heading and
+        :meth:`items` a tight item of one plain link (its label verbatim: what
+        :func:`plain_link` and :meth:`link` make of it), and :meth:`_FileParser._link`
+        the link: its URL's plain-URL match, span, occurrence and key, made here a link
+        at a time (the lines hold no line end: a span's line is its line's)."""
+        fp, text, in_comment = self.fp, self.text, self.in_comment
+        file, keys = fp.file, (fp.keys if fp.render is None else None)
+        append = fp.occurrences.append
+        inline, neutralised = LinkKind.INLINE, self.neutralised
+        hint = ANY_HINT.search
+        # the 1-based line of the chunk's first line, in the file (see _FileParser._span)
+        first = bisect_right(fp.index.starts, base) + fp.line_base
+        section = self.current()
+        last_pos = self.last_pos
+        for k, m in enumerate(lines):
+            s, e = m.span(2)
+            if s < 0:
+                if m.end(1) > m.start():  # a heading
+                    self.heading((), "heading", base + m.start(), base + m.end(1), 0, 0)
+                    section, last_pos = self.current(), self.last_pos
+                continue
+            s += base
+            last_pos = s
+            written, url = m.group(3, 4)
+            label: str | None = written.strip() or None
+            if label is not None and neutralised:  # (self.tree_text(label))
+                label = restore(label)
+            start, stop = m.span(4)
+            plain = plain_url(url)
+            if plain is None:  # a diagnosis, or a key that needs the parser: as link() does
+                fp._link(inline, url, base + start, base + stop, label, section, in_comment)
+            else:  # (diagnose_matched says nothing of a plain URL)
+                column = start - m.start() + 1
+                line = first + k
+                append(
+                    Occurrence(
+                        url=url,
+                        file=file,
+                        line=line,
+                        column=column,
+                        end_line=line,
+                        end_column=column + stop - start,
+                        text=label,
+                        kind=inline,
+                        section=section,
+                        in_comment=in_comment,
+                    )
+                )
+                if keys is not None:
+                    keys.append(matched_key(url, plain))
+            e, end = base + e, base + m.end(1)
+            if hint(text, e, end) is not None:  # the text after the link: as inline() reads it
+                end = _strip(text, s, end)[1]
+                fp._scan(text[s:end], partial(add, s), [(0, e - s)], section, in_comment)
+        self.last_pos = last_pos
 
     def unused(self) -> list[tuple[str, RefDef, str | None]]:
         """(key, definition, section) of each definition no link walked so far used."""
