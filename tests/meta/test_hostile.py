@@ -282,3 +282,16 @@ def test_long_site_names_are_not_kept_by_the_name_caches(monkeypatch: pytest.Mon
     assert norm.kept and keys.kept  # the short names went through the caches
     assert max(len(text) for text in norm.kept) <= fields._KEYS_CACHED_CHARS
     assert max(sum(map(len, names)) for names in keys.kept) <= fields._KEYS_CACHED_CHARS
+
+
+def test_long_texts_are_not_kept_by_the_folded_keys_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A candidate's folded key is kept per text (the site-wide pass folds each again), but
+    never for a text longer than the caches keep: a 60,000-character title is folded as is."""
+    from linkhealth.meta import fields
+
+    same = _Recording(fields._same_kept)
+    monkeypatch.setattr(fields, "_same_kept", same)
+    long_title = "Long " + "z" * 60_000
+    assert fields._same(long_title) == long_title.casefold()
+    assert fields._same("Short  Title") == "short title"
+    assert same.kept == ["Short  Title"]

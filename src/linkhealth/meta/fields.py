@@ -202,7 +202,16 @@ def _norm_kept(text: str) -> str:
 
 
 def _same(text: str) -> str:
-    """Case and runs of spaces folded: how two candidates are told apart (cheap)."""
+    """Case and runs of spaces folded: how two candidates are told apart (cheap). Kept per
+    text: a page's title is folded again to skip it among the descriptions, and the
+    site-wide pass folds every title, description and affix once more."""
+    if len(text) > _KEYS_CACHED_CHARS:
+        return _same_kept.__wrapped__(text)
+    return _same_kept(text)
+
+
+@lru_cache(maxsize=8192)
+def _same_kept(text: str) -> str:
     folded = text.casefold()
     if folded.isprintable() and "  " not in folded and folded[:1] != " " != folded[-1:]:
         # Printable text holds no whitespace but " " (tests check every code point): words
