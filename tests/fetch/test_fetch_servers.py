@@ -479,6 +479,78 @@ def test_a_result_callback_that_raises_ends_the_fetch_with_its_error(pool: Serve
     assert all(url.startswith(fast_host.url()) for url in seen)  # the slow host's: cancelled
 
 
+def test_no_result_is_handed_on_after_an_attempts_error() -> None:
+    """review11 R1: the first error raised in an attempt (a result callback's) cancels every
+    other attempt at once, as the task group did with its own tasks: no result reaches the
+    callback after it, the group holds that one error, and no task ends with an error nobody
+    retrieves (attempts ran on and raised into a group that was ending: 80 results and 40
+    "never retrieved" logs here)."""
+    import asyncio
+
+    from linkhealth.fetch import FetchResult, fetch_all
+
+    class Broken(Exception):
+        pass
+
+    hosts = [f"127.0.0.{i}" for i in range(2, 12)]
+    urls = [f"http://{h}:{unused_port(h)}/p{n}" for h in hosts for n in range(20)]  # refused
+    seen: list[str] = []
+
+    def on_result(result: FetchResult) -> None:
+        seen.append(result.url)
+        if len(seen) >= 3:
+            raise Broken(result.url)
+
+    async def main() -> tuple[BaseExceptionGroup[BaseException], list[object]]:
+        unretrieved: list[object] = []
+        asyncio.get_running_loop().set_exception_handler(lambda _, ctx: unretrieved.append(ctx))
+        with pytest.raises(BaseExceptionGroup) as caught:
+            async with asyncio.timeout(30):
+                await fetch_all(urls, fast(retries=0, host_concurrency=4), on_result=on_result)
+        for _ in range(3):  # the loop's turns in which a dropped task would be reported
+            await asyncio.sleep(0)
+        return caught.value, unretrieved
+
+    group, unretrieved = asyncio.run(main())
+    import gc
+
+    gc.collect()  # a task's unretrieved error is reported when the task is freed
+    assert seen == seen[:3] and len(seen) == 3
+    assert [str(e) for e in group.exceptions] == [seen[2]]
+    assert unretrieved == []
+
+
+def test_ended_attempts_deadlines_are_dropped_from_the_heap() -> None:
+    """review11 R2: an ended attempt's deadline entry (which holds its task) is dropped once
+    such entries are more than half the run's heap, not kept until its time comes."""
+    import asyncio
+
+    from linkhealth.fetch import engine
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        queue = engine._Deadlines(loop)
+        peak = 0
+        for _ in range(5_000):
+            task = loop.create_task(asyncio.sleep(0))
+            deadline = engine._Deadline(queue, task, loop.time() + 60)
+            await task
+            deadline.end()
+            peak = max(peak, len(queue._heap))
+        live_task = loop.create_task(asyncio.sleep(3600))
+        live = engine._Deadline(queue, live_task, loop.time() + 0.01)
+        await asyncio.sleep(0.05)  # the live one still fires after the purges
+        assert live.fired and live_task.cancelling()
+        live.end()
+        with pytest.raises(asyncio.CancelledError):
+            await live_task
+        queue.close()
+        return peak
+
+    peak = asyncio.run(main())
+    assert peak <= 2 * engine._MIN_STALE + 2
+
+
 @pytest.mark.parametrize("plain", [True, False])
 def test_credentials_go_with_plain_urls_and_parsed_ones(pool: ServerPool, plain: bool) -> None:
     """A basic-auth rule's credentials go with a URL it matches, and a URL's own userinfo
