@@ -111,10 +111,6 @@ class ParseResult:
 
 
 class _FileParser:
-    #: lines of the text before this one's in the file (parse/split.py's worker walks
-    #: the second half of a file): added to every line a span names
-    line_base = 0
-
     def __init__(
         self, text: str, file: str, comments: CommentMode, engine: Engine = "rust"
     ) -> None:
@@ -123,6 +119,10 @@ class _FileParser:
         self.file = file
         self.comments = comments
         self.index = LineIndex(self.text)
+        # lines of the file before this text (parse/split.py's worker walks the second
+        # half of a file): added to every line a span names (an instance's attribute:
+        # read at every span, faster than the class's)
+        self.line_base = 0
         self.occurrences: list[Occurrence] = []
         self.findings: list[Finding] = []
         self._reported_defs: set[int] = set()
