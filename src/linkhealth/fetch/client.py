@@ -645,7 +645,8 @@ async def _read_body(
     try:
         return await _read_chunks(chunks, coding or "", cap, stop_at_head, late_head)
     finally:
-        await chunks.aclose()
+        if chunks.iterated:  # a transport's own stream: the response's close ends it
+            await chunks.aclose()
 
 
 async def _read_chunks(
@@ -738,6 +739,11 @@ class _Chunks:
             if chunk:
                 return chunk
         return b""
+
+    @property
+    def iterated(self) -> bool:
+        """Whether the body is read through ``aiter_raw`` (then :meth:`aclose` ends it)."""
+        return self._iter is not None
 
     async def aclose(self) -> None:
         close = getattr(self._iter, "aclose", None)
