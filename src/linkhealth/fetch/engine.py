@@ -466,25 +466,19 @@ class _Run:
         self.dog: asyncio.Task[None] | None = None
         self.tuner: asyncio.Task[None] | None = None
         self.left = 0  # URLs not final yet, all hosts
-        self.loop = asyncio.get_running_loop()
-        self.deadlines = _Deadlines(self.loop)
-        self.attempts: set[asyncio.Task[None]] = set()  # started by the pumps, not ended
-        self.failed: BaseException | None = None  # an attempt's error, raised in the group
+        self.deadlines = _Deadlines(asyncio.get_running_loop())
+        self.failed = False  # an attempt raised: its task group is ending the run
 
     async def serve(self) -> None:
         """Run every host's pump (and the watchdog, and the tuner) until all is done."""
         try:
-            async with self.client:
-                try:
-                    async with asyncio.TaskGroup() as tg:
-                        if self.watch.enabled:  # first: the look-ups ahead may have decided
-                            self.dog = tg.create_task(self.watchdog())
-                        for plan in self.plans:
-                            tg.create_task(self.pump(plan.state, tg))
-                        if self.settings.max_concurrency > LAG_FLOOR:
-                            self.tuner = tg.create_task(self.tune())
-                finally:
-                    await self.stop_attempts()
+            async with self.client, asyncio.TaskGroup() as tg:
+                if self.watch.enabled:  # first: the look-ups ahead may have decided already
+                    self.dog = tg.create_task(self.watchdog())
+                for plan in self.plans:
+                    tg.create_task(self.pump(plan.state, tg))
+                if self.settings.max_concurrency > LAG_FLOOR:
+                    self.tuner = tg.create_task(self.tune())
         finally:
             self.deadlines.close()
         # A cancelled helper's task keeps its frame (and the run) alive through its
@@ -584,19 +578,7 @@ class _Run:
             if job is None:
                 await state.changed(None)  # every slot is taken: wait for a release
                 continue
-            task = self.loop.create_task(self.attempt(job, now, tg))
-            self.attempts.add(task)
-
-    async def stop_attempts(self) -> None:
-        """Attempts still under way when the task group ends (it failed, or was
-        cancelled) are cancelled and waited for, as the group does with its own tasks.
-        Attempts are not the group's own: a task group's task costs a done callback, a
-        loop turn, when it ends; an attempt that fails hands its error to the group."""
-        left = [task for task in self.attempts if not task.done()]
-        for task in left:
-            task.cancel()
-        if left:
-            await asyncio.wait(left)
+            tg.create_task(self.attempt(job, now))
 
     def expire(self, state: HostState[_Job], now: float) -> None:
         """Finish the queued URLs that the host's pause keeps out beyond their budget."""
@@ -631,13 +613,13 @@ class _Run:
             out.redirects = job.last.redirects
         return out
 
-    async def attempt(self, job: _Job, taken: float, tg: asyncio.TaskGroup) -> None:
-        """One attempt of ``job`` in the slot its host's pump took at ``taken``; an error
-        (a result callback's) is raised in ``tg``, as by a task of its own."""
-        task = asyncio.current_task()
+    async def attempt(self, job: _Job, taken: float) -> None:
+        """One attempt of ``job`` in the slot its host's pump took at ``taken``. An error
+        raised in it (a result callback's) cancels every other attempt at once and ends the
+        run's task group with it: no result is handed on after it (review11 R1)."""
+        if self.failed:
+            return  # started after another attempt's error: the run is ending
         try:
-            if self.failed is not None:  # started before the group's abort reached the pump
-                return
             s = self.settings
             state = job.plan.state
             began = time.monotonic()
@@ -646,14 +628,14 @@ class _Run:
                 job.deadline = began + s.url_deadline
                 job.headers = self._headers(job)
             hold = _Hold(self, state, taken, -state.pending, self.budget.start_by(job))
+            task = asyncio.current_task()
             if task is not None:
                 self.in_flight[task] = job
             sent = began
             try:
                 await hold.take_global()
-                # A host counts as started once its request goes out (not while it waits
-                # for a global place): "nearly all hosts started so far failed" needs the
-                # real ones.
+                # A host counts as started once its request goes out (not while it waits for
+                # a global place): "nearly all hosts started so far failed" needs the real ones.
                 if tells_of_the_network(state.name):
                     self.watch.started.add(state.name)
                 sent = time.monotonic()
@@ -674,32 +656,13 @@ class _Run:
             self.after(job, outcome, hold.taken, sent)
         except asyncio.CancelledError:
             raise
-        except BaseException as exc:
-            self.fail(exc, tg)
-        finally:
-            if task is not None:
-                self.attempts.discard(task)
-
-    def fail(self, error: BaseException, tg: asyncio.TaskGroup) -> None:
-        """An attempt's error ends the fetch as a task of ``tg``'s would end it: the first
-        is raised in the group and every other attempt is cancelled at once, so no result
-        is handed on after it (review11 R1: attempts ran on, and their errors, raised in a
-        group that was ending, were logged as never retrieved). A later error (an attempt
-        that failed before its cancel reached it) is not raised again: the group reports
-        the first, whose first leaf the CLI shows. When the group is ending
-        already (its own error, or a cancel), that ending is what it reports."""
-        if self.failed is not None:
-            return
-        self.failed = error
-        current = asyncio.current_task()
-        for task in self.attempts:
-            if task is not current:
-                task.cancel()
-        raising = _raise(error)
-        try:
-            tg.create_task(raising)
-        except RuntimeError:  # the group is shutting down or finished
-            raising.close()
+        except BaseException:
+            self.failed = True
+            current = asyncio.current_task()
+            for other in list(self.in_flight):
+                if other is not current:
+                    other.cancel()
+            raise
 
     def _headers(self, job: _Job) -> dict[str, str]:
         headers = dict(job.plan.headers)
@@ -900,11 +863,6 @@ class _Run:
             not_modified=outcome.status == 304,
             truncated=outcome.truncated,
         )
-
-
-async def _raise(error: BaseException) -> None:
-    """An attempt's error, raised in the run's task group (see :meth:`_Run.attempt`)."""
-    raise error
 
 
 def _unrequested(
