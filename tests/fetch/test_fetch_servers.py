@@ -479,6 +479,43 @@ def test_a_result_callback_that_raises_ends_the_fetch_with_its_error(pool: Serve
     assert all(url.startswith(fast_host.url()) for url in seen)  # the slow host's: cancelled
 
 
+def test_a_cancelled_fetch_cancels_its_attempts_in_flight(pool: ServerPool) -> None:
+    """review11 R3: attempts are not the task group's own, so a fetch cancelled (a stop, a
+    Ctrl-C) must cancel those in flight itself: it ends at once, none left running, not
+    when the silent host's requests time out (two minutes here)."""
+    import asyncio
+
+    from linkhealth.fetch import FetchResult, fetch_all
+
+    fast_host, silent_host = (pool.host(f"127.0.0.{i}") for i in (2, 3))
+    for n in range(4):
+        fast_host.route(f"/p{n}", Reply(200, body=html_page(f"Page {n}")))
+        silent_host.route(f"/p{n}", Reply(200, body=html_page(f"Silent {n}"), silence=True))
+    urls = [h.url(f"/p{n}") for h in (fast_host, silent_host) for n in range(4)]
+    settings = fast(timeout=120, read_timeout=120, url_deadline=300, host_concurrency=4)
+    seen: list[str] = []
+
+    async def main() -> list[asyncio.Task[object]]:
+        answered = asyncio.Event()
+
+        def on_result(result: FetchResult) -> None:
+            seen.append(result.url)
+            if len(seen) == 4:
+                answered.set()
+
+        fetch = asyncio.ensure_future(fetch_all(urls, settings, on_result=on_result))
+        async with asyncio.timeout(30):
+            await answered.wait()
+        await asyncio.sleep(0.2)  # the silent host's four requests are out
+        fetch.cancel()
+        await asyncio.wait({fetch}, timeout=20)  # a broken engine waits out the silence
+        assert fetch.cancelled()
+        return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+    assert asyncio.run(main()) == []
+    assert sorted(seen) == sorted(fast_host.url(f"/p{n}") for n in range(4))
+
+
 def test_no_result_is_handed_on_after_an_attempts_error() -> None:
     """review11 R1: the first error raised in an attempt (a result callback's) cancels every
     other attempt at once, as the task group did with its own tasks: no result reaches the

@@ -4,7 +4,9 @@ alone writes; no child for a run that is no outage, nor when no JSON is written.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -141,6 +143,26 @@ def test_an_outages_outputs_are_the_same_written_by_a_child(
         ]
         assert stored[0].exit_code == stored[1].exit_code == 3
         assert masked(stored[0].stdout) == masked(stored[1].stdout)
+
+
+@pytest.mark.usefixtures("no_network")
+@pytest.mark.parametrize("platform", ["no-fork", "darwin"])
+def test_no_child_where_fork_is_missing_or_unsafe(
+    tmp_path: Path, used: list[int], monkeypatch: pytest.MonkeyPatch, platform: str
+) -> None:
+    """review11 R4: without ``os.fork`` (Windows), or on macOS, the parent writes the
+    results itself: exit 3 and the same outputs, no traceback, nothing left open."""
+    lst = outage_list(tmp_path)
+    if platform == "no-fork":
+        monkeypatch.delattr(os, "fork")
+    else:
+        monkeypatch.setattr(sys, "platform", "darwin")
+    without = check(tmp_path, "without", lst, "--format", "json")
+    assert without.exit_code == 3, without.output
+    assert used == []  # no child's text
+    monkeypatch.setattr(ahead, "start", lambda *a: None)
+    alone = check(tmp_path, "alone", lst, "--format", "json")
+    assert outputs(tmp_path, "without", without) == outputs(tmp_path, "alone", alone)
 
 
 @pytest.mark.usefixtures("no_network")

@@ -25,6 +25,7 @@ import operator
 import os
 import select
 import signal
+import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -144,7 +145,8 @@ def start(
     :meth:`~ResultsText.close` it (or read its :meth:`~ResultsText.pieces`)."""
     from linkhealth.parse.split import _free_core
 
-    if len(results) < MIN_RESULTS or not _free_core():
+    fork = _fork()
+    if fork is None or len(results) < MIN_RESULTS or not _free_core():
         return None
     try:
         file = tempfile.TemporaryFile()  # noqa: SIM115  (the ResultsText's to close)
@@ -161,7 +163,7 @@ def start(
             # takes no lock they may hold (it encodes and writes), and a child stuck all
             # the same is given up (STALL_SECONDS).
             warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
+            pid = fork()
     except OSError:
         file.close()
         os.close(done)
@@ -171,6 +173,16 @@ def start(
         _child(file, said, lambda: write(results))
     os.close(said)
     return ResultsText(results, pid, file, done)
+
+
+def _fork() -> Callable[[], int] | None:
+    """``os.fork`` where a child of a process with threads alive is safe to use for this:
+    not where there is none (Windows), nor on macOS, whose system libraries are not safe
+    in a forked child (review11 R4: the missing ``os.fork`` ended the run with a traceback)."""
+    fork: Callable[[], int] | None = getattr(os, "fork", None)
+    if sys.platform == "darwin":
+        return None
+    return fork
 
 
 def _child(file: IO[bytes], said: int, pieces: Callable[[], Iterable[str]]) -> None:
