@@ -218,3 +218,28 @@ def test_a_run_that_fails_after_the_child_started_ends_it(
     assert "the store is gone" in result.output
     assert len(children) == 1 and used == []
     assert children[0].pid is None and children[0].file is None  # ended, reaped, closed
+
+
+@pytest.mark.usefixtures("no_network")
+def test_a_child_that_fails_is_said_and_the_report_written_all_the_same(
+    tmp_path: Path, used: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lst = outage_list(tmp_path)
+    args = ("--format", "json", "--no-reports")
+    alone = check(tmp_path, "alone", lst, *args)  # its child's text used: nothing said
+    real = ahead.start
+
+    def broken(results: Sequence[CheckResult]) -> Iterator[str]:
+        yield "{"
+        raise RuntimeError("the child's own trouble")
+
+    monkeypatch.setattr(ahead, "start", lambda results, write: real(results, broken))
+    failed = check(tmp_path, "failed", lst, *args)
+    assert failed.exit_code == alone.exit_code == 3, failed.output
+    assert used == [60]  # the first run's child only
+    assert masked(failed.stdout) == masked(alone.stdout)
+    said = (
+        "warning: the JSON report's results were written again: the second process writing"
+        " them exited with status 1\n"
+    )
+    assert masked(failed.stderr) == said + masked(alone.stderr)

@@ -106,6 +106,7 @@ def test_other_results_are_written_by_the_parent_and_the_child_ended() -> None:
     pid = child.pid
     other = [*items[:-1], results(40)[-1]]  # equal, but not the very same result
     assert child.pieces(other) is None
+    assert child.failure is None  # not the child's: nothing to say
     assert child.pid is None
     with pytest.raises(ChildProcessError):
         os.waitpid(pid or 0, os.WNOHANG)  # reaped: no zombie left
@@ -132,9 +133,16 @@ def stuck(items: Sequence[CheckResult]) -> Iterator[str]:
 
 
 @pytest.mark.usefixtures("idle_core")
-@pytest.mark.parametrize("write", [failing, killed, stuck])
+@pytest.mark.parametrize(
+    ("write", "why"),
+    [
+        (failing, "exited with status 1"),
+        (killed, "was killed by signal 9"),
+        (stuck, "wrote nothing for 0.3 s (ended)"),
+    ],
+)
 def test_a_child_that_fails_or_stalls_leaves_the_text_to_the_parent(
-    write: object, monkeypatch: pytest.MonkeyPatch
+    write: object, why: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ahead, "STALL_SECONDS", 0.3)
     items = results(30)
@@ -143,6 +151,7 @@ def test_a_child_that_fails_or_stalls_leaves_the_text_to_the_parent(
     assert child is not None
     pid = child.pid
     assert child.pieces(report.results) is None
+    assert child.failure == why
     with pytest.raises(ChildProcessError):
         os.waitpid(pid or 0, os.WNOHANG)
     child = ahead.start(items, write)  # type: ignore[arg-type]
@@ -160,6 +169,7 @@ def test_a_text_shorter_than_the_child_said_is_not_used(monkeypatch: pytest.Monk
         ahead.os, "fstat", lambda fd: os.stat_result((*real(fd)[:6], 1, *real(fd)[7:]))
     )
     assert child.pieces(report_of(items).results) is None
+    assert child.failure is not None and child.failure.startswith("wrote 1 bytes of the ")
 
 
 @pytest.mark.usefixtures("idle_core")

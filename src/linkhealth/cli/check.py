@@ -370,6 +370,12 @@ def command(
         finally:
             if ahead is not None:
                 ahead.close()
+        if ahead is not None and ahead.failure is not None:
+            notice(
+                "warning: ",
+                "the JSON report's results were written again: the second process writing"
+                f" them {ahead.failure}",
+            )
         report = outcome.report
         _say_why_partial(report)
         if not quiet and (verbose or sys.stderr.isatty()):

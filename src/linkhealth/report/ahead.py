@@ -12,8 +12,9 @@ Nothing depends on the child: when it cannot start (one usable core or another t
 runnable, ``fork`` refused), fails in any way (an exception, killed, a short or unreadable
 file) or stops making progress for :data:`STALL_SECONDS`, the parent writes the results
 itself, as it always did: the same bytes, and any error in them raised by the parent's
-own pass. The results must not change once the child is forked (the run starts it only
-when they are final: an outage's, after their history).
+own pass; why the child failed is kept (:attr:`ResultsText.failure`) for the caller to
+say. The results must not change once the child is forked (the run starts it only when
+they are final: an outage's, after their history).
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ class ResultsText:
         self.pid: int | None = pid
         self.file: IO[bytes] | None = file
         self.done = done  # the read end of the child's pipe
+        #: Why the child's text was not used though it was asked for (it failed or
+        #: stalled): the parent wrote the results itself. ``None``: used, or not asked.
+        self.failure: str | None = None
 
     def pieces(self, results: Sequence[CheckResult]) -> Iterator[str] | None:
         """The text of ``results`` as the child wrote it, a piece at a time, or ``None``
@@ -65,7 +69,12 @@ class ResultsText:
         file, self.file = self.file, None  # closed already when the child stalled
         if file is None:
             return None
-        if length is None or os.fstat(file.fileno()).st_size != length:
+        if length is None:
+            file.close()
+            return None
+        size = os.fstat(file.fileno()).st_size
+        if size != length:
+            self.failure = f"wrote {size} bytes of the {length} it said"
             file.close()
             return None
         file.seek(0)
@@ -83,6 +92,7 @@ class ResultsText:
                 now = os.fstat(self.file.fileno()).st_size
                 if now == size:
                     self.close()
+                    self.failure = f"wrote nothing for {STALL_SECONDS:g} s (ended)"
                     return None
                 size = now
                 continue
@@ -91,12 +101,15 @@ class ResultsText:
                 break
             said += chunk
         status = self._reap()
-        if status != 0 or not said.startswith(_DONE):
-            return None
-        try:
+        if status is not None and status < 0:
+            self.failure = f"was killed by signal {-status}"
+        elif status != 0:
+            self.failure = f"exited with status {status}"
+        elif said.startswith(_DONE) and said[len(_DONE) :].isdigit():
             return int(said[len(_DONE) :])
-        except ValueError:
-            return None
+        else:
+            self.failure = "ended without saying its text's length"
+        return None
 
     def _reap(self) -> int | None:
         """The child's exit status (waited for), ``None`` when it was reaped before."""
