@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from linkhealth import cores
 from linkhealth.cli import cli
 from linkhealth.config import CommentMode
 from linkhealth.parse import extract_text, markdown, split
@@ -38,7 +39,7 @@ def _key(result: ParseResult) -> tuple[list[dict[str, object]], list[dict[str, o
 def merges(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Small chunks; counts the worker results merged (one per split parse)."""
     monkeypatch.setattr(markdown, "CHUNK_CHARS", 300)
-    monkeypatch.setattr(split, "_free_core", lambda: True)  # the same on a busy machine
+    monkeypatch.setattr(cores, "free_core", lambda: True)  # the same on a busy machine
     merged: list[int] = []
     real = split._merge
 
@@ -227,7 +228,7 @@ def test_a_failing_worker_leaves_one_process(merges: list[int]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("cores", "loadavg", "free"),
+    ("usable", "loadavg", "free"),
     [
         (2, "0.35 1.15 2.44 1/180 12345", True),  # only this process runnable
         (2, "1.90 1.15 2.44 2/180 12345", False),  # another one: it would share a core
@@ -236,13 +237,13 @@ def test_a_failing_worker_leaves_one_process(merges: list[int]) -> None:
     ],
 )
 def test_a_worker_only_with_an_idle_core(
-    cores: int, loadavg: str, free: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    usable: int, loadavg: str, free: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On a busy machine the worker would only share a core with the parent."""
     (tmp_path / "loadavg").write_text(loadavg + "\n")
-    monkeypatch.setattr(split, "_LOADAVG", tmp_path / "loadavg")
-    monkeypatch.setattr(split.os, "sched_getaffinity", lambda _: set(range(cores)))
-    assert split._free_core() is free
+    monkeypatch.setattr(cores, "LOADAVG", tmp_path / "loadavg")
+    monkeypatch.setattr(split.os, "sched_getaffinity", lambda _: set(range(usable)))
+    assert cores.free_core() is free
     worker = Worker.start()
     assert (worker is not None) is free
     if worker is not None:

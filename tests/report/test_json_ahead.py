@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from linkhealth import cores
 from linkhealth.models import (
     CheckResult,
     ErrorKind,
@@ -22,7 +23,6 @@ from linkhealth.models import (
     ToolInfo,
     Verdict,
 )
-from linkhealth.parse import split
 from linkhealth.report import ahead, jsonfmt
 
 AT = datetime(2026, 12, 2, 7, 30, 1, 250000, tzinfo=UTC)
@@ -78,7 +78,7 @@ def report_of(items: list[CheckResult]) -> RunReport:
 @pytest.fixture
 def idle_core(monkeypatch: pytest.MonkeyPatch) -> None:
     """A second core free, and any number of results worth a child."""
-    monkeypatch.setattr(split, "_free_core", lambda: True)
+    monkeypatch.setattr(cores, "free_core", lambda: True)
     monkeypatch.setattr(ahead, "MIN_RESULTS", 0)
 
 
@@ -187,9 +187,9 @@ def test_closed_unread_the_child_is_ended() -> None:
 def test_no_child_without_an_idle_core_or_for_few_results(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(split, "_free_core", lambda: False)
+    monkeypatch.setattr(cores, "free_core", lambda: False)
     monkeypatch.setattr(ahead, "MIN_RESULTS", 0)
     assert ahead.start(results(30), jsonfmt.result_pieces) is None
-    monkeypatch.setattr(split, "_free_core", lambda: True)
+    monkeypatch.setattr(cores, "free_core", lambda: True)
     monkeypatch.setattr(ahead, "MIN_RESULTS", 31)
     assert ahead.start(results(30), jsonfmt.result_pieces) is None

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import linkhealth
+from linkhealth import cores
 from linkhealth.config import CommentMode
 from linkhealth.errors import InputError
 from linkhealth.parse import markdown
@@ -103,7 +104,7 @@ class Worker:
         import subprocess
         import tempfile
 
-        if not _free_core() or not sys.executable or getattr(sys, "frozen", False):
+        if not cores.free_core() or not sys.executable or getattr(sys, "frozen", False):
             return None  # (a frozen program would not run "-c")
         files: list[IO[bytes]] = []
         try:
@@ -242,31 +243,6 @@ def start_worker(path: Path) -> Worker | None:
     except OSError:
         return None  # reading it will say why
     return Worker.start() if size >= SPLIT_MIN_BYTES else None
-
-
-def _free_core() -> bool:
-    """Whether a second core is idle now: two or more usable, and no task but this one
-    runnable (/proc/loadavg; where there is none, a 1-minute load average that leaves a
-    core). On a busy machine the worker would only share a core with the parent: more
-    CPU in all, no sooner done. (The load average also counts this program's own last
-    minutes: run twice in a row, it would keep the worker off.)"""
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        usable = os.cpu_count() or 1
-    if usable < 2:
-        return False
-    try:
-        running = int(_LOADAVG.read_text().split()[3].split("/")[0])  # this one included
-    except (OSError, ValueError, IndexError):
-        try:
-            return os.getloadavg()[0] <= usable - 1
-        except (AttributeError, OSError):  # not known here
-            return True
-    return running - 1 <= usable - 2
-
-
-_LOADAVG = Path("/proc/loadavg")
 
 
 def _worker_argv() -> list[str]:

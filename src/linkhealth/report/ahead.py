@@ -156,10 +156,10 @@ def start(
     or ``None`` when they are fewer than :data:`MIN_RESULTS`, no second core is idle or
     it cannot start. The caller must
     :meth:`~ResultsText.close` it (or read its :meth:`~ResultsText.pieces`)."""
-    from linkhealth.parse.split import _free_core
+    from linkhealth import cores
 
     fork = _fork()
-    if fork is None or len(results) < MIN_RESULTS or not _free_core():
+    if fork is None or len(results) < MIN_RESULTS or not cores.free_core():
         return None
     try:
         file = tempfile.TemporaryFile()  # noqa: SIM115  (the ResultsText's to close)
