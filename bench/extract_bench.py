@@ -62,9 +62,9 @@ def _child(path: str, engine: str) -> None:
 
 
 #: ``--always-split``: the worker started even when another task holds a core (the
-#: command starts it only with a second core idle: linkhealth.cores.free_core)
+#: command starts it only with a second core idle: linkhealth.procs.free_core)
 _ALWAYS = (
-    "try:\n    import linkhealth.cores as c; c.free_core = lambda: True\n"
+    "try:\n    import linkhealth.procs as c; c.free_core = lambda: True\n"
     "except ImportError:  # a tree before round 11\n"
     "    import linkhealth.parse.split as s; s._free_core = lambda: True\n"
 )

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from linkhealth import cores
+from linkhealth import procs
 from linkhealth.cli import cli
 from linkhealth.config import CommentMode
 from linkhealth.parse import extract_text, markdown, split
@@ -39,7 +39,7 @@ def _key(result: ParseResult) -> tuple[list[dict[str, object]], list[dict[str, o
 def merges(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Small chunks; counts the worker results merged (one per split parse)."""
     monkeypatch.setattr(markdown, "CHUNK_CHARS", 300)
-    monkeypatch.setattr(cores, "free_core", lambda: True)  # the same on a busy machine
+    monkeypatch.setattr(procs, "free_core", lambda: True)  # the same on a busy machine
     merged: list[int] = []
     real = split._merge
 
@@ -241,13 +241,27 @@ def test_a_worker_only_with_an_idle_core(
 ) -> None:
     """On a busy machine the worker would only share a core with the parent."""
     (tmp_path / "loadavg").write_text(loadavg + "\n")
-    monkeypatch.setattr(cores, "LOADAVG", tmp_path / "loadavg")
+    monkeypatch.setattr(procs, "LOADAVG", tmp_path / "loadavg")
     monkeypatch.setattr(split.os, "sched_getaffinity", lambda _: set(range(usable)))
-    assert cores.free_core() is free
+    assert procs.free_core() is free
     worker = Worker.start()
     assert (worker is not None) is free
     if worker is not None:
         worker.cancel()
+
+
+def test_write_all_writes_what_os_write_leaves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """procs.write_all (the worker's records, the outage JSON child's text) writes the
+    rest of what one ``os.write`` took only part of."""
+    got: list[bytes] = []
+
+    def some(fd: int, data: memoryview) -> int:
+        got.append(bytes(data[:3]))
+        return min(3, len(data))
+
+    monkeypatch.setattr(procs.os, "write", some)
+    assert procs.write_all(7, b"abcdefgh") == 8
+    assert b"".join(got) == b"abcdefgh"
 
 
 @pytest.mark.timeout(30)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from linkhealth import cores
+from linkhealth import procs
 from linkhealth.cli import cli
 from linkhealth.models import CheckResult
 from linkhealth.report import ahead
@@ -91,7 +91,7 @@ def outputs(tmp_path: Path, name: str, result: Result) -> dict[str, str]:
 def used(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """A second core free, any number of results worth a child; the lengths of the
     results whose text the child's file gave."""
-    monkeypatch.setattr(cores, "free_core", lambda: True)
+    monkeypatch.setattr(procs, "free_core", lambda: True)
     monkeypatch.setattr(ahead, "MIN_RESULTS", 0)
     read: list[int] = []
     real = ahead.ResultsText.pieces

@@ -9,10 +9,11 @@ import signal
 import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from linkhealth import cores
+from linkhealth import procs
 from linkhealth.models import (
     CheckResult,
     ErrorKind,
@@ -78,7 +79,7 @@ def report_of(items: list[CheckResult]) -> RunReport:
 @pytest.fixture
 def idle_core(monkeypatch: pytest.MonkeyPatch) -> None:
     """A second core free, and any number of results worth a child."""
-    monkeypatch.setattr(cores, "free_core", lambda: True)
+    monkeypatch.setattr(procs, "free_core", lambda: True)
     monkeypatch.setattr(ahead, "MIN_RESULTS", 0)
 
 
@@ -138,7 +139,7 @@ def stuck(items: Sequence[CheckResult]) -> Iterator[str]:
     [
         (failing, "exited with status 1"),
         (killed, "was killed by signal 9"),
-        (stuck, "wrote nothing for 0.3 s (ended)"),
+        (stuck, "wrote nothing more for 0.3 s (ended)"),
     ],
 )
 def test_a_child_that_fails_or_stalls_leaves_the_text_to_the_parent(
@@ -187,9 +188,28 @@ def test_closed_unread_the_child_is_ended() -> None:
 def test_no_child_without_an_idle_core_or_for_few_results(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(cores, "free_core", lambda: False)
+    monkeypatch.setattr(procs, "free_core", lambda: False)
     monkeypatch.setattr(ahead, "MIN_RESULTS", 0)
     assert ahead.start(results(30), jsonfmt.result_pieces) is None
-    monkeypatch.setattr(cores, "free_core", lambda: True)
+    monkeypatch.setattr(procs, "free_core", lambda: True)
     monkeypatch.setattr(ahead, "MIN_RESULTS", 31)
     assert ahead.start(results(30), jsonfmt.result_pieces) is None
+
+
+def test_no_child_without_the_memory_it_may_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """review11 R9: the child copies the pages of every result it reads, up to the
+    parent's resident memory: without that much available, the parent writes them."""
+    monkeypatch.setattr(procs, "free_core", lambda: True)
+    monkeypatch.setattr(ahead, "MIN_RESULTS", 0)
+    resident = procs.resident_bytes()
+    assert resident > 0
+    meminfo = tmp_path / "meminfo"
+    monkeypatch.setattr(procs, "MEMINFO", meminfo)
+    meminfo.write_text(f"MemTotal: 99999999 kB\nMemAvailable: {resident // 2048} kB\n")
+    assert ahead.start(results(30), jsonfmt.result_pieces) is None
+    meminfo.write_text(f"MemAvailable: {4 * resident // 1024} kB\n")
+    child = ahead.start(results(30), jsonfmt.result_pieces)
+    assert child is not None
+    child.close()

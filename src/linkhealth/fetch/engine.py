@@ -467,7 +467,6 @@ class _Run:
         self.tuner: asyncio.Task[None] | None = None
         self.left = 0  # URLs not final yet, all hosts
         self.deadlines = _Deadlines(asyncio.get_running_loop())
-        self.failed = False  # an attempt raised: its task group is ending the run
 
     async def serve(self) -> None:
         """Run every host's pump (and the watchdog, and the tuner) until all is done."""
@@ -617,8 +616,6 @@ class _Run:
         """One attempt of ``job`` in the slot its host's pump took at ``taken``. An error
         raised in it (a result callback's) cancels every other attempt at once and ends the
         run's task group with it: no result is handed on after it (review11 R1)."""
-        if self.failed:
-            return  # started after another attempt's error: the run is ending
         try:
             s = self.settings
             state = job.plan.state
@@ -657,7 +654,6 @@ class _Run:
         except asyncio.CancelledError:
             raise
         except BaseException:
-            self.failed = True
             current = asyncio.current_task()
             for other in list(self.in_flight):
                 if other is not current:

@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import linkhealth
-from linkhealth import cores
+from linkhealth import procs
 from linkhealth.config import CommentMode
 from linkhealth.errors import InputError
 from linkhealth.parse import markdown
@@ -104,7 +104,7 @@ class Worker:
         import subprocess
         import tempfile
 
-        if not cores.free_core() or not sys.executable or getattr(sys, "frozen", False):
+        if not procs.free_core() or not sys.executable or getattr(sys, "frozen", False):
             return None  # (a frozen program would not run "-c")
         files: list[IO[bytes]] = []
         try:
@@ -580,9 +580,7 @@ def main() -> int:
 
 def _write(fd: int, record: dict[str, Any], after: bytes = b"") -> None:
     """One record to the parent (marshal: the same interpreter reads it), and ``after``."""
-    view = memoryview(marshal.dumps(record) + after)
-    while view:
-        view = view[os.write(fd, view) :]
+    procs.write_all(fd, marshal.dumps(record) + after)
 
 
 def _hear(stdin: IO[bytes], fd: int) -> Any:
