@@ -4,6 +4,7 @@ these very results, else by itself (the child failed, stalled, or the results di
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
@@ -133,6 +134,39 @@ def stuck(items: Sequence[CheckResult]) -> Iterator[str]:
     yield "never"
 
 
+def handlers(items: Sequence[CheckResult]) -> Iterator[str]:
+    """What the child's signal handling is while it writes (its text, read back)."""
+    wakeup = signal.set_wakeup_fd(-1)
+    yield repr(
+        (
+            signal.getsignal(signal.SIGINT) is signal.SIG_DFL,
+            signal.getsignal(signal.SIGTERM) is signal.SIG_DFL,
+            wakeup,
+        )
+    )
+
+
+@pytest.mark.usefixtures("idle_core")
+def test_the_child_keeps_none_of_the_parents_signal_handlers() -> None:
+    """review11 R8: a signal sent to the child alone ends it, never runs the parent's
+    handlers (asyncio's would write to the parent loop's wakeup socket, shared after the
+    fork: the child's Ctrl-C read as the parent's)."""
+
+    async def main() -> str | None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, lambda: None)  # a wakeup fd, as a run has
+        try:
+            items = results(3)
+            child = ahead.start(items, handlers)
+            assert child is not None
+            pieces = child.pieces(items)
+            return None if pieces is None else "".join(pieces)
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+    assert asyncio.run(main()) == repr((True, True, -1))
+
+
 @pytest.mark.usefixtures("idle_core")
 @pytest.mark.parametrize(
     ("write", "why"),
@@ -142,6 +176,7 @@ def stuck(items: Sequence[CheckResult]) -> Iterator[str]:
         (stuck, "wrote nothing more for 0.3 s (ended)"),
     ],
 )
+@pytest.mark.timeout(60)  # a parent that never gives a stalled child up fails, not hangs
 def test_a_child_that_fails_or_stalls_leaves_the_text_to_the_parent(
     write: object, why: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
