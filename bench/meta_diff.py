@@ -225,10 +225,12 @@ def _h(text: str) -> str:
 
 
 def dump(out: str, n_random: int) -> None:
-    from linkhealth.meta import extract_meta, page_anchors
+    from linkhealth.meta import extract_meta, fields, page_anchors
     from linkhealth.meta.charset import choose_encoding, decode_source
     from linkhealth.meta.document import hostile_offset, metadata_text, read_page
-    from linkhealth.meta.fields import _same, clean_descriptions
+    from linkhealth.meta.fields import clean_descriptions
+
+    same_key = getattr(fields, "same_key", None) or fields._same  # (a tree before round 11)
     from linkhealth.meta.kinds import page_kind
     from linkhealth.meta.notices import not_about_page
     from linkhealth.meta.sitewide import sitewide_choices
@@ -262,7 +264,7 @@ def dump(out: str, n_random: int) -> None:
         results[f"sitewide {group}"] = sitewide_choices(res, fb)
     strings = random_strings(30_000)
     results["strings"] = [
-        (not_about_page(s), _same(s), clean_descriptions([s], s[:5] or None)) for s in strings
+        (not_about_page(s), same_key(s), clean_descriptions([s], s[:5] or None)) for s in strings
     ]
     Path(out).write_bytes(pickle.dumps(results))
 

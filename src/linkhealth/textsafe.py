@@ -236,6 +236,15 @@ def one_line(text: str) -> str:
     return no_workflow_command(_HIDDEN.sub("", text).strip())
 
 
+def single_spaced(text: str) -> str:
+    """Runs of whitespace as one space and none at the ends (``" ".join(text.split())``):
+    the text itself when it already is so (printable text holds no whitespace but " ",
+    tests check every code point)."""
+    if text.isprintable() and "  " not in text and text[:1] != " " != text[-1:]:
+        return text
+    return " ".join(text.split())
+
+
 def shorten(text: str, limit: int) -> str:
     """Cut ``text`` at ``limit`` characters on a word boundary, with an ellipsis."""
     if len(text) <= limit:

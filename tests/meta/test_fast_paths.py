@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import sys
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from linkhealth.meta.document import _BLOCK_TAG, _in_foreign_content, deep_nesting_offset
-from linkhealth.meta.fields import _SEPARATOR, _same
+from linkhealth.meta.fields import _SEPARATOR, same_key
 from linkhealth.meta.notices import (
     _APOSTROPHES,
     _MEANINGFUL,
@@ -456,7 +457,7 @@ _ANY_TEXT = st.text(
 @example("a\xa0b")
 @example("")
 def test_folded_keys_and_notices_equal_the_split_rules(text: str) -> None:
-    assert _same(text) == " ".join(text.casefold().split())
+    assert same_key(text) == " ".join(text.casefold().split())
     assert not_about_page(text) == _not_about_by_split(text)
 
 
@@ -476,3 +477,26 @@ def test_printable_text_holds_no_whitespace_but_the_space() -> None:
     # What both fast paths rest on, for every code point.
     found = [c for c in range(sys.maxunicode + 1) if chr(c).isprintable() and chr(c).isspace()]
     assert found == [ord(" ")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a b", " a b", "a b ", "a  b", "a\tb", "a\u00a0b", "a\u2028b", "a\x85b", "", " ", "ab", "é ü"],
+)
+def test_single_spaced_is_the_split_rule(text: str) -> None:
+    """textsafe.single_spaced (candidate keys, placeholder notices) is `" ".join(split())`,
+    the text itself where that already is it."""
+    from linkhealth.textsafe import single_spaced
+
+    assert single_spaced(text) == " ".join(text.split())
+
+
+def test_single_spaced_over_every_code_point() -> None:
+    from linkhealth.textsafe import single_spaced
+
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        for text in (f"a{ch}b", f"{ch}a", f"a {ch}"):
+            assert single_spaced(text) == " ".join(text.split()), hex(cp)

@@ -292,6 +292,6 @@ def test_long_texts_are_not_kept_by_the_folded_keys_cache(monkeypatch: pytest.Mo
     same = _Recording(fields._same_kept)
     monkeypatch.setattr(fields, "_same_kept", same)
     long_title = "Long " + "z" * 60_000
-    assert fields._same(long_title) == long_title.casefold()
-    assert fields._same("Short  Title") == "short title"
+    assert fields.same_key(long_title) == long_title.casefold()
+    assert fields.same_key("Short  Title") == "short title"
     assert same.kept == ["Short  Title"]

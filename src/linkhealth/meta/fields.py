@@ -24,6 +24,7 @@ from linkhealth.textsafe import (
     DEFAULT_DESCRIPTION_MAX,
     DEFAULT_TITLE_MAX,
     clean_text,
+    single_spaced,
     truncate,
 )
 
@@ -99,7 +100,7 @@ def _candidates(
 ) -> list[str]:
     """Up to ``want`` distinct usable values from ``raws`` (stops reading ``raws`` there)."""
     out: list[str] = []
-    seen: set[str] = {_same(skip)} if skip else set()
+    seen: set[str] = {same_key(skip)} if skip else set()
     raw_seen: set[str] = set()
     for raw in raws:
         if raw is None or raw in raw_seen:  # og:title and twitter:title are often one text
@@ -109,7 +110,7 @@ def _candidates(
         if not text:
             continue
         text = truncate(transform(text), limit)
-        key = _same(text)
+        key = same_key(text)
         if key not in seen and not not_about_page(text):
             seen.add(key)
             out.append(text)
@@ -201,7 +202,7 @@ def _norm_kept(text: str) -> str:
     return _ALNUM.sub("", text.casefold())
 
 
-def _same(text: str) -> str:
+def same_key(text: str) -> str:
     """Case and runs of spaces folded: how two candidates are told apart (cheap). Kept per
     text: a page's title is folded again to skip it among the descriptions, and the
     site-wide pass folds every title, description and affix once more."""
@@ -212,12 +213,7 @@ def _same(text: str) -> str:
 
 @lru_cache(maxsize=8192)
 def _same_kept(text: str) -> str:
-    folded = text.casefold()
-    if folded.isprintable() and "  " not in folded and folded[:1] != " " != folded[-1:]:
-        # Printable text holds no whitespace but " " (tests check every code point): words
-        # one space apart already, as a cleaned candidate is.
-        return folded
-    return " ".join(folded.split())
+    return single_spaced(text.casefold())
 
 
 _BYLINE = lazy_compile(r"^by\s+(?:[@A-Z\u00c0-\u024f][^\s]*\s*){1,4}$")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from linkhealth.lazyre import lazy_compile
+from linkhealth.textsafe import single_spaced
 
 # A notice anywhere in the text rejects it: these never describe a page's subject.
 _NOTICE = lazy_compile(
@@ -90,10 +91,7 @@ def not_about_page(text: str | None) -> bool:
         return True
     lowered = text.casefold()
     if len(lowered) <= _PLACEHOLDER_MAX:
-        # Printable text holds no whitespace but " ": with no two in a row, collapsing it
-        # changes at most a space at an end, which the strip takes anyway (a sanitised text).
-        single = lowered.isprintable() and "  " not in lowered
-        bare = (lowered if single else " ".join(lowered.split())).strip(" .…!?-–—|:·•*_#")
+        bare = single_spaced(lowered).strip(" .…!?-–—|:·•*_#")
         if not _MEANINGFUL.search(bare) or _PLACEHOLDER.match(bare):
             return True
     for word in _NOTICE_WORDS:  # a plain loop of `in`: a third of an alternation's time

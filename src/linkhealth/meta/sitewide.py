@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 from linkhealth.meta import selectors as sel
 from linkhealth.meta.fields import (
     Fallbacks,
-    _same,
     clean_descriptions,
     fallback_key,
+    same_key,
     trim_site_name,
 )
 from linkhealth.meta.urls import host_of, plain_origin
@@ -88,11 +88,11 @@ def sitewide_choices(
 
 
 def _shared(values: Mapping[str, str | None], pages: Mapping[str, str], least: int) -> set[str]:
-    """Values (compared as :func:`_same`) that at least ``least`` different pages carry."""
+    """Values (compared as :func:`same_key`) that at least ``least`` different pages carry."""
     holders: dict[str, set[str]] = defaultdict(set)
     for url, value in values.items():
         if value:
-            holders[_same(value)].add(pages[url])
+            holders[same_key(value)].add(pages[url])
     return {value for value, owners in holders.items() if len(owners) >= least}
 
 
@@ -108,14 +108,14 @@ def _fall_through(
         return chosen
     for result in group:
         value = chosen[result.url]
-        if value is None or _same(value) not in rejected:
+        if value is None or same_key(value) not in rejected:
             continue
         offered = fallbacks.get(fallback_key(result.final_url or result.url), Fallbacks())
         if name == "title":
             others = list(offered.titles)
         else:
             others = clean_descriptions(offered.descriptions, result.title)
-        chosen[result.url] = next((o for o in others if _same(o) not in rejected), None)
+        chosen[result.url] = next((o for o in others if same_key(o) not in rejected), None)
     return chosen
 
 
@@ -123,8 +123,8 @@ def _affixes(title: str) -> set[str]:
     found: set[str] = set()
     for sep in sel.TITLE_SEPARATORS:
         if sep in title:
-            found.add(_same(title.rpartition(sep)[2]))
-            found.add(_same(title.partition(sep)[0]))
+            found.add(same_key(title.rpartition(sep)[2]))
+            found.add(same_key(title.partition(sep)[0]))
     return found - {""}
 
 
