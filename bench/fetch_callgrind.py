@@ -46,7 +46,11 @@ def urls_for(links: int, hosts: int, port: int) -> list[str]:
     return out
 
 
+CLOSE_EVERY = 0  # serve: every Nth answer of a connection says "Connection: close" (0: none)
+
+
 async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    answered = 0
     try:
         while True:
             try:
@@ -54,11 +58,16 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
                 return
             path = head.split(b" ", 2)[1]
+            answered += 1
+            closing = CLOSE_EVERY > 0 and answered % CLOSE_EVERY == 0
+            close = b"Connection: close\r\n" if closing else b""
             if path.startswith(b"/r/"):
                 writer.write(
                     b"HTTP/1.1 301 Moved Permanently\r\nLocation: /land/"
                     + path[3:]
-                    + b"\r\nContent-Length: 0\r\n\r\n"
+                    + b"\r\n"
+                    + close
+                    + b"Content-Length: 0\r\n\r\n"
                 )
             else:
                 host = writer.get_extra_info("sockname")[0]
@@ -66,8 +75,10 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 lines = [b"HTTP/1.1 200 OK"]
                 lines += [f"{k}: {v}".encode("latin-1") for k, v in headers.items()]
                 lines.append(b"Content-Length: " + str(len(body)).encode())
-                writer.write(b"\r\n".join(lines) + b"\r\n\r\n" + body)
+                writer.write(b"\r\n".join(lines) + b"\r\n" + close + b"\r\n" + body)
             await writer.drain()
+            if closing:
+                return
     except ConnectionError:
         return
     finally:
@@ -132,15 +143,28 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/tmp/fetch_callgrind"))
     parser.add_argument("--child", action="store_true")
     parser.add_argument("--no-valgrind", action="store_true")
+    parser.add_argument(
+        "--close-every",
+        type=int,
+        default=0,
+        help="the server closes a connection after this many answers (0: never; "
+        "1: a new connection every request, 7: about lh-eq's share of new ones)",
+    )
     args = parser.parse_args()
     if args.mode == "serve":
+        global CLOSE_EVERY
+        CLOSE_EVERY = args.close_every
         asyncio.run(serve(args.hosts))
         return
     if args.child:
         child(args.links, args.hosts, args.port)
         return
+    serve_cmd = [
+        sys.executable, "-m", "bench.fetch_callgrind", "serve",
+        "--hosts", str(args.hosts), "--close-every", str(args.close_every),
+    ]  # fmt: skip
     server = subprocess.Popen(
-        [sys.executable, "-m", "bench.fetch_callgrind", "serve", "--hosts", str(args.hosts)],
+        serve_cmd,
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
