@@ -1,8 +1,9 @@
 """What sends the bytes under httpx: HTTP/1.1 over asyncio with ``httptools``' parser.
 
 One :class:`Connection` (an :class:`asyncio.Protocol`) per socket, one request at a time
-on it; :class:`Wire` keeps a small per-host pool of idle keep-alive connections and never
-holds more sockets to one (scheme, host, port) than ``limit_per_host``, idle ones
+on it, over a :class:`PlainTransport` of ours for plain http (asyncio's for TLS);
+:class:`Wire` keeps a small per-host pool of idle keep-alive connections and never holds
+more sockets to one (scheme, host, port) than ``limit_per_host``, idle ones
 included. A connection goes back to the pool only when its response arrived whole (read
 or not: the rest of a page read to its ``</head>`` may have come with it, as aiohttp's
 pool kept such a socket too) and both sides allow keep-alive; a response closed before
@@ -28,6 +29,7 @@ import math
 import socket
 import ssl
 import time
+import warnings
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -45,6 +47,8 @@ _HIGH_WATER = 256 * 1024
 # Raw body bytes handed up at a time, as aiohttp's stream handed them: one compressed
 # chunk must not decode past a read's cap (see client._read_chunks).
 READ_CHUNK = 16 * 1024
+# At most this many bytes a socket read (asyncio's transports read as much).
+MAX_READ = 256 * 1024
 DNS_CACHE_SECONDS = 300.0
 HAPPY_EYEBALLS_DELAY = 0.25  # aiohttp's default
 # The limits aiohttp's client parser keeps: a longer line or more headers is a broken
@@ -360,6 +364,166 @@ class Connection(asyncio.Protocol):
             self.transport.abort()
 
 
+class PlainTransport(asyncio.Transport):
+    """A connected plain TCP socket under a :class:`Connection`: what asyncio's selector
+    transport does for it (reads of at most :data:`MAX_READ` bytes handed to
+    ``data_received``; EOF to ``eof_received``, then closed; writes sent at once, the rest
+    buffered until the socket can take it; ``connection_lost`` on the next loop turn
+    after a close, an abort or a socket error, with that error; the socket closed right
+    after it), without what the connection never uses (extra info, write-buffer limits,
+    half-close, sendfile) and without ``create_connection``'s set-up: made for a socket
+    already connected, it calls ``connection_made`` and starts reading at once (asyncio
+    schedules both, and the waiter's result, as three callbacks a connection)."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, sock: socket.socket, protocol: Connection
+    ) -> None:
+        super().__init__()
+        self._loop = loop
+        self._sock: socket.socket | None = sock
+        self._fd = sock.fileno()
+        self._protocol = protocol
+        self._buffer = bytearray()  # written but not sent yet
+        self._closing = False
+        self._lost = False  # connection_lost scheduled
+        self._paused = False
+        protocol.connection_made(self)
+        if not self._closing:  # connection_made may have closed it (the run is ending)
+            loop.add_reader(self._fd, self._read_ready)
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        if self._sock is not None:
+            _warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
+            self._sock.close()
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def is_reading(self) -> bool:
+        return not self._closing and not self._paused
+
+    def pause_reading(self) -> None:
+        if self.is_reading():
+            self._paused = True
+            self._loop.remove_reader(self._fd)
+
+    def resume_reading(self) -> None:
+        if not self._closing and self._paused:
+            self._paused = False
+            self._loop.add_reader(self._fd, self._read_ready)
+
+    def get_write_buffer_size(self) -> int:
+        return len(self._buffer)
+
+    def _read_ready(self) -> None:
+        if self._lost:
+            return
+        assert self._sock is not None
+        try:
+            data = self._sock.recv(MAX_READ)
+        except (BlockingIOError, InterruptedError):
+            return
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._fatal_error(exc, "Fatal read error on socket transport")
+            return
+        try:
+            if data:
+                self._protocol.data_received(data)
+            elif not self._protocol.eof_received():
+                self.close()
+            else:  # kept open to write: nothing more to read
+                self._loop.remove_reader(self._fd)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._fatal_error(exc, "Fatal error: protocol callback failed.")
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not data:
+            return
+        if self._lost:
+            return
+        if not self._buffer:
+            assert self._sock is not None
+            try:
+                sent = self._sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                self._fatal_error(exc, "Fatal write error on socket transport")
+                return
+            if sent == len(data):
+                return
+            data = memoryview(data)[sent:]
+            self._loop.add_writer(self._fd, self._write_ready)
+        self._buffer += data
+
+    def _write_ready(self) -> None:
+        if self._lost:
+            return
+        assert self._sock is not None
+        try:
+            sent = self._sock.send(self._buffer)
+        except (BlockingIOError, InterruptedError):
+            return
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._loop.remove_writer(self._fd)
+            self._buffer.clear()
+            self._fatal_error(exc, "Fatal write error on socket transport")
+            return
+        del self._buffer[:sent]
+        if not self._buffer:
+            self._loop.remove_writer(self._fd)
+            if self._closing:
+                self._call_connection_lost(None)
+
+    def close(self) -> None:
+        """Stop reading; the socket closes once what was written is sent."""
+        if self._closing:
+            return
+        self._closing = True
+        self._loop.remove_reader(self._fd)
+        if not self._buffer:
+            self._lost = True
+            self._loop.call_soon(self._call_connection_lost, None)
+
+    def abort(self) -> None:
+        self._force_close(None)
+
+    def _fatal_error(self, exc: BaseException, message: str) -> None:
+        if not isinstance(exc, OSError):  # a bug, as asyncio reports it
+            self._loop.call_exception_handler(
+                {"message": message, "exception": exc, "transport": self}
+            )
+        self._force_close(exc)
+
+    def _force_close(self, exc: BaseException | None) -> None:
+        if self._lost:
+            return
+        if self._buffer:
+            self._buffer.clear()
+            self._loop.remove_writer(self._fd)
+        if not self._closing:
+            self._closing = True
+            self._loop.remove_reader(self._fd)
+        self._lost = True
+        self._loop.call_soon(self._call_connection_lost, exc)
+
+    def _call_connection_lost(self, exc: BaseException | None) -> None:
+        try:
+            self._protocol.connection_lost(exc)  # type: ignore[arg-type]
+        finally:
+            if self._sock is not None:
+                self._sock.close()
+                self._sock = None
+
+
 class Body(httpx.AsyncByteStream):
     """A response's body, read by :meth:`read_chunk` (no async generator); closing it
     returns the connection to the pool only when the answer arrived whole."""
@@ -424,6 +588,9 @@ class Wire(httpx.AsyncBaseTransport):
         self._dns_pending: dict[str, asyncio.Future[list[Any]]] = {}
         self._sweeper: asyncio.TimerHandle | None = None
         self._closing = False
+        # Plain http on a selector loop runs on :class:`PlainTransport` (TLS, and any other
+        # loop, on asyncio's own transports).
+        self._plain = isinstance(self.loop, asyncio.SelectorEventLoop)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         # The URL's parts as its properties tell them, read once from its parse.
@@ -567,6 +734,12 @@ class Wire(httpx.AsyncBaseTransport):
             )
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if tls is None and self._plain:
+                # Connected already: the protocol is ours, so is its transport (asyncio's
+                # costs ~200 k instructions a connection to make and end).
+                conn = _made(made, Connection(self, key))
+                PlainTransport(self.loop, sock, conn)
+                return conn
             _, conn = await self.loop.create_connection(
                 lambda: _made(made, Connection(self, key)),
                 sock=sock,
