@@ -224,3 +224,44 @@ def _client_tls() -> Any:
     import ssl
 
     return ssl.create_default_context()
+
+
+def test_a_connect_fails_and_succeeds_as_asyncios_sock_connect() -> None:
+    """Wire._sock_connect (IPv4) against loop.sock_connect: a refused connect raises the
+    same error (type, errno, text: the verdict's detail is made of it), an accepted one
+    leaves the socket connected to the same peer."""
+    with socket.create_server(("127.0.0.2", 0)) as listener:
+        open_port = listener.getsockname()[1]
+    closed_port = open_port  # closed now: nothing listens there
+    listener = socket.create_server(("127.0.0.2", 0))
+    open_port = listener.getsockname()[1]
+
+    async def attempt(ours: bool, port: int) -> tuple[str, Any]:
+        wire = Wire(
+            resolver=_NoResolver(),  # type: ignore[arg-type]
+            socket_factory=lambda info: socket.socket(info[0], info[1], info[2]),
+            ssl_context=_client_tls,
+            limit_per_host=4,
+        )
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            if ours:
+                await wire._sock_connect(sock, ("127.0.0.2", port))
+            else:
+                await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.2", port))
+            return "connected", sock.getpeername()
+        except OSError as exc:
+            return type(exc).__name__, (exc.errno, str(exc))
+        finally:
+            sock.close()
+            await wire.aclose()
+
+    try:
+        for port in (closed_port, open_port):
+            theirs = asyncio.run(attempt(False, port))
+            assert asyncio.run(attempt(True, port)) == theirs
+        assert theirs == ("connected", ("127.0.0.2", open_port))
+        assert asyncio.run(attempt(True, closed_port))[0] == "ConnectionRefusedError"
+    finally:
+        listener.close()

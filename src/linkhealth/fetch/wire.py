@@ -758,11 +758,36 @@ class Wire(httpx.AsyncBaseTransport):
         sock = self._socket_factory(info)
         try:
             sock.setblocking(False)
-            await self.loop.sock_connect(sock, info[4])
+            if self._plain and info[0] == socket.AF_INET:
+                await self._sock_connect(sock, info[4])
+            else:
+                await self.loop.sock_connect(sock, info[4])
         except BaseException:
             sock.close()
             raise
         return sock
+
+    async def _sock_connect(self, sock: socket.socket, address: tuple[Any, ...]) -> None:
+        """``loop.sock_connect`` for an IPv4 address (nothing to resolve): the same connect,
+        the same wait for the socket to be writable and the same error (``OSError(errno,
+        "Connect call failed (host, port)")``, or what ``connect`` raised at once), without
+        its resolving step, callback partial and done callback."""
+        try:
+            sock.connect(address)
+            return
+        except (BlockingIOError, InterruptedError):
+            pass
+        loop = self.loop
+        fd = sock.fileno()
+        writable: asyncio.Future[None] = loop.create_future()
+        loop.add_writer(fd, _set_done, writable)
+        try:
+            await writable
+        finally:
+            loop.remove_writer(fd)
+        err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err != 0:
+            raise OSError(err, f"Connect call failed {address}")
 
     async def _addresses(self, host: str, port: int) -> list[_AddrInfo]:
         """The addresses to connect to, as ``getaddrinfo`` tuples: an IP literal as it is,
@@ -908,6 +933,11 @@ def _response(
     response.stream = stream
     response._num_bytes_downloaded = 0
     return response
+
+
+def _set_done(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _made(made: list[Connection], conn: Connection) -> Connection:
