@@ -247,3 +247,45 @@ def test_a_caller_that_profiles_the_program_gets_control_back(tmp_path: Path) ->
     )
     proc = _program([sys.executable, "-c", script, "extract", str(links)], tmp_path)
     assert proc.returncode == 0 and "returned 0" in proc.stderr, proc.stderr[-2000:]
+
+
+#: The program, each result and the run's plan saying so when freed (``__del__``).
+_KEEPING = (
+    "import os\n"
+    "from linkhealth.models import CheckResult\n"
+    "from linkhealth.pipeline.plan import Plan\n"
+    "def freed(self, write=os.write):\n"
+    "    write(2, f'freed {type(self).__name__}\\n'.encode())\n"
+    "CheckResult.__del__ = Plan.__del__ = freed\n"
+    "from linkhealth.cli import main\n"
+    "main()\n"
+)
+
+
+def test_the_program_leaves_a_checks_results_and_plan_to_its_end(tmp_path: Path) -> None:
+    """What a check made (its results, its plan) is not freed object by object as the
+    command returns: the program's end (``os._exit``) frees it with the process."""
+    links = tmp_path / "links.md"
+    links.write_text("- [here](./links.md)\n- [gone](./gone.md)\n", encoding="utf-8")
+    args = ["check", str(links), "--format", "json", "--no-reports", "--store"]
+    proc = _program([sys.executable, "-c", _KEEPING, *args, str(tmp_path / "s.sqlite")], tmp_path)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert [r["verdict"] for r in json.loads(proc.stdout)["results"]] == ["ok", "broken"]
+    assert "freed" not in proc.stderr
+
+
+def test_a_command_run_without_the_program_keeps_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under click's test runner (no :func:`~linkhealth.cli.main`) a command's outcome is
+    freed as it returns: nothing is kept for an end that is not coming."""
+    from click.testing import CliRunner
+
+    import linkhealth.cli as program
+
+    monkeypatch.chdir(tmp_path)  # the links' root
+    links = tmp_path / "links.md"
+    links.write_text("- [here](./links.md)\n", encoding="utf-8")
+    args = ["check", str(links), "--no-reports", "--store", str(tmp_path / "s.sqlite")]
+    assert CliRunner().invoke(program.cli, args).exit_code == 0
+    assert program._kept is None

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from linkhealth.cli import keep_to_the_end
 from linkhealth.cli.common import (
     EXIT_FAILING,
     EXIT_OK,
@@ -364,6 +365,7 @@ def command(
         outcome, seconds = _run_shown(
             settings, targets, bar=show_bar, verbose=verbose, json_ahead=json_ahead
         )
+        keep_to_the_end(outcome)  # freed with the process, not as this returns
         ahead = outcome.results_text
         try:
             _write_outputs(outcome, settings, fmt, output)

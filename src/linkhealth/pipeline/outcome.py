@@ -26,6 +26,9 @@ class RunOutcome:
     #: The JSON report's results text a second process writes (an outage's; asked for with
     #: ``run_check(json_ahead=True)``): the caller closes it.
     results_text: ResultsText | None = None
+    #: The run's own objects (its plan, the fetch's results), held with the outcome: freed
+    #: with it, not as the run returns (a program that ends at once frees neither).
+    kept: object = field(default=None, repr=False, compare=False)
 
     def failing(self) -> int:
         return self.report.summary.failing

@@ -399,6 +399,7 @@ class _Run:
             requests=self.requests,
             cache_hits=len(self.reused),
             results_text=self.results_text,
+            kept=(self.plan, self.fetched),
         )
 
 
