@@ -6,7 +6,7 @@ import dataclasses
 import json
 import sqlite3
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -783,3 +783,21 @@ def test_timed_out_is_whether_the_latest_result_went_unanswered(
     store.record_unreached(outage, [_unreached(result, url("unreached"))], [0])
     assert store.timed_out(urls) == {url("hung"), url("became-hung")}
     assert store.timed_out([url("recovered"), url("gone")]) == set()
+
+
+def test_the_latest_results_of_a_store_without_results_read_no_url(
+    store: Store, result: MakeResult
+) -> None:
+    """A store's first run (no result stored) finds nothing without reading the URLs
+    asked about (a run gives them as they are made: an outage's 200,000 are not)."""
+
+    def urls() -> Iterator[str]:
+        raise AssertionError("read")
+        yield ""  # pragma: no cover
+
+    assert store.fetch_hints(urls()).validators == {}
+    assert store.fresh_results(urls(), timedelta(hours=1), datetime.now(UTC)) == {}
+    run = store.begin_run(datetime.now(UTC))
+    store.record(run, [result("https://a.example/", etag='"e"')])
+    with pytest.raises(AssertionError, match="read"):
+        store.fetch_hints(urls())

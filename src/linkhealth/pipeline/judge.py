@@ -51,28 +51,17 @@ def apply_fetch(
     target: Target, fetched: FetchResult, settings: Settings, meta: PageMeta | None
 ) -> None:
     """Copy one fetch onto the results that share it; soft 404, fragments."""
-    verdict, detail, kind = fetched.verdict, fetched.detail, fetched.error_kind
+    # The fetch's fields, set on each result as CheckResult's own assignment sets them
+    # (straight into __dict__): one update instead of a dozen assignments a result.
+    fields = _fetch_fields(fetched)
+    verdict = fetched.verdict
     if verdict.is_ok() and not fetched.not_modified:
         reason = soft_404(fetched, meta.title if meta else None, target.fetch_url)
         if reason:
-            verdict, detail, kind = Verdict.BROKEN, reason, ErrorKind.SOFT_404
+            verdict = Verdict.BROKEN
+            fields.update(verdict=verdict, detail=reason, error_kind=ErrorKind.SOFT_404)
 
     anchors: set[str] | None = None
-    # The fetch's fields, set on each result as CheckResult's own assignment sets them
-    # (straight into __dict__): one update instead of a dozen assignments a result.
-    fields: dict[str, object] = {
-        "verdict": verdict,
-        "http_status": fetched.http_status,
-        "detail": detail,
-        "error_kind": kind,
-        "final_url": fetched.final_url,
-        "permanent": fetched.permanent,
-        "attempts": fetched.attempts,
-        "elapsed_ms": fetched.elapsed_ms,
-        "checked_at": fetched.checked_at,
-        "etag": fetched.etag,
-        "last_modified": fetched.last_modified,
-    }
     for result in target.results:
         fields["redirects"] = list(fetched.redirects)  # a list of its own
         result.__dict__.update(fields)
@@ -93,6 +82,70 @@ def apply_fetch(
                 result.verdict = Verdict.BROKEN
                 result.error_kind = ErrorKind.FRAGMENT
                 result.detail = f"fragment #{fragment} not found in the page"
+
+
+class Unrequested:
+    """:func:`apply_fetch` of fetches that made no request (no page: no metadata, no
+    fragment to look for) and are not ok, for a run of them with the very same values but
+    their URL (an outage's 200,000, ended by one verdict at one moment): the fields they
+    set are made once, from the first of the run, and each result takes them in one update.
+    A fetch with other values (or ok, or with redirects) goes through :func:`apply_fetch`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.last: FetchResult | None = None  # the fetch whose fields are kept
+        self.fields: dict[str, object] = {}
+
+    def apply(self, target: Target, fetched: FetchResult) -> None:
+        last = self.last
+        if last is None or not _same_values(fetched, last):
+            if fetched.redirects or fetched.verdict.is_ok():
+                self.last = None
+                apply_fetch(target, fetched, self.settings, None)
+                return
+            self.last, self.fields = fetched, _fetch_fields(fetched)
+        fields = self.fields
+        for result in target.results:
+            values = result.__dict__
+            values.update(fields)
+            values["redirects"] = []  # a list of its own
+
+
+def _same_values(fetched: FetchResult, other: FetchResult) -> bool:
+    """Whether two fetches set the very same objects on a result (no redirects in either
+    once ``other``'s fields were kept)."""
+    return (
+        fetched.verdict is other.verdict
+        and fetched.detail is other.detail
+        and fetched.error_kind is other.error_kind
+        and fetched.checked_at is other.checked_at
+        and fetched.http_status is other.http_status
+        and fetched.final_url is other.final_url
+        and fetched.permanent is other.permanent
+        and fetched.attempts is other.attempts
+        and fetched.elapsed_ms is other.elapsed_ms
+        and fetched.etag is other.etag
+        and fetched.last_modified is other.last_modified
+        and not fetched.redirects
+    )
+
+
+def _fetch_fields(fetched: FetchResult) -> dict[str, object]:
+    """The fields a fetch sets on its results (:func:`apply_fetch`: but a soft 404's
+    verdict, and ``redirects``, each result's own list)."""
+    return {
+        "verdict": fetched.verdict,
+        "http_status": fetched.http_status,
+        "detail": fetched.detail,
+        "error_kind": fetched.error_kind,
+        "final_url": fetched.final_url,
+        "permanent": fetched.permanent,
+        "attempts": fetched.attempts,
+        "elapsed_ms": fetched.elapsed_ms,
+        "checked_at": fetched.checked_at,
+        "etag": fetched.etag,
+        "last_modified": fetched.last_modified,
+    }
 
 
 def followup_of(fetched: FetchResult, meta: PageMeta | None) -> str | None:

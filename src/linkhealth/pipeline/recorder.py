@@ -60,14 +60,16 @@ class RunRecorder:
     # -- what earlier runs know --------------------------------------------------------
 
     def fresh(
-        self, urls: Sequence[str], max_age: timedelta, now: datetime
+        self, urls: Iterable[str], max_age: timedelta, now: datetime
     ) -> dict[str, CheckResult]:
-        """Stored OK results younger than ``max_age``, by URL."""
+        """Stored OK results younger than ``max_age``, by URL (``urls`` read only when the
+        store holds results)."""
         return self.store.fresh_results(urls, max_age, now)
 
     def fetch_hints(self, urls: Iterable[str]) -> FetchHints:
         """The stored ETag/Last-Modified of each URL, for conditional requests, and the
-        URLs whose latest stored result timed out (started early in the fetch): one read."""
+        URLs whose latest stored result timed out (started early in the fetch): one read
+        (``urls`` read only when the store holds results)."""
         return self.store.fetch_hints(urls)
 
     def previous_meta(self, url: str) -> PageMeta | None:

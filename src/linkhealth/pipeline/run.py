@@ -29,6 +29,7 @@ from linkhealth.pipeline.fetching import (
     fetch_until_stopped,
 )
 from linkhealth.pipeline.judge import (
+    Unrequested,
     apply_fetch,
     followup_of,
     judge_suggestions,
@@ -121,6 +122,7 @@ class _Run:
         self.ignore: UrlIgnore | None = None
         self.ahead: LookupProbe | None = None
         self.keys: list[tuple[str, str]] | None = None  # plan.link_keys, once made
+        self.unrequested = Unrequested(settings)  # apply_fetch of what made no request
 
     async def execute(self, paths: Sequence[str]) -> RunOutcome:
         try:
@@ -213,8 +215,11 @@ class _Run:
     def reuse(self) -> None:
         """Fresh OK results from earlier runs are reused without a request."""
         targets = self.plan.targets
-        result_urls = [r.url for t in targets.values() for r in t.results]
+        result_urls = (r.url for t in targets.values() for r in t.results)  # read if stored
         fresh = self.recorder.fresh(result_urls, self.max_age, self.started) if self.max_age else {}
+        if not fresh:  # none reused (an empty store's run: no pass over 200,000 targets)
+            self.pending = list(targets)
+            return
         for url, target in targets.items():
             if not target.results or not all(r.url in fresh for r in target.results):
                 continue
@@ -228,15 +233,17 @@ class _Run:
     async def fetch(self) -> None:
         """Fetch what is left, with the stored validators (a 304 keeps the stored page);
         the URLs that timed out last time start early in their host's queue."""
-        first_url = {url: t.results[0].url for url, t in self.plan.targets.items() if t.results}
-        hints = self.recorder.fetch_hints([first_url[u] for u in self.pending if u in first_url])
+        targets = self.plan.targets
+        # Each URL's first result's URL, made only when the store holds results.
+        firsts = (t.results[0].url for u in self.pending if (t := targets[u]).results)
+        hints = self.recorder.fetch_hints(firsts)
         stored, timed_out = hints.validators, hints.timed_out
-        validators, hung_before = {}, set()  # (an empty store: no pass over the URLs)
-        if stored:
+        validators, hung_before = {}, set()
+        if stored or timed_out:  # (an empty store's run: no pass over the URLs)
+            first_url = {url: t.results[0].url for url, t in targets.items() if t.results}
             validators = {
                 u: stored[first_url[u]] for u in self.pending if first_url.get(u) in stored
             }
-        if timed_out:
             hung_before = {u for u in self.pending if first_url.get(u) in timed_out}
         self.finished = await fetch_until_stopped(
             self.pending,
@@ -280,7 +287,7 @@ class _Run:
         if not (item.attempts or item.content_type or item.body or item.not_modified):
             # Not requested (the network went down, the host's pause outlasted the URL, or
             # the fetcher's policy refused it): no page, nothing learnt.
-            apply_fetch(target, item, self.settings, None)
+            self.unrequested.apply(target, item)
         else:
             self._on_answer(target, item)
         self._tick(target.results[0] if target.results else None)

@@ -577,12 +577,14 @@ class Store:
 
     def _latest_rows(self, urls: Iterable[str], columns: str) -> list[Any]:
         """``(url, *columns)`` of the latest stored row of each URL (the columns derive
-        from the stored result: read them where the whole result is not needed)."""
-        wanted = _unique(urls)
+        from the stored result: read them where the whole result is not needed). ``urls``
+        is read only when the store holds results (a caller may give them as they are
+        made: an outage's 200,000 on a store's first run are not)."""
 
         def query(conn: sqlite3.Connection) -> list[Any]:
             if not conn.execute("SELECT EXISTS (SELECT 1 FROM results)").fetchone()[0]:
                 return []  # a store's first run: 100 look-ups for 50,000 URLs that find nothing
+            wanted = _unique(urls)
             rows = _rows_by_url(
                 conn,
                 f"SELECT r.url, r.run_id, {columns} FROM results AS r WHERE r.url IN ({{urls}})"
