@@ -6,12 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from linkhealth.config import Settings
 from linkhealth.fetch import FetchResult
+from linkhealth.fetch.classify import is_outage
 from linkhealth.models import ErrorKind, Redirect, Verdict
-from linkhealth.pipeline.judge import Unrequested, apply_fetch
+from linkhealth.pipeline.judge import Unrequested, apply_fetch, outage_evidence
 from linkhealth.pipeline.plan import Target, planned_result
+from linkhealth.weburl import host_key
 
 from .test_planned_result import occurrence
 
@@ -93,3 +97,76 @@ def test_a_run_of_the_same_values_is_made_once() -> None:
         unrequested.apply(target, fetched)
     assert unrequested.last is fetches[0]
     assert all(target.results[1].detail is DETAIL for target in targets)
+
+
+FETCHES = st.lists(
+    st.tuples(
+        st.sampled_from(["a.example", "b.example", "c.test", "127.0.0.1", "localhost", "d.org"]),
+        st.sampled_from(list(Verdict)),
+        st.sampled_from([None, 200, 404, 503]),
+        st.sampled_from([None, *ErrorKind]),
+        st.integers(0, 2),
+        st.booleans(),  # the target knows the host
+    ),
+    max_size=40,
+)
+
+
+_A, _B = "a.example", "b.example"
+
+
+@settings(max_examples=400, deadline=None)
+@given(runs=FETCHES, ratio=st.sampled_from([0.5, 0.8, 1.0]))
+# a host answered by its second fetch, alike in all but one field to its first
+@example(
+    runs=[
+        (_A, Verdict.ERROR, None, ErrorKind.DNS, 1, True),
+        (_A, Verdict.ERROR, None, None, 1, True),
+        (_B, Verdict.ERROR, None, ErrorKind.DNS, 1, True),
+    ],
+    ratio=1.0,
+)
+@example(
+    runs=[
+        (_A, Verdict.ERROR, None, ErrorKind.CONNECT, 1, True),
+        (_A, Verdict.ERROR, 503, ErrorKind.CONNECT, 1, True),
+        (_B, Verdict.ERROR, None, ErrorKind.DNS, 1, True),
+    ],
+    ratio=1.0,
+)
+@example(
+    runs=[
+        (_A, Verdict.SKIPPED, None, None, 0, True),
+        (_A, Verdict.ERROR, None, None, 1, True),
+        (_B, Verdict.ERROR, None, ErrorKind.DNS, 1, True),
+        ("d.org", Verdict.ERROR, None, ErrorKind.DNS, 1, True),
+    ],
+    ratio=1.0,
+)
+def test_the_outage_evidence_gives_the_verdict_of_every_fetch(
+    runs: list[tuple[str, Verdict, int | None, ErrorKind | None, int, bool]], ratio: float
+) -> None:
+    fetched: dict[str, FetchResult] = {}
+    targets: dict[str, Target] = {}
+    for n, (host, verdict, status, kind, attempts, known) in enumerate(runs):
+        url = f"http://{host}/{n}"
+        fetched[url] = FetchResult(
+            url, verdict, status, "d", kind, attempts=attempts, checked_at=AT
+        )
+        targets[url] = Target(url, host=host_key(url) if known else None)
+    every = {url: t.host for url, t in targets.items() if t.host is not None}
+    evidence, hosts = outage_evidence(fetched, targets)
+    assert is_outage(evidence, ratio, hosts=hosts) is is_outage(
+        list(fetched.values()), ratio, hosts=every
+    )
+
+
+def test_the_outage_evidence_is_a_fetch_a_host_for_an_outage() -> None:
+    fetched = {f"http://h{n % 3}.test/{n}": _same(n) for n in range(30)}
+    for url, item in fetched.items():
+        item.url = url
+    targets = {url: Target(url, host=host_key(url)) for url in fetched}
+    evidence, hosts = outage_evidence(fetched, targets)
+    assert [item.url for item in evidence] == ["http://h0.test/0", "http://h1.test/1",
+                                               "http://h2.test/2"]  # fmt: skip
+    assert hosts == {item.url: host_key(item.url) for item in evidence}

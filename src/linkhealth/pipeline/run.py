@@ -36,6 +36,7 @@ from linkhealth.pipeline.judge import (
     mark_interrupted,
     mark_not_judged,
     merge_followup_into,
+    outage_evidence,
     page_meta,
     take_cached,
 )
@@ -344,9 +345,8 @@ class _Run:
         """What the whole run means: an outage judges nothing, suggestions, interruptions."""
         fetched = self.fetched
         if fetched:
-            hosts = {url: t.host for url, t in self.plan.targets.items() if t.host is not None}
-            ratio = self.settings.outage_ratio
-            self.outage = is_outage(list(fetched.values()), ratio, hosts=hosts)
+            evidence, hosts = outage_evidence(fetched, self.plan.targets)
+            self.outage = is_outage(evidence, self.settings.outage_ratio, hosts=hosts)
         if self.outage:
             mark_not_judged(self.plan.results)
         judge_suggestions(self.plan, fetched, self.reused)
