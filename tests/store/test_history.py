@@ -353,3 +353,23 @@ def test_history_read_in_two_steps_as_read_whole(
     assert [(r.failing_runs, r.failing_since, r.flaky) for r in results] == expected
     assert max(r.failing_runs for r in results) > HISTORY_WINDOW  # streaks beyond the window
     assert any(r.flaky for r in results) and any(0 < r.failing_runs < 10 for r in results)
+
+
+def test_an_outage_judged_through_another_store_object_rewrites_the_runs_rows(
+    store: Store, store_path: Path, result: MakeResult
+) -> None:
+    # Rows this object did not write are rewritten with the history (only a run begun
+    # and not yet written here has none to rewrite).
+    _one(store, result, 0, "broken")
+    run = store.begin_run(T0 + timedelta(days=1))
+    first = result(f"{URL}0", "broken", checked_at=T0 + timedelta(days=1))
+    store.apply_history([first], now=T0, outage=False, run_id=run)
+    store.record(run, [first])
+    assert first.failing_runs == 2
+    with Store.open(store_path) as other:
+        again = result(f"{URL}0", "broken", checked_at=T0 + timedelta(days=1))
+        other.apply_history([again], now=T0, outage=True, run_id=run)
+        assert again.failing_runs == 1  # the run counts for nothing
+        report = other.last_run()
+    assert report is not None
+    assert [r.failing_runs for r in report.results] == [1]

@@ -797,6 +797,7 @@ def test_the_latest_results_of_a_store_without_results_read_no_url(
 
     assert store.fetch_hints(urls()).validators == {}
     assert store.fresh_results(urls(), timedelta(hours=1), datetime.now(UTC)) == {}
+    assert store._pasts(urls(), None) == {}  # no past: the history reads no URL either
     run = store.begin_run(datetime.now(UTC))
     store.record(run, [result("https://a.example/", etag='"e"')])
     with pytest.raises(AssertionError, match="read"):

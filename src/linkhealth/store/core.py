@@ -654,7 +654,7 @@ class Store:
         """
         if run_id is None and self._run_rules:
             run_id = max(self._run_rules)
-        pasts = self._pasts([result.url for result in results], run_id)
+        pasts = self._pasts((result.url for result in results), run_id)
         for result in results:
             past = pasts.get(result.url)
             if past is None and outage:
@@ -677,9 +677,11 @@ class Store:
         keep their verdict and history). In a run begun through this object, a result it
         did not record has no row yet (it is recorded with its history later); in another
         run such a result is rewritten, whoever recorded it."""
-        rules = self._rules(run_id)
         begun_here = run_id in self._begun
         written = self._written.get(run_id, {})
+        if begun_here and not written:
+            return  # no row of this run yet (an outage's): each is recorded with its history
+        rules = self._rules(run_id)
         by_url = {result.url: result for result in results}
         rows, digests = [], {}
         for url, result in by_url.items():
@@ -701,14 +703,14 @@ class Store:
                 written[url] = digest
 
     def _pasts(self, urls: Iterable[str], run_id: int | None) -> dict[str, list[PastResult]]:
-        wanted = _unique(urls)
+        """Each URL's past results (``urls`` read only when there is a past to read)."""
         before = run_id if run_id is not None else -1
 
         def query(conn: sqlite3.Connection) -> dict[str, list[PastResult]]:
             pasts: dict[str, list[PastResult]] = {}
             if not conn.execute(_ANY_PAST, (before, before)).fetchone()[0]:
                 return pasts  # 50,000 look-ups that find nothing: ~0.4 s
-            for url in wanted:
+            for url in _unique(urls):
                 # One URL at a time, newest first through results_by_url: the window's rows
                 # only, however many runs the store keeps (a window function over every
                 # URL's rows read them all). The first FLAKY_WINDOW decide most URLs (an
