@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
+
 from linkhealth.models import CheckResult, LinkKind, Occurrence, Redirect, Verdict
-from linkhealth.pipeline.plan import planned_result
+from linkhealth.pipeline import plan as plan_module
+from linkhealth.pipeline.plan import planned_result, scheme_of
 
 
 def occurrence(url: str, line: int) -> Occurrence:
@@ -40,3 +43,13 @@ def test_planned_results_share_no_list_and_no_field() -> None:
     assert second.verdict is Verdict.SKIPPED and second.detail == ""
     third = planned_result("http://a.test/3", occurrence("http://a.test/3", 3))
     assert third.redirects == [] and third.verdict is Verdict.SKIPPED and third.detail == ""
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://a.test/", "https://a.test/", "HTTP://a.test/", "Https://a.test/", " https://a/",
+     "http:/a", "https:a", "httpx://a", "https+x://a", "http", "", "mailto:a@b", "./a.md"],
+)  # fmt: skip
+def test_a_links_scheme_is_the_patterns(url: str) -> None:
+    match = plan_module._SCHEME_RE.match(url)
+    assert scheme_of(url) == (match.group(1).lower() if match else "")

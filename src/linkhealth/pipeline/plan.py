@@ -50,6 +50,12 @@ _SCHEME_RE = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.\-]*):")
 
 
 def scheme_of(url: str) -> str:
+    """The URL's scheme, lower case (``""`` without one). ``http://`` and ``https://``
+    written so (most links) are read without the pattern, which reads them alike."""
+    if url.startswith("https://"):
+        return "https"
+    if url.startswith("http://"):
+        return "http"
     match = _SCHEME_RE.match(url)
     return match.group(1).lower() if match else ""
 
