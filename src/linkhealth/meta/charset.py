@@ -128,7 +128,19 @@ def charset_from_content_type(content_type: str | None) -> str | None:
     return match.group(1) if match else None
 
 
+_BOM_FIRST_BYTES = frozenset(bom[0] for bom, _ in _BOMS)
+
+
+@functools.lru_cache(maxsize=256)
+def label_codec(content_type: str | None) -> str | None:
+    """The codec of the header's charset (:func:`lookup`); kept per header value (a run
+    sees a handful of them, each looked up once instead of for every page)."""
+    return lookup(charset_from_content_type(content_type))
+
+
 def bom_encoding(body: bytes) -> str | None:
+    if not body or body[0] not in _BOM_FIRST_BYTES:  # no BOM: the first byte says so
+        return None
     for bom, codec in _BOMS:
         if body.startswith(bom):
             return codec
@@ -201,10 +213,12 @@ def detect(body: bytes) -> str | None:
 
 def choose_encoding(body: bytes, content_type: str | None) -> str:
     """The Python codec for ``body``: BOM, header, meta prescan, UTF-8, detector, windows-1252."""
-    codec = bom_encoding(body)
-    if codec:
-        return codec
-    codec = lookup(charset_from_content_type(content_type))
+    return bom_encoding(body) or _unmarked_encoding(body, content_type)
+
+
+def _unmarked_encoding(body: bytes, content_type: str | None) -> str:
+    """:func:`choose_encoding` of a ``body`` without a BOM."""
+    codec = label_codec(content_type)
     if codec:
         if codec.startswith("utf-16"):
             return utf16_without_bom(body) or codec
@@ -231,7 +245,7 @@ def decode_source(body: bytes, content_type: str | None) -> tuple[str, bool]:
     if not body:
         return "", False
     bom = bom_encoding(body)
-    codec = bom or choose_encoding(body, content_type)  # a BOM is what it chooses first
+    codec = bom or _unmarked_encoding(body, content_type)  # choose_encoding: BOM first
     if bom == codec:
         body = body[len(codecs.lookup(codec).encode("\ufeff")[0]) :]
     elif codec == "utf-8":

@@ -132,17 +132,23 @@ def read_page(body: bytes, content_type: str | None, url: str) -> Page:
     """:func:`parse_page` of the page's :func:`metadata_text`: how fetched bytes are read
     (the parser reads the region's bytes as they are when they are that text's UTF-8)."""
     text, utf8 = metadata_source(body, content_type)
-    return parse_page(text, url, utf8)
+    # The region's bytes end AFTER_HEAD_BYTES after their first "</head>" (or hold none):
+    # when the text is their UTF-8 it holds the same "</head>" first (the pattern is
+    # ASCII, and UTF-8 writes ASCII only as itself) and at most AFTER_HEAD_BYTES
+    # characters after it, so head_region's search for it would cut nothing.
+    return parse_page(text, url, utf8, cut=utf8 is not None)
 
 
-def head_region(text: str) -> str:
+def head_region(text: str, cut: bool = False) -> str:
     """The part of a page's text worth parsing for metadata.
 
     After ``</head>`` at most :data:`~linkhealth.pageregion.AFTER_HEAD_BYTES` characters:
     where :func:`metadata_text` cut the bytes this keeps them all (a character takes at
     least one byte); it bounds the text of an encoding that hides ``</head>`` from the byte
-    search (UTF-16) by the same limit."""
-    end = HEAD_END_TEXT.search(text, 0, MAX_REGION_CHARS)
+    search (UTF-16) by the same limit. ``cut``: ``text`` is the UTF-8 of bytes that
+    :func:`~linkhealth.pageregion.metadata_bytes` cut, and ends within that limit of its
+    first ``</head>`` if it has one (not searched again)."""
+    end = None if cut else HEAD_END_TEXT.search(text, 0, MAX_REGION_CHARS)
     stop = min(end.end() + AFTER_HEAD_BYTES, MAX_REGION_CHARS) if end else MAX_REGION_CHARS
     region = drop_crowded_tags(text[:stop])
     deep = deep_nesting_offset(region)
@@ -264,15 +270,16 @@ _TITLES_SCANNED = 50  # an SVG/MathML <title> is skipped, among this many
 _H1_SCANNED = 10
 
 
-def parse_page(text: str, url: str, utf8: bytes | None = None) -> Page:
+def parse_page(text: str, url: str, utf8: bytes | None = None, cut: bool = False) -> Page:
     """The page's elements, read into plain data.
 
     The first ``<title>`` outside SVG/MathML is the title (the head's, when there is one:
     the parser never puts SVG or MathML in the head). ``<p>`` counts only in a body: the
     parser puts every ``<p>`` there. ``utf8``, when given, is ``text`` encoded as UTF-8:
     the parser reads it instead of encoding the text again, unless the region is shorter.
+    ``cut`` as :func:`head_region`'s.
     """
-    region = head_region(text)
+    region = head_region(text, cut)
     # head_region only cuts and removes: a region as long as the text is the text.
     source = utf8 if utf8 is not None and len(region) == len(text) else region
     tree = LexborHTMLParser(source)
