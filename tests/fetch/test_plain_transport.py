@@ -265,3 +265,29 @@ def test_a_connect_fails_and_succeeds_as_asyncios_sock_connect() -> None:
         assert asyncio.run(attempt(True, closed_port))[0] == "ConnectionRefusedError"
     finally:
         listener.close()
+
+
+def test_a_closed_transport_lets_its_connection_go_without_the_cycle_collector(
+    tcp_pair: tuple[socket.socket, socket.socket],
+) -> None:
+    """The connection and its transport refer to each other; once connection_lost is
+    called the transport lets go, so a closed connection (its read buffers with it) is
+    freed when the run lets go of it, not at the next collection of cycles."""
+    import gc
+    import weakref
+
+    client, _ = tcp_pair
+
+    async def main() -> bool:
+        transport, protocol = _start(client)
+        transport.abort()
+        await asyncio.wait_for(protocol.lost, 10)
+        gone = weakref.ref(protocol)
+        del protocol
+        return gone() is None
+
+    gc.disable()
+    try:
+        assert asyncio.run(main())
+    finally:
+        gc.enable()

@@ -382,7 +382,10 @@ class PlainTransport(asyncio.Transport):
         self._loop = loop
         self._sock: socket.socket | None = sock
         self._fd = sock.fileno()
-        self._protocol = protocol
+        # Dropped once connection_lost is called: the connection and the transport refer to
+        # each other, and a closed one (its read buffers with it) must not wait for the
+        # cycle collector (asyncio's transports drop it too).
+        self._protocol: Connection | None = protocol
         self._buffer = bytearray()  # written but not sent yet
         self._closing = False
         self._lost = False  # connection_lost scheduled
@@ -428,10 +431,12 @@ class PlainTransport(asyncio.Transport):
         except BaseException as exc:
             self._fatal_error(exc, "Fatal read error on socket transport")
             return
+        protocol = self._protocol
+        assert protocol is not None
         try:
             if data:
-                self._protocol.data_received(data)
-            elif not self._protocol.eof_received():
+                protocol.data_received(data)
+            elif not protocol.eof_received():
                 self.close()
             else:  # kept open to write: nothing more to read
                 self._loop.remove_reader(self._fd)
@@ -516,8 +521,11 @@ class PlainTransport(asyncio.Transport):
         self._loop.call_soon(self._call_connection_lost, exc)
 
     def _call_connection_lost(self, exc: BaseException | None) -> None:
+        self._lost = True
+        protocol, self._protocol = self._protocol, None
         try:
-            self._protocol.connection_lost(exc)  # type: ignore[arg-type]
+            if protocol is not None:
+                protocol.connection_lost(exc)  # type: ignore[arg-type]
         finally:
             if self._sock is not None:
                 self._sock.close()
