@@ -7,8 +7,12 @@ writes what it made; the two are compared item by item. The corpus: the lh-eq wo
 pages as the fetcher keeps them (``bench/meta_calls.py``) and each of them read whole,
 ``bench/meta_bench.py``'s pages and hostile pages, ``tests/meta/fixtures``, hand-made
 hostile pages (bad and mixed encodings, BOMs, deep nesting, crowded and huge tags, bidi,
-NUL, lone surrogates, SVG/MathML titles, frames, templates, entities) and random tag soup
-built from the same pieces. Outputs compared: every ``PageMeta`` field and the fallbacks
+NUL, lone surrogates, SVG/MathML titles, frames, templates, entities), random tag soup
+built from the same pieces, and as many random pages built around the head's end
+(``HEAD_END_PIECES``: a "</head>" in comments, raw text, RCDATA, templates, foreign content,
+noscript and attributes, no "</head>", body elements before it, meta/title/link/h1 after
+it, <p> short and long) in UTF-8, UTF-16, windows-1252 and others, with BOMs, whole or
+cut as the fetcher keeps them. Outputs compared: every ``PageMeta`` field and the fallbacks
 ``extract_meta`` leaves, ``page_anchors``, the chosen codec, the decoded text (a hash) and
 whether it is the bytes' UTF-8, the parsed ``Page``, ``hostile_offset``, the site-wide
 choices over each corpus's results, and the text rules (``not_about_page``, the candidate
@@ -18,6 +22,7 @@ keys) over random strings of every kind of character.
 from __future__ import annotations
 
 import argparse
+import codecs as codecs_
 import hashlib
 import os
 import pickle
@@ -119,6 +124,119 @@ PIECES = [
 ]
 
 
+# Pieces around the head's end: a "</head>" the parser does not read as one (in a comment,
+# raw text, RCDATA, a template, foreign content, a noscript, an attribute), a head with
+# no end, body elements before it, elements a field reads after it, <p> short and long.
+HEAD_END_PIECES = [
+    "<!-- </head> -->",
+    "<!-- </head>",
+    "<!--> </head>",
+    "<!---></head>",
+    "<! </head>",
+    "<? </head>",
+    "<style></head></style>",
+    "<style></head>",
+    "<script></head></script>",
+    "<script><!--</head><script></head>--></script>",
+    "<title></head></title>",
+    "<title></head>",
+    "<textarea></head></textarea>",
+    "<xmp></head></xmp>",
+    "<iframe></head></iframe>",
+    "<noembed></head></noembed>",
+    "<noframes></head></noframes>",
+    "<noscript></head></noscript>",
+    "<noscript><meta name=description content='noscript description text'></noscript>",
+    "<template></head></template>",
+    "<template><title>template title</title></head>",
+    "<svg></head><title>svg after</title></svg>",
+    "<math></head><mi>x</mi></math>",
+    "<svg><![CDATA[</head>]]></svg>",
+    "<meta content='</head>' name=description>",
+    '<meta name=description content="a </head> b">',
+    "<meta name=x </head>",
+    "<a title='</head>'>",
+    "<div></head>",
+    "<p>before the head's end</head>",
+    "<h1>heading in head</h1>",
+    "<frameset></head>",
+    '<!DOCTYPE html "</head>',
+    "<plaintext></head>",
+    "</head><meta property=og:title content='after head'>",
+    "</head><title>title after head</title>",
+    "</head><link rel=canonical href=/after>",
+    "</head><base href=/after/>",
+    "</head><html lang=de>",
+    "</head><h1>Heading after head</h1>",
+    '</head><script type=application/ld+json>{"@type":"Article","headline":"H"}</script>',
+    "</head><body class=x><p>short</p>",
+    "</head><p>" + "A long paragraph after the head, long enough to be read. " * 2 + "</p>",
+    "</head><p>" + "x" * 79 + "</p><p>" + "y" * 80,
+    "<p>" + "z" * 79 + "&amp;</p>",
+    "<p>" + "w" * 70 + "<b>bold</b><i>it</i>" + "v" * 10 + "</p>",
+    "<p>" + "c" * 40 + "\r\n" * 30 + "</p>",
+    "</p></p></p>",
+    "<p><div>" + "d" * 90 + "</div></p>",
+    "<table><p>" + "t" * 90 + "</table>",
+    "<button><p>" + "b" * 90 + "</button>",
+    "<b><p>" + "f" * 50 + "</b>" + "g" * 50 + "</p>",
+    "<a><p>" + "h" * 50 + "<a>" + "i" * 50 + "</p>",
+    "<select><p>" + "s" * 90,
+    "<p title='<p>'>" + "q" * 90,
+    "<p>" + "u" * 85 + "<a hre",
+    "<P>" + "U" * 90 + "</P >",
+    "<p\x0b>" + "k" * 90,
+]
+
+
+HEAD_PIECES = [p for p in PIECES if p.startswith(("<meta", "<link", "<base"))]
+HEAD_PIECES += ["<title>A title</title>", "<style>p {}</style>", "<script>var a = 1;</script>"]
+PLAIN_PIECES = [
+    "<p>",
+    "</p>",
+    "<p class='x y'>",
+    "<P id=a>",
+    "<p/>",
+    "<div>",
+    "</div>",
+    "<h2 id='sec'>Section</h2>",
+    "<ul><li>item</li></ul>",
+    "<a href='/x' title=\"t\">link</a>",
+    "<b>",
+    "</b>",
+    "<em>e</em>",
+    "<br>",
+    "<img src=x.png alt='an image'>",
+    "<span>",
+    "</span>",
+    "Short text. ",
+    "A longer sentence of body text that goes on for a while. ",
+    "x" * 79,
+    "y" * 80,
+    "\r\n",
+    "é ü — ✓ ",
+    "<body>",
+    "</body>",
+]
+
+
+def head_end_page(rng: random.Random) -> str:
+    """A page built around its head's end from :data:`HEAD_END_PIECES` and :data:`PIECES`."""
+    pieces = HEAD_PIECES if rng.random() < 0.6 else PIECES
+    head = [rng.choice(pieces) for _ in range(rng.randint(0, 6))]
+    around = [rng.choice(HEAD_END_PIECES) for _ in range(rng.choice([0, 0, 0, 1, 2, 4]))]
+    if rng.random() < 0.5:  # plain body markup, at most one piece of another kind
+        body = [rng.choice(PLAIN_PIECES) for _ in range(rng.randint(0, 60))]
+        if rng.random() < 0.5:
+            body.insert(rng.randint(0, len(body)), rng.choice(PIECES + HEAD_END_PIECES))
+    else:
+        body = [rng.choice(PIECES + HEAD_END_PIECES) for _ in range(rng.randint(0, 30))]
+    end = [] if rng.random() < 0.2 else ["</head>"]
+    if rng.random() < 0.3:
+        body += ["<p>" + "Some short paragraph. " * rng.randint(1, 5) + "</p>"] * rng.randint(1, 40)
+    return "<html><head>" + "".join(head + around + end + body)
+
+
 def random_page(rng: random.Random) -> str:
     n = rng.randint(1, 60)
     parts = [rng.choice(PIECES) for _ in range(n)]
@@ -165,6 +283,8 @@ def corpus(n_random: int) -> list[tuple[str, bytes, str | None, str]]:
     from bench import meta_bench
     from bench.meta_calls import workload_pages
 
+    from linkhealth.pageregion import metadata_bytes
+
     items: list[tuple[str, bytes, str | None, str]] = []
     for i, p in enumerate(workload_pages()):
         items.append((f"workload {i}", p.body, p.content_type, p.url))
@@ -194,6 +314,17 @@ def corpus(n_random: int) -> list[tuple[str, bytes, str | None, str]]:
             body = body[: rng.randint(0, len(body))]
         url = rng.choice(URL_HOSTS) + f"/r/{i % 40}" + rng.choice(["", "?q=1", "#f"])
         items.append((f"random {i}", body, rng.choice(types), url))
+    boms = {"utf-8": codecs_.BOM_UTF8, "utf-16-le": codecs_.BOM_UTF16_LE, "utf-16-be": b""}
+    for i in range(n_random):
+        text = head_end_page(rng)
+        codec = rng.choice([*codecs, "utf-8", "utf-8", "utf-16-be"])
+        body = text.encode(codec, "replace")
+        if codec in boms and rng.random() < 0.3:
+            body = boms[codec] + body
+        if rng.random() < 0.5:  # as an ordinary read keeps it
+            body = metadata_bytes(body)
+        url = rng.choice(URL_HOSTS) + f"/h/{i % 40}"
+        items.append((f"head-end {i}", body, rng.choice(types), url))
     return items
 
 
