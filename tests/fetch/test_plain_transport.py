@@ -173,6 +173,64 @@ def test_abort_ends_the_connection_once(tcp_pair: tuple[socket.socket, socket.so
     assert server.recv(10) == b""  # the peer sees the close, never the late write
 
 
+def test_abort_with_a_write_pending_drops_it_and_watches_the_socket_no_more(
+    tcp_pair: tuple[socket.socket, socket.socket],
+) -> None:
+    """An abort while part of a write still waits: the rest is dropped, the writer and the
+    reader are off the selector at once (a writer left on a socket about to close would
+    be called for a closed descriptor), and the end is reported once, with no error."""
+    client, _server = tcp_pair
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+
+    async def main() -> tuple[int, int, bool, bool, list[Any]]:
+        loop = asyncio.get_running_loop()
+        transport, protocol = _start(client)
+        fd = client.fileno()
+        transport.write(b"x" * (4 << 20))  # the peer reads nothing: most of it waits
+        held = transport.get_write_buffer_size()
+        transport.abort()
+        left = transport.get_write_buffer_size()
+        writer_on = loop.remove_writer(fd)  # True if the transport had left it registered
+        reader_on = loop.remove_reader(fd)
+        assert await asyncio.wait_for(protocol.lost, 10) is None
+        return held, left, writer_on, reader_on, protocol.events
+
+    held, left, writer_on, reader_on, events = asyncio.run(main())
+    assert held > 0  # the case under test
+    assert left == 0
+    assert not writer_on
+    assert not reader_on
+    assert events == ["made", ("lost", None)]
+    assert client.fileno() == -1
+
+
+def test_a_connection_closed_as_it_is_made_is_never_read(
+    tcp_pair: tuple[socket.socket, socket.socket],
+) -> None:
+    """connection_made may close the transport (a connection made as the run ends): the
+    transport then never starts reading, and ends once."""
+    client, server = tcp_pair
+
+    class Closing(Recorder):
+        def connection_made(self, transport: PlainTransport) -> None:
+            super().connection_made(transport)
+            transport.close()
+
+    async def main() -> tuple[bool, list[Any]]:
+        loop = asyncio.get_running_loop()
+        protocol = Closing()
+        PlainTransport(loop, client, protocol)  # type: ignore[arg-type]
+        reader_on = loop.remove_reader(client.fileno())
+        server.sendall(b"unread")
+        assert await asyncio.wait_for(protocol.lost, 10) is None
+        return reader_on, protocol.events
+
+    reader_on, events = asyncio.run(main())
+    assert not reader_on
+    assert events == ["made", ("lost", None)]
+    assert client.fileno() == -1
+
+
 def test_plain_http_connections_run_on_it_and_tls_on_asyncios() -> None:
     """The wire puts a plain connection on PlainTransport; a TLS handshake stays asyncio's
     (a listener that never answers it: the connect timeout ends the attempt)."""
