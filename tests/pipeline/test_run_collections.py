@@ -62,3 +62,24 @@ def test_a_read_that_fails_freezes_nothing(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         asyncio.run(run_check(settings, paths=[missing], root=tmp_path, fetcher=FakeFetcher({})))
     assert gc.get_freeze_count() == 0 and gc.isenabled()
+
+
+def test_a_run_that_fails_before_its_plan_gives_back_the_frozen_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parse is frozen as it is read; a run that ends between the parse and the plan
+    (the look-ups ahead failing to start) gives it back all the same (review12 R2)."""
+    links = tmp_path / "links.md"
+    links.write_text("- https://a.example/x\n- https://b.example/y\n", encoding="utf-8")
+    seen: dict[str, int] = {}
+
+    async def failing(self: Any) -> None:
+        seen["frozen"] = gc.get_freeze_count()
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(run_module._Run, "look_ahead", failing)
+    settings = Settings(store=str(tmp_path / "state.sqlite"))
+    with pytest.raises(RuntimeError, match="new thread"):
+        asyncio.run(run_check(settings, paths=[str(links)], root=tmp_path, fetcher=FakeFetcher({})))
+    assert seen["frozen"] > 0  # the case under test: the parse was frozen
+    assert gc.get_freeze_count() == 0 and gc.isenabled()

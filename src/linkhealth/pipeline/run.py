@@ -141,15 +141,12 @@ class _Run:
     async def _stages(self, paths: Sequence[str]) -> RunOutcome:
         try:  # the look-ups ahead are stopped however the run ends
             await self.look_ahead()
-            try:  # the plan is frozen from here: given back however the run ends
-                self.make_plan()
-                self.open_store(paths)
-                try:
-                    return await self.fetch_and_judge()
-                finally:
-                    self.recorder.close()
+            self.make_plan()
+            self.open_store(paths)
+            try:
+                return await self.fetch_and_judge()
             finally:
-                _collected_again()
+                self.recorder.close()
         finally:
             if self.ahead is not None:
                 self.ahead.stop()
@@ -465,19 +462,22 @@ async def run_check(
     root = root or settings.root_folder()
     if parsed is None:
         # What the lists make (an occurrence a link) is kept for the run: frozen, then
-        # given back as the run ends (its stages). Collected as the parse ended, the
+        # given back however the run ends (below). Collected as the parse ended, the
         # 200,000 occurrences of a big list were walked twice (~0.08 s).
         with _kept_for_the_run(frozen_if_failed=False):
             parsed = await _read_inputs(list(paths or settings.paths), settings)
-    run = _Run(
-        settings,
-        parsed,
-        root,
-        started=started,
-        stop=stop,
-        progress=progress,
-        fetcher=fetcher,
-        on_throttle=on_throttle,
-        json_ahead=json_ahead,
-    )
-    return await run.execute(list(paths or settings.paths))
+    try:  # what the parse and the plan froze is given back however the run ends
+        run = _Run(
+            settings,
+            parsed,
+            root,
+            started=started,
+            stop=stop,
+            progress=progress,
+            fetcher=fetcher,
+            on_throttle=on_throttle,
+            json_ahead=json_ahead,
+        )
+        return await run.execute(list(paths or settings.paths))
+    finally:
+        _collected_again()
