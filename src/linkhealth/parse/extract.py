@@ -194,7 +194,23 @@ class _FileParser:
                 return
             self._finding(diag.rule, diag.message, diag.suggestion, ds, de, section, diag.severity)
             return
-        line, col, end_line, end_col = self._span(start, end)
+        self.add_occurrence(url, plain, kind, *self._span(start, end), text, section, in_comment)
+
+    def add_occurrence(
+        self,
+        url: str,
+        plain: re.Match[str] | None,
+        kind: LinkKind,
+        line: int,
+        col: int,
+        end_line: int,
+        end_col: int,
+        text: str | None,
+        section: str | None,
+        in_comment: bool,
+    ) -> None:
+        """A link that passed its diagnosis, at its span: its occurrence, and beside it the
+        duplicate-url rule's key (``plain``: :func:`plain_url` of ``url``)."""
         self.occurrences.append(
             Occurrence(
                 url=url,

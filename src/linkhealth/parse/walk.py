@@ -47,8 +47,8 @@ from linkhealth.parse.markdown import (
     union,
 )
 from linkhealth.parse.source import line_starts
-from linkhealth.parse.urls import matched_key, plain_url
-from linkhealth.records import LinkKind, Occurrence
+from linkhealth.parse.urls import plain_url
+from linkhealth.records import LinkKind
 
 if TYPE_CHECKING:
     from linkhealth.parse.extract import _FileParser
@@ -299,11 +299,11 @@ class Walk:
         ``base``, one a line, in order) walked as :meth:`heading` reads a heading and
         :meth:`items` a tight item of one plain link (its label verbatim: what
         :func:`plain_link` and :meth:`link` make of it), and :meth:`_FileParser._link`
-        the link: its URL's plain-URL match, span, occurrence and key, made here a link
-        at a time (the lines hold no line end: a span's line is its line's)."""
+        the link: a plain URL's span worked out here (the lines hold no line end: a span's
+        line is its line's), its occurrence and key made by the parser's own
+        :meth:`_FileParser.add_occurrence`."""
         fp, text, in_comment = self.fp, self.text, self.in_comment
-        file, keys = fp.file, (fp.keys if fp.render is None else None)
-        append = fp.occurrences.append
+        occur = fp.add_occurrence
         inline, neutralised = LinkKind.INLINE, self.neutralised
         hint = ANY_HINT.search
         # the 1-based line of the chunk's first line, in the file (see _FileParser._span)
@@ -330,22 +330,10 @@ class Walk:
             else:  # (diagnose_matched says nothing of a plain URL)
                 column = start - m.start() + 1
                 line = first + k
-                append(
-                    Occurrence(
-                        url=url,
-                        file=file,
-                        line=line,
-                        column=column,
-                        end_line=line,
-                        end_column=column + stop - start,
-                        text=label,
-                        kind=inline,
-                        section=section,
-                        in_comment=in_comment,
-                    )
+                end_column = column + stop - start
+                occur(
+                    url, plain, inline, line, column, line, end_column, label, section, in_comment
                 )
-                if keys is not None:
-                    keys.append(matched_key(url, plain))
             e, end = base + e, base + m.end(1)
             if hint(text, e, end) is not None:  # the text after the link: as inline() reads it
                 end = _strip(text, s, end)[1]
