@@ -246,10 +246,12 @@ class ClusterFetcher:
         hosts: Mapping[str, str] | None = None,
         ahead: LookupProbe | None = None,
         hung_before: Collection[str] | None = None,
+        on_unrequested: Callable[[FetchResult, Sequence[str]], None] | None = None,
     ) -> list[FetchResult]:
         """Fetch ``urls`` on the workers; ``on_throttle`` is ignored (workers cannot report
-        it), and ``hosts`` (each worker's engine asks the URL policy itself) and ``ahead``
-        (look-ups made here say nothing of the workers' network). ``hung_before`` reaches
+        it), and ``hosts`` (each worker's engine asks the URL policy itself), ``ahead``
+        (look-ups made here say nothing of the workers' network) and ``on_unrequested``
+        (no look-up ahead here: every result reaches ``on_result``). ``hung_before`` reaches
         each shard as its own part: a host's URLs are all in one shard, so each worker
         orders its hosts' queues as one process would."""
         urls = list(urls)

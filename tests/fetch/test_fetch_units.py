@@ -1471,3 +1471,56 @@ def test_a_hosts_waiters_wake_on_the_next_notify_and_timed_out_ones_are_dropped(
         await late
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+def test_urls_the_look_ups_ahead_end_reach_the_caller_a_host_at_once_or_one_by_one(
+    bulk: bool,
+) -> None:
+    # Every look-up ahead failed long ago: each URL ends unrequested before any request.
+    # With on_unrequested, a call a host (its first URL's result and all of its URLs, the
+    # hosts with the most URLs first), none through on_result nor in the returned list;
+    # without, a result each, as before. An early result (refused by the policy) is
+    # always one of its own.
+    from linkhealth.fetch import fetch_all
+
+    hosts = {f"h{i}.offline.test" for i in range(4)}
+    probe = _probe(hosts, set(hosts), time.monotonic() - 60, answered=False)
+    probe.heard_from = time.monotonic() - 60
+    urls = [f"http://h{i % 4 if i % 5 else 0}.offline.test/{i}" for i in range(20)]
+    urls.append("ftp://h1.offline.test/x")  # a scheme the policy refuses: early
+    handed: list[tuple[FetchResult, list[str]]] = []
+    heard: list[FetchResult] = []
+
+    def on_unrequested(first: FetchResult, urls: Any) -> None:
+        handed.append((first, list(urls)))
+
+    got = asyncio.run(
+        fetch_all(
+            urls,
+            Settings(),
+            on_result=heard.append,
+            ahead=probe,
+            on_unrequested=on_unrequested if bulk else None,
+        )
+    )
+    early = [r for r in heard if r.url.startswith("ftp:")]
+    assert len(early) == 1 and early[0].detail.startswith("not checkable")
+    if not bulk:
+        assert handed == [] and [r.url for r in got] == urls
+        assert len(heard) == len(urls)
+        return
+    assert got == early and heard == early
+    by_host: dict[str, list[str]] = {}
+    for url in urls[:-1]:
+        by_host.setdefault(host_key(url), []).append(url)
+    assert [u for _, u in handed] == sorted(by_host.values(), key=lambda u: -len(u))
+    one = FetchResult("", handed[0][0].verdict, None, handed[0][0].detail, handed[0][0].error_kind)
+    for first, its in handed:
+        assert first.url == its[0] and first.attempts == 0 and "network" in first.detail
+        assert (first.verdict, first.detail, first.error_kind) == (
+            one.verdict,
+            one.detail,
+            one.error_kind,
+        )
+        assert first.checked_at is handed[0][0].checked_at  # one moment: the verdict's

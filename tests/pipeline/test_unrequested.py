@@ -89,6 +89,53 @@ def test_results_of_fetches_that_made_no_request_are_apply_fetchs(fragments: boo
     assert len({id(result.redirects) for result in every}) == len(every)  # a list each
 
 
+@pytest.mark.parametrize("fragments", [False, True])
+def test_a_hosts_fetches_applied_at_once_are_apply_of_each(fragments: bool) -> None:
+    # apply_all of a fetch to a host's targets (the network seen down before any request)
+    # sets what apply of it to each sets: the runs of _fetches grouped by their fetch.
+    settings = Settings(check_fragments=fragments)
+    fetches = _fetches()
+    by_each = [_target(n, "top" if fragments else None) for n in range(len(fetches))]
+    by_host = [_target(n, "top" if fragments else None) for n in range(len(fetches))]
+    each, at_once = Unrequested(settings), Unrequested(settings)
+    for n, fetched in enumerate(fetches):
+        each.apply(by_each[n], fetched)
+        each.apply(by_each[n], fetched)  # twice: as apply_all's second target of it
+    for n, fetched in enumerate(fetches):
+        at_once.apply_all([by_host[n], by_host[n]], fetched)
+    for one, other in zip(by_each, by_host, strict=True):
+        assert [r.model_dump_json() for r in one.results] == [
+            r.model_dump_json() for r in other.results
+        ]
+    every = [result for target in by_host for result in target.results]
+    assert len({id(result.redirects) for result in every}) == len(every)  # a list each
+
+
+def test_a_hosts_urls_ended_as_one_fetch_are_the_outage_evidence_of_each() -> None:
+    # _Run._on_unrequested keeps a host's one fetch for each of its URLs: the evidence
+    # reads it once a host, and says what a fetch a URL would.
+    shared: dict[str, FetchResult] = {}
+    one_each: dict[str, FetchResult] = {}
+    for h in range(3):
+        urls = [f"http://h{h}.test/{n}" for n in range(5)]
+        first = _same(h)
+        first.url = urls[0]
+        shared.update(dict.fromkeys(urls, first))
+        for url in urls:
+            one_each[url] = FetchResult(
+                url, first.verdict, None, first.detail, first.error_kind, checked_at=AT
+            )
+    targets = {url: Target(url, host=host_key(url)) for url in shared}
+    evidence, hosts = outage_evidence(shared, targets)
+    assert [item.url for item in evidence] == [f"http://h{h}.test/0" for h in range(3)]
+    assert hosts == {item.url: host_key(item.url) for item in evidence}
+    every = {url: host_key(url) for url in one_each}
+    for ratio in (0.5, 1.0):
+        assert is_outage(evidence, ratio, hosts=hosts) is is_outage(
+            list(one_each.values()), ratio, hosts=every
+        )
+
+
 def test_a_run_of_the_same_values_is_made_once() -> None:
     unrequested = Unrequested(Settings())
     fetches = [_same(n) for n in range(4)]

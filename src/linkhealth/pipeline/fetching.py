@@ -10,6 +10,7 @@ from typing import Protocol
 
 from linkhealth.config import Settings
 from linkhealth.fetch import FetchResult, OnThrottle, fetch_all
+from linkhealth.fetch.engine import OnUnrequested
 from linkhealth.fetch.probe import LookupProbe
 
 
@@ -22,7 +23,9 @@ class Fetcher(Protocol):
     the policy again; it may ignore them). ``ahead``: look-ups of the first hosts made
     before (early evidence of "no network"; it may be ignored). ``hung_before``: URLs
     that timed out on the last run, started early in their host's queue (order only; it
-    may be ignored).
+    may be ignored). ``on_unrequested`` (given only with ``ahead``): where the fetcher ends
+    a host's URLs alike before any request, it may hand them over in one call
+    (:data:`~linkhealth.fetch.engine.OnUnrequested`) instead of a result each.
     """
 
     def __call__(
@@ -37,6 +40,7 @@ class Fetcher(Protocol):
         hosts: Mapping[str, str] | None = None,
         ahead: LookupProbe | None = None,
         hung_before: Collection[str] | None = None,
+        on_unrequested: OnUnrequested | None = None,
     ) -> Awaitable[list[FetchResult]]: ...
 
 
@@ -65,10 +69,14 @@ async def fetch_until_stopped(
     hosts: Mapping[str, str] | None = None,
     ahead: LookupProbe | None = None,
     hung_before: Collection[str] | None = None,
+    on_unrequested: OnUnrequested | None = None,
 ) -> bool:
     """Fetch ``urls``; returns False when ``stop`` interrupted the work."""
     if not urls:
         return True
+    # on_unrequested only where it is asked for: a fetcher given no look-ups ahead never
+    # ends URLs before a request, and need not know the word.
+    bulk = {} if on_unrequested is None else {"on_unrequested": on_unrequested}
     task = asyncio.ensure_future(
         fetcher(
             urls,
@@ -80,6 +88,7 @@ async def fetch_until_stopped(
             hosts=hosts,
             ahead=ahead,
             hung_before=hung_before,
+            **bulk,
         )
     )
     if stop is None:
@@ -108,6 +117,7 @@ async def fetch_followups(
     hosts: Mapping[str, str] | None = None,
     ahead: LookupProbe | None = None,
     hung_before: Collection[str] | None = None,
+    on_unrequested: OnUnrequested | None = None,
 ) -> list[FetchResult]:
     """Known-site follow-ups (arXiv abstract, oEmbed): few URLs, fetched here even on a
     cluster, their JSON bodies (oEmbed) always read in full (``full_body`` is ignored)."""
@@ -120,4 +130,5 @@ async def fetch_followups(
         full_body=set(urls),
         hosts=hosts,
         hung_before=hung_before,
+        on_unrequested=on_unrequested,
     )

@@ -97,18 +97,25 @@ class Unrequested:
         self.fields: dict[str, object] = {}
 
     def apply(self, target: Target, fetched: FetchResult) -> None:
+        self.apply_all((target,), fetched)
+
+    def apply_all(self, targets: Iterable[Target], fetched: FetchResult) -> None:
+        """:meth:`apply` of ``fetched`` to each of ``targets`` (a host's URLs that ended
+        alike: the fetch is looked at once)."""
         last = self.last
         if last is None or not _same_values(fetched, last):
             if fetched.redirects or fetched.verdict.is_ok():
                 self.last = None
-                apply_fetch(target, fetched, self.settings, None)
+                for target in targets:
+                    apply_fetch(target, fetched, self.settings, None)
                 return
             self.last, self.fields = fetched, _fetch_fields(fetched)
         fields = self.fields
-        for result in target.results:
-            values = result.__dict__
-            values.update(fields)
-            values["redirects"] = []  # a list of its own
+        for target in targets:
+            for result in target.results:
+                values = result.__dict__
+                values.update(fields)
+                values["redirects"] = []  # a list of its own
 
 
 def _same_values(fetched: FetchResult, other: FetchResult) -> bool:
@@ -159,7 +166,11 @@ def outage_evidence(
     chosen: list[FetchResult] = []
     hosts: dict[str, str] = {}
     seen: set[tuple[object, ...]] = set()
+    last: FetchResult | None = None
     for url, item in fetched.items():
+        if item is last:  # a host's URLs ended as one (``_Run._on_unrequested``): its host
+            continue
+        last = item
         host = targets[url].host
         if host is None:
             chosen.append(item)

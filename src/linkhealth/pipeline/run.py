@@ -260,6 +260,7 @@ class _Run:
             hosts=self._hosts(),
             ahead=self.ahead,
             hung_before=hung_before,
+            on_unrequested=self._on_unrequested if self.ahead is not None else None,
         )
         self.requests = sum(item.attempts for item in self.fetched.values())
 
@@ -294,6 +295,20 @@ class _Run:
         else:
             self._on_answer(target, item)
         self._tick(target.results[0] if target.results else None)
+
+    def _on_unrequested(self, first: FetchResult, urls: Sequence[str]) -> None:
+        """A host's URLs ended before any request, alike but for their URL (the network
+        was seen down first): as :meth:`_on_result` of each, with ``first`` the fetch of
+        every one of them (a fetch a URL, alike, would tell the judge nothing more)."""
+        targets = self.plan.targets
+        self.fetched.update(dict.fromkeys(urls, first))
+        self.unrequested.apply_all([targets[url] for url in urls], first)
+        if self.progress is None:
+            self.done += len(urls)
+            return
+        for url in urls:
+            results = targets[url].results
+            self._tick(results[0] if results else None)
 
     def _on_answer(self, target: Target, item: FetchResult) -> None:
         previous = self.recorder.previous_meta(target.fetch_url) if item.not_modified else None
