@@ -15,10 +15,7 @@ def free_core() -> bool:
     CPU in all, no sooner done. (The load average also counts this program's own last
     minutes: run twice in a row, it would keep the worker off.) Callers look it up here
     at each call (``procs.free_core()``), so one replacement holds for all."""
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        usable = os.cpu_count() or 1
+    usable = usable_cores()
     if usable < 2:
         return False
     try:
@@ -32,6 +29,14 @@ def free_core() -> bool:
 
 
 LOADAVG = Path("/proc/loadavg")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def memory_to_spare(needed: int) -> bool:

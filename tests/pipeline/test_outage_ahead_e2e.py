@@ -170,7 +170,7 @@ def test_no_child_when_no_json_is_written(
     tmp_path: Path, used: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[int] = []
-    monkeypatch.setattr(ahead, "start", lambda results, write: started.append(len(results)))
+    monkeypatch.setattr(ahead, "start", lambda results, *_: started.append(len(results)))
     result = check(tmp_path, "text", outage_list(tmp_path), "--format", "text", "--no-reports")
     assert result.exit_code == 3, result.output
     assert started == [] and used == []
@@ -183,7 +183,7 @@ def test_no_child_for_a_run_that_is_no_outage(
     pool: ServerPool, tmp_path: Path, used: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[int] = []
-    monkeypatch.setattr(ahead, "start", lambda results, write: started.append(len(results)))
+    monkeypatch.setattr(ahead, "start", lambda results, *_: started.append(len(results)))
     a = pool.host("127.0.0.2")
     lst = tmp_path / "list.md"
     lst.write_text(f"- http://127.0.0.2:{a.port}/gone\n", encoding="utf-8")
@@ -217,7 +217,7 @@ def test_a_run_that_fails_after_the_child_started_ends_it(
     assert result.exit_code == 2, result.output
     assert "the store is gone" in result.output
     assert len(children) == 1 and used == []
-    assert children[0].pid is None and children[0].file is None  # ended, reaped, closed
+    assert children[0].pids == [] and all(p.file is None for p in children[0].parts)  # ended
 
 
 @pytest.mark.usefixtures("no_network")
@@ -233,7 +233,7 @@ def test_a_child_that_fails_is_said_and_the_report_written_all_the_same(
         yield "{"
         raise RuntimeError("the child's own trouble")
 
-    monkeypatch.setattr(ahead, "start", lambda results, write: real(results, broken))
+    monkeypatch.setattr(ahead, "start", lambda results, _, between: real(results, broken, between))
     failed = check(tmp_path, "failed", lst, *args)
     assert failed.exit_code == alone.exit_code == 3, failed.output
     assert used == [60]  # the first run's child only

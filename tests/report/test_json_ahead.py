@@ -89,31 +89,33 @@ def test_the_childs_text_is_the_report_the_parent_writes() -> None:
     items = results(600)  # more than a batch of the writer: pieces of several batches
     report = report_of(items)  # a copy of the list, the very same results
     assert report.results is not items
-    child = ahead.start(items, jsonfmt.result_pieces)
+    child = ahead.start(items, jsonfmt.result_pieces, jsonfmt.BETWEEN_PARTS)
     assert child is not None
     pieces = child.pieces(report.results)
     assert pieces is not None  # the child's text is used
     assert "".join(pieces) == "".join(jsonfmt.result_pieces(items))
-    child = ahead.start(items, jsonfmt.result_pieces)
+    child = ahead.start(items, jsonfmt.result_pieces, jsonfmt.BETWEEN_PARTS)
     assert child is not None
     assert "".join(jsonfmt.chunks(report, child)) == jsonfmt.render(report)
-    assert child.pid is None and child.file is None  # reaped, closed
+    assert child.pids == [] and all(part.file is None for part in child.parts)  # reaped
 
 
 @pytest.mark.usefixtures("idle_core")
 def test_other_results_are_written_by_the_parent_and_the_child_ended() -> None:
     items = results(40)
-    child = ahead.start(items, jsonfmt.result_pieces)
+    child = ahead.start(items, jsonfmt.result_pieces, jsonfmt.BETWEEN_PARTS)
     assert child is not None
-    pid = child.pid
+    pids = child.pids
+    assert len(pids) == 2  # a part each
     other = [*items[:-1], results(40)[-1]]  # equal, but not the very same result
     assert child.pieces(other) is None
     assert child.failure is None  # not the child's: nothing to say
-    assert child.pid is None
-    with pytest.raises(ChildProcessError):
-        os.waitpid(pid or 0, os.WNOHANG)  # reaped: no zombie left
+    assert child.pids == []
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reaped: no zombie left
     report = report_of(items[:39])  # fewer results
-    child = ahead.start(items, jsonfmt.result_pieces)
+    child = ahead.start(items, jsonfmt.result_pieces, jsonfmt.BETWEEN_PARTS)
     assert "".join(jsonfmt.chunks(report, child)) == jsonfmt.render(report)
 
 
@@ -157,14 +159,14 @@ def test_the_child_keeps_none_of_the_parents_signal_handlers() -> None:
         loop.add_signal_handler(signal.SIGTERM, lambda: None)  # a wakeup fd, as a run has
         try:
             items = results(3)
-            child = ahead.start(items, handlers)
+            child = ahead.start(items, handlers, "")
             assert child is not None
             pieces = child.pieces(items)
             return None if pieces is None else "".join(pieces)
         finally:
             loop.remove_signal_handler(signal.SIGTERM)
 
-    assert asyncio.run(main()) == repr((True, True, -1))
+    assert asyncio.run(main()) == repr((True, True, -1)) * ahead.PARTS  # each child's
 
 
 @pytest.mark.usefixtures("idle_core")
@@ -183,21 +185,22 @@ def test_a_child_that_fails_or_stalls_leaves_the_text_to_the_parent(
     monkeypatch.setattr(ahead, "STALL_SECONDS", 0.3)
     items = results(30)
     report = report_of(items)
-    child = ahead.start(items, write)  # type: ignore[arg-type]
+    child = ahead.start(items, write, "")  # type: ignore[arg-type]
     assert child is not None
-    pid = child.pid
+    pids = child.pids
     assert child.pieces(report.results) is None
     assert child.failure == why
-    with pytest.raises(ChildProcessError):
-        os.waitpid(pid or 0, os.WNOHANG)
-    child = ahead.start(items, write)  # type: ignore[arg-type]
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+    child = ahead.start(items, write, "")  # type: ignore[arg-type]
     assert "".join(jsonfmt.chunks(report, child)) == jsonfmt.render(report)
 
 
 @pytest.mark.usefixtures("idle_core")
 def test_a_text_shorter_than_the_child_said_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
     items = results(30)
-    child = ahead.start(items, jsonfmt.result_pieces)
+    child = ahead.start(items, jsonfmt.result_pieces, jsonfmt.BETWEEN_PARTS)
     assert child is not None
     real = os.fstat
     # the file as if cut short after the child said its length
@@ -210,14 +213,15 @@ def test_a_text_shorter_than_the_child_said_is_not_used(monkeypatch: pytest.Monk
 
 @pytest.mark.usefixtures("idle_core")
 def test_closed_unread_the_child_is_ended() -> None:
-    child = ahead.start(results(30), stuck)
+    child = ahead.start(results(30), stuck, "")
     assert child is not None
-    pid = child.pid
+    pids = child.pids
     child.close()
     child.close()  # again: nothing left to do
     assert child.pieces(results(30)) is None
-    with pytest.raises(ChildProcessError):
-        os.waitpid(pid or 0, os.WNOHANG)
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 def test_no_child_without_an_idle_core_or_for_few_results(
@@ -225,10 +229,10 @@ def test_no_child_without_an_idle_core_or_for_few_results(
 ) -> None:
     monkeypatch.setattr(procs, "free_core", lambda: False)
     monkeypatch.setattr(ahead, "MIN_RESULTS", 0)
-    assert ahead.start(results(30), jsonfmt.result_pieces) is None
+    assert ahead.start(results(30), jsonfmt.result_pieces, jsonfmt.BETWEEN_PARTS) is None
     monkeypatch.setattr(procs, "free_core", lambda: True)
     monkeypatch.setattr(ahead, "MIN_RESULTS", 31)
-    assert ahead.start(results(30), jsonfmt.result_pieces) is None
+    assert ahead.start(results(30), jsonfmt.result_pieces, jsonfmt.BETWEEN_PARTS) is None
 
 
 def test_no_child_without_the_memory_it_may_copy(
@@ -243,8 +247,51 @@ def test_no_child_without_the_memory_it_may_copy(
     meminfo = tmp_path / "meminfo"
     monkeypatch.setattr(procs, "MEMINFO", meminfo)
     meminfo.write_text(f"MemTotal: 99999999 kB\nMemAvailable: {resident // 2048} kB\n")
-    assert ahead.start(results(30), jsonfmt.result_pieces) is None
+    assert ahead.start(results(30), jsonfmt.result_pieces, jsonfmt.BETWEEN_PARTS) is None
     meminfo.write_text(f"MemAvailable: {4 * resident // 1024} kB\n")
-    child = ahead.start(results(30), jsonfmt.result_pieces)
+    child = ahead.start(results(30), jsonfmt.result_pieces, jsonfmt.BETWEEN_PARTS)
     assert child is not None
     child.close()
+
+
+@pytest.mark.usefixtures("idle_core")
+@pytest.mark.parametrize(("parts", "cores"), [(1, 4), (2, 2), (3, 4), (3, 2), (4, 8)])
+def test_the_parts_texts_joined_are_the_text_the_parent_writes(
+    parts: int, cores: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As many children as parts, at most one a core; each writes its part's text, and
+    # the parts' texts joined are the whole list's, whatever falls at a part's edge
+    # (the hostile results 7 and 9 among a few, shapes cut in two among many).
+    monkeypatch.setattr(ahead, "PARTS", parts)
+    monkeypatch.setattr(procs, "usable_cores", lambda: cores)
+    for count in (10, 17, 600):
+        items = results(count)
+        child = ahead.start(items, jsonfmt.result_pieces, jsonfmt.BETWEEN_PARTS)
+        assert child is not None and len(child.parts) == min(parts, cores)
+        pieces = child.pieces(report_of(items).results)
+        assert pieces is not None
+        assert "".join(pieces) == "".join(jsonfmt.result_pieces(items))
+
+
+def late_failing(items: Sequence[CheckResult]) -> Iterator[str]:
+    """The first part's text as the writer makes it; a later part's child fails."""
+    if items[0].url != "http://h0.example.test/p0":
+        raise RuntimeError("a later part's trouble")
+    yield from jsonfmt.result_pieces(items)
+
+
+@pytest.mark.usefixtures("idle_core")
+def test_a_later_parts_failure_leaves_the_whole_text_to_the_parent() -> None:
+    items = results(40)
+    report = report_of(items)
+    child = ahead.start(items, late_failing, jsonfmt.BETWEEN_PARTS)
+    assert child is not None and len(child.parts) == 2
+    pids = child.pids
+    assert child.pieces(report.results) is None
+    assert child.failure == "exited with status 1"
+    assert child.pids == [] and all(part.file is None for part in child.parts)
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+    child = ahead.start(items, late_failing, jsonfmt.BETWEEN_PARTS)
+    assert "".join(jsonfmt.chunks(report, child)) == jsonfmt.render(report)

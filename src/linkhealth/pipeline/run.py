@@ -381,7 +381,9 @@ class _Run:
             # JSON report's results are written beside the store's record of them.
             from linkhealth.report import ahead, jsonfmt
 
-            self.results_text = ahead.start(self.plan.results, jsonfmt.result_pieces)
+            self.results_text = ahead.start(
+                self.plan.results, jsonfmt.result_pieces, jsonfmt.BETWEEN_PARTS
+            )
         self.recorder.add_rest(self.plan.results, outage=self.outage)
 
     async def archive(self) -> None:

@@ -41,31 +41,28 @@ MIN_RESULTS = 20_000
 #: Seconds without a byte more from the child before it is given up (its work is the
 #: parent's own pass: a few seconds at most for a list of a million links).
 STALL_SECONDS = 5.0
+#: Children that write the results' text at most, a part each: with two cores, two
+#: children and the parent share them (the parent's work left is the store's), and the
+#: text of 200,000 results (~2 s of one core) is ready about twice as soon.
+PARTS = 2
 #: Bytes read back at a time.
 _READ = 1 << 20
 #: What the child says on its pipe when the text is whole: then its length (decimal).
 _DONE = b"done "
 
 
-class ResultsText:
-    """The results' text being written by a forked child (see :func:`start`)."""
+class _Part:
+    """One child writing its part of the results' text into its own temp file."""
 
-    def __init__(self, results: Sequence[CheckResult], pid: int, file: IO[bytes], done: int):
-        self.results = results
+    def __init__(self, pid: int, file: IO[bytes], done: int):
         self.pid: int | None = pid
         self.file: IO[bytes] | None = file
         self.done = done  # the read end of the child's pipe
-        #: Why the child's text was not used though it was asked for (it failed or
-        #: stalled): the parent wrote the results itself. ``None``: used, or not asked.
         self.failure: str | None = None
 
-    def pieces(self, results: Sequence[CheckResult]) -> Iterator[str] | None:
-        """The text of ``results`` as the child wrote it, a piece at a time, or ``None``
-        (they are not the very results it was started with, or it failed: write them).
-        Once: a second call gives ``None``."""
-        if self.file is None or not _same_items(results, self.results):
-            self.close()
-            return None
+    def text(self) -> IO[bytes] | None:
+        """The child's file, whole and at its start, once the child is done; ``None``
+        (closed) when it failed or stalled (:attr:`failure` says how)."""
         length = self._wait()
         file, self.file = self.file, None  # closed already when the child stalled
         if file is None:
@@ -79,7 +76,7 @@ class ResultsText:
             file.close()
             return None
         file.seek(0)
-        return _decoded(file)
+        return file
 
     def _wait(self) -> int | None:
         """The text's length once the child is done, or ``None`` (it failed or stalled:
@@ -133,10 +130,61 @@ class ResultsText:
             self.file = None
 
 
+class ResultsText:
+    """The results' text being written by forked children, a part each (see :func:`start`)."""
+
+    def __init__(self, results: Sequence[CheckResult], parts: list[_Part], between: str):
+        self.results = results
+        self.parts = parts
+        self.between = between  # what joins two parts' texts
+        #: Why the children's text was not used though it was asked for (one failed or
+        #: stalled): the parent wrote the results itself. ``None``: used, or not asked.
+        self.failure: str | None = None
+
+    @property
+    def pids(self) -> list[int]:
+        """The children still to be reaped."""
+        return [part.pid for part in self.parts if part.pid is not None]
+
+    def pieces(self, results: Sequence[CheckResult]) -> Iterator[str] | None:
+        """The text of ``results`` as the children wrote it, a piece at a time, or
+        ``None`` (they are not the very results they were started with, or one failed:
+        write them). Once: a second call gives ``None``."""
+        if not any(part.file is not None for part in self.parts) or not _same_items(
+            results, self.results
+        ):
+            self.close()
+            return None
+        files: list[IO[bytes]] = []
+        for part in self.parts:
+            file = part.text()
+            if file is None:
+                self.failure = part.failure
+                for other in files:
+                    other.close()
+                self.close()
+                return None
+            files.append(file)
+        return _joined(files, self.between)
+
+    def close(self) -> None:
+        """End the children still running, and drop their text (safe to call again)."""
+        for part in self.parts:
+            part.close()
+
+
 def _same_items(results: Sequence[CheckResult], others: Sequence[CheckResult]) -> bool:
     """Whether two lists hold the very same results in the same order (a report holds a
     copy of the run's list)."""
     return len(results) == len(others) and all(map(operator.is_, results, others))
+
+
+def _joined(files: list[IO[bytes]], between: str) -> Iterator[str]:
+    """The files' texts (:func:`_decoded`) one after another, ``between`` between two."""
+    for n, file in enumerate(files):
+        if n and between:
+            yield between
+        yield from _decoded(file)
 
 
 def _decoded(file: IO[bytes]) -> Iterator[str]:
@@ -151,22 +199,45 @@ def _decoded(file: IO[bytes]) -> Iterator[str]:
 
 
 def start(
-    results: Sequence[CheckResult], write: Callable[[Sequence[CheckResult]], Iterable[str]]
+    results: Sequence[CheckResult],
+    write: Callable[[Sequence[CheckResult]], Iterable[str]],
+    between: str,
 ) -> ResultsText | None:
-    """A child writing ``write(results)`` (each piece as UTF-8) into an unnamed temp file,
-    or ``None`` when they are fewer than :data:`MIN_RESULTS`, no second core is idle or
-    it cannot start. The caller must
+    """Children writing ``write(results)`` (each piece as UTF-8) into unnamed temp files,
+    a part of the results each (:data:`PARTS` at most, as many as the idle cores), or
+    ``None`` when they are fewer than :data:`MIN_RESULTS`, no second core is idle or no
+    child can start. The text of the whole is the parts' texts joined by ``between``
+    (``write``'s text of a list must be so made of its parts'). The caller must
     :meth:`~ResultsText.close` it (or read its :meth:`~ResultsText.pieces`)."""
     fork = _fork()
     if fork is None or len(results) < MIN_RESULTS or not procs.free_core():
         return None
-    # The child reads every result, so the pages holding them are copied (refcounts):
-    # up to the parent's resident memory again (review11 R9: +98 MB beside 159 MB at
-    # 30,000 results). Without that much to spare, the parent writes them itself.
+    # A child reads every result of its part, so the pages holding them are copied
+    # (refcounts): up to the parent's resident memory again in all (review11 R9: +98 MB
+    # beside 159 MB at 30,000 results). Without that much to spare, the parent writes.
     if not procs.memory_to_spare(procs.resident_bytes()):
         return None
+    count = max(1, min(PARTS, procs.usable_cores(), len(results)))
+    parts: list[_Part] = []
+    for n in range(count):
+        part = results[len(results) * n // count : len(results) * (n + 1) // count]
+        child = _start_part(fork, part, write)
+        if child is None:
+            for made in parts:
+                made.close()
+            return None
+        parts.append(child)
+    return ResultsText(results, parts, between)
+
+
+def _start_part(
+    fork: Callable[[], int],
+    part: Sequence[CheckResult],
+    write: Callable[[Sequence[CheckResult]], Iterable[str]],
+) -> _Part | None:
+    """A child writing ``write(part)``, or ``None`` when it cannot start."""
     try:
-        file = tempfile.TemporaryFile()  # noqa: SIM115  (the ResultsText's to close)
+        file = tempfile.TemporaryFile()  # noqa: SIM115  (the _Part's to close)
     except OSError:
         return None
     try:
@@ -187,9 +258,9 @@ def start(
         os.close(said)
         return None
     if pid == 0:  # pragma: no cover  (the child: measured by the parent's tests)
-        _child(file, said, lambda: write(results))
+        _child(file, said, lambda: write(part))
     os.close(said)
-    return ResultsText(results, pid, file, done)
+    return _Part(pid, file, done)
 
 
 def _fork() -> Callable[[], int] | None:

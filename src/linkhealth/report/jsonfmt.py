@@ -92,6 +92,9 @@ def result_pieces(results: Sequence[CheckResult]) -> Iterator[str]:
 
 #: Between two items of the results list.
 _ITEM_SEPARATOR = "," + _ITEM_INDENT
+#: Between :func:`result_pieces`' texts of two parts of a list (each begins with its first
+#: item's line break): the text of the whole list.
+BETWEEN_PARTS = ","
 _URL_LEAD = '{\n  "url": '
 _OCCURRENCES_EMPTY = '"occurrences": []\n}'
 
