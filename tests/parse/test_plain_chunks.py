@@ -10,8 +10,6 @@ does, and with every chunk parsed (``_PLAIN_CHUNKS = False``).
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -189,7 +187,7 @@ def test_plain_lines_as_their_tree_says_them(size: int) -> None:
     read: list[int] = []
     lines = walk.Walk._plain_lines
 
-    def spy(self: walk.Walk, base: int, found: list[re.Match[str]]) -> None:
+    def spy(self: walk.Walk, base: int, found: list[tuple[str, str, str, str]]) -> None:
         read.append(len(found))
         lines(self, base, found)
 
@@ -197,3 +195,56 @@ def test_plain_lines_as_their_tree_says_them(size: int) -> None:
         m.setattr(walk.Walk, "_plain_lines", spy)
         _same(text, size)
     assert sum(read) == 2 * text.count("\n")  # every line, in both comment modes
+
+
+@pytest.mark.parametrize("newline", ["", "\n"])
+@pytest.mark.parametrize(
+    "other",
+    ["see - [t](https://b.org/x)", "x# H", "  - [t](https://b.org/x)", "- [t](u) [x]", "\x0c"],
+)
+def test_a_line_the_pattern_finds_only_inside_is_no_plain_line(other: str, newline: str) -> None:
+    """The pattern finds a plain line inside ``other`` (after its first characters): the
+    chunk's matches then do not add up to its lines, and the chunk is parsed (every
+    line plain but that one, before and after it)."""
+    lines = ["# A", "- [a](https://a.org/1)", other, "- [c](https://c.org/3)", "## B"]
+    text = "\n".join(lines) + newline
+    calls: list[bool] = []
+    taken = walk.Walk._plain_chunk
+
+    def spy(self: walk.Walk, a: int, b: int) -> bool:
+        calls.append(taken(self, a, b))
+        return calls[-1]
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(walk.Walk, "_plain_chunk", spy)
+        _same(text, 10**6)
+    assert calls == [False, False]  # (both comment modes)
+    found = extract_text(text, "f.md")
+    places = [(o.url, o.line, o.column) for o in found.occurrences]
+    assert places[0] == ("https://a.org/1", 2, 7) and places[-1] == ("https://c.org/3", 4, 7)
+    if "b.org" in other:
+        assert ("https://b.org/x", 3, other.index("https") + 1) in places
+
+
+def test_a_region_without_definitions_reads_no_labels() -> None:
+    """A region with no "]:" (no reference definition) reads no chunk's labels, and its
+    "[label]" texts stay text; one "]:" anywhere makes every chunk's labels read, so
+    that a use in one chunk finds its definition in another."""
+    uses = "".join(f"- [t{i}](https://a.org/{i}) [r]\n" for i in range(40))
+    read: list[int] = []
+    labels = walk.Walk._labels
+
+    def spy(self: walk.Walk, a: int, b: int) -> tuple[set[str], set[str]]:
+        read.append(a)
+        return labels(self, a, b)
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(walk.Walk, "_labels", spy)
+        m.setattr(markdown, "CHUNK_CHARS", 300)
+        alone = extract_text("# A\n\n" + uses, "f.md")
+        assert not read
+        assert {o.url for o in alone.occurrences} == {f"https://a.org/{i}" for i in range(40)}
+        defined = extract_text("# A\n\n" + uses + "\n# B\n\n[r]: https://r.org/\n", "f.md")
+    assert len(read) > 2
+    refs = [o for o in defined.occurrences if o.kind == "reference"]
+    assert len(refs) == 40 and {o.url for o in refs} == {"https://r.org/"}

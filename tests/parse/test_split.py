@@ -201,6 +201,22 @@ def test_definitions_across_the_cut(merges: list[int]) -> None:
     assert [f.rule for f in one.findings].count("scheme-typo") == 2  # b once, c once
 
 
+def test_uses_after_the_cut_of_definitions_before_it_only(merges: list[int]) -> None:
+    """The worker's half has no definition (no "]:"), only uses of the first half's: it
+    still reads its labels and waits for those definitions (a half alone would not)."""
+    first = "# One\n\n[r]: https://r.test/\n[s]: htps://broken.test\n\n" + "filler line\n\n" * 130
+    second = "# Two\n\n" + "".join(
+        f"- [u{i}][r] [v{i}][s] [t](https://t.test/{i})\n" for i in range(30)
+    )
+    text = first + second
+    one = extract_text(text, "f.md")
+    two = _split(text)
+    assert merges == [1]
+    assert _key(two) == _key(one)
+    assert [o.url for o in one.occurrences].count("https://r.test/") == 30
+    assert [f.rule for f in one.findings].count("scheme-typo") == 1
+
+
 @pytest.mark.parametrize("neutralised_before", [False, True])
 def test_text_that_a_neutralised_scheme_would_change(
     neutralised_before: bool, merges: list[int]

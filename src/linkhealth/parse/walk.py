@@ -13,7 +13,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from functools import partial
-from operator import add, attrgetter
+from operator import add, attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
 from markdown_it_pyrs import Node
@@ -149,6 +149,9 @@ class Walk:
         if max(b - a for a, b in self.chunks) > _MAX_CHUNK_CHARS:
             raise RustParserUnsafe  # a long list with no heading to cut at: one big tree
         self.in_comment = in_comment
+        # the region's own definitions are all it may use (parse/split.py's halves, cut by
+        # their caller, are given the other half's)
+        self.alone = cut is None
         self.chunk_base = start
         # the file offset of a byte offset into the current chunk (see _tree)
         self.at: Callable[[int], int] = partial(add, start)
@@ -235,6 +238,10 @@ class Walk:
         ones may use read first (block rules only)."""
         self.stack = [(-1, section)] if section else []
         self.changes = [(0, section)]
+        if self.alone and not read and self.text.find("]:", self.base, self.end) == -1:
+            # no definition in the region (every one has a "]:"), none from elsewhere: no
+            # label a chunk uses has one (the labels of a 200,000-link list: ~0.2 s)
+            return [(set(), set()) for _ in self.chunks]
         labels = [*read, *(self._labels(a, b) for a, b in self.chunks[len(read) :])]
         for j in _defining_later(labels):  # block rules only: their definitions
             a, b = self.chunks[j]
@@ -278,30 +285,30 @@ class Walk:
         such lines: top-level ATX headings of plain text, list items of one plain link
         followed by text that holds no other link, empty lines); else walk nothing and
         say ``False``."""
-        text = self.text
         base = self.base + a
-        src = text[base : self.base + b]
-        lines: list[re.Match[str]] = []
-        pos, n = 0, len(src)
-        match = _PLAIN_LINE_RE.match
-        while pos < n:
-            m = match(src, pos)
-            if m is None:
-                return False
-            lines.append(m)
-            pos = m.end()
+        src = self.text[base : self.base + b]
+        # The lines' groups in one call (no match object, no loop; the pattern is most of
+        # the cost, read once), then the empty match findall makes at the end (where a
+        # match a line at a time stopped) dropped. The matches are in order and apart,
+        # and only the last can end at the end without a "\n": they are the chunk's lines
+        # (a line a match) if and only if their lengths and line ends add up to it.
+        lines = _PLAIN_LINE_RE.findall(src)
+        lines.pop()
+        whole = len(src) if not src or src[-1] == "\n" else len(src) + 1  # (a last "\n")
+        if sum(map(len, map(itemgetter(0), lines))) + len(lines) != whole:
+            return False  # a line the pattern does not take
         self.neutralised = parser_input(src)[1] or self.neutralised
         self._plain_lines(base, lines)
         return True
 
-    def _plain_lines(self, base: int, lines: list[re.Match[str]]) -> None:
-        """The plain lines ``lines`` (matches of :data:`_PLAIN_LINE_RE` in the chunk at
-        ``base``, one a line, in order) walked as :meth:`heading` reads a heading and
-        :meth:`items` a tight item of one plain link (its label verbatim: what
-        :func:`plain_link` and :meth:`link` make of it), and :meth:`_FileParser._link`
-        the link: a plain URL's span worked out here (the lines hold no line end: a span's
-        line is its line's), its occurrence and key made by the parser's own
-        :meth:`_FileParser.add_occurrence`."""
+    def _plain_lines(self, base: int, lines: list[tuple[str, str, str, str]]) -> None:
+        """The plain lines ``lines`` (the groups of :data:`_PLAIN_LINE_RE` in the chunk at
+        ``base``, a line each, in order: the line, its link, label and destination)
+        walked as :meth:`heading` reads a heading and :meth:`items` a tight item of one
+        plain link (its label verbatim: what :func:`plain_link` and :meth:`link` make of
+        it), and :meth:`_FileParser._link` the link: a plain URL's span worked out here
+        (the lines hold no line end: a span's line is its line's), its occurrence and key
+        made by the parser's own :meth:`_FileParser.add_occurrence`."""
         fp, text, in_comment = self.fp, self.text, self.in_comment
         occur = fp.add_occurrence
         inline, neutralised = LinkKind.INLINE, self.neutralised
@@ -310,31 +317,32 @@ class Walk:
         first = bisect_right(fp.index.starts, base) + fp.line_base
         section = self.current()
         last_pos = self.last_pos
-        for k, m in enumerate(lines):
-            s, e = m.span(2)
-            if s < 0:
-                if m.end(1) > m.start():  # a heading
-                    self.heading((), "heading", base + m.start(), base + m.end(1), 0, 0)
+        at = base  # where the line starts, in the file
+        for k, (whole, link, written, url) in enumerate(lines):
+            begin, at = at, at + len(whole) + 1
+            if not link:
+                if whole:  # a heading
+                    self.heading((), "heading", begin, begin + len(whole), 0, 0)
                     section, last_pos = self.current(), self.last_pos
                 continue
-            s += base
+            s = begin + 2  # after the item's marker and its space
             last_pos = s
-            written, url = m.group(3, 4)
             label: str | None = written.strip() or None
             if label is not None and neutralised:  # (self.tree_text(label))
                 label = restore(label)
-            start, stop = m.span(4)
+            start = s + len(written) + 3  # after "[", the label and "]("
+            stop = start + len(url)
             plain = plain_url(url)
             if plain is None:  # a diagnosis, or a key that needs the parser: as link() does
-                fp._link(inline, url, base + start, base + stop, label, section, in_comment)
+                fp._link(inline, url, start, stop, label, section, in_comment)
             else:  # (diagnose_matched says nothing of a plain URL)
-                column = start - m.start() + 1
+                column = start - begin + 1
                 line = first + k
                 end_column = column + stop - start
                 occur(
                     url, plain, inline, line, column, line, end_column, label, section, in_comment
                 )
-            e, end = base + e, base + m.end(1)
+            e, end = stop + 1, begin + len(whole)
             if hint(text, e, end) is not None:  # the text after the link: as inline() reads it
                 end = _strip(text, s, end)[1]
                 fp._scan(text[s:end], partial(add, s), [(0, e - s)], section, in_comment)
