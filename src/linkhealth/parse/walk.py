@@ -343,7 +343,8 @@ class Walk:
                     url, plain, inline, line, column, line, end_column, label, section, in_comment
                 )
             e, end = stop + 1, begin + len(whole)
-            if hint(text, e, end) is not None:  # the text after the link: as inline() reads it
+            # the text after the link (none in most lists: no call), as inline() reads it
+            if e < end and hint(text, e, end) is not None:
                 end = _strip(text, s, end)[1]
                 fp._scan(text[s:end], partial(add, s), [(0, e - s)], section, in_comment)
         self.last_pos = last_pos
