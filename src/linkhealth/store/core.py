@@ -53,6 +53,7 @@ from linkhealth.store.schema import (
     migrate,
     user_version,
 )
+from linkhealth.store.unreached import pack_unreached, unpack_unreached
 from linkhealth.textsafe import json_string
 
 DEFAULT_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another one
@@ -381,15 +382,15 @@ class Store:
         validators, :meth:`latest_result`) a URL in a later run's record has a latest
         result that is not ok and holds nothing to keep, so they leave it out. One
         record instead of one row each: storing an outage's 50,000 never-requested
-        results took ~1.8 s, a record ~0.35 s.
+        results took ~1.8 s, a record ~0.35 s. Its payload holds the fields they share
+        once and their occurrences in columns (:mod:`linkhealth.store.unreached`).
         """
         if not results:
             return
-        if any(result.verdict is not Verdict.SKIPPED for result in results):
-            raise ValueError("only skipped results are recorded as unreached")
+        packed = pack_unreached(results)  # raises ValueError for a result not skipped
         places = list(positions) if positions is not None else [None] * len(results)
         urls = zlib.compress(json.dumps([result.url for result in results]).encode(), 1)
-        row = (run_id, urls, json.dumps(places), _packed_list(results))
+        row = (run_id, urls, json.dumps(places), packed)
         self._write(
             lambda conn: conn.execute(
                 "INSERT INTO unreached (run_id, urls, positions, payload) VALUES (?, ?, ?, ?)",
@@ -763,7 +764,7 @@ class Store:
                 (run[0],),
             ).fetchall()
             unreached = conn.execute(
-                "SELECT positions, payload FROM unreached WHERE run_id = ? ORDER BY rowid",
+                "SELECT positions, urls, payload FROM unreached WHERE run_id = ? ORDER BY rowid",
                 (run[0],),
             ).fetchall()
             return run, rows, unreached
@@ -1086,30 +1087,16 @@ def _unpack(stored: Sequence[Any]) -> CheckResult:
     return CheckResult.model_validate_json(payload if first == b"{" else zlib.decompress(payload))
 
 
-def _packed_list(results: Sequence[CheckResult], chunk: int = 1000) -> bytes:
-    """The results as one zlib-packed JSON list (defaults left out), made ``chunk`` results
-    at a time: 50,000 results' JSON at once (~25 MB) raised the run's peak RSS by ~50 MB."""
-    packer = zlib.compressobj(1)
-    parts = [packer.compress(b"[")]
-    adapter = _results_adapter()
-    for start in range(0, len(results), chunk):
-        dump = adapter.dump_json(list(results[start : start + chunk]), exclude_defaults=True)
-        parts.append(packer.compress((b"," if start else b"") + dump[1:-1]))
-    parts.append(packer.compress(b"]"))
-    parts.append(packer.flush())
-    return b"".join(parts)
-
-
 def _in_report_order(rows: Sequence[Any], unreached: Sequence[Any]) -> list[CheckResult]:
     """A run's results: its rows (``position`` first, then :data:`_STORED`, in report
-    order) and its unreached records (``positions``, ``payload``) merged by position
+    order) and its unreached records (``positions``, ``urls``, ``payload``) merged by position
     (records after rows without one; a URL recorded twice: the later one)."""
     results = [_unpack(row[1:]) for row in rows]
     if not unreached:
         return results
     placed: dict[str, tuple[int | None, CheckResult]] = {}
-    for positions, payload in unreached:
-        batch = _results_adapter().validate_json(zlib.decompress(payload))
+    for positions, urls, payload in unreached:
+        batch = unpack_unreached(urls, payload)
         for place, result in zip(json.loads(positions), batch, strict=True):
             placed.pop(result.url, None)  # a later record: its place in the order too
             placed[result.url] = (place, result)
@@ -1210,11 +1197,6 @@ def _move_aside(path: Path, kind: str) -> Path:
 @cache
 def _occurrences_adapter() -> TypeAdapter[list[Occurrence]]:
     return TypeAdapter(list[Occurrence])
-
-
-@cache
-def _results_adapter() -> TypeAdapter[list[CheckResult]]:
-    return TypeAdapter(list[CheckResult])
 
 
 @cache

@@ -16,7 +16,8 @@ for any other whose times are in UTC (as the columns write them), the JSON of it
 without a column (an object whose first key is not ``url``, defaults left out); for the
 rest, the whole :class:`~linkhealth.models.CheckResult` as JSON (defaults left out, its
 first key ``url``), zlib-compressed, or as it is when it was never requested. No zlib
-stream starts with ``[`` or ``{``.
+stream starts with ``[`` or ``{``. ``unreached`` keeps an outage's results never requested,
+a record a batch (:mod:`linkhealth.store.unreached`).
 """
 
 from __future__ import annotations
@@ -163,6 +164,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     # file changes, and an older linkhealth, which could not rebuild such a row, refuses
     # the store (written by a newer linkhealth) instead of misreading it.
     Migration("0010_payload_uncolumned_fields", ()),
+    # An unreached record's ``payload`` may hold its results' shared fields once and their
+    # occurrences as columns (:mod:`linkhealth.store.unreached`; its first byte is ``C``,
+    # never a zlib stream's): nothing in the file changes, and an older linkhealth, which
+    # could not read such a record, refuses the store instead of calling it damaged.
+    Migration("0011_unreached_columns", ()),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
