@@ -18,7 +18,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from linkhealth.models import CheckResult, ErrorKind, LinkKind, Occurrence, Redirect, Verdict
+from linkhealth.models import (
+    CheckResult,
+    ErrorKind,
+    LinkKind,
+    Occurrence,
+    Redirect,
+    ShapeText,
+    Verdict,
+)
 from linkhealth.store import Store, unreached
 from linkhealth.store.schema import MIGRATIONS, migrate
 
@@ -263,3 +271,15 @@ def test_a_store_s_record_holds_columns(tmp_path: Path) -> None:
         (payload,) = store._conn.execute("SELECT payload FROM unreached").fetchone()
     assert payload.startswith(unreached.COLUMNS_MARK)
     assert report is not None and report.results == results
+
+
+@settings(max_examples=300, deadline=None)
+@given(results=unreached_results(), shared=st.booleans())
+def test_shapes_are_shapetexts_own(results: list[CheckResult], shared: bool) -> None:
+    # Told apart by their fields' objects in one pass, as ShapeText tells them.
+    if shared:  # a result that shares an own object (its occurrences) with the one before
+        results.insert(1, results[0].model_copy(update={"url": "https://z.example/"}))
+    dicts = [result.__dict__ for result in results]
+    assert unreached._shape_texts(results, dicts) == list(
+        map(ShapeText(unreached._shape_json).of, results)
+    )
