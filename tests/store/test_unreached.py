@@ -8,7 +8,7 @@ import json
 import sqlite3
 import warnings
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -104,6 +104,18 @@ def _urls(results: Sequence[CheckResult]) -> bytes:
     return zlib.compress(json.dumps([result.url for result in results]).encode(), 1)
 
 
+def _copies(
+    model: CheckResult, count: int, occurrence: Callable[[int, str], Occurrence]
+) -> list[CheckResult]:
+    """``count`` copies of ``model`` (its objects shared), each with a URL of its own and
+    one ``occurrence(n, url)``."""
+    urls = [f"https://a.example/{n}" for n in range(count)]
+    return [
+        model.model_copy(update={"url": url, "occurrences": [occurrence(n, url)]})
+        for n, url in enumerate(urls)
+    ]
+
+
 def _assert_same(new: list[CheckResult], old: list[CheckResult]) -> None:
     """Equal results, each field's value of the same type, written alike."""
     assert new == old
@@ -165,20 +177,10 @@ def test_an_occurrence_value_of_another_type_keeps_its_result_whole(name: str, o
     # value (or refuses it) as it did, and only that result is kept whole.
     at = datetime(2026, 12, 2, 21, 0, tzinfo=UTC)
     model = CheckResult(url="", verdict=Verdict.SKIPPED, detail="d", checked_at=at)
-    results = [
-        model.model_copy(
-            update={
-                "url": f"https://a.example/{n}",
-                "occurrences": [
-                    Occurrence(
-                        url=f"https://a.example/{n}", file="a.md", line=n + 1, column=1,
-                        end_line=n + 1, end_column=9, kind=LinkKind.BARE,
-                    )
-                ],
-            }
-        )
-        for n in range(5)
-    ]  # fmt: skip
+    results = _copies(model, 5, lambda n, url: Occurrence(
+        url=url, file="a.md", line=n + 1, column=1, end_line=n + 1, end_column=9,
+        kind=LinkKind.BARE,
+    ))  # fmt: skip
     setattr(results[2].occurrences[0], name, odd)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydantic warns of the type it did not expect
@@ -203,21 +205,10 @@ def test_a_lone_surrogate_in_an_occurrence_reads_back_as_it_was() -> None:
     # JSON as ASCII holds any string; whole results' JSON (pydantic's) can hold none: the
     # first result (kept whole: its shape is not known to be shared yet) has none.
     model = CheckResult(url="", verdict=Verdict.SKIPPED, detail="d")
-    results = [
-        model.model_copy(
-            update={
-                "url": f"https://a.example/{n}",
-                "occurrences": [
-                    Occurrence(
-                        url="x\udc80" if n else "x", file="a\ud800.md" if n else "a.md",
-                        line=1, column=1, end_line=1, end_column=2, text="\udfff" if n else None,
-                        kind=LinkKind.BARE,
-                    )
-                ],
-            }
-        )
-        for n in range(3)
-    ]  # fmt: skip
+    results = _copies(model, 3, lambda n, url: Occurrence(
+        url="x\udc80" if n else "x", file="a\ud800.md" if n else "a.md", line=1, column=1,
+        end_line=1, end_column=2, text="\udfff" if n else None, kind=LinkKind.BARE,
+    ))  # fmt: skip
     back = unreached.unpack_unreached(_urls(results), unreached.pack_unreached(results))
     assert back == results
 
