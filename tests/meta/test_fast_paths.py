@@ -500,3 +500,67 @@ def test_single_spaced_over_every_code_point() -> None:
         ch = chr(cp)
         for text in (f"a{ch}b", f"{ch}a", f"a {ch}"):
             assert single_spaced(text) == " ".join(text.split()), hex(cp)
+
+
+def test_placeholder_alternatives_fit_the_length_guard() -> None:
+    """not_about_page tries the placeholder pattern only on texts of at most
+    _PLACEHOLDER_WORD_MAX characters or starting "lorem ipsum": every other alternative
+    must fit (a longer one added to the pattern fails here)."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    from linkhealth.meta.notices import _LOREM, _PLACEHOLDER_WORD_MAX
+
+    body = _PLACEHOLDER.pattern.removeprefix("^(?:").removesuffix(")$")
+    branches = _parser.parse(body).data[0][1][1]  # the alternation's branches
+    longest = 0
+    for branch in branches:
+        rendered = "".join(chr(v) for op, v in branch.data if op is _parser.LITERAL)
+        if rendered.startswith(_LOREM):
+            continue
+        longest = max(longest, branch.getwidth()[1])
+    assert longest == _PLACEHOLDER_WORD_MAX
+    assert not_about_page("Untitled Document") and not_about_page("lorem ipsum dolor sit amet, x")
+    assert not not_about_page("untitled documents")
+
+
+@pytest.mark.parametrize("text", ["Cookie — accept all cookies", "é we use cookies", "javascript"])
+def test_notice_words_are_found_in_wide_texts(text: str) -> None:
+    # The words are looked for among the ASCII characters of a text that holds others.
+    from linkhealth.meta.notices import _NOTICE_WORDS
+
+    assert all(word.isascii() for word in _NOTICE_WORDS)
+    assert not_about_page(text) == _not_about_by_split(text)
+    assert not_about_page("We use cookies — a notice")
+
+
+def test_title_rules_are_tried_only_for_their_hosts() -> None:
+    from linkhealth.meta.quirks import _TITLE_RULE_HOSTS, TITLE_RULES, refine
+    from linkhealth.models import PageMeta
+
+    assert {host for rule in TITLE_RULES for host in rule.hosts} == _TITLE_RULE_HOSTS
+    meta = refine("https://github.com/a/b", PageMeta(title="GitHub - a/b: Does things"))
+    assert (meta.title, meta.description) == ("a/b", "Does things")
+    kept = refine("https://example.com/a/b", PageMeta(title="GitHub - a/b: Does things"))
+    assert kept.title == "GitHub - a/b: Does things"
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["x" * 70_000, "&amp;amp;" + "x" * 70_000, "x" * 70_000 + "&amp;amp;", "a &amp;amp; b"],
+)
+def test_meta_contents_are_cut_and_decoded_as_the_key_list_reads_them(content: str) -> None:
+    from linkhealth.meta.document import _add_meta
+
+    fast: dict[str, str] = {}
+    rule: dict[str, str] = {}
+    _add_meta(fast, {"name": "description", "content": content})
+    _add_meta_by_key_list(rule, {"name": "description", "content": content})
+    assert fast == rule
+
+
+def test_a_long_rel_is_read_as_a_short_one() -> None:
+    from linkhealth.meta.document import parse_page
+
+    rel = "x " * 100 + "Canonical"
+    page = parse_page(f"<link rel='{rel}' href=/c><link rel=canonical href=/d>", "http://a/")
+    assert page.link_hrefs(("canonical",)) == ["/c", "/d"]

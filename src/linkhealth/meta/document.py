@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import islice
 from typing import Any
 
@@ -249,6 +250,8 @@ class Page:
         ``rels`` among :data:`~linkhealth.meta.selectors.LINK_RELS_READ`, the links kept."""
         if not sel.LINK_RELS_READ.issuperset(rels):
             raise ValueError(f"links of rel {rels} are not kept (see LINK_RELS_READ)")
+        if not self.links:
+            return []
         if self.link_rels is None:
             self.link_rels = [frozenset(a.get("rel", "").lower().split()) for a in self.links]
         found = []
@@ -293,7 +296,7 @@ def parse_page(text: str, url: str, utf8: bytes | None = None, cut: bool = False
         {k.lower(): v for k, v in node.attributes.items() if v is not None}
         for node in tree.tags("link")[:MAX_ELEMENTS]
         if (rel := node.attrs.get("rel")) is not None
-        and not sel.LINK_RELS_READ.isdisjoint(rel.lower().split())
+        and (_rel_read(rel) if len(rel) <= _REL_CACHED_CHARS else _rel_read.__wrapped__(rel))
     ]
     titles = [n for n in tree.tags("title")[:_TITLES_SCANNED] if not _in_foreign_content(n)]
     page.title = node_text(titles[0]) if titles else None
@@ -308,6 +311,15 @@ def parse_page(text: str, url: str, utf8: bytes | None = None, cut: bool = False
         found = tree.tags("p") if body.parent is not None else body.css("p")
         page.paragraphs = paragraph_texts(found[: sel.PARAGRAPH_MAX_SCANNED])
     return page
+
+
+_REL_CACHED_CHARS = 100  # a rel value is untrusted text: only short ones are kept
+
+
+@lru_cache(maxsize=256)  # pages repeat a few rel values (stylesheet, icon, canonical)
+def _rel_read(rel: str) -> bool:
+    """Whether a ``<link>`` of this ``rel`` names a rel some field reads."""
+    return not sel.LINK_RELS_READ.isdisjoint(rel.lower().split())
 
 
 def _read_root_and_base(tree: LexborHTMLParser, page: Page) -> None:
@@ -326,7 +338,10 @@ def _add_meta(metas: dict[str, str], attrs: dict[str, str | None]) -> None:
     content = attrs.get("content")
     if content is None:
         return
-    content = unescape_twice(content[:MAX_TEXT_CHARS])
+    if "&" in content:  # unescape_twice's own test, without its call for most contents
+        content = unescape_twice(content[:MAX_TEXT_CHARS])
+    elif len(content) > MAX_TEXT_CHARS:
+        content = content[:MAX_TEXT_CHARS]
     # Keys in this order; the first element to give a key its content keeps it.
     value = attrs.get("property")
     if value:

@@ -77,17 +77,18 @@ def title_candidates(page: Page, site_name: str | None = None) -> list[str]:
         if _SEPARATOR.search(title) is None:
             return title  # nothing to trim: the site's names are never looked up
         if keys is None:
-            keys = _site_keys(page, site_name), _keys(author_names(page))
+            authors = author_names(page)
+            keys = _site_keys(page, site_name), _keys(authors) if authors else frozenset()
         return _trim_keys(title, *keys)
 
-    def raws() -> Iterator[str | None]:  # lazily: the chain stops once it has enough
-        yield from page.meta_values(sel.TITLE_META)
-        yield from page.meta_values(sel.TITLE_CITATION_META)
-        yield jsonld_title(page)
-        yield from page.meta_values(sel.TITLE_DC_META)
-        yield page.title
-
-    found = _candidates(raws(), DEFAULT_TITLE_MAX, trim)
+    # Every source read at once (each is a look-up of what parse_page read): a chain that
+    # stops early costs a few look-ups more, a generator cost every page more.
+    raws: list[str | None] = [*page.meta_values(sel.TITLE_META)]
+    raws += page.meta_values(sel.TITLE_CITATION_META)
+    raws.append(jsonld_title(page))
+    raws += page.meta_values(sel.TITLE_DC_META)
+    raws.append(page.title)
+    found = _candidates(raws, DEFAULT_TITLE_MAX, trim)
     return found or _candidates((single_h1(page),), DEFAULT_TITLE_MAX, lambda t: t)
 
 
@@ -124,6 +125,8 @@ def single_h1(page: Page) -> str | None:
 
 
 def jsonld_title(page: Page) -> str | None:
+    if not page.jsonld:  # most pages have none: no ranking asked for
+        return None
     for obj in jsonld_main_objects(page):
         for key in sel.TITLE_JSONLD_KEYS:
             value = obj.get(key)
@@ -140,8 +143,9 @@ def site_names(page: Page, site_name: str | None) -> list[str]:
 
 def _declared_names(page: Page, site_name: str | None) -> list[str]:
     names = [site_name or "", jsonld_site_name(page) or ""]
-    names += [v.strip().lstrip("@") for v in page.meta_values(sel.SITE_NAME_META)]
-    names += [v.strip().lstrip("@") for v in page.meta_values(sel.SITE_AFFIX_META)]
+    declared = page.meta_values(sel.SITE_NAME_META) + page.meta_values(sel.SITE_AFFIX_META)
+    if declared:
+        names += [v.strip().lstrip("@") for v in declared]
     return names
 
 
@@ -181,7 +185,9 @@ def _host_names(host: str) -> tuple[str, ...]:
 
 
 def author_names(page: Page) -> list[str]:
-    names = list(page.meta_values(sel.AUTHOR_META))
+    names = page.meta_values(sel.AUTHOR_META)  # a new list
+    if not page.jsonld:
+        return names
     for obj in jsonld_main_objects(page)[:1]:
         author = obj.get("author")
         for item in author if isinstance(author, list) else [author]:
@@ -303,6 +309,8 @@ def description_sources(page: Page) -> Iterator[str | None]:
 
 
 def jsonld_description(page: Page) -> str | None:
+    if not page.jsonld:
+        return None
     for obj in jsonld_main_objects(page):
         for key in sel.DESCRIPTION_JSONLD_KEYS:
             value = obj.get(key)
@@ -334,6 +342,8 @@ def extract_site_name(page: Page) -> str | None:
 
 
 def jsonld_site_name(page: Page) -> str | None:
+    if not page.jsonld:
+        return None
     for obj in page.jsonld:
         if set(jsonld_types(obj)) & set(sel.JSONLD_WEBSITE_TYPES):
             name = obj.get("name")
@@ -351,7 +361,7 @@ def jsonld_site_name(page: Page) -> str | None:
 
 def extract_canonical_url(page: Page) -> str | None:
     """``<link rel=canonical>`` → og:url, resolved against the page; http(s) only."""
-    candidates = [*page.link_hrefs(sel.CANONICAL_LINK_RELS), *page.meta_values(sel.CANONICAL_META)]
+    candidates = page.link_hrefs(sel.CANONICAL_LINK_RELS) + page.meta_values(sel.CANONICAL_META)
     for href in candidates:
         url = resolve_http_url(page.base_url, href)
         if url:
@@ -432,11 +442,10 @@ def normalise_date(raw: object) -> str | None:
 
 def extract_image(page: Page) -> str | None:
     """og:image → twitter:image → JSON-LD image → ``<link rel=image_src>``; http(s) only."""
-    candidates = [
-        *page.meta_values(sel.IMAGE_META),
-        *_jsonld_images(page),
-        *page.link_hrefs(sel.IMAGE_LINK_RELS),
-    ]
+    candidates = page.meta_values(sel.IMAGE_META)
+    if page.jsonld:
+        candidates += _jsonld_images(page)
+    candidates += page.link_hrefs(sel.IMAGE_LINK_RELS)
     for href in candidates:
         url = resolve_http_url(page.base_url, href)
         if url:
@@ -477,6 +486,8 @@ def _rank_jsonld(page: Page) -> list[dict[str, Any]]:
 
 
 def _jsonld_value(page: Page, keys: tuple[str, ...]) -> str | None:
+    if not page.jsonld:
+        return None
     for obj in jsonld_main_objects(page):
         for key in keys:
             value = obj.get(key)

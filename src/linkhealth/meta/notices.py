@@ -83,6 +83,10 @@ _NOTICE_WORDS = (
     "access",
 )
 _PLACEHOLDER_MAX = 200  # longer texts are never a placeholder
+# _PLACEHOLDER matches a whole text: each alternative but "lorem ipsum…" is at most this
+# long (a test measures them), so a longer text is looked at only when it starts so.
+_PLACEHOLDER_WORD_MAX = 17
+_LOREM = "lorem ipsum"
 
 
 def not_about_page(text: str | None) -> bool:
@@ -92,10 +96,16 @@ def not_about_page(text: str | None) -> bool:
     lowered = text.casefold()
     if len(lowered) <= _PLACEHOLDER_MAX:
         bare = single_spaced(lowered).strip(" .…!?-–—|:·•*_#")
-        if not _MEANINGFUL.search(bare) or _PLACEHOLDER.match(bare):
+        if not _MEANINGFUL.search(bare) or (
+            (len(bare) <= _PLACEHOLDER_WORD_MAX or bare.startswith(_LOREM))
+            and _PLACEHOLDER.match(bare)
+        ):
             return True
+    # The words are ASCII: they are looked for in the text's ASCII characters, which holds
+    # each word the text holds (a search of a wider text first widens each word it looks for).
+    probe = lowered if lowered.isascii() else lowered.encode("ascii", "ignore").decode("ascii")
     for word in _NOTICE_WORDS:  # a plain loop of `in`: a third of an alternation's time
-        if word in lowered:
+        if word in probe:
             break
     else:
         return False

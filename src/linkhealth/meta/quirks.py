@@ -490,9 +490,14 @@ def _merge_post(
     return merged
 
 
+_TITLE_RULE_HOSTS = frozenset(host for rule in TITLE_RULES for host in rule.hosts)
+
+
 def refine(url: str, meta: PageMeta) -> PageMeta:
     """Apply :data:`TITLE_RULES` for the page's host to freshly extracted metadata."""
     host = host_of(url)
+    if host not in _TITLE_RULE_HOSTS:  # nearly every page: no rule is tried
+        return meta
     for rule in TITLE_RULES:
         if host not in rule.hosts:
             continue
