@@ -79,6 +79,21 @@ def _same(text: str, size: int) -> None:
         assert fast == _parse(text, mode, plain=False, size=size), text
 
 
+def _same_plain_calls(text: str) -> list[bool]:
+    """:func:`_same` in one chunk, and what each call of ``_plain_chunk`` said."""
+    calls: list[bool] = []
+    taken = walk.Walk._plain_chunk
+
+    def spy(self: walk.Walk, a: int, b: int) -> bool:
+        calls.append(taken(self, a, b))
+        return calls[-1]
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(walk.Walk, "_plain_chunk", spy)
+        _same(text, 10**6)
+    return calls
+
+
 @settings(max_examples=700, deadline=None)
 @given(st.lists(LINES, max_size=24).map("\n".join), st.integers(1, 60), st.booleans())
 @example("# *e*\n- [t](u)\n# ~~s~~\n- [t](u)\n# &amp;\n- [t](u)", 1, False)
@@ -108,16 +123,7 @@ def test_a_neutralised_file_restores_text_as_its_tree_does() -> None:
 def test_plain_documents_take_the_plain_path(text: str) -> None:
     """Documents of plain lines only (the common link list): read without a tree when
     the pattern takes them, with the same results."""
-    calls: list[bool] = []
-    taken = walk.Walk._plain_chunk
-
-    def spy(self: walk.Walk, a: int, b: int) -> bool:
-        calls.append(taken(self, a, b))
-        return calls[-1]
-
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(walk.Walk, "_plain_chunk", spy)
-        _same(text, 10**6)
+    calls = _same_plain_calls(text)
     lines = text.split("\n")
     if all(walk._PLAIN_LINE_RE.fullmatch(line) for line in lines):
         assert calls and all(calls), text
@@ -208,17 +214,7 @@ def test_a_line_the_pattern_finds_only_inside_is_no_plain_line(other: str, newli
     line plain but that one, before and after it)."""
     lines = ["# A", "- [a](https://a.org/1)", other, "- [c](https://c.org/3)", "## B"]
     text = "\n".join(lines) + newline
-    calls: list[bool] = []
-    taken = walk.Walk._plain_chunk
-
-    def spy(self: walk.Walk, a: int, b: int) -> bool:
-        calls.append(taken(self, a, b))
-        return calls[-1]
-
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(walk.Walk, "_plain_chunk", spy)
-        _same(text, 10**6)
-    assert calls == [False, False]  # (both comment modes)
+    assert _same_plain_calls(text) == [False, False]  # (both comment modes)
     found = extract_text(text, "f.md")
     places = [(o.url, o.line, o.column) for o in found.occurrences]
     assert places[0] == ("https://a.org/1", 2, 7) and places[-1] == ("https://c.org/3", 4, 7)
