@@ -212,14 +212,17 @@ def test_a_line_the_pattern_finds_only_inside_is_no_plain_line(other: str, newli
     """The pattern finds a plain line inside ``other`` (after its first characters): the
     chunk's matches then do not add up to its lines, and the chunk is parsed (every
     line plain but that one, before and after it)."""
-    lines = ["# A", "- [a](https://a.org/1)", other, "- [c](https://c.org/3)", "## B"]
+    # (after more lines than _plain_chunk matches one at a time: all are read at once)
+    items = [f"- [a](https://a.org/{i})" for i in range(1, walk._PROBE_LINES + 2)]
+    lines = ["# A", *items, other, "- [c](https://c.org/3)", "## B"]
     text = "\n".join(lines) + newline
     assert _same_plain_calls(text) == [False, False]  # (both comment modes)
     found = extract_text(text, "f.md")
     places = [(o.url, o.line, o.column) for o in found.occurrences]
-    assert places[0] == ("https://a.org/1", 2, 7) and places[-1] == ("https://c.org/3", 4, 7)
+    at = len(items) + 2  # other's line
+    assert places[0] == ("https://a.org/1", 2, 7) and places[-1] == ("https://c.org/3", at + 1, 7)
     if "b.org" in other:
-        assert ("https://b.org/x", 3, other.index("https") + 1) in places
+        assert ("https://b.org/x", at, other.index("https") + 1) in places
 
 
 def test_a_region_without_definitions_reads_no_labels() -> None:
