@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 
 class UrlMatcher(Protocol):
-    """Patterns a URL may match (``.linkhealthignore``)."""
+    """Patterns a URL may match (``.linkhealthignore``); false when it holds none (then
+    the policy never asks it)."""
 
     def matches(self, url: str) -> bool: ...
 
@@ -54,57 +55,68 @@ class UrlPolicy:
         self.settings = settings
         self.guard = guard
         self.ignore = ignore
-        # What depends on the host alone, asked once a host: excluded in the
-        # configuration? refused by the address guard (a private literal)?
-        self._hosts: dict[str, tuple[bool, Refusal | None]] = {}
+        # (an ignore file without a pattern, as most runs load one, is never asked)
+        self._ignore = ignore if ignore else None
+        # What depends on the host alone (after the URL's own patterns), decided once a
+        # host: excluded in the configuration, --offline, no host, a private literal.
+        self._hosts: dict[str, Refusal | str] = {}
 
     def check(self, url: str) -> Refusal | str:
         """A :class:`Refusal` for a URL that is never requested, else its host key."""
         try:
-            scheme, host = scheme_and_host(url)
+            read = scheme_and_host(url)
         except ValueError as exc:
             return Refusal(Verdict.INVALID, f"malformed URL: {exc}", ErrorKind.MALFORMED)
+        return self.check_read(url, read)
+
+    def check_read(self, url: str, read: tuple[str, str]) -> Refusal | str:
+        """:meth:`check` of ``url``, read already: ``read`` is its
+        :func:`~linkhealth.weburl.scheme_and_host` (the plan reads each link's once, for
+        the look-ahead and for this)."""
+        scheme, host = read
         if scheme in UNSAFE_SCHEMES:
             return Refusal(Verdict.UNSAFE, unsafe_scheme_message(scheme), ErrorKind.POLICY)
         if scheme not in HTTP_SCHEMES:
             label = f"{scheme}:" if scheme else "no scheme"
             return Refusal(Verdict.SKIPPED, f"not checkable over HTTP ({label})")
-        reason = self._excluded(url, host)
-        if reason is not None:
-            return Refusal(Verdict.EXCLUDED, reason)
-        if not host:
-            return Refusal(Verdict.INVALID, "malformed URL: no host name", ErrorKind.MALFORMED)
-        return self._host(host)[1] or host
-
-    def _host(self, host: str) -> tuple[bool, Refusal | None]:
-        """(excluded in the configuration, the guard's refusal) of ``host``, asked once."""
+        settings = self.settings
+        if settings.exclude or settings.include or self._ignore is not None:
+            reason = self._excluded(url)
+            if reason is not None:
+                return Refusal(Verdict.EXCLUDED, reason)
         known = self._hosts.get(host)
         if known is None:
-            from linkhealth.fetch.guard import AddressBlocked
-
-            refusal = None
-            try:
-                self.guard.check_literal_host(host)
-            except AddressBlocked as exc:
-                refusal = Refusal(
-                    Verdict.UNSAFE, f"blocked by address policy: {exc}", ErrorKind.POLICY
-                )
-            known = self._hosts[host] = (bool(self.settings.host(host).exclude), refusal)
+            known = self._hosts[host] = self._host(host)
         return known
 
-    def _excluded(self, url: str, host: str) -> str | None:
+    def _host(self, host: str) -> Refusal | str:
+        """What ``host`` alone decides, in this order: excluded in the configuration,
+        ``--offline``, no host, a literal the address guard refuses; else ``host``."""
+        if host and self.settings.host(host).exclude:
+            return Refusal(Verdict.EXCLUDED, f"host {host} is excluded in the configuration")
+        if self.settings.offline:
+            return Refusal(Verdict.EXCLUDED, "not requested: --offline checks local links only")
+        if not host:
+            return Refusal(Verdict.INVALID, "malformed URL: no host name", ErrorKind.MALFORMED)
+        from linkhealth.fetch.guard import AddressBlocked
+
+        try:
+            self.guard.check_literal_host(host)
+        except AddressBlocked as exc:
+            return Refusal(Verdict.UNSAFE, f"blocked by address policy: {exc}", ErrorKind.POLICY)
+        return host
+
+    def _excluded(self, url: str) -> str | None:
+        """Why ``url`` itself is excluded: an ``exclude`` pattern, no ``include`` pattern,
+        the ignore file; else ``None``."""
         settings = self.settings
         for pattern in settings.exclude:
             if pattern.search(url):
                 return f"excluded by pattern {pattern.pattern!r}"
         if settings.include and not any(p.search(url) for p in settings.include):
             return "not matched by any include pattern"
-        if self.ignore is not None and self.ignore.matches(url):
+        if self._ignore is not None and self._ignore.matches(url):
             from linkhealth.inputs.ignore import IGNORE_FILE_NAME
 
             return f"matched a pattern in {IGNORE_FILE_NAME}"
-        if host and self._host(host)[0]:
-            return f"host {host} is excluded in the configuration"
-        if settings.offline:
-            return "not requested: --offline checks local links only"
         return None

@@ -57,7 +57,8 @@ def scheme_and_host(url: str) -> tuple[str, str]:
     Raises :class:`ValueError` for a malformed URL."""
     plain = plain_url(url)
     if plain is not None:
-        return plain.group("scheme"), plain.group("host")
+        scheme, host = plain.group("scheme", "host")
+        return scheme, host
     parsed = parse_url(url)
     return (parsed.scheme or "").lower(), (parsed.raw_host or "").lower().rstrip(".")
 
@@ -67,9 +68,11 @@ def plain_url(url: str) -> re.Match[str] | None:
     groups ``scheme``, ``host`` (already its :func:`host_key`, and urlsplit's ``hostname``),
     ``port`` (1-65535 or ``None``) and ``rest`` (path, query and fragment, or ``None``)."""
     plain = _PLAIN_RE.fullmatch(url)
-    if plain is None or "--" in plain.group("host"):
+    if plain is None:
         return None
-    port = plain.group("port")
+    host, port = plain.group("host", "port")
+    if "--" in host:
+        return None
     return None if port is not None and int(port) > 65535 else plain
 
 

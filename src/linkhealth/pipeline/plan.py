@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from linkhealth.config import Settings, remapped
@@ -60,7 +61,7 @@ def scheme_of(url: str) -> str:
     return match.group(1).lower() if match else ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Target:
     """One unique network URL (fragment removed) and the results that depend on it."""
 
@@ -92,22 +93,40 @@ class Plan:
         """``result`` (normalised URL ``key``, whose host is ``host`` when known: the URL
         policy passed ``key``) is judged by fetching ``key`` minus its fragment."""
         base, fragment = split_fragment(key)
-        target = self.targets.get(base)
-        if target is None:  # (made whole: a list's 100,000 targets)
-            passed = fragment is None and host is not None
-            self.targets[base] = Target(base, [result], {key: fragment}, host, passed)
+        passed = fragment is None and host is not None
+        # (made whole, and asked for once: a list's 100,000 targets are new)
+        made = Target(base, [result], {key: fragment}, host, passed)
+        target = self.targets.setdefault(base, made)
+        if target is made:
             return
         target.results.append(result)
         target.fragments[key] = fragment
-        if fragment is None and host is not None:
+        if passed:
             target.passed = True
+
+
+@dataclass
+class LinkKeys:
+    """A run's links read once (:func:`link_keys`), for the look-ahead's count of the
+    busiest hosts and for the plan: local links apart, every other link's key (the URL it
+    is judged by: normalised and remapped when it is http(s)), each distinct key once."""
+
+    keys: list[str]  # each distinct key, in first-occurrence order
+    firsts: list[int]  # the index of each key's first occurrence
+    #: each key's :func:`~linkhealth.weburl.scheme_and_host`, read when an http(s) link
+    #: has the key; else (or when it raises: a malformed URL) ``None``
+    reads: list[tuple[str, str] | None]
+    later: list[tuple[int, int]]  # (occurrence, key) index of each key's later occurrences
+    local: list[int]  # the local links' occurrences (relative paths, fragments)
+    #: the keys of http(s) links (their indexes), in the order of their first such link
+    network: list[int]
 
 
 def plan_run(
     parsed: ParseResult,
     settings: Settings,
     ignore: UrlIgnore | None = None,
-    keys: list[tuple[str, str]] | None = None,
+    keys: LinkKeys | None = None,
 ) -> Plan:
     """Group occurrences by normalised URL and decide how each is judged.
 
@@ -122,14 +141,50 @@ def plan_run(
     return plan
 
 
-def link_keys(parsed: ParseResult, settings: Settings) -> list[tuple[str, str]]:
-    """Each occurrence's scheme (:func:`scheme_of`) and the URL it is judged by, in order:
-    made once a run (the look-ahead's count of the busiest hosts and the plan read them)."""
-    keys: list[tuple[str, str]] = []
-    for occ in parsed.occurrences:
-        scheme = scheme_of(occ.url)
-        keys.append((scheme, _key(occ.url, scheme, parsed, settings)))
-    return keys
+def link_keys(parsed: ParseResult, settings: Settings) -> LinkKeys:
+    """``parsed``'s links read once a run: see :class:`LinkKeys`."""
+    keyed = LinkKeys([], [], [], [], [], [])
+    keys, firsts, reads, later = keyed.keys, keyed.firsts, keyed.reads, keyed.later
+    network = keyed.network
+    index: dict[str, int] = {}  # key -> its index
+    unread: set[int] = set()  # keys whose first link is not http(s)
+    key_of = parsed.key  # (the parse made most keys already: its duplicate-url rule's)
+    remap = settings.remap
+    for at, occ in enumerate(parsed.occurrences):
+        url = occ.url
+        scheme = scheme_of(url)
+        web = scheme in HTTP_SCHEMES
+        if web:
+            key = key_of(url)
+            if remap:
+                key = remapped(key, remap)
+        elif not scheme and is_local(url):
+            keyed.local.append(at)
+            continue
+        else:
+            key = url.strip()
+        known = index.get(key)
+        if known is None:
+            known = index[key] = len(keys)
+            keys.append(key)
+            firsts.append(at)
+            if web:
+                network.append(known)
+                try:
+                    reads.append(scheme_and_host(key))
+                except ValueError:  # malformed: the policy says how
+                    reads.append(None)
+            else:
+                reads.append(None)
+                unread.add(known)
+            continue
+        later.append((at, known))
+        if web and unread and known in unread:  # (a key a remap made, written out too)
+            unread.discard(known)
+            network.append(known)
+            with suppress(ValueError):  # malformed: the policy says how
+                reads[known] = scheme_and_host(key)
+    return keyed
 
 
 def _plan_occurrences(
@@ -137,38 +192,45 @@ def _plan_occurrences(
     parsed: ParseResult,
     settings: Settings,
     ignore: UrlIgnore | None,
-    keys: list[tuple[str, str]] | None,
+    keys: LinkKeys | None,
 ) -> None:
     policy = UrlPolicy(settings, ignore=ignore)
-    by_url: dict[str, CheckResult] = {}
     keyed = link_keys(parsed, settings) if keys is None else keys
-    for occ, (scheme, key) in zip(parsed.occurrences, keyed, strict=True):
-        if not scheme and is_local(occ.url):
-            plan.local.append(occ)
-            continue
-        result = by_url.get(key)
-        if result is not None:
-            result.occurrences.append(occ)
-            continue
-        result = planned_result(key, occ)
-        by_url[key] = result
-        plan.results.append(result)
-        checked = policy.check(key)
+    occurrences = parsed.occurrences
+    results = [
+        planned_result(key, occurrences[at])
+        for key, at in zip(keyed.keys, keyed.firsts, strict=True)
+    ]
+    for at, known in keyed.later:
+        results[known].occurrences.append(occurrences[at])
+    plan.results.extend(results)
+    plan.local.extend(occurrences[at] for at in keyed.local)
+    token = settings.github_token  # (loads the GitHub module: a run with a token only)
+    for result, key, read in zip(results, keyed.keys, keyed.reads, strict=True):
+        # the host read once, for the look-ahead and the policy alike
+        checked = policy.check(key) if read is None else policy.check_read(key, read)
         if isinstance(checked, Refusal):
             result.verdict, result.detail = checked.verdict, checked.detail
             result.error_kind = checked.error_kind
-        else:
+        elif token:
             _add_network_target(plan, result, key, settings, checked)
+        else:
+            plan.add_target(result, key, checked)
 
 
-def planned_result(url: str, occurrence: Occurrence) -> CheckResult:
+def planned_result(
+    url: str,
+    occurrence: Occurrence,
+    _new: Callable[[type[CheckResult]], CheckResult] = object.__new__,  # (locals: read fast)
+    _set: Callable[[object, str, object], None] = object.__setattr__,
+) -> CheckResult:
     """``CheckResult(url=url, verdict=Verdict.SKIPPED, occurrences=[occurrence])``, the same
     object (fields, lists of its own, fields set) copied from one validated template, as
     pydantic's ``model_construct`` does, without validating each: a list's 100,000 links
     took ~6 us each. Both arguments are what validation would keep as they are: a ``str``
     and an :class:`Occurrence` (tests compare the two)."""
-    result = _new_result(CheckResult)
-    fields = _planned_template().copy()
+    result = _new(CheckResult)
+    fields = (_TEMPLATE[0] if _TEMPLATE else _planned_template()).copy()
     fields["url"] = url
     fields["redirects"] = []
     fields["occurrences"] = [occurrence]
@@ -179,8 +241,6 @@ def planned_result(url: str, occurrence: Occurrence) -> CheckResult:
     return result
 
 
-_new_result = object.__new__
-_set = object.__setattr__
 _TEMPLATE: list[dict[str, object]] = []
 
 
@@ -190,20 +250,12 @@ def _planned_template() -> dict[str, object]:
     return _TEMPLATE[0]
 
 
-def _key(url: str, scheme: str, parsed: ParseResult, settings: Settings) -> str:
-    """The URL a link is judged by (normalised and remapped when it is http(s))."""
-    if scheme not in HTTP_SCHEMES:
-        return url.strip()
-    key = parsed.key(url)  # (the parse made most keys already: its duplicate-url rule's)
-    return remapped(key, settings.remap) if settings.remap else key
-
-
 def busiest_hosts(
     parsed: ParseResult,
     settings: Settings,
     ignore: UrlIgnore | None,
     limit: int,
-    keys: list[tuple[str, str]] | None = None,
+    keys: LinkKeys | None = None,
 ) -> list[str]:
     """The ``limit`` hosts with the most distinct network links, most first (ties: first
     named first): those the fetch starts with, as it serves the hosts with the most URLs
@@ -211,19 +263,15 @@ def busiest_hosts(
     :func:`link_keys` of ``parsed``, when the run made them already."""
     count: Counter[str] = Counter()
     first: dict[str, str] = {}  # host -> its first link's key
-    seen: set[str] = set()
-    for scheme, key in link_keys(parsed, settings) if keys is None else keys:
-        if scheme not in HTTP_SCHEMES:
-            continue
-        if key in seen:
-            continue
-        seen.add(key)
-        try:
-            host = scheme_and_host(key)[1]
-        except ValueError:
-            continue
-        count[host] += 1
-        first.setdefault(host, key)
+    keyed = link_keys(parsed, settings) if keys is None else keys
+    keys_, reads = keyed.keys, keyed.reads
+    for known in keyed.network:
+        read = reads[known]
+        if read is not None:
+            host = read[1]
+            count[host] += 1
+            if host not in first:
+                first[host] = keys_[known]
     policy = UrlPolicy(settings, ignore=ignore)
     hosts: list[str] = []
     for host, _ in count.most_common():
@@ -237,11 +285,9 @@ def busiest_hosts(
 def _add_network_target(
     plan: Plan, result: CheckResult, key: str, settings: Settings, host: str
 ) -> None:
-    api = None
-    if settings.github_token:  # loaded only for a run with a token
-        from linkhealth.github import github_api_url
+    from linkhealth.github import github_api_url
 
-        api = github_api_url(key, settings.github_api_endpoint)
+    api = github_api_url(key, settings.github_api_endpoint)
     if api is not None:
         plan.add_api_target(result, api)
     else:

@@ -42,6 +42,7 @@ from linkhealth.pipeline.judge import (
 )
 from linkhealth.pipeline.outcome import RunOutcome, build_report, utcnow
 from linkhealth.pipeline.plan import (
+    LinkKeys,
     Plan,
     Target,
     adopt_mapped,
@@ -127,7 +128,7 @@ class _Run:
         self.requests = 0
         self.ignore: UrlIgnore | None = None
         self.ahead: LookupProbe | None = None
-        self.keys: list[tuple[str, str]] | None = None  # plan.link_keys, once made
+        self.keys: LinkKeys | None = None  # plan.link_keys, once made
         self.unrequested = Unrequested(settings)  # apply_fetch of what made no request
 
     async def execute(self, paths: Sequence[str]) -> RunOutcome:
