@@ -113,6 +113,44 @@ def test_one_shape_for_certain_only_with_the_same_objects() -> None:
         assert (result_shape(other) == result_shape(first)) is ("detail" in change)
 
 
+def test_the_same_objects_in_another_order_are_another_shape() -> None:
+    # same_shape reads the fields side by side: in another order they are not of one
+    # shape for certain, nor are they at all (pydantic writes them in that order).
+    first = unreached("http://a.test/", [], "d")
+    twin = first.model_copy(update={"url": "http://b.test/", "redirects": []})
+    moved = dict(reversed(twin.__dict__.items()))
+    assert moved == twin.__dict__ and list(moved) != list(twin.__dict__)
+    assert not same_shape(moved, first.__dict__)
+    assert not same_shape(first.__dict__, moved)
+    # pydantic writes the fields in the order __dict__ holds them: another shape
+    object.__setattr__(twin, "__dict__", moved)
+    assert twin.model_dump_json() != first.model_copy(update={"url": twin.url}).model_dump_json()
+    assert result_shape(twin) != result_shape(first)
+    shapes = jsonfmt._Shapes()
+    third = first.model_copy(update={"url": "http://c.test/", "redirects": []})
+    assert shapes.item(first) is None
+    assert shapes.item(third) is not None  # its shape, met twice in a row, is kept
+    assert shapes.item(twin) is None  # not of the kept shape: pydantic writes it
+
+
+def test_a_field_of_the_shape_holding_an_equal_copy_is_not_one_shape_for_certain() -> None:
+    first = unreached("http://a.test/", [], "the detail")
+    values = first.__dict__
+    assert values["checked_at"] is not None
+    copies = {
+        "detail": "".join(list(values["detail"])),
+        "checked_at": values["checked_at"].replace(),
+        "url": "".join(list(values["url"])),  # the result's own: still one shape
+        "occurrences": list(values["occurrences"]),
+    }
+    for name, copy in copies.items():
+        twin = first.model_copy(update={"redirects": []})
+        twin.__dict__[name] = copy
+        assert copy == values[name] and copy is not values[name]
+        assert same_shape(twin.__dict__, values) is (name in ("url", "occurrences"))
+        assert result_shape(twin) == result_shape(first)
+
+
 def test_equal_values_written_differently_are_not_one_shape() -> None:
     # One instant in two offsets, 0.0 and -0.0: equal, but pydantic writes each its own
     # way, so a result after one of its twin's shape is written as itself (review9 F2).

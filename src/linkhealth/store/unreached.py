@@ -103,7 +103,7 @@ def _shapes(results: Sequence[CheckResult], dicts: list[dict[str, Any]]) -> list
     whole: of a shape of its own, with a URL not a ``str``, occurrences not a list or an
     occurrence with a value not of its field's type (screened all at once, then one by one
     only when one is found)."""
-    shapes = _shape_texts(results, dicts)
+    shapes = _shape_texts(results)
     found = list(map(_OCCURRENCES, dicts))
     in_shape = list(map(is_not, shapes, repeat(None)))
     kept = list(compress(found, in_shape))
@@ -119,43 +119,10 @@ def _shapes(results: Sequence[CheckResult], dicts: list[dict[str, Any]]) -> list
     ]
 
 
-def _shape_texts(results: Sequence[CheckResult], dicts: list[dict[str, Any]]) -> list[str | None]:
-    """``ShapeText(_shape_json).of`` of each result, the same texts, asked only of results
-    whose fields are not the very objects of the last result it gave a text: those are of
-    its shape (what :func:`~linkhealth.models.same_shape` says of them: their fields in
-    the same order, the same object in each but the URL, the occurrences and the
-    redirects, empty lists in both), told by one C pass over their values. ShapeText's
-    look-ups of the fields by name took ~21 k instructions a result, this ~5 k."""
-    texts = ShapeText(_shape_json)
-    shapes: list[str | None] = []
-    keys: list[str] = []  # the fields of the last result given a text, in their order
-    values: list[object] = []
-    own: list[bool] = []  # which of them are its own: the URL, occurrences, redirects
-    text: str | None = None
-    for result, fields in zip(results, dicts, strict=True):
-        if (
-            text is not None
-            and list(map(is_not, fields.values(), values)) == own
-            and list(fields) == keys
-            and _no_redirects(fields["redirects"])
-        ):
-            shapes.append(text)
-            continue
-        shape = texts.of(result)
-        shapes.append(shape)
-        if shape is not None:
-            keys, values = list(fields), list(fields.values())
-            own = [key in _OWN_OBJECTS for key in keys]
-            text = shape if _no_redirects(fields["redirects"]) else None
-    return shapes
-
-
-#: The fields whose objects are each result's own in results of one shape.
-_OWN_OBJECTS = frozenset({"url", "occurrences", "redirects"})
-
-
-def _no_redirects(redirects: object) -> bool:
-    return type(redirects) is list and not redirects
+def _shape_texts(results: Sequence[CheckResult]) -> list[str | None]:
+    """``ShapeText(_shape_json).of`` of each result: a result of the shape of the one
+    before is told by :func:`~linkhealth.models.same_shape`'s one pass."""
+    return list(map(ShapeText(_shape_json).of, results))
 
 
 def _typed(url: object, occurrences: object) -> bool:
