@@ -70,10 +70,13 @@ def plain_url(url: str) -> re.Match[str] | None:
     plain = _PLAIN_RE.fullmatch(url)
     if plain is None:
         return None
-    host, port = plain.group("host", "port")
-    if "--" in host:
-        return None
-    return None if port is not None and int(port) > 65535 else plain
+    return plain if _kept(*plain.group("host", "port")) else None
+
+
+def _kept(host: str, port: str | None) -> bool:
+    """Whether a URL the plain pattern takes, with this host and port (None or "" when it
+    has none), is plain: no punycode-like "--" in the host, a port of at most 65535."""
+    return "--" not in host and (not port or int(port) <= 65535)
 
 
 def normalise_url(url: str) -> str:
@@ -87,16 +90,38 @@ def matched_key(url: str, plain: re.Match[str] | None) -> str:
     (for a caller that matched it already)."""
     if plain is None:
         return _parsed_key(url)
-    rest = plain.group("rest")
+    return _matched_key(url, *plain.group("scheme", "host", "port", "rest"))
+
+
+def _matched_key(url: str, scheme: str, host: str, port: str | None, rest: str | None) -> str:
+    """:func:`matched_key` of a plain URL given its groups (``port`` and ``rest``: None or
+    "" when it has none)."""
     # a path (the rest starts with one of "/?#") and nothing else to split: as written
-    if rest and "?" not in rest and "#" not in rest and plain.start("port") == -1:
+    if rest and "?" not in rest and "#" not in rest and not port:
         return url
-    scheme = plain.group("scheme")
-    origin = f"{scheme}://{plain.group('host')}"
-    port = plain.group("port")
-    if port is not None and DEFAULT_PORTS[scheme] != int(port):
+    origin = f"{scheme}://{host}"
+    if port and DEFAULT_PORTS[scheme] != int(port):
         origin = f"{origin}:{port}"
     return _plain_key(origin, rest or "")
+
+
+# The plain pattern over URLs joined a line each: a line it takes whole (its groups), or
+# any other line (no group). Each match ends at its line's end: one match a line, in order.
+_PLAIN_LINES_RE = re.compile(rf"(?:{_PLAIN_RE.pattern})\n|[^\n]*\n")
+
+
+def plain_keys(urls: list[str]) -> list[str | None]:
+    """For each of ``urls``, :func:`normalise_url` of it if it is plain (:func:`plain_url`
+    takes it), else None: one pass of the pattern over them all, no match object (a list
+    of 200,000 links: ~1.5 us a URL matched and read one at a time)."""
+    joined = "\n".join(urls)
+    if joined.count("\n") != len(urls) - 1:  # a URL of several lines (none is plain)
+        return [None if (p := plain_url(u)) is None else matched_key(u, p) for u in urls]
+    rows = _PLAIN_LINES_RE.findall(joined + "\n") if urls else []
+    return [
+        _matched_key(url, scheme, host, port, rest) if scheme and _kept(host, port) else None
+        for url, (scheme, host, port, rest) in zip(urls, rows, strict=True)
+    ]
 
 
 def _parsed_key(url: str) -> str:

@@ -135,3 +135,23 @@ def test_typed_as_declared_only_with_each_value_of_its_declared_type(
     object.__setattr__(occ, field, value)
     assert not typed_as_declared(occ)
     assert {kind: json.dumps(kind.value) for kind in LinkKind} == LINK_KIND_JSON
+
+
+@pytest.mark.parametrize("made", [FULL, BARE])
+def test_the_parsers_occurrence_is_the_dataclasss(made: Occurrence) -> None:
+    """parse.extract.occurrence sets the slots itself (no keyword ``__init__``): the same
+    object, field for field, of the same type, for every field the dataclass declares."""
+    from dataclasses import fields
+    from inspect import signature
+
+    from linkhealth.parse.extract import occurrence
+
+    names = [f.name for f in fields(Occurrence)]
+    assert list(signature(occurrence).parameters)[: len(names) + 1] == [*names, "_new"]
+    fast = occurrence(*(getattr(made, name) for name in names))
+    assert type(fast) is Occurrence
+    assert fast == made
+    assert [getattr(fast, n) for n in Occurrence.__slots__] == [
+        getattr(made, n) for n in Occurrence.__slots__
+    ]
+    assert typed_as_declared(fast) and fast.as_json() == made.as_json()

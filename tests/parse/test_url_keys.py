@@ -4,12 +4,13 @@ without them (check normalised every URL twice: ~0.1 s at 50,000 links)."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from linkhealth.config import CommentMode, Settings
 from linkhealth.parse import ParseResult, extract_text, normalise_url
 from linkhealth.pipeline.plan import Plan, link_keys, plan_run
+from linkhealth.weburl import matched_key, plain_keys, plain_url
 
 URLS = st.sampled_from(
     ["https://a.org/x", "HTTPS://A.ORG/x", "http://b.org:80/p?q=1#f", "http://b.org/p?q=1#f",
@@ -73,3 +74,27 @@ def test_keys_not_made_by_the_parse_are_made_by_the_planner() -> None:
     assert parsed.keys == {"https://A.ORG:443/x": "https://a.org/x"}
     assert ParseResult().key("HTTP://B.ORG:80") == "http://b.org/"
     assert [r.url for r in plan_run(parsed, Settings()).results] == ["https://a.org/x"]
+
+
+# pieces of URLs at the plain pattern's edges: ports, "--", IPs, upper case, whitespace, "\n"
+KEY_PIECES = st.sampled_from(
+    ["http://", "https://", "HTTP://", "http:/", "ftp://", "a", "B", "0", "9", ".", "-", "--",
+     "_", "例", ".org", ".example.test", "1.2.3.4", "256.1.1.1", ":", ":80", ":443", ":8080",
+     ":65535", ":65536", ":99999", ":0", ":x", "@", "/", "/ok/1", "?", "?q=1", "#", "#f", "%41",
+     " ", "\t", "\n", "\r", "\u00a0", "\u3000", "\\", ")", "(", ""]
+)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.lists(KEY_PIECES, max_size=8).map("".join), max_size=12))
+@example(["http://a.org/x", "http://a.org:99999/", "", "http://a--b.org/", "https://a.org:443"])
+@example(["http://h0x2.example.test/r/13?to=127.0.0.2", "http://a.org/x\n", "\n"])
+@example([])
+def test_plain_keys_are_each_plain_urls_key(urls: list[str]) -> None:
+    """plain_keys (the URLs of a chunk matched at once, parse/walk.py's plain lines) says
+    of each URL what plain_url and matched_key say of it alone."""
+    expected = [None if (p := plain_url(u)) is None else matched_key(u, p) for u in urls]
+    assert plain_keys(urls) == expected
+    assert [k for k in expected if k is not None] == [
+        normalise_url(u) for u in urls if plain_url(u) is not None
+    ]

@@ -57,7 +57,7 @@ from linkhealth import procs
 from linkhealth.config import CommentMode
 from linkhealth.errors import InputError
 from linkhealth.parse import markdown
-from linkhealth.parse.extract import PLACE, _FileParser, rust_refused
+from linkhealth.parse.extract import PLACE, _FileParser, occurrence, rust_refused
 from linkhealth.parse.ignore_markers import has_markers
 from linkhealth.parse.markdown import RefDef, chunks, restore
 from linkhealth.parse.urls import normalise_url
@@ -450,17 +450,8 @@ def _occurrences(
     dedupe keys to ``keys``."""
     kinds, file = _KINDS, fp.file
     into.extend(
-        Occurrence(
-            url=url,
-            file=file,
-            line=line,
-            column=column,
-            end_line=end_line,
-            end_column=end_column,
-            text=text,
-            kind=kinds[kind],
-            section=section,
-            in_comment=in_comment,
+        occurrence(
+            url, file, line, column, end_line, end_column, text, kinds[kind], section, in_comment
         )
         for url, line, column, end_line, end_column, text, kind, section, in_comment in zip(
             *columns[:-1], strict=True

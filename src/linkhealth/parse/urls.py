@@ -16,6 +16,7 @@ from linkhealth.lazyre import lazy_compile
 from linkhealth.records import UNSAFE_SCHEMES, Severity, unsafe_scheme_message
 from linkhealth.weburl import matched_key as matched_key
 from linkhealth.weburl import normalise_url as normalise_url  # the one URL parser
+from linkhealth.weburl import plain_keys as plain_keys
 from linkhealth.weburl import plain_url as plain_url
 
 # Known schemes that are close to "http" by edit distance but are not typos.

@@ -47,7 +47,7 @@ from linkhealth.parse.markdown import (
     union,
 )
 from linkhealth.parse.source import line_starts
-from linkhealth.parse.urls import plain_url
+from linkhealth.parse.urls import plain_keys
 from linkhealth.records import LinkKind
 
 if TYPE_CHECKING:
@@ -331,7 +331,9 @@ class Walk:
         section = self.current()
         last_pos = self.last_pos
         at = base  # where the line starts, in the file
-        for k, (whole, link, written, url) in enumerate(lines):
+        # each link's dedupe key if its URL is plain (else None): the URLs matched at once
+        keys = plain_keys(list(map(itemgetter(3), lines)))
+        for k, ((whole, link, written, url), key) in enumerate(zip(lines, keys, strict=True)):
             begin, at = at, at + len(whole) + 1
             if not link:
                 if whole:  # a heading
@@ -345,16 +347,13 @@ class Walk:
                 label = restore(label)
             start = s + len(written) + 3  # after "[", the label and "]("
             stop = start + len(url)
-            plain = plain_url(url)
-            if plain is None:  # a diagnosis, or a key that needs the parser: as link() does
+            if key is None:  # a diagnosis, or a key that needs the parser: as link() does
                 fp._link(inline, url, start, stop, label, section, in_comment)
             else:  # (diagnose_matched says nothing of a plain URL)
                 column = start - begin + 1
                 line = first + k
                 end_column = column + stop - start
-                occur(
-                    url, plain, inline, line, column, line, end_column, label, section, in_comment
-                )
+                occur(url, key, inline, line, column, line, end_column, label, section, in_comment)
             e, end = stop + 1, begin + len(whole)
             # the text after the link (none in most lists: no call), as inline() reads it
             if e < end and hint(text, e, end) is not None:
