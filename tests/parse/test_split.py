@@ -24,6 +24,7 @@ from linkhealth.cli import cli
 from linkhealth.config import CommentMode
 from linkhealth.parse import extract_text, markdown, split
 from linkhealth.parse.extract import ParseResult
+from linkhealth.parse.source import line_starts
 from linkhealth.parse.split import Worker
 from linkhealth.report import extractfmt
 
@@ -318,7 +319,8 @@ def test_a_worker_refusing_its_half_means_the_fallback(merges: list[int]) -> Non
     code = (
         "import marshal, os, sys\n"
         "sys.stdin.buffer.readline()\n"  # the header is there: the half is the worker's
-        "os.write(int(sys.argv[2]), marshal.dumps({'version': 1, 'status': 'unsafe'}))\n"
+        f"b = marshal.dumps({{'version': {split._VERSION}, 'status': 'unsafe'}})\n"
+        "os.write(int(sys.argv[2]), len(b).to_bytes(8, 'little') + b)\n"  # (split._write)
     )
     text = _document(5)
     worker = Worker.start([sys.executable, "-c", code])
@@ -405,16 +407,14 @@ def test_damaged_rendered_texts_mean_one_process(
     """Bytes of the worker's rendered texts damaged in its file (a bad disk, another
     process): the parent sees it before it writes anything and parses in one process
     (it wrote half the output, then a traceback)."""
-    import marshal
-
     real = Worker.result
 
     def damaged(self: Worker, timeout: float, fp: Any) -> Any:
         self.proc.wait(60)
         self.out.seek(0)
-        record = marshal.load(self.out)
+        record = split._load(self.out)
         while "parts" not in record:
-            record = marshal.load(self.out)
+            record = split._load(self.out)
         at = self.out.tell() + record["parts"] // 2
         self.out.seek(at)
         byte = self.out.read(1)
@@ -445,3 +445,69 @@ def test_plain_lines_in_both_halves(render: str | None, merges: list[int]) -> No
     else:
         _same_output(text, render)
     assert merges == [1], "not split"
+
+
+def _plain_list(extra: dict[int, str]) -> str:
+    """A list of plain links in parts (headings to cut at), ``extra`` lines put before
+    the item of that number."""
+    lines = []
+    for i in range(300):
+        if i % 10 == 0:
+            lines += ["", f"## Part {i}", ""]
+        if i in extra:
+            lines += ["", extra[i], ""]
+        lines.append(f"- [L {i}](https://h{i % 5}.example.org/{i}{'?q#f' if i % 7 == 0 else ''})")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},  # no "]:": no label read, the worker cuts its half itself
+        {150: "text ]: no definition"},  # a "]:" that defines nothing, in either half
+        {20: "text ]: no definition"},
+        {20: "[r]: https://r.org/def", 250: "- [t][r] and [r]"},  # used after the cut
+        {20: "- [t][r] and [r]", 250: "[r]: https://r.org/def"},  # defined after it
+        {250: "[r]: https://r.org/def", 260: "- [t][r]", 10: "[R]: https://first.org/"},
+        {250: "[unused]: https://u.org/x", 30: "[unused2]: https://u.org/y"},
+    ],
+)
+def test_a_plain_list_in_two_processes_is_one_processs(
+    extra: dict[int, str], merges: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list of plain links (the outage's shape) parsed in two processes: the same
+    occurrences, findings and keys as in one, with or without definitions in it. Without
+    a "]:" in the file the parent reads no label and sends no chunk (the worker cuts its
+    half: the same chunks as the parent's)."""
+    text = _plain_list(extra)
+    headers: list[dict[str, Any]] = []
+    send = Worker.send
+
+    def sent(self: Worker, header: dict[str, Any], half: bytes) -> bool:
+        headers.append(header)
+        return send(self, header, half)
+
+    read: list[int] = []
+    labels = split.Walk._labels
+
+    def spy(self: split.Walk, a: int, b: int) -> tuple[set[str], set[str]]:
+        read.append(a)
+        return labels(self, a, b)
+
+    monkeypatch.setattr(Worker, "send", sent)
+    monkeypatch.setattr(split.Walk, "_labels", spy)
+    two = _split(text)
+    monkeypatch.setattr(split.Walk, "_labels", labels)
+    one = extract_text(text, "f.md")
+    assert merges == [1], "not split"
+    assert _key(two) == _key(one) and two.keys == one.keys and two.files == one.files
+    defined = "]:" in text
+    assert [h["defined"] for h in headers] == [defined]
+    cut = headers[0]["cut"]
+    if defined:
+        assert headers[0]["chunks"] == markdown.chunks(text[cut:], line_starts(text[cut:]))
+        assert read
+    else:
+        assert headers[0]["chunks"] is None and not read
+    if any("[r]" in line for line in extra.values()):
+        assert any(o.kind == "reference" for o in two.occurrences)

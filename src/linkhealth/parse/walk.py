@@ -135,9 +135,11 @@ class Walk:
         *,
         in_comment: bool,
         cut: list[tuple[int, int]] | None = None,
+        defined: bool = True,
     ) -> None:
         """``cut``: the region's chunks, when the caller cut it and ran :func:`refuse`
-        on it (parse/split.py cuts a file once for its two processes)."""
+        on it (parse/split.py cuts a file once for its two processes); then ``defined``:
+        whether the file may hold a reference definition (False: it has no "]:")."""
         self.fp = fp
         self.text = fp.text
         self.base = start  # of the region: lines are counted from here
@@ -151,9 +153,11 @@ class Walk:
         if max(b - a for a, b in self.chunks) > _MAX_CHUNK_CHARS:
             raise RustParserUnsafe  # a long list with no heading to cut at: one big tree
         self.in_comment = in_comment
-        # the region's own definitions are all it may use (parse/split.py's halves, cut by
-        # their caller, are given the other half's)
-        self.alone = cut is None
+        # whether a label may have a definition (every one has a "]:"): the region's own
+        # are all it may use, but for parse/split.py's halves (cut by their caller, and
+        # given the other half's): their caller says whether the file holds one. Without,
+        # no label is read (those of a 200,000-link list: ~0.2 s)
+        self.defined = fp.text.find("]:", start, end) != -1 if cut is None else defined
         self.chunk_base = start
         # the file offset of a byte offset into the current chunk (see _tree)
         self.at: Callable[[int], int] = partial(add, start)
@@ -240,9 +244,7 @@ class Walk:
         ones may use read first (block rules only)."""
         self.stack = [(-1, section)] if section else []
         self.changes = [(0, section)]
-        if self.alone and not read and self.text.find("]:", self.base, self.end) == -1:
-            # no definition in the region (every one has a "]:"), none from elsewhere: no
-            # label a chunk uses has one (the labels of a 200,000-link list: ~0.2 s)
+        if not self.defined:  # no label a chunk uses has a definition
             return [(set(), set()) for _ in self.chunks]
         labels = [*read, *(self._labels(a, b) for a, b in self.chunks[len(read) :])]
         for j in _defining_later(labels):  # block rules only: their definitions
@@ -377,8 +379,8 @@ class Walk:
         ``[label]`` but the label of a plain inline link (never a use), and those followed
         by ``:`` (keys as :func:`normalize_reference` makes them; supersets of what the
         parser finds)."""
-        if len(self.chunks) == 1 and not self.refdefs:  # (none given from elsewhere)
-            return set(), set()
+        if not self.defined or (len(self.chunks) == 1 and not self.refdefs):
+            return set(), set()  # (none in the file; or one chunk, none given from elsewhere)
         chunk = self.text[self.base + a : self.base + b]
         if "[" not in chunk:
             return set(), set()
