@@ -121,6 +121,10 @@ def _assert_the_links_rule(
 ) -> None:
     expected, local = _link_by_link(parsed, config, ignore)
     assert [id(o) for o in plan.local] == [id(o) for o in local]
+    # every result is a target's or untargeted, once (the run's judging reads the
+    # untargeted alone when every target's results were deferred)
+    targeted = [id(r) for t in plan.targets.values() for r in t.results]
+    assert sorted(targeted + [id(r) for r in plan.untargeted]) == sorted(map(id, plan.results))
     results = plan.results[: len(expected)]  # (the findings' results follow)
     assert len(results) == len(expected)
     for result, (key, occs, checked) in zip(results, expected, strict=True):

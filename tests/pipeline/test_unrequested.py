@@ -13,7 +13,12 @@ from linkhealth.config import Settings
 from linkhealth.fetch import FetchResult
 from linkhealth.fetch.classify import is_outage
 from linkhealth.models import ErrorKind, Redirect, Verdict
-from linkhealth.pipeline.judge import Unrequested, apply_fetch, outage_evidence
+from linkhealth.pipeline.judge import (
+    Unrequested,
+    apply_fetch,
+    mark_not_judged,
+    outage_evidence,
+)
 from linkhealth.pipeline.plan import Target, planned_result
 from linkhealth.weburl import host_key
 
@@ -109,6 +114,40 @@ def test_a_hosts_fetches_applied_at_once_are_apply_of_each(fragments: bool) -> N
         ]
     every = [result for target in by_host for result in target.results]
     assert len({id(result.redirects) for result in every}) == len(every)  # a list each
+
+
+@pytest.mark.parametrize("outage", [False, True])
+def test_deferred_fetches_are_applied_as_at_once_then_marked(outage: bool) -> None:
+    # defer + apply_deferred (the run's judging) sets what apply_all as the URLs are handed
+    # over, then mark_not_judged in an outage, sets: the same values, the same objects
+    # (one marked detail a detail, shared with mark_not_judged's of the other results).
+    settings = Settings()
+    fetches = _fetches()
+    at_once = [_target(n) for n in range(len(fetches))]
+    deferred = {f"http://d{n}.test/p": _target(n) for n in range(len(fetches))}
+    now, later = Unrequested(settings), Unrequested(settings)
+    kept = []
+    for (url, target), fetched, other in zip(deferred.items(), fetches, at_once, strict=True):
+        now.apply_all([other, other], fetched)
+        if not later.defer(fetched, [url]):
+            assert fetched.redirects or fetched.verdict.is_ok()
+            later.apply_all([target], fetched)
+            kept.append(target)
+    assert later.deferred_urls == len(fetches) - len(kept) == len(fetches) - 2
+    one = [r for t in at_once for r in t.results]
+    details: dict[str, str] = {}
+    if outage:
+        mark_not_judged(one)
+        mark_not_judged([r for t in kept for r in t.results], details)
+    later.apply_deferred(deferred, outage=outage, details=details)
+    assert later.deferred == []
+    other = [r for t in deferred.values() for r in t.results]
+    assert [r.model_dump_json() for r in one] == [r.model_dump_json() for r in other]
+    if outage:
+        assert {r.verdict for r in other} >= {Verdict.SKIPPED, Verdict.TIMEOUT}  # some marked
+        marked = [r.detail for r in other if r.detail.startswith("not judged")]
+        assert len(marked) > len(fetches) and len({id(d) for d in marked}) == len(set(marked))
+    assert len({id(result.redirects) for result in other}) == len(other)  # a list each
 
 
 def test_a_hosts_urls_ended_as_one_fetch_are_the_outage_evidence_of_each() -> None:

@@ -214,7 +214,9 @@ class _Run:
         self.plan.results.extend(local_results)
         self.recorder.number(self.plan.results)  # the list is complete: report order
         mapped = adopt_mapped(self.plan, local_results)
-        self.recorder.add([r for r in local_results if r not in mapped])
+        checked = [r for r in local_results if r not in mapped]
+        self.plan.untargeted.extend(checked)
+        self.recorder.add(checked)
 
     def reuse(self) -> None:
         """Fresh OK results from earlier runs are reused without a request."""
@@ -303,6 +305,9 @@ class _Run:
         every one of them (a fetch a URL, alike, would tell the judge nothing more)."""
         targets = self.plan.targets
         self.fetched.update(dict.fromkeys(urls, first))
+        if self.progress is None and self.unrequested.defer(first, urls):
+            self.done += len(urls)  # (applied as the run is judged: nothing reads them now)
+            return
         self.unrequested.apply_all([targets[url] for url in urls], first)
         if self.progress is None:
             self.done += len(urls)
@@ -356,14 +361,20 @@ class _Run:
 
     def judge(self) -> None:
         """What the whole run means: an outage judges nothing, suggestions, interruptions."""
-        fetched = self.fetched
+        fetched, plan, unrequested = self.fetched, self.plan, self.unrequested
         if fetched:
-            evidence, hosts = outage_evidence(fetched, self.plan.targets)
+            evidence, hosts = outage_evidence(fetched, plan.targets)
             self.outage = is_outage(evidence, self.settings.outage_ratio, hosts=hosts)
+        # The results not deferred (unrequested.defer): when every target's are (an
+        # outage seen before the first request), the untargeted ones only; they have no
+        # page (no title) and take the outage's mark as they are applied.
+        others = plan.untargeted if unrequested.deferred_urls == len(plan.targets) else None
+        details: dict[str, str] = {}
         if self.outage:
-            mark_not_judged(self.plan.results)
-        judge_suggestions(self.plan, fetched, self.reused)
-        if any(result.title or result.description for result in self.plan.results):
+            mark_not_judged(plan.results if others is None else others, details)
+        unrequested.apply_deferred(plan.targets, outage=self.outage, details=details)
+        judge_suggestions(plan, fetched, self.reused)
+        if any(r.title or r.description for r in (plan.results if others is None else others)):
             # What several pages of a host share is the site's: such values fall through
             # (only titles and descriptions are shared: without one, meta is not loaded).
             from linkhealth.meta.sitewide import reject_sitewide
