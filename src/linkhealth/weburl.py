@@ -63,6 +63,40 @@ def scheme_and_host(url: str) -> tuple[str, str]:
     return (parsed.scheme or "").lower(), (parsed.raw_host or "").lower().rstrip(".")
 
 
+_SPACE = re.compile(r"\s")  # what the plain pattern's rest (``\S*``) may not hold
+
+
+class HostReads:
+    r""":func:`scheme_and_host` of many URLs, the plain ones read once an origin: a call
+    with a URL that starts as a plain URL read before (the same text up to the first
+    ``/`` after its ``scheme://``) and holds no whitespace is that URL's read (the very
+    same tuple). The pattern's verdict and groups on such a URL are the earlier one's:
+    its scheme, host and port stop before that ``/`` and before any of ``?#`` (a host and
+    a port hold none), and what follows them is a rest (``[/?#]\S*``) in both, since
+    neither holds whitespace. A list's 200,000 links on 200 hosts were 200,000 matches
+    of the pattern (~1.5 us each) and as many host strings kept."""
+
+    __slots__ = ("_origins",)
+
+    def __init__(self) -> None:
+        self._origins: dict[str, tuple[str, str]] = {}  # origin text -> its plain read
+
+    def __call__(self, url: str) -> tuple[str, str]:
+        end = url.find("/", 8)  # (after "https://": the first "/" that can end an origin)
+        if end < 0:
+            return scheme_and_host(url)
+        origin = url[:end]
+        read = self._origins.get(origin)
+        if read is not None and _SPACE.search(url) is None:
+            return read
+        plain = plain_url(url)
+        if plain is None:
+            return scheme_and_host(url)
+        scheme, host = plain.group("scheme", "host")
+        read = self._origins[origin] = (scheme, host)
+        return read
+
+
 def plain_url(url: str) -> re.Match[str] | None:
     """The match of a URL every parser keeps as written (see ``_PLAIN_RE``), else ``None``:
     groups ``scheme``, ``host`` (already its :func:`host_key`, and urlsplit's ``hostname``),
