@@ -45,6 +45,17 @@ def test_planned_results_share_no_list_and_no_field() -> None:
     assert third.redirects == [] and third.verdict is Verdict.SKIPPED and third.detail == ""
 
 
+def test_the_shared_fields_set_is_never_changed_in_place() -> None:
+    first = planned_result("http://a.test/1", occurrence("http://a.test/1", 1))
+    second = planned_result("http://a.test/2", occurrence("http://a.test/2", 2))
+    before = set(second.model_fields_set)
+    first.detail, first.title = "x", "t"  # CheckResult's own assignment
+    copied = first.model_copy(update={"description": "d"})
+    assert "description" in copied.model_fields_set
+    assert pickle.loads(pickle.dumps(first)).model_fields_set == before
+    assert first.model_fields_set == second.model_fields_set == before
+
+
 @pytest.mark.parametrize(
     "url",
     ["http://a.test/", "https://a.test/", "HTTP://a.test/", "Https://a.test/", " https://a/",
