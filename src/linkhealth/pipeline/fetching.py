@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Protocol
@@ -57,6 +58,68 @@ async def chosen_fetcher(settings: Settings) -> AsyncIterator[Fetcher]:
         yield fetch_all
 
 
+#: Results handed to ``on_result`` at once (see :class:`_Batched`): ~10 ms of their work
+#: (the run's engine takes a wake-up 20 ms late for a loop that does not keep up).
+RESULT_BATCH = 32
+#: Seconds the first result of a batch waits for the rest, at most (looked at as results
+#: arrive; what is left when the fetch ends is handed over then).
+RESULT_WAIT = 0.5
+#: Body bytes a batch holds, at most (pages read whole for their anchors are up to
+#: ``max_body_bytes`` each).
+RESULT_BYTES = 4 * 1024 * 1024
+
+
+class _Batched:
+    """A fetch's ``on_result`` (and ``on_unrequested``) called for several results in a
+    row, in the order the fetcher reported them: a result's metadata, judging and store
+    record, run between the requests' own work, found the caches cold; the same pages read
+    one after another cost a quarter less CPU (lh-eq: ~446 -> ~333 us a page, 32 at once).
+    Only when the run's callbacks see a result changes, never what they see or in which
+    order: a batch is handed over when it is full, when its first result has waited
+    :data:`RESULT_WAIT` or it holds :data:`RESULT_BYTES` of bodies, before the fetcher's
+    ``on_unrequested``, and when the fetch ends or is stopped (:func:`fetch_until_stopped`)."""
+
+    __slots__ = ("_held", "_on_result", "_on_unrequested", "_queued", "_since")
+
+    def __init__(
+        self, on_result: Callable[[FetchResult], None], on_unrequested: OnUnrequested | None
+    ) -> None:
+        self._on_result = on_result
+        self._on_unrequested = on_unrequested
+        self._queued: list[FetchResult] = []
+        self._since = 0.0
+        self._held = 0  # body bytes queued
+
+    def result(self, item: FetchResult) -> None:
+        queued = self._queued
+        now = time.monotonic()
+        if not queued:
+            self._since, self._held = now, 0
+        queued.append(item)
+        self._held += len(item.body)
+        if (
+            len(queued) >= RESULT_BATCH
+            or now - self._since >= RESULT_WAIT
+            or self._held >= RESULT_BYTES
+        ):
+            self.flush()
+
+    def unrequested(self, first: FetchResult, urls: Sequence[str]) -> None:
+        self.flush()  # the results reported before these go first
+        assert self._on_unrequested is not None
+        self._on_unrequested(first, urls)
+
+    def flush(self) -> None:
+        """Hand over every result queued (a callback's error stops it there, as it stopped
+        the fetcher: the rest are never handed over)."""
+        queued = self._queued
+        if queued:
+            self._queued = []
+            on_result = self._on_result
+            for item in queued:
+                on_result(item)
+
+
 async def fetch_until_stopped(
     urls: Sequence[str],
     settings: Settings,
@@ -71,17 +134,20 @@ async def fetch_until_stopped(
     hung_before: Collection[str] | None = None,
     on_unrequested: OnUnrequested | None = None,
 ) -> bool:
-    """Fetch ``urls``; returns False when ``stop`` interrupted the work."""
+    """Fetch ``urls``; returns False when ``stop`` interrupted the work. ``on_result`` and
+    ``on_unrequested`` hear every result the fetcher reported, in its order, a few at a
+    time (:class:`_Batched`): all of them by the time this returns."""
     if not urls:
         return True
+    batched = _Batched(on_result, on_unrequested)
     # on_unrequested only where it is asked for: a fetcher given no look-ups ahead never
     # ends URLs before a request, and need not know the word.
-    bulk = {} if on_unrequested is None else {"on_unrequested": on_unrequested}
+    bulk = {} if on_unrequested is None else {"on_unrequested": batched.unrequested}
     task = asyncio.ensure_future(
         fetcher(
             urls,
             settings,
-            on_result=on_result,
+            on_result=batched.result,
             validators=validators,
             on_throttle=on_throttle,
             full_body=full_body,
@@ -93,16 +159,19 @@ async def fetch_until_stopped(
     )
     if stop is None:
         await task
+        batched.flush()
         return True
     stopper = asyncio.ensure_future(stop.wait())
     done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
     if task in done:
         stopper.cancel()
         task.result()
+        batched.flush()
         return True
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    batched.flush()  # what the fetcher reported before the stop
     return False
 
 
