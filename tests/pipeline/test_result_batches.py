@@ -26,7 +26,8 @@ def result(url: str, body: bytes = b"") -> FetchResult:
 class Script:
     """A fetcher that reports what ``steps`` say, a loop turn between steps: a result
     (``("r", url)``), a host's URLs ended unrequested (``("u", [urls])``), a look at what
-    the run heard so far (``("look", None)``, noted in ``seen``), or a wait for ``gate``."""
+    the run heard so far (``("look", None)``, noted in ``seen``), a sleep of that many
+    seconds (``("sleep", s)``), or a wait for ``gate``."""
 
     def __init__(self, steps: list[tuple[str, Any]], heard: list[str]) -> None:
         self.steps = steps
@@ -58,6 +59,8 @@ class Script:
                 on_unrequested(result(what[0]), what)
             elif kind == "look":
                 self.seen.append(list(self.heard))
+            elif kind == "sleep":
+                await asyncio.sleep(what)
             else:
                 await self.gate.wait()
         return []
@@ -101,7 +104,7 @@ def test_every_result_is_heard_in_the_fetchers_order_when_it_ends() -> None:
     steps += [("u", ["a", "b"])] + [("r", u) for u in urls[3:]]
     heard, _, finished = run(steps)
     assert finished
-    assert heard == urls[:3] + ["u:a", "u:b"] + urls[3:]
+    assert heard == [*urls[:3], "u:a", "u:b", *urls[3:]]
 
 
 def test_a_full_batch_is_heard_during_the_fetch_and_a_short_one_at_its_end() -> None:
@@ -134,10 +137,12 @@ def test_heavy_bodies_go_at_once() -> None:
     assert script.seen == [[], ["a", "b"]]
 
 
-def test_an_old_batch_goes_with_the_next_result(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fetching, "RESULT_WAIT", 0.0)
-    _, script, _ = run([("r", "a"), ("look", None), ("r", "b"), ("look", None)])
-    assert script.seen == [["a"], ["a", "b"]]
+def test_a_batch_goes_once_its_first_result_has_waited(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fetching, "RESULT_WAIT", 0.01)
+    steps: list[tuple[str, Any]] = [("r", "a"), ("look", None), ("sleep", 0.05), ("look", None)]
+    steps += [("r", "b"), ("r", "c"), ("sleep", 0.05), ("look", None)]
+    _, script, _ = run(steps)
+    assert script.seen == [[], ["a"], ["a", "b", "c"]]
 
 
 def test_a_callbacks_error_ends_the_fetch() -> None:
@@ -150,3 +155,22 @@ def test_a_callbacks_error_ends_the_fetch() -> None:
 
     with pytest.raises(RuntimeError, match="bad a"):
         asyncio.run(main())
+
+
+def test_a_callbacks_error_in_a_waited_batch_ends_the_fetch_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(fetching, "RESULT_WAIT", 0.01)
+    heard: list[str] = []
+
+    def fail(item: FetchResult) -> None:
+        heard.append(item.url)
+        raise RuntimeError(f"bad {item.url}")
+
+    async def main() -> None:
+        script = Script([("r", "a"), ("wait", None), ("r", "b")], [])
+        await fetch_until_stopped(["x"], Settings(), fail, {}, asyncio.Event(), script)
+
+    with pytest.raises(RuntimeError, match="bad a"):
+        asyncio.run(main())
+    assert heard == ["a"]  # the fetch waiting for ever was cancelled, nothing after

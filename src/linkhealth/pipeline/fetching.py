@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 from linkhealth.config import Settings
 from linkhealth.fetch import FetchResult, OnThrottle, fetch_all
@@ -61,8 +60,7 @@ async def chosen_fetcher(settings: Settings) -> AsyncIterator[Fetcher]:
 #: Results handed to ``on_result`` at once (see :class:`_Batched`): ~10 ms of their work
 #: (the run's engine takes a wake-up 20 ms late for a loop that does not keep up).
 RESULT_BATCH = 32
-#: Seconds the first result of a batch waits for the rest, at most (looked at as results
-#: arrive; what is left when the fetch ends is handed over then).
+#: Seconds the first result of a batch waits for the rest, at most.
 RESULT_WAIT = 0.5
 #: Body bytes a batch holds, at most (pages read whole for their anchors are up to
 #: ``max_body_bytes`` each).
@@ -73,13 +71,15 @@ class _Batched:
     """A fetch's ``on_result`` (and ``on_unrequested``) called for several results in a
     row, in the order the fetcher reported them: a result's metadata, judging and store
     record, run between the requests' own work, found the caches cold; the same pages read
-    one after another cost a quarter less CPU (lh-eq: ~446 -> ~333 us a page, 32 at once).
+    one after another cost a quarter less CPU (lh-eq: ~414 -> ~325 us a result, 32 at once).
     Only when the run's callbacks see a result changes, never what they see or in which
-    order: a batch is handed over when it is full, when its first result has waited
-    :data:`RESULT_WAIT` or it holds :data:`RESULT_BYTES` of bodies, before the fetcher's
-    ``on_unrequested``, and when the fetch ends or is stopped (:func:`fetch_until_stopped`)."""
+    order: a batch is handed over when it is full or holds :data:`RESULT_BYTES` of bodies,
+    when its first result has waited :data:`RESULT_WAIT` (a loop timer: a callback's error
+    then cancels the fetch, :attr:`error` says why), before the fetcher's
+    ``on_unrequested``, and when the fetch ends or is stopped (:func:`fetch_until_stopped`).
+    """
 
-    __slots__ = ("_held", "_on_result", "_on_unrequested", "_queued", "_since")
+    __slots__ = ("_held", "_on_result", "_on_unrequested", "_queued", "_timer", "error", "task")
 
     def __init__(
         self, on_result: Callable[[FetchResult], None], on_unrequested: OnUnrequested | None
@@ -87,21 +87,19 @@ class _Batched:
         self._on_result = on_result
         self._on_unrequested = on_unrequested
         self._queued: list[FetchResult] = []
-        self._since = 0.0
         self._held = 0  # body bytes queued
+        self._timer: asyncio.TimerHandle | None = None
+        self.task: asyncio.Future[list[FetchResult]] | None = None  # the fetch
+        self.error: Exception | None = None  # a callback's, raised in a late batch
 
     def result(self, item: FetchResult) -> None:
         queued = self._queued
-        now = time.monotonic()
         if not queued:
-            self._since, self._held = now, 0
+            self._held = 0
+            self._timer = asyncio.get_running_loop().call_later(RESULT_WAIT, self._late)
         queued.append(item)
         self._held += len(item.body)
-        if (
-            len(queued) >= RESULT_BATCH
-            or now - self._since >= RESULT_WAIT
-            or self._held >= RESULT_BYTES
-        ):
+        if len(queued) >= RESULT_BATCH or self._held >= RESULT_BYTES:
             self.flush()
 
     def unrequested(self, first: FetchResult, urls: Sequence[str]) -> None:
@@ -112,12 +110,28 @@ class _Batched:
     def flush(self) -> None:
         """Hand over every result queued (a callback's error stops it there, as it stopped
         the fetcher: the rest are never handed over)."""
+        self.close()
         queued = self._queued
         if queued:
             self._queued = []
             on_result = self._on_result
             for item in queued:
                 on_result(item)
+
+    def _late(self) -> None:
+        self._timer = None
+        try:
+            self.flush()
+        except Exception as exc:  # the fetch ends with it, as with a callback's error in it
+            self.error = exc
+            if self.task is not None:
+                self.task.cancel()
+
+    def close(self) -> None:
+        """No late batch any more (what is queued stays queued)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 async def fetch_until_stopped(
@@ -143,7 +157,7 @@ async def fetch_until_stopped(
     # on_unrequested only where it is asked for: a fetcher given no look-ups ahead never
     # ends URLs before a request, and need not know the word.
     bulk = {} if on_unrequested is None else {"on_unrequested": batched.unrequested}
-    task = asyncio.ensure_future(
+    batched.task = task = asyncio.ensure_future(
         fetcher(
             urls,
             settings,
@@ -157,21 +171,37 @@ async def fetch_until_stopped(
             **bulk,
         )
     )
+    try:
+        finished = await _until_stopped(task, stop)
+    except asyncio.CancelledError:
+        if batched.error is not None:
+            raise batched.error from None
+        raise
+    finally:
+        batched.close()
+    if batched.error is not None:
+        raise batched.error
+    batched.flush()  # the rest, or what the fetcher reported before the stop
+    return finished
+
+
+async def _until_stopped(
+    task: asyncio.Future[list[FetchResult]], stop: asyncio.Event | None
+) -> bool:
+    """Wait for the fetch ``task``; False when ``stop`` came first (the task cancelled)."""
     if stop is None:
         await task
-        batched.flush()
         return True
     stopper = asyncio.ensure_future(stop.wait())
-    done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    either: set[asyncio.Future[Any]] = {task, stopper}
+    done, _ = await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
     if task in done:
         stopper.cancel()
         task.result()
-        batched.flush()
         return True
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    batched.flush()  # what the fetcher reported before the stop
     return False
 
 
