@@ -125,6 +125,8 @@ def _assert_the_links_rule(
     # untargeted alone when every target's results were deferred)
     targeted = [id(r) for t in plan.targets.values() for r in t.results]
     assert sorted(targeted + [id(r) for r in plan.untargeted]) == sorted(map(id, plan.results))
+    # the targets whose pages are read whole with --check-fragments
+    assert plan.fragmented == {u for u, t in plan.targets.items() if any(t.fragments.values())}
     results = plan.results[: len(expected)]  # (the findings' results follow)
     assert len(results) == len(expected)
     for result, (key, occs, checked) in zip(results, expected, strict=True):

@@ -150,6 +150,32 @@ def test_deferred_fetches_are_applied_as_at_once_then_marked(outage: bool) -> No
     assert len({id(result.redirects) for result in other}) == len(other)  # a list each
 
 
+@pytest.mark.parametrize("outage", [False, True])
+@pytest.mark.parametrize("alike", [False, True])
+def test_every_target_deferred_is_applied_as_at_once(outage: bool, alike: bool) -> None:
+    # Every target deferred: in the plan's order when the fetches' values are the very
+    # same (one outage verdict), else by fetch; either way as apply_all then the mark.
+    settings = Settings()
+    fetches = [_same(n) for n in range(4)]
+    if not alike:  # a value equal but another object: another run of fields
+        fetches[2] = FetchResult(
+            "http://c.test/p", Verdict.TIMEOUT, None, DETAIL, ErrorKind.DNS, checked_at=AT
+        )
+    at_once = [[_target(n), _target(n + 4)] for n in range(4)]
+    deferred = {f"http://d{n}.test/p": _target(n) for n in range(8)}
+    urls = list(deferred)
+    now, later = Unrequested(settings), Unrequested(settings)
+    for n, fetched in enumerate(fetches):
+        now.apply_all(at_once[n], fetched)
+        assert later.defer(fetched, [urls[n], urls[n + 4]])
+    one = [r for n in range(4) for t in at_once[n] for r in t.results]
+    if outage:
+        mark_not_judged(one)
+    later.apply_deferred(deferred, outage=outage, details={})
+    other = [r for n in range(4) for u in (urls[n], urls[n + 4]) for r in deferred[u].results]
+    assert [r.model_dump_json() for r in one] == [r.model_dump_json() for r in other]
+
+
 def test_a_hosts_urls_ended_as_one_fetch_are_the_outage_evidence_of_each() -> None:
     # _Run._on_unrequested keeps a host's one fetch for each of its URLs: the evidence
     # reads it once a host, and says what a fetch a URL would.

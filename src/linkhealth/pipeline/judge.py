@@ -141,13 +141,23 @@ class Unrequested:
         outage, :func:`mark_not_judged` of their results (``details``: its texts, shared
         with its call for the other results), in one write a result."""
         deferred, self.deferred = self.deferred, []
+        runs: Iterable[tuple[FetchResult, Iterable[Target]]] = (
+            (fetched, map(targets.__getitem__, urls)) for fetched, urls in deferred
+        )
+        if len(targets) == self.deferred_urls and deferred:
+            first = deferred[0][0]
+            if all(_same_values(fetched, first) for fetched, _ in deferred):
+                # Every target, with one fetch's values (an outage seen before the first
+                # request): in the plan's order, the order they were made in (by host, the
+                # targets' look-ups were most of the time).
+                runs = ((first, targets.values()),)
         written: dict[str, object] | None = None  # the kept fields, marked in an outage
-        for fetched, urls in deferred:
+        for fetched, run in runs:
             last = self.last
             if last is None or not _same_values(fetched, last):
                 self.last, self.fields, written = fetched, _fetch_fields(fetched), None
-            for url in urls:
-                for result in targets[url].results:
+            for target in run:
+                for result in target.results:
                     values = result.__dict__
                     if written is None:
                         written = fields = self.fields

@@ -86,6 +86,8 @@ class Plan:
     #: The results that no target judges (refused, malformed; the run adds the local
     #: ones): with the targets' results, every result of ``results``, each once.
     untargeted: list[CheckResult] = field(default_factory=list)
+    #: The targets linked with a fragment (one of their ``fragments`` not empty).
+    fragmented: set[str] = field(default_factory=set)
 
     def add_api_target(self, result: CheckResult, api_url: str) -> None:
         """``result`` is judged by an API request (a github.com link with a token)."""
@@ -101,6 +103,8 @@ class Plan:
         # (made whole, and asked for once: a list's 100,000 targets are new)
         made = Target(base, [result], {key: fragment}, host, passed)
         target = self.targets.setdefault(base, made)
+        if fragment:
+            self.fragmented.add(base)
         if target is made:
             return
         target.results.append(result)

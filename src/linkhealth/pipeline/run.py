@@ -271,11 +271,15 @@ class _Run:
         """The host key the plan's URL policy returned for each URL to fetch that it
         passed as it is fetched (the fetcher does not ask the same policy again)."""
         targets = self.plan.targets
+        pending = self.pending
+        # (every target, most runs': read in the plan's order, not looked up by URL)
+        fetched = (
+            targets.values() if len(pending) == len(targets) else map(targets.__getitem__, pending)
+        )
         hosts: dict[str, str] = {}
-        for url in self.pending:
-            target = targets[url]
+        for target in fetched:
             if target.passed and target.host is not None:
-                hosts[url] = target.host
+                hosts[target.fetch_url] = target.host
         return hosts
 
     def _full_body(self) -> set[str] | None:
@@ -284,7 +288,7 @@ class _Run:
         up to the end of its head."""
         if not self.settings.check_fragments:
             return None
-        return {url for url, target in self.plan.targets.items() if any(target.fragments.values())}
+        return set(self.plan.fragmented)
 
     def _on_result(self, item: FetchResult) -> None:
         target = self.plan.targets.get(item.url)
