@@ -91,8 +91,7 @@ def _challenge_by_rule(headers: dict[str, str], body: bytes) -> bool:
 
 _PIECES = st.sampled_from(
     [
-        b"<title>", b"<TITLE>", b"<TiTlE>", b"Just a moment...", b"JUST A MOMENT\xe2\x80\xa6",
-        b"DDoS-Guard",
+        b"<title>", b"<TITLE>", b"Just a moment...", b"DDoS-Guard",
         b"attention required | cloudflare",
         b"_cf_chl_opt", b"_CF_chl_OPT", b"_cf_chl", b"challenge-platform/h/b/orchestrate/",
         b"Challenge-Platform/H/G/Orchestrate/", b"challenge-platform/h/x/orchestrate/",

@@ -68,17 +68,6 @@ _CHALLENGE_MARKER_CORES = (b"_cf_chl_opt", b"/orchestrate/")
 CHALLENGE_TITLE = re.compile(
     rb"\s*(?:just a moment(?:\.\.\.|\xe2\x80\xa6)|attention required!? \| cloudflare|ddos-guard)"
 )
-# The same searches over the bytes as they came, ASCII letters in either case (what a
-# bytes pattern's IGNORECASE matches is what matches in the bytes lowercased: ASCII only),
-# without a lowercased copy of the region (~29 k instructions a page, half of the check).
-_CHALLENGE_CORE_SEARCHES = tuple(
-    re.compile(re.escape(core), re.I).search for core in _CHALLENGE_MARKER_CORES
-)
-_CHALLENGE_MARKER_SEARCHES = tuple(
-    re.compile(re.escape(marker), re.I).search for marker in CHALLENGE_MARKERS
-)
-_TITLE_TAG = re.compile(rb"<title>", re.I)
-_CHALLENGE_TITLE_ANY_CASE = re.compile(CHALLENGE_TITLE.pattern, re.I)
 CHALLENGE_SNIFF_BYTES = 16 * 1024
 
 # Soft-404 title patterns (lowercased title); data, not logic.
@@ -246,18 +235,21 @@ def is_challenge(headers: dict[str, str], body: bytes) -> bool:
     """A bot-challenge page (Cloudflare and the like): the site refused a robot."""
     if headers.get("cf-mitigated", "").lower() == "challenge":
         return True
-    # The markers' cores first (most pages hold neither), each one search of the bytes as
-    # they came in either case (no lowercased copy); the titles after each <title>.
+    # One lowercased copy and plain substring searches: case-insensitive regexes over
+    # 16 KiB of every page cost more than the rest of a response's classification.
     # Only the page's metadata region (the head and a little after it): a page read whole
     # for --check-fragments is judged on the same bytes as when it is read as usual.
-    head = metadata_bytes(body[:CHALLENGE_SNIFF_BYTES])
-    for core in _CHALLENGE_CORE_SEARCHES:
-        if core(head) is not None:
-            if any(marker(head) is not None for marker in _CHALLENGE_MARKER_SEARCHES):
-                return True
-            break
-    title = _CHALLENGE_TITLE_ANY_CASE.match
-    return any(title(head, tag.end()) is not None for tag in _TITLE_TAG.finditer(head))
+    head = metadata_bytes(body[:CHALLENGE_SNIFF_BYTES]).lower()
+    if any(core in head for core in _CHALLENGE_MARKER_CORES) and any(
+        marker in head for marker in CHALLENGE_MARKERS
+    ):
+        return True
+    at = head.find(b"<title>")
+    while at != -1:
+        if CHALLENGE_TITLE.match(head, at + 7):
+            return True
+        at = head.find(b"<title>", at + 7)
+    return False
 
 
 def classify_status(
