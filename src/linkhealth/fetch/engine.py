@@ -948,13 +948,16 @@ async def fetch_all(
     policy = UrlPolicy(settings, guard=client.guard)
     by_host: dict[str, list[int]] = {}
     early: list[tuple[int, FetchResult]] = []
-    passed = hosts or {}
+    passed = (hosts or {}).get
     for i, url in enumerate(urls):
-        pre = passed.get(url) or _precheck(url, policy)
+        pre = passed(url) or _precheck(url, policy)
         if isinstance(pre, FetchResult):
             early.append((i, pre))
-        else:
-            by_host.setdefault(pre, []).append(i)
+            continue
+        group = by_host.get(pre)  # (no list made for each of a host's 40,000 URLs)
+        if group is None:
+            group = by_host[pre] = []
+        group.append(i)
 
     run = _Run(
         settings,
