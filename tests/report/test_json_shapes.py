@@ -181,6 +181,53 @@ def report_of(results: list[CheckResult]) -> RunReport:
     )
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    urls=st.lists(st.one_of(PLAIN, SOME_TEXT), min_size=1, max_size=6),
+    occs=st.lists(OCCURRENCES, min_size=6, max_size=6),
+    detail=SOME_TEXT,
+    cut=st.integers(0, 6),
+)
+def test_a_batch_s_items_are_each_one_s_item(
+    urls: list[str], occs: list[list[Occurrence]], detail: str, cut: int
+) -> None:
+    # Written at once (every string plain, nothing to quote) or one by one: the items
+    # item() gives, a result after another; a shape changed half-way through too.
+    results = [unreached(u, o, detail) for u, o in zip(urls, occs, strict=False)]
+    first = results[0].__dict__
+    for n, result in enumerate(results):  # the same objects, as an outage's results hold
+        result.__dict__.update(
+            {k: v for k, v in first.items() if k not in ("url", "occurrences", "redirects")}
+        )
+        if n >= cut:
+            result.title = "another"
+    one_by_one = jsonfmt._Shapes()
+    assert jsonfmt._Shapes().items(results) == [one_by_one.item(r) for r in results]
+
+
+def test_a_plain_batch_is_written_at_once_as_pydantic_writes_it() -> None:
+    results = [
+        unreached(
+            f"http://h{n}.offline.test/p{n}#top",
+            [occurrence(f"http://h{n}.offline.test/p{n}#top", f"Link {n}", None, n + 1)] * (n % 3),
+            "not judged (network outage): cannot connect",
+        )
+        for n in range(12)
+    ]
+    first = results[0].__dict__
+    for result in results[1:]:
+        result.__dict__.update(
+            {k: v for k, v in first.items() if k not in ("url", "occurrences", "redirects")}
+        )
+    middles = list(map(jsonfmt._Shapes().shapes.of, results))
+    made = jsonfmt._plain_items(results, middles)
+    assert made is not None and made[0] is None and None not in made[1:]
+    assert made[1:] == [jsonfmt._as_items([r.model_dump_json(indent=2)]) for r in results[1:]]
+    for odd in ('"', "\\", "##[", "@", "\t", "é"):
+        results[5].occurrences = [occurrence("http://x.test/" + odd, None, None, 1)]
+        assert jsonfmt._plain_items(results, middles) is None
+
+
 HOSTILE = 'line\nbreak ##[error] "quoted" \\ back \u202e\u200b \x85 \x7f \U0001f389'
 
 
@@ -208,7 +255,7 @@ def test_the_report_is_the_same_text_as_each_result_encoded_alone(
     results[9].title = HOSTILE
     results[20].occurrences[0:0] = [occurrence("http://u:p@x.test/", HOSTILE, None, 1)]
     fast = jsonfmt.render(report_of(results))
-    monkeypatch.setattr(jsonfmt._Shapes, "item", lambda self, result: None)
+    monkeypatch.setattr(jsonfmt._Shapes, "items", lambda self, results: [None] * len(results))
     assert fast == jsonfmt.render(report_of(results))
     assert "secret" not in fast and "ghp_" not in fast
 
