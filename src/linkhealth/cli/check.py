@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -279,9 +279,35 @@ def _write_outputs(outcome: RunOutcome, settings: Settings, fmt: str, output: st
         except ReportWriteError as exc:
             raise UsageError(str(exc)) from exc
         ahead = None
+    if fmt == "json" and output is not None and ahead is not None:
+        # The results' text the second processes wrote is copied into the file as it is
+        # (not read, decoded and encoded again: ~0.2 s of an outage of 200,000 links).
+        from linkhealth.report import jsonfmt
+
+        pieces = jsonfmt.spliced(report, ahead)
+        if pieces is not None:
+            _write_file(output, pieces)
+            return
     with closing(files):
         written = files.json_text()
         emit(written if written is not None else render_chunks(to_render, fmt, ahead), output)
+
+
+def _write_file(output: str, pieces: list[str | IO[bytes]]) -> None:
+    """:func:`~linkhealth.cli.common.emit`'s write to ``output`` (as it says what it could
+    not write) of text pieces and files copied as they are (each file closed)."""
+    from linkhealth.fsutil import AtomicFiles, make_folder
+
+    try:
+        make_folder(Path(output).parent)
+        with AtomicFiles() as written:
+            written.write(Path(output), pieces)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    finally:
+        for piece in pieces:
+            if not isinstance(piece, str):
+                piece.close()
 
 
 def _say_why_partial(report: RunReport) -> None:

@@ -150,6 +150,13 @@ class ResultsText:
         """The text of ``results`` as the children wrote it, a piece at a time, or
         ``None`` (they are not the very results they were started with, or one failed:
         write them). Once: a second call gives ``None``."""
+        files = self.files(results)
+        return None if files is None else _joined(files, self.between)
+
+    def files(self, results: Sequence[CheckResult]) -> list[IO[bytes]] | None:
+        """The children's files of the text of ``results``, whole (UTF-8) and at their
+        start, in order (the caller's to close; joined by :attr:`between`), or ``None``
+        as :meth:`pieces` says. Once: a second call gives ``None``."""
         if not any(part.file is not None for part in self.parts) or not _same_items(
             results, self.results
         ):
@@ -165,7 +172,7 @@ class ResultsText:
                 self.close()
                 return None
             files.append(file)
-        return _joined(files, self.between)
+        return files
 
     def close(self) -> None:
         """End the children still running, and drop their text (safe to call again)."""

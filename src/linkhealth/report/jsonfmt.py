@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from itertools import chain, repeat
 from operator import attrgetter, is_, itemgetter
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
@@ -55,8 +55,7 @@ def chunks(report: RunReport, ahead: ResultsText | None = None) -> Iterator[str]
     process wrote of them, when it wrote that of these very results), so the text is the
     one the encoder writes for the whole report.
     """
-    rest = escape.json_escaped(redacted_json(report.model_copy(update={"results": []})))
-    before, after = rest.split(_NO_RESULTS)
+    before, after = _around_results(report)
     if not report.results:
         if ahead is not None:
             ahead.close()
@@ -66,6 +65,33 @@ def chunks(report: RunReport, ahead: ResultsText | None = None) -> Iterator[str]
     written = ahead.pieces(report.results) if ahead is not None else None
     yield from written if written is not None else result_pieces(report.results)
     yield "\n  ]" + after + "\n"
+
+
+def _around_results(report: RunReport) -> tuple[str, str]:
+    """The report's text before its (empty) results list and after it."""
+    rest = escape.json_escaped(redacted_json(report.model_copy(update={"results": []})))
+    before, after = rest.split(_NO_RESULTS)
+    return before, after
+
+
+def spliced(report: RunReport, ahead: ResultsText) -> list[str | IO[bytes]] | None:
+    """:func:`chunks`' text with the results' text as the files the second processes
+    wrote it into (UTF-8: a writer copies them as they are, no decoding and encoding of
+    what may be hundreds of MB), or ``None`` when their text is not there (then
+    :func:`chunks` of the same ``ahead`` writes the results)."""
+    if not report.results:
+        return None
+    before, after = _around_results(report)
+    files = ahead.files(report.results)
+    if files is None:
+        return None
+    pieces: list[str | IO[bytes]] = [before + _NO_RESULTS[:-1]]
+    for number, file in enumerate(files):
+        if number and ahead.between:
+            pieces.append(ahead.between)
+        pieces.append(file)
+    pieces.append("\n  ]" + after + "\n")
+    return pieces
 
 
 def result_pieces(results: Sequence[CheckResult]) -> Iterator[str]:
