@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from itertools import chain, repeat
-from operator import attrgetter, is_, itemgetter
+from operator import attrgetter, eq, is_, itemgetter
 from typing import IO, TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
@@ -276,6 +276,9 @@ def _plain_items(
     )
     if not _plain(joined) or '"' in joined or "\\" in joined or "##[" in joined:
         return None
+    kept = [middle for middle in middles if middle is not None]
+    if all(map(is_, kept, repeat(kept[0]))) and all(map(eq, map(len, found), repeat(1))):
+        return _single_items(urls, occurrences, texts, sections, kept[0], middles)
     made: list[str | None] = []
     for result, middle in zip(results, middles, strict=True):
         if middle is None:
@@ -292,6 +295,71 @@ def _plain_items(
         )
         made.append(_item_text(_quoted(values["url"]), middle, inner))
     return made
+
+
+def _single_items(
+    urls: list[str],
+    occurrences: list[Occurrence],
+    texts: list[str | None],
+    sections: list[str | None],
+    middle: str,
+    middles: list[str | None],
+) -> list[str | None]:
+    """:func:`_plain_items`' items when the results of a shape (those with a ``middle``)
+    are of one shape and have one occurrence each, with their URLs and their occurrences
+    (in order; plain strings, values of their declared types): each made of two short
+    formattings around their shape's text (an outage's results), the very text
+    :func:`_item_text` makes of :func:`_occurrence_text`'s, without a call for each
+    (~5 us a result, most of an outage's JSON text, took ~2)."""
+    rows = zip(
+        map(_OCC_URL, occurrences),
+        map(_OCC_FILE, occurrences),
+        map(_OCC_LINE, occurrences),
+        map(_OCC_COLUMN, occurrences),
+        map(_OCC_END_LINE, occurrences),
+        map(_OCC_END_COLUMN, occurrences),
+        ["null" if text is None else _quoted(text) for text in texts],
+        map(LINK_KIND_JSON.__getitem__, map(_OCC_KIND, occurrences)),
+        ["null" if section is None else _quoted(section) for section in sections],
+        map(_JSON_BOOL.__getitem__, map(_OCC_IN_COMMENT, occurrences)),
+        strict=True,
+    )
+    # (the shape's text joined as it is: a ``%`` formatting reads its format a character
+    # at a time, ~1 KB an item)
+    items: list[str | None] = list(
+        map(
+            "".join,
+            zip(
+                map(_SINGLE_HEAD.__mod__, urls),
+                repeat(middle),
+                map(_SINGLE_TAIL.__mod__, rows),
+                strict=False,  # (repeat)
+            ),
+        )
+    )
+    if len(items) == len(middles):
+        return items
+    made = iter(items)
+    return [None if kept is None else next(made) for kept in middles]
+
+
+#: :func:`_item_text`'s text of an item of a result of one occurrence before its shape's
+#: text (its URL to ``%`` format), and after it (its occurrence's values to format: the
+#: strings quoted or ``null`` where they may be, :func:`_occurrence_text`'s text).
+_SINGLE_HEAD, _SINGLE_TAIL = _item_text(
+    '"%s"',
+    "\0",
+    (
+        f'{{{_FIELDS_PAD}"url": "%s",{_FIELDS_PAD}"file": "%s",{_FIELDS_PAD}"line": %d,'
+        f'{_FIELDS_PAD}"column": %d,{_FIELDS_PAD}"end_line": %d,{_FIELDS_PAD}"end_column": %d,'
+        f'{_FIELDS_PAD}"text": %s,{_FIELDS_PAD}"kind": %s,{_FIELDS_PAD}"section": %s,'
+        f'{_FIELDS_PAD}"in_comment": %s{_FIELDS_PAD[:-2]}}}'
+    ),
+).split("\0")
+_OCC_LINE, _OCC_COLUMN = attrgetter("line"), attrgetter("column")
+_OCC_END_LINE, _OCC_END_COLUMN = attrgetter("end_line"), attrgetter("end_column")
+_OCC_KIND, _OCC_IN_COMMENT = attrgetter("kind"), attrgetter("in_comment")
+_JSON_BOOL = {True: "true", False: "false"}
 
 
 def _item_middle(result: CheckResult) -> str | None:
