@@ -99,6 +99,9 @@ class Unrequested:
         #: is judged (:meth:`apply_deferred`), and how many URLs they are.
         self.deferred: list[tuple[FetchResult, Sequence[str]]] = []
         self.deferred_urls = 0
+        #: :meth:`apply_deferred` wrote every target's results with one dict of values
+        #: (every target deferred, with one fetch's values): the very objects in each.
+        self.every_target_alike = False
 
     def apply(self, target: Target, fetched: FetchResult) -> None:
         self.apply_all((target,), fetched)
@@ -151,6 +154,7 @@ class Unrequested:
                 # request): in the plan's order, the order they were made in (by host, the
                 # targets' look-ups were most of the time).
                 runs = ((first, targets.values()),)
+                self.every_target_alike = True
         written: dict[str, object] | None = None  # the kept fields, marked in an outage
         for fetched, run in runs:
             last = self.last

@@ -9,7 +9,7 @@ the history and finishes the run. The run never talks to :class:`Store` itself.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -101,11 +101,18 @@ class RunRecorder:
             self.store.apply_history(dated, now=datetime.now(UTC), outage=False)
             self.historied.update(map(id, dated))
 
-    def add_rest(self, results: Iterable[CheckResult], *, outage: bool = False) -> None:
+    def add_rest(
+        self,
+        results: Iterable[CheckResult],
+        *,
+        outage: bool = False,
+        alike: Container[int] = frozenset(),
+    ) -> None:
         """Every result not added yet (invalid, unsafe, skipped, excluded, not requested),
         committed: ``report`` must re-render exactly what ``check`` showed. In an outage
         the results never requested (``skipped``, no attempt: all but a few) are stored
-        as one record (:meth:`~linkhealth.store.Store.record_unreached`), not a row each."""
+        as one record (:meth:`~linkhealth.store.Store.record_unreached`), not a row each;
+        ``alike``: those the run vouches have one shape (by id)."""
         self._take(results)
         if outage:
             skipped, positions = Verdict.SKIPPED, self.positions
@@ -118,7 +125,7 @@ class RunRecorder:
                     rest.append(result)
             if unreached:
                 places = [positions.get(id(result)) for result in unreached]
-                self.store.record_unreached(self.run_id, unreached, places)
+                self.store.record_unreached(self.run_id, unreached, places, alike)
                 self.pending = rest
         self.flush()
 

@@ -12,6 +12,9 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import partial
+from itertools import chain, repeat
+from operator import attrgetter, is_, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,6 +60,10 @@ if TYPE_CHECKING:  # meta loads with the first page judged, archive with --archi
     from linkhealth.report.ahead import ResultsText
 
 ProgressCallback = Callable[[int, int, CheckResult | None], None]
+
+_RESULTS, _FIELDS = attrgetter("results"), attrgetter("__dict__")
+#: What the settle's history writes of a result (``Store.apply_history``).
+_HISTORY_FIELDS = tuple(map(itemgetter, ("failing_runs", "failing_since", "flaky")))
 
 
 @contextmanager
@@ -130,6 +137,7 @@ class _Run:
         self.ahead: LookupProbe | None = None
         self.keys: LinkKeys | None = None  # plan.link_keys, once made
         self.unrequested = Unrequested(settings)  # apply_fetch of what made no request
+        self.sitewide = False  # reject_sitewide ran (it may rewrite any result)
 
     async def execute(self, paths: Sequence[str]) -> RunOutcome:
         try:
@@ -383,6 +391,7 @@ class _Run:
             # (only titles and descriptions are shared: without one, meta is not loaded).
             from linkhealth.meta.sitewide import reject_sitewide
 
+            self.sitewide = True
             self.recorder.record(reject_sitewide(self.plan.results, self.fallbacks))
         if not self.finished:
             mark_interrupted(self.plan, self.pending, fetched)
@@ -392,15 +401,43 @@ class _Run:
         changed are rewritten), then the ones not stored yet are stored, once."""
         self.finished_at = utcnow()
         self.recorder.apply_history(self.plan.results, now=self.finished_at, outage=self.outage)
+        alike = self.alike()
         if self.outage and self.json_ahead:
             # An outage's results are final now (no archive, nothing else to judge): the
             # JSON report's results are written beside the store's record of them.
             from linkhealth.report import ahead, jsonfmt
 
             self.results_text = ahead.start(
-                self.plan.results, jsonfmt.result_pieces, jsonfmt.BETWEEN_PARTS
+                self.plan.results,
+                partial(jsonfmt.result_pieces, alike=alike),
+                jsonfmt.BETWEEN_PARTS,
             )
-        self.recorder.add_rest(self.plan.results, outage=self.outage)
+        self.recorder.add_rest(self.plan.results, outage=self.outage, alike=alike)
+
+    def alike(self) -> frozenset[int]:
+        """The results (ids) of one shape for certain, as the run wrote them, for the
+        writers of an outage's results (:class:`~linkhealth.models.ShapeText`): when every
+        target's were written with one dict of values (``Unrequested.apply_deferred``),
+        their other fields are the plan's one template's objects (``planned_result``: no
+        local link mapped to a target, ``adopt_mapped``), and nothing wrote them since
+        but the history, whose fields are checked here (the very objects in all; the
+        run finished and ``reject_sitewide`` did not run). Else none."""
+        plan = self.plan
+        if (
+            not self.outage
+            or not self.finished
+            or self.sitewide
+            or plan.local
+            or not self.unrequested.every_target_alike
+        ):
+            return frozenset()
+        results = list(chain.from_iterable(map(_RESULTS, plan.targets.values())))
+        dicts = list(map(_FIELDS, results))
+        for getter in _HISTORY_FIELDS:
+            values = list(map(getter, dicts))
+            if values and not all(map(is_, values, repeat(values[0]))):
+                return frozenset()
+        return frozenset(map(id, results))
 
     async def archive(self) -> None:
         """``--archive``: Wayback copies of the failing links (never a verdict)."""

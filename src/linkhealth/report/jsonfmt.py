@@ -13,7 +13,7 @@ its UTF-8) was the peak memory of a whole ``check`` run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from itertools import chain, repeat
 from operator import attrgetter, eq, is_, itemgetter
 from typing import IO, TYPE_CHECKING
@@ -94,13 +94,16 @@ def spliced(report: RunReport, ahead: ResultsText) -> list[str | IO[bytes]] | No
     return pieces
 
 
-def result_pieces(results: Sequence[CheckResult]) -> Iterator[str]:
+def result_pieces(
+    results: Sequence[CheckResult], alike: Container[int] = frozenset()
+) -> Iterator[str]:
     """The results as the report's ``results`` list holds them (from the first item's
     line break to the last item's end), :data:`_BATCH` results at a time. The results
     written from a shape (:class:`_Shapes`) are made as items, their shape's text
     indented once; the others of a batch are escaped and indented together
-    (:func:`_as_items`)."""
-    shapes = _Shapes()
+    (:func:`_as_items`). ``alike``: the results (ids) the caller vouches have one shape
+    (:class:`~linkhealth.models.ShapeText`'s)."""
+    shapes = _Shapes(alike)
     for start in range(0, len(results), _BATCH):
         items: list[str] = []
         others: list[CheckResult] = []  # results pydantic encodes together
@@ -180,10 +183,10 @@ class _Shapes:
     when every string among them is printable ASCII, which
     :func:`~linkhealth.textsafe.json_string` spells as pydantic does."""
 
-    def __init__(self) -> None:
+    def __init__(self, alike: Container[int] = frozenset()) -> None:
         # pydantic's text between a shape's URL and occurrences, indented as in an item of
         # the results list and escaped
-        self.shapes: ShapeText[str] = ShapeText(_item_middle)
+        self.shapes: ShapeText[str] = ShapeText(_item_middle, alike)
 
     def item(self, result: CheckResult) -> str | None:
         """The result's item (its shape's text, escaped once, is kept so; its URL and

@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, partial
@@ -373,8 +373,11 @@ class Store:
         run_id: int,
         results: Sequence[CheckResult],
         positions: Sequence[int | None] | None = None,
+        alike: Container[int] = frozenset(),
     ) -> None:
-        """Store results of an outage run that were never requested as one record.
+        """Store results of an outage run that were never requested as one record
+        (``alike``: those, by id, the run vouches have one shape: see
+        :class:`~linkhealth.models.ShapeText`).
 
         Every one must be ``skipped`` (neutral to the history, failing nothing, never
         ok) and final: it is not rewritten later. :meth:`last_run` lists them with the
@@ -387,7 +390,7 @@ class Store:
         """
         if not results:
             return
-        packed = pack_unreached(results)  # raises ValueError for a result not skipped
+        packed = pack_unreached(results, alike)  # raises ValueError for a result not skipped
         places = list(positions) if positions is not None else [None] * len(results)
         urls = zlib.compress(json.dumps([result.url for result in results]).encode(), 1)
         row = (run_id, urls, json.dumps(places), packed)

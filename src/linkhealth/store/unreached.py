@@ -22,7 +22,7 @@ from __future__ import annotations
 import gc
 import json
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import fields as dataclass_fields
 from functools import cache
 from itertools import chain, compress, groupby, repeat
@@ -53,9 +53,10 @@ _VERDICT, _URL, _OCCURRENCES = itemgetter("verdict"), itemgetter("url"), itemget
 _OCCURRENCE_URL, _LINE, _END_LINE = attrgetter("url"), attrgetter("line"), attrgetter("end_line")
 
 
-def pack_unreached(results: Sequence[CheckResult]) -> bytes:
+def pack_unreached(results: Sequence[CheckResult], alike: Container[int] = frozenset()) -> bytes:
     """The payload of an unreached record of ``results`` (each ``skipped``, else
-    :class:`ValueError`), whose ``urls`` are theirs in this order.
+    :class:`ValueError`), whose ``urls`` are theirs in this order. ``alike``: the results
+    (ids) the caller vouches have one shape (:class:`~linkhealth.models.ShapeText`'s).
 
     Its JSON object holds ``shapes`` (the JSON text of each), ``runs`` (``[shape,
     count]`` for the results in a row of one shape, :data:`_WHOLE` for results kept
@@ -67,7 +68,7 @@ def pack_unreached(results: Sequence[CheckResult]) -> bytes:
     dicts = list(map(_DICT, results))
     if not all(map(is_, map(_VERDICT, dicts), repeat(Verdict.SKIPPED))):
         raise ValueError("only skipped results are recorded as unreached")
-    shapes = _shapes(results, dicts)
+    shapes = _shapes(results, dicts, alike)
     in_shape = list(map(is_not, shapes, repeat(None)))
     kept = list(compress(map(_OCCURRENCES, dicts), in_shape))
     counts = list(map(len, kept))
@@ -98,12 +99,14 @@ def pack_unreached(results: Sequence[CheckResult]) -> bytes:
     return COLUMNS_MARK + _packed_json(columns)
 
 
-def _shapes(results: Sequence[CheckResult], dicts: list[dict[str, Any]]) -> list[str | None]:
+def _shapes(
+    results: Sequence[CheckResult], dicts: list[dict[str, Any]], alike: Container[int]
+) -> list[str | None]:
     """Each result's shape (its JSON text, :func:`_shape_json`), ``None`` for a result kept
     whole: of a shape of its own, with a URL not a ``str``, occurrences not a list or an
     occurrence with a value not of its field's type (screened all at once, then one by one
     only when one is found)."""
-    shapes = _shape_texts(results)
+    shapes = _shape_texts(results, alike)
     found = list(map(_OCCURRENCES, dicts))
     in_shape = list(map(is_not, shapes, repeat(None)))
     kept = list(compress(found, in_shape))
@@ -119,10 +122,13 @@ def _shapes(results: Sequence[CheckResult], dicts: list[dict[str, Any]]) -> list
     ]
 
 
-def _shape_texts(results: Sequence[CheckResult]) -> list[str | None]:
-    """``ShapeText(_shape_json).of`` of each result: a result of the shape of the one
-    before is told by :func:`~linkhealth.models.same_shape`'s one pass."""
-    return list(map(ShapeText(_shape_json).of, results))
+def _shape_texts(
+    results: Sequence[CheckResult], alike: Container[int] = frozenset()
+) -> list[str | None]:
+    """``ShapeText(_shape_json, alike).of`` of each result: a result of the shape of the
+    one before is told by :func:`~linkhealth.models.same_shape`'s one pass (or vouched
+    for in ``alike``)."""
+    return list(map(ShapeText(_shape_json, alike).of, results))
 
 
 def _typed(url: object, occurrences: object) -> bool:
