@@ -5,6 +5,7 @@ fetch; a full batch, an old one or a heavy one goes at once."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
@@ -27,7 +28,8 @@ class Script:
     """A fetcher that reports what ``steps`` say, a loop turn between steps: a result
     (``("r", url)``), a host's URLs ended unrequested (``("u", [urls])``), a look at what
     the run heard so far (``("look", None)``, noted in ``seen``), a sleep of that many
-    seconds (``("sleep", s)``), or a wait for ``gate``."""
+    seconds (``("sleep", s)``), that many seconds with the loop held (``("hold", s)``), or
+    a wait for ``gate``."""
 
     def __init__(self, steps: list[tuple[str, Any]], heard: list[str]) -> None:
         self.steps = steps
@@ -61,6 +63,8 @@ class Script:
                 self.seen.append(list(self.heard))
             elif kind == "sleep":
                 await asyncio.sleep(what)
+            elif kind == "hold":
+                time.sleep(what)
             else:
                 await self.gate.wait()
         return []
@@ -174,3 +178,25 @@ def test_a_callbacks_error_in_a_waited_batch_ends_the_fetch_at_once(
     with pytest.raises(RuntimeError, match="bad a"):
         asyncio.run(main())
     assert heard == ["a"]  # the fetch waiting for ever was cancelled, nothing after
+
+
+def test_a_callbacks_error_in_a_waited_batch_as_the_fetch_ends_is_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The loop held past RESULT_WAIT: the fetch's last turn and the late batch's timer run
+    # in one loop turn, the fetch ending first (its cancel then cancels nothing). The
+    # callback's error is raised all the same, not lost with the results after it.
+    monkeypatch.setattr(fetching, "RESULT_WAIT", 0.2)  # (the steps before the hold: us)
+    heard: list[str] = []
+
+    def fail(item: FetchResult) -> None:
+        heard.append(item.url)
+        raise RuntimeError(f"bad {item.url}")
+
+    async def main() -> None:
+        script = Script([("r", "a"), ("r", "b"), ("hold", 0.4), ("look", None)], [])
+        await fetch_until_stopped(["x"], Settings(), fail, {}, None, script)
+
+    with pytest.raises(RuntimeError, match="bad a"):
+        asyncio.run(main())
+    assert heard == ["a"]
