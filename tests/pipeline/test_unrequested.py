@@ -3,7 +3,10 @@ fields made once for a run of them with the very same values (an outage's)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
@@ -12,7 +15,10 @@ from hypothesis import strategies as st
 from linkhealth.config import Settings
 from linkhealth.fetch import FetchResult
 from linkhealth.fetch.classify import is_outage
-from linkhealth.models import ErrorKind, Redirect, Verdict
+from linkhealth.models import CheckResult, ErrorKind, Redirect, Verdict
+from linkhealth.parse import extract_text
+from linkhealth.pipeline import run as pipeline_run
+from linkhealth.pipeline import run_check
 from linkhealth.pipeline.judge import (
     Unrequested,
     apply_fetch,
@@ -282,3 +288,66 @@ def test_the_outage_evidence_is_a_fetch_a_host_for_an_outage() -> None:
     assert [item.url for item in evidence] == ["http://h0.test/0", "http://h1.test/1",
                                                "http://h2.test/2"]  # fmt: skip
     assert hosts == {item.url: host_key(item.url) for item in evidence}
+
+
+class _LookedUp:
+    """The run's look-ups ahead, started (nothing looked up): the run asks the fetcher to
+    hand over a host's URLs ended before any request."""
+
+    def start(self, hosts: object, settings: object) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("progress", [False, True])
+def test_urls_handed_over_are_heard_by_a_progress_callback_as_they_come(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, progress: bool
+) -> None:
+    # A host's URLs ended before any request: a run with a progress callback (the bar,
+    # --verbose) hears each as it is handed over, the fetch's values set; one without
+    # leaves them to its judging (Unrequested.defer). The report is the same.
+    async def hand_over(
+        urls: Sequence[str], settings: Settings, **kwargs: object
+    ) -> list[FetchResult]:
+        bulk = kwargs["on_unrequested"]
+        assert callable(bulk)
+        hosts: dict[str, list[str]] = {}
+        for url in urls:
+            hosts.setdefault(host_key(url), []).append(url)
+        for group in hosts.values():
+            bulk(
+                FetchResult(
+                    group[0], Verdict.ERROR, None, DETAIL, ErrorKind.CONNECT, checked_at=AT
+                ),
+                group,
+            )
+        return []
+
+    monkeypatch.setattr(pipeline_run, "fetch_all", hand_over)
+    monkeypatch.setattr(pipeline_run, "LookupProbe", _LookedUp)
+    heard: list[tuple[int, int, str | None, ErrorKind | None]] = []
+
+    def tick(done: int, total: int, result: CheckResult | None) -> None:
+        assert result is not None
+        heard.append((done, total, result.url, result.error_kind))
+
+    urls = [f"http://h{n % 2}.test/p{n}" for n in range(5)]
+    outcome = asyncio.run(
+        run_check(
+            Settings(store=str(tmp_path / "state.sqlite")),
+            parsed=extract_text("".join(f"- <{url}>\n" for url in urls), "list.md"),
+            root=tmp_path,
+            fetcher=hand_over,
+            progress=tick if progress else None,
+        )
+    )
+    order = [u for u in urls if u.startswith("http://h0")] + [u for u in urls if "h1" in u]
+    assert heard == (
+        [(n + 1, 5, url, ErrorKind.CONNECT) for n, url in enumerate(order)] if progress else []
+    )
+    assert outcome.report.network == "outage"
+    assert [(r.url, r.verdict, r.error_kind) for r in outcome.report.results] == [
+        (url, Verdict.SKIPPED, ErrorKind.CONNECT) for url in urls
+    ]
