@@ -133,6 +133,25 @@ def test_the_same_objects_in_another_order_are_another_shape() -> None:
     assert shapes.item(twin) is None  # not of the kept shape: pydantic writes it
 
 
+def test_two_fields_holding_one_object_swapped_are_another_shape() -> None:
+    # Side by side the values are the very same objects (title and description: None),
+    # but the fields are in another order, which pydantic writes: not one shape.
+    shapes = jsonfmt._Shapes()
+    first = unreached("http://a.test/", [], "d")
+    second = first.model_copy(update={"url": "http://b.test/", "redirects": []})
+    assert shapes.item(first) is None and shapes.item(second) is not None  # kept
+    twin = first.model_copy(update={"url": "http://c.test/", "redirects": []})
+    keys = list(twin.__dict__)
+    t, d = keys.index("title"), keys.index("description")
+    keys[t], keys[d] = keys[d], keys[t]
+    swapped = {key: twin.__dict__[key] for key in keys}
+    assert list(swapped.values()) == list(twin.__dict__.values())  # side by side: alike
+    object.__setattr__(twin, "__dict__", swapped)
+    assert not same_shape(swapped, second.__dict__)
+    assert result_shape(twin) != result_shape(second)
+    assert shapes.item(twin) in (None, jsonfmt._as_items([twin.model_dump_json(indent=2)]))
+
+
 def test_a_field_of_the_shape_holding_an_equal_copy_is_not_one_shape_for_certain() -> None:
     first = unreached("http://a.test/", [], "the detail")
     values = first.__dict__
@@ -226,6 +245,39 @@ def test_a_plain_batch_is_written_at_once_as_pydantic_writes_it() -> None:
     for odd in ('"', "\\", "##[", "@", "\t", "é"):
         results[5].occurrences = [occurrence("http://x.test/" + odd, None, None, 1)]
         assert jsonfmt._plain_items(results, middles) is None
+
+
+def test_a_batch_with_a_value_not_of_its_declared_type_leaves_it_to_pydantic() -> None:
+    # A value set after validation (a URL of a str subclass, an occurrence's line a bool):
+    # the batch's one screen of the strings at once does not take it (item() leaves it to
+    # pydantic), and the others of the batch are the items item() gives.
+    class Text(str):
+        pass
+
+    def batch() -> list[CheckResult]:
+        results = [
+            unreached(f"http://h{n}.test/p", [occurrence(f"http://h{n}.test/p", "L", None, 2)], "d")
+            for n in range(6)
+        ]
+        first = results[0].__dict__
+        for result in results[1:]:
+            result.__dict__.update(
+                {k: v for k, v in first.items() if k not in ("url", "occurrences", "redirects")}
+            )
+        return results
+
+    for odd in ("url", "line", "file"):
+        results = batch()
+        if odd == "url":
+            results[3].url = Text(results[3].url)
+        elif odd == "line":
+            results[3].occurrences[0].line = True
+        else:
+            results[3].occurrences[0].file = Text("docs/list.md")
+        one_by_one = jsonfmt._Shapes()
+        items = jsonfmt._Shapes().items(results)
+        assert items == [one_by_one.item(r) for r in results]
+        assert items[3] is None and None not in items[1:3] + items[4:], odd
 
 
 HOSTILE = 'line\nbreak ##[error] "quoted" \\ back \u202e\u200b \x85 \x7f \U0001f389'
