@@ -27,6 +27,7 @@ from linkhealth.cli.common import (
     format_option,
     notice,
     output_option,
+    write_output,
 )
 from linkhealth.cli.options import changed_since_option, network_options, settings_from_params
 from linkhealth.config import REPORT_FILES, Settings
@@ -294,16 +295,10 @@ def _write_outputs(outcome: RunOutcome, settings: Settings, fmt: str, output: st
 
 
 def _write_file(output: str, pieces: list[str | IO[bytes]]) -> None:
-    """:func:`~linkhealth.cli.common.emit`'s write to ``output`` (as it says what it could
-    not write) of text pieces and files copied as they are (each file closed)."""
-    from linkhealth.fsutil import AtomicFiles, make_folder
-
+    """:func:`~linkhealth.cli.common.write_output` of text pieces and files copied as they
+    are, every file closed even when the write stops before it."""
     try:
-        make_folder(Path(output).parent)
-        with AtomicFiles() as written:
-            written.write(Path(output), pieces)
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        write_output(output, pieces)
     finally:
         for piece in pieces:
             if not isinstance(piece, str):

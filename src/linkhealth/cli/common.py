@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import IO, ParamSpec, TypeVar
 
 import click
 
@@ -71,11 +71,20 @@ def emit(text: str | Iterable[str], output: str | None) -> None:
         except OSError as exc:  # a full disk or a gone device behind stdout
             raise UsageError(f"cannot write to standard output: {exc.strerror or exc}") from exc
         return
-    from linkhealth.fsutil import atomic_write_text, make_folder
+    write_output(output, pieces)
+
+
+def write_output(output: str, pieces: Iterable[str | IO[bytes]]) -> None:
+    """Write ``pieces`` atomically to the file ``output`` (its folder made, as
+    --reports-dir's is): text pieces encoded as they come, file pieces (UTF-8 text at
+    their start) copied as they are and closed; a failure says what could not be written
+    and leaves any earlier file whole."""
+    from linkhealth.fsutil import AtomicFiles, make_folder
 
     try:
-        make_folder(Path(output).parent)  # as --reports-dir does
-        atomic_write_text(Path(output), pieces)
+        make_folder(Path(output).parent)
+        with AtomicFiles() as written:
+            written.write(Path(output), pieces)
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
 
