@@ -20,10 +20,12 @@ from linkhealth.parse import extract_text
 from linkhealth.pipeline import run as pipeline_run
 from linkhealth.pipeline import run_check
 from linkhealth.pipeline.judge import (
+    OutageMarks,
     Unrequested,
     apply_fetch,
     mark_not_judged,
     outage_evidence,
+    outage_mark,
 )
 from linkhealth.pipeline.plan import Target, planned_result
 from linkhealth.weburl import host_key
@@ -141,11 +143,11 @@ def test_deferred_fetches_are_applied_as_at_once_then_marked(outage: bool) -> No
             kept.append(target)
     assert later.deferred_urls == len(fetches) - len(kept) == len(fetches) - 2
     one = [r for t in at_once for r in t.results]
-    details: dict[str, str] = {}
+    marks: OutageMarks = {}
     if outage:
         mark_not_judged(one)
-        mark_not_judged([r for t in kept for r in t.results], details)
-    later.apply_deferred(deferred, outage=outage, details=details)
+        mark_not_judged([r for t in kept for r in t.results], marks)
+    later.apply_deferred(deferred, outage=outage, marks=marks)
     assert later.deferred == []
     other = [r for t in deferred.values() for r in t.results]
     assert [r.model_dump_json() for r in one] == [r.model_dump_json() for r in other]
@@ -177,9 +179,33 @@ def test_every_target_deferred_is_applied_as_at_once(outage: bool, alike: bool) 
     one = [r for n in range(4) for t in at_once[n] for r in t.results]
     if outage:
         mark_not_judged(one)
-    later.apply_deferred(deferred, outage=outage, details={})
+    later.apply_deferred(deferred, outage=outage, marks={})
     other = [r for n in range(4) for u in (urls[n], urls[n + 4]) for r in deferred[u].results]
     assert [r.model_dump_json() for r in one] == [r.model_dump_json() for r in other]
+
+
+def test_the_outage_mark_is_one_rule_for_both_writers() -> None:
+    # outage_mark decides which results the outage marks and what it sets; mark_not_judged
+    # and apply_deferred both ask it, and share one mark a detail.
+    settings = Settings()
+    down, reached = _target(0), _target(1)
+    Unrequested(settings).apply(down, _same(0))
+    page = FetchResult("http://h1.test/p", Verdict.BROKEN, 404, "HTTP 404", checked_at=AT)
+    apply_fetch(reached, page, settings, None)
+    marks: OutageMarks = {}
+    assert outage_mark(reached.results[0], marks) is None and marks == {}
+    mark = outage_mark(down.results[0], marks)
+    assert mark == {"verdict": Verdict.SKIPPED, "detail": f"not judged (network outage): {DETAIL}"}
+    assert outage_mark(down.results[1], marks) is mark  # one a detail
+    mark_not_judged([*down.results, *reached.results], marks)
+    assert [r.verdict for r in down.results] == [Verdict.SKIPPED] * 2
+    assert reached.results[0].verdict is Verdict.BROKEN
+    deferred = Unrequested(settings)
+    later = {"http://d0.test/p": _target(0)}
+    assert deferred.took_all(0) and not deferred.took_all(1)
+    assert deferred.defer(_same(0), list(later)) and deferred.took_all(1)
+    deferred.apply_deferred(later, outage=True, marks=marks)
+    assert [r.detail for r in later["http://d0.test/p"].results] == [mark["detail"]] * 2
 
 
 def test_a_hosts_urls_ended_as_one_fetch_are_the_outage_evidence_of_each() -> None:

@@ -111,7 +111,7 @@ class Unrequested:
         alike: the fetch is looked at once)."""
         last = self.last
         if last is None or not _same_values(fetched, last):
-            if fetched.redirects or fetched.verdict.is_ok():
+            if _through_apply_fetch(fetched):
                 self.last = None
                 for target in targets:
                     apply_fetch(target, fetched, self.settings, None)
@@ -131,23 +131,28 @@ class Unrequested:
         (an outage's 200,000 results were written twice and walked three times, ~0.6 s).
         False (nothing kept) for a fetch that :func:`apply_fetch` must apply (ok, or with
         redirects). Nothing may read the results of ``urls`` before they are applied."""
-        if fetched.redirects or fetched.verdict.is_ok():
+        if _through_apply_fetch(fetched):
             return False
         self.deferred.append((fetched, urls))
         self.deferred_urls += len(urls)
         return True
 
+    def took_all(self, n_targets: int) -> bool:
+        """Whether the URLs handed over (:meth:`defer`) are every one of the run's
+        ``n_targets`` targets (an outage seen before the first request)."""
+        return self.deferred_urls == n_targets
+
     def apply_deferred(
-        self, targets: Mapping[str, Target], *, outage: bool, details: dict[str, str]
+        self, targets: Mapping[str, Target], *, outage: bool, marks: OutageMarks
     ) -> None:
         """:meth:`apply_all` of each deferred fetch to its URLs' targets, then, in an
-        outage, :func:`mark_not_judged` of their results (``details``: its texts, shared
-        with its call for the other results), in one write a result."""
+        outage, :func:`outage_mark` of their results (``marks``: shared with
+        :func:`mark_not_judged`'s call for the other results), in one write a result."""
         deferred, self.deferred = self.deferred, []
         runs: Iterable[tuple[FetchResult, Iterable[Target]]] = (
             (fetched, map(targets.__getitem__, urls)) for fetched, urls in deferred
         )
-        if len(targets) == self.deferred_urls and deferred:
+        if self.took_all(len(targets)) and deferred:
             first = deferred[0][0]
             if all(_same_values(fetched, first) for fetched, _ in deferred):
                 # Every target, with one fetch's values (an outage seen before the first
@@ -167,12 +172,18 @@ class Unrequested:
                         written = fields = self.fields
                         if outage:  # asked of the first result as applied (one rule)
                             values.update(fields)
-                            if result.is_network_level():
-                                detail = _not_judged(values["detail"], details)
-                                written = {**fields, "verdict": Verdict.SKIPPED, "detail": detail}
+                            mark = outage_mark(result, marks)
+                            if mark is not None:
+                                written = {**fields, **mark}
                     values.update(written)
                     if values["redirects"]:  # a list of its own: the planned one, empty
                         values["redirects"] = []
+
+
+def _through_apply_fetch(fetched: FetchResult) -> bool:
+    """Whether ``fetched`` must go through :func:`apply_fetch` itself (a page to read, or
+    redirects: each result's own), not :class:`Unrequested`'s shared fields."""
+    return bool(fetched.redirects) or fetched.verdict.is_ok()
 
 
 def _same_values(fetched: FetchResult, other: FetchResult) -> bool:
@@ -270,29 +281,35 @@ def take_cached(result: CheckResult, cached: CheckResult) -> None:
     result.from_cache = True
 
 
-def mark_not_judged(results: Iterable[CheckResult], details: dict[str, str] | None = None) -> None:
-    """In an outage, a link the network failed to reach was not judged: never ``broken``.
+#: The outage's marks made so far: a result's detail -> what the mark sets on a result
+#: of that detail (one dict a detail, shared by its results).
+OutageMarks = dict[str, dict[str, object]]
 
-    The error kind and detail stay, so the report still says what happened. ``details``:
-    the marked texts made so far (one text for the results of one detail).
-    """
-    if details is None:
-        details = {}
+
+def outage_mark(result: CheckResult, marks: OutageMarks) -> dict[str, object] | None:
+    """What the outage's mark sets on ``result``: in an outage, a link the network failed
+    to reach was not judged (never ``broken``): its verdict ``skipped`` and a detail that
+    says so (the error kind and the first detail stay, so the report still says what
+    happened). None for a result the network did not fail to reach."""
+    if not result.is_network_level():
+        return None
+    detail: str = result.__dict__["detail"]
+    mark = marks.get(detail)
+    if mark is None:
+        marked = f"not judged (network outage): {detail}"
+        mark = marks[detail] = {"verdict": Verdict.SKIPPED, "detail": marked}
+    return mark
+
+
+def mark_not_judged(results: Iterable[CheckResult], marks: OutageMarks | None = None) -> None:
+    """:func:`outage_mark` on each of ``results`` (``marks``: those made so far)."""
+    if marks is None:
+        marks = {}
     for result in results:
-        if result.is_network_level():
+        mark = outage_mark(result, marks)
+        if mark is not None:
             # Set as CheckResult's own assignment sets them (an outage's 50,000 results).
-            fields = result.__dict__
-            fields["verdict"] = Verdict.SKIPPED
-            fields["detail"] = _not_judged(fields["detail"], details)
-
-
-def _not_judged(detail: str, details: dict[str, str]) -> str:
-    """The detail :func:`mark_not_judged` gives a result whose detail is ``detail``
-    (``details``: one text for the results of one detail, written once)."""
-    marked = details.get(detail)
-    if marked is None:
-        marked = details[detail] = f"not judged (network outage): {detail}"
-    return marked
+            result.__dict__.update(mark)
 
 
 def judge_suggestions(plan: Plan, fetched: Mapping[str, FetchResult], reused: set[str]) -> None:

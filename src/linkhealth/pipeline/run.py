@@ -32,6 +32,7 @@ from linkhealth.pipeline.fetching import (
     fetch_until_stopped,
 )
 from linkhealth.pipeline.judge import (
+    OutageMarks,
     Unrequested,
     apply_fetch,
     followup_of,
@@ -380,11 +381,11 @@ class _Run:
         # The results not deferred (unrequested.defer): when every target's are (an
         # outage seen before the first request), the untargeted ones only; they have no
         # page (no title) and take the outage's mark as they are applied.
-        others = plan.untargeted if unrequested.deferred_urls == len(plan.targets) else None
-        details: dict[str, str] = {}
+        others = plan.untargeted if unrequested.took_all(len(plan.targets)) else None
+        marks: OutageMarks = {}
         if self.outage:
-            mark_not_judged(plan.results if others is None else others, details)
-        unrequested.apply_deferred(plan.targets, outage=self.outage, details=details)
+            mark_not_judged(plan.results if others is None else others, marks)
+        unrequested.apply_deferred(plan.targets, outage=self.outage, marks=marks)
         judge_suggestions(plan, fetched, self.reused)
         if any(r.title or r.description for r in (plan.results if others is None else others)):
             # What several pages of a host share is the site's: such values fall through
