@@ -22,6 +22,8 @@ import os
 import sys
 import time
 
+from bench.stagemarks import mark_after
+
 STAGES = (
     "look_ahead",
     "make_plan",
@@ -53,20 +55,7 @@ def child(argv: list[str]) -> None:
     from linkhealth.report import ahead
 
     def after(owner: object, name: str, label: str) -> None:
-        inner = getattr(owner, name)
-
-        def wrapped(*args: object, **kwargs: object) -> object:
-            result = inner(*args, **kwargs)
-            mark(label)
-            return result
-
-        async def awaited(*args: object, **kwargs: object) -> object:
-            result = await inner(*args, **kwargs)
-            mark(label)
-            return result
-
-        is_async = inner.__code__.co_flags & 0x80  # CO_COROUTINE
-        setattr(owner, name, awaited if is_async else wrapped)
+        mark_after(owner, name, label, mark)
 
     after(run, "_read_inputs", "parse (settings + read_inputs)")
     for stage in STAGES:

@@ -9,6 +9,8 @@ import os
 import sys
 import time
 
+from bench.stagemarks import mark_after
+
 STAGES = ("look_ahead", "make_plan", "open_store", "check_local", "reuse")
 
 
@@ -32,20 +34,7 @@ def child(argv: list[str]) -> None:
     from linkhealth.pipeline import run
 
     def after(owner: object, name: str, label: str) -> None:
-        inner = getattr(owner, name)
-
-        def wrapped(*args: object, **kwargs: object) -> object:
-            result = inner(*args, **kwargs)
-            mark(label)
-            return result
-
-        async def awaited(*args: object, **kwargs: object) -> object:
-            result = await inner(*args, **kwargs)
-            mark(label)
-            return result
-
-        is_async = inner.__code__.co_flags & 0x80  # CO_COROUTINE
-        setattr(owner, name, awaited if is_async else wrapped)
+        mark_after(owner, name, label, mark)
 
     after(run, "_read_inputs", "settings + parse")
     for stage in STAGES:
