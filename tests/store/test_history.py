@@ -13,7 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from linkhealth.models import CheckResult, Judging, Verdict, fails_run
-from linkhealth.store import Store, core
+from linkhealth.store import HISTORY_FIELDS, Store, core
 from linkhealth.store.history import (
     FLAKY_WINDOW,
     HISTORY_WINDOW,
@@ -373,3 +373,23 @@ def test_an_outage_judged_through_another_store_object_rewrites_the_runs_rows(
         report = other.last_run()
     assert report is not None
     assert [r.failing_runs for r in report.results] == [1]
+
+
+@pytest.mark.parametrize("outage", [False, True])
+def test_the_history_writes_only_its_fields(store: Store, result: MakeResult, outage: bool) -> None:
+    # HISTORY_FIELDS is what apply_history writes of a result, and all it writes: the run's
+    # vouch for an outage's results alike (pipeline.run._Run.alike) checks those alone.
+    _night(store, result, 0, ["broken", "ok"])
+    when = T0 + timedelta(days=1)
+    run = store.begin_run(when, judging=Judging())
+    fresh = [result(f"{URL}{i}", "timeout", checked_at=when) for i in range(3)]
+    before = [dict(r.__dict__) for r in fresh]
+    store.apply_history(fresh, now=when, outage=outage, run_id=run)
+    changed = {
+        name
+        for old, new in zip(before, fresh, strict=True)
+        for name, value in new.__dict__.items()
+        if old[name] is not value
+    }
+    assert changed and changed <= set(HISTORY_FIELDS)
+    assert list(fresh[0].__dict__) == list(before[0])  # no field added, none moved

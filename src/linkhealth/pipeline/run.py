@@ -55,6 +55,7 @@ from linkhealth.pipeline.plan import (
     plan_run,
 )
 from linkhealth.pipeline.recorder import RunRecorder
+from linkhealth.store import HISTORY_FIELDS
 
 if TYPE_CHECKING:  # meta loads with the first page judged, archive with --archive
     from linkhealth.meta.sitewide import Fallbacks
@@ -64,7 +65,7 @@ ProgressCallback = Callable[[int, int, CheckResult | None], None]
 
 _RESULTS, _FIELDS = attrgetter("results"), attrgetter("__dict__")
 #: What the settle's history writes of a result (``Store.apply_history``).
-_HISTORY_FIELDS = tuple(map(itemgetter, ("failing_runs", "failing_since", "flaky")))
+_HISTORY_FIELDS = tuple(map(itemgetter, HISTORY_FIELDS))
 
 
 @contextmanager

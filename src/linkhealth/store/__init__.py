@@ -51,6 +51,7 @@ recorded but is never read as history, and in it streaks are carried over.
 from linkhealth.store.core import (
     DEFAULT_BUSY_TIMEOUT,
     DEFAULT_KEEP_RUNS,
+    HISTORY_FIELDS,
     HISTORY_RUNS,
     ArchiveLookup,
     FetchHints,
@@ -64,6 +65,7 @@ __all__ = [
     "DEFAULT_KEEP_RUNS",
     "FLAKY_MIN_FLIPS",
     "FLAKY_WINDOW",
+    "HISTORY_FIELDS",
     "HISTORY_RUNS",
     "MIGRATIONS",
     "SCHEMA_VERSION",

@@ -138,8 +138,10 @@ _COLUMNED = set(CheckResult.model_fields) - set(_UNCOLUMNED) - {"occurrences"}
 #: a payload of the fields without a column never does (see :func:`_unpack`).
 _WHOLE_JSON = b'{"url":'
 _NO_OFFSET = timedelta(0)
+#: The fields of a result that :meth:`Store.apply_history` writes (and nothing else).
+HISTORY_FIELDS = ("failing_runs", "failing_since", "flaky")
 #: The history fields of a result without history in an outage.
-_NO_HISTORY = {"failing_runs": 0, "failing_since": None, "flaky": False}
+_NO_HISTORY = dict(zip(HISTORY_FIELDS, (0, None, False), strict=True))
 
 _UPDATE_RESULT = (
     f"UPDATE results SET {', '.join(f'{name} = ?' for name in _RESULT_COLUMNS[2:])}"
